@@ -1,0 +1,241 @@
+"""engine.ledger_throughput and engine.webhook_intake (issue 3).
+
+ledger_throughput: units of work claimed, executed and completed per second, through the
+real queue and drainers, with a connector that costs nothing — once embedded (SQLite +
+SqliteHuey, one process) and once at scale (PostgreSQL + Redis, two worker processes).
+
+webhook_intake: signed deliveries per second accepted by ``tradewind run`` over real HTTP
+(size cap, signature check, inbox write and work row, all before the 200), with the p99
+acknowledgement time seen by the sender, and a count that nothing was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+from sqlalchemy import func, select
+
+from benchmarks.harness import Figure
+from benchmarks.support import (
+    bench_hub,
+    child_env,
+    entry_point_dir,
+    null_plugins,
+    postgres_database,
+    sign,
+)
+from tradewind.hub import Hub
+from tradewind.sync import ledger
+from tradewind.sync.models import InboxDelivery, SyncWork, WorkKind, WorkState
+from tradewind.sync.worker import Engine
+
+ITEMS = 20_000
+PLUGINS = 4
+DELIVERIES = 5_000
+CONCURRENCY = 16
+
+
+def run() -> Iterator[Figure]:
+    yield _embedded_throughput()
+    yield _scaled_throughput()
+    yield from _webhook_intake()
+
+
+def _queue(hub: Hub, plugins: list[int]) -> None:
+    per = ITEMS // len(plugins)
+    with hub.db.unit_of_work() as session:
+        for plugin in plugins:
+            ledger.enqueue_many(
+                session, plugin, WorkKind.IMPORT_ORDER, [f"{plugin}-{n}" for n in range(per)]
+            )
+
+
+def _wait_done(hub: Hub, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with hub.db.read() as session:
+            left = session.scalar(
+                select(func.count()).select_from(SyncWork).where(SyncWork.state != WorkState.DONE)
+            )
+        if left == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("work did not finish")
+
+
+def _embedded_throughput() -> Figure:
+    with bench_hub() as hub:
+        plugins = null_plugins(hub, PLUGINS)
+        _queue(hub, plugins)
+        engine = Engine(hub)
+        started = time.perf_counter()
+        engine.start(workers=PLUGINS)
+        for plugin in plugins:
+            engine.kick(plugin)
+        try:
+            _wait_done(hub)
+        finally:
+            engine.stop()
+        elapsed = time.perf_counter() - started
+    return Figure(
+        bench="engine.ledger_throughput",
+        metric="items_per_second_embedded",
+        value=round(ITEMS / elapsed),
+        unit="items/s",
+        target=1000,
+        note=f"SQLite + SqliteHuey, 1 process, {PLUGINS} plugins, {ITEMS} items",
+    )
+
+
+def _scaled_throughput() -> Figure:
+    queue = f"redis://127.0.0.1:6379/0?name=tw-bench-{uuid.uuid4().hex[:8]}"
+    with (
+        postgres_database() as url,
+        bench_hub(url, queue) as hub,
+        tempfile.TemporaryDirectory() as extra,
+    ):
+        plugins = null_plugins(hub, PLUGINS)
+        _queue(hub, plugins)
+        env = child_env(hub, entry_point_dir(Path(extra)))
+        env["TRADEWIND_RECONCILE_SECONDS"] = "0.2"
+        started = time.perf_counter()
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tradewind", "worker", "--threads", "4"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        try:
+            _wait_done(hub)
+            elapsed = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=30)
+    return Figure(
+        bench="engine.ledger_throughput",
+        metric="items_per_second_postgres_redis",
+        value=round(ITEMS / elapsed),
+        unit="items/s",
+        target=1000,
+        note=f"PostgreSQL + RedisHuey, 2 worker processes, {PLUGINS} plugins",
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _webhook_intake() -> Iterator[Figure]:
+    with bench_hub() as hub, tempfile.TemporaryDirectory() as extra:
+        (plugin,) = null_plugins(hub, 1)
+        port = _free_port()
+        env = child_env(hub, entry_point_dir(Path(extra)))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tradewind", "run", "--no-worker", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base)
+            latencies, elapsed, statuses = asyncio.run(_send(base, plugin))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        with hub.db.read() as session:
+            stored = session.scalar(select(func.count()).select_from(InboxDelivery))
+            work = session.scalar(select(func.count()).select_from(SyncWork))
+    accepted = statuses.count(200)
+    lost = DELIVERIES - min(stored or 0, work or 0)
+    p99 = statistics.quantiles(latencies, n=100)[98] * 1000
+    note = (
+        f"{DELIVERIES} deliveries, {CONCURRENCY} concurrent, {accepted} answered 200, lost {lost}"
+    )
+    yield Figure(
+        bench="engine.webhook_intake",
+        metric="deliveries_per_second",
+        value=round(DELIVERIES / elapsed),
+        unit="deliveries/s",
+        target=1000,
+        note=note,
+    )
+    yield Figure(
+        bench="engine.webhook_intake",
+        metric="p99_ack_ms",
+        value=round(p99, 1),
+        unit="ms",
+        target=50,
+        note=note,
+    )
+
+
+def _wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("tradewind run did not start")
+
+
+async def _send(base: str, plugin: int) -> tuple[list[float], float, list[int]]:
+    """Send every delivery over ``CONCURRENCY`` keep-alive connections. The requests are
+    built (and signed) before the clock starts and spoken as raw HTTP/1.1, so that on a
+    2-core machine the sender's own cost stays small beside the server's."""
+    host, port = base.removeprefix("http://").split(":")
+    requests = []
+    for number in range(DELIVERIES):
+        body = json.dumps({"order_id": f"o-{number}"}).encode()
+        head = (
+            f"POST /hooks/{plugin}/orders/create HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Signature: {sign(body)}\r\nX-Delivery: d-{number}\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    latencies: list[float] = []
+    statuses: list[int] = []
+    queue = iter(requests)
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for request in queue:
+                sent = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - sent)
+                statuses.append(int(head.split(b" ", 2)[1]))
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
+    return latencies, time.perf_counter() - started, statuses

@@ -1,0 +1,5 @@
+"""``python -m tradewind`` is the ``tradewind`` command."""
+
+from tradewind.cli import main
+
+main()

@@ -1,0 +1,222 @@
+"""Turning core rows into what the API answers and the UI shows — one place, so both say
+the same (secrets described, never shown; toggles with their support and reasons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tradewind.api import schemas
+from tradewind.auth.outbound import check_outbound_url
+from tradewind.connectors.base import Capability, ConnectorInfo
+from tradewind.connectors.registry import UnknownConnector
+from tradewind.core.catalog.models import Product
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Channel, Plugin
+from tradewind.core.channels.schemas import secret_fields
+from tradewind.core.orders.models import Order, OrderStatus
+from tradewind.db import utcnow
+from tradewind.errors import Conflict
+from tradewind.hub import Hub
+from tradewind.monitoring import executions, notifications
+from tradewind.sync import ledger
+from tradewind.sync.actions import BackfillProgress
+from tradewind.sync.models import Backfill, BackfillState
+from tradewind.vault import describe_secret
+from tradewind.vocabulary import Toggle, prerequisites_of
+
+
+def toggle_support(info: ConnectorInfo) -> list[schemas.ToggleSupport]:
+    return [
+        schemas.ToggleSupport(
+            toggle=toggle,
+            label=toggle.label,
+            supported=toggle in info.toggles,
+            reason="" if toggle in info.toggles else info.unsupported.get(toggle, "not offered"),
+            prerequisites=prerequisites_of(toggle),
+        )
+        for toggle in Toggle
+    ]
+
+
+def connector_out(info: ConnectorInfo) -> schemas.ConnectorOut:
+    secrets = secret_fields(info.settings)
+    schema = info.settings.model_json_schema()
+    for name, field in schema.get("properties", {}).items():
+        if name in secrets:
+            field["writeOnly"] = True
+    return schemas.ConnectorOut(
+        key=info.key,
+        name=info.name,
+        version=info.version,
+        toggles=toggle_support(info),
+        capabilities=sorted(capability.value for capability in info.capabilities),
+        oauth=Capability.OAUTH in info.capabilities,
+        settings_schema=schema,
+        secret_fields=sorted(secrets),
+        guide=info.guide,
+    )
+
+
+def plugin_settings(hub: Hub, plugin: Plugin) -> dict[str, Any]:
+    """Settings as they may be shown; a connector no longer installed shows what is stored
+    (never the sealed credentials)."""
+    if plugin.connector not in hub.registry.connectors:
+        return dict(plugin.settings)
+    return channels.describe_settings(hub.vault, hub.registry.info(plugin.connector), plugin)
+
+
+def other_credentials(hub: Hub, plugin: Plugin) -> dict[str, str]:
+    """Sealed credentials that are not settings (tokens an OAuth grant stored), described."""
+    if plugin.connector not in hub.registry.connectors:
+        return {}
+    names = secret_fields(hub.registry.info(plugin.connector).settings)
+    stored = channels.read_credentials(hub.vault, plugin)
+    return {
+        key: str(describe_secret(value))
+        for key, value in sorted(stored.items())
+        if key not in names
+    }
+
+
+def plugin_out(hub: Hub, session: Session, plugin: Plugin) -> schemas.PluginOut:
+    return schemas.PluginOut(
+        id=plugin.id,
+        name=plugin.name,
+        connector=plugin.connector,
+        state=plugin.state,
+        settings=plugin_settings(hub, plugin),
+        credentials=other_credentials(hub, plugin),
+        channel_ids=plugin.channel_ids,
+        toggles=[toggle for toggle in Toggle if toggle in plugin.toggles],
+        import_conflict=channels.import_conflict(session, plugin),
+        remote_account=plugin.remote_account,
+        enabled_at=plugin.enabled_at,
+        last_success_at=plugin.last_success_at,
+        last_error=plugin.last_error,
+        last_error_at=plugin.last_error_at,
+        stock_mode=plugin.stock_mode,
+        stock_window_seconds=plugin.stock_window_seconds,
+        stock_buffer=plugin.stock_buffer,
+        created_at=plugin.created_at,
+    )
+
+
+def toggle_states(hub: Hub, plugin: Plugin) -> list[schemas.ToggleState]:
+    info = hub.registry.info(plugin.connector)
+    return [
+        schemas.ToggleState(**support.model_dump(), on=support.toggle in plugin.toggles)
+        for support in toggle_support(info)
+    ]
+
+
+def plugin_health(session: Session, plugin: Plugin) -> schemas.PluginHealth:
+    since = utcnow() - dt.timedelta(hours=24)
+    stats = executions.hourly_stats(session, plugin.id, since=since)
+    calls = sum(hour.calls for hour in stats)
+    failures = calls - sum(hour.successes for hour in stats)
+    queue = ledger.depth(session, plugin.id)
+    return schemas.PluginHealth(
+        plugin_id=plugin.id,
+        name=plugin.name,
+        connector=plugin.connector,
+        state=plugin.state,
+        last_success_at=plugin.last_success_at,
+        calls_24h=calls,
+        error_rate_24h=round(failures / calls, 4) if calls else 0.0,
+        queue_depth=sum(queue.values()),
+        queue=queue,
+        open_notifications=len(notifications.open_notifications(session, plugin_id=plugin.id)),
+        import_conflict=channels.import_conflict(session, plugin),
+    )
+
+
+def backfill_out(
+    run: Backfill | BackfillProgress,
+    plugin_id: int,
+    created_at: dt.datetime,
+    finished_at: dt.datetime | None,
+    total: int | None,
+) -> schemas.BackfillOut:
+    done = run.imported + run.unchanged + run.skipped
+    if run.state is BackfillState.DONE:
+        progress: float | None = 1.0
+    elif total:
+        progress = min(1.0, done / total)
+    else:
+        progress = None
+    return schemas.BackfillOut(
+        id=run.id,
+        plugin_id=plugin_id,
+        state=run.state,
+        start=run.start,
+        end=run.end,
+        pages=run.pages,
+        imported=run.imported,
+        unchanged=run.unchanged,
+        skipped=run.skipped,
+        skips=list(run.skips),
+        total_estimate=total,
+        progress=progress,
+        created_at=created_at,
+        finished_at=finished_at,
+    )
+
+
+def backfill_row_out(run: Backfill) -> schemas.BackfillOut:
+    return backfill_out(run, run.plugin_id, run.created_at, run.finished_at, run.total_estimate)
+
+
+def spec_of(hub: Hub, plugin: Plugin) -> ConnectorInfo:
+    """The plugin's connector description; a clear problem when it is not installed."""
+    try:
+        return hub.registry.info(plugin.connector)
+    except UnknownConnector as exc:
+        raise Conflict(
+            f"plugin {plugin.name!r} uses connector {plugin.connector!r}, which is not "
+            f"installed: {exc}"
+        ) from None
+
+
+def check_setting_urls(hub: Hub, spec: ConnectorInfo, values: Mapping[str, Any]) -> None:
+    """URLs a person types into plugin settings must reach public hosts (loopback only
+    with ``allow_sandbox_hosts``, for the demo and tests)."""
+    properties = spec.settings.model_json_schema().get("properties", {})
+    for name, value in values.items():
+        field = properties.get(name, {})
+        is_url = name.endswith("url") or field.get("format") in ("uri", "url")
+        if is_url and isinstance(value, str) and value:
+            check_outbound_url(value, field=name, allow_private=hub.settings.allow_sandbox_hosts)
+
+
+# ------------------------------------------------------------ counts for the dashboard
+
+
+def dashboard_counts(session: Session) -> dict[str, int]:
+    """Totals shown on the dashboard, counted by the database (never loaded)."""
+
+    def count(entity: Any, *conditions: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(entity).where(*conditions)) or 0)
+
+    return {
+        "orders": count(Order),
+        "missing": count(Order, Order.missing_product.is_(True), Order.status == OrderStatus.OPEN),
+        "products": count(Product),
+        "channels": count(Channel),
+    }
+
+
+def latest_orders(session: Session, limit: int = 10) -> list[Order]:
+    return list(session.scalars(select(Order).order_by(Order.id.desc()).limit(limit)))
+
+
+def order_numbers(session: Session, order_ids: set[int]) -> dict[int, str]:
+    """Order numbers for the orders a page lists."""
+    if not order_ids:
+        return {}
+    rows = session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))
+    return {order_id: number for order_id, number in rows}

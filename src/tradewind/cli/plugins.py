@@ -1,0 +1,247 @@
+"""``tradewind plugins``: connections to platforms, their channels and toggles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.schemas import AttachResult
+from tradewind.sync import actions
+from tradewind.vocabulary import StockMode, Toggle
+
+app = typer.Typer(help="Plugins: one configured connection each.", no_args_is_help=True)
+
+
+class OnOff(StrEnum):
+    ON = "on"
+    OFF = "off"
+
+
+@app.command()
+def connectors(ctx: typer.Context) -> None:
+    """The installed connector types (and any that failed to load)."""
+    with running(ctx) as hub:
+        registry = hub.registry
+        table(
+            "Connectors",
+            ["key", "name", "supported toggles"],
+            [
+                (info.key, info.name, ", ".join(t.value for t in Toggle if t in info.toggles))
+                for info in registry.infos()
+            ],
+        )
+        for key, reason in registry.broken.items():
+            err_console.print(f"connector {key!r} failed to load: {reason}", highlight=False)
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List plugins."""
+    with running(ctx) as hub, hub.db.read() as session:
+        names = {c.id: c.name for c in channels.list_channels(session)}
+        rows = []
+        for plugin in channels.list_plugins(session):
+            conflict = channels.import_conflict(session, plugin)
+            rows.append(
+                (
+                    plugin.id,
+                    plugin.name,
+                    plugin.connector,
+                    plugin.state.value + (" (import conflict)" if conflict else ""),
+                    ", ".join(names[i] for i in plugin.channel_ids),
+                    ", ".join(t.value for t in Toggle if t in plugin.toggles),
+                )
+            )
+        table("Plugins", ["id", "name", "connector", "state", "channels", "toggles"], rows)
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    connector: str = typer.Argument(..., help="Connector key (see `plugins connectors`)."),
+    name: str = typer.Argument(..., help="A name for this connection, e.g. the store."),
+    setting: list[str] = typer.Option([], "--set", help="key=value, repeatable."),
+    channel: str = typer.Option(None, help="Attach to this channel right away."),
+) -> None:
+    """Create a plugin; settings are checked by the connector's own schema."""
+    values = parse_assignments(setting)
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        spec = hub.registry.info(connector)
+        plugin = channels.add_plugin(session, hub.vault, spec, name=name, config=values)
+        if channel:
+            channels.attach(session, plugin.id, channels.channel_by_ref(session, channel).id)
+        console.print(f"created plugin {plugin.id} {plugin.name} ({spec.name})")
+
+
+@app.command()
+def configure(
+    ctx: typer.Context,
+    plugin: str,
+    setting: list[str] = typer.Option([], "--set", help="key=value, repeatable."),
+) -> None:
+    """Change settings (a secret given empty keeps its stored value)."""
+    values = parse_assignments(setting)
+    if not values:
+        fail("nothing to change: give --set key=value")
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        spec = hub.registry.info(found.connector)
+        channels.update_plugin_settings(session, hub.vault, spec, found.id, values)
+        console.print(f"updated plugin {found.name}")
+
+
+@app.command()
+def show(ctx: typer.Context, plugin: str) -> None:
+    """A plugin's settings (secrets masked), channels, toggles and mappings."""
+    with running(ctx) as hub, hub.db.read() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        names = {c.id: c.name for c in channels.list_channels(session)}
+        console.print(f"[bold]{found.name}[/bold] — {found.connector}, {found.state.value}")
+        if found.connector in hub.registry.connectors:
+            spec = hub.registry.info(found.connector)
+            shown = channels.describe_settings(hub.vault, spec, found)
+            for key, value in shown.items():
+                console.print(f"  {key}: {value}", highlight=False)
+        else:
+            err_console.print(f"connector {found.connector!r} is not installed")
+        console.print(f"  channels: {', '.join(names[i] for i in found.channel_ids) or 'none'}")
+        console.print(
+            f"  toggles: {', '.join(t.label for t in Toggle if t in found.toggles) or 'none'}"
+        )
+        console.print(
+            f"  stock: {found.stock_mode.value}, window {found.stock_window_seconds}s, "
+            f"buffer {found.stock_buffer}"
+        )
+        conflict = channels.import_conflict(session, found)
+        if conflict:
+            err_console.print(f"  import conflict: {conflict}", highlight=False)
+        if found.last_error:
+            console.print(f"  last error: {found.last_error}", highlight=False)
+        mappings = channels.location_mappings(session, found.id)
+        if mappings:
+            table(
+                "Locations",
+                ["location", "name", "warehouse", "process", "default"],
+                [
+                    (
+                        m.external_id,
+                        m.name,
+                        m.warehouse_id or "unmapped — stock does not sync",
+                        m.shipping_process,
+                        "yes" if m.is_default else "",
+                    )
+                    for m in mappings
+                ],
+            )
+
+
+def _answer(result: AttachResult, names: dict[int, str]) -> None:
+    console.print(f"channels: {', '.join(names[i] for i in result.channel_ids) or 'none'}")
+    if result.import_conflict:
+        err_console.print(f"import conflict: {result.import_conflict}", highlight=False)
+
+
+@app.command()
+def attach(ctx: typer.Context, plugin: str, channel: str) -> None:
+    """Attach a plugin to a channel."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        target = channels.channel_by_ref(session, channel)
+        result = channels.attach(session, found.id, target.id)
+        _answer(result, {c.id: c.name for c in channels.list_channels(session)})
+
+
+@app.command()
+def detach(ctx: typer.Context, plugin: str, channel: str) -> None:
+    """Detach a plugin from a channel."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        target = channels.channel_by_ref(session, channel)
+        result = channels.detach(session, found.id, target.id)
+        _answer(result, {c.id: c.name for c in channels.list_channels(session)})
+
+
+@app.command()
+def toggle(
+    ctx: typer.Context,
+    plugin: str,
+    name: Toggle = typer.Argument(..., help="e.g. import_orders"),
+    state: OnOff = typer.Argument(...),
+) -> None:
+    """Switch a sync toggle; prerequisites and dependents follow, and are listed."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        spec = hub.registry.info(found.connector)
+        result = channels.set_toggle(session, spec, found.id, name, state is OnOff.ON)
+        console.print(result.message(), highlight=False)
+        conflict = channels.import_conflict(session, found)
+        if conflict:
+            err_console.print(f"import conflict: {conflict}", highlight=False)
+
+
+@app.command()
+def activate(ctx: typer.Context, plugin: str) -> None:
+    """Start syncing."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.activate(session, channels.plugin_by_ref(session, plugin).id)
+        console.print(f"{found.name} is active since {found.enabled_at:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+def deactivate(ctx: typer.Context, plugin: str) -> None:
+    """Stop syncing (settings and pending work are kept)."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.deactivate(session, channels.plugin_by_ref(session, plugin).id)
+        console.print(f"{found.name} is inactive")
+
+
+@app.command("stock")
+def stock_sync(
+    ctx: typer.Context,
+    plugin: str,
+    mode: StockMode = typer.Option(None, help="off, absolute or delta"),
+    window: int = typer.Option(None, help="Coalescing window in seconds (0 = immediate)."),
+    buffer: int = typer.Option(None, help="Units held back from the channel."),
+) -> None:
+    """Stock export settings of a plugin."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        found = channels.plugin_by_ref(session, plugin)
+        channels.set_stock_sync(session, found.id, mode=mode, window_seconds=window, buffer=buffer)
+        console.print(
+            f"{found.name}: stock {found.stock_mode.value}, window {found.stock_window_seconds}s,"
+            f" buffer {found.stock_buffer}"
+        )
+
+
+@app.command("sync-customers")
+def sync_customers(ctx: typer.Context, plugin: str) -> None:
+    """Read every customer of the platform now, matched by email (Import Customers)."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        actions.sync_customers(hub, found.id)
+        console.print(f"{found.name}: customers are being read; see `notifications list`")
+
+
+@app.command("sync-listings")
+def sync_listings(ctx: typer.Context, plugin: str) -> None:
+    """Read how the platform shows every mapped product into the channel's listings."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        actions.sync_listings(hub, found.id)
+        console.print(f"{found.name}: listings are being read")
+
+
+@app.command("export-products")
+def export_products(ctx: typer.Context, plugin: str) -> None:
+    """Send every active product to the platform now (Export Products sends new and
+    changed ones by itself); products it already has are updated, never duplicated."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        queued = actions.export_products(hub, found.id)
+        console.print(f"{found.name}: {queued} product(s) queued for export")

@@ -1,0 +1,113 @@
+"""``tradewind run`` and ``tradewind worker``: the long-running processes."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+import uvicorn
+
+from tradewind import migrations
+from tradewind.api.app import create_app
+from tradewind.cli.common import console, running, state_of
+from tradewind.demo import ADMIN, SHOP, DemoReport, prepare, start_sandbox
+from tradewind.hub import Hub
+from tradewind.logs import configure_logging
+from tradewind.settings import load_settings
+from tradewind.sync import actions
+from tradewind.sync.worker import Engine
+
+
+def run(
+    ctx: typer.Context,
+    host: str = typer.Option(None, help="Default: TRADEWIND_HOST (127.0.0.1)."),
+    port: int = typer.Option(None, help="Default: TRADEWIND_PORT (8000)."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Also run the sync engine in this process."
+    ),
+) -> None:
+    """API, UI and (by default) the sync engine in one process: the embedded mode."""
+    with running(ctx) as hub:
+        configure_logging(hub.settings)
+        migrations.upgrade(hub.db.engine)
+        _serve(hub, host or hub.settings.host, port or hub.settings.port, worker=worker)
+
+
+def demo(
+    ctx: typer.Context,
+    host: str = typer.Option(None, help="Default: TRADEWIND_HOST (127.0.0.1)."),
+    port: int = typer.Option(None, help="Default: TRADEWIND_PORT (8000)."),
+    orders_per_minute: float = typer.Option(
+        6.0, min=0, help="How many orders the sandbox store's customers place a minute."
+    ),
+) -> None:
+    """`tradewind run` with a sandbox Shopify store already connected: products in two
+    warehouses, historical orders backfilled, new orders arriving by webhook."""
+    state = state_of(ctx)
+    if state.hub_factory is None:
+        state.hub_factory = lambda: _demo_hub(host, port)
+    with running(ctx) as hub:
+        configure_logging(hub.settings)
+        migrations.upgrade(hub.db.engine)
+        sandbox = start_sandbox(hub)
+        try:
+            report = prepare(hub, sandbox)
+            if orders_per_minute > 0:
+                sandbox.start_generator(SHOP, per_minute=orders_per_minute)
+            address = f"http://{host or hub.settings.host}:{port or hub.settings.port}"
+            _banner(address, report, sandbox.base_url)
+            _serve(hub, host or hub.settings.host, port or hub.settings.port, worker=True)
+        finally:
+            sandbox.stop()
+
+
+def _demo_hub(host: str | None, port: int | None) -> Hub:
+    """The environment's settings, with the sandbox's loopback address allowed and the
+    webhook address following ``--host``/``--port`` unless TRADEWIND_BASE_URL is set."""
+    overrides: dict[str, object] = {"allow_sandbox_hosts": True}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if "TRADEWIND_BASE_URL" not in os.environ:
+        plain = load_settings(**overrides)
+        overrides["base_url"] = f"http://{plain.host}:{plain.port}"
+    return Hub(load_settings(**overrides), announce=lambda message: console.print(message))
+
+
+def _banner(address: str, report: DemoReport, sandbox_url: str) -> None:
+    console.print(f"\nTradewind demo: open {address}")
+    if report.admin_password is not None:
+        console.print(
+            f"  sign in as [bold]{ADMIN}[/bold] with password [bold]{report.admin_password}"
+            "[/bold]\n  (shown this once; change it with `tradewind user password admin`)"
+        )
+    else:
+        console.print(
+            "  sign in with your user (`tradewind user list`; reset a password with "
+            "`tradewind user password NAME`)"
+        )
+    console.print(
+        f"  the demo Shopify store ({SHOP}.myshopify.com) is served by the sandbox at "
+        f"{sandbox_url}; its orders flow in by webhook, Tradewind's stock flows back\n"
+    )
+
+
+def _serve(hub: Hub, host: str, port: int, *, worker: bool) -> None:
+    engine = Engine(hub)
+    actions.check_webhooks(hub)  # this process answers the hooks: at this address now
+    app = create_app(hub, engine=engine, run_engine=worker)
+    console.print(f"Tradewind on http://{host}:{port} (engine {'on' if worker else 'off'})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def worker(
+    ctx: typer.Context,
+    threads: int = typer.Option(None, help="Worker threads (default TRADEWIND_WORKERS)."),
+) -> None:
+    """A sync worker: drains due work from the queue (run as many as you like)."""
+    with running(ctx) as hub:
+        configure_logging(hub.settings)
+        engine = Engine(hub)
+        console.print(f"worker {engine.holder} on {hub.settings.resolved_queue_url}")
+        engine.run_worker(workers=threads)

@@ -1,0 +1,266 @@
+"""What a connector is: its description (``ConnectorInfo``), what it is given
+(``ConnectorContext``) and the capability protocols it may implement. The engine asks a
+connector only for what its info declares, and the conformance suite checks that what is
+declared is implemented."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar, Protocol, runtime_checkable
+
+import httpx2
+from pydantic import BaseModel
+
+from tradewind.connectors.http import CallRecorder
+from tradewind.connectors.ratelimit import BucketPolicy, Priority, RateBudget
+from tradewind.connectors.records import (
+    ConnectionReport,
+    CustomerQuery,
+    CustomerRecord,
+    LocationRecord,
+    OrderExport,
+    OrderQuery,
+    OrderRecord,
+    Page,
+    ProductExport,
+    ProductRecord,
+    ShipmentRecord,
+    StockPush,
+    StockPushResult,
+    WebhookEvent,
+)
+from tradewind.vocabulary import StockMode, Toggle
+
+
+class Capability(StrEnum):
+    """What a connector can do; each has a protocol below that it must implement."""
+
+    TEST_CONNECTION = "test_connection"
+    IMPORT_ORDERS = "import_orders"
+    PUSH_STOCK = "push_stock"
+    PUSH_SHIPMENTS = "push_shipments"
+    RECEIVE_WEBHOOKS = "receive_webhooks"
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    LOCATIONS = "locations"
+    IMPORT_PRODUCTS = "import_products"
+    OAUTH = "oauth"
+    CLOSE_ORDERS = "close_orders"
+    IMPORT_CUSTOMERS = "import_customers"
+    EXPORT_CUSTOMERS = "export_customers"
+    EXPORT_ORDERS = "export_orders"
+    EXPORT_PRODUCTS = "export_products"
+    IMPORT_LISTINGS = "import_listings"
+
+
+def _no_account(_settings: BaseModel) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorInfo:
+    """A connector's description, readable without instantiating it."""
+
+    key: str  # equals its entry-point name, e.g. "shopify"
+    name: str  # "Shopify"
+    version: str = "1"
+    settings: type[BaseModel]
+    toggles: frozenset[Toggle] = frozenset()
+    # Why an unsupported toggle is unsupported, shown next to the disabled switch.
+    unsupported: Mapping[Toggle, str] = field(default_factory=lambda: MappingProxyType({}))
+    capabilities: frozenset[Capability] = frozenset()
+    guide: str = ""  # the Integration Guide, Markdown
+    # The remote account a plugin's settings reach (a shop domain), used to refuse two
+    # order-importing plugins on one account.
+    account: Callable[[BaseModel], str | None] = _no_account
+    # Webhook topics the engine registers (and repairs) while the plugin is active.
+    webhook_topics: tuple[str, ...] = ()
+    # Stock can only be pushed for products mapped to a platform item (Sync products).
+    stock_needs_link: bool = False
+    # The stock modes the platform can honour safely. A platform that can only set a level
+    # (no atomic adjustment, no idempotency key) cannot take deltas: a resent delta would
+    # be applied twice. The engine refuses a mode that is not listed here.
+    stock_modes: frozenset[StockMode] = frozenset(StockMode)
+
+    def account_of(self, settings: BaseModel) -> str | None:
+        return self.account(settings)
+
+
+class CredentialStore(Protocol):
+    """The plugin's secrets. ``update`` persists at once (a rotated refresh token must be
+    saved before it is used); ``exclusive`` holds the plugin's credential lock across every
+    process while a connector refreshes a token."""
+
+    def get(self) -> Mapping[str, str]: ...
+
+    def update(self, changes: Mapping[str, str | None]) -> None: ...
+
+    def exclusive(self) -> AbstractContextManager[None]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorContext:
+    """What the engine hands a connector instance. No database, no core."""
+
+    plugin_id: int
+    plugin_name: str
+    webhook_url: str  # where the platform should post: {base}/hooks/{plugin_id}
+    credentials: CredentialStore
+    budget: Callable[[BucketPolicy], RateBudget]  # shared by every process on the account
+    recorder: CallRecorder
+    transport: httpx2.BaseTransport | None = None  # the test seam
+    allow_sandbox_hosts: bool = False
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """The class registered under ``tradewind.connectors``: its ``info``, a constructor
+    ``(settings, context)`` and ``close()``."""
+
+    info: ClassVar[ConnectorInfo]
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class TestsConnection(Protocol):
+    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
+        """Check the credentials, read the account, and name missing permissions for the
+        toggles that are on. Raises ``AuthFailed`` when the credentials do not work."""
+
+
+@runtime_checkable
+class ImportsOrders(Protocol):
+    def list_orders(
+        self, query: OrderQuery, cursor: str | None, priority: Priority
+    ) -> Page[OrderRecord]:
+        """One page of orders matching ``query``; ``cursor`` is the previous page's."""
+
+    def get_order(self, external_id: str) -> OrderRecord | None:
+        """The order as the platform holds it now (``None`` if it does not exist)."""
+
+
+@runtime_checkable
+class PushesStock(Protocol):
+    stock_batch_size: int  # how many levels one call can carry
+
+    def push_stock(self, pushes: Sequence[StockPush], mode: StockMode) -> list[StockPushResult]:
+        """Send up to ``stock_batch_size`` levels in as few calls as the platform allows."""
+
+
+@runtime_checkable
+class PushesShipments(Protocol):
+    def push_shipment(self, shipment: ShipmentRecord) -> str:
+        """Create the shipment (fulfillment) on the platform; return its id there."""
+
+
+@runtime_checkable
+class ReceivesWebhooks(Protocol):
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether the signature over the raw ``body`` is the platform's."""
+
+    def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """What the webhook is about (raises ``Rejected`` for a malformed one)."""
+
+
+@runtime_checkable
+class ManagesWebhooks(Protocol):
+    def ensure_webhooks(self, topics: Sequence[str]) -> list[str]:
+        """Register missing subscriptions pointing at the context's webhook URL (repairing
+        removed ones); return the topics that had to be (re)created."""
+
+
+@runtime_checkable
+class ListsLocations(Protocol):
+    def list_locations(self) -> list[LocationRecord]: ...
+
+
+@runtime_checkable
+class ClosesOrders(Protocol):
+    def close_order(self, external_id: str) -> None:
+        """Mark the order closed (archived) on the platform."""
+
+
+@runtime_checkable
+class Authorizes(Protocol):
+    """OAuth: send the merchant to the platform, then complete the grant on the way back."""
+
+    def authorization_url(self, state: str, redirect_uri: str) -> str: ...
+
+    def complete_authorization(self, params: Mapping[str, str], redirect_uri: str) -> None:
+        """Verify the callback (signature, shop), exchange the code, store the tokens in
+        the context's credentials. Raises ``AuthFailed`` on anything wrong."""
+
+
+@runtime_checkable
+class ImportsProducts(Protocol):
+    def list_products(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+        """One page of the platform's catalog with every variant."""
+
+
+@runtime_checkable
+class ImportsCustomers(Protocol):
+    def list_customers(
+        self, query: CustomerQuery, cursor: str | None, priority: Priority
+    ) -> Page[CustomerRecord]:
+        """One page of the platform's customers (each with its ``external_id``)."""
+
+
+@runtime_checkable
+class ExportsCustomers(Protocol):
+    def export_customer(self, customer: CustomerRecord) -> CustomerRecord:
+        """Create or update ``customer`` on the platform and return it as the platform now
+        holds it (with its id). Found by ``external_id`` when given, else by email: the
+        platform never gets a second customer for one email, even when this is called
+        again after a lost answer."""
+
+
+@runtime_checkable
+class ExportsOrders(Protocol):
+    def export_order(self, order: OrderExport) -> OrderRecord:
+        """Create the order on the platform; the answer carries the platform's id, its
+        line ids in the order of ``order.lines``, and ``origin_ref``."""
+
+    def find_exported_order(self, origin_ref: str, since: dt.datetime) -> OrderRecord | None:
+        """The order created with ``origin_ref`` on or after ``since``, if the platform
+        has one (an earlier export whose answer was lost)."""
+
+
+@runtime_checkable
+class ExportsProducts(Protocol):
+    def export_product(self, product: ProductExport) -> ProductRecord:
+        """Create the product (or, when its refs are set, bring the platform's copy up to
+        date) and return it with its one variant (id and stock item). A product that is
+        not linked yet is first looked for by SKU, so a retry never creates a second."""
+
+
+@runtime_checkable
+class ImportsListings(Protocol):
+    def list_listings(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+        """One page of the catalog as buyers see it: title, description, images,
+        whether it is published, and each variant's price."""
+
+
+CAPABILITY_PROTOCOLS: Mapping[Capability, type] = MappingProxyType(
+    {
+        Capability.TEST_CONNECTION: TestsConnection,
+        Capability.IMPORT_ORDERS: ImportsOrders,
+        Capability.PUSH_STOCK: PushesStock,
+        Capability.PUSH_SHIPMENTS: PushesShipments,
+        Capability.RECEIVE_WEBHOOKS: ReceivesWebhooks,
+        Capability.MANAGE_WEBHOOKS: ManagesWebhooks,
+        Capability.LOCATIONS: ListsLocations,
+        Capability.IMPORT_PRODUCTS: ImportsProducts,
+        Capability.OAUTH: Authorizes,
+        Capability.CLOSE_ORDERS: ClosesOrders,
+        Capability.IMPORT_CUSTOMERS: ImportsCustomers,
+        Capability.EXPORT_CUSTOMERS: ExportsCustomers,
+        Capability.EXPORT_ORDERS: ExportsOrders,
+        Capability.EXPORT_PRODUCTS: ExportsProducts,
+        Capability.IMPORT_LISTINGS: ImportsListings,
+    }
+)

@@ -1,0 +1,76 @@
+"""Connector discovery through the ``tradewind.connectors`` entry-point group.
+
+Built-in connectors are registered the same way as third-party ones. A connector that
+fails to load or describes itself wrongly is reported as broken; it never stops the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+
+from pydantic import BaseModel
+
+from tradewind.connectors.base import ConnectorInfo
+
+GROUP = "tradewind.connectors"
+
+
+class UnknownConnector(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ConnectorRegistry:
+    connectors: Mapping[str, type] = field(default_factory=dict)
+    broken: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def discover(cls, found: Iterable[EntryPoint] | None = None) -> ConnectorRegistry:
+        loaded: dict[str, type] = {}
+        broken: dict[str, str] = {}
+        for entry in found if found is not None else entry_points(group=GROUP):
+            try:
+                connector = entry.load()
+                _validate(entry.name, connector)
+            except Exception as exc:  # one bad connector must not take the hub down
+                broken[entry.name] = f"{type(exc).__name__}: {exc}"
+                continue
+            if entry.name in loaded:
+                broken[entry.name] = f"registered twice ({entry.value})"
+                continue
+            loaded[entry.name] = connector
+        return cls(connectors=loaded, broken=broken)
+
+    @classmethod
+    def of(cls, *connectors: type) -> ConnectorRegistry:
+        """A registry of the given connector classes (tests, embedding)."""
+        for connector in connectors:
+            _validate(connector.info.key, connector)  # type: ignore[attr-defined]
+        return cls(connectors={c.info.key: c for c in connectors})  # type: ignore[attr-defined]
+
+    def get(self, key: str) -> type:
+        try:
+            return self.connectors[key]
+        except KeyError:
+            known = ", ".join(sorted(self.connectors)) or "none installed"
+            reason = f" (it failed to load: {self.broken[key]})" if key in self.broken else ""
+            raise UnknownConnector(f"no connector {key!r}{reason}; available: {known}") from None
+
+    def info(self, key: str) -> ConnectorInfo:
+        info: ConnectorInfo = self.get(key).info  # type: ignore[attr-defined]
+        return info
+
+    def infos(self) -> list[ConnectorInfo]:
+        return [self.info(key) for key in sorted(self.connectors)]
+
+
+def _validate(name: str, connector: object) -> None:
+    info = getattr(connector, "info", None)
+    if not isinstance(info, ConnectorInfo):
+        raise TypeError("the registered object has no ConnectorInfo in `info`")
+    if info.key != name:
+        raise ValueError(f"its info.key is {info.key!r} but it is registered as {name!r}")
+    if not (isinstance(info.settings, type) and issubclass(info.settings, BaseModel)):
+        raise TypeError("info.settings must be a pydantic model class")

@@ -1,0 +1,468 @@
+"""Inventory rules.
+
+* Every change of on-hand stock is a movement (receipt, pick, adjustment, transfer,
+  return) with a reason and a reference; the sum of a pair's movements is its on-hand.
+* On-hand never goes below zero: a pick, transfer or adjustment that would take it there
+  is refused with the numbers in the message.
+* Reservations hold units for an order line; ``reserved`` is their sum and may exceed
+  on-hand (a backorder). Available = on-hand − reserved, never reported below zero.
+* Each change records ``inventory.updated`` for the pair, delivered after commit.
+
+Rows are locked in (product, warehouse) order, so concurrent writers on PostgreSQL never
+deadlock; on SQLite the write transaction itself (``BEGIN IMMEDIATE``) serializes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from tradewind.core.catalog.models import Product
+from tradewind.core.inventory.models import (
+    MovementKind,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from tradewind.db import insert_ignore, utcnow
+from tradewind.errors import Conflict, Invalid, NotFound
+from tradewind.events import InventoryUpdated, record
+
+Pair = tuple[int, int]  # (product_id, warehouse_id)
+
+
+# ------------------------------------------------------------------------- warehouses
+
+
+def create_warehouse(
+    session: Session, code: str, name: str | None = None, *, is_default: bool = False
+) -> Warehouse:
+    code = code.strip()
+    if not code:
+        raise Invalid("a warehouse needs a code", fields={"code": "required"})
+    if session.scalar(select(Warehouse).where(Warehouse.code == code)) is not None:
+        raise Conflict(f"warehouse {code!r} already exists", fields={"code": "already exists"})
+    first = session.scalar(select(func.count()).select_from(Warehouse)) == 0
+    warehouse = Warehouse(code=code, name=(name or code).strip(), is_default=False)
+    session.add(warehouse)
+    session.flush()
+    if is_default or first:
+        set_default_warehouse(session, warehouse.id)
+    return warehouse
+
+
+def set_default_warehouse(session: Session, warehouse_id: int) -> Warehouse:
+    warehouse = get_warehouse(session, warehouse_id)
+    for other in session.scalars(select(Warehouse).where(Warehouse.is_default.is_(True))):
+        other.is_default = False
+    session.flush()
+    warehouse.is_default = True
+    session.flush()
+    return warehouse
+
+
+def get_warehouse(session: Session, warehouse_id: int) -> Warehouse:
+    warehouse = session.get(Warehouse, warehouse_id)
+    if warehouse is None:
+        raise NotFound(f"no warehouse with id {warehouse_id}")
+    return warehouse
+
+
+def warehouse_by_ref(session: Session, ref: str) -> Warehouse:
+    """A warehouse by code or by id."""
+    warehouse = session.scalar(select(Warehouse).where(Warehouse.code == ref.strip()))
+    if warehouse is None and ref.strip().isdigit():
+        warehouse = session.get(Warehouse, int(ref))
+    if warehouse is None:
+        raise NotFound(f"no warehouse with code or id {ref!r}")
+    return warehouse
+
+
+def default_warehouse(session: Session) -> Warehouse | None:
+    return session.scalar(select(Warehouse).where(Warehouse.is_default.is_(True)))
+
+
+def list_warehouses(session: Session) -> list[Warehouse]:
+    return list(session.scalars(select(Warehouse).order_by(Warehouse.id)))
+
+
+# -------------------------------------------------------------------------- movements
+
+
+def receive(
+    session: Session,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    *,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Goods arrived: on-hand goes up."""
+    _positive(quantity)
+    return _move(
+        session, MovementKind.RECEIPT, product_id, warehouse_id, quantity, reason, reference
+    )
+
+
+def pick(
+    session: Session,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    *,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Goods left the shelf (not for an order line: shipments use ``ship_reserved``)."""
+    _positive(quantity)
+    return _move(session, MovementKind.PICK, product_id, warehouse_id, -quantity, reason, reference)
+
+
+def adjust(
+    session: Session,
+    product_id: int,
+    warehouse_id: int,
+    delta: int,
+    *,
+    reason: str,
+    reference: str = "",
+) -> StockMovement:
+    """Correct on-hand by ``delta`` (a count, damage, a found pallet). Needs a reason."""
+    if delta == 0:
+        raise Invalid("an adjustment must change the quantity", fields={"quantity": "zero"})
+    if not reason.strip():
+        raise Invalid("an adjustment needs a reason", fields={"reason": "required"})
+    return _move(
+        session, MovementKind.ADJUSTMENT, product_id, warehouse_id, delta, reason, reference
+    )
+
+
+def count(
+    session: Session,
+    product_id: int,
+    warehouse_id: int,
+    counted: int,
+    *,
+    reason: str = "stock count",
+    reference: str = "",
+) -> StockMovement | None:
+    """Set on-hand to what was counted, as an adjustment; ``None`` when nothing changed."""
+    if counted < 0:
+        raise Invalid(f"a counted quantity cannot be negative (got {counted})")
+    level = _lock_levels(session, [(product_id, warehouse_id)])[(product_id, warehouse_id)]
+    delta = counted - level.on_hand
+    if delta == 0:
+        return None
+    return adjust(session, product_id, warehouse_id, delta, reason=reason, reference=reference)
+
+
+def transfer(
+    session: Session,
+    product_id: int,
+    from_warehouse_id: int,
+    to_warehouse_id: int,
+    quantity: int,
+    *,
+    reason: str = "",
+    reference: str = "",
+) -> tuple[StockMovement, StockMovement]:
+    """Move units between warehouses: two movements, out and in, sharing a reference."""
+    _positive(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise Invalid("a transfer needs two different warehouses")
+    _lock_levels(session, [(product_id, from_warehouse_id), (product_id, to_warehouse_id)])
+    reference = reference or f"transfer:{from_warehouse_id}->{to_warehouse_id}"
+    out = _move(
+        session, MovementKind.TRANSFER, product_id, from_warehouse_id, -quantity, reason, reference
+    )
+    into = _move(
+        session, MovementKind.TRANSFER, product_id, to_warehouse_id, quantity, reason, reference
+    )
+    return out, into
+
+
+def restock_return(
+    session: Session,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    *,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Returned goods go back on the shelf."""
+    _positive(quantity)
+    return _move(
+        session, MovementKind.RETURN, product_id, warehouse_id, quantity, reason, reference
+    )
+
+
+def _move(
+    session: Session,
+    kind: MovementKind,
+    product_id: int,
+    warehouse_id: int,
+    delta: int,
+    reason: str,
+    reference: str,
+) -> StockMovement:
+    """Change on-hand and record the movement; returns the movement (detached).
+
+    One guarded ``UPDATE … RETURNING`` checks and changes on-hand atomically, in one round
+    trip; only a missing row or a refusal takes the slow path. Statements are built once
+    (this is the hot path of stock imports and order flows)."""
+    session.flush()
+    now = utcnow()
+    after = _apply_delta(session, product_id, warehouse_id, delta, now)
+    if after is None:
+        level = _lock_levels(session, [(product_id, warehouse_id)])[(product_id, warehouse_id)]
+        if level.on_hand + delta < 0:
+            product = session.get(Product, product_id)
+            warehouse = session.get(Warehouse, warehouse_id)
+            sku = product.sku if product else f"#{product_id}"
+            code = warehouse.code if warehouse else f"#{warehouse_id}"
+            raise Invalid(
+                f"{kind.value} of {-delta} × {sku} in {code} refused: only {level.on_hand} "
+                "on hand (on-hand may not go below zero)",
+                fields={"quantity": "more than on hand"},
+            )
+        after = _apply_delta(session, product_id, warehouse_id, delta, now)
+        session.expire(level)  # it was changed behind the ORM's back
+        assert after is not None
+    values = {
+        "kind": kind.value,
+        "product_id": product_id,
+        "warehouse_id": warehouse_id,
+        "quantity": delta,
+        "on_hand_after": after,
+        "reason": reason.strip()[:255],
+        "reference": reference.strip()[:128],
+        "created_at": now,
+    }
+    movement_id = session.execute(_INSERT_MOVEMENT, values).scalar_one()
+    record(session, InventoryUpdated(product_id=product_id, warehouse_id=warehouse_id))
+    return StockMovement(id=movement_id, **{**values, "kind": kind})
+
+
+_LEVELS = cast(Table, StockLevel.__table__)
+_APPLY_DELTA = (
+    update(_LEVELS)
+    .where(
+        _LEVELS.c.product_id == bindparam("product"),
+        _LEVELS.c.warehouse_id == bindparam("warehouse"),
+        _LEVELS.c.on_hand + bindparam("delta") >= 0,
+    )
+    .values(on_hand=_LEVELS.c.on_hand + bindparam("delta"), updated_at=bindparam("now"))
+    .returning(_LEVELS.c.on_hand)
+)
+_MOVEMENTS = cast(Table, StockMovement.__table__)
+_INSERT_MOVEMENT = insert(_MOVEMENTS).returning(_MOVEMENTS.c.id)
+
+
+def _apply_delta(
+    session: Session, product_id: int, warehouse_id: int, delta: int, now: dt.datetime
+) -> int | None:
+    """Add ``delta`` to on-hand unless that would go below zero; the new on-hand, or
+    ``None`` when the row is missing or the change is refused."""
+    value = session.execute(
+        _APPLY_DELTA,
+        {"product": product_id, "warehouse": warehouse_id, "delta": delta, "now": now},
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+# ----------------------------------------------------------------------- reservations
+
+
+def set_reservation(
+    session: Session, holder: str, product_id: int, warehouse_id: int, quantity: int
+) -> None:
+    """Hold exactly ``quantity`` units for ``holder`` (0 releases). Idempotent."""
+    if quantity < 0:
+        raise Invalid(f"a reservation cannot be negative (got {quantity})")
+    current = session.scalar(
+        select(Reservation).where(Reservation.holder == holder).with_for_update()
+    )
+    pairs = {(product_id, warehouse_id)}
+    if current is not None:
+        pairs.add((current.product_id, current.warehouse_id))
+    levels = _lock_levels(session, sorted(pairs))
+    if current is not None:
+        if (current.product_id, current.warehouse_id) == (
+            product_id,
+            warehouse_id,
+        ) and current.quantity == quantity:
+            return
+        old = levels[(current.product_id, current.warehouse_id)]
+        old.reserved -= current.quantity
+        record(
+            session,
+            InventoryUpdated(product_id=current.product_id, warehouse_id=current.warehouse_id),
+        )
+        if quantity == 0:
+            session.delete(current)
+        else:
+            current.product_id, current.warehouse_id, current.quantity = (
+                product_id,
+                warehouse_id,
+                quantity,
+            )
+    elif quantity > 0:
+        session.add(
+            Reservation(
+                holder=holder, product_id=product_id, warehouse_id=warehouse_id, quantity=quantity
+            )
+        )
+    else:
+        return
+    if quantity > 0:
+        levels[(product_id, warehouse_id)].reserved += quantity
+        record(session, InventoryUpdated(product_id=product_id, warehouse_id=warehouse_id))
+    session.flush()
+
+
+def release(session: Session, holder: str) -> None:
+    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
+    if current is not None:
+        set_reservation(session, holder, current.product_id, current.warehouse_id, 0)
+
+
+def reserved_for(session: Session, holder: str) -> int:
+    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
+    return current.quantity if current is not None else 0
+
+
+def ship_reserved(
+    session: Session,
+    holder: str,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    *,
+    reference: str,
+) -> StockMovement:
+    """Units leave for a customer: on-hand goes down and the holder's reservation with it."""
+    _positive(quantity)
+    movement = _move(
+        session, MovementKind.PICK, product_id, warehouse_id, -quantity, "shipped", reference
+    )
+    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
+    if current is not None and (current.product_id, current.warehouse_id) == (
+        product_id,
+        warehouse_id,
+    ):
+        set_reservation(
+            session, holder, product_id, warehouse_id, max(0, current.quantity - quantity)
+        )
+    return movement
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def levels(
+    session: Session,
+    *,
+    product_ids: Iterable[int] | None = None,
+    warehouse_ids: Iterable[int] | None = None,
+) -> list[StockLevel]:
+    query = (
+        select(StockLevel)
+        .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+        .execution_options(populate_existing=True)
+    )
+    if product_ids is not None:
+        query = query.where(StockLevel.product_id.in_(list(product_ids)))
+    if warehouse_ids is not None:
+        query = query.where(StockLevel.warehouse_id.in_(list(warehouse_ids)))
+    return list(session.scalars(query))
+
+
+def level(session: Session, product_id: int, warehouse_id: int) -> StockLevel | None:
+    return session.scalar(
+        select(StockLevel)
+        .where(StockLevel.product_id == product_id, StockLevel.warehouse_id == warehouse_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def available(session: Session, product_id: int, warehouse_ids: Sequence[int]) -> int:
+    """Sellable units of a product across ``warehouse_ids`` (each clamped at zero)."""
+    return sum(
+        row.available
+        for row in levels(session, product_ids=[product_id], warehouse_ids=warehouse_ids)
+    )
+
+
+def movements(
+    session: Session,
+    *,
+    product_id: int | None = None,
+    warehouse_id: int | None = None,
+    before_id: int = 0,
+    limit: int = 100,
+) -> list[StockMovement]:
+    """Newest first; ``before_id`` continues a previous page."""
+    query = select(StockMovement).order_by(StockMovement.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(StockMovement.id < before_id)
+    if product_id is not None:
+        query = query.where(StockMovement.product_id == product_id)
+    if warehouse_id is not None:
+        query = query.where(StockMovement.warehouse_id == warehouse_id)
+    return list(session.scalars(query))
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _positive(quantity: int) -> None:
+    if quantity <= 0:
+        raise Invalid(f"quantity must be a positive whole number (got {quantity})")
+
+
+def _lock_levels(session: Session, pairs: Iterable[Pair]) -> dict[Pair, StockLevel]:
+    """The stock rows for ``pairs``, created if missing and locked in a fixed order."""
+    ordered = sorted(set(pairs))
+    session.flush()
+    found = _select_levels(session, ordered)
+    missing = [pair for pair in ordered if pair not in found]
+    if not missing:
+        return found
+    for product_id, warehouse_id in missing:
+        if session.get(Product, product_id) is None:
+            raise NotFound(f"no product with id {product_id}")
+        if session.get(Warehouse, warehouse_id) is None:
+            raise NotFound(f"no warehouse with id {warehouse_id}")
+    insert_ignore(
+        session,
+        StockLevel.__table__,
+        [{"product_id": p, "warehouse_id": w, "on_hand": 0, "reserved": 0} for p, w in missing],
+        conflict_columns=["product_id", "warehouse_id"],
+    )
+    return _select_levels(session, ordered)
+
+
+def _select_levels(session: Session, ordered: list[Pair]) -> dict[Pair, StockLevel]:
+    condition: ColumnElement[bool]
+    if len(ordered) == 1:  # the common case, as a cacheable statement
+        ((product_id, warehouse_id),) = ordered
+        condition = (StockLevel.product_id == product_id) & (
+            StockLevel.warehouse_id == warehouse_id
+        )
+    else:
+        condition = tuple_(StockLevel.product_id, StockLevel.warehouse_id).in_(ordered)
+    rows = session.scalars(
+        select(StockLevel)
+        .where(condition)
+        .order_by(StockLevel.product_id, StockLevel.warehouse_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {(row.product_id, row.warehouse_id): row for row in rows}

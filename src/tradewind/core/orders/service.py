@@ -1,0 +1,629 @@
+"""Order rules.
+
+* An order is unique per (plugin, external id): importing it again updates it, never
+  duplicates it, and an older copy of it (by the platform's ``updated_at``) changes
+  nothing.
+* A plugin imports orders only into its one attached channel; with Import Orders on and
+  not exactly one channel it is in import conflict and import refuses to run.
+* Matched lines reserve stock in the order's warehouse while the order is open; cancelling
+  or closing releases what has not shipped. Reservations are *set*, never added, so
+  re-processing an order is idempotent.
+* A line whose SKU matches nothing keeps the order: the line keeps its SKU as text, the
+  order is flagged *missing product*, and the line is matched and reserved by itself once
+  a product with that SKU or barcode exists.
+* A manual order (the order wizard) goes through the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from tradewind.core.catalog.models import Product, sku_key
+from tradewind.core.catalog.service import find_by_barcode, match_product
+from tradewind.core.channels import service as channels
+from tradewind.core.customers import service as customers
+from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders.models import (
+    FulfillmentStatus,
+    Order,
+    OrderActivity,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+)
+from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.db import utcnow
+from tradewind.errors import Invalid, NotFound
+from tradewind.events import OrderCancelled, OrderCreated, OrderUpdated, record
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
+
+_HEADER = (
+    "number",
+    "financial_status",
+    "fulfillment_status",
+    "source",
+    "currency",
+    "email",
+    "shipping_total",
+    "tax_total",
+    "discount_total",
+    "location_ref",
+    "test",
+    "note",
+    "tags",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    order: Order
+    created: bool
+    changed: bool
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def get_order(session: Session, order_id: int) -> Order:
+    # populate_existing: an order already in the session (found by a look-up without its
+    # lines) comes back with its lines loaded, usable after the session closes.
+    order = session.get(
+        Order, order_id, options=[selectinload(Order.lines)], populate_existing=True
+    )
+    if order is None:
+        raise NotFound(f"no order with id {order_id}")
+    return order
+
+
+def find_imported(session: Session, plugin_id: int, external_id: str) -> Order | None:
+    return session.scalar(
+        select(Order).where(Order.plugin_id == plugin_id, Order.external_id == external_id)
+    )
+
+
+def list_orders(
+    session: Session,
+    *,
+    channel_id: int | None = None,
+    plugin_id: int | None = None,
+    status: OrderStatus | None = None,
+    missing_product: bool | None = None,
+    search: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[Order]:
+    query = select(Order).where(Order.id > after_id).order_by(Order.id).limit(limit)
+    if channel_id is not None:
+        query = query.where(Order.channel_id == channel_id)
+    if plugin_id is not None:
+        query = query.where(Order.plugin_id == plugin_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if missing_product is not None:
+        query = query.where(Order.missing_product.is_(missing_product))
+    if search:
+        query = query.where(
+            or_(Order.number.contains(search.strip()), Order.email.contains(search.strip()))
+        )
+    return list(session.scalars(query))
+
+
+def activities(session: Session, order_id: int) -> list[OrderActivity]:
+    return list(
+        session.scalars(
+            select(OrderActivity)
+            .where(OrderActivity.order_id == order_id)
+            .order_by(OrderActivity.occurred_at, OrderActivity.id)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def import_order(
+    session: Session,
+    plugin_id: int,
+    data: OrderIn,
+    options: ImportOptions | None = None,
+) -> ImportResult:
+    """Create or update the order ``data.external_id`` of ``plugin_id`` in its channel."""
+    options = options or ImportOptions()
+    if not data.external_id:
+        raise Invalid(
+            "an imported order needs the platform's id", fields={"external_id": "required"}
+        )
+    existing = _locked_order(session, plugin_id, data.external_id)
+    if existing is not None and existing.exported_at is not None:
+        # Made here and sent to the platform (Export Orders): what happens to it there
+        # flows back whatever the plugin imports.
+        return _update(session, existing, data, options)
+    channel = channels.import_channel(session, plugin_id)  # refuses on import conflict
+    if existing is not None:
+        return _update(session, existing, data, options)
+    try:
+        with session.begin_nested():
+            order = _create(session, channel.id, plugin_id, data, options)
+    except IntegrityError:
+        # Another worker created it between our look-up and insert: update theirs.
+        raced = _locked_order(session, plugin_id, data.external_id)
+        if raced is None:
+            raise
+        return _update(session, raced, data, options)
+    return ImportResult(order=order, created=True, changed=True)
+
+
+def create_manual_order(session: Session, channel_id: int, data: OrderIn) -> Order:
+    """The order wizard: an order made in Tradewind for ``channel_id``."""
+    channels.get_channel(session, channel_id)
+    manual = data.model_copy(update={"source": OrderSource.MANUAL, "external_id": None})
+    return _create(session, channel_id, None, manual, ImportOptions())
+
+
+def cancel_order(session: Session, order_id: int, reason: str = "") -> Order:
+    order = _lock(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        return order
+    _set_status(session, order, OrderStatus.CANCELLED, reason)
+    _after_change(session, order)
+    return order
+
+
+def close_order(session: Session, order_id: int) -> Order:
+    order = _lock(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise Invalid(f"order {order.number} is cancelled and cannot be closed")
+    if order.status is OrderStatus.OPEN:
+        _set_status(session, order, OrderStatus.CLOSED, "")
+        _after_change(session, order)
+    return order
+
+
+def rematch_lines(session: Session, product_ids: Iterable[int]) -> list[Order]:
+    """Match unmatched lines of open orders to ``product_ids`` by SKU or barcode, reserve
+    their stock and clear *missing product* where nothing is left unmatched."""
+    products = list(session.scalars(select(Product).where(Product.id.in_(list(product_ids)))))
+    if not products:
+        return []
+    keys = {product.sku_key: product for product in products}
+    barcodes: dict[str, Product] = {}
+    for product in products:
+        if product.barcode:
+            barcodes[product.barcode] = product
+    conditions = [OrderLine.sku_key.in_(list(keys))]
+    if barcodes:
+        conditions.append(OrderLine.barcode.in_(list(barcodes)))
+    lines = session.scalars(
+        select(OrderLine)
+        .join(Order)
+        .where(OrderLine.product_id.is_(None), Order.status == OrderStatus.OPEN, or_(*conditions))
+        .order_by(OrderLine.order_id)
+    ).all()
+    touched: dict[int, Order] = {}
+    for line in lines:
+        match = keys.get(line.sku_key)
+        # A barcode shared by several products identifies none of them.
+        if (
+            match is None
+            and line.barcode in barcodes
+            and len(find_by_barcode(session, line.barcode)) == 1
+        ):
+            match = barcodes[line.barcode]
+        if match is None:
+            continue
+        order = _lock(session, line.order_id)
+        line.product_id = match.id
+        _activity(
+            session,
+            order,
+            "line_matched",
+            f"Line {line.sku or line.barcode} matched to product {product.sku}; stock reserved.",
+        )
+        touched[order.id] = order
+    for order in touched.values():
+        _after_change(session, order)
+    return list(touched.values())
+
+
+def assign_product(
+    session: Session, sku: str, product_id: int, *, plugin_id: int | None = None
+) -> list[Order]:
+    """Map a SKU that matches no product to ``product_id`` on the open orders waiting for
+    it (the *missing product* fix when the catalog knows the article under another SKU):
+    each line is matched, reserved and noted on its order's timeline, and the notification
+    clears once no line waits. Returns the orders changed."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"no product with id {product_id}")
+    key = sku_key(sku)
+    if not key:
+        raise Invalid("a SKU is needed", fields={"sku": "required"})
+    query = (
+        select(OrderLine)
+        .join(Order)
+        .where(
+            OrderLine.product_id.is_(None),
+            OrderLine.sku_key == key,
+            Order.status == OrderStatus.OPEN,
+        )
+        .order_by(OrderLine.order_id, OrderLine.id)
+    )
+    if plugin_id is not None:
+        query = query.where(Order.plugin_id == plugin_id)
+    touched: dict[int, Order] = {}
+    for line in session.scalars(query).all():
+        order = _lock(session, line.order_id)
+        line.product_id = product.id
+        _activity(
+            session,
+            order,
+            "line_matched",
+            f"Line {line.sku} mapped to product {product.sku}; stock reserved.",
+        )
+        touched[order.id] = order
+    for order in touched.values():
+        _after_change(session, order)
+        record(session, OrderUpdated(order_id=order.id))
+    return list(touched.values())
+
+
+def sync_reservations(session: Session, order: Order) -> None:
+    """Hold exactly the unshipped units of each matched line while the order is open."""
+    for line in order.lines:
+        wanted = (
+            line.unshipped
+            if order.status is OrderStatus.OPEN and line.product_id and order.warehouse_id
+            else 0
+        )
+        if wanted and line.product_id and order.warehouse_id:
+            inventory.set_reservation(
+                session, line.holder, line.product_id, order.warehouse_id, wanted
+            )
+        else:
+            inventory.release(session, line.holder)
+
+
+def refresh_fulfillment(order: Order) -> None:
+    """Derive the fulfillment status from what has shipped."""
+    ordered = sum(line.quantity for line in order.lines)
+    shipped = sum(min(line.shipped_quantity, line.quantity) for line in order.lines)
+    if ordered and shipped >= ordered:
+        order.fulfillment_status = FulfillmentStatus.FULFILLED
+    elif shipped:
+        order.fulfillment_status = FulfillmentStatus.PARTIALLY_FULFILLED
+    else:
+        order.fulfillment_status = FulfillmentStatus.UNFULFILLED
+
+
+def add_activity(session: Session, order: Order, kind: str, message: str) -> None:
+    _activity(session, order, kind, message)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _create(
+    session: Session,
+    channel_id: int,
+    plugin_id: int | None,
+    data: OrderIn,
+    options: ImportOptions,
+) -> Order:
+    warehouse_id = data.warehouse_id or _default_warehouse_id(session)
+    order = Order(
+        channel_id=channel_id,
+        plugin_id=plugin_id,
+        external_id=data.external_id,
+        number=data.number or "",
+        status=OrderStatus.OPEN,
+        placed_at=data.placed_at or utcnow(),
+        warehouse_id=warehouse_id,
+        remote_updated_at=data.remote_updated_at,
+        **{field: getattr(data, field) for field in _HEADER if field != "number"},
+    )
+    order.billing_address = _address(data.billing_address)
+    order.shipping_address = _address(data.shipping_address)
+    session.add(order)
+    session.flush()
+    if not order.number:
+        order.number = f"TW{1000 + order.id}"
+    for line_in in data.lines:
+        order.lines.append(_new_line(session, line_in, options))
+    _set_totals(order, data)
+    _resolve_customer(session, order, data)
+    session.flush()
+    origin = "created in Tradewind" if plugin_id is None else f"imported from plugin #{plugin_id}"
+    _activity(session, order, "created", f"Order {order.number} {origin}.")
+    for line in order.lines:
+        if line.product_id is None and (line.sku_key or line.barcode):
+            _activity(
+                session,
+                order,
+                "missing_product",
+                f"Line {line.sku or line.barcode} matches no product; kept unreserved until "
+                "a product with that SKU or barcode exists.",
+            )
+    if data.status is not OrderStatus.OPEN:
+        _set_status(session, order, data.status, data.cancel_reason)
+    _after_change(session, order, new=True)
+    record(session, OrderCreated(order_id=order.id))
+    return order
+
+
+def _update(session: Session, order: Order, data: OrderIn, options: ImportOptions) -> ImportResult:
+    if (
+        data.remote_updated_at is not None
+        and order.remote_updated_at is not None
+        and data.remote_updated_at < order.remote_updated_at
+    ):
+        return ImportResult(order=order, created=False, changed=False)
+    changes: list[str] = []
+    for field in _HEADER:
+        value = getattr(data, field)
+        if field == "number" and not value:
+            continue
+        if getattr(order, field) != value:
+            changes.append(field)
+            setattr(order, field, value)
+    for field in ("billing_address", "shipping_address"):
+        value = _address(getattr(data, field))
+        if value is not None and getattr(order, field) != value:
+            changes.append(field)
+            setattr(order, field, value)
+    if data.warehouse_id and data.warehouse_id != order.warehouse_id:
+        order.warehouse_id = data.warehouse_id
+        changes.append("warehouse")
+    changes += _merge_lines(session, order, data.lines, options)
+    if data.remote_updated_at is not None:
+        order.remote_updated_at = data.remote_updated_at
+    had_customer = order.customer_id is not None
+    if not had_customer:
+        _resolve_customer(session, order, data)
+        if order.customer_id is not None:
+            changes.append("customer")
+    if data.status is not order.status and order.status is not OrderStatus.CANCELLED:
+        changes.append("status")
+        _set_status(session, order, data.status, data.cancel_reason)
+    if not changes:
+        return ImportResult(order=order, created=False, changed=False)
+    _set_totals(order, data)
+    _activity(session, order, "updated", f"Updated from the platform: {', '.join(changes)}.")
+    _after_change(session, order)
+    record(session, OrderUpdated(order_id=order.id))
+    return ImportResult(order=order, created=False, changed=True)
+
+
+def _merge_lines(
+    session: Session, order: Order, incoming: Sequence[OrderLineIn], options: ImportOptions
+) -> list[str]:
+    by_external = {line.external_id: line for line in order.lines if line.external_id}
+    changes: list[str] = []
+    for position, line_in in enumerate(incoming):
+        line = by_external.get(line_in.external_id) if line_in.external_id else None
+        if line is None and not line_in.external_id and position < len(order.lines):
+            candidate = order.lines[position]
+            if candidate.sku_key == sku_key(line_in.sku):
+                line = candidate
+        if line is None:
+            order.lines.append(_new_line(session, line_in, options))
+            changes.append(f"line {line_in.sku or line_in.barcode} added")
+            continue
+        if line.quantity != line_in.quantity:
+            changes.append(f"line {line.sku} quantity {line.quantity}→{line_in.quantity}")
+            line.quantity = max(line_in.quantity, line.shipped_quantity)
+        if line.product_id is None:
+            product = _match(session, line_in, options)
+            if product is not None:
+                line.product_id = product.id
+                changes.append(f"line {line.sku} matched")
+    return changes
+
+
+def _new_line(session: Session, line_in: OrderLineIn, options: ImportOptions) -> OrderLine:
+    product = _match(session, line_in, options)
+    return OrderLine(
+        external_id=line_in.external_id,
+        product_id=product.id if product else None,
+        sku=line_in.sku or (product.sku if product else ""),
+        sku_key=sku_key(line_in.sku or (product.sku if product else "")),
+        barcode=line_in.barcode,
+        title=line_in.title or (product.title if product else line_in.sku),
+        quantity=line_in.quantity,
+        unit_price=line_in.unit_price,
+    )
+
+
+def _match(session: Session, line_in: OrderLineIn, options: ImportOptions) -> Product | None:
+    if line_in.product_id is not None:
+        product = session.get(Product, line_in.product_id)
+        if product is None:
+            raise NotFound(f"no product with id {line_in.product_id}")
+        return product
+    return match_product(session, sku=line_in.sku, barcode=line_in.barcode, codes=options.match_by)
+
+
+def _set_totals(order: Order, data: OrderIn) -> None:
+    lines_total = sum((line.unit_price * line.quantity for line in order.lines), start=Decimal("0"))
+    order.subtotal = data.subtotal if data.subtotal is not None else lines_total
+    order.total = (
+        data.total
+        if data.total is not None
+        else order.subtotal + order.shipping_total + order.tax_total - order.discount_total
+    )
+
+
+def _resolve_customer(session: Session, order: Order, data: OrderIn) -> None:
+    if data.customer_id is not None:
+        customers.get_customer(session, data.customer_id)
+        order.customer_id = data.customer_id
+    else:
+        customer_in = data.customer
+        if customer_in is None and data.email:
+            shipping = data.shipping_address or data.billing_address
+            try:
+                customer_in = CustomerIn(
+                    email=data.email,
+                    first_name=shipping.first_name if shipping else "",
+                    last_name=shipping.last_name if shipping else "",
+                )
+            except ValidationError:
+                customer_in = None
+        if customer_in is not None and customer_in.email:
+            customer, _ = customers.match_or_create(session, customer_in)
+            order.customer_id = customer.id
+            if not order.email:
+                order.email = customer.email or ""
+    order.missing_customer_fields = _missing_customer_fields(order)
+
+
+def _missing_customer_fields(order: Order) -> list[str]:
+    missing: list[str] = []
+    if order.customer_id is None:
+        missing.append("email")
+    if order.source is not OrderSource.POS:
+        if order.shipping_address is None:
+            missing.append("shipping_address")
+        else:
+            address = Address.model_validate(order.shipping_address)
+            missing += [f"shipping_address.{field}" for field in address.missing_for_shipping()]
+    return missing
+
+
+def _set_status(session: Session, order: Order, status: OrderStatus, reason: str) -> None:
+    previous = order.status
+    order.status = status
+    if status is OrderStatus.CANCELLED:
+        order.cancelled_at = utcnow()
+        order.cancel_reason = reason[:255]
+        record(session, OrderCancelled(order_id=order.id))
+        _activity(
+            session,
+            order,
+            "cancelled",
+            f"Cancelled{f' ({reason})' if reason else ''}; unshipped reservations released.",
+        )
+    else:
+        _activity(session, order, "status", f"Status {previous.value} → {status.value}.")
+
+
+def _after_change(session: Session, order: Order, *, new: bool = False) -> None:
+    session.flush()
+    order.missing_product = any(
+        line.product_id is None and line.quantity > 0 and (line.sku_key or line.barcode)
+        for line in order.lines
+    )
+    refresh_fulfillment(order)
+    sync_reservations(session, order)
+    _refresh_notifications(session, order, new=new)
+    session.flush()
+
+
+def _refresh_notifications(session: Session, order: Order, *, new: bool) -> None:
+    """Missing products and customer fields are problems a person must see (seed 001).
+    A new order has nothing to resolve: only its own problems are raised (imports of
+    thousands of orders skip two queries per line)."""
+    for line in order.lines:
+        if not line.sku_key and not line.barcode:
+            continue
+        if new and line.product_id is not None:
+            continue
+        subject = f"SKU {line.sku or line.barcode}"
+        still_missing = session.scalar(
+            select(func.count())
+            .select_from(OrderLine)
+            .join(Order)
+            .where(
+                OrderLine.product_id.is_(None),
+                OrderLine.sku_key == line.sku_key
+                if line.sku_key
+                else OrderLine.barcode == line.barcode,
+                Order.status == OrderStatus.OPEN,
+                Order.plugin_id.is_(None)
+                if order.plugin_id is None
+                else Order.plugin_id == order.plugin_id,
+            )
+        )
+        if still_missing:
+            notifications.raise_notification(
+                session,
+                NotificationKind.MISSING_PRODUCT,
+                plugin_id=order.plugin_id,
+                subject=subject,
+                message=(
+                    f"Order {order.number} has a line with {subject} that matches no product "
+                    f"({still_missing} open line(s) wait for it). The order is kept and "
+                    "reserves nothing for that line. Import or create the product, or map the "
+                    "SKU; the waiting orders are re-processed by themselves."
+                ),
+            )
+        elif line.product_id is not None:
+            notifications.resolve(
+                session,
+                NotificationKind.MISSING_PRODUCT,
+                plugin_id=order.plugin_id,
+                subject=subject,
+            )
+    subject = f"order {order.number}"
+    if order.missing_customer_fields and order.status is OrderStatus.OPEN:
+        notifications.raise_notification(
+            session,
+            NotificationKind.MISSING_CUSTOMER_FIELDS,
+            plugin_id=order.plugin_id,
+            subject=subject,
+            message=(
+                f"Order {order.number} is missing buyer data: "
+                f"{', '.join(order.missing_customer_fields)}. The order is kept; complete the "
+                "customer or the address to ship it."
+            ),
+        )
+    elif not new:
+        notifications.resolve(
+            session,
+            NotificationKind.MISSING_CUSTOMER_FIELDS,
+            plugin_id=order.plugin_id,
+            subject=subject,
+        )
+
+
+def _locked_order(session: Session, plugin_id: int, external_id: str) -> Order | None:
+    return session.scalar(
+        select(Order)
+        .where(Order.plugin_id == plugin_id, Order.external_id == external_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _lock(session: Session, order_id: int) -> Order:
+    session.flush()
+    order = session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound(f"no order with id {order_id}")
+    return order
+
+
+def _activity(session: Session, order: Order, kind: str, message: str) -> None:
+    session.add(OrderActivity(order_id=order.id, kind=kind, message=message))
+
+
+def _address(address: Address | None) -> dict[str, str] | None:
+    return address.model_dump() if address is not None else None
+
+
+def _default_warehouse_id(session: Session) -> int | None:
+    warehouse = inventory.default_warehouse(session)
+    return warehouse.id if warehouse else None

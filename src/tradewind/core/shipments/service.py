@@ -1,0 +1,113 @@
+"""Shipment rules: a shipment takes units out of on-hand and out of the order's
+reservation in one step; it never ships more than a line has left, and never a line
+that is not matched to a product (there would be no stock to take)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import OrderStatus
+from tradewind.core.shipments.models import Shipment, ShipmentLine
+from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
+from tradewind.db import utcnow
+from tradewind.errors import Invalid, NotFound
+from tradewind.events import ShipmentCreated, record
+
+
+def get_shipment(session: Session, shipment_id: int) -> Shipment:
+    shipment = session.get(Shipment, shipment_id, options=[selectinload(Shipment.lines)])
+    if shipment is None:
+        raise NotFound(f"no shipment with id {shipment_id}")
+    return shipment
+
+
+def list_shipments(
+    session: Session, *, order_id: int | None = None, after_id: int = 0, limit: int = 100
+) -> list[Shipment]:
+    query = select(Shipment).where(Shipment.id > after_id).order_by(Shipment.id).limit(limit)
+    if order_id is not None:
+        query = query.where(Shipment.order_id == order_id)
+    return list(session.scalars(query))
+
+
+def create_shipment(session: Session, order_id: int, data: ShipmentIn) -> Shipment:
+    order = orders.get_order(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise Invalid(f"order {order.number} is cancelled; nothing can ship")
+    warehouse_id = data.warehouse_id or order.warehouse_id
+    if warehouse_id is None:
+        raise Invalid(
+            f"order {order.number} has no warehouse to ship from",
+            fields={"warehouse_id": "required"},
+        )
+    lines_by_id = {line.id: line for line in order.lines}
+    wanted = data.lines or [
+        ShipmentLineIn(order_line_id=line.id, quantity=line.unshipped)
+        for line in order.lines
+        if line.unshipped
+    ]
+    if not wanted:
+        raise Invalid(f"order {order.number} has nothing left to ship")
+    totals: dict[int, int] = {}
+    for item in wanted:
+        totals[item.order_line_id] = totals.get(item.order_line_id, 0) + item.quantity
+    for line_id, quantity in totals.items():
+        line = lines_by_id.get(line_id)
+        if line is None:
+            raise Invalid(f"line {line_id} is not a line of order {order.number}")
+        if line.product_id is None:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} is not matched to a product; "
+                "map the SKU to a product before shipping it"
+            )
+        if quantity > line.unshipped:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} has {line.unshipped} left to ship, "
+                f"not {quantity}"
+            )
+    shipment = Shipment(
+        order_id=order.id,
+        warehouse_id=warehouse_id,
+        carrier=data.carrier,
+        tracking_number=data.tracking_number,
+        tracking_url=data.tracking_url,
+        shipped_at=data.shipped_at or utcnow(),
+        notify_customer=data.notify_customer,
+        plugin_id=data.plugin_id,
+        external_id=data.external_id,
+    )
+    session.add(shipment)
+    session.flush()
+    for line_id, quantity in totals.items():
+        line = lines_by_id[line_id]
+        assert line.product_id is not None
+        inventory.ship_reserved(
+            session,
+            line.holder,
+            line.product_id,
+            warehouse_id,
+            quantity,
+            reference=f"shipment:{shipment.id}",
+        )
+        line.shipped_quantity += quantity
+        shipment.lines.append(ShipmentLine(order_line_id=line_id, quantity=quantity))
+    session.flush()
+    tracking = (
+        f" tracking {data.carrier} {data.tracking_number}".rstrip()
+        if (data.tracking_number)
+        else ""
+    )
+    orders.add_activity(
+        session,
+        order,
+        "shipped",
+        f"Shipment #{shipment.id}: {sum(totals.values())} unit(s) shipped{tracking}.",
+    )
+    orders.refresh_fulfillment(order)
+    orders.sync_reservations(session, order)
+    session.flush()
+    record(session, ShipmentCreated(shipment_id=shipment.id, order_id=order.id))
+    return shipment

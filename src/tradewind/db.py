@@ -1,0 +1,248 @@
+"""The database: engine set-up for SQLite and PostgreSQL, column types, and the unit of work.
+
+SQLite is configured the way it was measured to be safe with several processes
+(shared/reference/stack.md §4.2): WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for
+write transactions. Without ``BEGIN IMMEDIATE`` concurrent read-modify-write
+transactions silently lose updates. Read-only sessions use a deferred ``BEGIN`` so
+readers never queue behind writers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    Numeric,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from tradewind.events import EventBus, take_pending
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC datetime is required")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal amounts; 4 places covers every ISO 4217 currency's minor unit."""
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+def str_enum(enum_class: type[StrEnum]) -> Enum:
+    """A portable enum column: VARCHAR holding the member's value (no PostgreSQL ENUM type,
+    so adding a member is not a migration)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=40,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class Timestamped:
+    """``created_at`` and ``updated_at`` maintained by the ORM."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+_READ_ONLY = "tradewind_read_only"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with Tradewind's transaction rules applied."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **kwargs)
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 30)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("timeout", 30)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+        dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """One database: its engine, sessions and units of work."""
+
+    def __init__(self, url: str, *, bus: EventBus | None = None, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.bus = bus or EventBus()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
+        # SQLite has one writer. Threads of this process queue for it on a lock (first
+        # come, first served) instead of in SQLite's busy handler, which sleeps in growing
+        # steps and turned a burst of webhooks into second-long waits. Other processes
+        # still meet the busy timeout.
+        self._writer: threading.RLock | None = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A write transaction. Events recorded in it reach subscribers after commit."""
+        with self._writer if self._writer is not None else contextlib.nullcontext():
+            session = self._sessions()
+            try:
+                yield session
+                session.flush()
+                self.bus.run_before_commit(session)
+                session.commit()
+                committed = take_pending(session)
+            except BaseException:
+                session.rollback()
+                take_pending(session)
+                raise
+            finally:
+                session.close()
+        self.bus.publish(committed)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (deferred transaction, never commits)."""
+        session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring what was loaded, so objects
+            # read here stay usable (detached) afterwards.
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def insert_ignore(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    conflict_columns: list[str],
+    where: Any = None,
+) -> int:
+    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike; returns how many
+    rows were inserted."""
+    if not rows:
+        return 0
+    statement = dialect_insert(session)(table).values(rows)
+    # RETURNING counts what was inserted on both backends (psycopg reports rowcount -1).
+    result = session.execute(
+        statement.on_conflict_do_nothing(
+            index_elements=conflict_columns, index_where=where
+        ).returning(table.c[conflict_columns[0]])
+    )
+    return len(result.all())
+
+
+_PREPARED: dict[tuple[str, str], Any] = {}
+
+
+def prepared(session: Session, name: str, build: Callable[[Any], Any]) -> Any:
+    """The statement ``build(insert)`` makes, built once per (name, dialect) and reused:
+    compiling a large upsert costs more than running it, and some run per webhook or per
+    pushed batch. ``insert`` is the dialect's construct (``dialect_insert``)."""
+    key = (name, session.get_bind().dialect.name)
+    statement = _PREPARED.get(key)
+    if statement is None:
+        statement = _PREPARED[key] = build(dialect_insert(session))
+    return statement
+
+
+def dialect_insert(session: Session) -> Any:
+    """The dialect's ``insert`` construct (it has ``on_conflict_do_…``) for ``session``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

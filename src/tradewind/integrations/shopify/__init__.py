@@ -1,0 +1,177 @@
+"""The Shopify connector: orders in (webhooks re-read by id, reconciliation polls,
+backfills), stock out (batched GraphQL, compare-and-set), products mapped, tracking back,
+refunds as returns, locations, OAuth or an Admin API token; customers in and out,
+products and listings out, listings in, and orders made in Tradewind created in the
+store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from importlib.resources import files
+from typing import ClassVar
+
+from tradewind.connectors import (
+    Capability,
+    ConnectionReport,
+    ConnectorContext,
+    ConnectorInfo,
+    CustomerQuery,
+    CustomerRecord,
+    LocationRecord,
+    OrderExport,
+    OrderQuery,
+    OrderRecord,
+    Page,
+    Priority,
+    ProductExport,
+    ProductRecord,
+    ShipmentRecord,
+    StockMode,
+    StockPush,
+    StockPushResult,
+    Toggle,
+    WebhookEvent,
+)
+from tradewind.integrations.shopify import (
+    customers,
+    fulfillments,
+    inventory,
+    oauth,
+    orders,
+    products,
+    streams,
+    webhooks,
+)
+from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.integrations.shopify.settings import ShopifySettings, missing_scopes
+
+# Every toggle has an API in Shopify.
+_UNSUPPORTED: Mapping[Toggle, str] = {}
+
+
+def _shop(settings: object) -> str | None:
+    return settings.shop if isinstance(settings, ShopifySettings) else None
+
+
+class ShopifyConnector:
+    info: ClassVar[ConnectorInfo] = ConnectorInfo(
+        key="shopify",
+        name="Shopify",
+        version="1",
+        settings=ShopifySettings,
+        toggles=frozenset(Toggle) - frozenset(_UNSUPPORTED),
+        unsupported=_UNSUPPORTED,
+        capabilities=frozenset(
+            {
+                Capability.TEST_CONNECTION,
+                Capability.IMPORT_ORDERS,
+                Capability.IMPORT_PRODUCTS,
+                Capability.PUSH_STOCK,
+                Capability.PUSH_SHIPMENTS,
+                Capability.RECEIVE_WEBHOOKS,
+                Capability.MANAGE_WEBHOOKS,
+                Capability.LOCATIONS,
+                Capability.OAUTH,
+                Capability.IMPORT_CUSTOMERS,
+                Capability.EXPORT_CUSTOMERS,
+                Capability.EXPORT_ORDERS,
+                Capability.EXPORT_PRODUCTS,
+                Capability.IMPORT_LISTINGS,
+            }
+        ),
+        guide=files(__package__).joinpath("guide.md").read_text(encoding="utf-8"),
+        account=_shop,
+        webhook_topics=webhooks.TOPICS,
+        stock_needs_link=True,
+    )
+    stock_batch_size = inventory.BATCH
+
+    def __init__(self, settings: ShopifySettings, context: ConnectorContext) -> None:
+        self.settings = settings
+        self.context = context
+        self.client = ShopifyClient(settings, context)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ----------------------------------------------------------------------- reading
+
+    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
+        shop = streams.shop(self.client)
+        missing = missing_scopes(streams.granted_scopes(self.client), toggles)
+        detail = (
+            f"the token lacks {', '.join(missing)}: grant them to the app (or Reauthorize)"
+            if missing
+            else "the token works and holds every scope the switched-on toggles need"
+        )
+        return ConnectionReport(
+            ok=not missing,
+            account=f"{shop['name']} ({shop['domain']})",
+            detail=detail,
+            missing_scopes=tuple(missing),
+        )
+
+    def list_locations(self) -> list[LocationRecord]:
+        return streams.locations(self.client)
+
+    def list_orders(
+        self, query: OrderQuery, cursor: str | None, priority: Priority
+    ) -> Page[OrderRecord]:
+        return streams.orders(self.client, query, cursor, priority)
+
+    def get_order(self, external_id: str) -> OrderRecord | None:
+        return streams.order(self.client, external_id)
+
+    def list_products(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+        return streams.products(self.client, cursor, priority)
+
+    def list_customers(
+        self, query: CustomerQuery, cursor: str | None, priority: Priority
+    ) -> Page[CustomerRecord]:
+        return customers.page(self.client, query, cursor, priority)
+
+    def list_listings(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+        return products.listings(self.client, cursor, priority)
+
+    def find_exported_order(self, origin_ref: str, since: dt.datetime) -> OrderRecord | None:
+        return orders.find(self.client, origin_ref, since)
+
+    # ----------------------------------------------------------------------- writing
+
+    def push_stock(self, pushes: Sequence[StockPush], mode: StockMode) -> list[StockPushResult]:
+        return inventory.push(self.client, pushes, mode)
+
+    def push_shipment(self, shipment: ShipmentRecord) -> str:
+        return fulfillments.create(self.client, shipment, notify=shipment.notify_customer)
+
+    def close_order(self, external_id: str) -> None:
+        fulfillments.close_order(self.client, external_id)
+
+    def export_customer(self, customer: CustomerRecord) -> CustomerRecord:
+        return customers.export(self.client, customer)
+
+    def export_order(self, order: OrderExport) -> OrderRecord:
+        return orders.export(self.client, order)
+
+    def export_product(self, product: ProductExport) -> ProductRecord:
+        return products.export(self.client, product)
+
+    # ---------------------------------------------------------------------- webhooks
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return webhooks.verify(self.settings.signing_secret, headers, body)
+
+    def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        return webhooks.parse(topic, headers, body)
+
+    def ensure_webhooks(self, topics: Sequence[str]) -> list[str]:
+        return webhooks.ensure(self.client, topics, self.context.webhook_url)
+
+    # ------------------------------------------------------------------------- OAuth
+
+    def authorization_url(self, state: str, redirect_uri: str) -> str:
+        return oauth.authorize_url(self.client, self.info.toggles, state, redirect_uri)
+
+    def complete_authorization(self, params: Mapping[str, str], redirect_uri: str) -> None:
+        oauth.complete(self.client, params)

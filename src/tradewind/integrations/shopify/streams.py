@@ -1,0 +1,100 @@
+"""Reading a store: the shop, its locations, orders (REST, cursor pages of 250) and the
+catalog (GraphQL product variants, 250 a page)."""
+
+from __future__ import annotations
+
+from tradewind.connectors import (
+    LocationRecord,
+    OrderQuery,
+    OrderRecord,
+    Page,
+    Priority,
+    ProductRecord,
+    next_link,
+    query_value,
+)
+from tradewind.integrations.shopify import mapping
+from tradewind.integrations.shopify.client import ShopifyClient
+
+PAGE = 250
+VARIANTS_QUERY = """
+query Variants($first: Int!, $after: String) {
+  productVariants(first: $first, after: $after, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id sku barcode title price
+      product { id title }
+      inventoryItem { id }
+    }
+  }
+}
+"""
+# 2 + 250 × (variant 1 + product 1 + inventory item 1): under the 1000-point query cap.
+VARIANTS_COST = 2 + PAGE * 3
+
+
+def shop(client: ShopifyClient) -> dict[str, str]:
+    body = client.rest("GET", "shop", operation="shop.read").json()["shop"]
+    return {"name": str(body.get("name", "")), "domain": str(body.get("myshopify_domain", ""))}
+
+
+def granted_scopes(client: ShopifyClient) -> set[str]:
+    response = client.rest("GET", "/admin/oauth/access_scopes.json", operation="scopes.read")
+    return {str(scope["handle"]) for scope in response.json().get("access_scopes", [])}
+
+
+def locations(client: ShopifyClient) -> list[LocationRecord]:
+    body = client.rest("GET", "locations", operation="locations.list").json()
+    return [mapping.location(raw) for raw in body.get("locations", [])]
+
+
+def orders(
+    client: ShopifyClient, query: OrderQuery, cursor: str | None, priority: Priority
+) -> Page[OrderRecord]:
+    """One page of orders updated (or created) in the query's window. A cursor is the
+    ``page_info`` Shopify handed back: with it only ``limit`` may be sent."""
+    if cursor:
+        params: dict[str, str | int] = {"limit": PAGE, "page_info": cursor}
+    else:
+        prefix = "updated_at" if query.field == "updated_at" else "created_at"
+        params = {"limit": PAGE, "status": "any", f"{prefix}_min": query.since.isoformat()}
+        if query.until is not None:
+            params[f"{prefix}_max"] = query.until.isoformat()
+    response = client.rest(
+        "GET", "orders", operation="orders.list", params=params, priority=priority
+    )
+    records: list[OrderRecord] = []
+    skipped: list[tuple[str, str]] = []
+    for raw in response.json().get("orders", []):
+        try:
+            records.append(mapping.order(raw))
+        except (KeyError, ValueError, TypeError) as exc:  # one bad order never stops a page
+            skipped.append((str(raw.get("id", "?")), f"unreadable order: {exc}"))
+    link = next_link(response)
+    following = query_value(link, "page_info") if link else None
+    return Page(records=records, next_cursor=following, skipped=tuple(skipped))
+
+
+def order(client: ShopifyClient, external_id: str) -> OrderRecord | None:
+    if not external_id.isdigit():
+        return None
+    response = client.rest("GET", f"orders/{external_id}", operation="orders.get", allow=(404,))
+    if response.status_code == 404:
+        return None
+    return mapping.order(response.json()["order"])
+
+
+def products(client: ShopifyClient, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+    data = client.graphql(
+        VARIANTS_QUERY,
+        {"first": PAGE, "after": cursor},
+        operation="products.list",
+        cost=VARIANTS_COST,
+        priority=priority,
+    )
+    connection = data["productVariants"]
+    info = connection["pageInfo"]
+    return Page(
+        records=mapping.products_from_variants(connection["nodes"]),
+        next_cursor=info["endCursor"] if info["hasNextPage"] else None,
+    )

@@ -1,0 +1,127 @@
+"""Webhooks from Shopify: the signature over the raw body, what a delivery is about, and
+keeping the store's subscriptions in place (Shopify deletes one after its retries fail)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from typing import Literal
+from urllib.parse import urlsplit
+
+from tradewind.connectors import Rejected, WebhookEvent
+from tradewind.integrations.shopify.client import ShopifyClient
+
+TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/paid",
+    "orders/cancelled",
+    "orders/fulfilled",
+    "orders/partially_fulfilled",
+    "refunds/create",
+    "fulfillments/create",
+    "fulfillments/update",
+    "inventory_levels/update",
+    "app/uninstalled",
+)
+
+# Topic prefix → what the engine re-reads. An order-related delivery names the order.
+_SUBJECTS: tuple[tuple[str, Literal["order", "inventory", "product", "app"], str], ...] = (
+    ("orders/", "order", "id"),
+    ("refunds/", "order", "order_id"),
+    ("fulfillments/", "order", "order_id"),
+    ("inventory_levels/", "inventory", ""),
+    ("products/", "product", "id"),
+    ("app/", "app", ""),
+)
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header under Shopify's ``X-Shopify-…`` name or the newer un-prefixed one."""
+    wanted = {f"x-shopify-{name}", f"shopify-{name}"}
+    for key, value in headers.items():
+        if key.lower() in wanted:
+            return value
+    return ""
+
+
+def verify(secret: str | None, headers: Mapping[str, str], body: bytes) -> bool:
+    given = header(headers, "hmac-sha256")
+    if not secret or not given:
+        return False
+    digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(digest, given.strip())
+
+
+def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    named = header(headers, "topic") or topic
+    delivery = header(headers, "webhook-id") or header(headers, "event-id")
+    if not delivery:
+        raise Rejected("a Shopify webhook carries X-Shopify-Webhook-Id; this one does not")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Rejected(f"the body is not JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise Rejected("the body is not a JSON object")
+    found = next((entry for entry in _SUBJECTS if named.startswith(entry[0])), None)
+    if found is None:
+        return WebhookEvent(delivery_id=delivery, topic=named, subject="other")
+    _, subject, key = found
+    if subject == "inventory":
+        item, location = payload.get("inventory_item_id"), payload.get("location_id")
+        quantity = payload.get("available")
+        return WebhookEvent(
+            delivery_id=delivery,
+            topic=named,
+            subject="inventory",
+            subject_id=f"{item}:{location}",
+            quantity=int(quantity) if quantity is not None else None,
+        )
+    ident = payload.get(key) if key else ""
+    return WebhookEvent(
+        delivery_id=delivery,
+        topic=named,
+        subject=subject,
+        subject_id=str(ident) if ident is not None else "",
+    )
+
+
+def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[str]:
+    """Create the subscriptions that are missing and return their topics; remove ours
+    that point at this plugin's hook path on an address Tradewind no longer answers on
+    (its public URL or port changed), so deliveries stop failing there."""
+    existing = (
+        client.rest("GET", "webhooks", operation="webhooks.list", params={"limit": 250})
+        .json()
+        .get("webhooks", [])
+    )
+    have = {(hook["topic"], hook["address"]) for hook in existing}
+    for hook in existing:
+        wanted = f"{base_url}/{hook['topic']}"
+        moved = (
+            hook["address"] != wanted and urlsplit(hook["address"]).path == urlsplit(wanted).path
+        )
+        if hook["topic"] in topics and moved:
+            client.rest(
+                "DELETE",
+                f"webhooks/{hook['id']}",
+                operation="webhooks.delete",
+                allow=(404,),  # gone already
+            )
+    created = []
+    for topic in topics:
+        address = f"{base_url}/{topic}"
+        if (topic, address) in have:
+            continue
+        client.rest(
+            "POST",
+            "webhooks",
+            operation="webhooks.create",
+            json_body={"webhook": {"topic": topic, "address": address, "format": "json"}},
+        )
+        created.append(topic)
+    return created

@@ -1,0 +1,74 @@
+"""Imports every model so that ``Base.metadata`` is complete (Alembic, key rotation, tests)."""
+
+from tradewind.auth.models import ApiToken, LoginThrottle, User, WebSession
+from tradewind.core.catalog.models import Product
+from tradewind.core.channels.models import (
+    Channel,
+    CustomerLink,
+    Listing,
+    LocationMapping,
+    Plugin,
+    PluginChannel,
+    PluginToggle,
+    ProductLink,
+)
+from tradewind.core.customers.models import Customer, CustomerAddress
+from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
+from tradewind.core.orders.models import Order, OrderActivity, OrderLine
+from tradewind.core.returns.models import Return, ReturnLine
+from tradewind.core.shipments.models import Shipment, ShipmentLine
+from tradewind.monitoring.executions import Execution
+from tradewind.monitoring.notifications import Notification
+from tradewind.sync.models import (
+    Backfill,
+    CredentialLock,
+    InboxDelivery,
+    OAuthState,
+    PluginLease,
+    ProductSync,
+    RateBudgetRow,
+    StockSyncState,
+    SyncSchedule,
+    SyncWork,
+)
+
+__all__ = [
+    "ApiToken",
+    "Backfill",
+    "Channel",
+    "CredentialLock",
+    "Customer",
+    "CustomerAddress",
+    "CustomerLink",
+    "Execution",
+    "InboxDelivery",
+    "Listing",
+    "LocationMapping",
+    "LoginThrottle",
+    "Notification",
+    "OAuthState",
+    "Order",
+    "OrderActivity",
+    "OrderLine",
+    "Plugin",
+    "PluginChannel",
+    "PluginLease",
+    "PluginToggle",
+    "Product",
+    "ProductLink",
+    "ProductSync",
+    "RateBudgetRow",
+    "Reservation",
+    "Return",
+    "ReturnLine",
+    "Shipment",
+    "ShipmentLine",
+    "StockLevel",
+    "StockMovement",
+    "StockSyncState",
+    "SyncSchedule",
+    "SyncWork",
+    "User",
+    "Warehouse",
+    "WebSession",
+]

@@ -1,0 +1,156 @@
+"""Executions: every connector operation, recorded with its duration and outcome, and
+the per-plugin success rate and latency that are charted from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, delete, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tradewind.connectors.http import Call
+from tradewind.db import Base, UTCDateTime, utcnow
+
+
+class Execution(Base):
+    __tablename__ = "executions"
+    __table_args__ = (Index("ix_executions_plugin_started", "plugin_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    operation: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(32))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    work_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def record_calls(
+    session: Session, plugin_id: int, calls: Sequence[Call], work_id: int | None = None
+) -> None:
+    if not calls:
+        return
+    session.execute(
+        insert(Execution),
+        [
+            {
+                "plugin_id": plugin_id,
+                "operation": call.operation,
+                "started_at": call.started_at,
+                "duration_ms": round(call.duration_ms, 2),
+                "outcome": call.outcome,
+                "http_status": call.http_status,
+                "error": call.error,
+                "work_id": work_id,
+            }
+            for call in calls
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class HourStats:
+    hour: dt.datetime
+    calls: int
+    successes: int
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.calls if self.calls else 1.0
+
+
+def hourly_stats(
+    session: Session, plugin_id: int, *, since: dt.datetime, until: dt.datetime | None = None
+) -> list[HourStats]:
+    """Success rate and p50/p95 latency per hour for one plugin."""
+    query = (
+        select(Execution.started_at, Execution.duration_ms, Execution.outcome)
+        .where(Execution.plugin_id == plugin_id, Execution.started_at >= since)
+        .order_by(Execution.started_at)
+    )
+    if until is not None:
+        query = query.where(Execution.started_at < until)
+    buckets: dict[dt.datetime, list[tuple[float, bool]]] = {}
+    for started, duration, outcome in session.execute(query):
+        hour = started.replace(minute=0, second=0, microsecond=0)
+        buckets.setdefault(hour, []).append((duration, outcome == "success"))
+    return [
+        HourStats(
+            hour=hour,
+            calls=len(rows),
+            successes=sum(ok for _, ok in rows),
+            p50_ms=_percentile([d for d, _ in rows], 50),
+            p95_ms=_percentile([d for d, _ in rows], 95),
+        )
+        for hour, rows in sorted(buckets.items())
+    ]
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def recent(session: Session, plugin_id: int, *, limit: int = 100) -> list[Execution]:
+    return list(
+        session.scalars(
+            select(Execution)
+            .where(Execution.plugin_id == plugin_id)
+            .order_by(Execution.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_executions(
+    session: Session,
+    *,
+    plugin_id: int | None = None,
+    outcome: str | None = None,
+    before_id: int = 0,
+    limit: int = 100,
+) -> list[Execution]:
+    """Newest first; ``before_id`` continues a previous page."""
+    query = select(Execution).order_by(Execution.id.desc()).limit(limit)
+    if plugin_id is not None:
+        query = query.where(Execution.plugin_id == plugin_id)
+    if outcome is not None:
+        query = query.where(Execution.outcome == outcome)
+    if before_id:
+        query = query.where(Execution.id < before_id)
+    return list(session.scalars(query))
+
+
+def purge(
+    session: Session,
+    *,
+    success_days: int = 30,
+    failure_days: int = 120,
+    now: dt.datetime | None = None,
+) -> int:
+    """Drop executions past retention: successes after ``success_days``, the rest after
+    ``failure_days``."""
+    now = now or utcnow()
+    removed = session.execute(
+        delete(Execution).where(
+            Execution.outcome == "success",
+            Execution.started_at < now - dt.timedelta(days=success_days),
+        )
+    )
+    removed_failures = session.execute(
+        delete(Execution).where(
+            Execution.outcome != "success",
+            Execution.started_at < now - dt.timedelta(days=failure_days),
+        )
+    )
+    return int(getattr(removed, "rowcount", 0) or 0) + int(
+        getattr(removed_failures, "rowcount", 0) or 0
+    )

@@ -1,0 +1,210 @@
+"""Notifications: typed problems a person must see, each with what to do about it.
+
+A notification is de-duplicated by (kind, plugin, subject): raising the same problem
+again counts an occurrence on the open notification instead of adding another. It is
+resolved automatically when its cause clears (``resolve``), and raised anew if the
+cause comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tradewind.db import Base, UTCDateTime, prepared, str_enum, utcnow
+
+
+class NotificationKind(StrEnum):
+    MISSING_PRODUCT = "missing_product"
+    MISSING_CUSTOMER_FIELDS = "missing_customer_fields"
+    RATE_LIMITED = "rate_limited"
+    AUTHORIZATION_LOST = "authorization_lost"
+    IMPORT_CONFLICT = "import_conflict"
+    PLATFORM_UNAVAILABLE = "platform_unavailable"
+    RECORD_REJECTED = "record_rejected"
+    CONFIGURATION = "configuration"
+
+
+class Action(StrEnum):
+    """The fix a notification offers."""
+
+    MAP_PRODUCT = "map_product"
+    EDIT_CUSTOMER = "edit_customer"
+    WAIT = "wait"
+    REAUTHORIZE = "reauthorize"
+    FIX_CHANNELS = "fix_channels"
+    RETRY = "retry"
+    OPEN_PLUGIN = "open_plugin"
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    title: str
+    action: Action
+
+
+KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
+    {
+        NotificationKind.MISSING_PRODUCT: KindInfo("Missing product", Action.MAP_PRODUCT),
+        NotificationKind.MISSING_CUSTOMER_FIELDS: KindInfo(
+            "Missing customer fields", Action.EDIT_CUSTOMER
+        ),
+        NotificationKind.RATE_LIMITED: KindInfo("API rate limit", Action.WAIT),
+        NotificationKind.AUTHORIZATION_LOST: KindInfo("Authorization lost", Action.REAUTHORIZE),
+        NotificationKind.IMPORT_CONFLICT: KindInfo("Order import conflict", Action.FIX_CHANNELS),
+        NotificationKind.PLATFORM_UNAVAILABLE: KindInfo("Platform unavailable", Action.RETRY),
+        NotificationKind.RECORD_REJECTED: KindInfo("Record rejected", Action.RETRY),
+        NotificationKind.CONFIGURATION: KindInfo("Configuration needed", Action.OPEN_PLUGIN),
+    }
+)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # One open notification per (kind, plugin, subject).
+        Index(
+            "uq_notifications_open",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind), index=True)
+    plugin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plugins.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(255))
+    dedupe_key: Mapped[str] = mapped_column(String(400))
+    message: Mapped[str] = mapped_column(Text)
+    action: Mapped[Action] = mapped_column(str_enum(Action))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def title(self) -> str:
+        return KINDS[self.kind].title
+
+
+def _key(kind: NotificationKind, plugin_id: int | None, subject: str) -> str:
+    return f"{kind.value}:{plugin_id if plugin_id is not None else '-'}:{subject}"[:400]
+
+
+def raise_notification(
+    session: Session,
+    kind: NotificationKind,
+    *,
+    subject: str,
+    message: str,
+    plugin_id: int | None = None,
+    action: Action | None = None,
+) -> Notification:
+    """Open the notification, or count another occurrence of the open one."""
+    now = utcnow()
+    key = _key(kind, plugin_id, subject)
+    session.execute(
+        prepared(session, "notification", _upsert),
+        {
+            "kind": kind.value,
+            "plugin_id": plugin_id,
+            "subject": subject[:255],
+            "dedupe_key": key,
+            "message": message,
+            "action": (action or KINDS[kind].action).value,
+            "occurrences": 1,
+            "first_seen": now,
+            "last_seen": now,
+        },
+    )
+    found = session.scalar(
+        select(Notification)
+        .where(Notification.dedupe_key == key, Notification.resolved_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+    assert found is not None
+    return found
+
+
+def _upsert(insert: Any) -> Any:
+    """Open the notification or count another occurrence (order imports raise many)."""
+    table = Notification.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["dedupe_key"],
+        index_where=text("resolved_at IS NULL"),
+        set_={
+            "occurrences": table.c.occurrences + 1,
+            "last_seen": statement.excluded.last_seen,
+            "message": statement.excluded.message,
+            "read_at": None,
+        },
+    )
+
+
+def resolve(
+    session: Session,
+    kind: NotificationKind,
+    *,
+    subject: str | None = None,
+    plugin_id: int | None = None,
+) -> int:
+    """Resolve open notifications of ``kind`` (for one subject, or all of the plugin's)."""
+    query = update(Notification).where(
+        Notification.kind == kind,
+        Notification.resolved_at.is_(None),
+    )
+    if plugin_id is not None:
+        query = query.where(Notification.plugin_id == plugin_id)
+    if subject is not None:
+        query = query.where(Notification.dedupe_key == _key(kind, plugin_id, subject))
+    result = session.execute(query.values(resolved_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def open_notifications(
+    session: Session, *, plugin_id: int | None = None, kind: NotificationKind | None = None
+) -> list[Notification]:
+    query = (
+        select(Notification)
+        .where(Notification.resolved_at.is_(None))
+        .order_by(Notification.last_seen.desc(), Notification.id.desc())
+    )
+    if plugin_id is not None:
+        query = query.where(Notification.plugin_id == plugin_id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    return list(session.scalars(query))
+
+
+def unread_count(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.resolved_at.is_(None), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, notification_ids: list[int] | None = None) -> int:
+    """Mark the given notifications (or every open one) as read."""
+    query = update(Notification).where(
+        Notification.read_at.is_(None), Notification.resolved_at.is_(None)
+    )
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids))
+    result = session.execute(query.values(read_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)

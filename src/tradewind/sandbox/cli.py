@@ -1,0 +1,81 @@
+"""``tradewind sandbox …``: run a sandbox of an external platform until Ctrl-C."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
+from tradewind.sandbox.shopify.state import Plan
+from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS
+
+app = typer.Typer(help="Sandboxes of external platforms, for trying and testing a hub.")
+
+
+@app.callback()
+def main() -> None:
+    """Sandboxes of external platforms."""
+
+
+@app.command()
+def shopify(
+    port: int = typer.Option(8765, help="Port on 127.0.0.1 (0: a free one)."),
+    shop: str = typer.Option("sandbox", help="Shop name: NAME.myshopify.com."),
+    token: str = typer.Option("shpat_sandbox", help="Admin API token holding every scope."),
+    app_key: str = typer.Option("sandbox-app", help="API key (client id) of the OAuth app."),
+    app_secret: str = typer.Option(
+        "sandbox-secret", help="API secret of the app; signs webhooks and OAuth redirects."
+    ),
+    plan: Plan = typer.Option(Plan.standard, help="Rate-limit plan of the shop."),
+    seed: str | None = typer.Option(None, help="'demo' adds a catalog with stock."),
+    orders_per_minute: float = typer.Option(
+        0.0, help="Place realistic orders at this rate (0: none)."
+    ),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Switch rate limits off."),
+    auto_approve: bool = typer.Option(False, help="Approve OAuth installs without a page."),
+    state_file: Path | None = typer.Option(None, help="SQLite file that keeps state."),
+    any_webhook_host: bool = typer.Option(
+        False, help="Deliver webhooks to any host, not only to loopback addresses."
+    ),
+    withhold_customer_data: bool = typer.Option(
+        False,
+        "--withhold-customer-data",
+        help="Behave like a store whose plan withholds customer data from apps: orders "
+        "come without the buyer.",
+    ),
+) -> None:
+    """Run a Shopify sandbox with one shop, one app and one token; print its base URL."""
+    if seed not in (None, "demo"):
+        raise typer.BadParameter("the only seed is 'demo'", param_hint="--seed")
+    sandbox = ShopifySandbox(
+        port=port,
+        limits=not no_limits,
+        sqlite_path=state_file,
+        auto_approve=auto_approve,
+        webhook_hosts=None if any_webhook_host else LOOPBACK_HOSTS,
+    )
+    sandbox.start()
+    try:
+        fresh = shop not in sandbox.sandbox.state.shops
+        info = sandbox.create_shop(
+            shop, token=token, app_key=app_key, app_secret=app_secret, plan=plan
+        )
+        sandbox.set_plan(info.name, plan)
+        sandbox.withhold_customer_data(info.name, withhold_customer_data)
+        if seed == "demo" and fresh:
+            seed_demo(sandbox, info.name)
+        if orders_per_minute > 0:
+            sandbox.start_generator(info.name, per_minute=orders_per_minute)
+        typer.echo(sandbox.base_url)
+        typer.echo(
+            f"shop {info.domain}  token {info.token}  app {app_key}  plan {plan.value}",
+            err=True,
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()

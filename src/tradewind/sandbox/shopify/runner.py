@@ -1,0 +1,361 @@
+"""An in-process Shopify sandbox for tests and ``tradewind demo``: uvicorn in a background
+thread on 127.0.0.1, plus Python methods mirroring the control API.
+
+    with ShopifySandbox(time_scale=1000) as sandbox:
+        shop = sandbox.create_shop("acme", token="shpat_test", app_secret="hush")
+        sandbox.add_product("acme", "Mug", [{"sku": "MUG-1", "price": "12.00", "available": 5}])
+        order = sandbox.place_order("acme", [("MUG-1", 2)])
+        # a client talks to sandbox.base_url + "/admin/api/2025-07/orders.json"
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import uvicorn
+
+from tradewind.sandbox.shopify import control as c
+from tradewind.sandbox.shopify.app import create_app
+from tradewind.sandbox.shopify.core import LATEST_VERSION, Options, Sandbox
+from tradewind.sandbox.shopify.faults import FaultKind
+from tradewind.sandbox.shopify.generator import GeneratorSpec, OrderGenerator
+from tradewind.sandbox.shopify.ratelimit import Clock
+from tradewind.sandbox.shopify.state import ALL_SCOPES, Doc, Plan, TokenKind
+from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS, Delivery
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    name: str
+    domain: str
+    token: str | None
+
+
+Line = tuple[str, int] | c.LineSpec
+
+
+class ShopifySandbox:
+    """A running sandbox. Options: ``limits`` (rate limits on, as Shopify; off for
+    benchmarks), ``time_scale`` (webhook retry delays divided by it), ``sqlite_path``
+    (state survives a restart), ``port`` (0: a free one), ``clock`` (drives the rate-limit
+    buckets), ``auto_approve`` (OAuth without the approval page), ``webhook_hosts``
+    (hosts deliveries may go to; None: any)."""
+
+    def __init__(
+        self,
+        *,
+        limits: bool = True,
+        time_scale: float = 1.0,
+        sqlite_path: Path | str | None = None,
+        port: int = 0,
+        clock: Clock | None = None,
+        auto_approve: bool = False,
+        webhook_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+    ) -> None:
+        options = Options(
+            limits=limits,
+            time_scale=time_scale,
+            sqlite_path=Path(sqlite_path) if sqlite_path else None,
+            auto_approve=auto_approve,
+            webhook_hosts=webhook_hosts,
+        )
+        if clock is not None:
+            options.clock = clock
+        self.sandbox = Sandbox(options)
+        self.control = c.Control(self.sandbox)
+        self.app = create_app(self.sandbox)
+        self._port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._generators: dict[str, OrderGenerator] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> ShopifySandbox:
+        if self._server is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, self._port))
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            host=HOST,
+            port=self._port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            http="h11",  # keeps header names as Shopify spells them (httptools lower-cases)
+            loop="uvloop",
+            timeout_keep_alive=30,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="shopify-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the Shopify sandbox did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        for generator in self._generators.values():
+            generator.stop()
+        self._generators.clear()
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+        self.sandbox.close()
+
+    def __enter__(self) -> ShopifySandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """What a Shopify client uses instead of ``https://{shop}.myshopify.com``."""
+        return f"http://{HOST}:{self._port}"
+
+    def admin_url(self, version: str = LATEST_VERSION) -> str:
+        return f"{self.base_url}/admin/api/{version}"
+
+    # --- shops, apps, tokens ------------------------------------------------------------
+
+    def create_shop(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        app_key: str = "sandbox-app",
+        app_secret: str = "sandbox-secret",  # noqa: S107 - the sandbox's default
+        plan: Plan | str = Plan.standard,
+        scopes: Iterable[str] = ALL_SCOPES,
+        currency: str = "USD",
+        withhold_customer_data: bool = False,
+    ) -> ShopInfo:
+        spec = c.ShopSpec(
+            name=name,
+            plan=Plan(plan),
+            currency=currency,
+            token=token,
+            app_key=app_key,
+            app_secret=app_secret,
+            scopes=list(scopes),
+            withhold_customer_data=withhold_customer_data,
+        )
+        made = self.control.create_shop(spec)
+        return ShopInfo(made["shop"], made["domain"], made["token"])
+
+    def create_app(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        title: str = "Sandbox app",
+        auto_approve: bool = False,
+    ) -> None:
+        self.sandbox.create_app(api_key, api_secret, title, auto_approve)
+
+    def issue_token(
+        self,
+        shop: str,
+        *,
+        app_key: str = "sandbox-app",
+        scopes: Iterable[str] = ALL_SCOPES,
+        kind: TokenKind = TokenKind.custom,
+        value: str | None = None,
+    ) -> str:
+        return self.sandbox.issue_token(shop, app_key, scopes, kind, value).value
+
+    def revoke_token(self, token: str) -> bool:
+        return self.sandbox.revoke_token(token)
+
+    def uninstall(self, shop: str, app_key: str = "sandbox-app") -> None:
+        self.sandbox.uninstall(shop, app_key)
+
+    def set_plan(self, shop: str, plan: Plan | str) -> None:
+        self.sandbox.set_plan(shop, Plan(plan))
+
+    def withhold_customer_data(self, shop: str, withhold: bool = True) -> None:
+        self.control.patch_shop(shop, c.ShopPatch(withhold_customer_data=withhold))
+
+    # --- catalog, stock, orders ---------------------------------------------------------
+
+    def add_location(self, shop: str, name: str, **address: Any) -> Doc:
+        return self.control.add_location(shop, c.LocationSpec(name=name, **address))
+
+    def add_product(
+        self, shop: str, title: str, variants: Sequence[dict[str, Any]], **fields: Any
+    ) -> Doc:
+        spec = c.ProductSpec(title=title, variants=[c.VariantSpec(**v) for v in variants], **fields)
+        return self.control.add_product(shop, spec)
+
+    def set_stock(self, shop: str, sku: str, available: int, location_id: int | None = None) -> Doc:
+        return self.control.set_stock(
+            shop, c.StockSpec(sku=sku, available=available, location_id=location_id)
+        )
+
+    def place_order(
+        self,
+        shop: str,
+        lines: Sequence[Line],
+        *,
+        kind: c.OrderKind = "web",
+        customer: dict[str, str] | None = None,
+        guest: bool = False,
+        location_id: int | None = None,
+        shipping_address: dict[str, str] | None = None,
+        shipping_price: str = "0.00",
+        tags: str = "",
+    ) -> Doc:
+        """Place an order as a customer. Without ``customer`` a default one is used;
+        ``guest=True`` leaves the customer fields out entirely."""
+        specs = [
+            line if isinstance(line, c.LineSpec) else c.LineSpec(sku=line[0], quantity=line[1])
+            for line in lines
+        ]
+        who = None
+        if not guest:
+            who = c.CustomerSpec(
+                **(
+                    customer
+                    or {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
+                )
+            )
+        address = c.AddressSpec(**shipping_address) if shipping_address else None
+        if address is None and not guest and kind != "pos":
+            address = c.AddressSpec(
+                first_name=who.first_name if who else None,
+                last_name=who.last_name if who else None,
+                address1="1 Main St",
+                city="Springfield",
+                zip="62701",
+                province="Illinois",
+                province_code="IL",
+            )
+        spec = c.OrderSpec(
+            lines=specs,
+            kind=kind,
+            customer=who,
+            shipping_address=address,
+            location_id=location_id,
+            shipping_price=shipping_price,
+            tags=tags,
+        )
+        return self.control.place_order(shop, spec)
+
+    def advance_payment(
+        self, shop: str, order_id: int, to: Literal["paid", "voided", "refunded"] = "paid"
+    ) -> Doc:
+        return self.control.advance_payment(shop, order_id, c.PaymentSpec(to=to))
+
+    def state(self, shop: str) -> Doc:
+        return self.control.shop_state(shop)
+
+    # --- faults and webhooks ------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        shop: str,
+        kind: FaultKind | str,
+        *,
+        count: int | None = 1,
+        status: int = 500,
+        latency_ms: int = 0,
+        path_contains: str | None = None,
+    ) -> None:
+        spec = c.FaultSpec(
+            kind=FaultKind(kind),
+            count=count,
+            status=status,
+            latency_ms=latency_ms,
+            path_contains=path_contains,
+        )
+        self.control.add_fault(shop, spec)
+
+    def clear_faults(self, shop: str) -> None:
+        self.control.clear_faults(shop)
+
+    def deliveries(self, shop: str | None = None) -> list[Delivery]:
+        return self.sandbox.webhooks.recent(shop, limit=10_000)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Block until every delivery has succeeded or given up."""
+        return self.sandbox.webhooks.wait_idle(timeout)
+
+    # --- order generator ----------------------------------------------------------------
+
+    def start_generator(
+        self, shop: str, per_minute: float = 6.0, limit: int | None = None, seed: int | None = None
+    ) -> OrderGenerator:
+        self.stop_generator(shop)
+        generator = OrderGenerator(
+            self.control, shop, GeneratorSpec(per_minute=per_minute, limit=limit, seed=seed)
+        )
+        self._generators[shop] = generator
+        generator.start()
+        return generator
+
+    def stop_generator(self, shop: str) -> int:
+        generator = self._generators.pop(shop, None)
+        if generator is None:
+            return 0
+        generator.stop()
+        return generator.placed
+
+    def random_order(self, shop: str, seed: int | None = None) -> Doc:
+        return self.control.random_order(shop, random.Random(seed))
+
+
+DEMO_CATALOG: tuple[tuple[str, str, str, int], ...] = (
+    ("Enamel mug", "MUG-ENAMEL", "14.00", 40),
+    ("Canvas tote", "TOTE-CANVAS", "22.00", 25),
+    ("Linen apron", "APRON-LINEN", "38.00", 12),
+    ("Beeswax candle", "CANDLE-BEE", "18.50", 60),
+    ("Walnut board", "BOARD-WALNUT", "65.00", 8),
+)
+
+
+def seed_demo(sandbox: ShopifySandbox | c.Control, shop: str) -> None:
+    """A small catalog across two locations, for ``--seed demo`` and the demo."""
+    control = sandbox.control if isinstance(sandbox, ShopifySandbox) else sandbox
+    warehouse = control.add_location(shop, c.LocationSpec(name="Warehouse", city="Newark"))
+    for title, sku, price, stock in DEMO_CATALOG:
+        control.add_product(
+            shop,
+            c.ProductSpec(
+                title=title,
+                variants=[
+                    c.VariantSpec(
+                        sku=sku, price=price, available=stock, stock={warehouse["id"]: stock // 2}
+                    )
+                ],
+            ),
+        )

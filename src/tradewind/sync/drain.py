@@ -1,0 +1,289 @@
+"""The single-flight drainer: one process at a time works through one plugin's due work,
+in priority order, and applies the failure policy.
+
+* ``RateLimited`` → back to pending at retry-after; not an attempt. Persistent throttling
+  becomes a notification.
+* ``Unavailable`` (and unexpected errors) → exponential backoff with jitter, capped; after
+  repeated failures the plugin is *failing* and a notification says so. Never disabled.
+* ``AuthFailed`` → the plugin needs reauthorization; its work is kept, paused, and a probe
+  resumes it by itself once the credentials work again.
+* ``Rejected`` → that record is closed with its reason and a notification; the rest goes on.
+
+A drainer that finds the plugin's lease taken simply returns: the holder is already
+draining and will see the new work, and after releasing the lease every drainer checks for
+work that arrived meanwhile, so no wake-up is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+
+import structlog
+from pydantic import ValidationError
+
+from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin, PluginState
+from tradewind.core.channels.service import ImportConflict
+from tradewind.db import utcnow
+from tradewind.errors import TradewindError
+from tradewind.hub import Hub
+from tradewind.monitoring import notifications
+from tradewind.monitoring.executions import record_calls
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sync import ledger
+from tradewind.sync.jobs import HANDLERS, Job, unreadable
+from tradewind.sync.models import WorkKind
+from tradewind.sync.runtime import CallBuffer, open_connector
+
+log = structlog.get_logger(__name__)
+
+Kick = Callable[[int, dt.datetime | None], None]
+
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 15 * 60.0
+FAILING_AFTER_ATTEMPTS = 3
+THROTTLE_NOTICE_AFTER = 5
+AUTH_PROBE_SECONDS = 300.0
+CONFLICT_RETRY_SECONDS = 60.0
+RUNNING_STATES = (PluginState.ACTIVE, PluginState.FAILING)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before try ``attempts + 1``: exponential, capped, with ±25 % jitter."""
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1))
+    return float(delay * random.uniform(0.75, 1.25))
+
+
+class Drainer:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        holder: str,
+        kick: Kick,
+        stock_batch_limit: int = 5000,
+    ) -> None:
+        self.hub = hub
+        self.holder = holder
+        self.kick = kick
+        self.max_seconds = hub.settings.drain_seconds
+        self.lease_seconds = hub.settings.lease_seconds
+        self.stock_batch_limit = stock_batch_limit
+
+    def drain(self, plugin_id: int) -> int:
+        """Work through the plugin's due work; returns how many units were processed."""
+        lease_seconds = int(self.max_seconds + self.lease_seconds)
+        with self.hub.db.unit_of_work() as session:
+            if not ledger.acquire_lease(session, plugin_id, self.holder, seconds=lease_seconds):
+                return 0
+        processed = 0
+        kinds: frozenset[WorkKind] | None = None
+        try:
+            processed, kinds = self._drain_leased(plugin_id, lease_seconds)
+        finally:
+            with self.hub.db.unit_of_work() as session:
+                ledger.release_lease(session, plugin_id, self.holder)
+            with self.hub.db.read() as session:
+                due = ledger.next_due(session, plugin_id, kinds)
+            if due is not None:
+                self.kick(plugin_id, due)
+        return processed
+
+    def _drain_leased(
+        self, plugin_id: int, lease_seconds: int
+    ) -> tuple[int, frozenset[WorkKind] | None]:
+        deadline = time.monotonic() + self.max_seconds
+        processed = 0
+        plugin = self._plugin(plugin_id)
+        if plugin is None or plugin.state is PluginState.INACTIVE:
+            return 0, frozenset()  # its work stays pending until it is activated
+        kinds = self._allowed(plugin)
+        calls = CallBuffer()
+        try:
+            connector = open_connector(self.hub, plugin, calls)
+        except Exception as exc:
+            self._unusable(plugin, exc)
+            return 0, frozenset()
+        try:
+            while time.monotonic() < deadline:
+                with self.hub.db.unit_of_work() as session:
+                    ledger.acquire_lease(session, plugin_id, self.holder, seconds=lease_seconds)
+                    token, rows = ledger.claim(
+                        session,
+                        plugin_id,
+                        kinds=kinds,
+                        limit=self.stock_batch_limit,
+                        lease_seconds=self.lease_seconds,
+                    )
+                if not rows:
+                    break
+                job = Job(self.hub, plugin, connector, calls, token, rows)
+                self._run(job)
+                processed += len(rows)
+                refreshed = self._plugin(plugin_id)
+                if refreshed is None or refreshed.state is PluginState.INACTIVE:
+                    break
+                if refreshed.state is not plugin.state:
+                    kinds = self._allowed(refreshed)
+                plugin = job.plugin = refreshed
+        finally:
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+        return processed, kinds
+
+    @staticmethod
+    def _allowed(plugin: Plugin) -> frozenset[WorkKind] | None:
+        if plugin.state in RUNNING_STATES:
+            return None
+        return frozenset({WorkKind.CHECK_AUTH})  # everything else waits, kept
+
+    def _plugin(self, plugin_id: int) -> Plugin | None:
+        with self.hub.db.read() as session:
+            try:
+                return channels.get_plugin(session, plugin_id)
+            except TradewindError:
+                return None
+
+    # ------------------------------------------------------------------- failure policy
+
+    def _run(self, job: Job) -> None:
+        handler = HANDLERS[job.kind]
+        try:
+            handler(job)
+            if job.rows:  # a handler that did not finish everything: a bug, not a loss
+                raise RuntimeError(f"{job.kind.value} left {len(job.rows)} row(s) open")
+        except RateLimited as exc:
+            self._rate_limited(job, exc)
+        except Unavailable as exc:
+            self._unavailable(job, str(exc))
+        except AuthFailed as exc:
+            self._auth_failed(job, str(exc))
+        except ImportConflict as exc:
+            self._settle(job, delay=CONFLICT_RETRY_SECONDS, error=exc.message, count=False)
+        except (Rejected, TradewindError) as exc:
+            self._rejected(job, str(exc))
+        except ValidationError as exc:  # the platform sent a record that cannot be read
+            self._rejected(job, unreadable(exc))
+        except Exception as exc:  # a bug or an unmapped failure: retried like an outage
+            log.exception(
+                "work failed unexpectedly",
+                plugin=job.plugin.id,
+                kind=job.row.kind.value,
+                key=job.row.key,
+            )
+            self._unavailable(job, f"{type(exc).__name__}: {exc}")
+        else:
+            self._succeeded(job)
+
+    def _settle(self, job: Job, *, delay: float, error: str, count: bool) -> None:
+        if not job.rows:
+            return
+        with self.hub.db.unit_of_work() as session:
+            record_calls(session, job.plugin.id, job.calls.take(), job.row.id)
+            ledger.retry_later(
+                session, job.ids, job.token, delay=delay, error=error, count_attempt=count
+            )
+
+    def _succeeded(self, job: Job) -> None:
+        if (
+            job.plugin.state is PluginState.ACTIVE
+            and job.plugin.last_success_at is not None
+            and utcnow() - job.plugin.last_success_at < dt.timedelta(seconds=30)
+        ):
+            return  # nothing to recover from; keep the hot path to one transaction
+        with self.hub.db.unit_of_work() as session:
+            plugin = channels.get_plugin(session, job.plugin.id)
+            plugin.last_success_at = utcnow()
+            if plugin.state is PluginState.FAILING:
+                channels.set_state(session, plugin, PluginState.ACTIVE)
+                log.info("plugin recovered", plugin=plugin.id)
+            for kind in (NotificationKind.PLATFORM_UNAVAILABLE, NotificationKind.RATE_LIMITED):
+                notifications.resolve(session, kind, plugin_id=plugin.id)
+
+    def _rate_limited(self, job: Job, exc: RateLimited) -> None:
+        self._settle(job, delay=exc.retry_after, error=str(exc), count=False)
+        if job.row.throttled + 1 >= THROTTLE_NOTICE_AFTER:
+            with self.hub.db.unit_of_work() as session:
+                notifications.raise_notification(
+                    session,
+                    NotificationKind.RATE_LIMITED,
+                    plugin_id=job.plugin.id,
+                    subject=job.plugin.name,
+                    message=(
+                        f"{job.plugin.name} keeps being throttled by the platform "
+                        f"({job.row.throttled + 1} times in a row for {job.row.kind.value}). "
+                        "Nothing is lost: work resumes as the platform allows."
+                    ),
+                )
+
+    def _unavailable(self, job: Job, error: str) -> None:
+        attempts = job.row.attempts + 1
+        self._settle(job, delay=backoff(attempts), error=error, count=True)
+        if attempts < FAILING_AFTER_ATTEMPTS:
+            return
+        with self.hub.db.unit_of_work() as session:
+            plugin = channels.get_plugin(session, job.plugin.id)
+            if channels.set_state(session, plugin, PluginState.FAILING, error):
+                log.warning("plugin failing", plugin=plugin.id, error=error)
+            notifications.raise_notification(
+                session,
+                NotificationKind.PLATFORM_UNAVAILABLE,
+                plugin_id=plugin.id,
+                subject=plugin.name,
+                message=(
+                    f"{plugin.name} has failed {attempts} times in a row ({error}). "
+                    "Its work is kept and retried with growing pauses; nothing is lost."
+                ),
+            )
+
+    def _auth_failed(self, job: Job, error: str) -> None:
+        probing = job.kind is WorkKind.CHECK_AUTH
+        self._settle(job, delay=AUTH_PROBE_SECONDS if probing else 0.0, error=error, count=False)
+        with self.hub.db.unit_of_work() as session:
+            plugin = channels.get_plugin(session, job.plugin.id)
+            if channels.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
+                log.warning("plugin needs reauthorization", plugin=plugin.id, error=error)
+            notifications.raise_notification(
+                session,
+                NotificationKind.AUTHORIZATION_LOST,
+                plugin_id=plugin.id,
+                subject=plugin.name,
+                message=(
+                    f"{plugin.name} lost its authorization ({error}). Its work is paused, not "
+                    "dropped. Click Reauthorize on the plugin page; work resumes by itself "
+                    "as soon as the credentials work again."
+                ),
+            )
+            ledger.enqueue(session, plugin.id, WorkKind.CHECK_AUTH, delay=AUTH_PROBE_SECONDS)
+
+    def _rejected(self, job: Job, error: str) -> None:
+        if not job.rows:
+            return
+        with self.hub.db.unit_of_work() as session:
+            record_calls(session, job.plugin.id, job.calls.take(), job.row.id)
+            ledger.fail(session, job.ids, job.token, error=error)
+            subject = f"{job.row.kind.value} {job.row.key}".strip()
+            notifications.raise_notification(
+                session,
+                NotificationKind.RECORD_REJECTED,
+                plugin_id=job.plugin.id,
+                subject=subject,
+                message=f"{job.plugin.name} refused {subject}: {error}",
+            )
+
+    def _unusable(self, plugin: Plugin, exc: Exception) -> None:
+        """The plugin cannot even be set up (connector missing, settings invalid)."""
+        log.error("plugin cannot start", plugin=plugin.id, error=str(exc))
+        with self.hub.db.unit_of_work() as session:
+            notifications.raise_notification(
+                session,
+                NotificationKind.CONFIGURATION,
+                plugin_id=plugin.id,
+                subject=plugin.name,
+                message=f"{plugin.name} cannot run: {exc}. Its work is kept until this is fixed.",
+            )

@@ -1,0 +1,262 @@
+"""The engine's tables. The database, not the queue, is the source of truth for due work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tradewind.db import Base, Timestamped, UTCDateTime, str_enum, utcnow
+
+
+class WorkKind(StrEnum):
+    """Every kind of unit of work, with its priority below (lower runs first)."""
+
+    WEBHOOK = "webhook"  # process one inbound delivery (key: inbox id)
+    IMPORT_ORDER = "import_order"  # re-read one order by id (key: external id)
+    PUSH_STOCK = "push_stock"  # send one product's available stock (key: product id)
+    PUSH_SHIPMENT = "push_shipment"  # send one shipment (key: shipment id)
+    POLL_ORDERS = "poll_orders"  # reconciliation poll of one stream (key: stream)
+    CHECK_AUTH = "check_auth"  # probe whether credentials work again (key: "")
+    BACKFILL = "backfill"  # one page of a historical import (key: backfill id)
+    SYNC_PRODUCTS = "sync_products"  # one page of "Sync products" (key: run id)
+    REFRESH_LOCATIONS = "refresh_locations"  # read the platform's locations (key: "")
+    ENSURE_WEBHOOKS = "ensure_webhooks"  # register or repair subscriptions (key: "")
+    EXPORT_ORDER = "export_order"  # create an order made in Tradewind (key: order id)
+    EXPORT_CUSTOMER = "export_customer"  # create or update a customer (key: customer id)
+    EXPORT_PRODUCT = "export_product"  # create or update a product (key: product id)
+    IMPORT_CUSTOMERS = "import_customers"  # customers page by page (key: "customers[:full]")
+    SYNC_LISTINGS = "sync_listings"  # listings page by page (key: "listings")
+
+
+PRIORITY: dict[WorkKind, int] = {
+    WorkKind.WEBHOOK: 10,
+    WorkKind.IMPORT_ORDER: 10,
+    WorkKind.PUSH_STOCK: 20,
+    WorkKind.PUSH_SHIPMENT: 20,
+    WorkKind.CHECK_AUTH: 30,
+    WorkKind.POLL_ORDERS: 40,
+    WorkKind.REFRESH_LOCATIONS: 30,
+    WorkKind.ENSURE_WEBHOOKS: 30,
+    WorkKind.SYNC_PRODUCTS: 80,
+    WorkKind.BACKFILL: 90,
+    # A product or customer goes out before an order that may name it.
+    WorkKind.EXPORT_PRODUCT: 32,
+    WorkKind.EXPORT_CUSTOMER: 34,
+    WorkKind.EXPORT_ORDER: 36,
+    WorkKind.IMPORT_CUSTOMERS: 60,
+    WorkKind.SYNC_LISTINGS: 85,
+}
+
+
+class WorkState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # rejected for good; kept with its reason
+
+
+class SyncWork(Base):
+    """One unit of work for one plugin: (plugin, kind, key) with when, tries and outcome.
+
+    While pending, a (plugin, kind, key) exists once: recording the same work again
+    changes the pending row instead of adding one. That is how stock changes coalesce.
+    """
+
+    __tablename__ = "sync_work"
+    __table_args__ = (
+        Index(
+            "uq_sync_work_pending",
+            "plugin_id",
+            "kind",
+            "key",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        Index("ix_sync_work_due", "state", "not_before"),
+        Index("ix_sync_work_plugin_due", "plugin_id", "state", "priority", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    kind: Mapped[WorkKind] = mapped_column(str_enum(WorkKind))
+    key: Mapped[str] = mapped_column(String(128), default="")
+    state: Mapped[WorkState] = mapped_column(str_enum(WorkState), default=WorkState.PENDING)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)  # RateLimited in a row
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PluginLease(Base):
+    """Who drains a plugin's work now. Single flight: one holder per plugin, across every
+    process; a holder that dies loses the lease when it expires."""
+
+    __tablename__ = "plugin_leases"
+
+    plugin_id: Mapped[int] = mapped_column(
+        ForeignKey("plugins.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    lease_until: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncSchedule(Timestamped, Base):
+    """A stream polled on a schedule, with the cursor its next window starts from."""
+
+    __tablename__ = "sync_schedules"
+    __table_args__ = (UniqueConstraint("plugin_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(64))
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=600)
+    overlap_seconds: Mapped[int] = mapped_column(Integer, default=900)
+    next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cursor: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # end of the last window
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str] = mapped_column(Text, default="")
+
+
+class BackfillState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Backfill(Timestamped, Base):
+    """A historical import of a date range: resumable from its page cursor."""
+
+    __tablename__ = "backfills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(64), default="orders")
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    state: Mapped[BackfillState] = mapped_column(
+        str_enum(BackfillState), default=BackfillState.RUNNING
+    )
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    total_estimate: Mapped[int | None] = mapped_column(Integer)
+    skips: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # id + reason
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboxDelivery(Base):
+    """An inbound webhook, stored before it was acknowledged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("plugin_id", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(128))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class StockSyncState(Base):
+    """What was last pushed for (plugin, product, location): the base of delta pushes,
+    the compare value of absolute ones, and how our own echoes are recognised."""
+
+    __tablename__ = "stock_sync_state"
+    __table_args__ = (UniqueConstraint("plugin_id", "product_id", "location_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    location_ref: Mapped[str] = mapped_column(String(128))
+    pushed: Mapped[int | None] = mapped_column(Integer)  # what we last sent (available)
+    platform_quantity: Mapped[int | None] = mapped_column(Integer)  # what it then held
+    pushed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RateBudgetRow(Base):
+    """A remote account's leaky bucket, shared by every process."""
+
+    __tablename__ = "rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # account:bucket
+    level: Mapped[float] = mapped_column(Float, default=0.0)
+    capacity: Mapped[float | None] = mapped_column(Float)  # as the platform last reported
+    updated_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ProductSync(Timestamped, Base):
+    """One run of "Sync products": map platform variants to core products by SKU, then
+    barcode; report what did not map. Never changes stock, never overwrites a mapping."""
+
+    __tablename__ = "product_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    state: Mapped[BackfillState] = mapped_column(
+        str_enum(BackfillState), default=BackfillState.RUNNING
+    )
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    variants: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)  # newly mapped
+    already_linked: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)  # core products created
+    unmatched: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    duplicates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    conflicts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CredentialLock(Base):
+    """Who may change a plugin's credentials now (an OAuth token refresh): one holder
+    across every process, released or expired."""
+
+    __tablename__ = "credential_locks"
+
+    plugin_id: Mapped[int] = mapped_column(
+        ForeignKey("plugins.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OAuthState(Base):
+    """A pending authorization: the ``state`` sent to the platform, single use, short-lived."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,345 @@
+"""From a platform's order record to the core: which orders a plugin imports (its rules),
+and how a record becomes an order (warehouse from the location mapping, customer by the
+POS/customer policy, lines matched by the plugin's order of codes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tradewind.connectors.records import AddressRecord, OrderRecord
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin
+from tradewind.core.channels.schemas import ImportRules, PosPolicy
+from tradewind.core.customers import service as customers
+from tradewind.core.customers.models import Customer
+from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order
+from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.core.returns import service as returns
+from tradewind.core.returns.models import Return, ReturnStatus
+from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
+from tradewind.core.shipments import service as shipments
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
+from tradewind.errors import TradewindError
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sync import exports
+from tradewind.vocabulary import OrderSource, Toggle
+
+Outcome = Literal["imported", "updated", "unchanged", "skipped"]
+# Platforms stamp orders to the second and clocks drift: an order placed in the moments
+# around enabling counts as placed after (an extra order beats a missing one).
+ENABLE_GRACE = dt.timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    outcome: Outcome
+    order_id: int | None = None
+    reason: str = ""
+
+
+def skip_reason(
+    plugin: Plugin, rules: ImportRules, record: OrderRecord, *, backfill: bool
+) -> str | None:
+    """Why the plugin does not import ``record`` (``None``: it does). Only for orders not
+    yet imported: updates and cancellations of an order we hold always flow in."""
+    if (
+        not backfill
+        and plugin.enabled_at is not None
+        and record.placed_at < plugin.enabled_at - ENABLE_GRACE
+    ):
+        placed = record.placed_at.astimezone(dt.UTC)
+        return (
+            f"placed {placed:%Y-%m-%d %H:%M} UTC, before the plugin was enabled; "
+            "older orders import through Sync historical orders"
+        )
+    if record.status not in rules.statuses:
+        return f"status is {record.status.value}"
+    if not rules.ignore_financial_status and record.financial_status not in (
+        rules.financial_statuses
+    ):
+        return (
+            f"financial status is {record.financial_status.value}; only paid orders import "
+            "unless Ignore financial status is on"
+        )
+    if record.fulfillment_status not in rules.fulfillment_statuses:
+        return f"fulfillment status is {record.fulfillment_status.value}"
+    if record.test and not rules.import_test_orders:
+        return "a test order (Import test orders is off)"
+    if record.source is OrderSource.POS and rules.pos_orders is PosPolicy.SKIP:
+        return "a POS order (POS orders: do not import)"
+    if rules.only_location and record.location_ref != rules.only_location:
+        return f"placed at location {record.location_ref or 'unknown'}, not the chosen one"
+    return None
+
+
+def import_record(
+    session: Session, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
+) -> ImportOutcome:
+    rules = channels.import_rules(plugin)
+    existing = orders.find_imported(session, plugin.id, record.external_id)
+    if existing is None and record.origin_ref:
+        made_here = _made_here(session, plugin, record)
+        if isinstance(made_here, str):
+            return ImportOutcome("skipped", reason=made_here)
+        existing = made_here
+    if existing is None:
+        if Toggle.IMPORT_ORDERS not in plugin.toggles:
+            return ImportOutcome("skipped", reason="Import Orders is off")
+        reason = skip_reason(plugin, rules, record, backfill=backfill)
+        if reason is not None:
+            return ImportOutcome("skipped", reason=reason)
+    data = to_order_in(session, plugin, rules, record)
+    if existing is not None and existing.exported_at is not None:
+        data = _keep_what_tradewind_decides(existing, data)
+    result = orders.import_order(session, plugin.id, data, ImportOptions(match_by=rules.match_by))
+    changed = result.changed
+    if plugin.toggles & {Toggle.IMPORT_TRACKING, Toggle.IMPORT_SHIPMENTS}:
+        changed |= _import_fulfillments(session, plugin, result.order, record)
+    changed |= _import_refunds(session, plugin, rules, result.order, record)
+    if result.created and Toggle.EXPORT_CUSTOMERS in plugin.toggles:
+        _link_buyer(session, plugin, result.order, record)
+    if result.created:
+        return ImportOutcome("imported", result.order.id)
+    return ImportOutcome("updated" if changed else "unchanged", result.order.id)
+
+
+def _link_buyer(session: Session, plugin: Plugin, order: Order, record: OrderRecord) -> None:
+    """The buyer of an imported order is the platform's customer already: linked, as the
+    platform holds it, Export Customers does not send the customer straight back."""
+    buyer = record.customer
+    if buyer is None or not buyer.external_id or order.customer_id is None:
+        return
+    customer = session.get(Customer, order.customer_id)
+    if customer is None or customer.email_key != buyer.email.strip().casefold():
+        return  # the generic customer, or another email: not the platform's customer
+    channels.link_customer(
+        session,
+        plugin.id,
+        customer.id,
+        buyer.external_id,
+        synced_hash=exports.customer_digest(buyer),
+    )
+
+
+def _made_here(session: Session, plugin: Plugin, record: OrderRecord) -> Order | str | None:
+    """An order Tradewind created on the platform (Export Orders) coming back before its
+    export was linked (the export's answer was lost): link it now, so it is the same
+    order. One linked through another plugin is not imported again. ``None``: not ours."""
+    order_id = exports.order_of_origin(record.origin_ref)
+    order = session.get(Order, order_id) if order_id is not None else None
+    if order is None or order.channel_id not in plugin.channel_ids:
+        return None
+    if order.plugin_id is None and order.external_id is None:
+        return exports.link_order(session, plugin, order.id, record)
+    if order.plugin_id != plugin.id:
+        return f"order {order.number} made in Tradewind, sent through plugin #{order.plugin_id}"
+    return None
+
+
+def _keep_what_tradewind_decides(order: Order, data: OrderIn) -> OrderIn:
+    """An order made in Tradewind keeps its number, buyer, addresses, warehouse and
+    amounts when its platform copy comes back: the platform adds what happens there
+    (payment, fulfillments, refunds, cancellation), it does not rewrite the order."""
+    return data.model_copy(
+        update={
+            "number": None,
+            "source": order.source,
+            "currency": order.currency,
+            "email": order.email,
+            "customer": None,
+            "customer_id": None,
+            "billing_address": None,
+            "shipping_address": None,
+            "warehouse_id": None,
+            "location_ref": order.location_ref,
+            "note": order.note,
+            "tags": list(order.tags or ()),
+            "test": order.test,
+            "subtotal": None,
+            "total": None,
+            "shipping_total": order.shipping_total,
+            "tax_total": order.tax_total,
+            "discount_total": order.discount_total,
+        }
+    )
+
+
+def _import_fulfillments(
+    session: Session, plugin: Plugin, order: Order, record: OrderRecord
+) -> bool:
+    """Shipments made on the platform become shipments here, once each."""
+    known = set(
+        session.scalars(
+            select(Shipment.external_id).where(
+                Shipment.plugin_id == plugin.id, Shipment.order_id == order.id
+            )
+        )
+    )
+    lines = {line.external_id: line for line in order.lines if line.external_id}
+    added = False
+    for fulfillment in record.fulfillments:
+        if fulfillment.external_id in known:
+            continue
+        items = [
+            ShipmentLineIn(order_line_id=lines[item.line_external_id].id, quantity=item.quantity)
+            for item in fulfillment.lines
+            if item.line_external_id in lines
+        ]
+        try:
+            with session.begin_nested():
+                shipments.create_shipment(
+                    session,
+                    order.id,
+                    ShipmentIn(
+                        lines=items,
+                        carrier=fulfillment.carrier,
+                        tracking_number=fulfillment.tracking_number,
+                        tracking_url=fulfillment.tracking_url,
+                        shipped_at=fulfillment.shipped_at,
+                        notify_customer=False,
+                        plugin_id=plugin.id,
+                        external_id=fulfillment.external_id,
+                    ),
+                )
+            added = True
+        except TradewindError as exc:
+            notifications.raise_notification(
+                session,
+                NotificationKind.RECORD_REJECTED,
+                plugin_id=plugin.id,
+                subject=f"fulfillment {fulfillment.external_id}",
+                message=f"A shipment of order {order.number} made on the platform could not "
+                f"be recorded: {exc}",
+            )
+    return added
+
+
+def _import_refunds(
+    session: Session, plugin: Plugin, rules: ImportRules, order: Order, record: OrderRecord
+) -> bool:
+    """Refunds of shipped items become returns (received, restocked per the rules, closed)."""
+    known = set(
+        session.scalars(
+            select(Return.external_id).where(
+                Return.plugin_id == plugin.id, Return.order_id == order.id
+            )
+        )
+    )
+    lines = {line.external_id: line for line in order.lines if line.external_id}
+    added = False
+    for refund in record.refunds:
+        if refund.external_id in known:
+            continue
+        items = []
+        restock = False
+        for item in refund.lines:
+            line = lines.get(item.line_external_id)
+            if line is None:
+                continue
+            quantity = min(item.quantity, line.shipped_quantity - line.returned_quantity)
+            if quantity > 0:  # an unshipped item refunded is a cancellation, not a return
+                items.append(ReturnLineIn(order_line_id=line.id, quantity=quantity))
+                restock = restock or item.restock
+        if not items:
+            continue
+        if rules.restock_returns is not None:
+            restock = rules.restock_returns
+        with session.begin_nested():
+            created = returns.request_return(
+                session,
+                order.id,
+                ReturnIn(
+                    lines=items,
+                    reason=refund.reason or "refunded on the platform",
+                    restock=restock,
+                    plugin_id=plugin.id,
+                    external_id=refund.external_id,
+                ),
+            )
+            returns.advance_return(session, created.id, ReturnStatus.RECEIVED)
+            returns.advance_return(session, created.id, ReturnStatus.CLOSED)
+        added = True
+    return added
+
+
+def to_order_in(
+    session: Session, plugin: Plugin, rules: ImportRules, record: OrderRecord
+) -> OrderIn:
+    customer_id: int | None = None
+    customer: CustomerIn | None = None
+    email = record.email or (record.customer.email if record.customer else "")
+    generic = rules.pos_orders is PosPolicy.GENERIC and (
+        record.source is OrderSource.POS or not email
+    )
+    if generic:
+        customer_id = customers.generic_customer(
+            session, f"plugin:{plugin.id}:generic", f"Generic customer ({plugin.name})"
+        ).id
+    elif email:
+        try:
+            source = record.customer
+            customer = CustomerIn(
+                email=email,
+                first_name=source.first_name if source else "",
+                last_name=source.last_name if source else "",
+                company=source.company if source else "",
+                phone=source.phone if source else "",
+                addresses=[_address(a) for a in (source.addresses if source else ())],
+            )
+        except ValidationError:
+            customer = None  # an unusable email: the order is flagged, not refused
+    return OrderIn(
+        external_id=record.external_id,
+        number=record.number,
+        status=record.status,
+        financial_status=record.financial_status,
+        fulfillment_status=record.fulfillment_status,
+        source=record.source,
+        placed_at=record.placed_at,
+        currency=record.currency,
+        customer_id=customer_id,
+        customer=customer,
+        email=email if customer is not None or generic else "",
+        lines=[
+            OrderLineIn(
+                external_id=line.external_id,
+                product_id=channels.product_for_variant(session, plugin.id, line.variant_ref)
+                if line.variant_ref
+                else None,
+                sku=line.sku,
+                barcode=line.barcode,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for line in record.lines
+        ],
+        subtotal=record.subtotal,
+        shipping_total=record.shipping_total,
+        tax_total=record.tax_total,
+        discount_total=record.discount_total,
+        total=record.total,
+        billing_address=_address(record.billing_address) if record.billing_address else None,
+        shipping_address=_address(record.shipping_address) if record.shipping_address else None,
+        warehouse_id=channels.warehouse_for_location(session, plugin.id, record.location_ref),
+        location_ref=record.location_ref,
+        test=record.test,
+        note=record.note,
+        tags=list(record.tags),
+        remote_updated_at=record.updated_at,
+        cancel_reason=record.cancel_reason,
+    )
+
+
+def _address(record: AddressRecord) -> Address:
+    return Address.model_validate(record.model_dump())

@@ -1,0 +1,127 @@
+"""Building a live connector for a plugin: its settings with secrets, its credential
+store, its shared rate budgets and the recorder of its calls."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tradewind.connectors.base import ConnectorContext
+from tradewind.connectors.errors import Unavailable
+from tradewind.connectors.http import Call
+from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin
+from tradewind.db import insert_ignore, utcnow
+from tradewind.hub import Hub
+from tradewind.sync.budgets import SharedBudget
+from tradewind.sync.models import CredentialLock
+
+
+class CallBuffer:
+    """Collects a work item's calls; they are written with the item's outcome."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+
+    def record(self, call: Call) -> None:
+        self.calls.append(call)
+
+    def take(self) -> list[Call]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+class PluginCredentials:
+    """The plugin's sealed credentials; an update is committed at once, on its own."""
+
+    def __init__(self, hub: Hub, plugin_id: int) -> None:
+        self._hub = hub
+        self._plugin_id = plugin_id
+
+    def get(self) -> Mapping[str, str]:
+        with self._hub.db.read() as session:
+            return channels.read_credentials(
+                self._hub.vault, channels.get_plugin(session, self._plugin_id)
+            )
+
+    def update(self, changes: Mapping[str, str | None]) -> None:
+        with self._hub.db.unit_of_work() as session:
+            plugin = channels.get_plugin(session, self._plugin_id)
+            channels.write_credentials(session, self._hub.vault, plugin, changes)
+
+    @contextlib.contextmanager
+    def exclusive(self, *, wait: float = 30.0, hold: float = 60.0) -> Iterator[None]:
+        """The plugin's credential lock, across processes (a lease row: a holder that dies
+        frees it when the lease ends). No transaction stays open while it is held."""
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        while True:
+            with self._hub.db.unit_of_work() as session:
+                if _take_lock(session, self._plugin_id, holder, hold):
+                    break
+            if time.monotonic() > deadline:
+                raise Unavailable("another worker is refreshing this plugin's credentials")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            with self._hub.db.unit_of_work() as session:
+                session.execute(
+                    update(CredentialLock)
+                    .where(
+                        CredentialLock.plugin_id == self._plugin_id, CredentialLock.holder == holder
+                    )
+                    .values(holder="", until=utcnow() - dt.timedelta(seconds=1))
+                )
+
+
+def _take_lock(session: Session, plugin_id: int, holder: str, hold: float) -> bool:
+    now = utcnow()
+    insert_ignore(
+        session,
+        CredentialLock.__table__,
+        [{"plugin_id": plugin_id, "holder": "", "until": now - dt.timedelta(seconds=1)}],
+        conflict_columns=["plugin_id"],
+    )
+    result = session.execute(
+        update(CredentialLock)
+        .where(CredentialLock.plugin_id == plugin_id, CredentialLock.until < now)
+        .values(holder=holder, until=now + dt.timedelta(seconds=hold))
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def account_key(plugin: Plugin) -> str:
+    """Whose quota a plugin spends: its remote account, shared with any other plugin on it."""
+    return f"{plugin.connector}:{plugin.remote_account or f'plugin-{plugin.id}'}"
+
+
+def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
+    """A connector instance for ``plugin``. The caller closes it."""
+    connector_class = hub.registry.get(plugin.connector)
+    info = hub.registry.info(plugin.connector)
+    settings = channels.plugin_settings(hub.vault, info, plugin)
+    account = account_key(plugin)
+
+    def budget(policy: BucketPolicy) -> RateBudget:
+        return SharedBudget(hub.db, account, policy)
+
+    context = ConnectorContext(
+        plugin_id=plugin.id,
+        plugin_name=plugin.name,
+        webhook_url=f"{hub.settings.base_url}/hooks/{plugin.id}",
+        credentials=PluginCredentials(hub, plugin.id),
+        budget=budget,
+        recorder=recorder,
+        transport=hub.transport,
+        allow_sandbox_hosts=hub.settings.allow_sandbox_hosts,
+    )
+    return connector_class(settings, context)

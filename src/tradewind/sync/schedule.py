@@ -1,0 +1,158 @@
+"""The reconciler: the periodic sweep that makes the ledger self-healing.
+
+Every few seconds, in every worker process (it is idempotent):
+* work left running by a dead worker goes back to pending;
+* each importing plugin's reconciliation poll is queued when due;
+* plugins waiting for reauthorization get a credentials probe;
+* every plugin with due work and no live drainer is kicked (a lost queue message, a
+  flushed Redis or a ``kill -9`` only delays work).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from tradewind.connectors.base import Capability
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin, PluginState
+from tradewind.db import insert_ignore, utcnow
+from tradewind.hub import Hub
+from tradewind.sync import ledger
+from tradewind.sync.exchange import CUSTOMERS_POLL_SECONDS, CUSTOMERS_STREAM
+from tradewind.sync.models import PluginLease, SyncSchedule, SyncWork, WorkKind, WorkState
+from tradewind.vocabulary import Toggle
+
+Kick = Callable[[int, dt.datetime | None], None]
+ORDERS_STREAM = "orders"
+WEBHOOKS_STREAM = "webhooks"
+WEBHOOK_CHECK_SECONDS = 3600
+# The work a due stream becomes: (kind, key).
+STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
+    ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),
+    WEBHOOKS_STREAM: (WorkKind.ENSURE_WEBHOOKS, ""),
+    CUSTOMERS_STREAM: (WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_STREAM),
+}
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    recovered: int
+    polls_queued: int
+    probes_queued: int
+    kicked: list[int]
+
+
+def sweep(hub: Hub, kick: Kick) -> SweepReport:
+    now = utcnow()
+    with hub.db.unit_of_work() as session:
+        recovered = ledger.recover_stale(session, now=now)
+        polls = _queue_due_polls(hub, session, now)
+        probes = _queue_auth_probes(session)
+    with hub.db.read() as session:
+        due = _plugins_to_kick(session, now)
+    for plugin_id in due:
+        kick(plugin_id, None)
+    return SweepReport(recovered, polls, probes, due)
+
+
+def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
+    """Scheduled streams: each importing plugin's order poll (its rules' interval), each
+    webhook-managing plugin's subscription check (hourly: repair what the platform
+    removed) and, with Import Customers on, an hourly read of the customers that changed
+    (the first one reads them all)."""
+    wanted: list[tuple[Plugin, str, int, int]] = []  # plugin, stream, interval, overlap
+    for plugin in session.scalars(
+        select(Plugin).where(Plugin.state.in_([PluginState.ACTIVE, PluginState.FAILING]))
+    ):
+        if plugin.connector not in hub.registry.connectors:
+            continue
+        capabilities = hub.registry.info(plugin.connector).capabilities
+        rules = channels.import_rules(plugin)
+        if Toggle.IMPORT_ORDERS in plugin.toggles and Capability.IMPORT_ORDERS in capabilities:
+            wanted.append(
+                (plugin, ORDERS_STREAM, rules.poll_minutes * 60, rules.poll_overlap_minutes * 60)
+            )
+        if Capability.MANAGE_WEBHOOKS in capabilities:
+            wanted.append((plugin, WEBHOOKS_STREAM, WEBHOOK_CHECK_SECONDS, 0))
+        if (
+            Toggle.IMPORT_CUSTOMERS in plugin.toggles
+            and Capability.IMPORT_CUSTOMERS in capabilities
+        ):
+            wanted.append((plugin, CUSTOMERS_STREAM, CUSTOMERS_POLL_SECONDS, 0))
+    if not wanted:
+        return 0
+    insert_ignore(
+        session,
+        SyncSchedule.__table__,
+        [
+            {
+                "plugin_id": plugin.id,
+                "stream": stream,
+                "next_run_at": now,
+                "interval_seconds": interval,
+                "overlap_seconds": overlap,
+                "last_result": "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for plugin, stream, interval, overlap in wanted
+        ],
+        conflict_columns=["plugin_id", "stream"],
+    )
+    streams = {(plugin.id, stream) for plugin, stream, _, _ in wanted}
+    queued = 0
+    for schedule in session.scalars(
+        select(SyncSchedule).where(
+            SyncSchedule.plugin_id.in_({plugin_id for plugin_id, _ in streams}),
+            SyncSchedule.next_run_at <= now,
+        )
+    ):
+        if (schedule.plugin_id, schedule.stream) not in streams:
+            continue
+        kind, key = STREAM_WORK[schedule.stream]
+        ledger.enqueue(session, schedule.plugin_id, kind, key)
+        # A poll moves this again when it finishes; meanwhile do not queue it twice.
+        schedule.next_run_at = now + dt.timedelta(seconds=schedule.interval_seconds)
+        queued += 1
+    return queued
+
+
+def _queue_auth_probes(session: Session) -> int:
+    waiting = session.scalars(
+        select(Plugin).where(Plugin.state == PluginState.NEEDS_REAUTHORIZATION)
+    ).all()
+    queued = 0
+    for plugin in waiting:
+        has_probe = session.scalar(
+            select(SyncWork.id).where(
+                SyncWork.plugin_id == plugin.id,
+                SyncWork.kind == WorkKind.CHECK_AUTH,
+                SyncWork.state.in_([WorkState.PENDING, WorkState.RUNNING]),
+            )
+        )
+        if has_probe is None:
+            ledger.enqueue(session, plugin.id, WorkKind.CHECK_AUTH, delay=60)
+            queued += 1
+    return queued
+
+
+def _plugins_to_kick(session: Session, now: dt.datetime) -> list[int]:
+    """Plugins with work they may run now and nobody draining them."""
+    lease = aliased(PluginLease)
+    busy = exists().where(and_(lease.plugin_id == SyncWork.plugin_id, lease.lease_until >= now))
+    runnable = (Plugin.state.in_([PluginState.ACTIVE, PluginState.FAILING])) | (
+        (Plugin.state == PluginState.NEEDS_REAUTHORIZATION) & (SyncWork.kind == WorkKind.CHECK_AUTH)
+    )
+    return list(
+        session.scalars(
+            select(SyncWork.plugin_id)
+            .join(Plugin, Plugin.id == SyncWork.plugin_id)
+            .where(SyncWork.state == WorkState.PENDING, SyncWork.not_before <= now, ~busy, runnable)
+            .distinct()
+        )
+    )

@@ -1,0 +1,195 @@
+"""Running the engine: the Huey queue (SQLite embedded, Redis at scale), the drain task,
+the in-process consumer and the reconciler thread.
+
+Queue messages carry only a plugin id; the ledger holds the work. Task names are fixed
+(``tradewind.drain``) so every process — web, worker, CLI — speaks the same queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import structlog
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from tradewind.db import utcnow
+from tradewind.hub import Hub
+from tradewind.monitoring import executions
+from tradewind.sync import schedule
+from tradewind.sync.drain import Drainer
+
+log = structlog.get_logger(__name__)
+
+PURGE_EVERY_SECONDS = 3600.0
+# An idle worker looks at the SQLite queue at least this often (Redis blocks instead):
+# a kick waits at most this long, for a few cheap reads a second.
+IDLE_POLL_SECONDS = 0.1
+
+
+def make_huey(url: str) -> Huey:
+    """SqliteHuey for ``sqlite:///path``, RedisHuey for ``redis://host:port/db``; a
+    ``?name=`` query names the queue (several Tradewinds on one Redis database)."""
+    parsed = urlparse(url)
+    name = parse_qs(parsed.query).get("name", ["tradewind"])[0]
+    if parsed.scheme == "sqlite":
+        path = Path(parsed.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
+    if parsed.scheme in ("redis", "rediss"):
+        return RedisHuey(name, url=parsed._replace(query="").geturl(), results=False, utc=True)
+    raise ValueError(f"unsupported queue URL {url!r}: use sqlite:///path or redis://host/db")
+
+
+def announce_through_queue(hub: Hub) -> None:
+    """For processes that run no engine (the CLI): work they commit is announced on the
+    shared queue, so a running worker drains it at once instead of at its next sweep.
+    The queue is opened on the first announcement only."""
+    engine: Engine | None = None
+
+    def kick(plugin_id: int, due: dt.datetime | None) -> None:
+        nonlocal engine
+        if engine is None:
+            engine = Engine(hub)
+        engine.kick(plugin_id, due)
+
+    hub.kick = kick
+
+
+class QuietConsumer(Consumer):  # type: ignore[misc]
+    """A consumer that leaves signal handling to its host (uvicorn keeps Ctrl-C).
+    ``_set_signal_handlers`` is private Huey API: Huey is pinned and a test covers it."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class Engine:
+    """The sync engine of one process."""
+
+    def __init__(self, hub: Hub, *, huey: Huey | None = None, holder: str | None = None) -> None:
+        self.hub = hub
+        self.huey = huey or make_huey(hub.settings.resolved_queue_url)
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.drainer = Drainer(hub, holder=self.holder, kick=self.kick)
+        self._drain_task = self.huey.task(name="tradewind.drain", retries=0)(self._drain)
+        self._kicked: dict[tuple[int, int], float] = {}
+        self._kick_lock = threading.Lock()
+        self._consumer: Consumer | None = None
+        self._stop = threading.Event()
+        self._reconciler: threading.Thread | None = None
+        self._last_purge = 0.0
+        hub.kick = self.kick  # work this process commits is announced on the queue
+
+    # ----------------------------------------------------------------------- kicking
+
+    def kick(self, plugin_id: int, at: dt.datetime | None = None) -> None:
+        """Ask for the plugin to be drained now, or at ``at``. Repeated kicks for the same
+        plugin and second are sent once (10,000 stock changes are not 10,000 messages)."""
+        now = utcnow()
+        due = at if at is not None and at > now else None
+        second = int((due or now).timestamp())
+        with self._kick_lock:
+            if self._kicked.get((plugin_id, second), 0.0) > time.monotonic() - 1.0:
+                return
+            self._kicked[(plugin_id, second)] = time.monotonic()
+            if len(self._kicked) > 10_000:
+                horizon = time.monotonic() - 1.0
+                self._kicked = {k: v for k, v in self._kicked.items() if v > horizon}
+        try:
+            if due is None:
+                self._drain_task(plugin_id)
+            else:
+                self._drain_task.schedule(args=(plugin_id,), eta=due.replace(tzinfo=None))
+        except Exception:  # the queue being down delays work; the reconciler re-kicks it
+            log.exception("could not enqueue a drain", plugin=plugin_id)
+
+    def _drain(self, plugin_id: int) -> int:
+        return self.drainer.drain(plugin_id)
+
+    # --------------------------------------------------------------------- reconciling
+
+    def sweep(self) -> schedule.SweepReport:
+        report = schedule.sweep(self.hub, self.kick)
+        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+            self._last_purge = time.monotonic()
+            with self.hub.db.unit_of_work() as session:
+                executions.purge(
+                    session,
+                    success_days=self.hub.settings.execution_success_days,
+                    failure_days=self.hub.settings.execution_failure_days,
+                )
+        return report
+
+    def _reconcile_forever(self) -> None:
+        """Sweep at once (work queued while no engine ran is due now, not a round later),
+        then every ``reconcile_seconds``."""
+        while True:
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("reconcile sweep failed; retrying next round")
+            if self._stop.wait(self.hub.settings.reconcile_seconds):
+                return
+
+    # ----------------------------------------------------------------------- running
+
+    def start(self, *, workers: int | None = None, consume: bool = True) -> None:
+        """Start the reconciler and (unless ``consume`` is off) an in-process consumer."""
+        if consume:
+            self._consumer = QuietConsumer(
+                self.huey,
+                workers=workers or self.hub.settings.workers,
+                worker_type="thread",
+                periodic=False,
+                initial_delay=0.05,
+                max_delay=IDLE_POLL_SECONDS,
+                backoff=1.2,
+                check_worker_health=True,
+            )
+            self._consumer.start()
+        self._stop.clear()
+        self._reconciler = threading.Thread(
+            target=self._reconcile_forever, name="tradewind-reconciler", daemon=True
+        )
+        self._reconciler.start()
+        log.info("engine started", holder=self.holder, consumer=consume)
+
+    def stop(self, *, graceful: bool = True) -> None:
+        self._stop.set()
+        if self._consumer is not None:
+            self._consumer.stop(graceful=graceful)
+            self._consumer = None
+        if self._reconciler is not None:
+            self._reconciler.join(timeout=10)
+            self._reconciler = None
+
+    def run_worker(self, *, workers: int | None = None) -> None:
+        """``tradewind worker``: a consumer that owns the process and its signals
+        (SIGTERM/SIGINT stop it gracefully), plus the reconciler."""
+        consumer = Consumer(
+            self.huey,
+            workers=workers or self.hub.settings.workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            max_delay=IDLE_POLL_SECONDS,
+            backoff=1.2,
+            graceful_signal="TERM",
+        )
+        self._stop.clear()
+        self._reconciler = threading.Thread(
+            target=self._reconcile_forever, name="tradewind-reconciler", daemon=True
+        )
+        self._reconciler.start()
+        try:
+            consumer.run()
+        finally:
+            self._stop.set()

@@ -1,0 +1,168 @@
+"""Mounting the UI on the FastAPI app: templates, static files, the session signer, the
+error pages and the page routes (``tradewind.web.views``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from tradewind import __version__
+from tradewind.api.security import api_principal
+from tradewind.hub import Hub
+from tradewind.web import render
+from tradewind.web.session import (
+    FLASH_COOKIE,
+    LoginRequired,
+    Signer,
+    current_user,
+    signer,
+)
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _ago(value: dt.datetime | None) -> str:
+    if value is None:
+        return "never"
+    seconds = int((dt.datetime.now(dt.UTC) - value).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def _money(value: Decimal | None) -> str:
+    """Amounts with two decimals unless the value needs more (4-place storage)."""
+    if value is None:
+        return ""
+    shown = value.quantize(Decimal("0.01"))
+    return f"{value.normalize():f}" if shown != value else f"{shown:,.2f}"
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["when"] = _when
+templates.env.filters["ago"] = _ago
+templates.env.filters["markdown"] = render.markdown
+templates.env.globals["version"] = __version__
+
+
+def install(app: FastAPI, hub: Hub) -> None:
+    from tradewind.web import views
+
+    app.state.session_signer = Signer.for_hub(hub, "session")
+    app.state.flash_signer = Signer.for_hub(hub, "flash")
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(views.router)
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` with the user, their CSRF token and any flash message."""
+    user = current_user(request)
+    flash = take_flash(request)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "csrf": user.csrf_token if user else "", "flash": flash, **context},
+        status_code=status,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def fragment(request: Request, template: str, **context: Any) -> HTMLResponse:
+    user = current_user(request)
+    return templates.TemplateResponse(
+        request, template, {"user": user, "csrf": user.csrf_token if user else "", **context}
+    )
+
+
+def redirect(request: Request, url: str, message: str = "", *, error: bool = False) -> Response:
+    """303 to ``url`` (``HX-Redirect`` for htmx requests) with a one-shot flash message."""
+    if request.headers.get("hx-request"):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if message:
+        flash_signer: Signer = request.app.state.flash_signer
+        response.set_cookie(
+            FLASH_COOKIE,
+            flash_signer.sign(("!" if error else "") + message),
+            max_age=60,
+            httponly=True,
+            samesite="lax",
+            path="/",
+        )
+    return response
+
+
+def take_flash(request: Request) -> dict[str, Any] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    flash_signer: Signer = request.app.state.flash_signer
+    value = flash_signer.unsign(raw, max_age=120)
+    if not value:
+        return None
+    error = value.startswith("!")
+    return {"message": value[1:] if error else value, "error": error}
+
+
+def message_page(request: Request, title: str, message: str, *, status: int = 200) -> HTMLResponse:
+    return page(request, "message.html", status=status, title=title, message=message)
+
+
+async def error_response(request: Request, status: int, title: str, detail: str) -> Response:
+    """How the UI shows an error: a sign-in redirect, an htmx error line, or a page."""
+    if status == LoginRequired.status:
+        target = "/login"
+        if request.method == "GET" and not request.url.path.startswith("/login"):
+            target = f"/login?next={request.url.path}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    if request.headers.get("hx-request"):
+        # htmx swaps 2xx only: answer 200 with the error, retargeted to the page's alert.
+        return HTMLResponse(
+            str(
+                Markup('<div class="alert error" role="alert"><strong>{}</strong> {}</div>').format(
+                    title, detail
+                )
+            ),
+            status_code=200,
+            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
+        )
+    return page(request, "message.html", status=status, title=title, message=detail)
+
+
+def require_reader(request: Request) -> None:
+    """A bearer token or a signed-in user (the API documentation pages)."""
+    if request.headers.get("authorization"):
+        from fastapi.security import HTTPAuthorizationCredentials
+
+        scheme, _, token = request.headers["authorization"].partition(" ")
+        api_principal(request, HTTPAuthorizationCredentials(scheme=scheme, credentials=token))
+        return
+    if current_user(request) is None:
+        raise LoginRequired("sign in to read the API documentation")
+
+
+__all__ = ["error_response", "install", "message_page", "page", "require_reader", "signer"]

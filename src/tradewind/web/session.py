@@ -1,0 +1,136 @@
+"""Signing in and out, the session cookie, CSRF, and the dependencies every page uses.
+
+The cookie holds a random session id signed with a key derived from the vault keys
+(itsdangerous); the database keeps only its SHA-256, the user and the session's CSRF
+token, so signing out or changing a password really ends a session. Every state-changing
+request must echo the CSRF token, as a ``csrf_token`` form field or an ``X-CSRF-Token``
+header (htmx sends it from ``hx-headers`` on ``<body>``). The sign-in form, which has no
+session yet, uses a double-submit cookie instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from tradewind.auth import service as auth
+from tradewind.auth.keys import signing_keys
+from tradewind.auth.service import SessionUser
+from tradewind.errors import TradewindError
+from tradewind.hub import Hub
+
+SESSION_COOKIE = "tw_session"
+LOGIN_CSRF_COOKIE = "tw_login_csrf"
+FLASH_COOKIE = "tw_flash"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(TradewindError):
+    status = 401
+    title = "Sign in required"
+
+
+class ReadOnly(TradewindError):
+    status = 403
+    title = "Read-only"
+
+
+class CsrfFailed(TradewindError):
+    status = 403
+    title = "Form expired"
+
+
+@dataclass
+class Signer:
+    """Signs cookie values with keys derived from the vault keys."""
+
+    serializer: URLSafeTimedSerializer
+
+    @classmethod
+    def for_hub(cls, hub: Hub, purpose: str) -> Signer:
+        keys = signing_keys(hub.settings, purpose)
+        return cls(URLSafeTimedSerializer(keys, salt=f"tradewind.{purpose}"))
+
+    def sign(self, value: str) -> str:
+        return str(self.serializer.dumps(value))
+
+    def unsign(self, value: str, max_age: int) -> str | None:
+        try:
+            loaded = self.serializer.loads(value, max_age=max_age)
+        except BadSignature:
+            return None
+        return loaded if isinstance(loaded, str) else None
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def signer(request: Request) -> Signer:
+    found: Signer = request.app.state.session_signer
+    return found
+
+
+def secure_cookies(hub: Hub) -> bool:
+    return hub.settings.base_url.startswith("https://")
+
+
+def current_user(request: Request) -> SessionUser | None:
+    """The signed-in user of this request, or ``None`` (cached on the request)."""
+    if hasattr(request.state, "user"):
+        cached: SessionUser | None = request.state.user
+        return cached
+    user: SessionUser | None = None
+    raw = request.cookies.get(SESSION_COOKIE)
+    hub = hub_of(request)
+    if raw:
+        secret = signer(request).unsign(raw, max_age=hub.settings.session_hours * 3600)
+        if secret:
+            with hub.db.read() as session:
+                user = auth.session_user(session, secret)
+    request.state.user = user
+    return user
+
+
+def session_secret(request: Request) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    return signer(request).unsign(raw, max_age=hub_of(request).settings.session_hours * 3600)
+
+
+async def reader(request: Request) -> SessionUser:
+    """Any signed-in user; state-changing requests must carry the CSRF token."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired("sign in to continue")
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get("x-csrf-token")
+        if not given and _is_form(request):
+            form = await request.form()
+            value = form.get("csrf_token")
+            given = value if isinstance(value, str) else None
+        if not auth.csrf_matches(user.csrf_token, given):
+            raise CsrfFailed("the form expired or did not come from this site; reload and retry")
+    return user
+
+
+async def writer(request: Request) -> SessionUser:
+    """A signed-in admin (read-only users may look, never change)."""
+    user = await reader(request)
+    if not user.can_write:
+        raise ReadOnly(f"{user.username} has a read-only account")
+    return user
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "")
+    return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)

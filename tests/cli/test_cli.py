@@ -1,0 +1,141 @@
+"""The CLI: Rich tables for people, exit status 2 and one line for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradewind.cli import app
+from tradewind.cli.common import CliState
+from tradewind.hub import Hub
+
+runner = CliRunner()
+
+
+def run(hub: Hub, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), obj=CliState(hub_factory=lambda: hub))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def ok(hub: Hub, *args: str) -> str:
+    code, out, err = run(hub, *args)
+    assert code == 0, f"{args}: exit {code}\n{out}\n{err}"
+    return out
+
+
+def bad(hub: Hub, *args: str) -> str:
+    code, out, err = run(hub, *args)
+    assert code == 2, f"{args}: exit {code}\n{out}\n{err}"
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_a_merchant_session(hub: Hub, tmp_path: Path) -> None:
+    ok(hub, "warehouses", "add", "MAIN", "--name", "Main warehouse")
+    ok(hub, "warehouses", "add", "EAST")
+    csv = tmp_path / "products.csv"
+    csv.write_text("sku,title,price\nMUG,Blue mug,12.50\nPLATE,Plate,oops\n")
+    code, out, err = run(hub, "products", "import", str(csv))
+    assert code == 1  # partly imported: the good row is in, the bad row is listed
+    assert "1 created" in out and "1 rejected" in out
+    assert f"{csv}:3 (PLATE): price: 'oops' is not a number" in err
+    ok(hub, "stock", "move", "receipt", "MUG", "10", "-w", "MAIN", "--reason", "PO 1")
+    ok(hub, "stock", "move", "transfer", "MUG", "4", "-w", "MAIN", "--to", "EAST")
+    ok(hub, "stock", "move", "adjustment", "MUG", "-1", "-w", "EAST", "--reason", "broken")
+    out = ok(hub, "stock", "show")
+    assert "MAIN" in out and "EAST" in out
+    assert " 6 " in out and " 3 " in out
+    assert "PO 1" in ok(hub, "stock", "movements", "--sku", "MUG")
+    ok(hub, "channels", "add", "Shopify UK")
+    ok(hub, "channels", "add", "Wholesale")
+    ok(
+        hub,
+        "plugins",
+        "add",
+        "fake",
+        "uk-store",
+        "--set",
+        "shop=uk-store",
+        "--set",
+        "api_token=shpat_secret_value_1234",
+        "--channel",
+        "Shopify UK",
+    )
+    out = ok(hub, "plugins", "toggle", "uk-store", "import_shipments", "on")
+    assert "Switched on as well" in out and "Import Orders" in out
+    out = ok(hub, "plugins", "show", "uk-store")
+    assert "set (…1234)" in out and "shpat_secret" not in out
+    code, out, err = run(hub, "plugins", "attach", "uk-store", "Wholesale")
+    assert code == 0 and "import conflict" in err and "'Shopify UK', 'Wholesale'" in err
+    assert "import conflict" in ok(hub, "plugins", "list")
+    assert "Order import conflict" in ok(hub, "notifications", "list")
+    ok(hub, "plugins", "detach", "uk-store", "Wholesale")
+    assert "Order import conflict" not in ok(hub, "notifications", "list")
+    assert "active since" in ok(hub, "plugins", "activate", "uk-store")
+    assert "window 10s" in ok(
+        hub, "plugins", "stock", "uk-store", "--mode", "delta", "--window", "10"
+    )
+    assert "1 channel" not in ok(hub, "status")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stock", "move", "pick", "NOPE", "1", "-w", "MAIN"), "no product with SKU or id 'NOPE'"),
+        (("stock", "move", "transfer", "MUG", "1", "-w", "MAIN"), "a transfer needs --to"),
+        (("stock", "move", "pick", "MUG", "99", "-w", "MAIN"), "only 0 on hand"),
+        (("stock", "move", "adjustment", "MUG", "-1", "-w", "MAIN"), "needs a reason"),
+        (("plugins", "add", "nope", "x"), "no connector 'nope'"),
+        (("plugins", "add", "fake", "x", "--set", "shop=BAD!"), "invalid Fake Market settings"),
+        (("plugins", "add", "fake", "x", "--set", "oops"), "--set takes key=value"),
+        (("plugins", "toggle", "ghost", "import_orders", "on"), "no plugin named 'ghost'"),
+        (("channels", "add", "  "), "a channel needs a name"),
+        (("products", "import", "/nonexistent.csv"), "no such file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(hub: Hub, args: tuple[str, ...], message: str) -> None:
+    ok(hub, "warehouses", "add", "MAIN")
+    ok(hub, "products", "add", "MUG", "Mug")
+    assert message in bad(hub, *args)
+
+
+def test_unsupported_toggle_is_refused_with_the_reason(hub: Hub) -> None:
+    ok(hub, "plugins", "add", "fake", "s", "--set", "shop=shop", "--set", "api_token=t")
+    assert "Fake Market has no listing API" in bad(
+        hub, "plugins", "toggle", "s", "export_listings", "on"
+    )
+
+
+def test_keys_rotate_reencrypts_with_a_new_key_file_key(tmp_path: Path) -> None:
+    env = {**os.environ, "TRADEWIND_DATA_DIR": str(tmp_path / "var")}
+    env.pop("TRADEWIND_SECRET_KEYS", None)
+    env.pop("TRADEWIND_DATABASE_URL", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tradewind", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    first = cli("db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert "Generated an encryption key file" in first.stderr
+    key_file = tmp_path / "var" / "secret.keys"
+    before = key_file.read_text()
+    result = cli("keys", "rotate")
+    assert result.returncode == 0, result.stderr
+    assert "re-encrypted 0 secret(s)" in result.stdout
+    after = key_file.read_text().splitlines()
+    assert len([line for line in after if not line.startswith("#")]) == 2
+    assert before.splitlines()[-1] in after

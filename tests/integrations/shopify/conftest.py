@@ -1,0 +1,214 @@
+"""A Shopify store in the sandbox and a Tradewind wired to it over real HTTP: the hub's
+webhook endpoint is served on loopback, so the sandbox's webhooks really arrive."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+from starlette.types import Receive, Scope, Send
+
+from tests.sync.conftest import Harness
+from tradewind.api.app import WebhookIntake
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin
+from tradewind.core.inventory import service as inventory
+from tradewind.db import utcnow
+from tradewind.hub import Hub
+from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.settings import Settings
+from tradewind.sync import actions
+from tradewind.sync.inbox import GroupCommit, Inbox
+from tradewind.vocabulary import StockMode, Toggle
+
+APP_KEY = "tw-app"
+APP_SECRET = "tw-app-secret"
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[ShopifySandbox]:
+    with ShopifySandbox(time_scale=10_000) as running:
+        yield running
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _nothing_else(scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 404, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+class Served:
+    """The hub's webhook endpoint (the same ``WebhookIntake`` the app serves) on
+    127.0.0.1 in a thread."""
+
+    def __init__(self, hub: Hub, port: int) -> None:
+        inbox = Inbox(hub)
+        app = WebhookIntake(
+            _nothing_else,
+            inbox=inbox,
+            writer=GroupCommit(inbox),
+            limit=hub.settings.webhook_max_bytes,
+        )
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the hub's server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class World:
+    hub: Hub
+    sandbox: ShopifySandbox
+    shop: str
+    token: str
+    plugin_id: int
+    channel_id: int
+    warehouse_id: int
+    harness: Harness
+
+    def settle(self, until: Callable[[], bool] | None = None, timeout: float = 15.0) -> None:
+        """Let webhooks arrive and work drain until ``until`` holds (or nothing is left)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._deliveries_done()
+            self.harness.run(self.plugin_id, rounds=50)
+            if until is None or until():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("the expected state was not reached")
+            time.sleep(0.05)
+
+    def _deliveries_done(self, timeout: float = 2.0) -> None:
+        """Wait until this shop's webhook deliveries have arrived (or given up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+            delivery.state == "pending" for delivery in self.sandbox.deliveries(self.shop)
+        ):
+            time.sleep(0.01)
+
+    def plugin(self) -> Plugin:
+        with self.hub.db.read() as session:
+            return channels.get_plugin(session, self.plugin_id)
+
+    def location_id(self) -> int:
+        return int(self.sandbox.state(self.shop)["locations"][0]["id"])
+
+
+@pytest.fixture
+def world(sandbox: ShopifySandbox, sqlite_url: str, tmp_path: Path) -> Iterator[World]:
+    """A fresh shop with two products, a plugin importing its orders into one channel,
+    locations mapped, products synced, stock exported in absolute mode (window 0).
+    (The connector does not care which database is behind the hub: the end-to-end flows
+    run on SQLite; the recovery test runs on PostgreSQL too.)"""
+    with make_world(sandbox, sqlite_url, tmp_path) as built:
+        yield built
+
+
+@contextlib.contextmanager
+def make_world(sandbox: ShopifySandbox, database_url: str, tmp_path: Path) -> Iterator[World]:
+    shop = f"store{next(_names)}-{int(time.time() * 1000) % 100000}"
+    made = sandbox.create_shop(shop, token=f"shpat_{shop}", app_key=APP_KEY, app_secret=APP_SECRET)
+    assert made.token is not None
+    sandbox.add_product(shop, "Mug", [{"sku": "MUG", "price": "12.00", "available": 7}])
+    sandbox.add_product(
+        shop,
+        "Plate",
+        [{"sku": "PLATE", "price": "9.50", "available": 3, "barcode": "5012345678900"}],
+    )
+    port = _free_port()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_keys=(Fernet.generate_key().decode(),),
+        base_url=f"http://127.0.0.1:{port}",
+        allow_sandbox_hosts=True,
+    )
+    with Hub(settings, registry=ConnectorRegistry.of(ShopifyConnector)) as hub, Served(hub, port):
+        harness = Harness(hub)
+        with hub.db.unit_of_work() as session:
+            channel = channels.create_channel(session, "Shopify")
+            warehouse = inventory.create_warehouse(session, "MAIN")
+            for sku in ("MUG", "PLATE"):
+                from tradewind.core.catalog import service as catalog
+                from tradewind.core.catalog.schemas import ProductIn
+
+                product = catalog.create_product(session, ProductIn(sku=sku, title=sku))
+                inventory.receive(session, product.id, warehouse.id, 20)
+            plugin = channels.add_plugin(
+                session,
+                hub.vault,
+                ShopifyConnector.info,
+                name=shop,
+                config={
+                    "store_url": f"https://{shop}.myshopify.com",
+                    "access_token": made.token,
+                    "client_id": APP_KEY,
+                    "client_secret": APP_SECRET,
+                    "sandbox_url": sandbox.base_url,
+                },
+            )
+            channels.attach(session, plugin.id, channel.id)
+            for toggle in (Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING, Toggle.IMPORT_SHIPMENTS):
+                channels.set_toggle(session, ShopifyConnector.info, plugin.id, toggle, True)
+        actions.activate(hub, plugin.id)
+        with hub.db.unit_of_work() as session:  # orders from a minute ago count as "after"
+            found = channels.get_plugin(session, plugin.id)
+            found.enabled_at = utcnow() - dt.timedelta(minutes=1)
+        harness.run(plugin.id)  # locations, webhooks
+        with hub.db.unit_of_work() as session:
+            (location,) = [m for m in channels.location_mappings(session, plugin.id) if m.active]
+            channels.map_location(
+                session, plugin.id, location.external_id, warehouse_id=warehouse.id, is_default=True
+            )
+        actions.sync_products(hub, plugin.id)
+        harness.run(plugin.id)
+        actions.set_stock_mode(hub, plugin.id, mode=StockMode.ABSOLUTE, window_seconds=0)
+        harness.run(plugin.id)
+        try:
+            yield World(
+                hub, sandbox, shop, made.token, plugin.id, channel.id, warehouse.id, harness
+            )
+        finally:
+            _unsubscribe(sandbox, shop, made.token)
+
+
+def _unsubscribe(sandbox: ShopifySandbox, shop: str, token: str) -> None:
+    """Remove the shop's subscriptions, so no delivery retries towards a hub that is gone
+    (the sandbox is shared by the session)."""
+    headers = {"X-Shopify-Access-Token": token, "Host": f"{shop}.myshopify.com"}
+    base = sandbox.admin_url("2026-04")
+    for hook in sandbox.state(shop)["webhooks"]:
+        httpx2.delete(f"{base}/webhooks/{hook['id']}.json", headers=headers)

@@ -1,0 +1,181 @@
+"""Connecting (issue 5, point 1): a strict store URL, test connection with the scopes the
+toggles need, OAuth with state and HMAC checks, expiring tokens refreshed once under the
+credential lock, sandbox hosts only when allowed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import ValidationError
+
+from tradewind.connectors import Rejected
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.connectors.testing import CallList, suite_context
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import PluginState
+from tradewind.errors import Invalid
+from tradewind.hub import Hub
+from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.integrations.shopify.client import OAUTH_EXPIRES, OAUTH_REFRESH, OAUTH_TOKEN
+from tradewind.integrations.shopify.settings import ShopifySettings, missing_scopes
+from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.settings import Settings
+from tradewind.sync import actions
+from tradewind.sync.runtime import PluginCredentials
+from tradewind.vocabulary import Toggle
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("acme.myshopify.com", "enter https://acme.myshopify.com"),
+        ("http://acme.myshopify.com", "enter https://acme.myshopify.com"),
+        ("https://admin.shopify.com/store/acme", "enter https://acme.myshopify.com"),
+        ("acme", "enter https://acme.myshopify.com"),
+        ("https://acme.example.com", "enter https://acme.example.com.myshopify.com"),
+        ("ftp://???", "enter it as https://your-store.myshopify.com"),
+    ],
+)
+def test_a_wrong_store_url_is_refused_with_the_right_form(typed: str, hint: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ShopifySettings(store_url=typed, access_token="shpat_x")  # type: ignore[arg-type]
+    assert hint in str(caught.value) or "your-store" in str(caught.value)
+
+
+def test_the_right_store_url_and_a_way_to_connect_are_required() -> None:
+    settings = ShopifySettings(
+        store_url="https://Acme.myshopify.com/",  # type: ignore[arg-type]
+        access_token="shpat_x",
+    )
+    assert settings.shop == "acme.myshopify.com"
+    with pytest.raises(ValidationError, match="access token, or an app's client id"):
+        ShopifySettings(store_url="https://acme.myshopify.com")
+
+
+def test_missing_scopes_are_named_per_toggle() -> None:
+    granted = {"read_products", "write_inventory", "read_locations"}
+    assert missing_scopes(granted, frozenset()) == []
+    assert missing_scopes(granted, frozenset({Toggle.IMPORT_ORDERS})) == ["read_orders"]
+    assert missing_scopes(granted | {"write_orders"}, frozenset({Toggle.IMPORT_ORDERS})) == []
+
+
+def _hub(tmp_path: Path, sqlite_url: str, *, allow: bool = True) -> Hub:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=sqlite_url,
+        secret_keys=(Fernet.generate_key().decode(),),
+        allow_sandbox_hosts=allow,
+    )
+    return Hub(settings, registry=ConnectorRegistry.of(ShopifyConnector))
+
+
+def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    with ShopifySandbox() as sandbox, _hub(tmp_path, sqlite_url) as hub:
+        sandbox.create_shop("narrow", token="shpat_all")
+        narrow = sandbox.issue_token(
+            "narrow", scopes=["read_products", "write_inventory", "read_locations"]
+        )
+        with hub.db.unit_of_work() as session:
+            plugin = channels.add_plugin(
+                session,
+                hub.vault,
+                ShopifyConnector.info,
+                name="narrow",
+                config={
+                    "store_url": "https://narrow.myshopify.com",
+                    "access_token": narrow,
+                    "sandbox_url": sandbox.base_url,
+                },
+            )
+            channels.set_toggle(
+                session, ShopifyConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
+            )
+        report = actions.test_connection(hub, plugin.id)
+        assert not report.ok
+        assert report.missing_scopes == ("read_orders",)
+        assert "narrow" in report.account
+        with hub.db.unit_of_work() as session:
+            channels.update_plugin_settings(
+                session, hub.vault, ShopifyConnector.info, plugin.id, {"access_token": "shpat_all"}
+            )
+        assert actions.test_connection(hub, plugin.id).ok
+
+
+def test_sandbox_hosts_need_the_explicit_setting(tmp_path: Path, sqlite_url: str) -> None:
+    settings = ShopifySettings(
+        store_url="https://xy.myshopify.com",  # type: ignore[arg-type]
+        access_token="t",
+        sandbox_url="http://127.0.0.1:9",
+    )
+    context = suite_context(httpx2.HTTPTransport())
+    refused = type(context)(**{**context.__dict__, "allow_sandbox_hosts": False})
+    with pytest.raises(Rejected, match="does not allow sandbox hosts"):
+        ShopifyConnector(settings, refused)
+
+
+def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    with ShopifySandbox(auto_approve=True) as sandbox, _hub(tmp_path, sqlite_url) as hub:
+        sandbox.create_shop("oauthy", token="shpat_unused", app_key="key-1", app_secret="secret-1")
+        with hub.db.unit_of_work() as session:
+            plugin = channels.add_plugin(
+                session,
+                hub.vault,
+                ShopifyConnector.info,
+                name="oauthy",
+                config={
+                    "store_url": "https://oauthy.myshopify.com",
+                    "client_id": "key-1",
+                    "client_secret": "secret-1",
+                    "sandbox_url": sandbox.base_url,
+                },
+            )
+        redirect = "http://127.0.0.1:8000/oauth/callback"
+        url = actions.begin_authorization(hub, plugin.id, redirect)
+        assert "state=" in url and "client_id=key-1" in url
+        landing = httpx2.get(url, follow_redirects=False).headers["location"]
+        params = {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}
+        forged = {**params, "hmac": "0" * 64}
+        with pytest.raises(Invalid, match="signature"):
+            actions.finish_authorization(hub, forged)  # and the state is now spent
+        url = actions.begin_authorization(hub, plugin.id, redirect)
+        landing = httpx2.get(url, follow_redirects=False).headers["location"]
+        params = {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}
+        resumed = actions.finish_authorization(hub, params)
+        assert resumed.state is PluginState.ACTIVE
+        with pytest.raises(Invalid, match="not one Tradewind issued, or was used"):
+            actions.finish_authorization(hub, params)
+        assert actions.test_connection(hub, plugin.id).ok
+        store = PluginCredentials(hub, plugin.id)
+        first = dict(store.get())
+        assert first[OAUTH_REFRESH] and first[OAUTH_EXPIRES]
+        store.update({OAUTH_EXPIRES: str(time.time() - 1)})  # the token has lapsed
+        with hub.db.read() as session:
+            loaded = channels.get_plugin(session, plugin.id)
+        settings = channels.plugin_settings(hub.vault, ShopifyConnector.info, loaded)
+        calls = CallList()
+        workers = []
+        for _ in range(4):  # four workers find the token expired at once
+            context = suite_context(httpx2.HTTPTransport(), recorder=calls)
+            context = type(context)(**{**context.__dict__, "credentials": store})
+            workers.append(ShopifyConnector(settings, context))  # type: ignore[arg-type]
+        threads = [threading.Thread(target=w.client.token) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        refreshes = [call for call in calls.calls if call.operation == "oauth.token"]
+        assert len(refreshes) == 1
+        after = dict(store.get())
+        assert after[OAUTH_TOKEN] != first[OAUTH_TOKEN]
+        assert after[OAUTH_REFRESH] != first[OAUTH_REFRESH]  # the rotated one was saved
+        assert actions.test_connection(hub, plugin.id).ok

@@ -1,0 +1,132 @@
+"""The engine for real: Huey queue, in-process consumer threads, reconciler."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.sync.conftest import Shop
+from tradewind.core.catalog import service as catalog
+from tradewind.core.catalog.schemas import ProductIn
+from tradewind.core.channels import service as channels
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
+from tradewind.hub import Hub
+from tradewind.sync import actions, ledger
+from tradewind.sync.inbox import Inbox
+from tradewind.sync.models import WorkKind
+from tradewind.sync.worker import Engine, announce_through_queue, make_huey
+from tradewind.vocabulary import StockMode
+
+PRODUCTS = 500
+CHANGES = 10_000
+WINDOW = 25
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> float:
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not reached within {timeout}s")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def engine(shop: Shop) -> Iterator[Engine]:
+    running = Engine(shop.hub)
+    running.start(workers=2)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_embedded_consumer_leaves_the_servers_signal_handlers_alone(shop: Shop) -> None:
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    running = Engine(shop.hub)
+    running.start(workers=1)
+    try:
+        assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    finally:
+        running.stop()
+
+
+def test_a_webhook_becomes_an_imported_order_through_the_queue(shop: Shop, engine: Engine) -> None:
+    shop.market.add_order("q-1")
+    answer = Inbox(shop.hub).accept(
+        shop.plugin_id, "orders/create", *shop.market.webhook("q-1", delivery="x")
+    )
+    assert answer.status == 200
+
+    def imported() -> bool:
+        with shop.hub.db.read() as session:
+            return orders.find_imported(session, shop.plugin_id, "q-1") is not None
+
+    assert wait_for(imported, timeout=10) < 5
+
+
+def test_queue_backends_are_chosen_by_url(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert type(make_huey(f"sqlite:///{tmp_path}/q.db")).__name__ == "SqliteHuey"
+    redis = make_huey("redis://127.0.0.1:6379/0?name=tw-test")
+    assert type(redis).__name__ == "RedisHuey" and redis.name == "tw-test"
+    with pytest.raises(ValueError, match="unsupported queue URL"):
+        make_huey("amqp://nope")
+
+
+def test_ten_thousand_changes_on_500_products_coalesce_into_two_pushes(
+    shop: Shop, engine: Engine
+) -> None:
+    with shop.hub.db.unit_of_work() as session:
+        ids = [
+            catalog.create_product(session, ProductIn(sku=f"C{n:03d}", title="c")).id
+            for n in range(PRODUCTS)
+        ]
+        channels.set_stock_sync(
+            session, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=WINDOW
+        )
+    started = time.monotonic()
+    per_transaction = 100
+    for start in range(0, CHANGES, per_transaction):
+        with shop.hub.db.unit_of_work() as session:
+            for change in range(start, start + per_transaction):
+                inventory.receive(session, ids[change % PRODUCTS], shop.warehouse_id, 1)
+    making = time.monotonic() - started
+    assert making < WINDOW, f"making the changes took {making:.1f}s, longer than the window"
+    wait_for(lambda: len(shop.market.stock) >= PRODUCTS, timeout=WINDOW + 15)
+    time.sleep(1.5)  # nothing more should follow
+    first_push = shop.market.push_times[0] - started
+    batch = 250
+    assert len(shop.market.pushes) <= math.ceil(PRODUCTS / batch)
+    expected = CHANGES // PRODUCTS
+    assert {qty for (sku, _), qty in shop.market.stock.items() if sku.startswith("C")} == {expected}
+    assert first_push <= WINDOW + 2, f"first push after {first_push:.1f}s"
+
+
+def test_a_change_made_where_no_engine_runs_is_announced_and_drained(shop: Shop) -> None:
+    """The CLI runs no engine: its stock change is still written as work in the same
+    transaction, announced once on the shared queue, and drained by the running worker."""
+    actions.set_stock_mode(shop.hub, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=0)
+    shop.harness.run(shop.plugin_id)  # the switch's full push
+    with Hub(shop.hub.settings, registry=shop.hub.registry) as cli:
+        announce_through_queue(cli)
+        with cli.db.unit_of_work() as session:
+            inventory.receive(session, shop.products["MUG"], shop.warehouse_id, 4)
+            inventory.receive(session, shop.products["PLATE"], shop.warehouse_id, 2)
+        with cli.db.read() as session:
+            assert ledger.depth(session, shop.plugin_id) == {WorkKind.PUSH_STOCK: 2}
+        assert make_huey(cli.settings.resolved_queue_url).pending_count() == 1
+    assert shop.market.stock[("MUG", "loc-1")] == 20
+    running = Engine(shop.hub)
+    running.start(workers=1)
+    try:
+        wait_for(lambda: shop.market.stock[("MUG", "loc-1")] == 24, timeout=10)
+        wait_for(lambda: shop.market.stock[("PLATE", "loc-1")] == 22, timeout=10)
+    finally:
+        running.stop()
+    with shop.hub.db.read() as session:
+        assert ledger.depth(session, shop.plugin_id) == {}

@@ -4,12 +4,13 @@ with an overlap, filters, and backfills that checkpoint, skip and never stop."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.sync.conftest import Shop
+from tests.sync.conftest import Harness, Shop
 from tradewind.api.app import create_app
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
@@ -197,3 +198,38 @@ def test_a_backfill_resumes_from_its_checkpoint_after_a_failure(shop: Shop) -> N
         assert (progress.state, progress.pages, progress.imported) == (BackfillState.DONE, 3, 6)
     assert served == [None, "2", "2", "4"]  # resumed at the checkpoint, not from the start
     assert len(_orders(shop)) == 6
+
+
+def test_a_slow_platform_never_lets_a_held_batch_go_stale(shop: Shop) -> None:
+    """A batch that takes longer than the lease keeps its rows: the drainer renews the
+    lease while it works, so the reconciler (sweeping throughout) takes nothing back and
+    every order is imported on its first attempt."""
+    shop.hub.settings = shop.hub.settings.model_copy(update={"lease_seconds": 1, "drain_seconds": 5})
+    harness = Harness(shop.hub)
+    shop.market.latency = 0.15  # 10 orders: 1.5 s of fetching against a 1 s lease
+    keys = [f"slow-{n}" for n in range(10)]
+    for key in keys:
+        shop.market.add_order(key)
+    with shop.hub.db.unit_of_work() as session:
+        ledger.enqueue_many(session, shop.plugin_id, WorkKind.IMPORT_ORDER, keys)
+    taken_back: list[int] = []
+    stop = threading.Event()
+
+    def reconcile() -> None:
+        while not stop.is_set():
+            with shop.hub.db.unit_of_work() as session:
+                taken_back.append(ledger.recover_stale(session))
+            stop.wait(0.1)
+
+    sweeper = threading.Thread(target=reconcile)
+    sweeper.start()
+    try:
+        harness.run(shop.plugin_id, rounds=2)
+    finally:
+        stop.set()
+        sweeper.join()
+    assert sum(taken_back) == 0
+    assert sorted(_orders(shop)) == sorted(keys)
+    with shop.hub.db.read() as session:
+        rows = session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.IMPORT_ORDER))
+        assert {(row.state.value, row.attempts) for row in rows} == {("done", 0)}

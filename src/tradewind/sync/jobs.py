@@ -6,6 +6,7 @@ connector's typed errors; the drainer applies the failure policy.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -87,6 +88,17 @@ class Job:
         # The first row as claimed: a batch is one kind, and the policy reads its counters.
         self.first = self.rows[0]
         self.kind = self.first.kind
+        self.renewed_at = time.monotonic()
+
+    def heartbeat(self) -> None:
+        """Extend the held rows' lease once a third of it has passed, so a slow platform
+        answering a long batch never lets the reconciler take the rows back mid-flight."""
+        lease = self.hub.settings.lease_seconds
+        if time.monotonic() - self.renewed_at < lease / 3:
+            return
+        with self.hub.db.unit_of_work() as session:
+            ledger.renew(session, self.token, seconds=lease)
+        self.renewed_at = time.monotonic()
 
     @property
     def ids(self) -> list[int]:
@@ -141,6 +153,7 @@ class Job:
         keeps the rows fetched so far in ``fetched`` and re-raises for the policy."""
         fetched: list[tuple[SyncWork, T]] = []
         for row in list(self.rows):
+            self.heartbeat()
             try:
                 fetched.append((row, fetch(row)))
             except Rejected as exc:

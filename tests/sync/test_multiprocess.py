@@ -158,7 +158,10 @@ def test_two_workers_one_killed_every_unit_completes_exactly_once(
             )
             stuck = session.execute(
                 select(
-                    SyncWork.key, SyncWork.state, SyncWork.attempts, SyncWork.not_before,
+                    SyncWork.key,
+                    SyncWork.state,
+                    SyncWork.attempts,
+                    SyncWork.not_before,
                     SyncWork.last_error,
                 ).where(SyncWork.state != WorkState.DONE)
             ).all()

@@ -204,7 +204,9 @@ def test_a_slow_platform_never_lets_a_held_batch_go_stale(shop: Shop) -> None:
     """A batch that takes longer than the lease keeps its rows: the drainer renews the
     lease while it works, so the reconciler (sweeping throughout) takes nothing back and
     every order is imported on its first attempt."""
-    shop.hub.settings = shop.hub.settings.model_copy(update={"lease_seconds": 1, "drain_seconds": 5})
+    shop.hub.settings = shop.hub.settings.model_copy(
+        update={"lease_seconds": 1, "drain_seconds": 5}
+    )
     harness = Harness(shop.hub)
     shop.market.latency = 0.15  # 10 orders: 1.5 s of fetching against a 1 s lease
     keys = [f"slow-{n}" for n in range(10)]

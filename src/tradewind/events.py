@@ -106,6 +106,7 @@ class OrderUpdated(DomainEvent):
 class OrderCancelled(DomainEvent):
     name: ClassVar[str] = "order.cancelled"
     order_id: int
+    here: bool = False  # cancelled in Tradewind (not reported by the platform)
 
 
 @dataclass(frozen=True)

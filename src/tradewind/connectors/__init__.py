@@ -11,6 +11,7 @@ conformance suite it must pass.
 from tradewind.connectors.base import (
     CAPABILITY_PROTOCOLS,
     Authorizes,
+    CancelsOrders,
     Capability,
     ClosesOrders,
     Connector,
@@ -89,6 +90,7 @@ __all__ = [
     "BucketPolicy",
     "Call",
     "CallRecorder",
+    "CancelsOrders",
     "Capability",
     "ClosesOrders",
     "ConnectionReport",

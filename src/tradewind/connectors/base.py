@@ -50,6 +50,7 @@ class Capability(StrEnum):
     IMPORT_PRODUCTS = "import_products"
     OAUTH = "oauth"
     CLOSE_ORDERS = "close_orders"
+    CANCEL_ORDERS = "cancel_orders"
     IMPORT_CUSTOMERS = "import_customers"
     EXPORT_CUSTOMERS = "export_customers"
     EXPORT_ORDERS = "export_orders"
@@ -186,6 +187,14 @@ class ClosesOrders(Protocol):
 
 
 @runtime_checkable
+class CancelsOrders(Protocol):
+    def cancel_order(self, external_id: str, reason: str) -> None:
+        """Cancel an order Tradewind created on the platform. Money and restocking stay
+        the merchant's decision there; an order already cancelled is not an error, and
+        one the platform cannot cancel any more (shipped) is ``Rejected`` with why."""
+
+
+@runtime_checkable
 class Authorizes(Protocol):
     """OAuth: send the merchant to the platform, then complete the grant on the way back."""
 
@@ -257,6 +266,7 @@ CAPABILITY_PROTOCOLS: Mapping[Capability, type] = MappingProxyType(
         Capability.IMPORT_PRODUCTS: ImportsProducts,
         Capability.OAUTH: Authorizes,
         Capability.CLOSE_ORDERS: ClosesOrders,
+        Capability.CANCEL_ORDERS: CancelsOrders,
         Capability.IMPORT_CUSTOMERS: ImportsCustomers,
         Capability.EXPORT_CUSTOMERS: ExportsCustomers,
         Capability.EXPORT_ORDERS: ExportsOrders,

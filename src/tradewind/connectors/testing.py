@@ -43,7 +43,7 @@ from tradewind.connectors.records import (
     ProductExport,
     StockPush,
 )
-from tradewind.vocabulary import StockMode, Toggle
+from tradewind.vocabulary import OrderStatus, StockMode, Toggle
 
 # Toggles that need a capability to mean anything.
 _TOGGLE_NEEDS: Mapping[Toggle, Capability] = {
@@ -346,6 +346,23 @@ def connector_suite(
                 assert len(created.lines) == len(live.order.lines)
                 found = instance.find_exported_order(live.order.origin_ref, since)
                 assert found is not None and found.external_id == created.external_id
+            finally:
+                instance.close()
+
+        def test_an_exported_order_can_be_cancelled_twice(self, live: SuitePlatform) -> None:
+            if live.order is None or Capability.CANCEL_ORDERS not in info.capabilities:
+                pytest.skip("no order cancellation")
+            instance, _ = self.build(live)
+            try:
+                order = live.order.model_copy(
+                    update={"origin_ref": f"{live.order.origin_ref}-cancel"}
+                )
+                created = instance.export_order(order)
+                instance.cancel_order(created.external_id, "customer changed their mind")
+                instance.cancel_order(created.external_id, "sent twice")  # not an error
+                if Capability.IMPORT_ORDERS in info.capabilities:
+                    again = instance.get_order(created.external_id)
+                    assert again is not None and again.status is OrderStatus.CANCELLED
             finally:
                 instance.close()
 

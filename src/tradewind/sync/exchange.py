@@ -1,4 +1,5 @@
-"""The work kinds of the toggles beyond orders and stock: Export Orders, Import / Export
+"""The work kinds of the toggles beyond orders and stock: Export Orders (and cancelling
+what was exported), Import / Export
 Customers, Export Products / Listings and Import Listings.
 
 Each handler follows the engine's rule (see ``jobs.py``): read what to send, talk to the
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.base import (
+    CancelsOrders,
     ExportsCustomers,
     ExportsOrders,
     ExportsProducts,
@@ -32,9 +34,11 @@ from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order, OrderStatus
 from tradewind.db import utcnow
 from tradewind.monitoring.executions import record_calls
-from tradewind.sync import exports, ledger
+from tradewind.sync import exports, ledger, triggers
 from tradewind.sync.models import SyncSchedule, SyncWork, WorkKind
 
 if TYPE_CHECKING:  # the handlers take the engine's Job; jobs.py imports this module
@@ -80,7 +84,46 @@ def export_order(job: Job) -> None:
     job.results.append(f"order {export.number}: created as {answer.number}")
 
     def write(session: Session) -> None:
-        exports.link_order(session, channels.get_plugin(session, job.plugin.id), order_id, answer)
+        plugin = channels.get_plugin(session, job.plugin.id)
+        order = exports.link_order(session, plugin, order_id, answer)
+        if order.status is OrderStatus.CANCELLED:  # cancelled here while it was being sent
+            triggers.enqueue_cancellation(session, order)
+
+    job.finish(write)
+
+
+def cancel_order(job: Job) -> None:
+    """Cancel on the platform an order Tradewind created there and has cancelled since."""
+    connector: CancelsOrders = job.capability(CancelsOrders)
+    order_id = int(job.row.key)
+    with job.hub.db.read() as session:
+        order = session.get(Order, order_id)
+        wanted = (
+            order is not None
+            and order.status is OrderStatus.CANCELLED
+            and order.plugin_id == job.plugin.id
+            and order.external_id is not None
+        )
+        number, external_id, reason = (
+            (order.number, order.external_id or "", order.cancel_reason) if order else ("", "", "")
+        )
+    if not wanted:
+        job.results.append(f"order #{order_id}: nothing to cancel there")
+        job.finish()
+        return
+    try:
+        connector.cancel_order(external_id, reason)
+    except Rejected as exc:
+        raise Rejected(f"order {number} could not be cancelled there: {exc}") from None
+    job.results.append(f"order {number}: cancelled there")
+
+    def write(session: Session) -> None:
+        orders.add_activity(
+            session,
+            orders.get_order(session, order_id),
+            "cancelled_there",
+            f"Cancelled on {job.plugin.name} as well.",
+        )
 
     job.finish(write)
 
@@ -283,6 +326,7 @@ def apply_listings(session: Session, plugin: Plugin, records: Sequence[ProductRe
 HANDLERS: Mapping[WorkKind, Callable[[Job], None]] = MappingProxyType(
     {
         WorkKind.EXPORT_ORDER: export_order,
+        WorkKind.CANCEL_ORDER: cancel_order,
         WorkKind.EXPORT_CUSTOMER: export_customer,
         WorkKind.IMPORT_CUSTOMERS: import_customers,
         WorkKind.EXPORT_PRODUCT: export_product,

@@ -37,6 +37,7 @@ class WorkKind(StrEnum):
     REFRESH_LOCATIONS = "refresh_locations"  # read the platform's locations (key: "")
     ENSURE_WEBHOOKS = "ensure_webhooks"  # register or repair subscriptions (key: "")
     EXPORT_ORDER = "export_order"  # create an order made in Tradewind (key: order id)
+    CANCEL_ORDER = "cancel_order"  # cancel there an exported order (key: order id)
     EXPORT_CUSTOMER = "export_customer"  # create or update a customer (key: customer id)
     EXPORT_PRODUCT = "export_product"  # create or update a product (key: product id)
     IMPORT_CUSTOMERS = "import_customers"  # customers page by page (key: "customers[:full]")
@@ -58,6 +59,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.EXPORT_PRODUCT: 32,
     WorkKind.EXPORT_CUSTOMER: 34,
     WorkKind.EXPORT_ORDER: 36,
+    WorkKind.CANCEL_ORDER: 37,  # after the export it may be racing
     WorkKind.IMPORT_CUSTOMERS: 60,
     WorkKind.SYNC_LISTINGS: 85,
 }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import LocationMapping, Plugin, PluginState, PluginToggle
 from tradewind.core.customers.models import Customer
+from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderSource
 from tradewind.events import (
     CustomerCreated,
@@ -21,6 +22,7 @@ from tradewind.events import (
     EventBus,
     InventoryUpdated,
     ListingUpdated,
+    OrderCancelled,
     OrderCreated,
     PluginChanged,
     ProductCreated,
@@ -49,6 +51,7 @@ def subscribe(bus: EventBus, kick: Kick) -> None:
     bus.before_commit(_product_changed, types=[ProductCreated, ProductUpdated])
     bus.before_commit(_listing_changed, types=[ListingUpdated])
     bus.before_commit(_order_created, types=[OrderCreated])
+    bus.before_commit(_order_cancelled, types=[OrderCancelled])
     bus.before_commit(_held_orders_released, types=[PluginChanged])
     bus.after_commit(lambda events: _kick(events, kick), types=[WorkQueued])
 
@@ -213,6 +216,35 @@ def _order_created(session: Session, events: Sequence[DomainEvent]) -> None:
                     "is created on one platform only. Leave Export Orders on for one of them."
                 ),
             )
+
+
+def _order_cancelled(session: Session, events: Sequence[DomainEvent]) -> None:
+    """``order.cancelled`` in Tradewind for an order Tradewind created on a platform → it
+    is cancelled there too. A cancellation the platform reported is not sent back."""
+    for event in events:
+        if not isinstance(event, OrderCancelled) or not event.here:
+            continue
+        order = session.get(Order, event.order_id)
+        if order is not None and order.exported_at is not None:
+            enqueue_cancellation(session, order)
+
+
+def enqueue_cancellation(session: Session, order: Order) -> None:
+    """Cancel the platform's copy of ``order`` (exported, cancelled here), if its plugin
+    still exports orders; otherwise the order's timeline says why it was not."""
+    if order.plugin_id is None:
+        return
+    plugin = channels.get_plugin(session, order.plugin_id)
+    if Toggle.EXPORT_ORDERS in plugin.toggles and plugin.state in KEEPS_WORK:
+        ledger.enqueue(session, plugin.id, WorkKind.CANCEL_ORDER, str(order.id))
+        return
+    orders.add_activity(
+        session,
+        order,
+        "not_cancelled_there",
+        f"Not cancelled on {plugin.name}: Export Orders is off there; cancel it on the "
+        "platform by hand.",
+    )
 
 
 def _order_exporters(session: Session, channel_id: int) -> list[Plugin]:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -118,6 +119,17 @@ class World:
             delivery.state == "pending" for delivery in self.sandbox.deliveries(self.shop)
         ):
             time.sleep(0.01)
+
+    def admin(self, method: str, path: str, body: object = None) -> Any:
+        """The merchant (or another app) acting on the store directly, over its REST API."""
+        response = httpx2.request(
+            method,
+            f"{self.sandbox.admin_url('2026-04')}/{path}.json",
+            headers={"X-Shopify-Access-Token": self.token, "Host": f"{self.shop}.myshopify.com"},
+            json=body,
+        )
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else {}
 
     def plugin(self) -> Plugin:
         with self.hub.db.read() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
@@ -22,17 +21,6 @@ from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.sync import actions
 from tradewind.sync.models import ProductSync
 from tradewind.vocabulary import FulfillmentStatus, Toggle
-
-
-def _admin(world: World, method: str, path: str, body: object = None) -> Any:
-    response = httpx2.request(
-        method,
-        f"{world.sandbox.admin_url('2026-04')}/{path}.json",
-        headers={"X-Shopify-Access-Token": world.token, "Host": f"{world.shop}.myshopify.com"},
-        json=body,
-    )
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
 
 
 def _order(world: World, external_id: object) -> Order:
@@ -130,7 +118,7 @@ def _exists(world: World, external_id: object) -> bool:
 
 
 def _fulfillments(world: World, order_id: object) -> list[dict[str, Any]]:
-    return list(_admin(world, "GET", f"orders/{order_id}/fulfillments")["fulfillments"])
+    return list(world.admin("GET", f"orders/{order_id}/fulfillments")["fulfillments"])
 
 
 def test_a_fully_shipped_order_is_closed_on_shopify_when_asked(world: World) -> None:
@@ -143,17 +131,16 @@ def test_a_fully_shipped_order_is_closed_on_shopify_when_asked(world: World) -> 
             session, _order(world, placed["id"]).id, ShipmentIn(tracking_number="T-1")
         )
     world.settle(
-        lambda: _admin(world, "GET", f"orders/{placed['id']}")["order"]["closed_at"] is not None
+        lambda: world.admin("GET", f"orders/{placed['id']}")["order"]["closed_at"] is not None
     )
 
 
 def test_fulfillments_made_on_shopify_import_as_shipments(world: World) -> None:
     placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
     world.settle(lambda: _exists(world, placed["id"]))
-    fulfillment_orders = _admin(world, "GET", f"orders/{placed['id']}/fulfillment_orders")
+    fulfillment_orders = world.admin("GET", f"orders/{placed['id']}/fulfillment_orders")
     group = fulfillment_orders["fulfillment_orders"][0]
-    _admin(
-        world,
+    world.admin(
         "POST",
         "fulfillments",
         {
@@ -186,8 +173,7 @@ def test_refunds_import_as_returns_with_restock(world: World) -> None:
         before = inventory.level(session, mug.id, world.warehouse_id)
         assert before is not None
     line = placed["line_items"][0]["id"]
-    _admin(
-        world,
+    world.admin(
         "POST",
         f"orders/{placed['id']}/refunds",
         {

@@ -4,7 +4,6 @@ store's customers in, matched by email, never duplicated; the two together do no
 
 from __future__ import annotations
 
-import httpx2
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
@@ -37,18 +36,6 @@ def _store_customers(world: World, email: str) -> list[dict[str, object]]:
         for c in world.sandbox.state(world.shop)["customers"]
         if str(c.get("email") or "").casefold() == wanted
     ]
-
-
-def _admin(world: World, method: str, path: str, body: object = None) -> dict[str, object]:
-    """The merchant (or another app) acting on Shopify directly."""
-    response = httpx2.request(
-        method,
-        f"{world.sandbox.admin_url('2026-04')}/{path}.json",
-        headers={"X-Shopify-Access-Token": world.token, "Host": f"{world.shop}.myshopify.com"},
-        json=body,
-    )
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
 
 
 def _calls(world: World, operation: str) -> int:
@@ -122,8 +109,7 @@ def test_a_customer_made_here_is_created_in_the_store_once_and_kept_up_to_date(
 
 
 def test_a_customer_the_store_already_has_is_updated_not_duplicated(world: World) -> None:
-    existing = _admin(
-        world,
+    existing = world.admin(
         "POST",
         "customers",
         {"customer": {"email": "grace@example.com", "first_name": "G"}},
@@ -157,8 +143,7 @@ def _core(world: World, email: str) -> list[Customer]:
 def test_import_customers_matches_by_email_and_never_duplicates(world: World) -> None:
     with world.hub.db.unit_of_work() as session:
         known = customers.create_customer(session, CustomerIn(email="alan@example.com"))
-    _admin(
-        world,
+    world.admin(
         "POST",
         "customers",
         {
@@ -177,15 +162,12 @@ def test_import_customers_matches_by_email_and_never_duplicates(world: World) ->
             }
         },
     )
-    _admin(
-        world,
+    world.admin(
         "POST",
         "customers",
         {"customer": {"email": "barbara@example.com", "first_name": "Barbara"}},
     )
-    _admin(
-        world, "POST", "customers", {"customer": {"first_name": "Phone", "phone": "+14155550100"}}
-    )
+    world.admin("POST", "customers", {"customer": {"first_name": "Phone", "phone": "+14155550100"}})
     _switch_on(world, Toggle.IMPORT_CUSTOMERS, Toggle.EXPORT_CUSTOMERS)
     sent = _calls(world, "customers.update") + _calls(world, "customers.create")
     actions.sync_customers(world.hub, world.plugin_id)
@@ -212,7 +194,7 @@ def test_import_customers_matches_by_email_and_never_duplicates(world: World) ->
 
 def test_import_customers_polls_for_changes_by_itself(world: World) -> None:
     _switch_on(world, Toggle.IMPORT_CUSTOMERS)
-    _admin(world, "POST", "customers", {"customer": {"email": "ken@example.com"}})
+    world.admin("POST", "customers", {"customer": {"email": "ken@example.com"}})
     world.harness.sweep()  # the reconciler queues the first poll: everyone
     world.settle(lambda: len(_core(world, "ken@example.com")) == 1)
     with world.hub.db.read() as session:
@@ -223,8 +205,8 @@ def test_import_customers_polls_for_changes_by_itself(world: World) -> None:
         )
         assert schedule is not None and schedule.cursor is not None
     (ken,) = _store_customers(world, "ken@example.com")
-    _admin(
-        world, "PUT", f"customers/{ken['id']}", {"customer": {"id": ken["id"], "first_name": "Ken"}}
+    world.admin(
+        "PUT", f"customers/{ken['id']}", {"customer": {"id": ken["id"], "first_name": "Ken"}}
     )
     with world.hub.db.unit_of_work() as session:  # the next poll is due
         ledger.enqueue(session, world.plugin_id, WorkKind.IMPORT_CUSTOMERS, "customers")

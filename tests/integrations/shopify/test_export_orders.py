@@ -15,7 +15,7 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import Order
+from tradewind.core.orders.models import Order, OrderActivity
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
@@ -293,3 +293,109 @@ def test_two_plugins_exporting_one_channel_send_the_order_nowhere(world: World) 
     assert len(_store_orders(world, origin_ref(made.id))) == 1
     with world.hub.db.read() as session:
         assert notifications.open_notifications(session, kind=NotificationKind.CONFIGURATION) == []
+
+
+def _activities(world: World, order_id: int) -> list[str]:
+    with world.hub.db.read() as session:
+        kinds = session.scalars(
+            select(OrderActivity.kind)
+            .where(OrderActivity.order_id == order_id)
+            .order_by(OrderActivity.id)
+        )
+        return list(kinds)
+
+
+def _cancel_work(world: World) -> list[SyncWork]:
+    with world.hub.db.read() as session:
+        return list(
+            session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.CANCEL_ORDER))
+        )
+
+
+def test_an_exported_order_cancelled_here_is_cancelled_in_the_store_once(world: World) -> None:
+    _switch(world, Toggle.EXPORT_ORDERS)
+    made = _manual_order(world)
+    world.settle(lambda: _order(world, made.id).external_id is not None)
+    world.settle()  # orders/create came back
+    with world.hub.db.unit_of_work() as session:
+        orders.cancel_order(session, made.id, "the customer called")
+
+    def cancelled_there() -> bool:
+        (stored,) = _store_orders(world, origin_ref(made.id))
+        return bool(stored.get("cancelled_at"))
+
+    world.settle(cancelled_there)
+    world.settle()  # orders/cancelled came back: recognised, not sent again
+    _poll(world)
+    (stored,) = _store_orders(world, origin_ref(made.id))
+    assert stored["financial_status"] == "pending"  # no refund made on the merchant's behalf
+    assert [(w.state, w.attempts) for w in _cancel_work(world)] == [(WorkState.DONE, 0)]
+    assert _activities(world, made.id).count("cancelled_there") == 1
+    order = _order(world, made.id)
+    assert order.status is OrderStatus.CANCELLED and order.cancel_reason == "the customer called"
+    assert _count(world) == 1
+
+
+def test_an_order_cancelled_in_the_store_is_not_cancelled_back(world: World) -> None:
+    _switch(world, Toggle.EXPORT_ORDERS)
+    made = _manual_order(world, paid=FinancialStatus.PAID)
+    world.settle(lambda: _order(world, made.id).external_id is not None)
+    world.admin("POST", f"orders/{_order(world, made.id).external_id}/cancel", {})
+    world.settle(lambda: _order(world, made.id).status is OrderStatus.CANCELLED)
+    world.settle()
+    assert _cancel_work(world) == []
+    assert "cancelled_there" not in _activities(world, made.id)
+
+
+class CancelWhileSending(httpx2.BaseTransport):
+    """The merchant cancels the order in Tradewind while its creation is on the wire."""
+
+    def __init__(self, world: World, order_id: int) -> None:
+        self.inner = httpx2.HTTPTransport()
+        self.world = world
+        self.order_id = order_id
+        self.cancelled = False
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/orders.json"):
+            with self.world.hub.db.unit_of_work() as session:
+                orders.cancel_order(session, self.order_id, "changed their mind")
+            self.cancelled = True
+        return response
+
+    def close(self) -> None:  # shared by every connector of the hub: kept open
+        return None
+
+
+def test_an_order_cancelled_while_it_is_being_created_is_cancelled_there_after(
+    world: World,
+) -> None:
+    _switch(world, Toggle.EXPORT_ORDERS)
+    world.sandbox.inject_fault(world.shop, "drop_webhooks", count=None)
+    made = _manual_order(world)  # its export waits for the next drain (settle)
+    world.hub.transport = racing = CancelWhileSending(world, made.id)
+    try:
+        world.settle(lambda: _order(world, made.id).external_id is not None)
+        world.settle()
+    finally:
+        world.hub.transport = None
+        world.sandbox.clear_faults(world.shop)
+    assert racing.cancelled
+    (stored,) = _store_orders(world, origin_ref(made.id))
+    assert stored.get("cancelled_at")
+    assert [w.state for w in _cancel_work(world)] == [WorkState.DONE]
+
+
+def test_with_export_orders_off_the_timeline_says_to_cancel_by_hand(world: World) -> None:
+    _switch(world, Toggle.EXPORT_ORDERS)
+    made = _manual_order(world)
+    world.settle(lambda: _order(world, made.id).external_id is not None)
+    _switch(world, Toggle.EXPORT_ORDERS, on=False)
+    with world.hub.db.unit_of_work() as session:
+        orders.cancel_order(session, made.id)
+    world.settle()
+    assert _cancel_work(world) == []
+    assert "not_cancelled_there" in _activities(world, made.id)
+    (stored,) = _store_orders(world, origin_ref(made.id))
+    assert not stored.get("cancelled_at")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-import httpx2
 import pytest
 from sqlalchemy import func, select
 
@@ -61,7 +60,7 @@ def test_webhooks_were_registered_and_are_repaired_when_removed(world: World) ->
     } <= topics
     assert all(hook["address"].startswith(world.hub.settings.base_url) for hook in hooks)
     removed = next(hook for hook in hooks if hook["topic"] == "orders/paid")
-    _admin(world, "DELETE", f"webhooks/{removed['id']}")  # as Shopify does after failures
+    world.admin("DELETE", f"webhooks/{removed['id']}")  # as Shopify does after failures
     with world.hub.db.unit_of_work() as session:
         ledger.enqueue(session, world.plugin_id, WorkKind.ENSURE_WEBHOOKS)
     world.settle()
@@ -76,14 +75,12 @@ def test_subscriptions_left_on_an_old_address_are_moved_and_others_left_alone(
     hooks = world.sandbox.state(world.shop)["webhooks"]
     ours = next(hook for hook in hooks if hook["topic"] == "orders/create")
     path = urlsplit(ours["address"]).path.replace("orders/create", "orders/cancelled")
-    stale = _admin(
-        world,
+    stale = world.admin(
         "POST",
         "webhooks",
         {"webhook": {"topic": "orders/cancelled", "address": f"http://127.0.0.1:9{path}"}},
     )
-    foreign = _admin(
-        world,
+    foreign = world.admin(
         "POST",
         "webhooks",
         {"webhook": {"topic": "orders/create", "address": "http://127.0.0.1:9/erp/orders"}},
@@ -114,8 +111,7 @@ def test_duplicated_and_reordered_webhooks_import_each_order_once(world: World) 
     world.sandbox.inject_fault(world.shop, "duplicate_webhooks", count=None)
     world.sandbox.inject_fault(world.shop, "reorder_webhooks", count=2)
     placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
-    _admin(
-        world,
+    world.admin(
         "PUT",
         f"orders/{placed['id']}",  # a late edit: orders/updated
         {"order": {"id": placed["id"], "note": "gift wrap please"}},
@@ -233,25 +229,13 @@ def test_updates_and_cancellations_flow_into_the_order_and_release_stock(world: 
         assert mug is not None
         level = inventory.level(session, mug.id, world.warehouse_id)
         assert level is not None and level.reserved == 3
-    _admin(world, "POST", f"orders/{placed['id']}/cancel", {})
+    world.admin("POST", f"orders/{placed['id']}/cancel", {})
     world.settle(
         lambda: (o := _order(world, placed["id"])) is not None and o.status is OrderStatus.CANCELLED
     )
     with world.hub.db.read() as session:
         level = inventory.level(session, mug.id, world.warehouse_id)
         assert level is not None and level.reserved == 0
-
-
-def _admin(world: World, method: str, path: str, body: object = None) -> dict[str, object]:
-    """The merchant (or another app) acting on Shopify directly."""
-    response = httpx2.request(
-        method,
-        f"{world.sandbox.admin_url('2026-04')}/{path}.json",
-        headers={"X-Shopify-Access-Token": world.token, "Host": f"{world.shop}.myshopify.com"},
-        json=body,
-    )
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
 
 
 def test_an_unknown_sku_keeps_the_order_until_the_product_exists(world: World) -> None:

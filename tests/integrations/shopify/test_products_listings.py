@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx2
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
@@ -61,17 +60,6 @@ def _available(world: World, sku: str) -> int | None:
         if level["inventory_item_id"] == items.get(sku):
             return int(level["available"])
     return None
-
-
-def _admin(world: World, method: str, path: str, body: object = None) -> dict[str, Any]:
-    response = httpx2.request(
-        method,
-        f"{world.sandbox.admin_url('2026-04')}/{path}.json",
-        headers={"X-Shopify-Access-Token": world.token, "Host": f"{world.shop}.myshopify.com"},
-        json=body,
-    )
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
 
 
 def _mug(world: World) -> int:
@@ -196,8 +184,7 @@ def test_export_listings_shows_the_channel_listing_in_the_store(world: World) ->
 
 def test_import_listings_reads_the_store_into_the_channel_listing(world: World) -> None:
     (stored,) = _store_products(world, "MUG")
-    _admin(
-        world,
+    world.admin(
         "PUT",
         f"products/{stored['id']}",
         {
@@ -223,8 +210,7 @@ def test_import_listings_reads_the_store_into_the_channel_listing(world: World) 
     assert _calls(world, "products.update") + _calls(world, "variants.update") == writes
 
     # Sync products reads listings too while Import Listings is on.
-    _admin(
-        world,
+    world.admin(
         "PUT",
         f"products/{stored['id']}",
         {"product": {"id": stored["id"], "title": "Mug, stoneware"}},
@@ -243,7 +229,7 @@ def test_a_product_deleted_in_the_store_is_made_again_and_relinked(world: World)
         vase = catalog.create_product(session, ProductIn(sku="VASE", title="Vase"))
     world.settle(lambda: _link(world, vase.id) is not None)
     (first,) = _store_products(world, "VASE")
-    _admin(world, "DELETE", f"products/{first['id']}")
+    world.admin("DELETE", f"products/{first['id']}")
     with world.hub.db.unit_of_work() as session:
         catalog.update_product(session, vase.id, {"title": "Tall vase"})
     world.settle(lambda: len(_store_products(world, "VASE")) == 1)

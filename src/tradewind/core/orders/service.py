@@ -173,7 +173,7 @@ def cancel_order(session: Session, order_id: int, reason: str = "") -> Order:
     order = _lock(session, order_id)
     if order.status is OrderStatus.CANCELLED:
         return order
-    _set_status(session, order, OrderStatus.CANCELLED, reason)
+    _set_status(session, order, OrderStatus.CANCELLED, reason, here=True)
     _after_change(session, order)
     return order
 
@@ -498,13 +498,15 @@ def _missing_customer_fields(order: Order) -> list[str]:
     return missing
 
 
-def _set_status(session: Session, order: Order, status: OrderStatus, reason: str) -> None:
+def _set_status(
+    session: Session, order: Order, status: OrderStatus, reason: str, *, here: bool = False
+) -> None:
     previous = order.status
     order.status = status
     if status is OrderStatus.CANCELLED:
         order.cancelled_at = utcnow()
         order.cancel_reason = reason[:255]
-        record(session, OrderCancelled(order_id=order.id))
+        record(session, OrderCancelled(order_id=order.id, here=here))
         _activity(
             session,
             order,

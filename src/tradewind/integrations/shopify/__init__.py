@@ -76,6 +76,7 @@ class ShopifyConnector:
                 Capability.IMPORT_CUSTOMERS,
                 Capability.EXPORT_CUSTOMERS,
                 Capability.EXPORT_ORDERS,
+                Capability.CANCEL_ORDERS,
                 Capability.EXPORT_PRODUCTS,
                 Capability.IMPORT_LISTINGS,
             }
@@ -153,6 +154,9 @@ class ShopifyConnector:
 
     def export_order(self, order: OrderExport) -> OrderRecord:
         return orders.export(self.client, order)
+
+    def cancel_order(self, external_id: str, reason: str) -> None:
+        orders.cancel(self.client, external_id)
 
     def export_product(self, product: ProductExport) -> ProductRecord:
         return products.export(self.client, product)

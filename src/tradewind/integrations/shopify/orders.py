@@ -1,13 +1,21 @@
 """Orders made in Tradewind, created in the store (Export Orders, REST ``POST
-/orders``). The order carries ``source_name`` "tradewind" and the origin reference as its
-``source_identifier`` (both can be set only when an order is created), so that it is
-recognised when its webhooks and polls come back, and found again after a lost answer."""
+/orders``) and cancelled there when they are cancelled in Tradewind. The order carries
+``source_name`` "tradewind" and the origin reference as its ``source_identifier`` (both
+can be set only when an order is created), so that it is recognised when its webhooks and
+polls come back, and found again after a lost answer."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tradewind.connectors import OrderExport, OrderRecord, Unavailable, next_link, query_value
+from tradewind.connectors import (
+    OrderExport,
+    OrderRecord,
+    Rejected,
+    Unavailable,
+    next_link,
+    query_value,
+)
 from tradewind.integrations.shopify import mapping, streams
 from tradewind.integrations.shopify.client import ShopifyClient
 
@@ -22,6 +30,21 @@ def export(client: ShopifyClient, order: OrderExport) -> OrderRecord:
         json_body={"order": mapping.order_body(order)},
     )
     return mapping.order(response.json()["order"])
+
+
+def cancel(client: ShopifyClient, order_id: str) -> None:
+    """``POST /orders/{id}/cancel``: no refund and no e-mail (both stay the merchant's
+    call in Shopify). Shopify's answer for an order cancelled already counts as done."""
+    try:
+        client.rest(
+            "POST",
+            f"orders/{order_id}/cancel",
+            operation="orders.cancel",
+            json_body={"reason": "other", "email": False},
+        )
+    except Rejected as exc:
+        if "already been cancel" not in str(exc).lower():
+            raise
 
 
 def find(client: ShopifyClient, origin_ref: str, since: dt.datetime) -> OrderRecord | None:

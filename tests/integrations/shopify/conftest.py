@@ -18,8 +18,10 @@ import httpx2
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
+from sqlalchemy import update
 from starlette.types import Receive, Scope, Send
 
+from tests.conftest import _truncate_all
 from tests.sync.conftest import Harness
 from tradewind.api.app import WebhookIntake
 from tradewind.connectors.registry import ConnectorRegistry
@@ -33,6 +35,7 @@ from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
 from tradewind.sync import actions
 from tradewind.sync.inbox import GroupCommit, Inbox
+from tradewind.sync.models import RateBudgetRow, SyncWork, WorkState
 from tradewind.vocabulary import StockMode, Toggle
 
 APP_KEY = "tw-app"
@@ -120,6 +123,22 @@ class World:
         ):
             time.sleep(0.01)
 
+    def fast_forward(self) -> None:
+        """Time passes: every waiting retry is due and the rate budgets have refilled."""
+        with self.hub.db.unit_of_work() as session:
+            session.execute(
+                update(SyncWork)
+                .where(SyncWork.state == WorkState.PENDING)
+                .values(not_before=utcnow() - dt.timedelta(seconds=1))
+            )
+            session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
+
+    def rounds(self, times: int) -> None:
+        """Settle, then let time pass, ``times`` over: retries under faults run out."""
+        for _ in range(times):
+            self.settle()
+            self.fast_forward()
+
     def admin(self, method: str, path: str, body: object = None) -> Any:
         """The merchant (or another app) acting on the store directly, over its REST API."""
         response = httpx2.request(
@@ -147,6 +166,15 @@ def world(sandbox: ShopifySandbox, sqlite_url: str, tmp_path: Path) -> Iterator[
     run on SQLite; the recovery test runs on PostgreSQL too.)"""
     with make_world(sandbox, sqlite_url, tmp_path) as built:
         yield built
+
+
+def database_for(backend: str, request: pytest.FixtureRequest) -> str:
+    """The URL of a fresh database of ``backend`` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    url = str(request.getfixturevalue("postgres_url"))
+    _truncate_all(url)
+    return url
 
 
 @contextlib.contextmanager

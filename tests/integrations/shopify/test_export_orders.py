@@ -307,9 +307,7 @@ def _activities(world: World, order_id: int) -> list[str]:
 
 def _cancel_work(world: World) -> list[SyncWork]:
     with world.hub.db.read() as session:
-        return list(
-            session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.CANCEL_ORDER))
-        )
+        return list(session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.CANCEL_ORDER)))
 
 
 def test_an_exported_order_cancelled_here_is_cancelled_in_the_store_once(world: World) -> None:

@@ -5,16 +5,14 @@ each side and is linked. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from tests.conftest import _truncate_all
-from tests.integrations.shopify.conftest import World, make_world
+from tests.integrations.shopify.conftest import database_for, make_world
 from tests.integrations.shopify.test_export_orders import LoseAnswers
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
@@ -26,43 +24,20 @@ from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
-from tradewind.db import utcnow
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync import actions
 from tradewind.sync.exports import origin_ref
-from tradewind.sync.models import RateBudgetRow, SyncWork, WorkState
 from tradewind.vocabulary import FinancialStatus, Toggle
 
 EMAILS = ("ada@example.com", "grace@example.com", "alan@example.com")
-
-
-def _fast_forward(world: World) -> None:
-    """Time passes: every waiting retry is due and the rate budgets have refilled."""
-    with world.hub.db.unit_of_work() as session:
-        session.execute(
-            update(SyncWork)
-            .where(SyncWork.state == WorkState.PENDING)
-            .values(not_before=utcnow() - dt.timedelta(seconds=1))
-        )
-        session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
-
-
-def _rounds(world: World, times: int = 4) -> None:
-    for _ in range(times):
-        world.settle()
-        _fast_forward(world)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_everything_sent_under_faults_exists_once_on_each_side(
     backend: str, sandbox: ShopifySandbox, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    if backend == "sqlite":
-        url = request.getfixturevalue("sqlite_url")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _truncate_all(url)
+    url = database_for(backend, request)
     with make_world(sandbox, url, tmp_path) as world:
         shop = world.shop
         headers = {"X-Shopify-Access-Token": world.token, "Host": f"{shop}.myshopify.com"}
@@ -106,12 +81,12 @@ def test_everything_sent_under_faults_exists_once_on_each_side(
                     for email in EMAILS
                 ]
             actions.sync_customers(world.hub, world.plugin_id)
-            _rounds(world)
+            world.rounds(4)
             sandbox.clear_faults(shop)
-            _rounds(world)
+            world.rounds(4)
         finally:
             world.hub.transport = None
-        _rounds(world, 2)
+        world.rounds(2)
 
         state = sandbox.state(shop)
         store_emails = [str(c["email"]).casefold() for c in state["customers"]]

@@ -4,55 +4,31 @@ filters, each once, and every sandbox level equals Tradewind's available quantit
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from tests.conftest import _truncate_all
-from tests.integrations.shopify.conftest import World, make_world
+from tests.integrations.shopify.conftest import database_for, make_world
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order
-from tradewind.db import utcnow
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync import actions, ledger
-from tradewind.sync.models import RateBudgetRow, SyncWork, WorkKind, WorkState
-
-
-def _fast_forward(world: World) -> None:
-    """Time passes: every waiting retry is due and the rate budgets have refilled."""
-    with world.hub.db.unit_of_work() as session:
-        session.execute(
-            update(SyncWork)
-            .where(SyncWork.state == WorkState.PENDING)
-            .values(not_before=utcnow() - dt.timedelta(seconds=1))
-        )
-        session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
-
-
-def _round(world: World, times: int = 3) -> None:
-    for _ in range(times):
-        world.settle()
-        _fast_forward(world)
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_after_every_fault_orders_and_stock_agree(
     backend: str, sandbox: ShopifySandbox, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    if backend == "sqlite":
-        url = request.getfixturevalue("sqlite_url")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        _truncate_all(url)
+    url = database_for(backend, request)
     with make_world(sandbox, url, tmp_path) as world:
         rng = random.Random(7)
         shop = world.shop
@@ -75,14 +51,14 @@ def test_after_every_fault_orders_and_stock_agree(
                     mug = catalog.find_by_sku(session, "MUG")
                     assert mug is not None
                     inventory.receive(session, mug.id, world.warehouse_id, 3)
-        _round(world)
+        world.rounds(3)
         unpaid = [p for p in placed if p["financial_status"] == "pending"]
         for order in unpaid[:1]:
             sandbox.advance_payment(shop, order["id"], "paid")  # becomes importable
         # The token is revoked: work pauses, then the merchant reconnects with a new one.
         sandbox.revoke_token(world.token)
         placed.append(sandbox.place_order(shop, [("PLATE", 1)]))
-        _round(world)
+        world.rounds(3)
         assert world.plugin().state is PluginState.NEEDS_REAUTHORIZATION
         fresh = sandbox.issue_token(shop, app_key="tw-app")
         with world.hub.db.unit_of_work() as session:
@@ -94,7 +70,7 @@ def test_after_every_fault_orders_and_stock_agree(
                 {"access_token": fresh},
             )
         for _ in range(10):  # the probe retries through the 429 storm, then finds it works
-            _round(world, times=1)
+            world.rounds(1)
             if world.plugin().state is PluginState.ACTIVE:
                 break
         assert world.plugin().state is PluginState.ACTIVE
@@ -102,7 +78,7 @@ def test_after_every_fault_orders_and_stock_agree(
         with world.hub.db.unit_of_work() as session:  # the reconciliation poll runs
             ledger.enqueue(session, world.plugin_id, WorkKind.POLL_ORDERS, "orders")
         actions.sync_now(world.hub, world.plugin_id)
-        _round(world, times=4)
+        world.rounds(4)
 
         state = sandbox.state(shop)
         expected = {

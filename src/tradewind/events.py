@@ -130,6 +130,7 @@ class PluginChanged(DomainEvent):
 
     name: ClassVar[str] = "plugin.changed"
     plugin_id: int
+    toggles: bool = False  # a toggle was switched (what it subscribes to may change)
 
 
 def record(session: Session, event: DomainEvent) -> None:

@@ -6,7 +6,7 @@ declared is implemented."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -78,8 +78,12 @@ class ConnectorInfo:
     # The remote account a plugin's settings reach (a shop domain), used to refuse two
     # order-importing plugins on one account.
     account: Callable[[BaseModel], str | None] = _no_account
-    # Webhook topics the engine registers (and repairs) while the plugin is active.
+    # Webhook topics the engine registers (and repairs) while the plugin is active, and
+    # those registered only while a toggle is on (their access scope comes with it).
     webhook_topics: tuple[str, ...] = ()
+    toggle_topics: Mapping[Toggle, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     # Stock can only be pushed for products mapped to a platform item (Sync products).
     stock_needs_link: bool = False
     # The stock modes the platform can honour safely. A platform that can only set a level
@@ -89,6 +93,16 @@ class ConnectorInfo:
 
     def account_of(self, settings: BaseModel) -> str | None:
         return self.account(settings)
+
+    def topics_for(self, toggles: Collection[Toggle]) -> tuple[str, ...]:
+        """The webhook topics a plugin with ``toggles`` on subscribes to."""
+        extra = [
+            topic
+            for toggle in Toggle
+            if toggle in toggles
+            for topic in self.toggle_topics.get(toggle, ())
+        ]
+        return (*self.webhook_topics, *extra)
 
 
 class CredentialStore(Protocol):

@@ -275,7 +275,7 @@ class WebhookEvent(Record):
 
     delivery_id: str
     topic: str
-    subject: Literal["order", "product", "inventory", "app", "other"]
+    subject: Literal["order", "product", "inventory", "customer", "app", "other"]
     subject_id: str = ""
     occurred_at: dt.datetime | None = None
     quantity: int | None = None  # inventory deliveries: the level the platform now holds

@@ -62,13 +62,15 @@ from tradewind.sync.models import (
 )
 from tradewind.sync.orders import ImportOutcome, import_record
 from tradewind.sync.runtime import CallBuffer
-from tradewind.vocabulary import FulfillmentStatus, StockMode
+from tradewind.vocabulary import FulfillmentStatus, StockMode, Toggle
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
 ORDERS_STREAM = "orders"
+# A burst of customer deliveries waits this long and becomes one read of what changed.
+CUSTOMER_WEBHOOK_DELAY_SECONDS = 2.0
 
 
 @dataclass
@@ -521,6 +523,8 @@ def webhook(job: Job) -> None:
                 ledger.enqueue(session, job.plugin.id, WorkKind.IMPORT_ORDER, event.subject_id)
             elif event.subject == "inventory":
                 outcome = _inventory_changed(session, job.plugin, event)
+            elif event.subject == "customer":
+                outcome = _customer_changed(session, job.plugin.id)
             found = session.get(InboxDelivery, int(row.key))
             if found is not None:
                 found.processed_at = utcnow()
@@ -532,6 +536,21 @@ def webhook(job: Job) -> None:
         for _, event in events
     ):
         raise AuthFailed("the app was uninstalled from the store")
+
+
+def _customer_changed(session: Any, plugin_id: int) -> str:
+    """A customer changed on the platform → the customers that changed are read soon (one
+    read for a burst of deliveries; it also finds those whose delivery was lost)."""
+    if Toggle.IMPORT_CUSTOMERS not in channels.get_plugin(session, plugin_id).toggles:
+        return "customer: Import Customers is off, ignored"
+    ledger.enqueue(
+        session,
+        plugin_id,
+        WorkKind.IMPORT_CUSTOMERS,
+        exchange.CUSTOMERS_STREAM,
+        delay=CUSTOMER_WEBHOOK_DELAY_SECONDS,
+    )
+    return "customer: changed customers will be read"
 
 
 def _inventory_changed(session: Any, plugin: Plugin, event: WebhookEvent) -> str:
@@ -656,9 +675,13 @@ def refresh_locations(job: Job) -> None:
 def ensure_webhooks(job: Job) -> None:
     """Register the plugin's webhook subscriptions, re-creating any the platform removed
     (Shopify deletes one after repeated failed deliveries)."""
-    connector: ManagesWebhooks = job.capability(ManagesWebhooks)
-    topics = job.hub.registry.info(job.plugin.connector).webhook_topics
-    repaired = connector.ensure_webhooks(topics)
+    if not isinstance(job.connector, ManagesWebhooks):
+        job.finish()  # queued by a toggle switch on a platform without subscriptions
+        return
+    with job.hub.db.read() as session:
+        toggles = channels.get_plugin(session, job.plugin.id).toggles
+    topics = job.hub.registry.info(job.plugin.connector).topics_for(toggles)
+    repaired = job.connector.ensure_webhooks(topics)
     if repaired:
         log.info("webhooks registered", plugin=job.plugin.id, topics=repaired)
     job.finish()

@@ -53,6 +53,7 @@ def subscribe(bus: EventBus, kick: Kick) -> None:
     bus.before_commit(_order_created, types=[OrderCreated])
     bus.before_commit(_order_cancelled, types=[OrderCancelled])
     bus.before_commit(_held_orders_released, types=[PluginChanged])
+    bus.before_commit(_toggles_switched, types=[PluginChanged])
     bus.after_commit(lambda events: _kick(events, kick), types=[WorkQueued])
 
 
@@ -294,6 +295,15 @@ def _held_orders_released(session: Session, events: Sequence[DomainEvent]) -> No
                 notifications.resolve(
                     session, NotificationKind.CONFIGURATION, plugin_id=None, subject=subject
                 )
+
+
+def _toggles_switched(session: Session, events: Sequence[DomainEvent]) -> None:
+    """A toggle switched on a running plugin → its webhook subscriptions are checked: a
+    toggle may bring topics (Import Customers: customer changes) or take them away."""
+    for plugin_id in {e.plugin_id for e in events if isinstance(e, PluginChanged) and e.toggles}:
+        plugin = session.get(Plugin, plugin_id)
+        if plugin is not None and plugin.state in (PluginState.ACTIVE, PluginState.FAILING):
+            ledger.enqueue(session, plugin.id, WorkKind.ENSURE_WEBHOOKS)
 
 
 def _kick(events: Sequence[DomainEvent], kick: Kick) -> None:

@@ -19,7 +19,7 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import actions, ledger
-from tradewind.sync.models import SyncSchedule, WorkKind
+from tradewind.sync.models import InboxDelivery, SyncSchedule, WorkKind
 from tradewind.vocabulary import Toggle
 
 
@@ -288,3 +288,47 @@ def test_the_buyer_of_an_imported_order_is_not_sent_back(world: World) -> None:
     with world.hub.db.unit_of_work() as session:  # changed here: now it goes out
         customers.update_customer(session, donald.id, {"last_name": "Knuth"})
     world.settle(lambda: _store_customers(world, "donald@example.com")[0]["last_name"] == "Knuth")
+
+
+def _subscribed(world: World) -> set[str]:
+    hooks = world.admin("GET", "webhooks")["webhooks"]
+    return {hook["topic"] for hook in hooks if f"/hooks/{world.plugin_id}/" in hook["address"]}
+
+
+def _customer(world: World, email: str) -> Customer | None:
+    with world.hub.db.read() as session:
+        return customers.find_by_email(session, email)
+
+
+def test_customers_changed_in_the_store_arrive_by_webhook_while_import_customers_is_on(
+    world: World,
+) -> None:
+    assert not {"customers/create", "customers/update"} & _subscribed(world)
+    _switch_on(world, Toggle.IMPORT_CUSTOMERS)
+    world.settle(lambda: {"customers/create", "customers/update"} <= _subscribed(world))
+
+    made = world.admin(
+        "POST",
+        "customers",
+        {"customer": {"email": "katherine@example.com", "first_name": "Katherine"}},
+    )["customer"]
+    world.settle(lambda: _customer(world, "katherine@example.com") is not None)
+    world.admin("PUT", f"customers/{made['id']}", {"customer": {"last_name": "Johnson"}})
+    world.settle(
+        lambda: getattr(_customer(world, "katherine@example.com"), "last_name", "") == "Johnson"
+    )
+    with world.hub.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1
+        deliveries = session.scalars(
+            select(InboxDelivery.outcome).where(InboxDelivery.topic.like("customers/%"))
+        ).all()
+    assert len(deliveries) == 2
+    assert all(outcome.startswith("customer:") for outcome in deliveries)
+
+    # Switched off: the store stops sending customer changes.
+    with world.hub.db.unit_of_work() as session:
+        channels.set_toggle(
+            session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_CUSTOMERS, False
+        )
+    world.settle(lambda: not {"customers/create", "customers/update"} & _subscribed(world))
+    assert "orders/create" in _subscribed(world)  # the rest stays

@@ -406,7 +406,7 @@ def set_toggle(
         )
     session.flush()
     _refresh_import_conflict(session, plugin)
-    record(session, PluginChanged(plugin_id=plugin.id))
+    record(session, PluginChanged(plugin_id=plugin.id, toggles=True))
     return result
 
 

@@ -84,6 +84,7 @@ class ShopifyConnector:
         guide=files(__package__).joinpath("guide.md").read_text(encoding="utf-8"),
         account=_shop,
         webhook_topics=webhooks.TOPICS,
+        toggle_topics=webhooks.TOGGLE_TOPICS,
         stock_needs_link=True,
     )
     stock_batch_size = inventory.BATCH

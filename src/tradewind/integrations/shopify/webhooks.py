@@ -8,11 +8,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Literal
 from urllib.parse import urlsplit
 
 from tradewind.connectors import Rejected, WebhookEvent
 from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.vocabulary import Toggle
 
 TOPICS = (
     "orders/create",
@@ -27,14 +29,21 @@ TOPICS = (
     "inventory_levels/update",
     "app/uninstalled",
 )
+# Registered only while the toggle is on: Shopify refuses them without its scope.
+TOGGLE_TOPICS: Mapping[Toggle, tuple[str, ...]] = MappingProxyType(
+    {Toggle.IMPORT_CUSTOMERS: ("customers/create", "customers/update")}
+)
 
 # Topic prefix → what the engine re-reads. An order-related delivery names the order.
-_SUBJECTS: tuple[tuple[str, Literal["order", "inventory", "product", "app"], str], ...] = (
+_SUBJECTS: tuple[
+    tuple[str, Literal["order", "inventory", "product", "customer", "app"], str], ...
+] = (
     ("orders/", "order", "id"),
     ("refunds/", "order", "order_id"),
     ("fulfillments/", "order", "order_id"),
     ("inventory_levels/", "inventory", ""),
     ("products/", "product", "id"),
+    ("customers/", "customer", "id"),
     ("app/", "app", ""),
 )
 
@@ -93,7 +102,8 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
 def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[str]:
     """Create the subscriptions that are missing and return their topics; remove ours
     that point at this plugin's hook path on an address Tradewind no longer answers on
-    (its public URL or port changed), so deliveries stop failing there."""
+    (its public URL or port changed), so deliveries stop failing there, and ours for a
+    topic no longer wanted (its toggle was switched off)."""
     existing = (
         client.rest("GET", "webhooks", operation="webhooks.list", params={"limit": 250})
         .json()
@@ -102,10 +112,8 @@ def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[
     have = {(hook["topic"], hook["address"]) for hook in existing}
     for hook in existing:
         wanted = f"{base_url}/{hook['topic']}"
-        moved = (
-            hook["address"] != wanted and urlsplit(hook["address"]).path == urlsplit(wanted).path
-        )
-        if hook["topic"] in topics and moved:
+        ours = urlsplit(hook["address"]).path == urlsplit(wanted).path
+        if ours and (hook["address"] != wanted or hook["topic"] not in topics):
             client.rest(
                 "DELETE",
                 f"webhooks/{hook['id']}",

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
+from tradewind.vocabulary import Toggle
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -130,7 +132,8 @@ class PluginChanged(DomainEvent):
 
     name: ClassVar[str] = "plugin.changed"
     plugin_id: int
-    toggles: bool = False  # a toggle was switched (what it subscribes to may change)
+    # The toggles switched on or off (with prerequisites and dependents), if any.
+    switched: tuple[Toggle, ...] = ()
 
 
 def record(session: Session, event: DomainEvent) -> None:

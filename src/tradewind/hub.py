@@ -5,7 +5,7 @@ what they need explicitly."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import httpx2
 
@@ -17,6 +17,7 @@ from tradewind.settings import Settings
 from tradewind.sync import triggers
 from tradewind.sync.triggers import Kick
 from tradewind.vault import Vault, load_vault
+from tradewind.vocabulary import Toggle
 
 
 class Hub:
@@ -37,12 +38,19 @@ class Hub:
         # committed, the work is announced through ``kick``; an engine replaces the
         # default, and without one the reconciler's sweep finds the due work.
         self.kick: Kick = _nobody_listens
-        triggers.subscribe(self.bus, lambda plugin_id, due: self.kick(plugin_id, due))
+        triggers.subscribe(
+            self.bus, lambda plugin_id, due: self.kick(plugin_id, due), self._topic_toggles
+        )
         self.db = Database(settings.resolved_database_url, bus=self.bus)
         self.vault: Vault = load_vault(settings, announce=announce)
         self.registry = registry if registry is not None else ConnectorRegistry.discover()
         # Every connector's HTTP goes through this transport when set (the test seam).
         self.transport = transport
+
+    def _topic_toggles(self, connector: str) -> Collection[Toggle]:
+        if connector not in self.registry.connectors:
+            return ()
+        return self.registry.info(connector).toggle_topics.keys()
 
     def close(self) -> None:
         self.db.dispose()

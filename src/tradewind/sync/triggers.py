@@ -5,7 +5,7 @@ of the plugin's drainer once that transaction is committed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,7 +43,11 @@ Kick = Callable[[int, dt.datetime | None], None]
 KEEPS_WORK = (PluginState.ACTIVE, PluginState.FAILING, PluginState.NEEDS_REAUTHORIZATION)
 
 
-def subscribe(bus: EventBus, kick: Kick) -> None:
+def subscribe(
+    bus: EventBus, kick: Kick, topic_toggles: Callable[[str], Collection[Toggle]] = lambda _: ()
+) -> None:
+    """Write work for every change; ``topic_toggles(connector)`` names the toggles that
+    bring webhook topics on that connector's plugins."""
     bus.before_commit(_stock_changed, types=[InventoryUpdated])
     bus.before_commit(_shipment_created, types=[ShipmentCreated])
     bus.before_commit(_product_linked, types=[ProductLinked])
@@ -53,7 +57,10 @@ def subscribe(bus: EventBus, kick: Kick) -> None:
     bus.before_commit(_order_created, types=[OrderCreated])
     bus.before_commit(_order_cancelled, types=[OrderCancelled])
     bus.before_commit(_held_orders_released, types=[PluginChanged])
-    bus.before_commit(_toggles_switched, types=[PluginChanged])
+    bus.before_commit(
+        lambda session, events: _toggles_switched(session, events, topic_toggles),
+        types=[PluginChanged],
+    )
     bus.after_commit(lambda events: _kick(events, kick), types=[WorkQueued])
 
 
@@ -297,12 +304,22 @@ def _held_orders_released(session: Session, events: Sequence[DomainEvent]) -> No
                 )
 
 
-def _toggles_switched(session: Session, events: Sequence[DomainEvent]) -> None:
-    """A toggle switched on a running plugin → its webhook subscriptions are checked: a
-    toggle may bring topics (Import Customers: customer changes) or take them away."""
-    for plugin_id in {e.plugin_id for e in events if isinstance(e, PluginChanged) and e.toggles}:
+def _toggles_switched(
+    session: Session,
+    events: Sequence[DomainEvent],
+    topic_toggles: Callable[[str], Collection[Toggle]],
+) -> None:
+    """A toggle that brings webhook topics (Shopify's Import Customers: customer changes),
+    switched on a running plugin → its subscriptions are checked, to add or drop them."""
+    switched: dict[int, set[Toggle]] = {}
+    for event in events:
+        if isinstance(event, PluginChanged) and event.switched:
+            switched.setdefault(event.plugin_id, set()).update(event.switched)
+    for plugin_id, toggles in switched.items():
         plugin = session.get(Plugin, plugin_id)
-        if plugin is not None and plugin.state in (PluginState.ACTIVE, PluginState.FAILING):
+        if plugin is None or plugin.state not in (PluginState.ACTIVE, PluginState.FAILING):
+            continue
+        if toggles & set(topic_toggles(plugin.connector)):
             ledger.enqueue(session, plugin.id, WorkKind.ENSURE_WEBHOOKS)
 
 

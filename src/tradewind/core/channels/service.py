@@ -406,7 +406,8 @@ def set_toggle(
         )
     session.flush()
     _refresh_import_conflict(session, plugin)
-    record(session, PluginChanged(plugin_id=plugin.id, toggles=True))
+    switched = (toggle, *result.also_enabled, *result.also_disabled)
+    record(session, PluginChanged(plugin_id=plugin.id, switched=switched))
     return result
 
 

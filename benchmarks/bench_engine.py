@@ -1,4 +1,4 @@
-"""engine.ledger_throughput and engine.webhook_intake (issue 3).
+"""engine.ledger_throughput, engine.webhook_intake and engine.stock_coalescing (issue 3).
 
 ledger_throughput: units of work claimed, executed and completed per second, through the
 real queue and drainers, with a connector that costs nothing — once embedded (SQLite +
@@ -7,12 +7,17 @@ SqliteHuey, one process) and once at scale (PostgreSQL + Redis, two worker proce
 webhook_intake: signed deliveries per second accepted by ``tradewind run`` over real HTTP
 (size cap, signature check, inbox write and work row, all before the 200), with the p99
 acknowledgement time seen by the sender, and a count that nothing was lost.
+
+stock_coalescing: 10,000 stock changes on 500 products of one plugin, made within its
+window, through the embedded engine: how many pushes went out (the floor is one per 250
+levels) and how long after the first change the first push left (target: window + 2 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import socket
 import statistics
 import subprocess
@@ -28,6 +33,7 @@ from sqlalchemy import func, select
 
 from benchmarks.harness import Figure
 from benchmarks.support import (
+    NullConnector,
     bench_hub,
     child_env,
     entry_point_dir,
@@ -35,10 +41,15 @@ from benchmarks.support import (
     postgres_database,
     sign,
 )
+from tradewind.core.catalog import service as catalog
+from tradewind.core.catalog.schemas import ProductIn
+from tradewind.core.channels import service as channels
+from tradewind.core.inventory import service as inventory
 from tradewind.hub import Hub
 from tradewind.sync import ledger
 from tradewind.sync.models import InboxDelivery, SyncWork, WorkKind, WorkState
 from tradewind.sync.worker import Engine
+from tradewind.vocabulary import StockMode
 
 ITEMS = 20_000
 PLUGINS = 4
@@ -46,10 +57,16 @@ DELIVERIES = 5_000
 CONCURRENCY = 16
 
 
+COALESCE_PRODUCTS = 500
+COALESCE_CHANGES = 10_000
+COALESCE_WINDOW = 10
+
+
 def run() -> Iterator[Figure]:
     yield _embedded_throughput()
     yield _scaled_throughput()
     yield from _webhook_intake()
+    yield from _stock_coalescing()
 
 
 def _queue(hub: Hub, plugins: list[int]) -> None:
@@ -239,3 +256,69 @@ async def _send(base: str, plugin: int) -> tuple[list[float], float, list[int]]:
     started = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
     return latencies, time.perf_counter() - started, statuses
+
+
+def _stock_coalescing() -> Iterator[Figure]:
+    with bench_hub() as hub:
+        (plugin,) = null_plugins(hub, 1)
+        with hub.db.unit_of_work() as session:
+            warehouse = inventory.create_warehouse(session, "MAIN", "Main")
+            products = [
+                catalog.create_product(session, ProductIn(sku=f"C{n:03d}", title="c")).id
+                for n in range(COALESCE_PRODUCTS)
+            ]
+            channels.sync_locations(session, plugin, [("loc-1", "Main")])
+            channels.map_location(
+                session, plugin, "loc-1", warehouse_id=warehouse.id, is_default=True
+            )
+            channels.set_stock_sync(
+                session, plugin, mode=StockMode.ABSOLUTE, window_seconds=COALESCE_WINDOW
+            )
+        NullConnector.pushed.clear()
+        engine = Engine(hub)
+        engine.start(workers=2)
+        try:
+            started = time.monotonic()
+            for first in range(0, COALESCE_CHANGES, 100):
+                with hub.db.unit_of_work() as session:
+                    for change in range(first, first + 100):
+                        product = products[change % COALESCE_PRODUCTS]
+                        inventory.receive(session, product, warehouse.id, 1)
+            making = time.monotonic() - started
+            deadline = started + COALESCE_WINDOW + 60
+            while _pushed_products() < COALESCE_PRODUCTS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(2)  # nothing more may follow
+        finally:
+            engine.stop()
+    pushes = NullConnector.pushed
+    last = {push.product_id: push.available for _, levels in pushes for push in levels}
+    each = COALESCE_CHANGES // COALESCE_PRODUCTS
+    right = sum(1 for quantity in last.values() if quantity == each)
+    note = (
+        f"{COALESCE_CHANGES} changes on {COALESCE_PRODUCTS} products made in {making:.1f} s, "
+        f"window {COALESCE_WINDOW} s, embedded engine; {right} of {COALESCE_PRODUCTS} "
+        "products pushed with their last value"
+    )
+    yield Figure(
+        bench="engine.stock_coalescing",
+        metric="pushes",
+        value=len(pushes),
+        unit="calls",
+        floor=math.ceil(COALESCE_PRODUCTS / NullConnector.stock_batch_size),
+        target=math.ceil(COALESCE_PRODUCTS / NullConnector.stock_batch_size),
+        note=note,
+    )
+    yield Figure(
+        bench="engine.stock_coalescing",
+        metric="first_push_seconds",
+        value=round(pushes[0][0] - started, 2) if pushes else float("nan"),
+        unit="s",
+        floor=COALESCE_WINDOW,
+        target=COALESCE_WINDOW + 2,
+        note=note,
+    )
+
+
+def _pushed_products() -> int:
+    return len({push.product_id for _, levels in NullConnector.pushed for push in levels})

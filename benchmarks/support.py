@@ -12,8 +12,9 @@ import hmac
 import json
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,12 +26,18 @@ from sqlalchemy.engine import make_url
 from tradewind import migrations
 from tradewind.connectors import Capability, ConnectorInfo, Rejected, Toggle
 from tradewind.connectors.base import ConnectorContext
-from tradewind.connectors.records import OrderRecord, WebhookEvent
+from tradewind.connectors.records import (
+    OrderRecord,
+    StockPush,
+    StockPushResult,
+    WebhookEvent,
+)
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.channels import service as channels
 from tradewind.db import make_engine, utcnow
 from tradewind.hub import Hub
 from tradewind.settings import Settings
+from tradewind.vocabulary import StockMode
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -43,7 +50,11 @@ class NullSettings(BaseModel):
 
 
 class NullConnector:
-    """Answers at once: every order is gone (``get_order`` → None), webhooks are HMAC."""
+    """Answers at once: every order is gone (``get_order`` → None), webhooks are HMAC,
+    stock is accepted 250 levels a call and each call noted in ``pushed`` (when, levels)."""
+
+    pushed: ClassVar[list[tuple[float, list[StockPush]]]] = []
+    stock_batch_size = 250
 
     info: ClassVar[ConnectorInfo] = ConnectorInfo(
         key="null",
@@ -51,7 +62,9 @@ class NullConnector:
         settings=NullSettings,
         toggles=frozenset({Toggle.IMPORT_ORDERS}),
         unsupported={t: "benchmark connector" for t in Toggle if t is not Toggle.IMPORT_ORDERS},
-        capabilities=frozenset({Capability.IMPORT_ORDERS, Capability.RECEIVE_WEBHOOKS}),
+        capabilities=frozenset(
+            {Capability.IMPORT_ORDERS, Capability.RECEIVE_WEBHOOKS, Capability.PUSH_STOCK}
+        ),
         guide="Benchmarks only.",
     )
 
@@ -68,6 +81,18 @@ class NullConnector:
 
     def get_order(self, external_id: str) -> OrderRecord | None:
         return None
+
+    def push_stock(self, pushes: Sequence[StockPush], mode: StockMode) -> list[StockPushResult]:
+        NullConnector.pushed.append((time.monotonic(), list(pushes)))
+        return [
+            StockPushResult(
+                product_id=p.product_id,
+                location_ref=p.location_ref,
+                ok=True,
+                platform_quantity=p.available,
+            )
+            for p in pushes
+        ]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         given = headers.get("x-signature", "")

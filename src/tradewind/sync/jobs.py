@@ -675,13 +675,11 @@ def refresh_locations(job: Job) -> None:
 def ensure_webhooks(job: Job) -> None:
     """Register the plugin's webhook subscriptions, re-creating any the platform removed
     (Shopify deletes one after repeated failed deliveries)."""
-    if not isinstance(job.connector, ManagesWebhooks):
-        job.finish()  # queued by a toggle switch on a platform without subscriptions
-        return
+    connector: ManagesWebhooks = job.capability(ManagesWebhooks)
     with job.hub.db.read() as session:
         toggles = channels.get_plugin(session, job.plugin.id).toggles
     topics = job.hub.registry.info(job.plugin.connector).topics_for(toggles)
-    repaired = job.connector.ensure_webhooks(topics)
+    repaired = connector.ensure_webhooks(topics)
     if repaired:
         log.info("webhooks registered", plugin=job.plugin.id, topics=repaired)
     job.finish()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
@@ -47,7 +48,7 @@ class Demo:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def query(self, sql: str) -> list[tuple[object, ...]]:
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.data / "tradewind.db") as db:
             return db.execute(sql).fetchall()
 

@@ -10,7 +10,7 @@ from tradewind.settings import Settings
 def test_defaults_put_everything_under_the_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DATABASE_URL", "QUEUE_URL", "SECRET_KEYS", "DATA_DIR", "BASE_URL"):
         monkeypatch.delenv(f"TRADEWIND_{name}", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.resolved_database_url == "sqlite:///var/tradewind.db"
     assert settings.resolved_queue_url == "sqlite:///var/queue.db"
     assert settings.key_file == Path("var/secret.keys")
@@ -23,7 +23,7 @@ def test_environment_is_read_with_the_tradewind_prefix(monkeypatch: pytest.Monke
     monkeypatch.setenv("TRADEWIND_QUEUE_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("TRADEWIND_SECRET_KEYS", " key-one , key-two ,")
     monkeypatch.setenv("TRADEWIND_BASE_URL", "https://hub.example.com/")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.resolved_database_url == "postgresql://db/tw"
     assert settings.resolved_queue_url == "redis://127.0.0.1:6379/0"
     assert [key.get_secret_value() for key in settings.secret_keys] == ["key-one", "key-two"]

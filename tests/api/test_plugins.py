@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -23,7 +24,9 @@ def market() -> Iterator[FakeMarketServer]:
         yield server
 
 
-def add_fake(api: Api, market: FakeMarketServer, *, channels: list[int] | None = None) -> dict:
+def add_fake(
+    api: Api, market: FakeMarketServer, *, channels: list[int] | None = None
+) -> dict[str, Any]:
     response = api.post(
         "/plugins",
         json={
@@ -39,7 +42,8 @@ def add_fake(api: Api, market: FakeMarketServer, *, channels: list[int] | None =
         },
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    plugin: dict[str, Any] = response.json()
+    return plugin
 
 
 def test_secrets_are_write_only(api: Api, hub: Hub, market: FakeMarketServer) -> None:
@@ -67,7 +71,7 @@ def test_secrets_are_write_only(api: Api, hub: Hub, market: FakeMarketServer) ->
         api.post("/plugins", json={"connector": "fake", "name": "y", "settings": {"shop": "A B"}}),
         422,
     )
-    assert set(invalid["errors"]) >= {"shop", "api_token"}  # type: ignore[arg-type]
+    assert set(cast(dict[str, str], invalid["errors"])) >= {"shop", "api_token"}
 
 
 def test_toggles_prerequisites_and_import_conflict(api: Api, market: FakeMarketServer) -> None:

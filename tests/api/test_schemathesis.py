@@ -7,12 +7,14 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
 import schemathesis
 from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.fakes import FakeConnector
@@ -77,6 +79,7 @@ def test_api_conforms_to_its_schema(fuzz_hub: Hub, token: str) -> None:
     timings: list[tuple[float, str]] = []
     operations = 0
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok)
         operation = result.ok()
         operations += 1
 
@@ -88,7 +91,7 @@ def test_api_conforms_to_its_schema(fuzz_hub: Hub, token: str) -> None:
             derandomize=True,
             database=None,
         )
-        def check(case: schemathesis.Case) -> None:
+        def check(case: schemathesis.Case[Any]) -> None:
             # positive_data_acceptance is left out on purpose: a schema-valid request that
             # breaks a business rule (a pick beyond on-hand, Sync now on an inactive plugin)
             # is answered 422 with a problem body, which that check counts as a rejection.

@@ -33,10 +33,9 @@ def test_match_product_tries_codes_in_order_and_ignores_shared_barcodes(db: Data
         assert catalog.match_product(session, sku="a", barcode="222").id == a.id  # type: ignore[union-attr]
         assert catalog.match_product(session, sku="zzz", barcode="111").id == a.id  # type: ignore[union-attr]
         assert catalog.match_product(session, sku="zzz", barcode="222") is None
-        assert (
-            catalog.match_product(session, sku="B", barcode="111", codes=("barcode", "sku")).id
-            == a.id
-        )  # type: ignore[union-attr]
+        by_codes = catalog.match_product(session, sku="B", barcode="111", codes=("barcode", "sku"))
+        assert by_codes is not None
+        assert by_codes.id == a.id
         assert catalog.match_product(session, sku="B", codes=("barcode",)) is None
         assert b.id != a.id
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from sqlalchemy.orm import Session
 
 from tests import factories
 from tradewind.core.inventory import service as inventory
@@ -61,8 +64,10 @@ def test_each_kind_of_movement_changes_on_hand_and_is_recorded(
     ids=["adjustment", "pick", "transfer"],
 )
 def test_nothing_takes_on_hand_below_zero(
-    db: Database, stocked: tuple[int, int, int], action
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database,
+    stocked: tuple[int, int, int],
+    action: Callable[[Session, int, int, int], object],
+) -> None:
     product, main, east = stocked
     with pytest.raises(Invalid, match="only 10 on hand"), db.unit_of_work() as session:
         action(session, product, main, east)

@@ -18,7 +18,7 @@ from tradewind.core.channels.service import ImportConflict
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import FinancialStatus, Order, OrderSource, OrderStatus
-from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
@@ -160,7 +160,7 @@ def test_a_line_can_be_matched_by_barcode_when_the_plugin_says_so(
     only_sku.lines[0].barcode = "5012345678900"
     with hub.db.unit_of_work() as session:
         result = orders.import_order(
-            session, shop["plugin"], only_sku, orders.ImportOptions(match_by=("sku",))
+            session, shop["plugin"], only_sku, ImportOptions(match_by=("sku",))
         )
         assert result.order.missing_product
 

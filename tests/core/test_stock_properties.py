@@ -186,14 +186,14 @@ def _apply(
                     session,
                     order_id,
                     ShipmentIn(lines=[ShipmentLineIn(order_line_id=int(line[0]), quantity=qty)]),
-                )  # type: ignore[call-overload]
+                )
                 w = model.orders[order_id][0]
                 model.on_hand[(str(line[1]), w)] = model.on_hand.get((str(line[1]), w), 0) - qty
-                line[3] = int(line[3]) + qty  # type: ignore[call-overload]
+                line[3] = int(line[3]) + qty
             elif kind == "return":
                 _, index, qty, restock = item
                 assert isinstance(index, int) and isinstance(qty, int)
-                found = _nth_line(model, index, lambda line: int(line[3]) > 0, any_status=True)  # type: ignore[call-overload]
+                found = _nth_line(model, index, lambda line: int(line[3]) > 0, any_status=True)
                 if found is None:
                     return
                 order_id, line = found
@@ -201,12 +201,12 @@ def _apply(
                     session,
                     order_id,
                     ReturnIn(
-                        lines=[ReturnLineIn(order_line_id=int(line[0]), quantity=qty)],  # type: ignore[call-overload]
+                        lines=[ReturnLineIn(order_line_id=int(line[0]), quantity=qty)],
                         restock=bool(restock),
                     ),
                 )
                 returns.advance_return(session, created.id, ReturnStatus.RECEIVED)
-                line[4] = int(line[4]) + qty  # type: ignore[call-overload]
+                line[4] = int(line[4]) + qty
                 if restock:
                     w = model.orders[order_id][0]
                     model.on_hand[(str(line[1]), w)] = model.on_hand.get((str(line[1]), w), 0) + qty

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import update
 
 from tests import factories
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarket, FakeMarketServer
@@ -18,7 +19,19 @@ from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.sync import schedule
 from tradewind.sync.drain import Drainer
+from tradewind.sync.models import RateBudgetRow, SyncWork, WorkState
 from tradewind.vocabulary import Toggle
+
+
+def time_passes(hub: Hub) -> None:
+    """Every pending row is due and the shared rate budgets have refilled."""
+    with hub.db.unit_of_work() as session:
+        session.execute(
+            update(SyncWork)
+            .where(SyncWork.state == WorkState.PENDING)
+            .values(not_before=utcnow() - dt.timedelta(seconds=1))
+        )
+        session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
 
 
 @dataclass

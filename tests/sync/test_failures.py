@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tests.fakeplatform import TOKEN
-from tests.sync.conftest import Shop
+from tests.sync.conftest import Shop, time_passes
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import PluginState
 from tradewind.core.orders import service as orders
@@ -16,7 +16,7 @@ from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import drain
 from tradewind.sync.inbox import Inbox
-from tradewind.sync.models import RateBudgetRow, SyncWork, WorkKind, WorkState
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 
 
 def _ask_for(shop: Shop, order_id: str, delivery: str) -> None:
@@ -30,17 +30,6 @@ def _ask_for(shop: Shop, order_id: str, delivery: str) -> None:
 def _work(shop: Shop) -> SyncWork:
     with shop.hub.db.read() as session:
         return session.scalars(select(SyncWork).order_by(SyncWork.id.desc())).first()  # type: ignore[return-value]
-
-
-def _due_now(shop: Shop) -> None:
-    """Time passes: every pending row is due (and the shared bucket is open again)."""
-    with shop.hub.db.unit_of_work() as session:
-        session.execute(
-            update(SyncWork)
-            .where(SyncWork.state == WorkState.PENDING)
-            .values(not_before=utcnow() - dt.timedelta(seconds=1))
-        )
-        session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
 
 
 def _imported(shop: Shop, order_id: str) -> bool:
@@ -62,7 +51,7 @@ def test_rate_limited_waits_for_retry_after_without_counting_an_attempt(shop: Sh
     wait = (work.not_before - utcnow()).total_seconds()
     assert 5 < wait <= 7
     assert shop.harness.run(shop.plugin_id) == 0  # not before its time
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "r1")
     with shop.hub.db.read() as session:
@@ -74,11 +63,11 @@ def test_persistent_throttling_becomes_a_notification_that_clears(shop: Shop) ->
     shop.market.fail_next(429, times=drain.THROTTLE_NOTICE_AFTER, retry_after=30)
     _ask_for(shop, "r2", "d2")
     for _ in range(drain.THROTTLE_NOTICE_AFTER):
-        _due_now(shop)
+        time_passes(shop.hub)
         shop.harness.run(shop.plugin_id, rounds=1)
     assert _open(shop, NotificationKind.RATE_LIMITED)
     assert not _imported(shop, "r2")
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "r2")
     assert _open(shop, NotificationKind.RATE_LIMITED) == []
@@ -93,7 +82,7 @@ def test_unavailable_backs_off_marks_failing_never_disables_and_recovers(shop: S
         work = _work(shop)
         assert work.attempts == attempt and "HTTP 503" in work.last_error
         delays.append((work.not_before - utcnow()).total_seconds())
-        _due_now(shop)
+        time_passes(shop.hub)
     assert delays[0] < delays[1] < delays[2] <= drain.BACKOFF_CAP_SECONDS * 1.25
     with shop.hub.db.read() as session:
         assert channels.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
@@ -117,7 +106,7 @@ def test_lost_authorization_pauses_work_and_resumes_it_by_itself(shop: Shop) -> 
     (note,) = _open(shop, NotificationKind.AUTHORIZATION_LOST)
     assert note.action.value == "reauthorize"
     _ask_for(shop, "a2", "d5")  # more work arrives while paused: kept, not run
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert not _imported(shop, "a1") and not _imported(shop, "a2")
     with shop.hub.db.read() as session:
@@ -127,7 +116,7 @@ def test_lost_authorization_pauses_work_and_resumes_it_by_itself(shop: Shop) -> 
         }
         assert kinds == {WorkKind.IMPORT_ORDER, WorkKind.CHECK_AUTH}
     shop.market.token = TOKEN  # the merchant fixed it on the platform side
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "a1") and _imported(shop, "a2")
@@ -164,7 +153,7 @@ def test_an_import_conflict_holds_order_import_until_the_channels_are_fixed(shop
     assert work.state is WorkState.PENDING and work.attempts == 0
     with shop.hub.db.unit_of_work() as session:
         channels.detach(session, shop.plugin_id, other.id)
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "c1")
 
@@ -173,7 +162,7 @@ def test_every_call_is_an_execution_with_hourly_success_rate_and_latency(shop: S
     shop.market.fail_next(503)
     _ask_for(shop, "e1", "d10")
     shop.harness.run(shop.plugin_id)
-    _due_now(shop)
+    time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     with shop.hub.db.unit_of_work() as session:
         (hour,) = executions.hourly_stats(

@@ -96,7 +96,7 @@ def test_work_of_a_dead_worker_returns_to_pending(hub: Hub) -> None:
     later = utcnow() + dt.timedelta(seconds=ledger.LEASE_SECONDS + 1)
     with hub.db.unit_of_work() as session:
         assert ledger.recover_stale(session, now=later) == 2
-    by_key = {}
+    by_key: dict[str, list[WorkState]] = {}
     for row in _rows(hub):
         by_key.setdefault(row.key, []).append(row.state)
     assert by_key["A"] == [WorkState.PENDING]  # retried

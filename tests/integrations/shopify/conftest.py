@@ -18,11 +18,10 @@ import httpx2
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
-from sqlalchemy import update
 from starlette.types import Receive, Scope, Send
 
 from tests.conftest import _truncate_all
-from tests.sync.conftest import Harness
+from tests.sync.conftest import Harness, time_passes
 from tradewind.api.app import WebhookIntake
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.channels import service as channels
@@ -35,7 +34,6 @@ from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
 from tradewind.sync import actions
 from tradewind.sync.inbox import GroupCommit, Inbox
-from tradewind.sync.models import RateBudgetRow, SyncWork, WorkState
 from tradewind.vocabulary import StockMode, Toggle
 
 APP_KEY = "tw-app"
@@ -123,21 +121,11 @@ class World:
         ):
             time.sleep(0.01)
 
-    def fast_forward(self) -> None:
-        """Time passes: every waiting retry is due and the rate budgets have refilled."""
-        with self.hub.db.unit_of_work() as session:
-            session.execute(
-                update(SyncWork)
-                .where(SyncWork.state == WorkState.PENDING)
-                .values(not_before=utcnow() - dt.timedelta(seconds=1))
-            )
-            session.execute(update(RateBudgetRow).values(blocked_until=0, level=0))
-
     def rounds(self, times: int) -> None:
         """Settle, then let time pass, ``times`` over: retries under faults run out."""
         for _ in range(times):
             self.settle()
-            self.fast_forward()
+            time_passes(self.hub)
 
     def admin(self, method: str, path: str, body: object = None) -> Any:
         """The merchant (or another app) acting on the store directly, over its REST API."""

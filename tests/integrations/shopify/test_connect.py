@@ -44,13 +44,13 @@ from tradewind.vocabulary import Toggle
 )
 def test_a_wrong_store_url_is_refused_with_the_right_form(typed: str, hint: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        ShopifySettings(store_url=typed, access_token="shpat_x")  # type: ignore[arg-type]
+        ShopifySettings(store_url=typed, access_token="shpat_x")
     assert hint in str(caught.value) or "your-store" in str(caught.value)
 
 
 def test_the_right_store_url_and_a_way_to_connect_are_required() -> None:
     settings = ShopifySettings(
-        store_url="https://Acme.myshopify.com/",  # type: ignore[arg-type]
+        store_url="https://Acme.myshopify.com/",
         access_token="shpat_x",
     )
     assert settings.shop == "acme.myshopify.com"
@@ -111,7 +111,7 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
 
 def test_sandbox_hosts_need_the_explicit_setting(tmp_path: Path, sqlite_url: str) -> None:
     settings = ShopifySettings(
-        store_url="https://xy.myshopify.com",  # type: ignore[arg-type]
+        store_url="https://xy.myshopify.com",
         access_token="t",
         sandbox_url="http://127.0.0.1:9",
     )

@@ -5,6 +5,7 @@ become notifications."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -89,8 +90,8 @@ def test_subscriptions_left_on_an_old_address_are_moved_and_others_left_alone(
         ledger.enqueue(session, world.plugin_id, WorkKind.ENSURE_WEBHOOKS)
     world.settle()
     now = {hook["id"]: hook for hook in world.sandbox.state(world.shop)["webhooks"]}
-    assert stale["webhook"]["id"] not in now  # type: ignore[index]
-    assert foreign["webhook"]["id"] in now  # type: ignore[index]
+    assert stale["webhook"]["id"] not in now
+    assert foreign["webhook"]["id"] in now
     assert ours["id"] in now
     cancelled = [hook["address"] for hook in now.values() if hook["topic"] == "orders/cancelled"]
     assert cancelled == [f"{world.hub.settings.base_url}{path}"]
@@ -134,7 +135,9 @@ def test_dropped_webhooks_are_caught_by_the_reconciliation_poll(world: World) ->
     world.settle()
     assert _count(world) == 0
     _poll(world)
-    assert sorted(o.external_id for o in _all(world)) == sorted(str(p["id"]) for p in placed)
+    assert sorted(cast(str, o.external_id) for o in _all(world)) == sorted(
+        str(p["id"]) for p in placed
+    )
 
 
 def _all(world: World) -> list[Order]:
@@ -270,7 +273,9 @@ def test_orders_before_the_plugin_was_enabled_import_only_by_backfill(world: Wor
     world.settle()
     progress = actions.backfill_progress(world.hub, run.id)
     assert progress.state.value == "done" and progress.imported == 3
-    assert sorted(o.external_id for o in _all(world)) == sorted(str(p["id"]) for p in old)
+    assert sorted(cast(str, o.external_id) for o in _all(world)) == sorted(
+        str(p["id"]) for p in old
+    )
 
 
 def test_an_import_conflict_stops_import_with_a_notification(world: World) -> None:

@@ -157,7 +157,8 @@ def test_export_listings_shows_the_channel_listing_in_the_store(world: World) ->
         channels.upsert_listing(session, other.id, mug, title="MUG (case of 6)")
 
     def shown() -> bool:
-        return _store_products(world, "MUG")[0]["title"] == "Big enamel mug"
+        title: str = _store_products(world, "MUG")[0]["title"]
+        return title == "Big enamel mug"
 
     world.settle(shown)
     (stored,) = _store_products(world, "MUG")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.sandbox.shopify.control import OrderKind
 from tradewind.sync import actions, ledger
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
 
@@ -41,10 +43,11 @@ def test_after_every_fault_orders_and_stock_agree(
             sandbox.inject_fault(shop, kind, count=count)
         sandbox.inject_fault(shop, "server_error", count=6, status=503)
         placed = []
+        kinds: list[OrderKind] = ["web", "web", "web", "unpaid", "test", "pos"]
         for number in range(12):
-            kind = rng.choice(["web", "web", "web", "unpaid", "test", "pos"])
+            kind = rng.choice(kinds)
             lines = [(rng.choice(["MUG", "PLATE"]), rng.randint(1, 2))]
-            extra = {"location_id": world.location_id()} if kind == "pos" else {}
+            extra: dict[str, Any] = {"location_id": world.location_id()} if kind == "pos" else {}
             placed.append(sandbox.place_order(shop, lines, kind=kind, **extra))
             if number % 4 == 0:
                 with world.hub.db.unit_of_work() as session:  # stock keeps moving too
@@ -89,7 +92,7 @@ def test_after_every_fault_orders_and_stock_agree(
             and not order.get("cancelled_at")
         }
         with world.hub.db.read() as session:
-            imported = [o.external_id for o in session.scalars(select(Order))]
+            imported = [cast(str, o.external_id) for o in session.scalars(select(Order))]
             assert (
                 session.scalar(
                     select(func.count())

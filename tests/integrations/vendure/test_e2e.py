@@ -228,25 +228,26 @@ def test_vendure_end_to_end(store: Store) -> None:
 
     # --- cancelled in Vendure: the reservation is released in Tradewind --------------
     second = peer.place_order([(mug, 1), (cup, 1)], "grace@example.com")
-    wait_for(
-        "the second order imported",
-        lambda: store.drain() or [o for o in store.orders() if o.external_id == second["id"]],
-    )
+
+    def second_imported() -> list[Order]:
+        store.drain()
+        return [o for o in store.orders() if o.external_id == second["id"]]
+
+    wait_for("the second order imported", second_imported)
     assert store.available(mug_id) == 5
     assert peer.saleable(mug) == 5
     assert store.available(store.cup_id) == 3
     peer.cancel_order(second["id"], reason="customer changed their mind")
-    wait_for(
-        "the cancellation imported",
-        lambda: (
-            store.drain()
-            or [
-                o
-                for o in store.orders()
-                if o.external_id == second["id"] and o.status is OrderStatus.CANCELLED
-            ]
-        ),
-    )
+
+    def cancellation_imported() -> list[Order]:
+        store.drain()
+        return [
+            o
+            for o in store.orders()
+            if o.external_id == second["id"] and o.status is OrderStatus.CANCELLED
+        ]
+
+    wait_for("the cancellation imported", cancellation_imported)
     cancelled = next(o for o in store.orders() if o.external_id == second["id"])
     assert cancelled.cancel_reason == "customer changed their mind"
     assert store.available(mug_id) == 6
@@ -267,10 +268,12 @@ def test_vendure_end_to_end(store: Store) -> None:
             ]
         },
     )
-    wait_for(
-        "Tradewind's level back in Vendure",
-        lambda: store.drain() or peer.saleable(mug) == 6,
-    )
+
+    def level_back() -> bool:
+        store.drain()
+        return peer.saleable(mug) == 6
+
+    wait_for("Tradewind's level back in Vendure", level_back)
     outcomes = [d.outcome for d in store.deliveries("stock/adjusted")]
     assert any("our own push, ignored" in outcome for outcome in outcomes), outcomes
     assert any("Tradewind's value resent" in outcome for outcome in outcomes), outcomes

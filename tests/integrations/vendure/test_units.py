@@ -528,7 +528,7 @@ def test_a_resent_shipment_finds_the_fulfillment_it_made() -> None:
 
     def handler(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         if "TradewindOrderFulfillments" in query:
-            order = {"id": "7", "code": "ABC", "state": "PaymentSettled"}
+            order: dict[str, Any] = {"id": "7", "code": "ABC", "state": "PaymentSettled"}
             order |= {"lines": [{"id": "11", "quantity": 2}], "fulfillments": [fulfillment]}
             return {"data": {"order": order}}
         if "TradewindShip" in query:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx2
 import pytest
@@ -107,7 +108,7 @@ def subscribe(client: httpx2.Client, topic: str, address: str, version: str = "2
     return int(response.json()["webhook"]["id"])
 
 
-def catalog(sandbox: ShopifySandbox, stock: int = 10) -> dict[str, object]:
+def catalog(sandbox: ShopifySandbox, stock: int = 10) -> dict[str, Any]:
     """Two products; returns the first one's REST document."""
     first = sandbox.add_product(
         SHOP, "Enamel mug", [{"sku": "MUG-1", "price": "12.00", "available": stock}]

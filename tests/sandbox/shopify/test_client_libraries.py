@@ -20,12 +20,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import httpx2
 import pytest
-import shopify
-from shopify_app import (
-    admin_graphql_request,
-    exchange_using_client_credentials,
-    verify_webhook_req,
-)
+import shopify  # type: ignore[import-untyped]
+from shopify_app.exchange.client_credentials import exchange_using_client_credentials
+from shopify_app.graphql.admin_graphql import admin_graphql_request
+from shopify_app.verify.webhook import verify_webhook_req
 
 from tests.sandbox.shopify.conftest import (
     APP_KEY,
@@ -178,10 +176,12 @@ def test_shopifyapp_graphql_and_client_credentials(sandbox: ShopifySandbox) -> N
             http_client=http,
         )
         assert result.ok, result.log
+        assert result.data is not None
         assert result.data["shop"]["myshopifyDomain"] == f"{SHOP}.myshopify.com"
         assert result.data["productVariants"]["nodes"] == [
             {"sku": "MUG-1", "inventoryQuantity": 10}
         ]
+        assert result.extensions is not None
         assert result.extensions["cost"]["throttleStatus"]["restoreRate"] == 100.0
 
         exchanged = exchange_using_client_credentials(
@@ -199,4 +199,4 @@ def test_shopifyapp_graphql_and_client_credentials(sandbox: ShopifySandbox) -> N
             api_version=VERSION,
             http_client=http,
         )
-        assert again.ok and again.data["shop"]["name"] == "Acme"
+        assert again.ok and again.data is not None and again.data["shop"]["name"] == "Acme"

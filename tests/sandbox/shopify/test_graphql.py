@@ -47,7 +47,8 @@ def available(client: httpx2.Client, stock: dict[str, str]) -> int:
         item=stock["item"],
         loc=stock["location"],
     )["data"]["inventoryItem"]["inventoryLevel"]["quantities"]
-    return {q["name"]: q["quantity"] for q in level}["available"]
+    quantities: dict[str, int] = {q["name"]: q["quantity"] for q in level}
+    return quantities["available"]
 
 
 def test_relay_pagination(sandbox: ShopifySandbox, client: httpx2.Client) -> None:

@@ -175,7 +175,7 @@ def test_inventory_levels_set_adjust_connect(
     sandbox: ShopifySandbox, client: httpx2.Client
 ) -> None:
     mug = catalog(sandbox)
-    item = mug["variants"][0]["inventory_item_id"]  # type: ignore[index]
+    item = mug["variants"][0]["inventory_item_id"]
     primary = get(client, "/locations.json")["locations"][0]["id"]
     warehouse = sandbox.add_location(SHOP, "Warehouse")["id"]
 
@@ -212,7 +212,7 @@ def test_inventory_levels_set_adjust_connect(
     assert (
         get(client, f"/variants/{mug['variants'][0]['id']}.json")["variant"]["inventory_quantity"]
         == 3
-    )  # type: ignore[index]
+    )
     state = {
         (lv["location_id"]): lv
         for lv in sandbox.state(SHOP)["inventory_levels"]

@@ -226,7 +226,7 @@ def test_own_inventory_pushes_can_be_withheld(
 ) -> None:
     """Issue 5's switch: Shopify echoes an app's own inventory writes by default."""
     mug = catalog(sandbox)
-    item = mug["variants"][0]["inventory_item_id"]  # type: ignore[index]
+    item = mug["variants"][0]["inventory_item_id"]
     location = client.get("/admin/api/2025-07/locations.json").json()["locations"][0]["id"]
     subscribe(client, "inventory_levels/update", receiver.url)
     push = {"inventory_item_id": item, "location_id": location, "available": 3}

@@ -11,9 +11,12 @@ import pytest
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.sync.conftest import Harness
 from tests.web.conftest import Browser
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.schemas import PosPolicy
 from tradewind.core.orders import service as orders
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
+from tradewind.vocabulary import FulfillmentStatus, OrderStatus
 
 
 @pytest.fixture
@@ -155,6 +158,54 @@ def test_backfill_progress_locations_and_history(
     assert "Fake shop" in dashboard and "active" in dashboard
     listing = admin.get(f"/orders?plugin_id={plugin}").text
     assert "#B0" in listing and "#B2" in listing
+
+
+def test_order_rules_are_set_from_the_plugin_page(
+    admin: Browser, viewer: Browser, hub: Hub, market: FakeMarketServer
+) -> None:
+    plugin = add_plugin(admin, market, [channel_id(admin, "Shop")])
+    page = admin.get(f"/plugins/{plugin}").text
+    assert "Order rules" in page
+    assert 'name="financial_statuses" value="paid" checked' in page  # only paid by default
+    assert 'name="notify_customer" value="true" checked' in page
+    form = {
+        "statuses": ["open", "closed"],
+        "ignore_financial_status": "true",
+        "fulfillment_statuses": ["unfulfilled"],
+        "import_test_orders": "true",
+        "pos_orders": "generic",
+        "only_location": "loc-2",
+        "match_by": "barcode,sku",
+        "restock": "never",
+        "close_orders": "true",
+        "poll_minutes": "5",
+        "poll_overlap_minutes": "30",
+    }
+    saved = admin.post(f"/plugins/{plugin}/rules", form)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#rules")
+    with hub.db.read() as session:
+        rules = channels.import_rules(channels.get_plugin(session, plugin))
+    assert rules.statuses == {OrderStatus.OPEN, OrderStatus.CLOSED}
+    assert rules.ignore_financial_status and rules.financial_statuses == frozenset()
+    assert rules.fulfillment_statuses == {FulfillmentStatus.UNFULFILLED}
+    assert rules.import_test_orders and rules.pos_orders is PosPolicy.GENERIC
+    assert rules.only_location == "loc-2" and rules.match_by == ("barcode", "sku")
+    assert rules.restock_returns is False and rules.close_orders
+    assert not rules.notify_customer  # unticked
+    assert (rules.poll_minutes, rules.poll_overlap_minutes) == (5, 30)
+    page = admin.get(f"/plugins/{plugin}").text
+    assert '<option value="barcode,sku" selected>' in page
+    assert '<option value="never" selected>' in page
+
+    # A form that would import nothing is refused with the reason, and changes nothing.
+    refused = admin.post(f"/plugins/{plugin}/rules", {**form, "ignore_financial_status": ""})
+    assert refused.status_code == 422
+    assert "choose at least one financial status" in refused.text
+    refused = admin.post(f"/plugins/{plugin}/rules", {**form, "statuses": []})
+    assert refused.status_code == 422 and "choose at least one" in refused.text
+    assert viewer.post(f"/plugins/{plugin}/rules", form).status_code == 403
+    with hub.db.read() as session:
+        assert channels.import_rules(channels.get_plugin(session, plugin)) == rules
 
 
 def test_order_wizard_timeline_and_missing_product_fix(admin: Browser, hub: Hub) -> None:

@@ -27,7 +27,7 @@ from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.schemas import secret_fields
+from tradewind.core.channels.schemas import PosPolicy, secret_fields
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
@@ -45,7 +45,7 @@ from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import KINDS, NotificationKind
 from tradewind.sync import actions
 from tradewind.sync.models import Backfill, ProductSync
-from tradewind.vocabulary import StockMode, Toggle
+from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web.app import fragment, page, redirect
 from tradewind.web.render import Point, bar_chart, line_chart
 from tradewind.web.session import (
@@ -434,6 +434,8 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
                 title="Response time per hour",
             ),
             "stock_modes": list(StockMode),
+            "rules": channels.import_rules(plugin),
+            "rule_choices": RULE_CHOICES,
             "products": {p.id: p for p in catalog.list_products(session, limit=1000)},
         }
 
@@ -724,6 +726,70 @@ def plugin_stock(
         hub_of(request), plugin_id, mode=mode, window_seconds=window_seconds, buffer=buffer
     )
     return redirect(request, f"/plugins/{plugin_id}#stock", f"Stock sync: {mode.value}.")
+
+
+# How the rules form offers what ImportRules holds: codes to match by, in order, and
+# what to do with the stock of refunded items.
+MATCH_BY = {
+    "sku,barcode": "SKU, then barcode",
+    "barcode,sku": "Barcode, then SKU",
+    "sku": "SKU only",
+    "barcode": "Barcode only",
+}
+RESTOCK = {"platform": "As the platform says", "always": "Always", "never": "Never"}
+RULE_CHOICES = {
+    "statuses": list(OrderStatus),
+    "financial_statuses": list(FinancialStatus),
+    "fulfillment_statuses": list(FulfillmentStatus),
+    "pos_orders": {
+        PosPolicy.SKIP: "Do not import",
+        PosPolicy.GENERIC: "Import to one generic customer",
+        PosPolicy.MATCH: "Match or create the customer",
+    },
+    "match_by": MATCH_BY,
+    "restock": RESTOCK,
+}
+
+
+@router.post("/plugins/{plugin_id}/rules")
+def plugin_rules(
+    request: Request,
+    plugin_id: int,
+    statuses: list[OrderStatus] = Form([]),
+    financial_statuses: list[FinancialStatus] = Form([]),
+    ignore_financial_status: bool = Form(False),
+    fulfillment_statuses: list[FulfillmentStatus] = Form([]),
+    import_test_orders: bool = Form(False),
+    pos_orders: PosPolicy = Form(...),
+    only_location: str = Form("", max_length=255),
+    match_by: str = Form(..., max_length=32),
+    restock: str = Form("platform", max_length=16),
+    close_orders: bool = Form(False),
+    notify_customer: bool = Form(False),
+    poll_minutes: int = Form(10),
+    poll_overlap_minutes: int = Form(15),
+    _user: SessionUser = Depends(writer),
+) -> Response:
+    if match_by not in MATCH_BY or restock not in RESTOCK:
+        raise Invalid("choose how lines are matched and returns restocked from the lists")
+    changes = {
+        "statuses": statuses,
+        "financial_statuses": financial_statuses,
+        "ignore_financial_status": ignore_financial_status,
+        "fulfillment_statuses": fulfillment_statuses,
+        "import_test_orders": import_test_orders,
+        "pos_orders": pos_orders,
+        "only_location": only_location or None,
+        "match_by": match_by.split(","),
+        "restock_returns": {"platform": None, "always": True, "never": False}[restock],
+        "close_orders": close_orders,
+        "notify_customer": notify_customer,
+        "poll_minutes": poll_minutes,
+        "poll_overlap_minutes": poll_overlap_minutes,
+    }
+    with hub_of(request).db.unit_of_work() as session:
+        channels.update_import_rules(session, plugin_id, changes)
+    return redirect(request, f"/plugins/{plugin_id}#rules", "Order rules saved.")
 
 
 # ------------------------------------------------------------------------------- orders

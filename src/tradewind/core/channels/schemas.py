@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, OrderStatus, Toggle
 
@@ -117,3 +117,19 @@ class ImportRules(BaseModel):
         if not value or any(code not in ("sku", "barcode") for code in value):
             raise ValueError("match_by lists 'sku' and/or 'barcode', in the order to try")
         return value
+
+    @field_validator("statuses", "fulfillment_statuses")
+    @classmethod
+    def _some(cls, value: frozenset[Any]) -> frozenset[Any]:
+        if not value:
+            raise ValueError("choose at least one, or no order would ever be imported")
+        return value
+
+    @model_validator(mode="after")
+    def _paid_or_ignored(self) -> ImportRules:
+        if not self.financial_statuses and not self.ignore_financial_status:
+            raise ValueError(
+                "choose at least one financial status, or ignore the financial status: "
+                "otherwise no order would ever be imported"
+            )
+        return self

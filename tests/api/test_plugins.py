@@ -141,6 +141,9 @@ def test_actions_backfill_locations_stock(api: Api, hub: Hub, market: FakeMarket
     rules = api.patch(f"/plugins/{pid}/rules", json={"import_test_orders": True}).json()
     assert rules["import_test_orders"] is True
     problem_of(api.patch(f"/plugins/{pid}/rules", json={"match_by": ["colour"]}), 422)
+    nothing = problem_of(api.patch(f"/plugins/{pid}/rules", json={"financial_statuses": []}), 422)
+    assert "no order would ever be imported" in nothing["detail"]
+    assert api.get(f"/plugins/{pid}/rules").json()["financial_statuses"] != []
 
     api.put(f"/plugins/{pid}/toggles/import_orders", json={"on": True})
     placed = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)

@@ -93,7 +93,7 @@ def export_order(job: Job) -> None:
 
 
 def cancel_order(job: Job) -> None:
-    """Cancel on the platform an order Tradewind created there and has cancelled since."""
+    """Cancel on the platform an order cancelled in Tradewind (see ``triggers``: which ones)."""
     connector: CancelsOrders = job.capability(CancelsOrders)
     order_id = int(job.row.key)
     with job.hub.db.read() as session:

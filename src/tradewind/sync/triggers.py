@@ -227,31 +227,37 @@ def _order_created(session: Session, events: Sequence[DomainEvent]) -> None:
 
 
 def _order_cancelled(session: Session, events: Sequence[DomainEvent]) -> None:
-    """``order.cancelled`` in Tradewind for an order Tradewind created on a platform → it
-    is cancelled there too. A cancellation the platform reported is not sent back."""
+    """``order.cancelled`` in Tradewind for an order on a platform → it is cancelled there
+    too: always for one Tradewind created there, and for one imported from there when the
+    plugin's order rules say so. A cancellation the platform reported is not sent back."""
     for event in events:
         if not isinstance(event, OrderCancelled) or not event.here:
             continue
         order = session.get(Order, event.order_id)
-        if order is not None and order.exported_at is not None:
+        if order is not None and order.external_id is not None:
             enqueue_cancellation(session, order)
 
 
 def enqueue_cancellation(session: Session, order: Order) -> None:
-    """Cancel the platform's copy of ``order`` (exported, cancelled here), if its plugin
-    still exports orders; otherwise the order's timeline says why it was not."""
+    """Cancel the platform's copy of ``order`` (cancelled here) if its plugin is to;
+    otherwise the order's timeline says why it was not."""
     if order.plugin_id is None:
         return
     plugin = channels.get_plugin(session, order.plugin_id)
-    if Toggle.EXPORT_ORDERS in plugin.toggles and plugin.state in KEEPS_WORK:
+    if order.exported_at is not None:
+        wanted = Toggle.EXPORT_ORDERS in plugin.toggles
+        why = "Export Orders is off there"
+    else:
+        wanted = channels.import_rules(plugin).cancel_on_platform
+        why = "its order rules leave imported orders open there"
+    if wanted and plugin.state in KEEPS_WORK:
         ledger.enqueue(session, plugin.id, WorkKind.CANCEL_ORDER, str(order.id))
         return
     orders.add_activity(
         session,
         order,
         "not_cancelled_there",
-        f"Not cancelled on {plugin.name}: Export Orders is off there; cancel it on the "
-        "platform by hand.",
+        f"Not cancelled on {plugin.name}: {why}; cancel it on the platform by hand.",
     )
 
 

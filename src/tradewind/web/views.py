@@ -435,6 +435,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             ),
             "stock_modes": list(StockMode),
             "rules": channels.import_rules(plugin),
+            "can_cancel": Capability.CANCEL_ORDERS in spec.capabilities,
             "rule_choices": RULE_CHOICES,
             "products": {p.id: p for p in catalog.list_products(session, limit=1000)},
         }
@@ -765,6 +766,7 @@ def plugin_rules(
     match_by: str = Form(..., max_length=32),
     restock: str = Form("platform", max_length=16),
     close_orders: bool = Form(False),
+    cancel_on_platform: bool = Form(False),
     notify_customer: bool = Form(False),
     poll_minutes: int = Form(10),
     poll_overlap_minutes: int = Form(15),
@@ -783,6 +785,7 @@ def plugin_rules(
         "match_by": match_by.split(","),
         "restock_returns": {"platform": None, "always": True, "never": False}[restock],
         "close_orders": close_orders,
+        "cancel_on_platform": cancel_on_platform,
         "notify_customer": notify_customer,
         "poll_minutes": poll_minutes,
         "poll_overlap_minutes": poll_overlap_minutes,

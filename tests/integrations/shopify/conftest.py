@@ -18,6 +18,7 @@ import httpx2
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 from starlette.types import Receive, Scope, Send
 
 from tests.conftest import _truncate_all
@@ -27,6 +28,7 @@ from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
+from tradewind.core.orders.models import OrderActivity
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
@@ -120,6 +122,16 @@ class World:
             delivery.state == "pending" for delivery in self.sandbox.deliveries(self.shop)
         ):
             time.sleep(0.01)
+
+    def activities(self, order_id: int) -> list[str]:
+        """The kinds on the order's timeline, oldest first."""
+        with self.hub.db.read() as session:
+            kinds = session.scalars(
+                select(OrderActivity.kind)
+                .where(OrderActivity.order_id == order_id)
+                .order_by(OrderActivity.id)
+            )
+            return list(kinds)
 
     def rounds(self, times: int) -> None:
         """Settle, then let time pass, ``times`` over: retries under faults run out."""

@@ -15,7 +15,7 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import Order, OrderActivity
+from tradewind.core.orders.models import Order
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
@@ -295,16 +295,6 @@ def test_two_plugins_exporting_one_channel_send_the_order_nowhere(world: World) 
         assert notifications.open_notifications(session, kind=NotificationKind.CONFIGURATION) == []
 
 
-def _activities(world: World, order_id: int) -> list[str]:
-    with world.hub.db.read() as session:
-        kinds = session.scalars(
-            select(OrderActivity.kind)
-            .where(OrderActivity.order_id == order_id)
-            .order_by(OrderActivity.id)
-        )
-        return list(kinds)
-
-
 def _cancel_work(world: World) -> list[SyncWork]:
     with world.hub.db.read() as session:
         return list(session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.CANCEL_ORDER)))
@@ -328,7 +318,7 @@ def test_an_exported_order_cancelled_here_is_cancelled_in_the_store_once(world: 
     (stored,) = _store_orders(world, origin_ref(made.id))
     assert stored["financial_status"] == "pending"  # no refund made on the merchant's behalf
     assert [(w.state, w.attempts) for w in _cancel_work(world)] == [(WorkState.DONE, 0)]
-    assert _activities(world, made.id).count("cancelled_there") == 1
+    assert world.activities(made.id).count("cancelled_there") == 1
     order = _order(world, made.id)
     assert order.status is OrderStatus.CANCELLED and order.cancel_reason == "the customer called"
     assert _count(world) == 1
@@ -342,7 +332,7 @@ def test_an_order_cancelled_in_the_store_is_not_cancelled_back(world: World) -> 
     world.settle(lambda: _order(world, made.id).status is OrderStatus.CANCELLED)
     world.settle()
     assert _cancel_work(world) == []
-    assert "cancelled_there" not in _activities(world, made.id)
+    assert "cancelled_there" not in world.activities(made.id)
 
 
 class CancelWhileSending(httpx2.BaseTransport):
@@ -394,6 +384,6 @@ def test_with_export_orders_off_the_timeline_says_to_cancel_by_hand(world: World
         orders.cancel_order(session, made.id)
     world.settle()
     assert _cancel_work(world) == []
-    assert "not_cancelled_there" in _activities(world, made.id)
+    assert "not_cancelled_there" in world.activities(made.id)
     (stored,) = _store_orders(world, origin_ref(made.id))
     assert not stored.get("cancelled_at")

@@ -22,7 +22,7 @@ from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import actions, ledger
-from tradewind.sync.models import WorkKind
+from tradewind.sync.models import SyncWork, WorkKind
 from tradewind.vocabulary import FinancialStatus, OrderSource, OrderStatus
 
 
@@ -312,3 +312,30 @@ def test_the_same_store_cannot_feed_two_channels(world: World) -> None:
         )
     with pytest.raises(Conflict, match=world.shop), world.hub.db.unit_of_work() as session:
         channels.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.IMPORT_ORDERS, True)
+
+
+@pytest.mark.parametrize("rule", [True, False], ids=["cancel-there", "leave-open"])
+def test_an_imported_order_cancelled_here_is_cancelled_there_when_the_rules_say_so(
+    world: World, rule: bool
+) -> None:
+    with world.hub.db.unit_of_work() as session:
+        channels.update_import_rules(session, world.plugin_id, {"cancel_on_platform": rule})
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _order(world, placed["id"]) is not None)
+    order = _order(world, placed["id"])
+    assert order is not None
+    with world.hub.db.unit_of_work() as session:
+        orders.cancel_order(session, order.id, "out of stock")
+    world.settle()
+    world.settle()  # orders/cancelled came back: recognised, not sent again
+    stored = world.admin("GET", f"orders/{placed['id']}")["order"]
+    assert bool(stored["cancelled_at"]) is rule
+    kinds = world.activities(order.id)
+    assert kinds.count("cancelled_there") == (1 if rule else 0)
+    assert ("not_cancelled_there" in kinds) is not rule
+    with world.hub.db.read() as session:
+        cancels = session.scalar(
+            select(func.count()).select_from(SyncWork).where(SyncWork.kind == WorkKind.CANCEL_ORDER)
+        )
+    assert cancels == (1 if rule else 0)
+    assert _count(world) == 1

@@ -105,6 +105,11 @@ class ImportRules(BaseModel):
     close_orders: bool = Field(
         default=False, description="Close the order on the platform once fully shipped."
     )
+    cancel_on_platform: bool = Field(
+        default=False,
+        description="Cancel an imported order on the platform when it is cancelled in "
+        "Tradewind (no refund: money stays the merchant's call there).",
+    )
     notify_customer: bool = Field(
         default=True, description="Send Shipping Notification: the platform emails tracking."
     )

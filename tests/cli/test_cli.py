@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.fakeplatform import TOKEN, FakeMarketServer
 from tradewind.cli import app
 from tradewind.cli.common import CliState
 from tradewind.hub import Hub
+from tradewind.sync.models import Backfill, SyncWork, WorkKind
 
 runner = CliRunner()
 
@@ -110,6 +114,39 @@ def test_unsupported_toggle_is_refused_with_the_reason(hub: Hub) -> None:
     assert "Fake Market has no listing API" in bad(
         hub, "plugins", "toggle", "s", "export_listings", "on"
     )
+
+
+def test_plugin_runs_from_the_command_line(hub: Hub) -> None:
+    """Test connection, sync now and a backfill: each queues its work (for the running
+    engine) or answers at once, and says what it did; what cannot be done says why."""
+    with FakeMarketServer() as market:
+        ok(
+            hub,
+            *("plugins", "add", "fake", "shop", "--set", "shop=fake-shop"),
+            *("--set", f"api_token={TOKEN}", "--set", f"base_url={market.url}"),
+        )
+        assert "the connection works (fake-shop" in ok(hub, "plugins", "test", "shop")
+        assert "cannot read products" in bad(hub, "plugins", "sync-products", "shop")
+        ok(hub, "channels", "add", "Web")
+        ok(hub, "plugins", "attach", "shop", "Web")
+        ok(hub, "plugins", "toggle", "shop", "import_orders", "on")
+        assert "not active" in bad(hub, "plugins", "sync-now", "shop")
+        ok(hub, "plugins", "activate", "shop")
+        assert "queued poll_orders" in ok(hub, "plugins", "sync-now", "shop")
+        out = ok(hub, "plugins", "backfill", "shop", "--from", "2026-01-01", "--to", "2026-01-31")
+        assert "backfill #1 queued" in out
+        assert "ends before it starts" in bad(
+            hub, "plugins", "backfill", "shop", "--from", "2026-02-01", "--to", "2026-01-01"
+        )
+        market.market.token = "another"  # the merchant revoked the token
+        code, _, err = run(hub, "plugins", "test", "shop")
+        assert code == 1 and "the credentials do not work" in err
+    with hub.db.read() as session:
+        run_ = session.scalar(select(Backfill))
+        assert run_ is not None
+        assert (run_.start.date(), run_.end.date()) == (dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+        kinds = {row.kind for row in session.scalars(select(SyncWork))}
+    assert {WorkKind.POLL_ORDERS, WorkKind.BACKFILL} <= kinds
 
 
 def test_keys_rotate_reencrypts_with_a_new_key_file_key(tmp_path: Path) -> None:

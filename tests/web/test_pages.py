@@ -168,6 +168,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     assert "Order rules" in page
     assert 'name="financial_statuses" value="paid" checked' in page  # only paid by default
     assert 'name="notify_customer" value="true" checked' in page
+    assert 'name="cancel_on_platform"' not in page  # Fake Market cannot cancel orders
     form = {
         "statuses": ["open", "closed"],
         "ignore_financial_status": "true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 import typer
@@ -245,3 +246,68 @@ def export_products(ctx: typer.Context, plugin: str) -> None:
             found = channels.plugin_by_ref(session, plugin)
         queued = actions.export_products(hub, found.id)
         console.print(f"{found.name}: {queued} product(s) queued for export")
+
+
+@app.command("test")
+def test_connection(ctx: typer.Context, plugin: str) -> None:
+    """Test connection: check the credentials, read the account, name missing permissions
+    (exit status 1 when the connection does not work)."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        report = actions.test_connection(hub, found.id)
+    if report.missing_scopes:
+        err_console.print(
+            f"{found.name}: missing permissions: {', '.join(report.missing_scopes)}",
+            highlight=False,
+        )
+    if not report.ok:
+        err_console.print(f"{found.name}: {report.detail}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
+    console.print(f"{found.name}: the connection works ({report.account})", highlight=False)
+
+
+@app.command("sync-now")
+def sync_now(ctx: typer.Context, plugin: str) -> None:
+    """Sync now: a reconciliation poll of orders and a full stock push, at once (a running
+    `tradewind run` or `tradewind worker` does the work)."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        queued = actions.sync_now(hub, found.id)
+    what = ", ".join(kind.value for kind in queued) or "nothing (no toggle asks for it)"
+    console.print(f"{found.name}: queued {what}", highlight=False)
+
+
+@app.command("sync-products")
+def sync_products(ctx: typer.Context, plugin: str) -> None:
+    """Sync products: map the platform's variants to products by SKU, then barcode."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        run = actions.sync_products(hub, found.id)
+    console.print(f"{found.name}: product sync #{run.id} queued; see `plugins show`")
+
+
+@app.command()
+def backfill(
+    ctx: typer.Context,
+    plugin: str,
+    start: dt.datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="First day."),
+    end: dt.datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="Last day."),
+) -> None:
+    """Sync historical orders placed from --from to --to (both days included, UTC)."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = channels.plugin_by_ref(session, plugin)
+        run = actions.start_backfill(
+            hub,
+            found.id,
+            start.replace(tzinfo=dt.UTC),
+            end.replace(tzinfo=dt.UTC) + dt.timedelta(days=1),
+        )
+    console.print(
+        f"{found.name}: backfill #{run.id} queued; its progress is on the plugin page and "
+        f"at /api/v1/backfills/{run.id}",
+        highlight=False,
+    )

@@ -40,6 +40,7 @@ from tradewind.db import utcnow
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync import exports, ledger, triggers
 from tradewind.sync.models import SyncSchedule, SyncWork, WorkKind
+from tradewind.vocabulary import StockMode
 
 if TYPE_CHECKING:  # the handlers take the engine's Job; jobs.py imports this module
     from tradewind.sync.jobs import Job
@@ -118,12 +119,16 @@ def cancel_order(job: Job) -> None:
     job.results.append(f"order {number}: cancelled there")
 
     def write(session: Session) -> None:
+        order = orders.get_order(session, order_id)
         orders.add_activity(
-            session,
-            orders.get_order(session, order_id),
-            "cancelled_there",
-            f"Cancelled on {job.plugin.name} as well.",
+            session, order, "cancelled_there", f"Cancelled on {job.plugin.name} as well."
         )
+        # The platform released what it held for the order on its own side: its levels
+        # are set again from Tradewind's (the push before the cancellation could not know).
+        plugin = channels.get_plugin(session, job.plugin.id)
+        if plugin.stock_mode is not StockMode.OFF:
+            products = sorted({line.product_id for line in order.lines if line.product_id})
+            ledger.enqueue_many(session, plugin.id, WorkKind.PUSH_STOCK, [str(i) for i in products])
 
     job.finish(write)
 

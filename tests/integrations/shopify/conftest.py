@@ -9,7 +9,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from tests.conftest import _truncate_all
 from tests.sync.conftest import Harness, time_passes
 from tradewind.api.app import WebhookIntake
 from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
@@ -122,6 +123,25 @@ class World:
             delivery.state == "pending" for delivery in self.sandbox.deliveries(self.shop)
         ):
             time.sleep(0.01)
+
+    def stock_disagreements(self, skus: Collection[str]) -> dict[str, tuple[int, int]]:
+        """SKU → (the store's available, Tradewind's available) at the mapped location,
+        for each of ``skus`` where the two differ."""
+        state = self.sandbox.state(self.shop)
+        items = {v["inventory_item_id"]: v["sku"] for p in state["products"] for v in p["variants"]}
+        location = self.location_id()
+        differ: dict[str, tuple[int, int]] = {}
+        with self.hub.db.read() as session:
+            for level in state["inventory_levels"]:
+                sku = items.get(level["inventory_item_id"])
+                if level["location_id"] != location or sku is None or sku not in skus:
+                    continue
+                product = catalog.find_by_sku(session, sku)
+                ours = inventory.level(session, product.id, self.warehouse_id) if product else None
+                available = ours.available if ours is not None else 0
+                if level["available"] != available:
+                    differ[sku] = (level["available"], available)
+        return differ
 
     def activities(self, order_id: int) -> list[str]:
         """The kinds on the order's timeline, oldest first."""

@@ -322,6 +322,7 @@ def test_an_exported_order_cancelled_here_is_cancelled_in_the_store_once(world: 
     order = _order(world, made.id)
     assert order.status is OrderStatus.CANCELLED and order.cancel_reason == "the customer called"
     assert _count(world) == 1
+    assert world.stock_disagreements(("MUG",)) == {}
 
 
 def test_an_order_cancelled_in_the_store_is_not_cancelled_back(world: World) -> None:

@@ -339,3 +339,5 @@ def test_an_imported_order_cancelled_here_is_cancelled_there_when_the_rules_say_
         )
     assert cancels == (1 if rule else 0)
     assert _count(world) == 1
+    world.settle()
+    assert world.stock_disagreements(("MUG",)) == {}  # the store's release is corrected

@@ -256,6 +256,30 @@ def test_vendure_end_to_end(store: Store) -> None:
     assert peer.saleable(mug) == 6
     assert peer.saleable(cup) == 4
 
+    # --- cancelled in Tradewind (out of stock): with the order rule, Vendure follows ---
+    with store.hub.db.unit_of_work() as session:
+        channels.update_import_rules(session, store.plugin_id, {"cancel_on_platform": True})
+    third = peer.place_order([(mug, 2)], "alan@example.com")
+
+    def third_imported() -> list[Order]:
+        store.drain()
+        return [o for o in store.orders() if o.external_id == third["id"]]
+
+    (imported,) = wait_for("the third order imported", third_imported)
+    assert store.available(mug_id) == 4
+    with store.hub.db.unit_of_work() as session:
+        orders.cancel_order(session, imported.id, "out of stock")
+
+    def cancelled_in_vendure() -> bool:
+        store.drain()
+        state = peer.admin("query($id: ID!) { order(id: $id) { state } }", {"id": third["id"]})
+        return bool(state["order"]["state"] == "Cancelled")
+
+    wait_for("the order cancelled in Vendure", cancelled_in_vendure)
+    assert store.available(mug_id) == 6
+    store.drain()
+    assert peer.saleable(mug) == 6  # Vendure released its allocation; levels agree
+
     # --- stock set by hand in Vendure is put back to Tradewind's number --------------
     peer.admin(
         "mutation($in: [UpdateProductVariantInput!]!) { updateProductVariants(input: $in) { id } }",
@@ -279,5 +303,6 @@ def test_vendure_end_to_end(store: Store) -> None:
     assert any("Tradewind's value resent" in outcome for outcome in outcomes), outcomes
 
     # Everything arrived once, however often it was reported.
-    assert len([o for o in store.orders() if o.external_id in (placed["id"], second["id"])]) == 2
+    ids = (placed["id"], second["id"], third["id"])
+    assert len([o for o in store.orders() if o.external_id in ids]) == 3
     assert time.monotonic() - started < 60

@@ -116,6 +116,7 @@ _UNSUPPORTED: Mapping[Toggle, str] = MappingProxyType(
 )
 
 SHIPPED = "Shipped"
+CANCELLED = "Cancelled"
 HANDLER = "manual-fulfillment"
 
 
@@ -145,6 +146,7 @@ class VendureConnector:
                 Capability.PUSH_SHIPMENTS,
                 Capability.RECEIVE_WEBHOOKS,
                 Capability.LOCATIONS,
+                Capability.CANCEL_ORDERS,
             }
         ),
         guide=_guide(),
@@ -489,6 +491,37 @@ class VendureConnector:
             )
             result(moved["transitionFulfillmentToState"], f"mark order {order['code']} shipped")
         return str(fulfillment["id"])
+
+    def cancel_order(self, external_id: str, reason: str) -> None:
+        """Cancel every line and the shipping (Vendure releases the stock it allocated);
+        payments stay as they are, for the merchant to refund in Vendure."""
+        data = self.client.query(
+            "query TradewindOrderState($id: ID!) { order(id: $id) { id code state } }",
+            {"id": external_id},
+            operation="orders.state",
+        )
+        order = data.get("order")
+        if order is None:
+            raise Rejected(f"order {external_id} is not in Vendure")
+        if order["state"] == CANCELLED:
+            return
+        made = self.client.query(
+            """mutation TradewindCancel($input: CancelOrderInput!) {
+              cancelOrder(input: $input) {
+                ... on Order { id state }
+                ... on ErrorResult { errorCode message }
+              }
+            }""",
+            {
+                "input": {
+                    "orderId": external_id,
+                    "reason": reason or "cancelled in Tradewind",
+                    "cancelShipping": True,
+                }
+            },
+            operation="orders.cancel",
+        )
+        result(made["cancelOrder"], f"cancel order {order['code']}")
 
     @staticmethod
     def _made_before(

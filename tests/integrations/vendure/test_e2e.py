@@ -122,7 +122,6 @@ def store(vendure: VendurePeer, sqlite_url: str, tmp_path: Path) -> Iterator[Sto
 
 def test_vendure_end_to_end(store: Store) -> None:
     peer = store.peer
-    started = time.monotonic()
 
     # --- products and stock made in Vendure, imported into Tradewind ----------------
     mug = peer.create_product("E2E Mug", [("E2E-MUG", 1250, 10, "")])["E2E-MUG"]
@@ -305,4 +304,3 @@ def test_vendure_end_to_end(store: Store) -> None:
     # Everything arrived once, however often it was reported.
     ids = (placed["id"], second["id"], third["id"])
     assert len([o for o in store.orders() if o.external_id in ids]) == 3
-    assert time.monotonic() - started < 60

@@ -9,7 +9,9 @@ import typer
 
 from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
 from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin
 from tradewind.core.channels.schemas import AttachResult
+from tradewind.hub import Hub
 from tradewind.sync import actions
 from tradewind.vocabulary import StockMode, Toggle
 
@@ -19,6 +21,12 @@ app = typer.Typer(help="Plugins: one configured connection each.", no_args_is_he
 class OnOff(StrEnum):
     ON = "on"
     OFF = "off"
+
+
+def _find(hub: Hub, ref: str) -> Plugin:
+    """The plugin named ``ref`` (or with that id), read on its own."""
+    with hub.db.read() as session:
+        return channels.plugin_by_ref(session, ref)
 
 
 @app.command()
@@ -221,8 +229,7 @@ def stock_sync(
 def sync_customers(ctx: typer.Context, plugin: str) -> None:
     """Read every customer of the platform now, matched by email (Import Customers)."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         actions.sync_customers(hub, found.id)
         console.print(f"{found.name}: customers are being read; see `notifications list`")
 
@@ -231,8 +238,7 @@ def sync_customers(ctx: typer.Context, plugin: str) -> None:
 def sync_listings(ctx: typer.Context, plugin: str) -> None:
     """Read how the platform shows every mapped product into the channel's listings."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         actions.sync_listings(hub, found.id)
         console.print(f"{found.name}: listings are being read")
 
@@ -242,8 +248,7 @@ def export_products(ctx: typer.Context, plugin: str) -> None:
     """Send every active product to the platform now (Export Products sends new and
     changed ones by itself); products it already has are updated, never duplicated."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         queued = actions.export_products(hub, found.id)
         console.print(f"{found.name}: {queued} product(s) queued for export")
 
@@ -253,8 +258,7 @@ def test_connection(ctx: typer.Context, plugin: str) -> None:
     """Test connection: check the credentials, read the account, name missing permissions
     (exit status 1 when the connection does not work)."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         report = actions.test_connection(hub, found.id)
     if report.missing_scopes:
         err_console.print(
@@ -272,8 +276,7 @@ def sync_now(ctx: typer.Context, plugin: str) -> None:
     """Sync now: a reconciliation poll of orders and a full stock push, at once (a running
     `tradewind run` or `tradewind worker` does the work)."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         queued = actions.sync_now(hub, found.id)
     what = ", ".join(kind.value for kind in queued) or "nothing (no toggle asks for it)"
     console.print(f"{found.name}: queued {what}", highlight=False)
@@ -283,8 +286,7 @@ def sync_now(ctx: typer.Context, plugin: str) -> None:
 def sync_products(ctx: typer.Context, plugin: str) -> None:
     """Sync products: map the platform's variants to products by SKU, then barcode."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         run = actions.sync_products(hub, found.id)
     console.print(f"{found.name}: product sync #{run.id} queued; see `plugins show`")
 
@@ -298,8 +300,7 @@ def backfill(
 ) -> None:
     """Sync historical orders placed from --from to --to (both days included, UTC)."""
     with running(ctx) as hub:
-        with hub.db.read() as session:
-            found = channels.plugin_by_ref(session, plugin)
+        found = _find(hub, plugin)
         run = actions.start_backfill(
             hub,
             found.id,

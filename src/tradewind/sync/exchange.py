@@ -1,6 +1,6 @@
 """The work kinds of the toggles beyond orders and stock: Export Orders (and cancelling
-what was exported), Import / Export
-Customers, Export Products / Listings and Import Listings.
+orders on the platform), Import / Export Customers, Export Products / Listings and Import
+Listings.
 
 Each handler follows the engine's rule (see ``jobs.py``): read what to send, talk to the
 connector outside any transaction, then write the platform's answer and complete the
@@ -99,19 +99,16 @@ def cancel_order(job: Job) -> None:
     order_id = int(job.row.key)
     with job.hub.db.read() as session:
         order = session.get(Order, order_id)
-        wanted = (
-            order is not None
-            and order.status is OrderStatus.CANCELLED
-            and order.plugin_id == job.plugin.id
-            and order.external_id is not None
-        )
-        number, external_id, reason = (
-            (order.number, order.external_id or "", order.cancel_reason) if order else ("", "", "")
-        )
-    if not wanted:
+    if (
+        order is None
+        or order.status is not OrderStatus.CANCELLED
+        or order.plugin_id != job.plugin.id
+        or order.external_id is None
+    ):
         job.results.append(f"order #{order_id}: nothing to cancel there")
         job.finish()
         return
+    number, external_id, reason = order.number, order.external_id, order.cancel_reason
     try:
         connector.cancel_order(external_id, reason)
     except Rejected as exc:
@@ -125,10 +122,11 @@ def cancel_order(job: Job) -> None:
         )
         # The platform released what it held for the order on its own side: its levels
         # are set again from Tradewind's (the push before the cancellation could not know).
-        plugin = channels.get_plugin(session, job.plugin.id)
-        if plugin.stock_mode is not StockMode.OFF:
+        if job.plugin.stock_mode is not StockMode.OFF:
             products = sorted({line.product_id for line in order.lines if line.product_id})
-            ledger.enqueue_many(session, plugin.id, WorkKind.PUSH_STOCK, [str(i) for i in products])
+            ledger.enqueue_many(
+                session, job.plugin.id, WorkKind.PUSH_STOCK, [str(i) for i in products]
+            )
 
     job.finish(write)
 

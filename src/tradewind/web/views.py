@@ -738,6 +738,7 @@ MATCH_BY = {
     "barcode": "Barcode only",
 }
 RESTOCK = {"platform": "As the platform says", "always": "Always", "never": "Never"}
+RESTOCK_RULE: dict[str, bool | None] = {"platform": None, "always": True, "never": False}
 RULE_CHOICES = {
     "statuses": list(OrderStatus),
     "financial_statuses": list(FinancialStatus),
@@ -749,6 +750,7 @@ RULE_CHOICES = {
     },
     "match_by": MATCH_BY,
     "restock": RESTOCK,
+    "restock_rule": RESTOCK_RULE,
 }
 
 
@@ -783,7 +785,7 @@ def plugin_rules(
         "pos_orders": pos_orders,
         "only_location": only_location or None,
         "match_by": match_by.split(","),
-        "restock_returns": {"platform": None, "always": True, "never": False}[restock],
+        "restock_returns": RESTOCK_RULE[restock],
         "close_orders": close_orders,
         "cancel_on_platform": cancel_on_platform,
         "notify_customer": notify_customer,

@@ -269,3 +269,62 @@ def test_a_custom_line_without_sku_is_kept_and_is_not_a_missing_product(
         assert (
             notifications.open_notifications(session, kind=NotificationKind.MISSING_PRODUCT) == []
         )
+
+
+def test_the_timeline_names_the_product_each_line_was_matched_to(
+    hub: Hub, shop: dict[str, int]
+) -> None:
+    """Two products created in one transaction: each waiting line's timeline entry names
+    its own product, not the last one created (#10 item 14)."""
+    data = factories.order_in("1009", ("LAMP-1", 1), ("LAMP-2", 1))
+    with hub.db.unit_of_work() as session:
+        order_id = orders.import_order(session, shop["plugin"], data).order.id
+    with hub.db.unit_of_work() as session:
+        catalog.create_product(session, ProductIn(sku="LAMP-1", title="Lamp one"))
+        catalog.create_product(session, ProductIn(sku="LAMP-2", title="Lamp two"))
+    with hub.db.read() as session:
+        matched = [
+            a.message for a in orders.activities(session, order_id) if a.kind == "line_matched"
+        ]
+    assert sorted(matched) == [
+        "Line LAMP-1 matched to product LAMP-1; stock reserved.",
+        "Line LAMP-2 matched to product LAMP-2; stock reserved.",
+    ]
+
+
+@pytest.mark.parametrize("how", ["here", "by the platform"])
+def test_cancelling_the_only_order_waiting_for_a_sku_resolves_its_missing_product(
+    hub: Hub, shop: dict[str, int], how: str
+) -> None:
+    data = factories.order_in("1010", ("MUG", 1), ("LAMP-9", 2), remote_updated_at=T0)
+    other = factories.order_in("1011", ("LAMP-9", 1), remote_updated_at=T0)
+    with hub.db.unit_of_work() as session:
+        order_id = orders.import_order(session, shop["plugin"], data).order.id
+        other_id = orders.import_order(session, shop["plugin"], other).order.id
+
+    def cancel(order_id: int, source: OrderIn) -> None:
+        with hub.db.unit_of_work() as session:
+            if how == "here":
+                orders.cancel_order(session, order_id, "customer")
+            else:
+                cancelled = source.model_copy(
+                    update={
+                        "status": OrderStatus.CANCELLED,
+                        "remote_updated_at": T0 + dt.timedelta(hours=1),
+                    }
+                )
+                orders.import_order(session, shop["plugin"], cancelled)
+
+    def open_subjects() -> list[str]:
+        with hub.db.read() as session:
+            return [
+                note.subject
+                for note in notifications.open_notifications(
+                    session, kind=NotificationKind.MISSING_PRODUCT
+                )
+            ]
+
+    cancel(order_id, data)
+    assert open_subjects() == ["SKU LAMP-9"]  # order 1011 still waits for it
+    cancel(other_id, other)
+    assert open_subjects() == []

@@ -226,7 +226,7 @@ def rematch_lines(session: Session, product_ids: Iterable[int]) -> list[Order]:
             session,
             order,
             "line_matched",
-            f"Line {line.sku or line.barcode} matched to product {product.sku}; stock reserved.",
+            f"Line {line.sku or line.barcode} matched to product {match.sku}; stock reserved.",
         )
         touched[order.id] = order
     for order in touched.values():
@@ -567,7 +567,7 @@ def _refresh_notifications(session: Session, order: Order, *, new: bool) -> None
                     "SKU; the waiting orders are re-processed by themselves."
                 ),
             )
-        elif line.product_id is not None:
+        else:  # matched, or its last waiting order was cancelled or closed
             notifications.resolve(
                 session,
                 NotificationKind.MISSING_PRODUCT,

@@ -187,7 +187,7 @@ class ShipmentRecord(Record):
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
-    notify_customer: bool = True
+    notify_customer: bool = True  # e-mail the buyer: the plugin's Send Shipping Notification
     location_ref: str = ""
 
 

@@ -51,6 +51,7 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exchange, ledger, products, stock
+from tradewind.sync.inbox import read_event
 from tradewind.sync.models import (
     Backfill,
     BackfillState,
@@ -432,6 +433,7 @@ def push_stock(job: Job) -> None:
 def push_shipment(job: Job) -> None:
     connector: PushesShipments = job.capability(PushesShipments)
     shipment_id = int(job.row.key)
+    rules = channels.import_rules(job.plugin)
     with job.hub.db.read() as session:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None or shipment.external_id:
@@ -458,11 +460,12 @@ def push_shipment(job: Job) -> None:
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
             tracking_url=shipment.tracking_url,
-            notify_customer=shipment.notify_customer,
+            # The plugin's Send Shipping Notification decides; a shipment made with its
+            # own flag off (never e-mail this one) is the only exception.
+            notify_customer=rules.notify_customer and shipment.notify_customer,
             location_ref=order.location_ref,
         )
     remote_id = connector.push_shipment(record)
-    rules = channels.import_rules(job.plugin)
 
     def write(session: Any) -> None:
         found = session.get(Shipment, shipment_id)
@@ -510,7 +513,7 @@ def webhook(job: Job) -> None:
 
     def parse(row: SyncWork) -> WebhookEvent | None:
         found = deliveries.get(int(row.key))
-        return None if found is None else connector.parse_webhook(*found)
+        return None if found is None else read_event(connector, *found)
 
     events = job.each(parse)
 

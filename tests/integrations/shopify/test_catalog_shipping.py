@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
@@ -81,16 +82,17 @@ def test_sync_products_reports_and_never_touches_stock_or_mappings(world: World)
         assert inventory.levels(session, product_ids=[lamp.id]) == []  # no stock invented
 
 
+@pytest.mark.parametrize("notify", [False, True], ids=["setting-off", "setting-on"])
 def test_partial_shipments_fulfil_only_their_lines_with_notification_per_setting(
-    world: World,
+    world: World, notify: bool
 ) -> None:
     placed = world.sandbox.place_order(world.shop, [("MUG", 2), ("PLATE", 1)])
     world.settle(lambda: _exists(world, placed["id"]))
     order = _order(world, placed["id"])
     mug = next(line for line in order.lines if line.sku == "MUG")
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"notify_customer": False})
-        shipments.create_shipment(
+        channels.update_import_rules(session, world.plugin_id, {"notify_customer": notify})
+        shipments.create_shipment(  # the shipment's own flag left at its default (on)
             session,
             order.id,
             ShipmentIn(
@@ -98,13 +100,17 @@ def test_partial_shipments_fulfil_only_their_lines_with_notification_per_setting
                 carrier="UPS",
                 tracking_number="1Z-PART",
                 tracking_url="https://ups.example/1Z-PART",
-                notify_customer=False,
             ),
         )
     world.settle(lambda: _fulfillments(world, placed["id"]) != [])
     (made,) = _fulfillments(world, placed["id"])
     assert made["tracking_number"] == "1Z-PART" and made["tracking_company"] == "UPS"
     assert [(i["sku"], i["quantity"]) for i in made["line_items"]] == [("MUG", 1)]
+    (sent,) = [
+        r for r in world.sandbox.requests(world.shop, "fulfillments.json") if r.method == "POST"
+    ]
+    assert sent.status == 201
+    assert sent.body["fulfillment"]["notify_customer"] is notify  # what Shopify was told
     state = world.sandbox.state(world.shop)
     assert (
         next(o for o in state["orders"] if o["id"] == placed["id"])["fulfillment_status"]

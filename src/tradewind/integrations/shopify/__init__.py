@@ -145,7 +145,7 @@ class ShopifyConnector:
         return inventory.push(self.client, pushes, mode)
 
     def push_shipment(self, shipment: ShipmentRecord) -> str:
-        return fulfillments.create(self.client, shipment, notify=shipment.notify_customer)
+        return fulfillments.create(self.client, shipment)
 
     def close_order(self, external_id: str) -> None:
         fulfillments.close_order(self.client, external_id)

@@ -1,6 +1,7 @@
 """Tracking back to Shopify: a Tradewind shipment becomes a fulfillment of the order's
 open fulfillment orders, for exactly the shipped lines and quantities, with carrier,
-number and URL; ``notify_customer`` follows *Send shipping notification*."""
+number and URL; ``notify_customer`` as the engine decided it (the plugin's *Send Shipping
+Notification*)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tradewind.integrations.shopify.client import ShopifyClient
 OPEN = frozenset({"open", "in_progress", "scheduled"})
 
 
-def create(client: ShopifyClient, shipment: ShipmentRecord, notify: bool) -> str:
+def create(client: ShopifyClient, shipment: ShipmentRecord) -> str:
     order_id = shipment.order_external_id
     existing = _already_there(client, order_id, shipment.tracking_number)
     if existing is not None:
@@ -57,7 +58,7 @@ def create(client: ShopifyClient, shipment: ShipmentRecord, notify: bool) -> str
     }
     body = {
         "fulfillment": {
-            "notify_customer": notify and shipment.notify_customer,
+            "notify_customer": shipment.notify_customer,
             "tracking_info": tracking,
             "line_items_by_fulfillment_order": groups,
         }

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from tradewind.sandbox.shopify import control, graphql, oauth, rest
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
+from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.responses import (
     RETRY_AFTER,
     THROTTLED_REST,
@@ -80,6 +81,7 @@ async def answer_rest(
     scope = rest.missing_scope(route, token)
     if scope is not None:
         message = f"[API] This action requires merchant approval for {scope} scope."
+        _record(sandbox, token, request.method, path, version, None, 403)
         return json_response(403, {"errors": message}, headers)
     body: dict[str, Any] = {}
     if request.method in ("POST", "PUT"):
@@ -105,8 +107,24 @@ async def answer_rest(
 
         result = sandbox.run(token.shop, handle, actor=token.app_key)
     except ShopifyError as error:
+        _record(sandbox, token, request.method, path, version, body, error.status)
         return error_response(error, headers)
+    _record(sandbox, token, request.method, path, version, body, result.status)
     return json_response(result.status, result.body, headers)
+
+
+def _record(
+    sandbox: Sandbox,
+    token: Token,
+    method: str,
+    path: str,
+    version: str,
+    body: Any,
+    status: int,
+) -> None:
+    sandbox.journal.record(
+        token.shop, Recorded(method, path, version, token.app_key, body or None, status)
+    )
 
 
 def make_scopes_endpoint(sandbox: Sandbox) -> Callable[[Request], Any]:

@@ -497,6 +497,11 @@ def create_control_app(sandbox: Sandbox) -> FastAPI:
     def deliveries(shop: str, limit: int = 200) -> list[Doc]:
         return [item.as_dict() for item in sandbox.webhooks.recent(shop, limit)]
 
+    @api.get("/shops/{shop}/requests", summary="Admin API requests the shop received")
+    def requests(shop: str, path_contains: str | None = None) -> list[Doc]:
+        guard(lambda: sandbox.shop_or_error(shop))
+        return [item.as_dict() for item in sandbox.journal.recent(shop, path_contains)]
+
     @api.post("/shops/{shop}/generator", summary="Start placing realistic orders")
     def start_generator(shop: str, spec: GeneratorSpec) -> Doc:
         guard(lambda: sandbox.shop_or_error(shop))

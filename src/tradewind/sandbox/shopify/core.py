@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tradewind.sandbox.shopify.faults import Faults
+from tradewind.sandbox.shopify.journal import Journal
 from tradewind.sandbox.shopify.ratelimit import Clock, Limiter
 from tradewind.sandbox.shopify.service import Event, ShopifyError, ShopOps
 from tradewind.sandbox.shopify.state import (
@@ -107,6 +108,7 @@ class Sandbox:
         self.state = SandboxState(sink)
         self.limiter = Limiter(self.options.clock, self.options.limits)
         self.faults = Faults()
+        self.journal = Journal()
         self.webhooks = WebhookWorker(
             self.state, self.faults, self.options.time_scale, self.options.webhook_hosts
         )

@@ -46,6 +46,7 @@ from starlette.responses import Response
 
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version, version_at_least
+from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.responses import (
     authenticated,
     fault_response,
@@ -1709,6 +1710,9 @@ async def endpoint(sandbox: Sandbox, request: Request) -> Response:
             400, {"errors": {"query": "Required parameter missing or invalid"}}, headers
         )
     body = run_query(sandbox, token, version, payload)
+    sandbox.journal.record(
+        token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, 200)
+    )
     return json_response(200, body, headers)
 
 

@@ -27,6 +27,7 @@ from tradewind.sandbox.shopify.app import create_app
 from tradewind.sandbox.shopify.core import LATEST_VERSION, Options, Sandbox
 from tradewind.sandbox.shopify.faults import FaultKind
 from tradewind.sandbox.shopify.generator import GeneratorSpec, OrderGenerator
+from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.ratelimit import Clock
 from tradewind.sandbox.shopify.state import ALL_SCOPES, Doc, Plan, TokenKind
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS, Delivery
@@ -305,6 +306,10 @@ class ShopifySandbox:
 
     def deliveries(self, shop: str | None = None) -> list[Delivery]:
         return self.sandbox.webhooks.recent(shop, limit=10_000)
+
+    def requests(self, shop: str, path_contains: str | None = None) -> list[Recorded]:
+        """The Admin API requests the shop received (REST and GraphQL), oldest first."""
+        return self.sandbox.journal.recent(shop, path_contains)
 
     def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
         """Block until every delivery has succeeded or given up."""

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,16 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.fakeplatform import TOKEN, FakeMarketServer
+from tests.fakes import FakeConnector
+from tests.sync.conftest import Harness
 from tradewind.cli import app
 from tradewind.cli.common import CliState
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.core.channels import service as channels
+from tradewind.core.inventory import service as inventory
 from tradewind.hub import Hub
-from tradewind.sync.models import Backfill, SyncWork, WorkKind
+from tradewind.settings import Settings
+from tradewind.sync.models import Backfill, SyncWork, WorkKind, WorkState
 
 runner = CliRunner()
 
@@ -176,3 +183,54 @@ def test_keys_rotate_reencrypts_with_a_new_key_file_key(tmp_path: Path) -> None:
     after = key_file.read_text().splitlines()
     assert len([line for line in after if not line.startswith("#")]) == 2
     assert before.splitlines()[-1] in after
+
+
+@pytest.fixture
+def loopback_hub(settings: Settings) -> Iterator[Hub]:
+    """A hub that may call the Fake Market on loopback (as a sandbox)."""
+    opened = settings.model_copy(update={"allow_sandbox_hosts": True})
+    with Hub(opened, registry=ConnectorRegistry.of(FakeConnector)) as built:
+        yield built
+
+
+def test_plugin_commands_do_what_the_api_and_ui_do(loopback_hub: Hub) -> None:
+    """`plugins activate` and `plugins stock` are the same actions as the API's and the
+    UI's: activating reads the locations and sends the stock, switching to absolute sends
+    everything (the README's CLI path syncs stock)."""
+    with FakeMarketServer() as market:
+        ok(
+            loopback_hub,
+            *("plugins", "add", "fake", "shop", "--set", "shop=fake-shop"),
+            *("--set", f"api_token={TOKEN}", "--set", f"base_url={market.url}"),
+        )
+        ok(loopback_hub, "warehouses", "add", "MAIN")
+        ok(loopback_hub, "products", "add", "MUG", "Mug")
+        ok(loopback_hub, "stock", "move", "receipt", "MUG", "5", "-w", "MAIN", "--reason", "PO 1")
+        ok(loopback_hub, "plugins", "activate", "shop")
+        harness = Harness(loopback_hub)
+        with loopback_hub.db.read() as session:
+            plugin = channels.plugin_by_ref(session, "shop")
+        harness.run(plugin.id)
+        assert market.market.calls["GET /locations"] == 1  # activation read the locations
+        with loopback_hub.db.unit_of_work() as session:
+            warehouse = inventory.warehouse_by_ref(session, "MAIN")
+            channels.map_location(session, plugin.id, "loc-1", warehouse_id=warehouse.id)
+        assert "stock absolute" in ok(
+            loopback_hub, "plugins", "stock", "shop", "--mode", "absolute"
+        )
+        assert _due(loopback_hub, plugin.id) == {WorkKind.PUSH_STOCK}  # everything goes out at once
+        harness.run(plugin.id)
+        assert market.market.stock[("MUG", "loc-1")] == 5
+        ok(loopback_hub, "plugins", "deactivate", "shop")
+        ok(loopback_hub, "plugins", "activate", "shop")
+        assert WorkKind.PUSH_STOCK in _due(loopback_hub, plugin.id)  # activating sends the stock
+
+
+def _due(hub: Hub, plugin_id: int) -> set[WorkKind]:
+    with hub.db.read() as session:
+        rows = session.scalars(
+            select(SyncWork).where(
+                SyncWork.plugin_id == plugin_id, SyncWork.state == WorkState.PENDING
+            )
+        )
+        return {row.kind for row in rows}

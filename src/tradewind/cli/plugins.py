@@ -193,9 +193,10 @@ def toggle(
 
 @app.command()
 def activate(ctx: typer.Context, plugin: str) -> None:
-    """Start syncing."""
-    with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.activate(session, channels.plugin_by_ref(session, plugin).id)
+    """Start syncing: read the platform's locations, register its webhooks, send the
+    stock (what Activate does in the UI and the API)."""
+    with running(ctx) as hub:
+        found = actions.activate(hub, _find(hub, plugin).id)
         console.print(f"{found.name} is active since {found.enabled_at:%Y-%m-%d %H:%M} UTC")
 
 
@@ -215,10 +216,12 @@ def stock_sync(
     window: int = typer.Option(None, help="Coalescing window in seconds (0 = immediate)."),
     buffer: int = typer.Option(None, help="Units held back from the channel."),
 ) -> None:
-    """Stock export settings of a plugin."""
-    with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.plugin_by_ref(session, plugin)
-        channels.set_stock_sync(session, found.id, mode=mode, window_seconds=window, buffer=buffer)
+    """Stock export settings of a plugin (delta starts from today's levels; absolute
+    sends everything at once)."""
+    with running(ctx) as hub:
+        found = actions.set_stock_mode(
+            hub, _find(hub, plugin).id, mode=mode, window_seconds=window, buffer=buffer
+        )
         console.print(
             f"{found.name}: stock {found.stock_mode.value}, window {found.stock_window_seconds}s,"
             f" buffer {found.stock_buffer}"

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import structlog
 from sqlalchemy import (
     DateTime,
     Engine,
@@ -27,11 +29,14 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from tradewind.events import EventBus, take_pending
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -144,6 +149,52 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used right now (down,
+    restarting, refusing or out of connections, SQLite locked past its busy timeout)
+    rather than that a statement was wrong: the answer to the caller is "try again
+    later" (503), not a 500. A deadlock or serialization failure is not an outage."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return not state.startswith("40")
+
+
+class Availability:
+    """Whether this process reaches its database, logged as a change of state — one line
+    when it is lost, one when it is back — never once per failing request (DESIGN: log a
+    state change, not every failure). Fed by the engine's own events, so every path
+    (API, UI, webhooks, workers) tells the same story."""
+
+    def __init__(self, url: str) -> None:
+        self.where = make_url(url).render_as_string(hide_password=True)
+        self._lock = threading.Lock()
+        self._lost_at: float | None = None
+
+    @property
+    def up(self) -> bool:
+        return self._lost_at is None
+
+    def lost(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._lost_at is not None:
+                return
+            self._lost_at = time.monotonic()
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database unavailable", database=self.where, error=str(cause).strip()[:300])
+
+    def back(self) -> None:
+        with self._lock:
+            lost_at, self._lost_at = self._lost_at, None
+        if lost_at is not None:
+            lost_for = round(time.monotonic() - lost_at, 1)
+            log.warning("database back", database=self.where, unavailable_seconds=lost_for)
+
+
 class Database:
     """One database: its engine, sessions and units of work."""
 
@@ -162,6 +213,15 @@ class Database:
         self._writer: threading.RLock | None = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else None
         )
+        self.availability = Availability(url)
+        event.listen(self.engine, "handle_error", self._on_error)
+        # A connection handed out (after PostgreSQL's pre-ping) means the database is back.
+        event.listen(self.engine, "checkout", lambda *_: self.availability.back())
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        failed = context.sqlalchemy_exception
+        if not context.is_pre_ping and failed is not None and unavailable(failed):
+            self.availability.lost(failed)
 
     @property
     def dialect(self) -> str:

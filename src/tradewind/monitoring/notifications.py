@@ -110,8 +110,10 @@ def raise_notification(
     message: str,
     plugin_id: int | None = None,
     action: Action | None = None,
+    occurrences: int = 1,
 ) -> Notification:
-    """Open the notification, or count another occurrence of the open one."""
+    """Open the notification, or count another occurrence (``occurrences``: that many,
+    told at once) of the open one."""
     now = utcnow()
     key = _key(kind, plugin_id, subject)
     session.execute(
@@ -123,7 +125,7 @@ def raise_notification(
             "dedupe_key": key,
             "message": message,
             "action": (action or KINDS[kind].action).value,
-            "occurrences": 1,
+            "occurrences": occurrences,
             "first_seen": now,
             "last_seen": now,
         },
@@ -145,7 +147,7 @@ def _upsert(insert: Any) -> Any:
         index_elements=["dedupe_key"],
         index_where=text("resolved_at IS NULL"),
         set_={
-            "occurrences": table.c.occurrences + 1,
+            "occurrences": table.c.occurrences + statement.excluded.occurrences,
             "last_seen": statement.excluded.last_seen,
             "message": statement.excluded.message,
             "read_at": None,

@@ -5,6 +5,11 @@ connector's signature check over the raw bytes, parsing. The delivery is then st
 de-duplicated by the platform's delivery id — together with its work, in one transaction,
 before the 200 goes back. A webhook for an order only names the order: the work is a
 re-read of that order by id, coalesced with any other pending re-read of it.
+
+Unauthenticated traffic costs no write and no I/O on the event loop: a refused signature
+is counted in memory and told (one notification per plugin, counting occurrences) at
+most once a minute, from a thread of its own (``SignatureAlarm``). Whatever a signed body
+holds, reading it is ``read_event``: anything unreadable is a 400, never a 500.
 """
 
 from __future__ import annotations
@@ -22,23 +27,29 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.base import ReceivesWebhooks
-from tradewind.connectors.errors import ConnectorError
+from tradewind.connectors.errors import ConnectorError, Rejected
 from tradewind.connectors.records import WebhookEvent
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin, PluginState
-from tradewind.db import dialect_insert, utcnow
+from tradewind.db import dialect_insert, unavailable, utcnow
 from tradewind.errors import NotFound
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
-from tradewind.sync.models import InboxDelivery, WorkKind
+from tradewind.sync.models import InboxDelivery, SyncWork, WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
 
 log = structlog.get_logger(__name__)
 
 _KEPT_HEADERS = ("content-type", "user-agent")
 VERIFIER_TTL = 1.0  # seconds a plugin's verifier is trusted before its version is re-read
+ALARM_SECONDS = 60.0  # a plugin's bad-signature notification is written at most this often
+# The widest id Tradewind stores: the inbox's delivery id and the ledger's work key.
+MAX_ID_LENGTH = min(
+    cast(Any, InboxDelivery.__table__.c.delivery_id.type).length,
+    cast(Any, SyncWork.__table__.c.key.type).length,
+)
 _PLUGINS = cast(Table, Plugin.__table__)
 _VERSION = select(_PLUGINS.c.updated_at).where(_PLUGINS.c.id == bindparam("plugin"))
 
@@ -61,13 +72,35 @@ class Checked:
     event: WebhookEvent
 
 
+def read_event(
+    connector: ReceivesWebhooks, topic: str, headers: Mapping[str, str], body: bytes
+) -> WebhookEvent:
+    """What a signed delivery says, or ``Rejected``: the one reading of a webhook body, at
+    intake and again when stored work reads it later. A signature proves who sent the
+    bytes, not that they can be read: whatever a connector raises on them (nesting deeper
+    than the parser recurses, ``1e400``, a list where an object belongs) is the body's
+    fault, never a 500. Ids longer than Tradewind stores are refused here, before an
+    insert can fail on them."""
+    try:
+        found = connector.parse_webhook(topic, headers, body)
+    except Rejected:
+        raise
+    except Exception as exc:  # the body is untrusted input; a connector may trip on it
+        raise Rejected(f"the body cannot be read ({type(exc).__name__}: {exc})"[:300]) from exc
+    for name, value in (("delivery", found.delivery_id), (found.subject, found.subject_id)):
+        if len(value) > MAX_ID_LENGTH:
+            raise Rejected(f"the {name} id is longer than {MAX_ID_LENGTH} characters")
+    return found
+
+
 class Inbox:
     """Accepts webhooks for every plugin. Verifiers are cached per plugin version (checked
     at most once a second), so a burst of deliveries neither rebuilds a connector nor
     decrypts its secret each time."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, *, alarm: SignatureAlarm | None = None) -> None:
         self.hub = hub
+        self.alarm = alarm or SignatureAlarm(hub)
         self._verifiers: dict[int, tuple[Any, Any, float]] = {}  # version, verifier, seen
         self._lock = threading.Lock()
         self._insert: Any = None
@@ -95,12 +128,11 @@ class Inbox:
         if verifier is None:
             return Answer(404, "no such plugin, or it does not receive webhooks")
         if not verifier.verify_webhook(headers, body):
-            log.warning("webhook refused: bad signature", plugin=plugin_id, topic=topic)
-            self._signature_problem(plugin_id, topic)
+            self.alarm.refused(plugin_id, topic[:128])  # memory only: no I/O, no write
             return Answer(401, "signature does not match")
         try:
-            event = verifier.parse_webhook(topic, headers, body)
-        except (ConnectorError, ValueError) as exc:
+            event = read_event(verifier, topic, headers, body)
+        except ConnectorError as exc:
             log.warning("webhook refused: malformed", plugin=plugin_id, topic=topic, error=str(exc))
             return Answer(400, f"malformed webhook: {exc}")
         kept = {
@@ -109,23 +141,6 @@ class Inbox:
             if name.lower().startswith(("x-", "shopify-")) or name.lower() in _KEPT_HEADERS
         }
         return Checked(plugin_id, topic[:128], kept, body, event)
-
-    def _signature_problem(self, plugin_id: int, topic: str) -> None:
-        """Refused deliveries are silent loss unless someone hears of them: one notification
-        per plugin, counting occurrences (a wrong webhook secret shows up at once)."""
-        with self.hub.db.unit_of_work() as session:
-            notifications.raise_notification(
-                session,
-                NotificationKind.CONFIGURATION,
-                plugin_id=plugin_id,
-                subject="webhook signatures",
-                message=(
-                    f"Webhooks (latest: {topic}) arrived with a signature that does not match "
-                    "the plugin's webhook secret and were refused. Check the webhook secret "
-                    "(or the app's client secret) in the plugin settings; the reconciliation "
-                    "poll keeps orders coming meanwhile."
-                ),
-            )
 
     def store(self, deliveries: list[Checked]) -> list[Answer]:
         """Store deliveries and their work in one transaction; a delivery already stored
@@ -139,7 +154,7 @@ class Inbox:
                     statement,
                     {
                         "plugin_id": item.plugin_id,
-                        "delivery_id": event.delivery_id[:128],
+                        "delivery_id": event.delivery_id,
                         "topic": item.topic,
                         "headers": item.headers,
                         "body": item.body,
@@ -155,6 +170,25 @@ class Inbox:
                 else:
                     ledger.enqueue(session, item.plugin_id, WorkKind.WEBHOOK, str(inbox_id))
                 answers.append(Answer(200, "accepted"))
+        return answers
+
+    def store_each(self, deliveries: list[Checked]) -> list[Answer | Exception]:
+        """``store`` for a shared batch, where one delivery that cannot be stored must
+        never fail the others: if the batch's transaction fails for any reason but the
+        database being unavailable, each delivery is stored on its own and only the one
+        at fault gets its error."""
+        try:
+            return list(self.store(deliveries))
+        except Exception as exc:
+            if unavailable(exc) or len(deliveries) == 1:
+                return [exc] * len(deliveries)
+            log.warning("a webhook batch failed; storing its deliveries one by one", error=str(exc))
+        answers: list[Answer | Exception] = []
+        for item in deliveries:
+            try:
+                answers.extend(self.store([item]))
+            except Exception as exc:
+                answers.append(exc)
         return answers
 
     def _statement(self, session: Session) -> Any:
@@ -206,11 +240,124 @@ class Inbox:
         return connector
 
     def close(self) -> None:
+        self.alarm.close()
         with self._lock:
             for _, connector, _ in self._verifiers.values():
                 if hasattr(connector, "close"):
                     connector.close()
             self._verifiers.clear()
+
+
+@dataclass(slots=True)
+class _Refusals:
+    topic: str
+    count: int = 0
+
+
+class SignatureAlarm:
+    """Refused signatures are silent loss unless someone hears of them (a wrong webhook
+    secret shows up at once), yet anyone can send them: they must cost neither a write
+    each nor any I/O on the event loop. ``refused`` only counts, in memory; a thread of
+    the alarm's own raises the plugin's notification — or counts the occurrences on the
+    open one — at most once per ``interval`` per plugin. Only plugins that exist reach
+    here (an unknown one is a 404 before any signature check), so memory is bounded."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        interval: float = ALARM_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
+    ) -> None:
+        self.hub = hub
+        self.interval = interval
+        self.clock = clock
+        self.background = background
+        self._pending: dict[int, _Refusals] = {}
+        self._written: dict[int, float] = {}  # plugin → when its notification was written
+        self._wake = threading.Condition()
+        self._dirty = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def refused(self, plugin_id: int, topic: str) -> None:
+        with self._wake:
+            tally = self._pending.setdefault(plugin_id, _Refusals(topic))
+            tally.topic = topic
+            tally.count += 1
+            self._dirty = True
+            self._wake.notify()
+            if self.background and self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="tradewind-signature-alarm", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self, *, everything: bool = False) -> float | None:
+        """Write what is due (``everything``: all that is counted); the seconds until the
+        next is due, or ``None`` when nothing waits."""
+        now = self.clock()
+        with self._wake:
+            due = {
+                plugin: tally
+                for plugin, tally in self._pending.items()
+                if everything or now - self._written.get(plugin, -self.interval) >= self.interval
+            }
+            for plugin in due:
+                del self._pending[plugin]
+                self._written[plugin] = now
+            waiting = [self._written[plugin] + self.interval - now for plugin in self._pending]
+        for plugin, tally in due.items():
+            self._write(plugin, tally)
+        return max(0.0, min(waiting)) if waiting else None
+
+    def _write(self, plugin_id: int, tally: _Refusals) -> None:
+        log.warning(
+            "webhooks refused: bad signature",
+            plugin=plugin_id,
+            topic=tally.topic,
+            refused=tally.count,
+        )
+        try:
+            with self.hub.db.unit_of_work() as session:
+                notifications.raise_notification(
+                    session,
+                    NotificationKind.CONFIGURATION,
+                    plugin_id=plugin_id,
+                    subject="webhook signatures",
+                    occurrences=tally.count,
+                    message=(
+                        f"Webhooks (latest: {tally.topic}) arrived with a signature that does "
+                        "not match the plugin's webhook secret and were refused. Check the "
+                        "webhook secret (or the app's client secret) in the plugin settings; "
+                        "the reconciliation poll keeps orders coming meanwhile."
+                    ),
+                )
+        except Exception as exc:  # the database is down or the plugin was deleted
+            log.warning("bad-signature notification not written", plugin=plugin_id, error=str(exc))
+
+    def _run(self) -> None:
+        while True:
+            wait = self.flush()
+            with self._wake:
+                if not self._dirty and not self._closed:
+                    self._wake.wait(wait)
+                self._dirty = False
+                if self._closed:
+                    break
+        self.flush(everything=True)
+
+    def close(self) -> None:
+        """Stop the thread after it has told everything counted so far."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+        else:
+            self.flush(everything=True)
 
 
 class GroupCommit:
@@ -267,11 +414,7 @@ class GroupCommit:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(item)
-            try:
-                answers: list[Any] = list(self.inbox.store([checked for checked, _ in batch]))
-            except Exception as exc:  # nothing was stored: every request hears so
-                log.exception("storing webhooks failed")
-                answers = [exc] * len(batch)
+            answers = self.inbox.store_each([checked for checked, _ in batch])
             for (_, resolve), answer in zip(batch, answers, strict=True):
                 resolve(answer)
 

@@ -389,7 +389,20 @@ def test_events_name_their_subject() -> None:
     assert other_channel.subject == "other"
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": "x"}', b'{"data": {}}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b"[1]",
+        b'{"id": "x"}',
+        b'{"data": {}}',
+        b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "m", "timestamp": "yesterday", "data": {"orderId": "7"}}',
+    ],
+    ids=["text", "list", "list-1", "no-data", "no-id", "not-utf8", "deep", "bad-timestamp"],
+)
 def test_malformed_events_are_rejected(body: bytes) -> None:
     with pytest.raises(Rejected):
         webhooks.parse("order/placed", {}, body)

@@ -72,8 +72,8 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         raise Rejected("a Shopify webhook carries X-Shopify-Webhook-Id; this one does not")
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Rejected(f"the body is not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deep
+        raise Rejected(f"the body is not JSON ({str(exc)[:120]})") from None
     if not isinstance(payload, dict):
         raise Rejected("the body is not a JSON object")
     found = next((entry for entry in _SUBJECTS if named.startswith(entry[0])), None)
@@ -82,13 +82,12 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
     _, subject, key = found
     if subject == "inventory":
         item, location = payload.get("inventory_item_id"), payload.get("location_id")
-        quantity = payload.get("available")
         return WebhookEvent(
             delivery_id=delivery,
             topic=named,
             subject="inventory",
             subject_id=f"{item}:{location}",
-            quantity=int(quantity) if quantity is not None else None,
+            quantity=_whole(payload.get("available")),
         )
     ident = payload.get(key) if key else ""
     return WebhookEvent(
@@ -97,6 +96,17 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         subject=subject,
         subject_id=str(ident) if ident is not None else "",
     )
+
+
+def _whole(value: object) -> int | None:
+    """An inventory level: a whole number (``5`` or ``5.0``), or None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():  # finite: 1e400 is inf
+        return int(value)
+    raise Rejected(f"available is not a whole number ({str(value)[:40]})")
 
 
 def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[str]:

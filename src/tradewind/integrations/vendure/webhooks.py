@@ -52,8 +52,8 @@ def parse(
     header: the engine keeps only some headers when it parses a stored delivery later."""
     try:
         payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Rejected(f"the body is not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deep
+        raise Rejected(f"the body is not JSON ({str(exc)[:120]})") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
         raise Rejected("a Tradewind plugin event is a JSON object with a data object")
     delivery = str(payload.get("id") or _header(headers, "webhook-id"))
@@ -61,7 +61,11 @@ def parse(
         raise Rejected("the event has no id")
     data: dict[str, Any] = payload["data"]
     kind = str(payload.get("type") or topic)
-    occurred = when(payload.get("timestamp")) if isinstance(payload.get("timestamp"), str) else None
+    stamp = payload.get("timestamp")
+    try:
+        occurred = when(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        raise Rejected(f"the timestamp is not ISO 8601 ({stamp[:40]!r})") from None
     subject, key = TOPICS.get(kind, ("other", ""))
     if channel_token and data.get("channelToken") not in (None, channel_token):
         subject, key = "other", ""  # another Vendure channel's business

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
 from tests.fakeplatform import WEBHOOK_SECRET
+from tests.outage import Outage
 from tests.sync.conftest import Shop
 from tradewind.api.app import create_app
 from tradewind.connectors.records import WebhookEvent
@@ -221,3 +223,39 @@ def test_refusals_are_written_at_most_once_a_minute_per_plugin_with_their_count(
     assert alarm.flush() is None
     later = _signature_notice(shop)
     assert later is not None and later[0] == 105 and later[1] > first[1]
+
+
+# ---------------------------------------------------------------- database outage
+
+
+def test_a_database_outage_answers_webhooks_503_and_logs_one_line_each_way(shop: Shop) -> None:
+    outage = Outage(shop.hub.db)
+    body = json.dumps({"order_id": "1"}).encode()
+    url = f"/hooks/{shop.plugin_id}/orders/updated"
+    try:
+        with (
+            TestClient(create_app(shop.hub), raise_server_exceptions=False) as client,
+            structlog.testing.capture_logs() as logs,
+        ):
+            assert (
+                client.post(url, content=body, headers=_signed(body, "before")).status_code == 200
+            )
+            outage.start()
+            answers = [
+                client.post(url, content=body, headers=_signed(body, f"during-{number}"))
+                for number in range(20)
+            ]
+            outage.end()
+            after = client.post(url, content=body, headers=_signed(body, "after"))
+    finally:
+        outage.close()
+    assert {answer.status_code for answer in answers} == {503}
+    assert all(int(answer.headers["retry-after"]) > 0 for answer in answers)
+    assert "unavailable" in answers[0].json()["detail"]
+    assert after.status_code == 200
+    said = [entry["event"] for entry in logs if entry["log_level"] in ("error", "warning")]
+    assert said == ["database unavailable", "database back"]
+    assert not [entry for entry in logs if entry.get("exc_info")]
+    with shop.hub.db.read() as session:
+        stored = set(session.scalars(select(InboxDelivery.delivery_id)))
+    assert stored == {"before", "after"}

@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,12 +31,13 @@ from swagger_ui_bundle import swagger_ui_path
 
 from tradewind import __version__
 from tradewind.api import metrics as prometheus
-from tradewind.api.problems import problem, responses
+from tradewind.api.problems import RETRY_AFTER_SECONDS, problem, responses
 from tradewind.api.routers import catalog, channels, connectors, customers, monitoring, orders
 from tradewind.api.routers import plugins as plugin_routes
 from tradewind.api.security import Principal, api_principal
 from tradewind.auth.service import LoginThrottled
 from tradewind.connectors.registry import UnknownConnector
+from tradewind.db import unavailable
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
 from tradewind.sync import actions
@@ -152,6 +153,7 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
             404: {"description": "no such plugin"},
             413: {"description": "body too large"},
             422: {"description": "malformed path"},
+            503: {"description": "the database is unavailable: retry after Retry-After"},
         },
     )
     async def receive_webhook(plugin_id: int, topic: str, request: Request) -> JSONResponse:
@@ -314,8 +316,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await web.error_response(request, 422, "Invalid input", detail)
         return problem(422, detail, title="Invalid input", instance=request.url.path)
 
+    async def _database(request: Request, exc: Exception) -> Response:
+        # The database down or restarting is "try again later" for every route, and it
+        # is logged once per outage (Database.availability), not as a traceback each.
+        if not unavailable(exc):
+            return await _out_of_range(request, exc)
+        detail = "the database is unavailable; retry in a few seconds"
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if not _is_api(request):
+            return web.unavailable_page(request, detail, headers=headers)
+        return problem(
+            503, detail, title="Service unavailable", instance=request.url.path, headers=headers
+        )
+
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(StatementError, _out_of_range)
+    app.add_exception_handler(DBAPIError, _database)
 
     @app.exception_handler(VaultError)
     async def _vault(request: Request, exc: VaultError) -> Response:
@@ -367,18 +383,35 @@ class WebhookIntake:
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
-        verifier = self.inbox.cached_verifier(int(plugin))
-        if verifier is not None:  # the common case: pure CPU, no I/O, on the loop
-            checked = self.inbox.check(int(plugin), topic, headers, bytes(body), verifier)
-        else:
-            checked = await run_in_threadpool(
-                self.inbox.check, int(plugin), topic, headers, bytes(body)
+        try:
+            answer = await self._accept(int(plugin), topic, headers, bytes(body))
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            # Told once per outage by Database.availability; the platform retries.
+            await _answer(
+                send,
+                503,
+                "the database is unavailable; retry later",
+                headers=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
             )
-        answer = checked if isinstance(checked, Answer) else await self.writer.submit(checked)
+            return
         await _answer(send, answer.status, answer.detail)
 
+    async def _accept(
+        self, plugin: int, topic: str, headers: dict[str, str], body: bytes
+    ) -> Answer:
+        verifier = self.inbox.cached_verifier(plugin)
+        if verifier is not None:  # the common case: pure CPU, no I/O, on the loop
+            checked = self.inbox.check(plugin, topic, headers, body, verifier)
+        else:
+            checked = await run_in_threadpool(self.inbox.check, plugin, topic, headers, body)
+        return checked if isinstance(checked, Answer) else await self.writer.submit(checked)
 
-async def _answer(send: Send, status: int, detail: str) -> None:
+
+async def _answer(
+    send: Send, status: int, detail: str, *, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = json.dumps({"detail": detail}).encode()
     await send(
         {
@@ -387,6 +420,7 @@ async def _answer(send: Send, status: int, detail: str) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
             ],
         }
     )

@@ -38,7 +38,11 @@ _DESCRIPTIONS: dict[int, str] = {
     422: "Invalid input",
     429: "Too many requests",
     502: "The platform or its connector failed",
+    503: "The database is unavailable: retry after the Retry-After seconds",
 }
+
+# Seconds a client is asked to wait while the database is unavailable (503).
+RETRY_AFTER_SECONDS = 5
 
 COMMON = (400, 401, 403, 422)
 

@@ -153,6 +153,25 @@ async def error_response(request: Request, status: int, title: str, detail: str)
     return page(request, "message.html", status=status, title=title, message=detail)
 
 
+def unavailable_page(
+    request: Request, detail: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """The UI's answer while the database is unavailable: a page that needs no database
+    (no user, no flash), or an htmx error line."""
+    if request.headers.get("hx-request"):
+        return HTMLResponse(
+            str(Markup('<div class="alert error" role="alert">{}</div>').format(detail)),
+            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML", **(headers or {})},
+        )
+    return templates.TemplateResponse(
+        request,
+        "message.html",
+        {"user": None, "csrf": "", "flash": None, "title": "Unavailable", "message": detail},
+        status_code=503,
+        headers=headers,
+    )
+
+
 def require_reader(request: Request) -> None:
     """A bearer token or a signed-in user (the API documentation pages)."""
     if request.headers.get("authorization"):
@@ -165,4 +184,12 @@ def require_reader(request: Request) -> None:
         raise LoginRequired("sign in to read the API documentation")
 
 
-__all__ = ["error_response", "install", "message_page", "page", "require_reader", "signer"]
+__all__ = [
+    "error_response",
+    "install",
+    "message_page",
+    "page",
+    "require_reader",
+    "signer",
+    "unavailable_page",
+]

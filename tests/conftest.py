@@ -107,10 +107,13 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    # Test platforms (Fake Market, the sandboxes) listen on loopback, which the outbound
+    # policy opens only with sandbox hosts allowed.
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_keys=(Fernet.generate_key().decode(),),
+        allow_sandbox_hosts=True,
     )
 
 

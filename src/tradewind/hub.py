@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 
 import httpx2
 
+from tradewind.connectors.outbound import OutboundPolicy, Resolver, system_resolver
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core import rules
 from tradewind.db import Database
@@ -28,6 +29,7 @@ class Hub:
         registry: ConnectorRegistry | None = None,
         announce: Callable[[str], None] | None = None,
         transport: httpx2.BaseTransport | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -44,8 +46,17 @@ class Hub:
         self.db = Database(settings.resolved_database_url, bus=self.bus)
         self.vault: Vault = load_vault(settings, announce=announce)
         self.registry = registry if registry is not None else ConnectorRegistry.discover()
-        # Every connector's HTTP goes through this transport when set (the test seam).
+        # Every connector's HTTP goes through this transport when set (the test seam);
+        # otherwise through the outbound policy's, which resolves names with ``resolver``.
         self.transport = transport
+        self.resolver = resolver
+
+    @property
+    def outbound(self) -> OutboundPolicy:
+        """The outbound address policy every URL and connection of this hub follows."""
+        return OutboundPolicy(
+            allow_loopback=self.settings.allow_sandbox_hosts, resolver=self.resolver
+        )
 
     def _topic_toggles(self, connector: str) -> Collection[Toggle]:
         if connector not in self.registry.connectors:

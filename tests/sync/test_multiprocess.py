@@ -82,9 +82,14 @@ def test_two_workers_one_killed_every_unit_completes_exactly_once(
         "TRADEWIND_LEASE_SECONDS": "5",
         "TRADEWIND_RECONCILE_SECONDS": "0.5",
         "TRADEWIND_LOG_LEVEL": "WARNING",
+        "TRADEWIND_ALLOW_SANDBOX_HOSTS": "true",  # Fake Market listens on loopback
     }
     settings = Settings(
-        database_url=postgres_url, queue_url=queue, secret_keys=(keys,), data_dir=tmp_path / "data"
+        database_url=postgres_url,
+        queue_url=queue,
+        secret_keys=(keys,),
+        data_dir=tmp_path / "data",
+        allow_sandbox_hosts=True,
     )
     markets = [FakeMarketServer() for _ in range(PLUGINS)]  # one store per plugin
     with (

@@ -4,14 +4,12 @@ the same (secrets described, never shown; toggles with their support and reasons
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tradewind.api import schemas
-from tradewind.auth.outbound import check_outbound_url
 from tradewind.connectors.base import Capability, ConnectorInfo
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog.models import Product
@@ -180,17 +178,6 @@ def spec_of(hub: Hub, plugin: Plugin) -> ConnectorInfo:
             f"plugin {plugin.name!r} uses connector {plugin.connector!r}, which is not "
             f"installed: {exc}"
         ) from None
-
-
-def check_setting_urls(hub: Hub, spec: ConnectorInfo, values: Mapping[str, Any]) -> None:
-    """URLs a person types into plugin settings must reach public hosts (loopback only
-    with ``allow_sandbox_hosts``, for the demo and tests)."""
-    properties = spec.settings.model_json_schema().get("properties", {})
-    for name, value in values.items():
-        field = properties.get(name, {})
-        is_url = name.endswith("url") or field.get("format") in ("uri", "url")
-        if is_url and isinstance(value, str) and value:
-            check_outbound_url(value, field=name, allow_private=hub.settings.allow_sandbox_hosts)
 
 
 # ------------------------------------------------------------ counts for the dashboard

@@ -13,6 +13,7 @@ from tradewind.core.channels.models import Plugin
 from tradewind.core.channels.schemas import AttachResult
 from tradewind.hub import Hub
 from tradewind.sync import actions
+from tradewind.sync import configure as setup
 from tradewind.vocabulary import StockMode, Toggle
 
 app = typer.Typer(help="Plugins: one configured connection each.", no_args_is_help=True)
@@ -75,14 +76,19 @@ def add(
     setting: list[str] = typer.Option([], "--set", help="key=value, repeatable."),
     channel: str = typer.Option(None, help="Attach to this channel right away."),
 ) -> None:
-    """Create a plugin; settings are checked by the connector's own schema."""
+    """Create a plugin; settings are checked by the connector's own schema, and URLs by
+    the outbound address policy."""
     values = parse_assignments(setting)
-    with running(ctx) as hub, hub.db.unit_of_work() as session:
+    with running(ctx) as hub:
         spec = hub.registry.info(connector)
-        plugin = channels.add_plugin(session, hub.vault, spec, name=name, config=values)
+        channel_ids = []
         if channel:
-            channels.attach(session, plugin.id, channels.channel_by_ref(session, channel).id)
-        console.print(f"created plugin {plugin.id} {plugin.name} ({spec.name})")
+            with hub.db.read() as session:
+                channel_ids = [channels.channel_by_ref(session, channel).id]
+        plugin_id = setup.create_plugin(
+            hub, spec, name=name, config=values, channel_ids=channel_ids
+        )
+        console.print(f"created plugin {plugin_id} {name.strip()} ({spec.name})")
 
 
 @app.command()
@@ -91,14 +97,13 @@ def configure(
     plugin: str,
     setting: list[str] = typer.Option([], "--set", help="key=value, repeatable."),
 ) -> None:
-    """Change settings (a secret given empty keeps its stored value)."""
+    """Change settings (``--set key=`` clears a secret)."""
     values = parse_assignments(setting)
     if not values:
         fail("nothing to change: give --set key=value")
-    with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.plugin_by_ref(session, plugin)
-        spec = hub.registry.info(found.connector)
-        channels.update_plugin_settings(session, hub.vault, spec, found.id, values)
+    with running(ctx) as hub:
+        found = _find(hub, plugin)
+        setup.configure_plugin(hub, hub.registry.info(found.connector), found.id, values)
         console.print(f"updated plugin {found.name}")
 
 

@@ -40,6 +40,14 @@ from tradewind.connectors.errors import (
     Unavailable,
 )
 from tradewind.connectors.http import DEFAULT_ERRORS, Call, CallRecorder, HttpClient, retry_after
+from tradewind.connectors.outbound import (
+    OutboundPolicy,
+    OutboundRefused,
+    OutboundTransport,
+    Resolver,
+    Unresolvable,
+    system_resolver,
+)
 from tradewind.connectors.paging import LoopGuard, links, next_link, query_value
 from tradewind.connectors.ratelimit import (
     BucketPolicy,
@@ -124,6 +132,9 @@ __all__ = [
     "OrderRecord",
     "OrderSource",
     "OrderStatus",
+    "OutboundPolicy",
+    "OutboundRefused",
+    "OutboundTransport",
     "Page",
     "Priority",
     "ProductExport",
@@ -136,6 +147,7 @@ __all__ = [
     "RefundLineRecord",
     "RefundRecord",
     "Rejected",
+    "Resolver",
     "ShipmentLineRecord",
     "ShipmentRecord",
     "StockMode",
@@ -145,10 +157,12 @@ __all__ = [
     "Toggle",
     "Unavailable",
     "UnlimitedBudget",
+    "Unresolvable",
     "VariantRecord",
     "WebhookEvent",
     "links",
     "next_link",
     "query_value",
     "retry_after",
+    "system_resolver",
 ]

@@ -17,6 +17,7 @@ import httpx2
 from pydantic import BaseModel
 
 from tradewind.connectors.http import CallRecorder
+from tradewind.connectors.outbound import OutboundPolicy
 from tradewind.connectors.ratelimit import BucketPolicy, Priority, RateBudget
 from tradewind.connectors.records import (
     ConnectionReport,
@@ -127,8 +128,12 @@ class ConnectorContext:
     credentials: CredentialStore
     budget: Callable[[BucketPolicy], RateBudget]  # shared by every process on the account
     recorder: CallRecorder
-    transport: httpx2.BaseTransport | None = None  # the test seam
+    # The HTTP transport for ``HttpClient``: the engine's, which connects only as the
+    # outbound policy allows (or a test's).
+    transport: httpx2.BaseTransport | None = None
     allow_sandbox_hosts: bool = False
+    # The outbound address policy, for a URL the connector is handed (a link to follow).
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
 @runtime_checkable

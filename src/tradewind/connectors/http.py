@@ -1,6 +1,7 @@
-"""The connector's HTTP client: httpx2 with explicit timeouts, an injectable transport (the
-test seam), the rate budget, one recorded execution per call, and the translation of
-every HTTP outcome into the four typed errors, once, here.
+"""The connector's HTTP client: httpx2 with explicit timeouts, the outbound address policy
+(every connection goes to a checked, public address; no redirect is followed), an
+injectable transport (the test seam), the rate budget, one recorded execution per call,
+and the translation of every HTTP outcome into the four typed errors, once, here.
 
 Connectors never retry or sleep: a 429 becomes ``RateLimited(retry_after)``, a timeout or a
 5xx becomes ``Unavailable``, a 401/403 ``AuthFailed``, any other 4xx ``Rejected``; the
@@ -27,6 +28,7 @@ from tradewind.connectors.errors import (
     Rejected,
     Unavailable,
 )
+from tradewind.connectors.outbound import OutboundPolicy
 from tradewind.connectors.ratelimit import Priority, RateBudget, UnlimitedBudget
 
 DEFAULT_TIMEOUT = httpx2.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
@@ -98,14 +100,19 @@ class HttpClient:
         budget: RateBudget | None = None,
         recorder: CallRecorder | None = None,
         describe_error: Callable[[httpx2.Response], str] | None = None,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
+        limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10)
+        if transport is None:  # the real network: only through the outbound policy
+            transport = (outbound or OutboundPolicy()).transport(limits=limits)
         self._client = httpx2.Client(
             base_url=base_url,
             headers=dict(headers or {}),
             transport=transport,
             timeout=timeout,
-            follow_redirects=False,
-            limits=httpx2.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,  # a redirect could lead to a host nobody checked
+            trust_env=False,  # an environment proxy would connect out of the policy's sight
+            limits=limits,
         )
         self._errors = errors
         self.budget: RateBudget = budget or UnlimitedBudget()
@@ -213,14 +220,17 @@ def retry_after(value: str | None, default: float = 2.0) -> float:
 
 
 def _describe_error(response: httpx2.Response) -> str:
-    """The platform's own words, shortened: they are what a merchant can act on."""
+    """The platform's own words, shortened: they are what a merchant can act on. Only a
+    JSON error field is quoted, never a body as such: whatever answered is not repeated
+    to the caller (an HTML page, another service's reply)."""
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return response.text[:300].strip()
+        return ""
     if isinstance(body, Mapping):
         for key in ("errors", "error", "message", "detail"):
             if key in body:
                 value = body[key]
-                return (value if isinstance(value, str) else json.dumps(value))[:300]
-    return json.dumps(body)[:300]
+                text = value if isinstance(value, str) else json.dumps(value)
+                return "".join(char for char in text[:300] if char.isprintable())
+    return ""

@@ -32,6 +32,7 @@ from tradewind.connectors.base import (
 )
 from tradewind.connectors.errors import AuthFailed, RateLimited, Unavailable
 from tradewind.connectors.http import Call
+from tradewind.connectors.outbound import OutboundPolicy
 from tradewind.connectors.paging import LoopGuard
 from tradewind.connectors.ratelimit import BucketPolicy, LocalBudget, Priority, RateBudget
 from tradewind.connectors.records import (
@@ -143,6 +144,7 @@ def suite_context(
         recorder=recorder or CallList(),
         transport=transport,
         allow_sandbox_hosts=True,
+        outbound=OutboundPolicy(allow_loopback=True),  # suite platforms run on loopback
     )
 
 

@@ -121,7 +121,8 @@ def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
         credentials=PluginCredentials(hub, plugin.id),
         budget=budget,
         recorder=recorder,
-        transport=hub.transport,
+        transport=hub.transport if hub.transport is not None else hub.outbound.transport(),
         allow_sandbox_hosts=hub.settings.allow_sandbox_hosts,
+        outbound=hub.outbound,
     )
     return connector_class(settings, context)

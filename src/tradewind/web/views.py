@@ -43,7 +43,7 @@ from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import KINDS, NotificationKind
-from tradewind.sync import actions
+from tradewind.sync import actions, configure
 from tradewind.sync.models import Backfill, ProductSync
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web.app import fragment, page, redirect
@@ -354,12 +354,9 @@ async def plugin_create(request: Request, _user: SessionUser = Depends(writer)) 
     channel_ids = [int(str(v)) for v in form.getlist("channel_ids") if str(v).isdigit()]
 
     def create() -> int:
-        present.check_setting_urls(hub, spec, settings)
-        with hub.db.unit_of_work() as session:
-            plugin = channels.add_plugin(session, hub.vault, spec, name=name, config=settings)
-            if channel_ids:
-                channels.set_channels(session, plugin.id, channel_ids)
-            return plugin.id
+        return configure.create_plugin(
+            hub, spec, name=name, config=settings, channel_ids=channel_ids
+        )
 
     plugin_id = await run_in_threadpool(create)
     return redirect(request, f"/plugins/{plugin_id}", f"Plugin {name!r} created.")
@@ -467,11 +464,10 @@ async def plugin_settings(
     hub = hub_of(request)
 
     def save() -> None:
-        with hub.db.unit_of_work() as session:
+        with hub.db.read() as session:
             spec = present.spec_of(hub, channels.get_plugin(session, plugin_id))
-            changes = _settings_from_form(form, _fields(spec.settings), for_update=True)
-            present.check_setting_urls(hub, spec, changes)
-            channels.update_plugin_settings(session, hub.vault, spec, plugin_id, changes)
+        changes = _settings_from_form(form, _fields(spec.settings), for_update=True)
+        configure.configure_plugin(hub, spec, plugin_id, changes)
 
     await run_in_threadpool(save)
     return redirect(request, f"/plugins/{plugin_id}#settings", "Settings saved.")

@@ -95,6 +95,7 @@ def store(vendure: VendurePeer, sqlite_url: str, tmp_path: Path) -> Iterator[Sto
         data_dir=tmp_path / "data",
         database_url=sqlite_url,
         secret_keys=(Fernet.generate_key().decode(),),
+        allow_sandbox_hosts=True,  # the Vendure peer listens on loopback
     )
     with Hub(settings, registry=ConnectorRegistry.of(VendureConnector)) as hub:
         harness = Harness(hub)

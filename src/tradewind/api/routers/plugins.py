@@ -18,7 +18,6 @@ from tradewind.api.pagination import Page, PageParams, page_params, paginate
 from tradewind.api.present import (
     backfill_out,
     backfill_row_out,
-    check_setting_urls,
     plugin_health,
     plugin_out,
     spec_of,
@@ -35,7 +34,7 @@ from tradewind.core.channels.schemas import ImportRules
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.monitoring import executions
-from tradewind.sync import actions
+from tradewind.sync import actions, configure
 from tradewind.sync.models import Backfill, ProductSync, WorkKind
 from tradewind.vault import VaultError
 from tradewind.vocabulary import Toggle
@@ -99,12 +98,11 @@ def create_plugin(request: Request, body: schemas.PluginIn) -> schemas.PluginOut
         spec = hub.registry.info(body.connector)
     except UnknownConnector as exc:
         raise Invalid(str(exc), fields={"connector": "unknown"}) from None
-    check_setting_urls(hub, spec, body.settings)
-    with hub.db.unit_of_work() as session:
-        plugin = channels.add_plugin(session, hub.vault, spec, name=body.name, config=body.settings)
-        if body.channel_ids:
-            channels.set_channels(session, plugin.id, body.channel_ids)
-        return plugin_out(hub, session, plugin)
+    plugin_id = configure.create_plugin(
+        hub, spec, name=body.name, config=body.settings, channel_ids=body.channel_ids
+    )
+    with hub.db.read() as session:
+        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
 
 
 @router.get("/plugins/{plugin_id}", response_model=schemas.PluginOut, responses=responses(404))
@@ -118,13 +116,15 @@ def get_plugin(request: Request, plugin_id: int) -> schemas.PluginOut:
 def update_plugin(
     request: Request, plugin_id: int, body: schemas.PluginSettingsIn
 ) -> schemas.PluginOut:
-    """Change settings; a secret left empty keeps its stored value (secrets are write-only)."""
+    """Change settings. Secrets are write-only: a secret's mask as this API shows it ("set
+    (…abcd)", "not set") keeps it, so a settings document read and sent back changes
+    nothing; ``null`` or ``""`` clears it; any other value replaces it."""
     hub = hub_of(request)
-    with hub.db.unit_of_work() as session:
+    with hub.db.read() as session:
         spec = spec_of(hub, channels.get_plugin(session, plugin_id))
-        check_setting_urls(hub, spec, body.settings)
-        plugin = channels.update_plugin_settings(session, hub.vault, spec, plugin_id, body.settings)
-        return plugin_out(hub, session, plugin)
+    configure.configure_plugin(hub, spec, plugin_id, body.settings)
+    with hub.db.read() as session:
+        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
 
 
 @router.get(

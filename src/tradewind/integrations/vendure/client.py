@@ -178,11 +178,13 @@ def graphql_error(operation: str, error: Mapping[str, Any]) -> ConnectorError:
 
 
 def _describe(response: httpx2.Response) -> str:
+    """Vendure's first GraphQL error message; never the body as such (whatever answered
+    is not repeated to the caller)."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip()
+        return ""
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message", ""))[:300]
-    return str(body)[:300]
+    return ""

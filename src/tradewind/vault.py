@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,15 @@ def describe_secret(value: str | None) -> SecretView:
     if not value:
         return SecretView(is_set=False)
     return SecretView(is_set=True, last4=value[-4:] if len(value) >= 8 else "")
+
+
+_MASK = re.compile(r"set \(….{0,4}\)|not set", re.DOTALL)
+
+
+def is_secret_mask(value: object) -> bool:
+    """Whether ``value`` is what ``describe_secret`` shows ("set (…abcd)", "not set"): a
+    settings document read and sent back carries masks, and they mean "keep"."""
+    return isinstance(value, str) and _MASK.fullmatch(value) is not None
 
 
 class Vault:

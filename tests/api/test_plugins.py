@@ -52,9 +52,10 @@ def test_secrets_are_write_only(api: Api, hub: Hub, market: FakeMarketServer) ->
     assert TOKEN not in str(plugin) and WEBHOOK_SECRET not in str(plugin)
     again = api.get(f"/plugins/{plugin['id']}").text
     assert TOKEN not in again and WEBHOOK_SECRET not in again
-    # An empty secret keeps the stored one; other settings change.
+    # A secret's mask keeps the stored one; other settings change.
     changed = api.patch(
-        f"/plugins/{plugin['id']}", json={"settings": {"api_token": "", "poll_minutes": 5}}
+        f"/plugins/{plugin['id']}",
+        json={"settings": {"api_token": f"set (…{TOKEN[-4:]})", "poll_minutes": 5}},
     ).json()
     assert changed["settings"]["poll_minutes"] == 5
     assert changed["settings"]["api_token"] == f"set (…{TOKEN[-4:]})"

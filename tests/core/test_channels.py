@@ -28,11 +28,12 @@ def test_settings_are_validated_by_the_connectors_schema(hub: Hub) -> None:
     assert "invalid Fake Market settings" in caught.value.message
 
 
-def test_secrets_are_write_only_a_blank_keeps_the_stored_value(hub: Hub) -> None:
+def test_secrets_are_write_only_their_mask_keeps_the_stored_value(hub: Hub) -> None:
     with hub.db.unit_of_work() as session:
         plugin = factories.plugin(hub, session, import_orders=False)
+        shown = channels.describe_settings(hub.vault, SPEC, plugin)
         channels.update_plugin_settings(
-            session, hub.vault, SPEC, plugin.id, {"api_token": "", "poll_minutes": 5}
+            session, hub.vault, SPEC, plugin.id, {**shown, "poll_minutes": 5}
         )
         settings = channels.plugin_settings(hub.vault, SPEC, plugin)
         assert settings.api_token.get_secret_value() == "tok-secret-1234"  # type: ignore[attr-defined]

@@ -88,7 +88,8 @@ class PluginSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     settings: dict[str, Any] = Field(
-        description="Changes; a secret left empty keeps its stored value."
+        description="Changes. A secret's mask as shown (\"set (…abcd)\", \"not set\") keeps "
+        "it, null or an empty string clears it, any other value replaces it."
     )
 
 

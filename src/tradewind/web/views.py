@@ -297,6 +297,9 @@ def _settings_from_form(
         if field["kind"] == "boolean":
             values[name] = text == "on"
             continue
+        if field["kind"] == "secret" and for_update and form.get(f"clear_{name}") == "on":
+            values[name] = None  # the secret's Clear box
+            continue
         if not text:
             if field["kind"] == "secret" and for_update:
                 continue  # write-only: blank keeps the stored secret

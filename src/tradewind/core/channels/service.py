@@ -47,7 +47,7 @@ from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import ListingUpdated, PluginChanged, ProductLinked, record
 from tradewind.monitoring.notifications import NotificationKind, raise_notification, resolve
-from tradewind.vault import Vault, describe_secret
+from tradewind.vault import Vault, describe_secret, is_secret_mask
 from tradewind.vocabulary import StockMode, Toggle, dependents_of, prerequisites_of
 
 _CREDENTIALS = "credentials"
@@ -146,7 +146,7 @@ def add_plugin(
         raise Invalid("a plugin needs a name", fields={"name": "required"})
     if session.scalar(select(Plugin).where(func.lower(Plugin.name) == name.lower())):
         raise Conflict(f"plugin {name!r} already exists", fields={"name": "already exists"})
-    validated = validate_settings(spec, config)
+    validated = validate_settings(spec, apply_setting_changes(spec, {}, config))
     plugin = Plugin(connector=spec.key, name=name, state=PluginState.INACTIVE)
     session.add(plugin)
     try:
@@ -169,21 +169,37 @@ def update_plugin_settings(
     plugin_id: int,
     changes: Mapping[str, Any],
 ) -> Plugin:
-    """Change settings. A secret left blank keeps its stored value (secrets are write-only)."""
+    """Change settings; secrets follow ``apply_setting_changes`` (write-only)."""
     plugin = get_plugin(session, plugin_id)
     stored = read_credentials(vault, plugin)
     secrets = secret_fields(spec.settings)
-    merged: dict[str, Any] = {**plugin.settings}
-    merged.update({name: stored[name] for name in secrets if name in stored})
-    for key, value in changes.items():
-        if key in secrets and (value is None or value == ""):
-            continue
-        merged[key] = value
-    validated = validate_settings(spec, merged)
+    current: dict[str, Any] = {**plugin.settings}
+    current.update({name: stored[name] for name in secrets if name in stored})
+    validated = validate_settings(spec, apply_setting_changes(spec, current, changes))
     _store_settings(vault, spec, plugin, validated, stored)
     _refresh_import_conflict(session, plugin)
     record(session, PluginChanged(plugin_id=plugin.id))
     return plugin
+
+
+def apply_setting_changes(
+    spec: ConnectorSpec, current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``current`` settings (secrets in clear) with ``changes`` applied: the one rule for
+    secrets, whichever face sends the changes. Secrets are write-only, so a settings
+    document that was read and sent back carries their masks ("set (…abcd)", "not set"):
+    a mask keeps the stored secret, ``None`` or ``""`` clears it, anything else replaces it.
+    (A form's blank password field means "keep": the UI leaves it out of ``changes``.)"""
+    secrets = secret_fields(spec.settings)
+    merged = dict(current)
+    for key, value in changes.items():
+        if key in secrets and is_secret_mask(value):
+            continue
+        if key in secrets and (value is None or value == ""):
+            merged.pop(key, None)
+            continue
+        merged[key] = value
+    return merged
 
 
 def validate_settings(spec: ConnectorSpec, config: Mapping[str, Any]) -> BaseModel:
@@ -250,6 +266,8 @@ def _store_settings(
         value = getattr(validated, name)
         if isinstance(value, SecretStr):
             sealed[name] = value.get_secret_value()
+        else:  # cleared
+            sealed.pop(name, None)
     plugin.credentials = vault.seal(_CREDENTIALS, f"plugin:{plugin.id}", sealed)
     account_of = getattr(spec, "account_of", None)
     plugin.remote_account = account_of(validated) if callable(account_of) else None

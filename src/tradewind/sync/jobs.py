@@ -51,6 +51,7 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exchange, ledger, products, stock
+from tradewind.sync.inbox import read_event
 from tradewind.sync.models import (
     Backfill,
     BackfillState,
@@ -512,7 +513,7 @@ def webhook(job: Job) -> None:
 
     def parse(row: SyncWork) -> WebhookEvent | None:
         found = deliveries.get(int(row.key))
-        return None if found is None else connector.parse_webhook(*found)
+        return None if found is None else read_event(connector, *found)
 
     events = job.each(parse)
 

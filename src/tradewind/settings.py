@@ -63,6 +63,17 @@ class Settings(BaseSettings):
         ge=1024,
         description="Inbound webhook bodies above this are refused.",
     )
+    request_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Request bodies above this are refused (413) as they stream in, before "
+        "authentication; only webhooks and CSV imports have limits of their own.",
+    )
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="CSV product imports (API and UI) up to this size are accepted.",
+    )
     execution_success_days: int = Field(
         default=30, ge=1, description="Days successful executions are kept."
     )

@@ -31,6 +31,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from tradewind import __version__
 from tradewind.api import metrics as prometheus
+from tradewind.api.limits import BodyLimit, limits_for
 from tradewind.api.problems import RETRY_AFTER_SECONDS, problem, responses
 from tradewind.api.routers import catalog, channels, connectors, customers, monitoring, orders
 from tradewind.api.routers import plugins as plugin_routes
@@ -158,15 +159,11 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
     )
     async def receive_webhook(plugin_id: int, topic: str, request: Request) -> JSONResponse:
         """A platform's webhook: verified by its signature, stored, then acknowledged.
-        (Served by ``WebhookIntake`` in front of the router; documented here.)"""
-        limit = hub.settings.webhook_max_bytes
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                return JSONResponse({"detail": f"body larger than {limit} bytes"}, status_code=413)
+        (Served by ``WebhookIntake`` in front of the router; documented here. Its size
+        limit, ``TRADEWIND_WEBHOOK_MAX_BYTES``, is ``BodyLimit``'s.)"""
+        body = await request.body()
         headers = dict(request.headers)
-        answer = await run_in_threadpool(inbox.accept, plugin_id, topic, headers, bytes(body))
+        answer = await run_in_threadpool(inbox.accept, plugin_id, topic, headers, body)
         return JSONResponse({"detail": answer.detail}, status_code=answer.status)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -203,9 +200,9 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
     app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     web.install(app, hub)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(
-        WebhookIntake, inbox=inbox, writer=writer, limit=hub.settings.webhook_max_bytes
-    )
+    app.add_middleware(WebhookIntake, inbox=inbox, writer=writer)
+    # Outermost: every body is bounded before anything (webhooks included) reads it.
+    app.add_middleware(BodyLimit, limits=limits_for(hub.settings))
     return app
 
 
@@ -353,11 +350,10 @@ class WebhookIntake:
     validation: webhooks come in bursts, and the acknowledgement time is what platforms
     hold us to (Shopify gives 5 s). Anything else passes through."""
 
-    def __init__(self, app: ASGIApp, *, inbox: Inbox, writer: GroupCommit, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, inbox: Inbox, writer: GroupCommit) -> None:
         self.app = app
         self.inbox = inbox
         self.writer = writer
-        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -377,9 +373,6 @@ class WebhookIntake:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await _answer(send, 413, f"body larger than {self.limit} bytes")
-                return
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }

@@ -67,12 +67,7 @@ class Served:
 
     def __init__(self, hub: Hub, port: int) -> None:
         inbox = Inbox(hub)
-        app = WebhookIntake(
-            _nothing_else,
-            inbox=inbox,
-            writer=GroupCommit(inbox),
-            limit=hub.settings.webhook_max_bytes,
-        )
+        app = WebhookIntake(_nothing_else, inbox=inbox, writer=GroupCommit(inbox))
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
         )

@@ -1,6 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, key rotation, tests)."""
 
-from tradewind.auth.models import ApiToken, LoginThrottle, User, WebSession
+from tradewind.auth.models import ApiToken, KnownClient, LoginThrottle, User, WebSession
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels.models import (
     Channel,
@@ -42,6 +42,7 @@ __all__ = [
     "CustomerLink",
     "Execution",
     "InboxDelivery",
+    "KnownClient",
     "Listing",
     "LocationMapping",
     "LoginThrottle",

@@ -1,4 +1,4 @@
-"""Users, API tokens, web sessions and the failed-login ledger."""
+"""Users, API tokens, web sessions, the failed-login ledger and known clients."""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ class WebSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per key (``user:alice``, ``ip:203.0.113.9``): after a few, each next
-    attempt must wait longer. Shared by every process, so throttling holds behind a
-    load balancer too."""
+    """Failed logins per key (``pair:alice|203.0.113.9``, ``ip:203.0.113.9``,
+    ``user:alice``): after a few, each next attempt must wait longer. Shared by every
+    process, so throttling holds behind a load balancer too."""
 
     __tablename__ = "login_throttles"
 
@@ -92,3 +92,17 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class KnownClient(Base):
+    """A client address a user has signed in from. The account-wide login throttle never
+    applies there, so a stranger's failures cannot lock the owner out of their usual
+    browser; one not used for 90 days is forgotten."""
+
+    __tablename__ = "login_known_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -91,6 +91,9 @@ class ConnectorInfo:
     # (no atomic adjustment, no idempotency key) cannot take deltas: a resent delta would
     # be applied twice. The engine refuses a mode that is not listed here.
     stock_modes: frozenset[StockMode] = frozenset(StockMode)
+    # Settings a completed OAuth authorization replaces (a pasted admin token): the engine
+    # clears them, so the grant is the credential the plugin uses from then on.
+    oauth_replaces: frozenset[str] = frozenset()
 
     def account_of(self, settings: BaseModel) -> str | None:
         return self.account(settings)

@@ -81,13 +81,17 @@ def _resume(session: Session, plugin: Plugin) -> None:
 def activate(hub: Hub, plugin_id: int) -> Plugin:
     """Start the plugin: read its locations, register its webhooks, send its stock."""
     with hub.db.unit_of_work() as session:
-        plugin = channels.activate(session, plugin_id)
-        capabilities = _capabilities(hub, plugin)
-        if Capability.LOCATIONS in capabilities:
-            ledger.enqueue(session, plugin.id, WorkKind.REFRESH_LOCATIONS)
-        if Capability.MANAGE_WEBHOOKS in capabilities:
-            ledger.enqueue(session, plugin.id, WorkKind.ENSURE_WEBHOOKS)
-        _queue_all_stock(session, plugin)
+        return _activate(hub, session, plugin_id)
+
+
+def _activate(hub: Hub, session: Session, plugin_id: int) -> Plugin:
+    plugin = channels.activate(session, plugin_id)
+    capabilities = _capabilities(hub, plugin)
+    if Capability.LOCATIONS in capabilities:
+        ledger.enqueue(session, plugin.id, WorkKind.REFRESH_LOCATIONS)
+    if Capability.MANAGE_WEBHOOKS in capabilities:
+        ledger.enqueue(session, plugin.id, WorkKind.ENSURE_WEBHOOKS)
+    _queue_all_stock(session, plugin)
     return plugin
 
 
@@ -332,7 +336,10 @@ def begin_authorization(hub: Hub, plugin_id: int, redirect_uri: str) -> str:
 
 def finish_authorization(hub: Hub, params: Mapping[str, str]) -> Plugin:
     """The platform's redirect back: the state must be one we issued (unused, recent); the
-    connector checks the platform's signature and exchanges the code; the plugin resumes."""
+    connector checks the platform's signature and exchanges the code. The grant is then
+    the plugin's credential (the settings it replaces are cleared), and the plugin goes
+    on: connected for the first time, it is activated as Activate does it; waiting for
+    reauthorization, it resumes; deactivated by a person, it stays inactive."""
     state = params.get("state", "")
     with hub.db.unit_of_work() as session:
         pending = session.get(OAuthState, _digest(state)) if state else None
@@ -358,7 +365,16 @@ def finish_authorization(hub: Hub, params: Mapping[str, str]) -> Plugin:
     with hub.db.unit_of_work() as session:
         record_calls(session, plugin.id, calls.take())
         found = channels.get_plugin(session, plugin.id)
-        _resume(session, found)
+        spec = hub.registry.info(found.connector)
+        if spec.oauth_replaces:
+            cleared: dict[str, object] = dict.fromkeys(spec.oauth_replaces)
+            channels.update_plugin_settings(session, hub.vault, spec, found.id, cleared)
+        if found.state is not PluginState.INACTIVE:
+            _resume(session, found)
+        elif found.enabled_at is None:
+            return _activate(hub, session, found.id)
+        else:
+            notifications.resolve(session, NotificationKind.AUTHORIZATION_LOST, plugin_id=found.id)
         return found
 
 

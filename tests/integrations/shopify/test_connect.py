@@ -14,6 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
+from tests.sync.conftest import Harness
 from tradewind.connectors import Rejected
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.testing import CallList, suite_context
@@ -179,3 +180,76 @@ def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
         assert after[OAUTH_TOKEN] != first[OAUTH_TOKEN]
         assert after[OAUTH_REFRESH] != first[OAUTH_REFRESH]  # the rotated one was saved
         assert actions.test_connection(hub, plugin.id).ok
+
+
+def _oauth_plugin(hub: Hub, sandbox: ShopifySandbox, shop: str, **extra: str) -> int:
+    with hub.db.unit_of_work() as session:
+        plugin = channels.add_plugin(
+            session,
+            hub.vault,
+            ShopifyConnector.info,
+            name=shop,
+            config={
+                "store_url": f"https://{shop}.myshopify.com",
+                "client_id": "key-1",
+                "client_secret": "secret-1",
+                "sandbox_url": sandbox.base_url,
+                **extra,
+            },
+        )
+        return plugin.id
+
+
+def _authorize(hub: Hub, plugin_id: int) -> None:
+    """The merchant clicks Authorize (or Reauthorize), approves, and is sent back."""
+    url = actions.begin_authorization(hub, plugin_id, "http://127.0.0.1:8000/oauth/callback")
+    landing = httpx2.get(url, follow_redirects=False).headers["location"]
+    actions.finish_authorization(
+        hub, {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}
+    )
+
+
+def test_a_store_connected_by_oauth_first_ends_as_activating_does(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Seed 002: "+ Add Store, authorise when redirected". Connecting is activating: the
+    plugin is active since now, its locations are read (so they can be mapped) and its
+    webhooks registered. A plugin a person deactivated stays inactive when reauthorized."""
+    with ShopifySandbox(auto_approve=True) as sandbox, _hub(tmp_path, sqlite_url) as hub:
+        sandbox.create_shop("firsty", token="shpat_unused", app_key="key-1", app_secret="secret-1")
+        plugin_id = _oauth_plugin(hub, sandbox, "firsty")
+        _authorize(hub, plugin_id)
+        with hub.db.read() as session:
+            plugin = channels.get_plugin(session, plugin_id)
+            assert plugin.state is PluginState.ACTIVE and plugin.enabled_at is not None
+        Harness(hub).run(plugin_id)
+        with hub.db.read() as session:
+            mappings = channels.location_mappings(session, plugin_id)
+        assert [m.name for m in mappings] == ["Shop location"]  # ready to be mapped
+        topics = {hook["topic"] for hook in sandbox.state("firsty")["webhooks"]}
+        assert topics >= {"orders/create", "app/uninstalled"}, "\n".join(
+            str((r.body, r.status)) for r in sandbox.requests("firsty", "webhooks")
+        )
+        with hub.db.unit_of_work() as session:
+            channels.deactivate(session, plugin_id)
+        _authorize(hub, plugin_id)
+        with hub.db.read() as session:
+            assert channels.get_plugin(session, plugin_id).state is PluginState.INACTIVE
+
+
+def test_reauthorizing_replaces_a_stored_admin_token(tmp_path: Path, sqlite_url: str) -> None:
+    """A completed authorization is the credential the plugin uses: the pasted admin token
+    it replaces is cleared (it was revoked; sending it again would undo the grant)."""
+    with ShopifySandbox(auto_approve=True) as sandbox, _hub(tmp_path, sqlite_url) as hub:
+        sandbox.create_shop("pasted", token="shpat_admin", app_key="key-1", app_secret="secret-1")
+        plugin_id = _oauth_plugin(hub, sandbox, "pasted", access_token="shpat_admin")
+        assert actions.test_connection(hub, plugin_id).ok
+        sandbox.revoke_token("shpat_admin")
+        assert not actions.test_connection(hub, plugin_id).ok
+        _authorize(hub, plugin_id)
+        assert actions.test_connection(hub, plugin_id).ok  # with the grant, not the old token
+        with hub.db.read() as session:
+            plugin = channels.get_plugin(session, plugin_id)
+            shown = channels.describe_settings(hub.vault, ShopifyConnector.info, plugin)
+            assert plugin.state is PluginState.ACTIVE
+        assert shown["access_token"] == "not set"

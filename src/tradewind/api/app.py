@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tradewind import __version__
 from tradewind.api import metrics as prometheus
@@ -203,6 +204,9 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
     app.add_middleware(WebhookIntake, inbox=inbox, writer=writer)
     # Outermost: every body is bounded before anything (webhooks included) reads it.
     app.add_middleware(BodyLimit, limits=limits_for(hub.settings))
+    # Who the client is: the peer, or the one a configured proxy names (none by default,
+    # so X-Forwarded-* from anyone else is ignored). web.session.client_address reads it.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(hub.settings.trusted_proxies))
     return app
 
 

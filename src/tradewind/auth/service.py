@@ -4,9 +4,14 @@
   user still verifies against a dummy hash, so timing does not tell which names exist.
 * API tokens and session ids are random and high-entropy: only their SHA-256 is stored,
   the token is shown once, a revoked token stops working at once.
-* After ``FREE_FAILURES`` failed logins for a user name or a client address, each next
-  attempt must wait longer (1 s, 2 s, 4 s … up to ``MAX_BLOCK_SECONDS``); an attempt
-  while blocked is refused without looking at the password.
+* Failed logins are throttled per (account, client): after ``LoginPolicy.free_failures``
+  each next attempt from that client must wait longer (1 s, 2 s, 4 s … up to
+  ``max_block_seconds``); an attempt while blocked is refused without looking at the
+  password. A stranger's failures therefore never lock the owner out. A client is also
+  throttled across accounts, and an account across clients — at a much higher ceiling,
+  which never applies to a client the user has signed in from before (``KnownClient``).
+  Which address a request comes from is decided once, by the proxy-headers middleware
+  the app installs from ``TRADEWIND_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tradewind.auth.models import ApiToken, LoginThrottle, Role, TokenScope, User, WebSession
+from tradewind.auth.models import (
+    ApiToken,
+    KnownClient,
+    LoginThrottle,
+    Role,
+    TokenScope,
+    User,
+    WebSession,
+)
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound, TradewindError
 
-FREE_FAILURES = 3
-MAX_BLOCK_SECONDS = 300
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "tw_"  # noqa: S105 (a public marker, not a secret)
 
@@ -112,6 +123,20 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    """How many failures each throttle forgives before it makes attempts wait."""
+
+    free_failures: int = 3  # one client, one account
+    client_free_failures: int = 20  # one client, any account (names being sprayed)
+    account_free_failures: int = 100  # one account, any client not known for it
+    max_block_seconds: int = 300
+    known_client_days: int = 90
+
+
+LOGIN_POLICY = LoginPolicy()
+
+
 @dataclass(frozen=True)
 class LoginResult:
     """The outcome of a sign-in attempt. Failures are *recorded* by ``check_login`` and
@@ -136,32 +161,60 @@ def check_login(
     *,
     client: str = "",
     now: dt.datetime | None = None,
+    policy: LoginPolicy = LOGIN_POLICY,
 ) -> LoginResult:
-    """Check a sign-in: the user when the password matches and neither the name nor the
-    client is throttled. A failure counts against both keys."""
+    """Check a sign-in: the user when the password matches and none of the throttles
+    that apply is holding this attempt back. A failure counts against each of them."""
     now = now or utcnow()
-    keys = [f"user:{username_key(username)}"[:255]]
+    name, client = username_key(username), client[:64]
+    user = session.scalar(select(User).where(User.username_key == name))
+    throttles = [(f"pair:{name}|{client}"[:255], policy.free_failures)]
     if client:
-        keys.append(f"ip:{client}"[:255])
-    wait = max((_blocked_for(session, key, now) for key in keys), default=0)
+        throttles.append((f"ip:{client}", policy.client_free_failures))
+    account = (f"user:{name}", policy.account_free_failures)
+    if not _known(session, user, client, now, policy):
+        throttles.append(account)
+    wait = max(_blocked_for(session, key, now) for key, _ in throttles)
     if wait > 0:
         return LoginResult(user=None, retry_after=wait)
-    user = session.scalar(select(User).where(User.username_key == username_key(username)))
     ok: bool
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user.active:
-        for key in keys:
-            _fail(session, key, now)
+        for key, free in dict.fromkeys([*throttles, account]):  # known clients' count too
+            _fail(session, key, free, now, policy)
         return LoginResult(user=None)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == throttles[0][0]))
+    if client:
+        _remember(session, user, client, now, policy)
     user.last_login_at = now
     session.flush()
     return LoginResult(user=user)
+
+
+def _known(
+    session: Session, user: User | None, client: str, now: dt.datetime, policy: LoginPolicy
+) -> bool:
+    if user is None or not client:
+        return False
+    row = session.get(KnownClient, (user.id, client))
+    return row is not None and row.last_login_at > now - dt.timedelta(days=policy.known_client_days)
+
+
+def _remember(
+    session: Session, user: User, client: str, now: dt.datetime, policy: LoginPolicy
+) -> None:
+    row = session.get(KnownClient, (user.id, client))
+    if row is None:
+        session.add(KnownClient(user_id=user.id, client=client, last_login_at=now))
+    else:
+        row.last_login_at = now
+    forgotten = now - dt.timedelta(days=policy.known_client_days)
+    session.execute(delete(KnownClient).where(KnownClient.last_login_at < forgotten))
 
 
 def _blocked_for(session: Session, key: str, now: dt.datetime) -> int:
@@ -171,7 +224,7 @@ def _blocked_for(session: Session, key: str, now: dt.datetime) -> int:
     return max(1, int((row.blocked_until - now).total_seconds() + 0.999))
 
 
-def _fail(session: Session, key: str, now: dt.datetime) -> None:
+def _fail(session: Session, key: str, free: int, now: dt.datetime, policy: LoginPolicy) -> None:
     row = session.get(LoginThrottle, key)
     if row is None:
         row = LoginThrottle(key=key, failures=0)
@@ -181,9 +234,10 @@ def _fail(session: Session, key: str, now: dt.datetime) -> None:
         row.failures = 0
     row.failures += 1
     row.last_failure_at = now
-    extra = row.failures - FREE_FAILURES
+    extra = row.failures - free
     if extra >= 0:
-        row.blocked_until = now + dt.timedelta(seconds=min(2**extra, MAX_BLOCK_SECONDS))
+        seconds = min(2 ** min(extra, 30), policy.max_block_seconds)
+        row.blocked_until = now + dt.timedelta(seconds=seconds)
     session.flush()
 
 

@@ -6,6 +6,7 @@ import os
 
 import typer
 import uvicorn
+from starlette.types import ASGIApp
 
 from tradewind import migrations
 from tradewind.api.app import create_app
@@ -98,7 +99,15 @@ def _serve(hub: Hub, host: str, port: int, *, worker: bool) -> None:
     actions.check_webhooks(hub)  # this process answers the hooks: at this address now
     app = create_app(hub, engine=engine, run_engine=worker)
     console.print(f"Tradewind on http://{host}:{port} (engine {'on' if worker else 'off'})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(app, host, port)).run()
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app. Its proxy handling stays off: by default it believes
+    X-Forwarded-For from loopback, which let anyone on this machine (or a local proxy
+    passing the header through) pose as any client; the app decides the client itself,
+    trusting only TRADEWIND_TRUSTED_PROXIES."""
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def worker(

@@ -79,6 +79,15 @@ def secure_cookies(hub: Hub) -> bool:
     return hub.settings.base_url.startswith("https://")
 
 
+def client_address(request: Request) -> str:
+    """The address this request comes from, as the login throttle counts it: the peer,
+    unless the peer is one of ``TRADEWIND_TRUSTED_PROXIES`` — then the client that proxy
+    names in X-Forwarded-For. The app's proxy-headers middleware (``api/app.py``,
+    configured from that setting alone) has decided it before any route runs; uvicorn's
+    own proxy handling, which trusts loopback, is off (``cli/serve.py``)."""
+    return request.client.host if request.client else ""
+
+
 def current_user(request: Request) -> SessionUser | None:
     """The signed-in user of this request, or ``None`` (cached on the request)."""
     if hasattr(request.state, "user"):

@@ -51,6 +51,7 @@ from tradewind.web.render import Point, bar_chart, line_chart
 from tradewind.web.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    client_address,
     current_user,
     hub_of,
     new_login_csrf,
@@ -64,10 +65,6 @@ from tradewind.web.session import (
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 def _safe_next(target: str | None) -> str:
@@ -111,7 +108,7 @@ def login(
         return _login_again(request, "The sign-in form expired; please try again.", next, 403)
     hub = hub_of(request)
     with hub.db.unit_of_work() as session:
-        result = auth.check_login(session, username, password, client=_client(request))
+        result = auth.check_login(session, username, password, client=client_address(request))
         opened = (
             auth.open_session(session, result.user, hours=hub.settings.session_hours)
             if result.user is not None

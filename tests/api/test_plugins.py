@@ -230,6 +230,7 @@ def test_read_only_tokens_and_revocation(
     refused = problem_of(reader_api.post("/channels", json={"name": "X"}), 403)
     assert "read-only" in str(refused["detail"])
     assert api.get("/me").json() == {"kind": "token", "name": "writer", "can_write": True}
+    api.client.app.state.token_touches.wait()  # last use is written off the request path
     with hub.db.read() as session:
         rows = session.scalars(select(ApiToken)).all()
         assert all(api.token not in (row.token_hash, row.prefix) for row in rows)

@@ -328,3 +328,31 @@ def test_cancelling_the_only_order_waiting_for_a_sku_resolves_its_missing_produc
     assert open_subjects() == ["SKU LAMP-9"]  # order 1011 still waits for it
     cancel(other_id, other)
     assert open_subjects() == []
+
+
+def test_an_order_has_a_limited_number_of_lines(hub: Hub, shop: dict[str, int]) -> None:
+    """Made in Tradewind: at most MAX_LINES; imported: at most MAX_IMPORTED_LINES. Above,
+    the refusal names the limit (#10 item 7)."""
+    from tradewind.core.orders.schemas import MAX_IMPORTED_LINES, MAX_LINES
+
+    def lines(count: int) -> list[OrderLineIn]:
+        return [OrderLineIn(sku="MUG", quantity=1)] * count
+
+    refused = f"at most {MAX_LINES:,} lines; this one has 1,001"
+    with pytest.raises(Invalid, match=refused), hub.db.unit_of_work() as session:
+        orders.create_manual_order(session, shop["channel"], OrderIn(lines=lines(1001)))
+    big = factories.order_in("1012", ("MUG", 1)).model_copy(
+        update={"lines": lines(MAX_IMPORTED_LINES + 1)}
+    )
+    with (
+        pytest.raises(Invalid, match=f"at most {MAX_IMPORTED_LINES:,} lines"),
+        hub.db.unit_of_work() as session,
+    ):
+        orders.import_order(session, shop["plugin"], big)
+    with hub.db.unit_of_work() as session:
+        order = orders.create_manual_order(
+            session, shop["channel"], OrderIn(lines=lines(MAX_LINES))
+        )
+        assert len(order.lines) == MAX_LINES
+    with hub.db.read() as session:
+        assert session.scalars(select(Order)).all().__len__() == 1

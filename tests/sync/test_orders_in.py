@@ -235,3 +235,32 @@ def test_a_slow_platform_never_lets_a_held_batch_go_stale(shop: Shop) -> None:
     with shop.hub.db.read() as session:
         rows = session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.IMPORT_ORDER))
         assert {(row.state.value, row.attempts) for row in rows} == {("done", 0)}
+
+
+def test_an_imported_order_above_the_line_limit_is_named_in_a_notification(shop: Shop) -> None:
+    """An order of more lines than an import may carry is not imported, and not dropped
+    silently: a *record rejected* notification names it with its count and the limit; the
+    orders around it import (#10 item 7)."""
+    from tradewind.core.orders.schemas import MAX_IMPORTED_LINES
+    from tradewind.monitoring import notifications
+    from tradewind.monitoring.notifications import NotificationKind
+
+    lines = [
+        {"id": f"big-{n}", "sku": "MUG", "quantity": 1, "unit_price": "1.00", "title": "Mug"}
+        for n in range(MAX_IMPORTED_LINES + 1)
+    ]
+    shop.market.add_order("big", lines=lines)
+    shop.market.add_order("small")
+    inbox = Inbox(shop.hub)
+    for number, order_id in enumerate(("big", "small")):
+        inbox.accept(
+            shop.plugin_id, "orders/create", *shop.market.webhook(order_id, delivery=f"d{number}")
+        )
+    shop.harness.run(shop.plugin_id)
+    assert list(_orders(shop)) == ["small"]
+    with shop.hub.db.read() as session:
+        (note,) = notifications.open_notifications(session, kind=NotificationKind.RECORD_REJECTED)
+    assert note.subject == "order #big"
+    assert f"at most {MAX_IMPORTED_LINES:,} lines; this one has {MAX_IMPORTED_LINES + 1:,}" in (
+        note.message
+    )

@@ -36,7 +36,7 @@ from tradewind.api.limits import BodyLimit, limits_for
 from tradewind.api.problems import RETRY_AFTER_SECONDS, problem, responses
 from tradewind.api.routers import catalog, channels, connectors, customers, monitoring, orders
 from tradewind.api.routers import plugins as plugin_routes
-from tradewind.api.security import Principal, api_principal
+from tradewind.api.security import Principal, TokenTouches, api_principal
 from tradewind.auth.service import LoginThrottled
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.db import unavailable
@@ -60,6 +60,7 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
     ``engine`` (the embedded mode of ``tradewind run``)."""
     inbox = Inbox(hub)
     writer = GroupCommit(inbox)
+    touches = TokenTouches(hub.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +73,7 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
                 engine.stop()
             writer.close()
             inbox.close()
+            touches.wait()
 
     app = FastAPI(
         title="Tradewind",
@@ -85,6 +87,7 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
         redoc_url=None,
     )
     app.state.hub = hub
+    app.state.token_touches = touches
     app.state.engine = engine
     install_problem_handlers(app)
 

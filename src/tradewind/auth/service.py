@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.auth.models import (
@@ -313,10 +313,26 @@ def token_for(session: Session, secret: str) -> ApiToken | None:
     return token
 
 
-def touch_token(session: Session, token_id: int, now: dt.datetime | None = None) -> None:
-    token = session.get(ApiToken, token_id)
-    if token is not None:
-        token.last_used_at = now or utcnow()
+def touch_token(
+    session: Session,
+    token_id: int,
+    now: dt.datetime | None = None,
+    *,
+    every: dt.timedelta = dt.timedelta(0),
+) -> bool:
+    """Note that the token was used at ``now``, unless that was noted less than ``every``
+    ago. One conditional UPDATE: concurrent requests and processes write it once, and a
+    token in constant use costs one write per ``every``. True when it was written."""
+    moment = now or utcnow()
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= moment - every),
+        )
+        .values(last_used_at=moment)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 # --------------------------------------------------------------------------- sessions

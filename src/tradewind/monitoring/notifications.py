@@ -9,6 +9,7 @@ cause comes back.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -29,6 +30,7 @@ class NotificationKind(StrEnum):
     PLATFORM_UNAVAILABLE = "platform_unavailable"
     RECORD_REJECTED = "record_rejected"
     CONFIGURATION = "configuration"
+    CREDENTIALS_UNREADABLE = "credentials_unreadable"
 
 
 class Action(StrEnum):
@@ -61,6 +63,9 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         NotificationKind.PLATFORM_UNAVAILABLE: KindInfo("Platform unavailable", Action.RETRY),
         NotificationKind.RECORD_REJECTED: KindInfo("Record rejected", Action.RETRY),
         NotificationKind.CONFIGURATION: KindInfo("Configuration needed", Action.OPEN_PLUGIN),
+        NotificationKind.CREDENTIALS_UNREADABLE: KindInfo(
+            "Credentials cannot be decrypted", Action.OPEN_PLUGIN
+        ),
     }
 )
 
@@ -172,6 +177,21 @@ def resolve(
     if subject is not None:
         query = query.where(Notification.dedupe_key == _key(kind, plugin_id, subject))
     result = session.execute(query.values(resolved_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def resolve_subjects(
+    session: Session, kind: NotificationKind, *, plugin_id: int | None, subjects: Collection[str]
+) -> int:
+    """``resolve`` for many subjects of one plugin in one statement (an order's lines)."""
+    if not subjects:
+        return 0
+    keys = sorted({_key(kind, plugin_id, subject) for subject in subjects})
+    result = session.execute(
+        update(Notification)
+        .where(Notification.dedupe_key.in_(keys), Notification.resolved_at.is_(None))
+        .values(resolved_at=utcnow())
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 

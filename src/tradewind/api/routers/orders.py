@@ -12,7 +12,7 @@ from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
-from tradewind.core.orders.schemas import OrderIn
+from tradewind.core.orders.schemas import MAX_LINES, OrderIn, OrderLineIn
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.returns.schemas import ReturnIn
@@ -26,6 +26,11 @@ class ManualOrderIn(OrderIn):
     """The order wizard: an order made in Tradewind for one channel."""
 
     channel_id: int = Field(description="The channel the order belongs to.")
+    lines: list[OrderLineIn] = Field(
+        min_length=1,
+        max_length=MAX_LINES,
+        description=f"At most {MAX_LINES:,} lines (README, Limits).",
+    )
 
 
 @router.get("/orders", response_model=Page[schemas.OrderOut])

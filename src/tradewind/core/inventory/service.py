@@ -16,9 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from tradewind.core.catalog.models import Product
@@ -280,62 +291,132 @@ def _apply_delta(
 # ----------------------------------------------------------------------- reservations
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """``quantity`` units of a product in a warehouse held for ``holder``; a quantity of
+    0 releases whatever the holder holds, wherever (product and warehouse may be None)."""
+
+    holder: str
+    product_id: int | None
+    warehouse_id: int | None
+    quantity: int
+
+
 def set_reservation(
     session: Session, holder: str, product_id: int, warehouse_id: int, quantity: int
 ) -> None:
     """Hold exactly ``quantity`` units for ``holder`` (0 releases). Idempotent."""
-    if quantity < 0:
-        raise Invalid(f"a reservation cannot be negative (got {quantity})")
-    current = session.scalar(
-        select(Reservation).where(Reservation.holder == holder).with_for_update()
-    )
-    pairs = {(product_id, warehouse_id)}
-    if current is not None:
-        pairs.add((current.product_id, current.warehouse_id))
-    levels = _lock_levels(session, sorted(pairs))
-    if current is not None:
-        if (current.product_id, current.warehouse_id) == (
-            product_id,
-            warehouse_id,
-        ) and current.quantity == quantity:
-            return
-        old = levels[(current.product_id, current.warehouse_id)]
-        old.reserved -= current.quantity
-        record(
-            session,
-            InventoryUpdated(product_id=current.product_id, warehouse_id=current.warehouse_id),
-        )
-        if quantity == 0:
-            session.delete(current)
-        else:
-            current.product_id, current.warehouse_id, current.quantity = (
-                product_id,
-                warehouse_id,
-                quantity,
-            )
-    elif quantity > 0:
-        session.add(
-            Reservation(
-                holder=holder, product_id=product_id, warehouse_id=warehouse_id, quantity=quantity
-            )
-        )
-    else:
-        return
-    if quantity > 0:
-        levels[(product_id, warehouse_id)].reserved += quantity
-        record(session, InventoryUpdated(product_id=product_id, warehouse_id=warehouse_id))
-    session.flush()
+    set_reservations(session, [Hold(holder, product_id, warehouse_id, quantity)])
 
 
 def release(session: Session, holder: str) -> None:
-    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
-    if current is not None:
-        set_reservation(session, holder, current.product_id, current.warehouse_id, 0)
+    set_reservations(session, [Hold(holder, None, None, 0)])
+
+
+def set_reservations(session: Session, holds: Iterable[Hold]) -> None:
+    """``set_reservation`` for many holders at once (the lines of one order): their
+    reservations are read in one query, every stock row they touch is locked once in the
+    fixed order, and the changes are written as a few ``executemany`` statements, so an
+    order of a thousand lines costs a handful of round trips and no ORM objects."""
+    wanted = {hold.holder: hold for hold in holds}
+    for hold in wanted.values():
+        if hold.quantity < 0:
+            raise Invalid(f"a reservation cannot be negative (got {hold.quantity})")
+    if not wanted:
+        return
+    session.flush()
+    held = {
+        row.holder: row
+        for row in session.execute(
+            select(_RESERVATIONS)
+            .where(_RESERVATIONS.c.holder.in_(sorted(wanted)))
+            .order_by(_RESERVATIONS.c.id)
+            .with_for_update()
+        )
+    }
+    deltas: dict[Pair, int] = {}
+    added: list[dict[str, object]] = []
+    moved: list[dict[str, object]] = []
+    dropped: list[int] = []
+    for hold in wanted.values():
+        current = held.get(hold.holder)
+        if current is not None:
+            if (current.product_id, current.warehouse_id, current.quantity) == (
+                hold.product_id,
+                hold.warehouse_id,
+                hold.quantity,
+            ):
+                continue
+            pair = (current.product_id, current.warehouse_id)
+            deltas[pair] = deltas.get(pair, 0) - current.quantity
+        if hold.quantity == 0:
+            if current is not None:
+                dropped.append(current.id)
+            continue
+        product_id, warehouse_id = pair = _pair_of(hold)
+        deltas[pair] = deltas.get(pair, 0) + hold.quantity
+        values = {"product": product_id, "warehouse": warehouse_id, "quantity": hold.quantity}
+        if current is None:
+            added.append({"holder": hold.holder, **values})
+        else:
+            moved.append({"reservation": current.id, **values})
+    if not deltas:
+        return
+    levels = _lock_levels(session, deltas)
+    if dropped:
+        session.execute(delete(_RESERVATIONS).where(_RESERVATIONS.c.id.in_(dropped)))
+    if moved:
+        session.execute(_MOVE_RESERVATION, moved)
+    if added:
+        session.execute(_ADD_RESERVATION, added)
+    now = utcnow()
+    session.execute(
+        _ADD_RESERVED,
+        [
+            {"product": p, "warehouse": w, "delta": delta, "now": now}
+            for (p, w), delta in sorted(deltas.items())
+            if delta
+        ],
+    )
+    for pair in sorted(deltas):
+        session.expire(levels[pair])  # changed behind the ORM's back
+        record(session, InventoryUpdated(product_id=pair[0], warehouse_id=pair[1]))
+
+
+_RESERVATIONS = cast(Table, Reservation.__table__)
+_ADD_RESERVATION = insert(_RESERVATIONS).values(
+    holder=bindparam("holder"),
+    product_id=bindparam("product"),
+    warehouse_id=bindparam("warehouse"),
+    quantity=bindparam("quantity"),
+)
+_MOVE_RESERVATION = (
+    update(_RESERVATIONS)
+    .where(_RESERVATIONS.c.id == bindparam("reservation"))
+    .values(
+        product_id=bindparam("product"),
+        warehouse_id=bindparam("warehouse"),
+        quantity=bindparam("quantity"),
+    )
+)
+_ADD_RESERVED = (
+    update(_LEVELS)
+    .where(
+        _LEVELS.c.product_id == bindparam("product"),
+        _LEVELS.c.warehouse_id == bindparam("warehouse"),
+    )
+    .values(reserved=_LEVELS.c.reserved + bindparam("delta"), updated_at=bindparam("now"))
+)
+
+
+def _pair_of(hold: Hold) -> Pair:
+    if hold.product_id is None or hold.warehouse_id is None:
+        raise Invalid(f"a reservation of {hold.quantity} needs a product and a warehouse")
+    return hold.product_id, hold.warehouse_id
 
 
 def reserved_for(session: Session, holder: str) -> int:
-    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
-    return current.quantity if current is not None else 0
+    return session.scalar(select(Reservation.quantity).where(Reservation.holder == holder)) or 0
 
 
 def ship_reserved(
@@ -352,7 +433,9 @@ def ship_reserved(
     movement = _move(
         session, MovementKind.PICK, product_id, warehouse_id, -quantity, "shipped", reference
     )
-    current = session.scalar(select(Reservation).where(Reservation.holder == holder))
+    current = session.execute(
+        select(_RESERVATIONS).where(_RESERVATIONS.c.holder == holder)
+    ).one_or_none()
     if current is not None and (current.product_id, current.warehouse_id) == (
         product_id,
         warehouse_id,
@@ -435,11 +518,8 @@ def _lock_levels(session: Session, pairs: Iterable[Pair]) -> dict[Pair, StockLev
     missing = [pair for pair in ordered if pair not in found]
     if not missing:
         return found
-    for product_id, warehouse_id in missing:
-        if session.get(Product, product_id) is None:
-            raise NotFound(f"no product with id {product_id}")
-        if session.get(Warehouse, warehouse_id) is None:
-            raise NotFound(f"no warehouse with id {warehouse_id}")
+    _must_exist(session, Product, "product", {product_id for product_id, _ in missing})
+    _must_exist(session, Warehouse, "warehouse", {warehouse_id for _, warehouse_id in missing})
     insert_ignore(
         session,
         StockLevel.__table__,
@@ -447,6 +527,15 @@ def _lock_levels(session: Session, pairs: Iterable[Pair]) -> dict[Pair, StockLev
         conflict_columns=["product_id", "warehouse_id"],
     )
     return _select_levels(session, ordered)
+
+
+def _must_exist(
+    session: Session, model: type[Product] | type[Warehouse], noun: str, ids: set[int]
+) -> None:
+    """Refuse unless every id of ``ids`` is a row of ``model`` (one query for them all)."""
+    found = set(session.scalars(select(model.id).where(model.id.in_(sorted(ids)))))
+    if ids - found:
+        raise NotFound(f"no {noun} with id {min(ids - found)}")
 
 
 def _select_levels(session: Session, ordered: list[Pair]) -> dict[Pair, StockLevel]:

@@ -17,6 +17,13 @@ from tradewind.core.orders.models import (
 
 _Amount = Field(default=Decimal("0"), ge=0, max_digits=18, decimal_places=4)
 
+# How many lines one order may have (README, "Limits"). An order made in Tradewind (API,
+# UI, CLI) is refused above MAX_LINES. A platform's order is a sale already made, so an
+# import takes up to MAX_IMPORTED_LINES; one above that is not imported and a *record
+# rejected* notification names it, its line count and the limit (never a silent drop).
+MAX_LINES = 1_000
+MAX_IMPORTED_LINES = 5_000
+
 
 class OrderLineIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tradewind.core.catalog.models import Product, sku_key
-from tradewind.core.catalog.service import find_by_barcode, match_product
+from tradewind.core.catalog.service import find_by_barcode, match_products, products_by_ids
 from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
@@ -39,7 +39,13 @@ from tradewind.core.orders.models import (
     OrderSource,
     OrderStatus,
 )
-from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.core.orders.schemas import (
+    MAX_IMPORTED_LINES,
+    MAX_LINES,
+    ImportOptions,
+    OrderIn,
+    OrderLineIn,
+)
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound
 from tradewind.events import OrderCancelled, OrderCreated, OrderUpdated, record
@@ -142,6 +148,7 @@ def import_order(
         raise Invalid(
             "an imported order needs the platform's id", fields={"external_id": "required"}
         )
+    _check_size(data, MAX_IMPORTED_LINES, "an imported order")
     existing = _locked_order(session, plugin_id, data.external_id)
     if existing is not None and existing.exported_at is not None:
         # Made here and sent to the platform (Export Orders): what happens to it there
@@ -164,6 +171,7 @@ def import_order(
 
 def create_manual_order(session: Session, channel_id: int, data: OrderIn) -> Order:
     """The order wizard: an order made in Tradewind for ``channel_id``."""
+    _check_size(data, MAX_LINES, "an order made in Tradewind")
     channels.get_channel(session, channel_id)
     manual = data.model_copy(update={"source": OrderSource.MANUAL, "external_id": None})
     return _create(session, channel_id, None, manual, ImportOptions())
@@ -208,19 +216,18 @@ def rematch_lines(session: Session, product_ids: Iterable[int]) -> list[Order]:
         .where(OrderLine.product_id.is_(None), Order.status == OrderStatus.OPEN, or_(*conditions))
         .order_by(OrderLine.order_id)
     ).all()
+    # A barcode shared by several products identifies none of them.
+    barcodes = {
+        code: product
+        for code, product in barcodes.items()
+        if len(find_by_barcode(session, code)) == 1
+    }
     touched: dict[int, Order] = {}
     for line in lines:
-        match = keys.get(line.sku_key)
-        # A barcode shared by several products identifies none of them.
-        if (
-            match is None
-            and line.barcode in barcodes
-            and len(find_by_barcode(session, line.barcode)) == 1
-        ):
-            match = barcodes[line.barcode]
+        match = keys.get(line.sku_key) or barcodes.get(line.barcode)
         if match is None:
             continue
-        order = _lock(session, line.order_id)
+        order = touched.get(line.order_id) or _lock(session, line.order_id)
         line.product_id = match.id
         _activity(
             session,
@@ -261,7 +268,7 @@ def assign_product(
         query = query.where(Order.plugin_id == plugin_id)
     touched: dict[int, Order] = {}
     for line in session.scalars(query).all():
-        order = _lock(session, line.order_id)
+        order = touched.get(line.order_id) or _lock(session, line.order_id)
         line.product_id = product.id
         _activity(
             session,
@@ -278,18 +285,19 @@ def assign_product(
 
 def sync_reservations(session: Session, order: Order) -> None:
     """Hold exactly the unshipped units of each matched line while the order is open."""
-    for line in order.lines:
-        wanted = (
-            line.unshipped
-            if order.status is OrderStatus.OPEN and line.product_id and order.warehouse_id
-            else 0
-        )
-        if wanted and line.product_id and order.warehouse_id:
-            inventory.set_reservation(
-                session, line.holder, line.product_id, order.warehouse_id, wanted
+    holding = order.status is OrderStatus.OPEN and order.warehouse_id is not None
+    inventory.set_reservations(
+        session,
+        [
+            inventory.Hold(
+                line.holder,
+                line.product_id,
+                order.warehouse_id,
+                line.unshipped if holding and line.product_id else 0,
             )
-        else:
-            inventory.release(session, line.holder)
+            for line in order.lines
+        ],
+    )
 
 
 def refresh_fulfillment(order: Order) -> None:
@@ -309,6 +317,14 @@ def add_activity(session: Session, order: Order, kind: str, message: str) -> Non
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _check_size(data: OrderIn, limit: int, what: str) -> None:
+    if len(data.lines) > limit:
+        raise Invalid(
+            f"{what} has at most {limit:,} lines; this one has {len(data.lines):,}",
+            fields={"lines": f"at most {limit} lines"},
+        )
 
 
 def _create(
@@ -336,8 +352,8 @@ def _create(
     session.flush()
     if not order.number:
         order.number = f"TW{1000 + order.id}"
-    for line_in in data.lines:
-        order.lines.append(_new_line(session, line_in, options))
+    for line_in, product in zip(data.lines, _match_all(session, data.lines, options), strict=True):
+        order.lines.append(_new_line(line_in, product))
     _set_totals(order, data)
     _resolve_customer(session, order, data)
     session.flush()
@@ -406,30 +422,36 @@ def _merge_lines(
     session: Session, order: Order, incoming: Sequence[OrderLineIn], options: ImportOptions
 ) -> list[str]:
     by_external = {line.external_id: line for line in order.lines if line.external_id}
-    changes: list[str] = []
+    pairs: list[tuple[OrderLineIn, OrderLine | None]] = []
     for position, line_in in enumerate(incoming):
         line = by_external.get(line_in.external_id) if line_in.external_id else None
         if line is None and not line_in.external_id and position < len(order.lines):
             candidate = order.lines[position]
             if candidate.sku_key == sku_key(line_in.sku):
                 line = candidate
+        pairs.append((line_in, line))
+    unmatched = [i for i, (_, line) in enumerate(pairs) if line is None or line.product_id is None]
+    products = dict(
+        zip(unmatched, _match_all(session, [pairs[i][0] for i in unmatched], options), strict=True)
+    )
+    changes: list[str] = []
+    for position, (line_in, line) in enumerate(pairs):
         if line is None:
-            order.lines.append(_new_line(session, line_in, options))
+            order.lines.append(_new_line(line_in, products[position]))
             changes.append(f"line {line_in.sku or line_in.barcode} added")
             continue
         if line.quantity != line_in.quantity:
             changes.append(f"line {line.sku} quantity {line.quantity}→{line_in.quantity}")
             line.quantity = max(line_in.quantity, line.shipped_quantity)
         if line.product_id is None:
-            product = _match(session, line_in, options)
+            product = products[position]
             if product is not None:
                 line.product_id = product.id
                 changes.append(f"line {line.sku} matched")
     return changes
 
 
-def _new_line(session: Session, line_in: OrderLineIn, options: ImportOptions) -> OrderLine:
-    product = _match(session, line_in, options)
+def _new_line(line_in: OrderLineIn, product: Product | None) -> OrderLine:
     return OrderLine(
         external_id=line_in.external_id,
         product_id=product.id if product else None,
@@ -442,13 +464,27 @@ def _new_line(session: Session, line_in: OrderLineIn, options: ImportOptions) ->
     )
 
 
-def _match(session: Session, line_in: OrderLineIn, options: ImportOptions) -> Product | None:
-    if line_in.product_id is not None:
-        product = session.get(Product, line_in.product_id)
-        if product is None:
-            raise NotFound(f"no product with id {line_in.product_id}")
-        return product
-    return match_product(session, sku=line_in.sku, barcode=line_in.barcode, codes=options.match_by)
+def _match_all(
+    session: Session, lines: Sequence[OrderLineIn], options: ImportOptions
+) -> list[Product | None]:
+    """The product of each line: the one it names, else by SKU or barcode (one query per
+    kind of reference for the whole order, never one per line)."""
+    named = products_by_ids(session, [line.product_id for line in lines if line.product_id])
+    unknown = sorted(
+        {line.product_id for line in lines if line.product_id and line.product_id not in named}
+    )
+    if unknown:
+        raise NotFound(f"no product with id {unknown[0]}")
+    by_code = iter(
+        match_products(
+            session,
+            [(line.sku, line.barcode) for line in lines if line.product_id is None],
+            codes=options.match_by,
+        )
+    )
+    return [
+        named[line.product_id] if line.product_id is not None else next(by_code) for line in lines
+    ]
 
 
 def _set_totals(order: Order, data: OrderIn) -> None:
@@ -532,48 +568,34 @@ def _after_change(session: Session, order: Order, *, new: bool = False) -> None:
 def _refresh_notifications(session: Session, order: Order, *, new: bool) -> None:
     """Missing products and customer fields are problems a person must see (seed 001).
     A new order has nothing to resolve: only its own problems are raised (imports of
-    thousands of orders skip two queries per line)."""
+    thousands of orders skip the queries for matched lines). What still waits is counted
+    in one grouped query per order, never one per line."""
+    concerned: dict[str, OrderLine] = {}
     for line in order.lines:
-        if not line.sku_key and not line.barcode:
+        if (line.sku_key or line.barcode) and not (new and line.product_id is not None):
+            concerned.setdefault(f"SKU {line.sku or line.barcode}", line)
+    waiting = _open_unmatched(session, order.plugin_id, concerned.values())
+    cleared: list[str] = []
+    for subject, line in concerned.items():
+        still_missing = waiting.get(_code_of(line), 0)
+        if not still_missing:  # matched, or its last waiting order was cancelled or closed
+            cleared.append(subject)
             continue
-        if new and line.product_id is not None:
-            continue
-        subject = f"SKU {line.sku or line.barcode}"
-        still_missing = session.scalar(
-            select(func.count())
-            .select_from(OrderLine)
-            .join(Order)
-            .where(
-                OrderLine.product_id.is_(None),
-                OrderLine.sku_key == line.sku_key
-                if line.sku_key
-                else OrderLine.barcode == line.barcode,
-                Order.status == OrderStatus.OPEN,
-                Order.plugin_id.is_(None)
-                if order.plugin_id is None
-                else Order.plugin_id == order.plugin_id,
-            )
+        notifications.raise_notification(
+            session,
+            NotificationKind.MISSING_PRODUCT,
+            plugin_id=order.plugin_id,
+            subject=subject,
+            message=(
+                f"Order {order.number} has a line with {subject} that matches no product "
+                f"({still_missing} open line(s) wait for it). The order is kept and "
+                "reserves nothing for that line. Import or create the product, or map the "
+                "SKU; the waiting orders are re-processed by themselves."
+            ),
         )
-        if still_missing:
-            notifications.raise_notification(
-                session,
-                NotificationKind.MISSING_PRODUCT,
-                plugin_id=order.plugin_id,
-                subject=subject,
-                message=(
-                    f"Order {order.number} has a line with {subject} that matches no product "
-                    f"({still_missing} open line(s) wait for it). The order is kept and "
-                    "reserves nothing for that line. Import or create the product, or map the "
-                    "SKU; the waiting orders are re-processed by themselves."
-                ),
-            )
-        else:  # matched, or its last waiting order was cancelled or closed
-            notifications.resolve(
-                session,
-                NotificationKind.MISSING_PRODUCT,
-                plugin_id=order.plugin_id,
-                subject=subject,
-            )
+    notifications.resolve_subjects(
+        session, NotificationKind.MISSING_PRODUCT, plugin_id=order.plugin_id, subjects=cleared
+    )
     subject = f"order {order.number}"
     if order.missing_customer_fields and order.status is OrderStatus.OPEN:
         notifications.raise_notification(
@@ -594,6 +616,37 @@ def _refresh_notifications(session: Session, order: Order, *, new: bool) -> None
             plugin_id=order.plugin_id,
             subject=subject,
         )
+
+
+def _code_of(line: OrderLine) -> tuple[str, str]:
+    """What identifies the product a line waits for: its SKU, else its barcode."""
+    return ("sku", line.sku_key) if line.sku_key else ("barcode", line.barcode)
+
+
+def _open_unmatched(
+    session: Session, plugin_id: int | None, lines: Iterable[OrderLine]
+) -> dict[tuple[str, str], int]:
+    """How many unmatched lines of open orders of ``plugin_id`` (None: manual orders)
+    carry each SKU or barcode of ``lines``."""
+    codes = {_code_of(line) for line in lines}
+    waiting: dict[tuple[str, str], int] = {}
+    for kind, column in (("sku", OrderLine.sku_key), ("barcode", OrderLine.barcode)):
+        values = sorted(value for code, value in codes if code == kind)
+        if not values:
+            continue
+        rows = session.execute(
+            select(column, func.count())
+            .join(Order)
+            .where(
+                OrderLine.product_id.is_(None),
+                column.in_(values),
+                Order.status == OrderStatus.OPEN,
+                Order.plugin_id.is_(None) if plugin_id is None else Order.plugin_id == plugin_id,
+            )
+            .group_by(column)
+        )
+        waiting.update({(kind, value): count for value, count in rows})
+    return waiting
 
 
 def _locked_order(session: Session, plugin_id: int, external_id: str) -> Order | None:

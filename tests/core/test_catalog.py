@@ -11,7 +11,7 @@ from tests import factories
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.db import Database
-from tradewind.errors import Conflict, NotFound
+from tradewind.errors import Conflict, Invalid, NotFound
 
 
 def test_sku_is_unique_without_regard_to_case_or_space(db: Database) -> None:
@@ -104,3 +104,17 @@ def test_csv_header_problems_are_reported_on_line_1(db: Database, text: str, mes
     with db.unit_of_work() as session:
         report = catalog.import_csv(session, io.StringIO(text))
     assert [(e.line, e.message.split(";")[0]) for e in report.errors] == [(1, message)]
+
+
+def test_an_update_the_product_rules_refuse_is_a_clear_refusal(db: Database) -> None:
+    """Any face's bad change (a null price, attributes too deep) is ``Invalid`` naming the
+    field, never a validation crash (#10 items 8, 9)."""
+    with db.unit_of_work() as session:
+        mug = catalog.create_product(session, ProductIn(sku="MUG", title="Mug"))
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(20):
+        deep = {"a": deep}
+    for changes, field in (({"price": None}, "price"), ({"attributes": deep}, "attributes")):
+        with pytest.raises(Invalid) as refused, db.unit_of_work() as session:
+            catalog.update_product(session, mug.id, changes)
+        assert field in refused.value.fields

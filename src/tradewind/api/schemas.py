@@ -7,8 +7,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tradewind.core.catalog.schemas import Attributes
 from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory.models import MovementKind
 from tradewind.core.orders.models import (
@@ -88,7 +89,7 @@ class PluginSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     settings: dict[str, Any] = Field(
-        description="Changes. A secret's mask as shown (\"set (…abcd)\", \"not set\") keeps "
+        description='Changes. A secret\'s mask as shown ("set (…abcd)", "not set") keeps '
         "it, null or an empty string clears it, any other value replaces it."
     )
 
@@ -310,6 +311,9 @@ class HourStatsOut(BaseModel):
 
 
 class ProductPatch(BaseModel):
+    """Only the fields sent change. ``barcode`` and ``weight_grams`` may be null (cleared);
+    every other field always has a value, so a null there is refused (422)."""
+
     model_config = ConfigDict(extra="forbid")
 
     sku: str | None = Field(default=None, min_length=1, max_length=128)
@@ -317,8 +321,16 @@ class ProductPatch(BaseModel):
     barcode: str | None = Field(default=None, max_length=64)
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     weight_grams: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=3)
-    attributes: dict[str, Any] | None = None
+    attributes: Attributes | None = None
     active: bool | None = None
+
+    @field_validator("sku", "title", "price", "attributes", "active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields sent (defaults are not validated): an explicit null.
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
 
 class WarehouseIn(BaseModel):

@@ -80,13 +80,20 @@ def create_product(session: Session, data: ProductIn) -> Product:
 
 def update_product(session: Session, product_id: int, changes: dict[str, Any]) -> Product:
     product = get_product(session, product_id)
-    merged = ProductIn.model_validate(
-        {
-            **{field: getattr(product, field) for field in _FIELDS},
-            "attributes": product.attributes,
-            **changes,
+    try:
+        merged = ProductIn.model_validate(
+            {
+                **{field: getattr(product, field) for field in _FIELDS},
+                "attributes": product.attributes,
+                **changes,
+            }
+        )
+    except ValidationError as exc:  # a face's bad input is a clear refusal, never a 500
+        fields = {
+            ".".join(str(part) for part in error["loc"]) or "product": error["msg"]
+            for error in exc.errors()
         }
-    )
+        raise Invalid(f"invalid product: {_explain(exc)}", fields=fields) from None
     if sku_key(merged.sku) != product.sku_key:
         other = find_by_sku(session, merged.sku)
         if other is not None:

@@ -191,3 +191,23 @@ def test_the_account_ceiling_spares_the_owners_known_clients(hub: Hub) -> None:
         assert attempt(f"203.0.113.{number}", "guess") == "failed"
     assert attempt("203.0.113.200", PASSWORD) == 1  # a new address: the ceiling holds it
     assert attempt("198.51.100.7", PASSWORD) == "ok"  # a known one signs in
+
+
+def test_under_https_every_cookie_is_secure_and_http_only(hub: Hub) -> None:
+    https = hub.settings.model_copy(update={"base_url": "https://hub.example.com"})
+    with (
+        Hub(https, registry=hub.registry) as served,
+        TestClient(create_app(served), base_url="https://testserver") as client,
+    ):
+        browser = Browser(client)
+        responses = [client.get("/login")]
+        responses.append(browser.login("admin", "wrong"))  # the form is issued again
+        responses.append(browser.login("admin"))
+        responses.append(browser.post("/channels", {"name": "Web"}))  # a flash message
+        responses.append(client.get("/channels"))  # the flash is read and cleared
+        responses.append(browser.post("/logout"))
+    cookies = [cookie for r in responses for cookie in r.headers.get_list("set-cookie")]
+    names = {cookie.split("=", 1)[0] for cookie in cookies}
+    assert names == {"tw_login_csrf", "tw_session", "tw_flash"}
+    for cookie in cookies:
+        assert "; secure" in cookie.lower() and "; httponly" in cookie.lower(), cookie

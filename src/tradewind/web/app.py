@@ -23,6 +23,8 @@ from tradewind.web.session import (
     LoginRequired,
     Signer,
     current_user,
+    delete_cookie,
+    set_cookie,
     signer,
 )
 
@@ -84,7 +86,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         status_code=status,
     )
     if flash:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        delete_cookie(response, request, FLASH_COOKIE)
     return response
 
 
@@ -103,13 +105,12 @@ def redirect(request: Request, url: str, message: str = "", *, error: bool = Fal
         response = RedirectResponse(url, status_code=303)
     if message:
         flash_signer: Signer = request.app.state.flash_signer
-        response.set_cookie(
+        set_cookie(
+            response,
+            request,
             FLASH_COOKIE,
             flash_signer.sign(("!" if error else "") + message),
             max_age=60,
-            httponly=True,
-            samesite="lax",
-            path="/",
         )
     return response
 

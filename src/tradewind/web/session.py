@@ -11,9 +11,10 @@ session yet, uses a double-submit cookie instead.
 from __future__ import annotations
 
 import secrets
+from typing import Literal
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from tradewind.auth import service as auth
@@ -77,6 +78,36 @@ def signer(request: Request) -> Signer:
 
 def secure_cookies(hub: Hub) -> bool:
     return hub.settings.base_url.startswith("https://")
+
+
+def set_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    max_age: int,
+    path: str = "/",
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
+    """Every cookie Tradewind sets: HttpOnly, and Secure whenever Tradewind is served
+    over https (``TRADEWIND_BASE_URL``) — the one place that decides both."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=path,
+        samesite=samesite,
+        httponly=True,
+        secure=secure_cookies(hub_of(request)),
+    )
+
+
+def delete_cookie(response: Response, request: Request, name: str, *, path: str = "/") -> None:
+    """Expire a cookie ``set_cookie`` set, with the same attributes."""
+    response.delete_cookie(
+        name, path=path, httponly=True, secure=secure_cookies(hub_of(request)), samesite="lax"
+    )
 
 
 def client_address(request: Request) -> str:

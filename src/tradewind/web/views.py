@@ -53,11 +53,12 @@ from tradewind.web.session import (
     SESSION_COOKIE,
     client_address,
     current_user,
+    delete_cookie,
     hub_of,
     new_login_csrf,
     reader,
-    secure_cookies,
     session_secret,
+    set_cookie,
     signer,
     writer,
 )
@@ -83,14 +84,8 @@ def login_form(request: Request, next: str = "/") -> Response:
         return RedirectResponse(_safe_next(next), status_code=303)
     token = new_login_csrf()
     response = page(request, "login.html", next=_safe_next(next), login_csrf=token)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        max_age=3600,
-        httponly=True,
-        samesite="strict",
-        secure=secure_cookies(hub_of(request)),
-        path="/login",
+    set_cookie(
+        response, request, LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", samesite="strict"
     )
     return response
 
@@ -124,16 +119,14 @@ def login(
         return _login_again(request, "Wrong user name or password.", next, 401)
     assert opened is not None
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
+    set_cookie(
+        response,
+        request,
         SESSION_COOKIE,
         signer(request).sign(opened.secret),
         max_age=hub.settings.session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(hub),
-        path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    delete_cookie(response, request, LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
@@ -142,8 +135,8 @@ def _login_again(request: Request, error: str, next: str, status: int) -> Respon
     response = page(
         request, "login.html", status=status, next=_safe_next(next), login_csrf=token, error=error
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login"
+    set_cookie(
+        response, request, LOGIN_CSRF_COOKIE, token, max_age=3600, path="/login", samesite="strict"
     )
     return response
 
@@ -155,7 +148,7 @@ def logout(request: Request, _user: SessionUser = Depends(reader)) -> Response:
         with hub_of(request).db.unit_of_work() as session:
             auth.close_session(session, secret)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(response, request, SESSION_COOKIE)
     return response
 
 

@@ -92,6 +92,28 @@ def test_csv_import_updates_existing_products_and_counts_unchanged(db: Database)
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        'sku,title,price\nA,"Alpha,1\nB,"Beta",2\nC,Gamma,3\n',  # would swallow line 3
+        'sku,title,price\r\nA,"Alpha,1\r\nB,Beta,2\r\nC,Gamma,3\r\n',  # to the end
+    ],
+    ids=["into-the-next-quote", "to-the-end"],
+)
+def test_an_unclosed_quote_is_reported_on_its_line_and_loses_no_other_line(
+    db: Database, text: str
+) -> None:
+    """#10 item 9: the quote left open on line 2 ran on into the lines after it."""
+    with db.unit_of_work() as session:
+        report = catalog.import_csv(session, io.StringIO(text, newline=""))
+    assert [(error.line, error.message.split(" (")[0]) for error in report.errors] == [
+        (2, "a quote opened on this line is not closed on it")
+    ]
+    with db.read() as session:
+        assert [p.sku for p in catalog.list_products(session)] == ["B", "C"]
+        assert [p.title for p in catalog.list_products(session)] == ["Beta", "Gamma"]
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "the file is empty"),

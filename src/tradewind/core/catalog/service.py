@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TextIO
 
@@ -140,7 +140,9 @@ def import_csv(session: Session, stream: TextIO) -> ImportReport:
     the good rows are imported regardless.
 
     Columns: ``sku`` and ``title`` (required), ``barcode``, ``price``, ``weight_grams``,
-    ``active``, and any ``attr.<name>`` column, which becomes attribute ``<name>``.
+    ``active``, and any ``attr.<name>`` column, which becomes attribute ``<name>``. One
+    product per line: a line break inside a quoted cell is not supported, so a quote left
+    open is reported on its own line instead of swallowing the lines after it.
     """
     report = ImportReport()
     sample = stream.read(4096)
@@ -149,10 +151,14 @@ def import_csv(session: Session, stream: TextIO) -> ImportReport:
         dialect: Any = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", ",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(stream, dialect)
-    header = next(reader, None)
-    if header is None:
+    rows = _rows(stream, dialect)
+    first = next(rows, None)
+    if first is None:
         report.errors.append(RowError(line=1, sku=None, message="the file is empty"))
+        return report
+    _, header = first
+    if isinstance(header, str):
+        report.errors.append(RowError(line=1, sku=None, message=header))
         return report
     columns = [name.strip().lstrip("\ufeff").casefold() for name in header]
     problem = _check_header(columns)
@@ -161,9 +167,10 @@ def import_csv(session: Session, stream: TextIO) -> ImportReport:
         return report
 
     seen: dict[str, int] = {}
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
+    for line, row in rows:
+        if isinstance(row, str):
+            report.errors.append(RowError(line=line, sku=None, message=row))
+            continue
         if not any(cell.strip() for cell in row):
             continue
         raw = dict(zip(columns, row, strict=False))
@@ -171,7 +178,7 @@ def import_csv(session: Session, stream: TextIO) -> ImportReport:
         if len(row) != len(columns):
             report.errors.append(
                 RowError(
-                    line=start,
+                    line=line,
                     sku=sku,
                     message=f"expected {len(columns)} columns, found {len(row)}",
                 )
@@ -180,27 +187,46 @@ def import_csv(session: Session, stream: TextIO) -> ImportReport:
         try:
             data = _row_to_product(raw)
         except (ValidationError, Invalid) as exc:
-            report.errors.append(RowError(line=start, sku=sku, message=_explain(exc)))
+            report.errors.append(RowError(line=line, sku=sku, message=_explain(exc)))
             continue
         key = sku_key(data.sku)
         if key in seen:
             report.errors.append(
                 RowError(
-                    line=start,
+                    line=line,
                     sku=data.sku,
                     message=f"SKU {data.sku!r} already appears on line {seen[key]}",
                 )
             )
             continue
-        seen[key] = start
+        seen[key] = line
         try:
             with session.begin_nested():
                 _, outcome = upsert_product(session, data)
         except (Conflict, IntegrityError) as exc:
-            report.errors.append(RowError(line=start, sku=data.sku, message=str(exc)))
+            report.errors.append(RowError(line=line, sku=data.sku, message=str(exc)))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def _rows(stream: TextIO, dialect: Any) -> Iterator[tuple[int, list[str] | str]]:
+    """Each line of ``stream`` with its number, as its cells or as why it is not a row.
+    Every line is read on its own, so no quoting mistake reaches past its line."""
+    for number, text in enumerate(stream, start=1):
+        try:
+            yield number, next(csv.reader([text], dialect, strict=True), [])
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                yield (
+                    number,
+                    (
+                        "a quote opened on this line is not closed on it (a product takes one "
+                        "line; line breaks inside a cell are not supported)"
+                    ),
+                )
+            else:
+                yield number, f"not valid CSV: {exc}"
 
 
 def _check_header(columns: Sequence[str]) -> str | None:

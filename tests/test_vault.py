@@ -17,7 +17,9 @@ from tradewind.settings import Settings
 from tradewind.vault import (
     Vault,
     VaultError,
+    describe_secret,
     generate_key,
+    is_secret_mask,
     load_vault,
     read_key_file,
     rotate_all,
@@ -99,3 +101,72 @@ def test_key_file_is_replaced_atomically_with_mode_0600(tmp_path: Path) -> None:
     write_key_file(path, ["c", "a", "b"])
     assert read_key_file(path) == ["c", "a", "b"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_vault_follows_its_key_file(tmp_path: Path) -> None:
+    """Another process rotating the key file: this one opens what it sealed, and seals
+    under the new key, without being rebuilt."""
+    path = tmp_path / "secret.keys"
+    old, new = generate_key(), generate_key()
+    write_key_file(path, [old])
+    running = Vault.from_key_file(path)
+    before = running.seal("credentials", "plugin:1", {"k": "v"})
+    write_key_file(path, [new, old])
+    rotated = Vault([new, old]).rotate(before)
+    assert running.open("credentials", "plugin:1", rotated) == {"k": "v"}
+    assert Vault([new]).open("p", "o", running.seal("p", "o", {"a": "b"})) == {"a": "b"}
+    write_key_file(path, [new])  # the old key retired
+    assert running.keys == (new,)
+    with pytest.raises(VaultError):
+        running.open("credentials", "plugin:1", before)
+
+
+def test_a_missing_or_broken_key_file_keeps_the_keys_in_use(tmp_path: Path) -> None:
+    path = tmp_path / "secret.keys"
+    key = generate_key()
+    write_key_file(path, [key])
+    running = Vault.from_key_file(path)
+    path.write_text("not a key\n")
+    assert running.keys == (key,)
+    path.unlink()
+    assert running.keys == (key,)
+
+
+def test_cookie_signing_follows_the_key_file(tmp_path: Path) -> None:
+    from tradewind.web.session import Signer
+
+    path = tmp_path / "secret.keys"
+    old, new = generate_key(), generate_key()
+    write_key_file(path, [old])
+    signer = Signer(Vault.from_key_file(path), "session")
+    cookie = signer.sign("session-id")
+    write_key_file(path, [new, old])  # rotated: the old cookie still verifies
+    assert signer.unsign(cookie, max_age=60) == "session-id"
+    fresh = signer.sign("session-id")
+    assert Signer(Vault([new]), "session").unsign(fresh, max_age=60) == "session-id"
+    write_key_file(path, [new])  # retired: sign-ins from before it end
+    assert signer.unsign(cookie, max_age=60) is None
+    assert signer.unsign(fresh, max_age=60) == "session-id"
+
+
+@pytest.mark.parametrize(
+    ("value", "mask"),
+    [
+        ("set (…J3NV)", True),
+        ("set (…)", True),
+        ("not set", True),
+        ("set (cannot be decrypted)", True),
+        ("set (…ab))", True),
+        ("shpat_123", False),
+        ("", False),
+        (None, False),
+        ("set (…abcde)", False),
+    ],
+)
+def test_masks_are_what_describe_secret_shows(value: object, mask: bool) -> None:
+    assert is_secret_mask(value) is mask
+
+
+@pytest.mark.parametrize("secret", [None, "", "short", "shpat_0123456789J3NV", "tail-ends-in)"])
+def test_whatever_describe_secret_shows_is_a_mask(secret: str | None) -> None:
+    assert is_secret_mask(str(describe_secret(secret)))

@@ -14,7 +14,7 @@ from tradewind.connectors.base import Capability, ConnectorInfo
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Channel, Plugin
+from tradewind.core.channels.models import Channel, Plugin, PluginState
 from tradewind.core.channels.schemas import secret_fields
 from tradewind.core.orders.models import Order, OrderStatus
 from tradewind.db import utcnow
@@ -60,35 +60,47 @@ def connector_out(info: ConnectorInfo) -> schemas.ConnectorOut:
     )
 
 
-def plugin_settings(hub: Hub, plugin: Plugin) -> dict[str, Any]:
-    """Settings as they may be shown; a connector no longer installed shows what is stored
-    (never the sealed credentials)."""
+def plugin_secrets(hub: Hub, plugin: Plugin) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """The plugin's settings as they may be shown, its other sealed credentials (tokens an
+    OAuth grant stored) described, and whether its credentials no longer open (then each
+    secret shows as such). A connector no longer installed shows what is stored, never
+    the sealed credentials."""
     if plugin.connector not in hub.registry.connectors:
-        return dict(plugin.settings)
-    return channels.describe_settings(hub.vault, hub.registry.info(plugin.connector), plugin)
-
-
-def other_credentials(hub: Hub, plugin: Plugin) -> dict[str, str]:
-    """Sealed credentials that are not settings (tokens an OAuth grant stored), described."""
-    if plugin.connector not in hub.registry.connectors:
-        return {}
-    names = secret_fields(hub.registry.info(plugin.connector).settings)
-    stored = channels.read_credentials(hub.vault, plugin)
-    return {
+        return dict(plugin.settings), {}, False
+    spec = hub.registry.info(plugin.connector)
+    shown = channels.describe_settings(hub.vault, spec, plugin)
+    try:
+        stored = channels.read_credentials(hub.vault, plugin)
+    except channels.CredentialsUnreadable:
+        return shown, {}, True
+    names = secret_fields(spec.settings)
+    others = {
         key: str(describe_secret(value))
         for key, value in sorted(stored.items())
         if key not in names
     }
+    return shown, others, False
+
+
+_PAUSED_BY_UNREADABLE = (
+    PluginState.ACTIVE,
+    PluginState.FAILING,
+    PluginState.NEEDS_REAUTHORIZATION,
+)
 
 
 def plugin_out(hub: Hub, session: Session, plugin: Plugin) -> schemas.PluginOut:
+    settings, credentials, unreadable = plugin_secrets(hub, plugin)
+    state = plugin.state
+    if unreadable and state in _PAUSED_BY_UNREADABLE:
+        state = PluginState.CREDENTIALS_UNREADABLE  # as runtime.check_credentials records it
     return schemas.PluginOut(
         id=plugin.id,
         name=plugin.name,
         connector=plugin.connector,
-        state=plugin.state,
-        settings=plugin_settings(hub, plugin),
-        credentials=other_credentials(hub, plugin),
+        state=state,
+        settings=settings,
+        credentials=credentials,
         channel_ids=plugin.channel_ids,
         toggles=[toggle for toggle in Toggle if toggle in plugin.toggles],
         import_conflict=channels.import_conflict(session, plugin),

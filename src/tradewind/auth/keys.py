@@ -1,23 +1,15 @@
 """Signing keys for cookies, derived from the vault's keys (HKDF-SHA256 with a purpose
 label), so there is no second secret to manage, and rotating the vault keys rotates
 them. The first vault key signs; every vault key verifies (so a rotation does not sign
-everyone out until the old key is dropped)."""
+everyone out; sessions signed before it end when the old key is retired)."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from tradewind.settings import Settings
-from tradewind.vault import read_key_file
-
-
-def vault_keys(settings: Settings) -> list[str]:
-    if settings.secret_keys:
-        return [key.get_secret_value() for key in settings.secret_keys]
-    return read_key_file(settings.key_file)
 
 
 def derive(key: str, purpose: str) -> bytes:
@@ -27,6 +19,6 @@ def derive(key: str, purpose: str) -> bytes:
     ).derive(material)
 
 
-def signing_keys(settings: Settings, purpose: str) -> list[bytes]:
+def signing_keys(vault_keys: Sequence[str], purpose: str) -> list[bytes]:
     """Keys for itsdangerous, which signs with the *last*: oldest first, newest last."""
-    return [derive(key, purpose) for key in reversed(vault_keys(settings))]
+    return [derive(key, purpose) for key in reversed(vault_keys)]

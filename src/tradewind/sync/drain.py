@@ -279,6 +279,8 @@ class Drainer:
     def _unusable(self, plugin: Plugin, exc: Exception) -> None:
         """The plugin cannot even be set up (connector missing, settings invalid)."""
         log.error("plugin cannot start", plugin=plugin.id, error=str(exc))
+        if isinstance(exc, channels.CredentialsUnreadable):
+            return  # the plugin is paused for it, with its own notification (runtime.py)
         with self.hub.db.unit_of_work() as session:
             notifications.raise_notification(
                 session,

@@ -124,7 +124,10 @@ class Inbox:
         if len(body) > self.hub.settings.webhook_max_bytes:
             log.warning("webhook refused: too large", plugin=plugin_id, size=len(body))
             return Answer(413, f"body larger than {self.hub.settings.webhook_max_bytes} bytes")
-        verifier = verifier or self.verifier(plugin_id)
+        try:
+            verifier = verifier or self.verifier(plugin_id)
+        except channels.CredentialsUnreadable:  # the plugin is paused for it, and says so
+            return Answer(503, "this plugin's stored credentials cannot be decrypted now")
         if verifier is None:
             return Answer(404, "no such plugin, or it does not receive webhooks")
         if not verifier.verify_webhook(headers, body):

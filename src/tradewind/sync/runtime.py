@@ -18,9 +18,11 @@ from tradewind.connectors.errors import Unavailable
 from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
+from tradewind.core.channels.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.budgets import SharedBudget
 from tradewind.sync.models import CredentialLock
 
@@ -48,14 +50,24 @@ class PluginCredentials:
 
     def get(self) -> Mapping[str, str]:
         with self._hub.db.read() as session:
-            return channels.read_credentials(
-                self._hub.vault, channels.get_plugin(session, self._plugin_id)
-            )
+            plugin = channels.get_plugin(session, self._plugin_id)
+        try:
+            return channels.read_credentials(self._hub.vault, plugin)
+        except channels.CredentialsUnreadable as exc:
+            raise self._unreadable(exc) from None
 
     def update(self, changes: Mapping[str, str | None]) -> None:
-        with self._hub.db.unit_of_work() as session:
-            plugin = channels.get_plugin(session, self._plugin_id)
-            channels.write_credentials(session, self._hub.vault, plugin, changes)
+        try:
+            with self._hub.db.unit_of_work() as session:
+                plugin = channels.get_plugin(session, self._plugin_id)
+                channels.write_credentials(session, self._hub.vault, plugin, changes)
+        except channels.CredentialsUnreadable as exc:
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: channels.CredentialsUnreadable) -> Unavailable:
+        """Said once, to the plugin's people; to the connector, an outage (work is kept)."""
+        mark_unreadable(self._hub, self._plugin_id, exc)
+        return Unavailable("the plugin's stored credentials cannot be decrypted")
 
     @contextlib.contextmanager
     def exclusive(self, *, wait: float = 30.0, hold: float = 60.0) -> Iterator[None]:
@@ -104,11 +116,47 @@ def account_key(plugin: Plugin) -> str:
     return f"{plugin.connector}:{plugin.remote_account or f'plugin-{plugin.id}'}"
 
 
+def mark_unreadable(hub: Hub, plugin_id: int, exc: channels.CredentialsUnreadable) -> None:
+    with hub.db.unit_of_work() as session:
+        channels.mark_credentials_unreadable(
+            session, channels.get_plugin(session, plugin_id), str(exc)
+        )
+
+
+def check_credentials(hub: Hub, plugin_id: int) -> None:
+    """Open the plugin's credentials and say whether they open: a plugin whose credentials
+    no key opens is paused with a notification, and resumes once they open again. Call
+    it outside any transaction."""
+    with hub.db.read() as session:
+        plugin = channels.get_plugin(session, plugin_id)
+        noted = plugin.state is PluginState.CREDENTIALS_UNREADABLE or bool(
+            notifications.open_notifications(
+                session, plugin_id=plugin_id, kind=NotificationKind.CREDENTIALS_UNREADABLE
+            )
+        )
+    try:
+        channels.read_credentials(hub.vault, plugin)
+    except channels.CredentialsUnreadable as exc:
+        mark_unreadable(hub, plugin_id, exc)
+        return
+    if noted:
+        with hub.db.unit_of_work() as session:
+            channels.mark_credentials_readable(session, channels.get_plugin(session, plugin_id))
+
+
 def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
-    """A connector instance for ``plugin``. The caller closes it."""
+    """A connector instance for ``plugin``. The caller closes it. Credentials that no key
+    opens raise ``CredentialsUnreadable``, once the plugin has been paused for them."""
     connector_class = hub.registry.get(plugin.connector)
     info = hub.registry.info(plugin.connector)
-    settings = channels.plugin_settings(hub.vault, info, plugin)
+    try:
+        settings = channels.plugin_settings(hub.vault, info, plugin)
+    except channels.CredentialsUnreadable as exc:
+        mark_unreadable(hub, plugin.id, exc)
+        raise
+    if plugin.state is PluginState.CREDENTIALS_UNREADABLE:
+        with hub.db.unit_of_work() as session:  # they open again: the plugin resumes
+            channels.mark_credentials_readable(session, channels.get_plugin(session, plugin.id))
     account = account_key(plugin)
 
     def budget(policy: BucketPolicy) -> RateBudget:

@@ -40,7 +40,12 @@ from tradewind.vocabulary import StockMode, Toggle
 Kick = Callable[[int, dt.datetime | None], None]
 
 # Plugins that keep receiving work (paused ones keep it until they resume).
-KEEPS_WORK = (PluginState.ACTIVE, PluginState.FAILING, PluginState.NEEDS_REAUTHORIZATION)
+KEEPS_WORK = (
+    PluginState.ACTIVE,
+    PluginState.FAILING,
+    PluginState.NEEDS_REAUTHORIZATION,
+    PluginState.CREDENTIALS_UNREADABLE,
+)
 
 
 def subscribe(

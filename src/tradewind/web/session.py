@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Literal
-from dataclasses import dataclass
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -22,6 +21,7 @@ from tradewind.auth.keys import signing_keys
 from tradewind.auth.service import SessionUser
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
+from tradewind.vault import Vault
 
 SESSION_COOKIE = "tw_session"
 LOGIN_CSRF_COOKIE = "tw_login_csrf"
@@ -44,16 +44,27 @@ class CsrfFailed(TradewindError):
     title = "Form expired"
 
 
-@dataclass
 class Signer:
-    """Signs cookie values with keys derived from the vault keys."""
+    """Signs cookie values with keys derived from the vault keys, following the vault:
+    after ``tradewind keys rotate`` the new key signs, and the old ones verify until
+    they are retired."""
 
-    serializer: URLSafeTimedSerializer
+    def __init__(self, vault: Vault, purpose: str) -> None:
+        self._vault = vault
+        self._purpose = purpose
+        self._built: tuple[tuple[str, ...], URLSafeTimedSerializer] | None = None
 
     @classmethod
     def for_hub(cls, hub: Hub, purpose: str) -> Signer:
-        keys = signing_keys(hub.settings, purpose)
-        return cls(URLSafeTimedSerializer(keys, salt=f"tradewind.{purpose}"))
+        return cls(hub.vault, purpose)
+
+    @property
+    def serializer(self) -> URLSafeTimedSerializer:
+        keys = self._vault.keys
+        if self._built is None or self._built[0] != keys:
+            derived = signing_keys(keys, self._purpose)
+            self._built = (keys, URLSafeTimedSerializer(derived, salt=f"tradewind.{self._purpose}"))
+        return self._built[1]
 
     def sign(self, value: str) -> str:
         return str(self.serializer.dumps(value))

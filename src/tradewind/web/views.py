@@ -43,7 +43,7 @@ from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import KINDS, NotificationKind
-from tradewind.sync import actions, configure
+from tradewind.sync import actions, configure, runtime
 from tradewind.sync.models import Backfill, ProductSync
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web.app import fragment, page, redirect
@@ -435,6 +435,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
 def plugin_page(
     request: Request, plugin_id: int, _user: SessionUser = Depends(reader)
 ) -> HTMLResponse:
+    runtime.check_credentials(hub_of(request), plugin_id)  # unreadable ones: paused, said
     return page(request, "plugin.html", **_plugin_context(request, plugin_id))
 
 

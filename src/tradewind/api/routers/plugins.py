@@ -34,7 +34,7 @@ from tradewind.core.channels.schemas import ImportRules
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.monitoring import executions
-from tradewind.sync import actions, configure
+from tradewind.sync import actions, configure, runtime
 from tradewind.sync.models import Backfill, ProductSync, WorkKind
 from tradewind.vault import VaultError
 from tradewind.vocabulary import Toggle
@@ -108,6 +108,7 @@ def create_plugin(request: Request, body: schemas.PluginIn) -> schemas.PluginOut
 @router.get("/plugins/{plugin_id}", response_model=schemas.PluginOut, responses=responses(404))
 def get_plugin(request: Request, plugin_id: int) -> schemas.PluginOut:
     hub = hub_of(request)
+    runtime.check_credentials(hub, plugin_id)  # credentials no key opens: paused, and said
     with hub.db.read() as session:
         return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
 

@@ -43,6 +43,8 @@ class PluginState(StrEnum):
     ACTIVE = "active"
     FAILING = "failing"  # the platform keeps failing; work retries with backoff
     NEEDS_REAUTHORIZATION = "needs_reauthorization"  # work is paused, not dropped
+    # Its stored credentials open with none of this Tradewind's keys: work is paused, kept.
+    CREDENTIALS_UNREADABLE = "credentials_unreadable"
 
 
 class Plugin(Timestamped, Base):

@@ -46,8 +46,13 @@ from tradewind.core.orders.models import Order
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import ListingUpdated, PluginChanged, ProductLinked, record
-from tradewind.monitoring.notifications import NotificationKind, raise_notification, resolve
-from tradewind.vault import Vault, describe_secret, is_secret_mask
+from tradewind.monitoring.notifications import (
+    NotificationKind,
+    open_notifications,
+    raise_notification,
+    resolve,
+)
+from tradewind.vault import UNREADABLE, Vault, VaultError, describe_secret, is_secret_mask
 from tradewind.vocabulary import StockMode, Toggle, dependents_of, prerequisites_of
 
 _CREDENTIALS = "credentials"
@@ -55,6 +60,16 @@ _CREDENTIALS = "credentials"
 
 class ImportConflict(Conflict):
     """Order import refused: the plugin is not attached to exactly one channel."""
+
+
+class CredentialsUnreadable(Conflict):
+    """The plugin's stored credentials open with none of the configured keys."""
+
+    title = "Stored credentials cannot be decrypted"
+
+
+# States a plugin with unreadable credentials leaves (an inactive one stays inactive).
+_PAUSED_BY_UNREADABLE = (PluginState.ACTIVE, PluginState.FAILING, PluginState.NEEDS_REAUTHORIZATION)
 
 
 # --------------------------------------------------------------------------- channels
@@ -171,12 +186,23 @@ def update_plugin_settings(
 ) -> Plugin:
     """Change settings; secrets follow ``apply_setting_changes`` (write-only)."""
     plugin = get_plugin(session, plugin_id)
-    stored = read_credentials(vault, plugin)
     secrets = secret_fields(spec.settings)
+    try:
+        stored = read_credentials(vault, plugin)
+        unreadable = False
+    except CredentialsUnreadable as exc:
+        # Giving every secret again replaces what cannot be opened; less cannot be merged.
+        given = {name for name in secrets if name in changes and not is_secret_mask(changes[name])}
+        if given != secrets:
+            names = ", ".join(sorted(secrets - given))
+            raise CredentialsUnreadable(f"{exc.message} (give {names} to replace them)") from None
+        stored, unreadable = {}, True
     current: dict[str, Any] = {**plugin.settings}
     current.update({name: stored[name] for name in secrets if name in stored})
     validated = validate_settings(spec, apply_setting_changes(spec, current, changes))
     _store_settings(vault, spec, plugin, validated, stored)
+    if unreadable:
+        mark_credentials_readable(session, plugin)
     _refresh_import_conflict(session, plugin)
     record(session, PluginChanged(plugin_id=plugin.id))
     return plugin
@@ -224,10 +250,15 @@ def plugin_settings(vault: Vault, spec: ConnectorSpec, plugin: Plugin) -> BaseMo
 
 
 def describe_settings(vault: Vault, spec: ConnectorSpec, plugin: Plugin) -> dict[str, Any]:
-    """Settings as they may be shown: secrets only as "set (…abcd)" or "not set"."""
-    secrets = read_credentials(vault, plugin)
+    """Settings as they may be shown: secrets only as "set (…abcd)" or "not set" (or as
+    "set (cannot be decrypted)" when no configured key opens the credentials)."""
     shown: dict[str, Any] = dict(plugin.settings)
-    for name in sorted(secret_fields(spec.settings)):
+    names = sorted(secret_fields(spec.settings))
+    try:
+        secrets = read_credentials(vault, plugin)
+    except CredentialsUnreadable:
+        return {**shown, **dict.fromkeys(names, UNREADABLE)}
+    for name in names:
         shown[name] = str(describe_secret(secrets.get(name)))
     return shown
 
@@ -235,7 +266,43 @@ def describe_settings(vault: Vault, spec: ConnectorSpec, plugin: Plugin) -> dict
 def read_credentials(vault: Vault, plugin: Plugin) -> dict[str, str]:
     if not plugin.credentials:
         return {}
-    return vault.open(_CREDENTIALS, f"plugin:{plugin.id}", plugin.credentials)
+    try:
+        return vault.open(_CREDENTIALS, f"plugin:{plugin.id}", plugin.credentials)
+    except VaultError as exc:
+        raise CredentialsUnreadable(
+            f"the stored credentials of plugin {plugin.name!r} cannot be decrypted ({exc}): "
+            "restore the key that sealed them (the key file or TRADEWIND_SECRET_KEYS), or "
+            "enter the plugin's secrets again"
+        ) from None
+
+
+def mark_credentials_unreadable(session: Session, plugin: Plugin, error: str) -> None:
+    """Say that the plugin's credentials cannot be opened: its work pauses (kept) and a
+    notification says what to do. Writes nothing when that is already said."""
+    paused = plugin.state in _PAUSED_BY_UNREADABLE
+    if paused:
+        set_state(session, plugin, PluginState.CREDENTIALS_UNREADABLE, error)
+    elif open_notifications(
+        session, plugin_id=plugin.id, kind=NotificationKind.CREDENTIALS_UNREADABLE
+    ):
+        return
+    raise_notification(
+        session,
+        NotificationKind.CREDENTIALS_UNREADABLE,
+        plugin_id=plugin.id,
+        subject=plugin.name,
+        message=(
+            f"{error}. Its work is paused and kept; it resumes by itself once the "
+            "credentials open again."
+        ),
+    )
+
+
+def mark_credentials_readable(session: Session, plugin: Plugin) -> None:
+    """The credentials open again: a plugin paused for them resumes."""
+    if plugin.state is PluginState.CREDENTIALS_UNREADABLE:
+        set_state(session, plugin, PluginState.ACTIVE)
+    resolve(session, NotificationKind.CREDENTIALS_UNREADABLE, plugin_id=plugin.id)
 
 
 def write_credentials(

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -111,6 +113,26 @@ class Timestamped:
 _READ_ONLY = "tradewind_read_only"
 
 
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and its parents) if missing, and keep it 0700: the data directory
+    holds the embedded database, the queue and the key file, for this user alone."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty if missing (a missing directory 0700), and keep it 0600.
+    SQLite gives a database's -wal and -shm files the database file's mode, so making the
+    file first (an empty file is an empty database) keeps them private too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with Tradewind's transaction rules applied."""
     parsed = make_url(url)
@@ -127,6 +149,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("timeout", 30)
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))  # before SQLite creates it (and its -wal, -shm) 0644
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -12,7 +12,7 @@ import httpx2
 from tradewind.connectors.outbound import OutboundPolicy, Resolver, system_resolver
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core import rules
-from tradewind.db import Database
+from tradewind.db import Database, private_directory
 from tradewind.events import EventBus
 from tradewind.settings import Settings
 from tradewind.sync import triggers
@@ -32,7 +32,7 @@ class Hub:
         resolver: Resolver = system_resolver,
     ) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(settings.data_dir)
         self.bus = EventBus()
         rules.subscribe(self.bus)
         # Sync work is written with every change that causes it, in every process (CLI,

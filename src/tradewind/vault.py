@@ -212,7 +212,7 @@ def read_key_file(path: Path) -> list[str]:
 
 def write_key_file(path: Path, keys: Iterable[str]) -> None:
     """Write ``keys`` (first encrypts) atomically with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     if temporary.exists():
         temporary.unlink()

@@ -22,12 +22,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tradewind import __version__
@@ -52,7 +50,8 @@ log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
-SWAGGER_ASSETS = "/static/swagger-ui"
+# Swagger UI 5 (it reads OpenAPI 3.1), vendored from npm into the UI's static files.
+SWAGGER_UI = "/static/swagger-ui-5.35.0"
 
 
 def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = False) -> FastAPI:
@@ -189,9 +188,9 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
         return get_swagger_ui_html(
             openapi_url=OPENAPI_URL,
             title="Tradewind API",
-            swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
         )
 
     @api.get("/me", tags=["operations"], responses=responses(common=False))
@@ -200,8 +199,6 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
         return {"kind": principal.kind, "name": principal.name, "can_write": principal.can_write}
 
     app.include_router(api)
-    # Swagger UI's files ship in a Python package: the docs page works without internet.
-    app.mount(SWAGGER_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     web.install(app, hub)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(WebhookIntake, inbox=inbox, writer=writer)

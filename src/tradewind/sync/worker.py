@@ -20,7 +20,7 @@ import structlog
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from tradewind.db import utcnow
+from tradewind.db import private_file, utcnow
 from tradewind.hub import Hub
 from tradewind.monitoring import executions
 from tradewind.sync import schedule
@@ -41,7 +41,7 @@ def make_huey(url: str) -> Huey:
     name = parse_qs(parsed.query).get("name", ["tradewind"])[0]
     if parsed.scheme == "sqlite":
         path = Path(parsed.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # before SQLite creates it (and its -wal, -shm) 0644
         return SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
     if parsed.scheme in ("redis", "rediss"):
         return RedisHuey(name, url=parsed._replace(query="").geturl(), results=False, utc=True)

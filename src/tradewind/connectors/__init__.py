@@ -39,7 +39,14 @@ from tradewind.connectors.errors import (
     Rejected,
     Unavailable,
 )
-from tradewind.connectors.http import DEFAULT_ERRORS, Call, CallRecorder, HttpClient, retry_after
+from tradewind.connectors.http import (
+    DEFAULT_ERRORS,
+    Call,
+    CallRecorder,
+    HttpClient,
+    error_detail,
+    retry_after,
+)
 from tradewind.connectors.outbound import (
     OutboundPolicy,
     OutboundRefused,
@@ -160,6 +167,7 @@ __all__ = [
     "Unresolvable",
     "VariantRecord",
     "WebhookEvent",
+    "error_detail",
     "links",
     "next_link",
     "query_value",

@@ -117,7 +117,7 @@ class HttpClient:
         self._errors = errors
         self.budget: RateBudget = budget or UnlimitedBudget()
         self.recorder: CallRecorder = recorder or _NoRecorder()
-        self._describe = describe_error or _describe_error
+        self._describe = describe_error or error_detail
 
     @property
     def base_url(self) -> str:
@@ -219,7 +219,7 @@ def retry_after(value: str | None, default: float = 2.0) -> float:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-def _describe_error(response: httpx2.Response) -> str:
+def error_detail(response: httpx2.Response) -> str:
     """The platform's own words, shortened: they are what a merchant can act on. Only a
     JSON error field is quoted, never a body as such: whatever answered is not repeated
     to the caller (an HTML page, another service's reply)."""

@@ -26,6 +26,7 @@ from tradewind.connectors import (
     RateLimited,
     Rejected,
     Unavailable,
+    error_detail,
 )
 from tradewind.integrations.shopify.settings import ShopifySettings
 
@@ -222,7 +223,7 @@ class ShopifyClient:
             allow=(400, 401, 403),
         )
         if response.status_code != 200:
-            detail = response.text[:200]
+            detail = error_detail(response)  # Shopify's error field, never the body
             raise AuthFailed(
                 f"Shopify refused the authorization ({response.status_code}): {detail}"
             )

@@ -18,6 +18,7 @@ from tradewind.connectors import (
     Priority,
     Rejected,
     Unavailable,
+    error_detail,
     next_link,
     query_value,
 )
@@ -72,7 +73,8 @@ def export(client: ShopifyClient, record: CustomerRecord) -> CustomerRecord:
     )
     if response.status_code == 422:
         if not _email_taken(response.json()):
-            raise Rejected(f"customers.create: Shopify refused the customer: {response.text[:300]}")
+            detail = error_detail(response)
+            raise Rejected(f"customers.create: Shopify refused the customer: {detail}")
         found = _by_email(client, record.email)
         if found is None:
             raise Unavailable(

@@ -39,6 +39,8 @@ class Order(Timestamped, Base):
         # The rule that keeps an order from ever being imported twice.
         UniqueConstraint("plugin_id", "external_id"),
         Index("ix_orders_channel_placed", "channel_id", "placed_at"),
+        # The order lists: newest first, by placed_at then id (keyset pages).
+        Index("ix_orders_placed", "placed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -101,7 +101,9 @@ class FakeConnector:
     def close(self) -> None:
         self.http.close()
 
-    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
+    def test_connection(
+        self, toggles: frozenset[Toggle], uses: frozenset[Capability]
+    ) -> ConnectionReport:
         body = self.http.request("GET", "/me", operation="shop.read").json()
         return ConnectionReport(ok=True, account=body["shop"])
 

@@ -151,9 +151,13 @@ class Connector(Protocol):
 
 @runtime_checkable
 class TestsConnection(Protocol):
-    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
+    def test_connection(
+        self, toggles: frozenset[Toggle], uses: frozenset[Capability]
+    ) -> ConnectionReport:
         """Check the credentials, read the account, and name missing permissions for the
-        toggles that are on. Raises ``AuthFailed`` when the credentials do not work."""
+        toggles that are on and for ``uses``: the capabilities the plugin's settings make
+        the engine call beyond its toggles (closing orders once shipped, cancelling them on
+        the platform). Raises ``AuthFailed`` when the credentials do not work."""
 
 
 @runtime_checkable

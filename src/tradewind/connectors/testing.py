@@ -216,7 +216,7 @@ def connector_suite(
                 pytest.skip("no test connection")
             instance, _ = self.build(live)
             try:
-                report = instance.test_connection(info.toggles)
+                report = instance.test_connection(info.toggles, frozenset())
                 assert report.ok and report.account
             finally:
                 instance.close()
@@ -227,7 +227,7 @@ def connector_suite(
             instance, _ = self.build(live, wrong=True)
             try:
                 with pytest.raises(AuthFailed):
-                    instance.test_connection(info.toggles)
+                    instance.test_connection(info.toggles, frozenset())
             finally:
                 instance.close()
 
@@ -386,15 +386,15 @@ def connector_suite(
             )
             try:
                 with pytest.raises(error) as caught:
-                    instance.test_connection(info.toggles)
+                    instance.test_connection(info.toggles, frozenset())
                 if isinstance(caught.value, RateLimited):
                     assert caught.value.retry_after == 3
                     # The budget honours Retry-After: the next call is held back, unsent.
                     with pytest.raises(RateLimited):
-                        instance.test_connection(info.toggles)
+                        instance.test_connection(info.toggles, frozenset())
                     instance.close()
                     instance, transport = self.build(live)
-                assert instance.test_connection(info.toggles).ok  # and it recovers
+                assert instance.test_connection(info.toggles, frozenset()).ok  # and it recovers
             finally:
                 instance.close()
 
@@ -409,7 +409,7 @@ def connector_suite(
             transport.fail_next(timeout)
             try:
                 with pytest.raises(Unavailable):
-                    instance.test_connection(info.toggles)
+                    instance.test_connection(info.toggles, frozenset())
             finally:
                 instance.close()
 

@@ -27,7 +27,7 @@ from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exchange, exports, ledger, stock
 from tradewind.sync.models import Backfill, BackfillState, OAuthState, ProductSync, WorkKind
-from tradewind.sync.runtime import CallBuffer, open_connector
+from tradewind.sync.runtime import CallBuffer, open_connector, uses
 from tradewind.vocabulary import StockMode, Toggle
 
 ORDERS_STREAM = "orders"
@@ -49,7 +49,7 @@ def test_connection(hub: Hub, plugin_id: int) -> ConnectionReport:
         if not isinstance(connector, TestsConnection):
             raise Invalid(f"the {plugin.connector} connector has no connection test")
         try:
-            report = connector.test_connection(plugin.toggles)
+            report = connector.test_connection(plugin.toggles, uses(plugin))
         except AuthFailed as exc:
             report = ConnectionReport(ok=False, detail=f"the credentials do not work: {exc}")
         except ConnectorError as exc:

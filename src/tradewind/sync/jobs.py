@@ -62,7 +62,7 @@ from tradewind.sync.models import (
     WorkKind,
 )
 from tradewind.sync.orders import ImportOutcome, import_record
-from tradewind.sync.runtime import CallBuffer
+from tradewind.sync.runtime import CallBuffer, uses
 from tradewind.vocabulary import FulfillmentStatus, StockMode, Toggle
 
 log = structlog.get_logger(__name__)
@@ -297,7 +297,17 @@ def backfill(job: Job) -> None:
             return
         query = OrderQuery(field="created_at", since=run.start, until=run.end)
         cursor = run.cursor
-    page = connector.list_orders(query, cursor, Priority.BACKGROUND)
+    try:
+        page = connector.list_orders(query, cursor, Priority.BACKGROUND)
+    except Rejected:
+        # The platform refuses the range itself, not one record: the run stops as failed,
+        # and the engine closes its work with the reason, in a notification.
+        with job.hub.db.unit_of_work() as session:
+            stopped = session.get(Backfill, backfill_id)
+            if stopped is not None and stopped.state is BackfillState.RUNNING:
+                stopped.state = BackfillState.FAILED
+                stopped.finished_at = utcnow()
+        raise
 
     def write(session: Any) -> None:
         run = session.get(Backfill, backfill_id)
@@ -590,7 +600,7 @@ def _inventory_changed(session: Any, plugin: Plugin, event: WebhookEvent) -> str
 def check_auth(job: Job) -> None:
     """Probe whether the plugin's credentials work again; if they do, resume its work."""
     connector: TestsConnection = job.capability(TestsConnection)
-    report = connector.test_connection(job.plugin.toggles)
+    report = connector.test_connection(job.plugin.toggles, uses(job.plugin))
     if not report.ok:
         raise AuthFailed(report.detail or "the credentials still do not work")
 

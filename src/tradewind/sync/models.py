@@ -146,6 +146,7 @@ class BackfillState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     CANCELLED = "cancelled"
+    FAILED = "failed"  # the platform refused the range itself; a notification says why
 
 
 class Backfill(Timestamped, Base):

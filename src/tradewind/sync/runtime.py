@@ -7,24 +7,41 @@ import contextlib
 import datetime as dt
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import ConnectorContext
+from tradewind.connectors.base import Capability, ConnectorContext
 from tradewind.connectors.errors import Unavailable
 from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin, PluginState
+from tradewind.core.channels.schemas import ImportRules
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.budgets import SharedBudget
 from tradewind.sync.models import CredentialLock
+
+# Order rules that make the engine call the platform beyond what the toggles do: the
+# permissions Test connection checks come from these as well as from the toggles.
+RULE_USES: Mapping[Capability, Callable[[ImportRules], bool]] = MappingProxyType(
+    {
+        Capability.CLOSE_ORDERS: lambda rules: rules.close_orders,
+        Capability.CANCEL_ORDERS: lambda rules: rules.cancel_on_platform,
+    }
+)
+
+
+def uses(plugin: Plugin) -> frozenset[Capability]:
+    """The capabilities the plugin's order rules have the engine use."""
+    rules = channels.import_rules(plugin)
+    return frozenset(capability for capability, on in RULE_USES.items() if on(rules))
 
 
 class CallBuffer:

@@ -15,16 +15,16 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from tests.sync.conftest import Harness
-from tradewind.connectors import Rejected
+from tradewind.connectors import Capability, Rejected
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.testing import CallList, suite_context
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import PluginState
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
-from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.integrations.shopify import ShopifyConnector, scopes
 from tradewind.integrations.shopify.client import OAUTH_EXPIRES, OAUTH_REFRESH, OAUTH_TOKEN
-from tradewind.integrations.shopify.settings import ShopifySettings, missing_scopes
+from tradewind.integrations.shopify.settings import ShopifySettings
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
 from tradewind.sync import actions
@@ -59,11 +59,34 @@ def test_the_right_store_url_and_a_way_to_connect_are_required() -> None:
         ShopifySettings(store_url="https://acme.myshopify.com")
 
 
-def test_missing_scopes_are_named_per_toggle() -> None:
+def _needed(toggles: frozenset[Toggle], uses: frozenset[Capability] = frozenset()) -> set[str]:
+    return set(scopes.needed(toggles, uses, ShopifyConnector.info.topics_for(toggles)))
+
+
+def test_missing_scopes_follow_toggles_rules_and_webhook_topics() -> None:
+    """Stock and mapping need the base scopes; the webhooks always kept (orders, refunds,
+    fulfilments, inventory) need theirs; each toggle and each rule adds its own."""
     granted = {"read_products", "write_inventory", "read_locations"}
-    assert missing_scopes(granted, frozenset()) == []
-    assert missing_scopes(granted, frozenset({Toggle.IMPORT_ORDERS})) == ["read_orders"]
-    assert missing_scopes(granted | {"write_orders"}, frozenset({Toggle.IMPORT_ORDERS})) == []
+    hooks = ["read_fulfillments", "read_orders"]
+    assert scopes.missing(granted, _needed(frozenset())) == hooks
+    granted |= set(hooks)
+    assert scopes.missing(granted, _needed(frozenset({Toggle.IMPORT_ORDERS}))) == []
+    customers = frozenset({Toggle.IMPORT_CUSTOMERS})  # its toggle and its webhook topics
+    assert scopes.missing(granted, _needed(customers)) == ["read_customers"]
+    for rule in (Capability.CLOSE_ORDERS, Capability.CANCEL_ORDERS):
+        assert scopes.missing(granted, _needed(frozenset(), frozenset({rule}))) == ["write_orders"]
+    assert (
+        scopes.missing(
+            granted | {"write_orders"}, _needed(frozenset(), frozenset({Capability.CLOSE_ORDERS}))
+        )
+        == []
+    )  # write implies read
+    asked = scopes.requested(
+        ShopifyConnector.info.toggles,
+        ShopifyConnector.info.capabilities,
+        ShopifyConnector.info.topics_for(ShopifyConnector.info.toggles),
+    )
+    assert "read_fulfillments" in asked and "read_orders" not in asked  # write_orders has it
 
 
 def _hub(tmp_path: Path, sqlite_url: str, *, allow: bool = True) -> Hub:
@@ -82,7 +105,8 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
     with ShopifySandbox() as sandbox, _hub(tmp_path, sqlite_url) as hub:
         sandbox.create_shop("narrow", token="shpat_all")
         narrow = sandbox.issue_token(
-            "narrow", scopes=["read_products", "write_inventory", "read_locations"]
+            "narrow",
+            scopes=["read_products", "write_inventory", "read_locations", "read_fulfillments"],
         )
         with hub.db.unit_of_work() as session:
             plugin = channels.add_plugin(
@@ -227,7 +251,9 @@ def test_a_store_connected_by_oauth_first_ends_as_activating_does(
             mappings = channels.location_mappings(session, plugin_id)
         assert [m.name for m in mappings] == ["Shop location"]  # ready to be mapped
         topics = {hook["topic"] for hook in sandbox.state("firsty")["webhooks"]}
-        assert "orders/create" in topics
+        assert topics >= {"orders/create", "app/uninstalled"}, "\n".join(
+            str((r.body, r.status)) for r in sandbox.requests("firsty", "webhooks")
+        )
         with hub.db.unit_of_work() as session:
             channels.deactivate(session, plugin_id)
         _authorize(hub, plugin_id)

@@ -591,7 +591,9 @@ def test_test_connection_names_missing_permissions() -> None:
         return {"data": data, "errors": [forbidden | {"path": ["orders"]}]}
 
     instance, _ = connector(handler)
-    report = instance.test_connection(frozenset({Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING}))
+    report = instance.test_connection(
+        frozenset({Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING}), frozenset()
+    )
     assert report.ok
     assert report.missing_scopes == ("ReadOrder", "UpdateOrder")
     assert "threshold is 2" in report.detail

@@ -40,11 +40,12 @@ from tradewind.integrations.shopify import (
     oauth,
     orders,
     products,
+    scopes,
     streams,
     webhooks,
 )
 from tradewind.integrations.shopify.client import ShopifyClient
-from tradewind.integrations.shopify.settings import ShopifySettings, missing_scopes
+from tradewind.integrations.shopify.settings import ShopifySettings
 
 # Every toggle has an API in Shopify.
 _UNSUPPORTED: Mapping[Toggle, str] = {}
@@ -76,6 +77,7 @@ class ShopifyConnector:
                 Capability.IMPORT_CUSTOMERS,
                 Capability.EXPORT_CUSTOMERS,
                 Capability.EXPORT_ORDERS,
+                Capability.CLOSE_ORDERS,
                 Capability.CANCEL_ORDERS,
                 Capability.EXPORT_PRODUCTS,
                 Capability.IMPORT_LISTINGS,
@@ -100,14 +102,24 @@ class ShopifyConnector:
 
     # ----------------------------------------------------------------------- reading
 
-    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
+    def test_connection(
+        self, toggles: frozenset[Toggle], uses: frozenset[Capability]
+    ) -> ConnectionReport:
         shop = streams.shop(self.client)
-        missing = missing_scopes(streams.granted_scopes(self.client), toggles)
+        granted = streams.granted_scopes(self.client)
+        wanted = scopes.needed(toggles, uses, self.info.topics_for(toggles))
+        missing = scopes.missing(granted, wanted)
         detail = (
             f"the token lacks {', '.join(missing)}: grant them to the app (or Reauthorize)"
             if missing
-            else "the token works and holds every scope the switched-on toggles need"
+            else "the token works and holds every scope the switched-on toggles and the "
+            "order rules need"
         )
+        if Toggle.IMPORT_ORDERS in toggles and scopes.missing(granted, scopes.HISTORY):
+            detail += (
+                f"; Sync historical orders reaches back {scopes.ORDER_WINDOW.days} days "
+                "only (older orders need read_all_orders)"
+            )
         return ConnectionReport(
             ok=not missing,
             account=f"{shop['name']} ({shop['domain']})",
@@ -177,7 +189,10 @@ class ShopifyConnector:
     # ------------------------------------------------------------------------- OAuth
 
     def authorization_url(self, state: str, redirect_uri: str) -> str:
-        return oauth.authorize_url(self.client, self.info.toggles, state, redirect_uri)
+        wanted = scopes.requested(
+            self.info.toggles, self.info.capabilities, self.info.topics_for(self.info.toggles)
+        )
+        return oauth.authorize_url(self.client, wanted, state, redirect_uri)
 
     def complete_authorization(self, params: Mapping[str, str], redirect_uri: str) -> None:
         oauth.complete(self.client, params)

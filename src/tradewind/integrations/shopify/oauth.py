@@ -11,23 +11,20 @@ import time
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from tradewind.connectors import AuthFailed, Toggle
+from tradewind.connectors import AuthFailed
 from tradewind.integrations.shopify.client import ShopifyClient
-from tradewind.integrations.shopify.settings import requested_scopes
 
 MAX_AGE = 24 * 3600  # how old a callback's timestamp may be
 
 
-def authorize_url(
-    client: ShopifyClient, toggles: frozenset[Toggle], state: str, redirect_uri: str
-) -> str:
+def authorize_url(client: ShopifyClient, scopes: list[str], state: str, redirect_uri: str) -> str:
     settings = client.settings
     if not settings.client_id:
         raise AuthFailed("OAuth needs the app's client id and client secret in the settings")
     query = urlencode(
         {
             "client_id": settings.client_id,
-            "scope": ",".join(requested_scopes(toggles)),
+            "scope": ",".join(scopes),
             "redirect_uri": redirect_uri,
             "state": state,
             "grant_options[]": "",  # offline access

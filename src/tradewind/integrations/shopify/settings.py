@@ -1,14 +1,11 @@
-"""What a merchant enters to connect a Shopify store, and the permissions each toggle
-needs."""
+"""What a merchant enters to connect a Shopify store (the permissions that needs are in
+``scopes.py``)."""
 
 from __future__ import annotations
 
 import re
-from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-
-from tradewind.connectors import Toggle
 
 API_VERSION = "2026-04"  # changeFromQuantity compare-and-set and @idempotent are required here
 SUPPORTED_VERSIONS = ("2025-07", "2025-10", "2026-01", "2026-04", "2026-07", "2026-10")
@@ -92,44 +89,3 @@ def _suggest(value: str) -> str:
     if _NAME.fullmatch(name):
         return f"enter https://{name}.myshopify.com"
     return example
-
-
-# Access scopes each toggle needs (write implies read on Shopify).
-SCOPES: MappingProxyType[Toggle, frozenset[str]] = MappingProxyType(
-    {
-        Toggle.IMPORT_ORDERS: frozenset({"read_orders", "read_locations"}),
-        Toggle.EXPORT_ORDERS: frozenset({"write_orders"}),
-        Toggle.IMPORT_TRACKING: frozenset({"read_orders"}),
-        Toggle.EXPORT_TRACKING: frozenset({"write_merchant_managed_fulfillment_orders"}),
-        Toggle.IMPORT_SHIPMENTS: frozenset({"read_orders"}),
-        Toggle.EXPORT_SHIPMENTS: frozenset({"write_merchant_managed_fulfillment_orders"}),
-        Toggle.IMPORT_PRODUCTS: frozenset({"read_products"}),
-        Toggle.EXPORT_PRODUCTS: frozenset({"write_products"}),
-        Toggle.IMPORT_CUSTOMERS: frozenset({"read_customers"}),
-        Toggle.EXPORT_CUSTOMERS: frozenset({"write_customers"}),
-        Toggle.IMPORT_LISTINGS: frozenset({"read_products"}),
-        Toggle.EXPORT_LISTINGS: frozenset({"write_products"}),
-    }
-)
-# Stock export and product mapping work whatever the toggles.
-BASE_SCOPES = frozenset({"read_products", "write_inventory", "read_locations"})
-
-
-def missing_scopes(granted: set[str], toggles: frozenset[Toggle]) -> list[str]:
-    """The scopes the switched-on toggles need that the token lacks."""
-    have = set(granted) | {
-        f"read_{s.removeprefix('write_')}" for s in granted if s.startswith("write_")
-    }
-    needed = set(BASE_SCOPES)
-    for toggle in toggles:
-        needed |= SCOPES.get(toggle, frozenset())
-    return sorted(needed - have)
-
-
-def requested_scopes(toggles: frozenset[Toggle]) -> list[str]:
-    """What to ask for when authorizing with OAuth."""
-    wanted = set(BASE_SCOPES)
-    for toggle in toggles:
-        wanted |= SCOPES.get(toggle, frozenset())
-    writes = {s for s in wanted if s.startswith("write_")}
-    return sorted(wanted - {f"read_{s.removeprefix('write_')}" for s in writes})

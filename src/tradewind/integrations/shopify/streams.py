@@ -3,6 +3,8 @@ catalog (GraphQL product variants, 250 a page)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tradewind.connectors import (
     LocationRecord,
     OrderQuery,
@@ -10,10 +12,11 @@ from tradewind.connectors import (
     Page,
     Priority,
     ProductRecord,
+    Rejected,
     next_link,
     query_value,
 )
-from tradewind.integrations.shopify import mapping
+from tradewind.integrations.shopify import mapping, scopes
 from tradewind.integrations.shopify.client import ShopifyClient
 
 PAGE = 250
@@ -53,6 +56,8 @@ def orders(
 ) -> Page[OrderRecord]:
     """One page of orders updated (or created) in the query's window. A cursor is the
     ``page_info`` Shopify handed back: with it only ``limit`` may be sent."""
+    if cursor is None and query.field == "created_at":
+        _history_readable(client, query.since)
     if cursor:
         params: dict[str, str | int] = {"limit": PAGE, "page_info": cursor}
     else:
@@ -73,6 +78,22 @@ def orders(
     link = next_link(response)
     following = query_value(link, "page_info") if link else None
     return Page(records=records, next_cursor=following, skipped=tuple(skipped))
+
+
+def _history_readable(client: ShopifyClient, since: dt.datetime) -> None:
+    """Orders older than Shopify's window are left out of every list without
+    ``read_all_orders``: a backfill reaching past it stops with why, rather than import
+    part of the range as if it were all."""
+    horizon = dt.datetime.now(dt.UTC) - scopes.ORDER_WINDOW
+    if since >= horizon:
+        return
+    lacking = scopes.missing(granted_scopes(client), scopes.HISTORY)
+    if lacking:
+        raise Rejected(
+            f"orders placed before {horizon:%Y-%m-%d} can be read only with the "
+            f"{', '.join(lacking)} scope, which the token lacks: grant it to the app (or "
+            f"Reauthorize), or sync from {horizon:%Y-%m-%d} on"
+        )
 
 
 def order(client: ShopifyClient, external_id: str) -> OrderRecord | None:

@@ -33,6 +33,22 @@ TOPICS = (
 TOGGLE_TOPICS: Mapping[Toggle, tuple[str, ...]] = MappingProxyType(
     {Toggle.IMPORT_CUSTOMERS: ("customers/create", "customers/update")}
 )
+# The scope a subscription to each topic family needs: Shopify refuses one without it.
+TOPIC_SCOPES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "orders": frozenset({"read_orders"}),
+        "refunds": frozenset({"read_orders"}),
+        "fulfillments": frozenset({"read_fulfillments"}),
+        "inventory_levels": frozenset({"read_inventory"}),
+        "customers": frozenset({"read_customers"}),
+        "app": frozenset(),
+    }
+)
+
+
+def scopes_of(topic: str) -> frozenset[str]:
+    return TOPIC_SCOPES[topic.split("/", 1)[0]]
+
 
 # Topic prefix → what the engine re-reads. An order-related delivery names the order.
 _SUBJECTS: tuple[

@@ -76,15 +76,16 @@ PROBES: Mapping[str, Probe] = MappingProxyType(
     }
 )
 
-# The probes a toggle needs. ``None``: always, since stock export and product mapping are
-# not toggles but every Vendure plugin does them.
-NEEDS: Mapping[Toggle | None, tuple[str, ...]] = MappingProxyType(
+# The probes a toggle, or a capability the order rules use, needs. ``None``: always,
+# since stock export and product mapping are not toggles but every Vendure plugin does them.
+NEEDS: Mapping[Toggle | Capability | None, tuple[str, ...]] = MappingProxyType(
     {
         None: ("products", "locations", "setStock"),
         Toggle.IMPORT_ORDERS: ("orders",),
         Toggle.IMPORT_PRODUCTS: ("products",),
         Toggle.EXPORT_TRACKING: ("fulfil",),
         Toggle.EXPORT_SHIPMENTS: ("fulfil",),
+        Capability.CANCEL_ORDERS: ("fulfil",),  # cancelling is an UpdateOrder too
     }
 )
 
@@ -175,8 +176,10 @@ class VendureConnector:
 
     # ---------------------------------------------------------------------- connection
 
-    def test_connection(self, toggles: frozenset[Toggle]) -> ConnectionReport:
-        wanted = {alias for toggle in (None, *toggles) for alias in NEEDS.get(toggle, ())}
+    def test_connection(
+        self, toggles: frozenset[Toggle], uses: frozenset[Capability]
+    ) -> ConnectionReport:
+        wanted = {alias for need in (None, *toggles, *uses) for alias in NEEDS.get(need, ())}
         reads = " ".join(
             f"{alias}: {PROBES[alias].selection}"
             for alias in sorted(wanted)

@@ -4,11 +4,13 @@ database is unavailable."""
 from __future__ import annotations
 
 import structlog
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from tests.api.conftest import Api
 from tests.outage import Outage
 from tests.web.conftest import csrf_of
+from tradewind.api.app import create_app
 from tradewind.hub import Hub
 
 
@@ -38,3 +40,27 @@ def test_every_route_answers_503_with_retry_after_during_a_database_outage(
     assert back.status_code == 200
     said = [entry["event"] for entry in logs if entry["log_level"] in ("error", "warning")]
     assert said == ["database unavailable", "database back"]
+
+
+def test_health_asks_the_database_at_most_once_a_second(hub: Hub) -> None:
+    app = create_app(hub)
+    now = [100.0]
+    app.state.health.clock = lambda: now[0]
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(1)
+
+    event.listen(hub.db.engine, "checkout", count)
+    try:
+        with TestClient(app) as client:
+            answers = [client.get("/health") for _ in range(20)]
+            asked_within_a_second = len(checkouts)
+            now[0] += 1.5
+            later = client.get("/health")
+    finally:
+        event.remove(hub.db.engine, "checkout", count)
+    assert {answer.status_code for answer in answers} == {200}
+    assert answers[0].json()["status"] == "ok"
+    assert asked_within_a_second == 1
+    assert later.status_code == 200 and len(checkouts) == 2

@@ -30,6 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tradewind import __version__
 from tradewind.api import metrics as prometheus
+from tradewind.api.health import HealthCheck
 from tradewind.api.limits import BodyLimit, limits_for
 from tradewind.api.problems import RETRY_AFTER_SECONDS, problem, responses
 from tradewind.api.routers import catalog, channels, connectors, customers, monitoring, orders
@@ -90,12 +91,26 @@ def create_app(hub: Hub, *, engine: Engine | None = None, run_engine: bool = Fal
     app.state.engine = engine
     install_problem_handlers(app)
 
-    @app.get("/health", tags=["operations"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers and the database is reachable."""
-        with hub.db.read() as session:
-            session.connection()
-        return {"status": "ok", "version": __version__}
+    app.state.health = HealthCheck(hub.db)
+
+    @app.get(
+        "/health",
+        tags=["operations"],
+        response_model=dict[str, str],
+        responses=responses(503, common=False),
+    )
+    async def health() -> Response:
+        """Liveness: the process answers and the database is reachable (checked at most
+        once a second, off the event loop)."""
+        if not await app.state.health.database_reachable():
+            return problem(
+                503,
+                "the database is unavailable; retry in a few seconds",
+                title="Service unavailable",
+                instance="/health",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return JSONResponse({"status": "ok", "version": __version__})
 
     registry = prometheus.registry_for(hub)
 

@@ -259,3 +259,24 @@ def test_a_database_outage_answers_webhooks_503_and_logs_one_line_each_way(shop:
     with shop.hub.db.read() as session:
         stored = set(session.scalars(select(InboxDelivery.delivery_id)))
     assert stored == {"before", "after"}
+
+
+def test_refusals_counted_during_an_outage_are_told_when_the_database_is_back(
+    shop: Shop,
+) -> None:
+    clock = Clock()
+    alarm = SignatureAlarm(shop.hub, clock=clock, background=False)
+    outage = Outage(shop.hub.db)
+    try:
+        outage.start()
+        for _ in range(3):
+            alarm.refused(shop.plugin_id, "orders/create")
+        assert alarm.flush() == pytest.approx(60.0)  # not written: kept for the next minute
+        outage.end()
+        alarm.refused(shop.plugin_id, "orders/create")
+        clock.now += 60
+        assert alarm.flush() is None
+    finally:
+        outage.close()
+    told = _signature_notice(shop)
+    assert told is not None and told[0] == 4

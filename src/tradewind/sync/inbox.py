@@ -310,9 +310,10 @@ class SignatureAlarm:
             for plugin in due:
                 del self._pending[plugin]
                 self._written[plugin] = now
-            waiting = [self._written[plugin] + self.interval - now for plugin in self._pending]
         for plugin, tally in due.items():
             self._write(plugin, tally)
+        with self._wake:
+            waiting = [self._written[plugin] + self.interval - now for plugin in self._pending]
         return max(0.0, min(waiting)) if waiting else None
 
     def _write(self, plugin_id: int, tally: _Refusals) -> None:
@@ -339,6 +340,9 @@ class SignatureAlarm:
                 )
         except Exception as exc:  # the database is down or the plugin was deleted
             log.warning("bad-signature notification not written", plugin=plugin_id, error=str(exc))
+            with self._wake:  # told with the next ones, a minute on
+                again = self._pending.setdefault(plugin_id, _Refusals(tally.topic))
+                again.count += tally.count
 
     def _run(self) -> None:
         while True:

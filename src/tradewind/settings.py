@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -37,8 +37,10 @@ class Settings(BaseSettings):
         "When empty, a key file is generated in the data directory (mode 0600).",
     )
     base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public URL of this Tradewind, used in webhook and OAuth callback addresses.",
+        default="",
+        description="Public URL of this Tradewind, used in webhook and OAuth callback "
+        "addresses. Default: where this process serves, http://HOST:PORT (a wildcard bind "
+        "address as loopback).",
     )
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, description="Port the web server binds to.")
@@ -129,6 +131,17 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _serving_address(cls, data: object) -> object:
+        """Without an explicit base URL, the platforms are told to call where this process
+        serves (``tradewind run --port N`` registers its webhooks at N, not at 8000)."""
+        if isinstance(data, dict) and not data.get("base_url"):
+            host = str(data.get("host") or cls.model_fields["host"].default)
+            port = data.get("port") or cls.model_fields["port"].default
+            data = {**data, "base_url": f"http://{_reachable(host)}:{port}"}
+        return data
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tradewind.db'}"
@@ -140,6 +153,18 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.data_dir / "secret.keys"
+
+
+def _reachable(host: str) -> str:
+    """``host`` as a URL's host: a wildcard bind address is reached on loopback, an IPv6
+    address goes in brackets."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # a name
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def load_settings(**overrides: object) -> Settings:

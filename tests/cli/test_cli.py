@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -234,3 +235,27 @@ def _due(hub: Hub, plugin_id: int) -> set[WorkKind]:
             )
         )
         return {row.kind for row in rows}
+
+
+def test_run_on_another_port_gives_the_platforms_that_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tradewind run --port N` registers webhooks (and OAuth callbacks) at N, not at the
+    default 8000; TRADEWIND_BASE_URL, when set, still wins."""
+    from tradewind.cli import serve
+
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(serve, "configure_logging", lambda settings: None)
+    monkeypatch.setattr(
+        serve,
+        "_serve",
+        lambda hub, host, port, worker: served.append((hub.settings.base_url, port)),
+    )
+    for name in ("BASE_URL", "HOST", "PORT", "DATABASE_URL", "QUEUE_URL"):
+        monkeypatch.delenv(f"TRADEWIND_{name}", raising=False)
+    monkeypatch.setenv("TRADEWIND_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRADEWIND_SECRET_KEYS", Fernet.generate_key().decode())
+    assert runner.invoke(app, ["run", "--port", "9123", "--no-worker"]).exit_code == 0
+    monkeypatch.setenv("TRADEWIND_BASE_URL", "https://hub.example.com")
+    assert runner.invoke(app, ["run", "--port", "9124", "--no-worker"]).exit_code == 0
+    assert served == [("http://127.0.0.1:9123", 9123), ("https://hub.example.com", 9124)]

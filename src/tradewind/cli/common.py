@@ -41,10 +41,16 @@ class CliState:
 
 
 def _default_hub() -> Hub:
+    return environment_hub()
+
+
+def environment_hub(**overrides: object) -> Hub:
+    """A hub on the environment's settings (``overrides`` win), announcing work through
+    the shared queue."""
     from tradewind.sync.worker import announce_through_queue  # the queue only when used
 
     hub = Hub(
-        load_settings(),
+        load_settings(**overrides),
         announce=lambda message: err_console.print(message, soft_wrap=True, highlight=False),
     )
     announce_through_queue(hub)

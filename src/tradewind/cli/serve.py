@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 import uvicorn
 from starlette.types import ASGIApp
 
 from tradewind import migrations
 from tradewind.api.app import create_app
-from tradewind.cli.common import console, running, state_of
+from tradewind.cli.common import console, environment_hub, running, state_of
 from tradewind.demo import ADMIN, SHOP, DemoReport, prepare, start_sandbox
 from tradewind.hub import Hub
 from tradewind.logs import configure_logging
@@ -27,7 +25,12 @@ def run(
         True, "--worker/--no-worker", help="Also run the sync engine in this process."
     ),
 ) -> None:
-    """API, UI and (by default) the sync engine in one process: the embedded mode."""
+    """API, UI and (by default) the sync engine in one process: the embedded mode. The
+    platforms are told to call back at --host/--port unless TRADEWIND_BASE_URL says
+    otherwise."""
+    state = state_of(ctx)
+    if state.hub_factory is None:
+        state.hub_factory = lambda: environment_hub(**_address(host, port))
     with running(ctx) as hub:
         configure_logging(hub.settings)
         migrations.upgrade(hub.db.engine)
@@ -62,18 +65,18 @@ def demo(
             sandbox.stop()
 
 
+def _address(host: str | None, port: int | None) -> dict[str, object]:
+    """``--host``/``--port`` as settings: the public address (``base_url``) follows them
+    unless TRADEWIND_BASE_URL is set (``Settings``)."""
+    given = {"host": host, "port": port}
+    return {name: value for name, value in given.items() if value}
+
+
 def _demo_hub(host: str | None, port: int | None) -> Hub:
-    """The environment's settings, with the sandbox's loopback address allowed and the
-    webhook address following ``--host``/``--port`` unless TRADEWIND_BASE_URL is set."""
-    overrides: dict[str, object] = {"allow_sandbox_hosts": True}
-    if host:
-        overrides["host"] = host
-    if port:
-        overrides["port"] = port
-    if "TRADEWIND_BASE_URL" not in os.environ:
-        plain = load_settings(**overrides)
-        overrides["base_url"] = f"http://{plain.host}:{plain.port}"
-    return Hub(load_settings(**overrides), announce=lambda message: console.print(message))
+    """The environment's settings at ``--host``/``--port``, the sandbox's loopback
+    address allowed."""
+    settings = load_settings(allow_sandbox_hosts=True, **_address(host, port))
+    return Hub(settings, announce=lambda message: console.print(message))
 
 
 def _banner(address: str, report: DemoReport, sandbox_url: str) -> None:

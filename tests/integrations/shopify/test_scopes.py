@@ -112,3 +112,26 @@ def test_a_backfill_past_sixty_days_needs_read_all_orders(world: World) -> None:
     assert actions.backfill_progress(world.hub, granted.id).state is BackfillState.DONE
     with world.hub.db.read() as session:
         assert session.get(Backfill, granted.id) is not None
+
+
+def test_a_refused_webhook_subscription_says_what_failed(world: World) -> None:
+    """Each topic is subscribed even when Shopify refuses one, and the notification names
+    the topic, the address it was given and the scope it needs (not the webhook secret)."""
+    for hook in world.sandbox.state(world.shop)["webhooks"]:
+        world.admin("DELETE", f"webhooks/{hook['id']}")
+    _use_token(world, set(ALL_SCOPES) - {"read_fulfillments", "write_fulfillments"})
+    assert actions.check_webhooks(world.hub) == 1
+    world.settle()
+    topics = {hook["topic"] for hook in world.sandbox.state(world.shop)["webhooks"]}
+    assert "app/uninstalled" in topics and "inventory_levels/update" in topics
+    assert "fulfillments/create" not in topics
+    with world.hub.db.read() as session:
+        (message,) = session.scalars(
+            select(Notification.message).where(
+                Notification.kind == NotificationKind.RECORD_REJECTED,
+                Notification.plugin_id == world.plugin_id,
+            )
+        ).all()
+    address = f"{world.hub.settings.base_url}/hooks/{world.plugin_id}/fulfillments/create"
+    assert "fulfillments/create" in message and address in message
+    assert "read_fulfillments" in message and "secret" not in message

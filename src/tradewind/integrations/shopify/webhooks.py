@@ -147,15 +147,28 @@ def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[
                 allow=(404,),  # gone already
             )
     created = []
-    for topic in topics:
+    refused = []
+    for topic in topics:  # one refused topic does not keep the others unsubscribed
         address = f"{base_url}/{topic}"
         if (topic, address) in have:
             continue
-        client.rest(
-            "POST",
-            "webhooks",
-            operation="webhooks.create",
-            json_body={"webhook": {"topic": topic, "address": address, "format": "json"}},
-        )
+        try:
+            client.rest(
+                "POST",
+                "webhooks",
+                operation="webhooks.create",
+                json_body={"webhook": {"topic": topic, "address": address, "format": "json"}},
+            )
+        except Rejected as exc:
+            needs = ", ".join(sorted(scopes_of(topic)))
+            refused.append(
+                f"{topic} at {address}: {exc}" + (f" (it needs {needs})" if needs else "")
+            )
+            continue
         created.append(topic)
+    if refused:
+        raise Rejected(
+            f"Shopify refused {len(refused)} webhook subscription(s), the others are in "
+            f"place: {'; '.join(refused)}. Orders still arrive by the reconciliation poll."
+        )
     return created

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,6 +23,7 @@ from sqlalchemy.engine import make_url
 import tradewind.models  # noqa: F401  (every table on Base.metadata)
 from tests.fakes import FakeConnector
 from tradewind import migrations
+from tradewind.connectors.outbound import parse_address
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.db import Base, Database, make_engine
 from tradewind.hub import Hub
@@ -41,6 +44,24 @@ def _postgres_problem() -> str | None:
     except Exception as exc:
         return f"PostgreSQL at {POSTGRES_ADMIN_URL} unreachable: {type(exc).__name__}: {exc}"
     return None
+
+
+_GETADDRINFO = socket.getaddrinfo
+
+
+def _loopback_names_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+    """No test sends traffic outside 127.0.0.0/8, a DNS query included: numbers and
+    ``localhost`` resolve as usual, any other name is unknown. (A test that means a name
+    hands the hub a resolver: ``Hub(..., resolver=...)``, the outbound policy's seam.)"""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is None or name == "localhost" or parse_address(str(name)) is not None:
+        return _GETADDRINFO(host, *args, **kwargs)
+    raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({name})")
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_names_only)
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tradewind.core.inventory.models import Warehouse
-from tradewind.db import Database, prepared
+from tradewind.db import Database, conflict, prepared
 from tradewind.events import DomainEvent, InventoryUpdated, ProductCreated, record
 
 
@@ -126,3 +128,63 @@ def test_a_prepared_statement_is_built_once_per_name_and_dialect(db: Database) -
     assert first is again and built == ["x"]
     with db.read() as session:
         assert session.scalar(text("SELECT count(*) FROM warehouses")) == 1
+
+
+def test_a_transaction_that_loses_a_deadlock_runs_again(db: Database) -> None:
+    """#10 item 20: two transactions lock two rows in opposite orders; PostgreSQL aborts
+    one of them. ``transaction`` runs the loser again at once, and both changes land —
+    the deadlock costs a retry, not an error."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions cannot deadlock")
+    with db.unit_of_work() as session:
+        first, second = Warehouse(code="A", name="A"), Warehouse(code="B", name="B")
+        session.add_all([first, second])
+        session.flush()
+        ids = (first.id, second.id)
+    both_hold_one = threading.Barrier(2, timeout=30)
+    runs: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(name: str, order: tuple[int, int]) -> None:
+        def change(session: Session) -> None:
+            runs.append(name)
+            for position, warehouse_id in enumerate(order):
+                warehouse = session.get(Warehouse, warehouse_id, with_for_update=True)
+                assert warehouse is not None
+                warehouse.name += name
+                session.flush()
+                if position == 0 and runs.count(name) == 1:
+                    both_hold_one.wait()  # first run only: now each wants the other's row
+
+        try:
+            db.transaction(change)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=("1", ids)),
+        threading.Thread(target=work, args=("2", ids[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(runs) == ["1", "1", "2"] or sorted(runs) == ["1", "2", "2"]
+    with db.read() as session:
+        names = sorted(session.get(Warehouse, i).name for i in ids)  # type: ignore[union-attr]
+    assert [sorted(name[1:]) for name in names] == [["1", "2"], ["1", "2"]]  # each once
+
+
+def test_conflicts_are_deadlocks_and_serialization_failures_only() -> None:
+    class Orig(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    def error(sqlstate: str) -> OperationalError:
+        return OperationalError("UPDATE …", {}, Orig(sqlstate))
+
+    assert conflict(error("40P01")) and conflict(error("40001"))
+    assert not conflict(error("08006"))  # the connection: an outage, not a conflict
+    assert not conflict(error("23505"))  # a unique violation: a real error
+    assert not conflict(ValueError("40P01"))

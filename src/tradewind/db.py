@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import (
@@ -39,6 +40,8 @@ from sqlalchemy.types import TypeDecorator
 from tradewind.events import EventBus, take_pending
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -220,6 +223,38 @@ class Availability:
             log.warning("database back", database=self.where, unavailable_seconds=lost_for)
 
 
+# SQLSTATEs of a transaction PostgreSQL aborted so that another could go on: a deadlock,
+# a serialization failure. Nothing was wrong with it; run again, it succeeds.
+_CONFLICTS = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 4
+
+
+def conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a deadlock or serialization failure: the transaction is to be
+    run again at once — it is neither a bad statement nor an outage (of the database or
+    of a platform)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICTS
+
+
+_LAST_WRITES = "tradewind.last_writes"
+
+
+def write_last(session: Session, name: str, write: Callable[[Session], None]) -> None:
+    """Have ``write`` run once, just before the unit of work that owns ``session``
+    commits, after every before-commit subscriber: rows that many code paths add to one
+    transaction (the ledger's work) are written together, in one order, so concurrent
+    transactions never lock them in opposite orders."""
+    session.info.setdefault(_LAST_WRITES, {})[name] = write
+
+
+def run_last_writes(session: Session) -> None:
+    """Run the writes ``write_last`` deferred so far (also called by code that must read
+    them back in the same transaction)."""
+    while writes := session.info.pop(_LAST_WRITES, None):
+        for write in writes.values():
+            write(session)
+
+
 class Database:
     """One database: its engine, sessions and units of work."""
 
@@ -261,6 +296,7 @@ class Database:
                 yield session
                 session.flush()
                 self.bus.run_before_commit(session)
+                run_last_writes(session)
                 session.commit()
                 committed = take_pending(session)
             except BaseException:
@@ -270,6 +306,22 @@ class Database:
             finally:
                 session.close()
         self.bus.publish(committed)
+
+    def transaction(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a unit of work and return what it returns. When PostgreSQL
+        aborts the transaction for a deadlock or a serialization failure, ``work`` runs
+        again at once in a fresh one (a few times; then the conflict is raised). ``work``
+        must only touch the database: it may run more than once."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if not conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.warning("transaction retried", reason=str(exc.orig).splitlines()[0])
+                time.sleep(random.uniform(0, 0.01 * attempt))  # de-synchronise the two
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

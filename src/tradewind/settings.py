@@ -53,10 +53,11 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How long one drainer works a plugin before yielding."
     )
     lease_seconds: int = Field(
-        default=60,
+        default=10,
         ge=5,
-        description="How long claimed work is held before another worker "
-        "may take it over (a worker that died).",
+        description="How long a worker's hold on a plugin and on the work it claimed lasts "
+        "without a heartbeat (renewed every third of it while the worker lives): a worker "
+        "that died is taken over this long after its last beat.",
     )
     reconcile_seconds: float = Field(
         default=5.0, gt=0, description="How often due, stale and scheduled work is re-kicked."

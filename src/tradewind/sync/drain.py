@@ -12,23 +12,35 @@ in priority order, and applies the failure policy.
 A drainer that finds the plugin's lease taken simply returns: the holder is already
 draining and will see the new work, and after releasing the lease every drainer checks for
 work that arrived meanwhile, so no wake-up is lost.
+
+Single flight holds between the threads of one worker as between workers: the lease holder
+is one drain, not a process. A live drain's lease (and its claimed work) is kept short and
+renewed by the process's heartbeat, so a worker killed mid-batch loses its plugins within
+a lease and the reconciler hands them to another worker at its next sweep.
+
+A deadlock or serialization failure is not an outage: its transaction is run again
+(``Database.transaction``), and if it still conflicts the batch goes back to pending at
+once, without counting a try or telling anyone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin, PluginState
 from tradewind.core.channels.service import ImportConflict
-from tradewind.db import utcnow
+from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
@@ -58,6 +70,71 @@ def backoff(attempts: int) -> float:
     return float(delay * random.uniform(0.75, 1.25))
 
 
+class Heartbeat:
+    """Keeps the leases of the drains running in this process alive: every third of a
+    lease, one transaction extends each running drain's plugin lease and the lease of the
+    work it has claimed. The thread runs only while a drain does. A process that dies stops
+    beating; its leases end within ``lease_seconds``."""
+
+    def __init__(self, hub: Hub, lease_seconds: float) -> None:
+        self.hub = hub
+        self.lease_seconds = lease_seconds
+        self._held: dict[str, str | None] = {}  # drain holder → token of its claimed batch
+        self._lost: set[str] = set()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, holder: str) -> None:
+        with self._changed:
+            self._held[holder] = None
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._beat, name="tradewind-heartbeat", daemon=True
+                )
+                self._thread.start()
+
+    def claimed(self, holder: str, token: str | None) -> None:
+        with self._changed:
+            if holder in self._held:
+                self._held[holder] = token
+
+    def drop(self, holder: str) -> None:
+        with self._changed:
+            self._held.pop(holder, None)
+            self._lost.discard(holder)
+            self._changed.notify_all()
+
+    def lost(self, holder: str) -> bool:
+        """Whether a beat found ``holder``'s lease taken by another drain."""
+        with self._changed:
+            return holder in self._lost
+
+    def _beat(self) -> None:
+        interval = self.lease_seconds / 3
+        while True:
+            with self._changed:
+                if not self._held:
+                    self._thread = None
+                    return
+                self._changed.wait(interval)
+                held = dict(self._held)
+            if not held:
+                continue
+            try:
+                with self.hub.db.unit_of_work() as session:
+                    alive = ledger.renew_leases(
+                        session,
+                        list(held),
+                        [token for token in held.values() if token],
+                        seconds=self.lease_seconds,
+                    )
+            except Exception:  # the next beat tries again; a lease outlives two misses
+                log.warning("lease heartbeat failed", exc_info=True)
+                continue
+            with self._changed:
+                self._lost.update(holder for holder in held if holder not in alive)
+
+
 class Drainer:
     def __init__(
         self,
@@ -68,34 +145,35 @@ class Drainer:
         stock_batch_limit: int = 5000,
     ) -> None:
         self.hub = hub
-        self.holder = holder
+        self.holder = holder  # this process; each drain holds the lease as holder:drain
         self.kick = kick
         self.max_seconds = hub.settings.drain_seconds
         self.lease_seconds = hub.settings.lease_seconds
         self.stock_batch_limit = stock_batch_limit
+        self.heartbeat = Heartbeat(hub, self.lease_seconds)
 
     def drain(self, plugin_id: int) -> int:
         """Work through the plugin's due work; returns how many units were processed."""
-        lease_seconds = int(self.max_seconds + self.lease_seconds)
+        holder = f"{self.holder}:{uuid.uuid4().hex[:8]}"
         with self.hub.db.unit_of_work() as session:
-            if not ledger.acquire_lease(session, plugin_id, self.holder, seconds=lease_seconds):
+            if not ledger.acquire_lease(session, plugin_id, holder, seconds=self.lease_seconds):
                 return 0
+        self.heartbeat.hold(holder)
         processed = 0
         kinds: frozenset[WorkKind] | None = None
         try:
-            processed, kinds = self._drain_leased(plugin_id, lease_seconds)
+            processed, kinds = self._drain_leased(plugin_id, holder)
         finally:
+            self.heartbeat.drop(holder)
             with self.hub.db.unit_of_work() as session:
-                ledger.release_lease(session, plugin_id, self.holder)
+                ledger.release_lease(session, plugin_id, holder)
             with self.hub.db.read() as session:
                 due = ledger.next_due(session, plugin_id, kinds)
             if due is not None:
                 self.kick(plugin_id, due)
         return processed
 
-    def _drain_leased(
-        self, plugin_id: int, lease_seconds: int
-    ) -> tuple[int, frozenset[WorkKind] | None]:
+    def _drain_leased(self, plugin_id: int, holder: str) -> tuple[int, frozenset[WorkKind] | None]:
         deadline = time.monotonic() + self.max_seconds
         processed = 0
         plugin = self._plugin(plugin_id)
@@ -109,9 +187,14 @@ class Drainer:
             self._unusable(plugin, exc)
             return 0, frozenset()
         try:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not self.heartbeat.lost(holder):
                 with self.hub.db.unit_of_work() as session:
-                    ledger.acquire_lease(session, plugin_id, self.holder, seconds=lease_seconds)
+                    # Still ours? A drain whose beats failed for a whole lease may have
+                    # been taken over: it stops rather than run beside its successor.
+                    if not ledger.acquire_lease(
+                        session, plugin_id, holder, seconds=self.lease_seconds
+                    ):
+                        break
                     token, rows = ledger.claim(
                         session,
                         plugin_id,
@@ -122,7 +205,22 @@ class Drainer:
                 if not rows:
                     break
                 job = Job(self.hub, plugin, connector, calls, token, rows)
-                self._run(job)
+                self.heartbeat.claimed(holder, token)
+                started = time.time()
+                try:
+                    self._run(job)
+                finally:
+                    self.heartbeat.claimed(holder, None)
+                # One line per batch (debug): proof of single flight for tests and drills.
+                log.debug(
+                    "batch ran",
+                    plugin=plugin_id,
+                    kind=job.kind.value,
+                    rows=len(rows),
+                    holder=holder,
+                    started=started,
+                    finished=time.time(),
+                )
                 processed += len(rows)
                 refreshed = self._plugin(plugin_id)
                 if refreshed is None or refreshed.state is PluginState.INACTIVE:
@@ -169,7 +267,14 @@ class Drainer:
             self._rejected(job, str(exc))
         except ValidationError as exc:  # the platform sent a record that cannot be read
             self._rejected(job, unreadable(exc))
-        except Exception as exc:  # a bug or an unmapped failure: retried like an outage
+        except Exception as exc:
+            if conflict(exc):  # lost a deadlock more than once: again at once, no harm done
+                log.info("batch retried after a database conflict", plugin=job.plugin.id)
+                self._settle(
+                    job, delay=0.0, error="database conflict; retried", count=False, throttled=False
+                )
+                return
+            # A bug or an unmapped failure: retried like an outage.
             log.exception(
                 "work failed unexpectedly",
                 plugin=job.plugin.id,
@@ -180,14 +285,26 @@ class Drainer:
         else:
             self._succeeded(job)
 
-    def _settle(self, job: Job, *, delay: float, error: str, count: bool) -> None:
+    def _settle(
+        self, job: Job, *, delay: float, error: str, count: bool, throttled: bool | None = None
+    ) -> None:
         if not job.rows:
             return
-        with self.hub.db.unit_of_work() as session:
-            record_calls(session, job.plugin.id, job.calls.take(), job.row.id)
+        calls = job.calls.take()
+
+        def settle(session: Session) -> None:
+            record_calls(session, job.plugin.id, calls, job.row.id)
             ledger.retry_later(
-                session, job.ids, job.token, delay=delay, error=error, count_attempt=count
+                session,
+                job.ids,
+                job.token,
+                delay=delay,
+                error=error,
+                count_attempt=count,
+                throttled=throttled,
             )
+
+        self.hub.db.transaction(settle)
 
     def _succeeded(self, job: Job) -> None:
         if (

@@ -6,7 +6,6 @@ connector's typed errors; the drainer applies the failure policy.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 import structlog
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tradewind.connectors.base import (
     ClosesOrders,
@@ -44,7 +44,7 @@ from tradewind.core.channels.models import Plugin, PluginState, ProductLink
 from tradewind.core.channels.service import ImportConflict
 from tradewind.core.orders.models import Order, OrderLine
 from tradewind.core.shipments.models import Shipment
-from tradewind.db import utcnow
+from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
@@ -61,7 +61,7 @@ from tradewind.sync.models import (
     SyncWork,
     WorkKind,
 )
-from tradewind.sync.orders import ImportOutcome, import_record
+from tradewind.sync.orders import ImportOutcome, import_record, lock_for_import
 from tradewind.sync.runtime import CallBuffer, uses
 from tradewind.vocabulary import FulfillmentStatus, StockMode, Toggle
 
@@ -91,17 +91,6 @@ class Job:
         # The first row as claimed: a batch is one kind, and the policy reads its counters.
         self.first = self.rows[0]
         self.kind = self.first.kind
-        self.renewed_at = time.monotonic()
-
-    def heartbeat(self) -> None:
-        """Extend the held rows' lease once a third of it has passed, so a slow platform
-        answering a long batch never lets the reconciler take the rows back mid-flight."""
-        lease = self.hub.settings.lease_seconds
-        if time.monotonic() - self.renewed_at < lease / 3:
-            return
-        with self.hub.db.unit_of_work() as session:
-            ledger.renew(session, self.token, seconds=lease)
-        self.renewed_at = time.monotonic()
 
     @property
     def ids(self) -> list[int]:
@@ -124,15 +113,22 @@ class Job:
     ) -> None:
         """Write results and complete ``rows`` (default: all still held) atomically, with
         the calls made. Completed rows leave the job: if a later row fails, the failure
-        policy applies to what is left only."""
+        policy applies to what is left only. A transaction that loses a deadlock is run
+        again (``write`` must only touch the database)."""
         done = list(self.rows if rows is None else rows)
         if not done:
             return
-        with self.hub.db.unit_of_work() as session:
+        calls = self.calls.take()
+        reported = len(self.results)
+
+        def commit(session: Session) -> None:
+            del self.results[reported:]  # a run that was rolled back reported nothing
             if write is not None:
                 write(session)
-            record_calls(session, self.plugin.id, self.calls.take(), done[0].id)
+            record_calls(session, self.plugin.id, calls, done[0].id)
             ledger.complete(session, [row.id for row in done], self.token)
+
+        self.hub.db.transaction(commit)
         self.rows = [row for row in self.rows if row not in done]
 
     def reject(self, row: SyncWork, reason: str) -> None:
@@ -156,7 +152,6 @@ class Job:
         keeps the rows fetched so far in ``fetched`` and re-raises for the policy."""
         fetched: list[tuple[SyncWork, T]] = []
         for row in list(self.rows):
-            self.heartbeat()
             try:
                 fetched.append((row, fetch(row)))
             except Rejected as exc:
@@ -210,6 +205,7 @@ def _import_all(session: Any, job: Job, records: Sequence[OrderRecord]) -> None:
     """Import a page; a record the core refuses is reported and the rest go on."""
     # Held for the whole page: the session's identity map keeps only weak references.
     plugin = channels.get_plugin(session, job.plugin.id)
+    lock_for_import(session, plugin, records)
     for record in records:
         try:
             with session.begin_nested():
@@ -316,11 +312,14 @@ def backfill(job: Job) -> None:
         for external_id, reason in page.skipped:
             _skip(run, external_id, reason)
         plugin = channels.get_plugin(session, job.plugin.id)
+        lock_for_import(session, plugin, page.records)
         for record in page.records:
             try:
                 with session.begin_nested():
                     outcome = _import(session, job, plugin, record, backfill=True)
             except Exception as exc:  # one poison record must not stop the backfill
+                if conflict(exc):
+                    raise  # not the record's fault: the page's transaction runs again
                 log.warning(
                     "backfill record skipped",
                     plugin=job.plugin.id,
@@ -406,7 +405,7 @@ def push_stock(job: Job) -> None:
     refused = 0
 
     def remember(batch: list[StockPush], results: list[StockPushResult], calls: Any) -> int:
-        with job.hub.db.unit_of_work() as session:
+        def write(session: Session) -> int:
             failed = stock.record_results(session, job.plugin.id, batch, results)
             for result in failed:
                 notifications.raise_notification(
@@ -416,9 +415,12 @@ def push_stock(job: Job) -> None:
                     subject=f"stock of product #{result.product_id} at {result.location_ref}",
                     message=f"The platform refused the stock level: {result.error}",
                 )
-            ledger.renew(session, job.token, seconds=job.hub.settings.lease_seconds)
             record_calls(session, job.plugin.id, calls, job.row.id)
-        return len(failed)
+            return len(failed)
+
+        # Retried on a deadlock: what went out must be remembered (a delta sent twice
+        # would apply twice).
+        return job.hub.db.transaction(write)
 
     # A batch's results are written by one recorder thread while the next batch is on the
     # wire, in order; leaving the block waits for the last write even when a later batch

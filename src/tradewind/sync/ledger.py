@@ -4,6 +4,10 @@ Huey is at-most-once, so the database holds what must be done; queue messages ca
 plugin id ("drain plugin 12"), and a lost message, a flushed Redis or a killed worker only
 delays work (the reconciler re-kicks it). Every function here runs inside the caller's
 unit of work.
+
+Work recorded in a transaction is written when it commits, all of it in one statement
+sorted by (plugin, kind, key): webhooks, triggers and jobs add work to the same pending
+rows, and two transactions that upserted them in different orders deadlocked.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tradewind.db import dialect_insert, prepared, utcnow
+from tradewind.db import dialect_insert, prepared, run_last_writes, utcnow, write_last
 from tradewind.events import DomainEvent, record
 from tradewind.sync.models import PRIORITY, PluginLease, SyncWork, WorkKind, WorkState
 
@@ -80,34 +84,48 @@ def enqueue_many(
     payload: dict[str, Any] | None = None,
     priority: int | None = None,
 ) -> None:
-    """``enqueue`` for many keys of one kind as one prepared ``executemany`` (a stock
-    import touching thousands of products costs one statement, compiled once)."""
+    """``enqueue`` for many keys of one kind. The rows are written when the transaction
+    commits (``_write_queued``), with every other row it queued, as one prepared
+    ``executemany`` in one order; the same work queued twice meanwhile is one row (the
+    earliest due time, the latest payload)."""
     if not keys:
         return
     now = utcnow()
     due = now + dt.timedelta(seconds=max(0.0, delay))
     rank = PRIORITY[kind] if priority is None else priority
-    session.execute(
-        prepared(session, "enqueue", _upsert),
-        [
-            {
-                "plugin_id": plugin_id,
-                "kind": kind.value,
-                "key": key,
-                "state": WorkState.PENDING.value,
-                "priority": rank,
-                "not_before": due,
-                "attempts": 0,
-                "throttled": 0,
-                "last_error": "",
-                "payload": payload or {},
-                "created_at": now,
-                "updated_at": now,
-            }
-            for key in keys
-        ],
-    )
+    queued: dict[tuple[int, str, str], dict[str, Any]] = session.info.setdefault(_QUEUED, {})
+    for key in keys:
+        row = queued.get((plugin_id, kind.value, key))
+        if row is not None:
+            row.update(not_before=min(row["not_before"], due), payload=payload or {})
+            continue
+        queued[(plugin_id, kind.value, key)] = {
+            "plugin_id": plugin_id,
+            "kind": kind.value,
+            "key": key,
+            "state": WorkState.PENDING.value,
+            "priority": rank,
+            "not_before": due,
+            "attempts": 0,
+            "throttled": 0,
+            "last_error": "",
+            "payload": payload or {},
+            "created_at": now,
+            "updated_at": now,
+        }
+    write_last(session, _QUEUED, _write_queued)
     record(session, WorkQueued(plugin_id=plugin_id, due=due.replace(microsecond=0)))
+
+
+_QUEUED = "tradewind.ledger.queued"
+
+
+def _write_queued(session: Session) -> None:
+    queued: dict[tuple[int, str, str], dict[str, Any]] = session.info.pop(_QUEUED, {})
+    if queued:
+        session.execute(
+            prepared(session, "enqueue", _upsert), [queued[ident] for ident in sorted(queued)]
+        )
 
 
 def claim(
@@ -117,7 +135,7 @@ def claim(
     kinds: Iterable[WorkKind] | None = None,
     limit: int = 1,
     now: dt.datetime | None = None,
-    lease_seconds: int = LEASE_SECONDS,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> tuple[str, list[SyncWork]]:
     """Take the plugin's next due work (highest priority, oldest first) and lease it.
 
@@ -127,6 +145,7 @@ def claim(
     not), up to ``limit``, so they go out in the same batched calls instead of one call
     each as their windows end.
     """
+    run_last_writes(session)  # work queued earlier in this transaction is claimable
     now = now or utcnow()
     base = select(SyncWork).where(
         SyncWork.plugin_id == plugin_id, SyncWork.state == WorkState.PENDING
@@ -201,12 +220,15 @@ def retry_later(
     delay: float,
     error: str,
     count_attempt: bool,
+    throttled: bool | None = None,
 ) -> None:
-    """Put leased work back as pending, due after ``delay`` seconds.
+    """Put leased work back as pending, due after ``delay`` seconds; a try not counted is
+    counted as throttled unless ``throttled`` says otherwise.
 
     If new work for the same key was queued meanwhile, the pending twin already covers it
     and this row is closed instead (the twin carries the newer state).
     """
+    run_last_writes(session)  # a twin queued earlier in this transaction counts
     due = utcnow() + dt.timedelta(seconds=delay)
     for row in session.scalars(
         select(SyncWork).where(
@@ -221,7 +243,7 @@ def retry_later(
             due=due,
             error=error,
             count_attempt=count_attempt,
-            throttled=not count_attempt,
+            throttled=not count_attempt if throttled is None else throttled,
         )
 
 
@@ -244,7 +266,7 @@ def fail(session: Session, work_ids: Sequence[int], token: str, *, error: str) -
     )
 
 
-def renew(session: Session, token: str, *, seconds: int = LEASE_SECONDS) -> None:
+def renew(session: Session, token: str, *, seconds: float = LEASE_SECONDS) -> None:
     session.execute(
         update(SyncWork)
         .where(SyncWork.lease_token == token, SyncWork.state == WorkState.RUNNING)
@@ -254,7 +276,9 @@ def renew(session: Session, token: str, *, seconds: int = LEASE_SECONDS) -> None
 
 def recover_stale(session: Session, *, now: dt.datetime | None = None) -> int:
     """Work left running by a worker that died goes back to pending (counted as an
-    attempt, so a record that kills workers cannot loop forever unnoticed)."""
+    attempt, so a record that kills workers cannot loop forever unnoticed), in its place:
+    due when it was due, so it runs before work queued after it."""
+    run_last_writes(session)
     now = now or utcnow()
     stale = session.scalars(
         select(SyncWork)
@@ -265,7 +289,7 @@ def recover_stale(session: Session, *, now: dt.datetime | None = None) -> int:
         _release(
             session,
             row,
-            due=now,
+            due=min(row.not_before, now),
             error="the worker holding it stopped",
             count_attempt=True,
             throttled=False,
@@ -313,8 +337,10 @@ def _release(
 # ------------------------------------------------------------------------------- leases
 
 
-def acquire_lease(session: Session, plugin_id: int, holder: str, *, seconds: int) -> bool:
-    """Take the plugin's drain lease if it is free, expired, or already ours."""
+def acquire_lease(session: Session, plugin_id: int, holder: str, *, seconds: float) -> bool:
+    """Take the plugin's drain lease if it is free, expired, or already ours. A holder is
+    one drain (never a process: its threads would all be "ours"), alive as long as it
+    renews the lease (``renew_leases``)."""
     now = utcnow()
     insert = dialect_insert(session)(PluginLease.__table__).values(
         plugin_id=plugin_id, holder="", lease_until=now - dt.timedelta(seconds=1)
@@ -331,6 +357,30 @@ def acquire_lease(session: Session, plugin_id: int, holder: str, *, seconds: int
     return bool(getattr(result, "rowcount", 0))
 
 
+def renew_leases(
+    session: Session, holders: Sequence[str], tokens: Sequence[str], *, seconds: float
+) -> set[str]:
+    """The heartbeat of a live worker: extend the plugin leases of ``holders`` and the
+    claimed work of ``tokens``; returns the holders that still held their lease."""
+    until = utcnow() + dt.timedelta(seconds=seconds)
+    held = set(
+        session.scalars(
+            update(PluginLease)
+            .where(PluginLease.holder.in_(sorted(holders)))
+            .values(lease_until=until)
+            .returning(PluginLease.holder)
+        )
+    )
+    if tokens:
+        session.execute(
+            update(SyncWork)
+            .where(SyncWork.lease_token.in_(sorted(tokens)), SyncWork.state == WorkState.RUNNING)
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    return held
+
+
 def release_lease(session: Session, plugin_id: int, holder: str) -> None:
     session.execute(
         update(PluginLease)
@@ -345,6 +395,7 @@ def release_lease(session: Session, plugin_id: int, holder: str) -> None:
 def next_due(
     session: Session, plugin_id: int, kinds: Iterable[WorkKind] | None = None
 ) -> dt.datetime | None:
+    run_last_writes(session)
     query = select(func.min(SyncWork.not_before)).where(
         SyncWork.plugin_id == plugin_id, SyncWork.state == WorkState.PENDING
     )
@@ -355,6 +406,7 @@ def next_due(
 
 def depth(session: Session, plugin_id: int | None = None) -> dict[WorkKind, int]:
     """Pending work per kind (the queue depth shown on the dashboard)."""
+    run_last_writes(session)
     query = (
         select(SyncWork.kind, func.count())
         .where(SyncWork.state == WorkState.PENDING)

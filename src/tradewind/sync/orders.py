@@ -5,22 +5,26 @@ POS/customer policy, lines matched by the plugin's order of codes)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.records import AddressRecord, OrderRecord
+from tradewind.core.catalog.models import Product, sku_key
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
+from tradewind.core.channels.models import Plugin, ProductLink
 from tradewind.core.channels.schemas import ImportRules, PosPolicy
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.models import Customer
 from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.inventory import service as inventory
+from tradewind.core.inventory.models import Reservation
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import Order
+from tradewind.core.orders.models import Order, OrderLine
 from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import Return, ReturnStatus
@@ -80,6 +84,70 @@ def skip_reason(
     if rules.only_location and record.location_ref != rules.only_location:
         return f"placed at location {record.location_ref or 'unknown'}, not the chosen one"
     return None
+
+
+def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> None:
+    """Before a batch of records is imported in one transaction, lock every row it may
+    change that other transactions change too, in the global order — the plugin's orders
+    it already holds (by id), then the stock rows of every product the lines may match in
+    every warehouse the orders may use (by product, warehouse). Imported one after the
+    other, the orders would lock them in the records' order, and two batches (or a batch
+    and a cancellation in the UI) deadlock."""
+    if not records:
+        return
+    held = session.execute(
+        select(Order.id, Order.warehouse_id)
+        .where(
+            Order.plugin_id == plugin.id,
+            Order.external_id.in_(sorted({record.external_id for record in records})),
+        )
+        .order_by(Order.id)
+        .with_for_update()
+    ).all()
+    lines = [line for record in records for line in record.lines]
+    keys = {sku_key(line.sku) for line in lines if line.sku} - {""}
+    barcodes = {line.barcode for line in lines if line.barcode}
+    variants = {line.variant_ref for line in lines if line.variant_ref}
+    products: set[int] = set()
+    if keys or barcodes:
+        products.update(
+            session.scalars(
+                select(Product.id).where(
+                    or_(Product.sku_key.in_(sorted(keys)), Product.barcode.in_(sorted(barcodes)))
+                )
+            )
+        )
+    if variants:
+        products.update(
+            session.scalars(
+                select(ProductLink.product_id).where(
+                    ProductLink.plugin_id == plugin.id,
+                    ProductLink.external_id.in_(sorted(variants)),
+                )
+            )
+        )
+    warehouses = {warehouse_id for _, warehouse_id in held if warehouse_id is not None}
+    for location in {record.location_ref for record in records}:
+        warehouses.add(channels.warehouse_for_location(session, plugin.id, location) or 0)
+    default = inventory.default_warehouse(session)
+    warehouses |= {default.id} if default is not None else set()
+    pairs = {(product, warehouse) for product in products for warehouse in warehouses - {0}}
+    if held:  # reservations an update may move or release
+        holders = [
+            line.holder
+            for line in session.scalars(
+                select(OrderLine).where(OrderLine.order_id.in_([order for order, _ in held]))
+            )
+        ]
+        pairs.update(
+            (product, warehouse)
+            for product, warehouse in session.execute(
+                select(Reservation.product_id, Reservation.warehouse_id).where(
+                    Reservation.holder.in_(holders)
+                )
+            )
+        )
+    inventory.lock_levels(session, pairs)
 
 
 def import_record(

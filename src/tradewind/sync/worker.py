@@ -77,7 +77,8 @@ class Engine:
     def __init__(self, hub: Hub, *, huey: Huey | None = None, holder: str | None = None) -> None:
         self.hub = hub
         self.huey = huey or make_huey(hub.settings.resolved_queue_url)
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # This process (each drain holds a plugin as holder:drain, within 64 characters).
+        self.holder = holder or f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.drainer = Drainer(hub, holder=self.holder, kick=self.kick)
         self._drain_task = self.huey.task(name="tradewind.drain", retries=0)(self._drain)
         self._kicked: dict[tuple[int, int], float] = {}

@@ -9,7 +9,9 @@
 * Each change records ``inventory.updated`` for the pair, delivered after commit.
 
 Rows are locked in (product, warehouse) order, so concurrent writers on PostgreSQL never
-deadlock; on SQLite the write transaction itself (``BEGIN IMMEDIATE``) serializes them.
+deadlock; a transaction that will change several records' stock takes every lock it needs
+up front (``lock_levels``). On SQLite the write transaction itself (``BEGIN IMMEDIATE``)
+serializes them.
 """
 
 from __future__ import annotations
@@ -508,6 +510,19 @@ def movements(
 def _positive(quantity: int) -> None:
     if quantity <= 0:
         raise Invalid(f"quantity must be a positive whole number (got {quantity})")
+
+
+def lock_levels(session: Session, pairs: Iterable[Pair]) -> None:
+    """Lock the existing stock rows of ``pairs`` in the one global order, (product,
+    warehouse), before a transaction changes any of them. A transaction that changes
+    several records one after the other (a batch of imported orders) would otherwise lock
+    their rows in the records' order, and two such transactions lock the same rows in
+    opposite orders: a deadlock. Locking a superset is harmless; rows that do not exist
+    yet are not created."""
+    ordered = sorted(set(pairs))
+    session.flush()
+    for start in range(0, len(ordered), 500):  # in order, chunk after chunk
+        _select_levels(session, ordered[start : start + 500])
 
 
 def _lock_levels(session: Session, pairs: Iterable[Pair]) -> dict[Pair, StockLevel]:

@@ -81,6 +81,7 @@ class Notification(Base):
             sqlite_where=text("resolved_at IS NULL"),
             postgresql_where=text("resolved_at IS NULL"),
         ),
+        Index("ix_notifications_dedupe_key", "dedupe_key"),  # to reopen a resolved one
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

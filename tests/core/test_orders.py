@@ -356,3 +356,30 @@ def test_an_order_has_a_limited_number_of_lines(hub: Hub, shop: dict[str, int]) 
         assert len(order.lines) == MAX_LINES
     with hub.db.read() as session:
         assert session.scalars(select(Order)).all().__len__() == 1
+
+
+def test_orders_are_listed_newest_first_and_pages_go_on_where_they_stopped(
+    hub: Hub, shop: dict[str, int]
+) -> None:
+    """Newest by when placed (a backfilled old order sorts among the old), ties by id;
+    a page continues after the last order of the one before (#10 item 17)."""
+    placed = {
+        "noon": T0,
+        "one": T0 + dt.timedelta(hours=1),
+        "one-again": T0 + dt.timedelta(hours=1),
+        "yesterday": T0 - dt.timedelta(days=1),  # imported last, placed first
+    }
+    with hub.db.unit_of_work() as session:
+        for name, moment in placed.items():
+            data = factories.order_in(name, ("MUG", 1), placed_at=moment)
+            orders.import_order(session, shop["plugin"], data)
+    newest_first = ["one-again", "one", "noon", "yesterday"]
+    with hub.db.read() as session:
+        assert [o.external_id for o in orders.list_orders(session)] == newest_first
+        seen: list[str | None] = []
+        after = None
+        while page := orders.list_orders(session, after=after, limit=1):
+            seen += [o.external_id for o in page]
+            after = orders.Position.of(page[-1])
+    assert seen == newest_first
+

@@ -18,7 +18,7 @@ def list_(
     missing_product: bool = typer.Option(None, "--missing-product/--matched"),
     limit: int = typer.Option(100, min=1, max=10_000),
 ) -> None:
-    """List orders."""
+    """List orders, newest first (by when they were placed)."""
     with running(ctx) as hub, hub.db.read() as session:
         rows = orders.list_orders(
             session, status=status, missing_product=missing_product, limit=limit

@@ -799,9 +799,15 @@ def order_list(
     missing: str = "",
     q: str = Query("", max_length=128),
     after: int = Query(0, ge=0),
+    after_at: dt.datetime | None = None,
     _user: SessionUser = Depends(reader),
 ) -> HTMLResponse:
+    """Newest first; a page goes on from the last order of the one before."""
     hub = hub_of(request)
+    position = None
+    if after_at is not None:
+        zoned = after_at if after_at.tzinfo else after_at.replace(tzinfo=dt.UTC)
+        position = orders.Position(zoned, after)
     with hub.db.read() as session:
         rows = orders.list_orders(
             session,
@@ -810,7 +816,7 @@ def order_list(
             status=OrderStatus(status) if status in OrderStatus.__members__.values() else None,
             missing_product=True if missing == "1" else None,
             search=q or None,
-            after_id=after,
+            after=position,
             limit=PAGE_SIZE + 1,
         )
         channel_rows = channels.list_channels(session)
@@ -824,7 +830,11 @@ def order_list(
         "missing": missing,
         "q": q,
     }
-    next_url = f"/orders?{urlencode({**query, 'after': rows[-1].id})}" if more and rows else None
+    next_url = None
+    if more and rows:
+        last = rows[-1]
+        following = {"after": last.id, "after_at": last.placed_at.isoformat()}
+        next_url = f"/orders?{urlencode({**query, **following})}"
     return page(
         request,
         "orders.html",

@@ -18,6 +18,7 @@ from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.returns.schemas import ReturnIn
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
+from tradewind.errors import Invalid
 
 router = resource_router("orders")
 
@@ -43,6 +44,10 @@ def list_orders(
     missing_product: bool | None = None,
     search: str | None = Query(default=None, max_length=128, description="Number or email."),
 ) -> Page[schemas.OrderOut]:
+    """Newest first: by when the order was placed, then by id."""
+    if page.after_id and page.after_at is None:
+        raise Invalid("cursor is not one this list gave out", fields={"cursor": "invalid"})
+    after = orders.Position(page.after_at, page.after_id) if page.after_at is not None else None
     with hub_of(request).db.read() as session:
         rows = orders.list_orders(
             session,
@@ -51,10 +56,16 @@ def list_orders(
             status=status_,
             missing_product=missing_product,
             search=search,
-            after_id=page.after_id,
+            after=after,
             limit=page.limit + 1,
         )
-        return paginate(rows, page.limit, schemas.OrderOut.model_validate, lambda o: o.id)
+        return paginate(
+            rows,
+            page.limit,
+            schemas.OrderOut.model_validate,
+            lambda o: o.id,
+            at=lambda o: o.placed_at,
+        )
 
 
 @router.post(

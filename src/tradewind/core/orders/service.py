@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -96,6 +97,18 @@ def find_imported(session: Session, plugin_id: int, external_id: str) -> Order |
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page of the order list ended: its last order's placed_at and id."""
+
+    placed_at: dt.datetime
+    id: int
+
+    @classmethod
+    def of(cls, order: Order) -> Position:
+        return cls(order.placed_at, order.id)
+
+
 def list_orders(
     session: Session,
     *,
@@ -104,10 +117,19 @@ def list_orders(
     status: OrderStatus | None = None,
     missing_product: bool | None = None,
     search: str | None = None,
-    after_id: int = 0,
+    after: Position | None = None,
     limit: int = 100,
 ) -> list[Order]:
-    query = select(Order).where(Order.id > after_id).order_by(Order.id).limit(limit)
+    """Newest first (by when they were placed, then by id); ``after`` continues a previous
+    page from its last order, so orders arriving meanwhile shift nothing."""
+    query = select(Order).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(
+            or_(
+                Order.placed_at < after.placed_at,
+                and_(Order.placed_at == after.placed_at, Order.id < after.id),
+            )
+        )
     if channel_id is not None:
         query = query.where(Order.channel_id == channel_id)
     if plugin_id is not None:

@@ -383,3 +383,29 @@ def test_orders_are_listed_newest_first_and_pages_go_on_where_they_stopped(
             after = orders.Position.of(page[-1])
     assert seen == newest_first
 
+
+def test_a_line_without_a_price_costs_what_its_product_costs(
+    hub: Hub, shop: dict[str, int]
+) -> None:
+    """A line given no unit price (the wizard's blank, an API line without one) is priced
+    from the catalog, never at 0 by accident; one matching no product stays at 0 (#10
+    item 16)."""
+    with hub.db.unit_of_work() as session:
+        catalog.update_product(session, shop["mug"], {"price": Decimal("12.50")})
+        order = orders.create_manual_order(
+            session,
+            shop["channel"],
+            OrderIn(
+                lines=[
+                    OrderLineIn(sku="MUG", quantity=2),
+                    OrderLineIn(sku="PLATE", quantity=1, unit_price=Decimal("3")),
+                    OrderLineIn(sku="LAMP-404", quantity=1),
+                ]
+            ),
+        )
+        assert [line.unit_price for line in order.lines] == [
+            Decimal("12.50"),
+            Decimal("3"),
+            Decimal("0"),
+        ]
+        assert order.subtotal == Decimal("28.00")

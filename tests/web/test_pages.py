@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
@@ -13,7 +14,9 @@ from tests.sync.conftest import Harness
 from tests.web.conftest import Browser
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.schemas import PosPolicy
+from tradewind.core.customers.schemas import Address
 from tradewind.core.orders import service as orders
+from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.vocabulary import FulfillmentStatus, OrderStatus
@@ -235,24 +238,41 @@ def test_order_wizard_timeline_and_missing_product_fix(admin: Browser, hub: Hub)
 
     wizard = admin.get("/orders/new")
     assert wizard.status_code == 200 and "Customer" in wizard.text
-    made = admin.post(
-        "/orders/new",
-        {
-            "channel_id": "1",
-            "email": "ada@example.com",
-            "first_name": "Ada",
-            "line_sku": ["MUG", "GHOST", ""],
-            "line_quantity": ["2", "1", "1"],
-            "line_price": ["", "3", ""],
-            "ship_first_name": "Ada",
-            "ship_address1": "1 St",
-            "ship_city": "London",
-            "ship_country_code": "GB",
-            "billing_same": "on",
-        },
-    )
-    assert made.status_code == 303, made.text
-    order_page = admin.get(made.headers["location"]).text
+    form = {
+        "channel_id": "1",
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "line_sku": ["MUG", ""],
+        "line_quantity": ["2", "1"],
+        "line_price": ["", ""],
+        "ship_first_name": "Ada",
+        "ship_address1": "1 St",
+        "ship_city": "London",
+        "ship_country_code": "GB",
+        "billing_same": "on",
+    }
+    assert admin.post("/orders/new", form).status_code == 303
+    # The wizard takes SKUs of the catalog only; an order with one it does not know (as a
+    # platform or the API may send) is kept and flagged:
+    refused = admin.post("/orders/new", {**form, "line_sku": ["MUG", "GHOST"]})
+    assert refused.status_code == 422 and "no product with SKU &#39;GHOST&#39;" in refused.text
+    with hub.db.unit_of_work() as session:
+        ghost = orders.create_manual_order(
+            session,
+            1,
+            OrderIn(
+                email="ada@example.com",
+                shipping_address=Address(
+                    first_name="Ada", address1="1 St", city="London", country_code="GB"
+                ),
+                lines=[
+                    OrderLineIn(sku="MUG", quantity=2),
+                    OrderLineIn(sku="GHOST", quantity=1, unit_price=Decimal("3")),
+                ],
+            ),
+        )
+    location = f"/orders/{ghost.id}"
+    order_page = admin.get(location).text
     assert "missing product" in order_page and "created in Tradewind" in order_page
     assert "GHOST matches no product" in order_page
 
@@ -263,12 +283,10 @@ def test_order_wizard_timeline_and_missing_product_fix(admin: Browser, hub: Hub)
     )
     assert fixed.status_code == 303
     assert "Missing product" not in admin.get("/notifications").text
-    order_page = admin.get(made.headers["location"]).text
+    order_page = admin.get(location).text
     assert "mapped to product MUG" in order_page and 'badge bad">no product' not in order_page
 
-    shipped = admin.post(
-        f"{made.headers['location']}/ship", {"carrier": "DHL", "tracking_number": "T1"}
-    )
+    shipped = admin.post(f"{location}/ship", {"carrier": "DHL", "tracking_number": "T1"})
     assert shipped.status_code == 303
     assert "DHL" in admin.get("/shipments").text
     with hub.db.read() as session:

@@ -848,8 +848,21 @@ def order_list(
     )
 
 
+WIZARD_LINES = 5
+
+
 @router.get("/orders/new")
 def order_new(request: Request, _user: SessionUser = Depends(writer)) -> HTMLResponse:
+    return _order_form(request, {}, _wizard_rows(FormData()), {})
+
+
+def _order_form(
+    request: Request,
+    values: dict[str, str],
+    lines: list[dict[str, str]],
+    errors: dict[str, str],
+) -> HTMLResponse:
+    """The order wizard, empty or as the user filled it in with what to fix (422)."""
     with hub_of(request).db.read() as session:
         context: dict[str, Any] = {
             "channels": channels.list_channels(session),
@@ -857,7 +870,15 @@ def order_new(request: Request, _user: SessionUser = Depends(writer)) -> HTMLRes
             "products": catalog.list_products(session, limit=1000),
             "warehouses": inventory.list_warehouses(session),
         }
-    return page(request, "order_new.html", **context)
+    return page(
+        request,
+        "order_new.html",
+        status=422 if errors else 200,
+        values=values,
+        lines=lines,
+        errors=errors,
+        **context,
+    )
 
 
 def _address_from(form: FormData, prefix: str) -> Address | None:
@@ -867,64 +888,148 @@ def _address_from(form: FormData, prefix: str) -> Address | None:
     return Address.model_validate(values)
 
 
+@dataclass(frozen=True, slots=True)
+class _WizardLine:
+    position: int  # the row of the form, from 0
+    sku: str
+    quantity: int
+    unit_price: Decimal | None  # blank: the product's price
+
+
+def _wizard_rows(form: FormData) -> list[dict[str, str]]:
+    """The lines step as filled in (at least ``WIZARD_LINES`` rows, blank ones too)."""
+    rows = [
+        {"sku": str(sku), "quantity": str(quantity), "price": str(price)}
+        for sku, quantity, price in zip(
+            form.getlist("line_sku"),
+            form.getlist("line_quantity"),
+            form.getlist("line_price"),
+            strict=False,
+        )
+    ]
+    blank = {"sku": "", "quantity": "1", "price": ""}
+    return rows + [blank] * max(0, WIZARD_LINES - len(rows))
+
+
+def _wizard_lines(rows: list[dict[str, str]], errors: dict[str, str]) -> list[_WizardLine]:
+    """The rows with a SKU; each bad cell is noted in ``errors`` by its field name."""
+    lines = []
+    for position, row in enumerate(rows):
+        sku = row["sku"].strip()
+        if not sku:
+            continue
+        try:
+            quantity = int(row["quantity"].strip() or "1")
+        except ValueError:
+            quantity = 0
+        if quantity < 1:
+            errors[f"line_quantity_{position}"] = "a whole number, at least 1"
+        price: Decimal | None = None
+        if row["price"].strip():
+            try:
+                price = Decimal(row["price"].strip())
+            except InvalidOperation:
+                price = None
+            if price is None or not price.is_finite() or price < 0:
+                errors[f"line_price_{position}"] = (
+                    "a price such as 12.50, or blank for the product's price"
+                )
+                price = None
+        lines.append(_WizardLine(position, sku, max(quantity, 0), price))
+    if not lines:
+        errors["line_sku_0"] = "an order needs at least one line"
+    return lines
+
+
+def _wizard_address(form: FormData, prefix: str, errors: dict[str, str]) -> Address | None:
+    try:
+        return _address_from(form, prefix)
+    except ValidationError as exc:
+        for error in exc.errors():
+            errors.setdefault(f"{prefix}_{error['loc'][0]}", str(error["msg"]))
+        return None
+
+
+def _wizard_field(location: tuple[int | str, ...], lines: list[_WizardLine]) -> str:
+    """The form field a validation error of the order (or its customer) names."""
+    head = str(location[0]) if location else ""
+    if head == "lines" and len(location) > 2 and isinstance(location[1], int):
+        name = {"unit_price": "price"}.get(str(location[2]), str(location[2]))
+        return f"line_{name}_{lines[location[1]].position}"
+    return head if head in ("email", "currency") else "order"
+
+
 @router.post("/orders/new")
 async def order_create(request: Request, _user: SessionUser = Depends(writer)) -> Response:
+    """The wizard's order. A blank unit price is the product's price; a SKU must be one of
+    the catalog's; anything to fix re-shows the form as filled in, with the reason by the
+    field (never a lost form)."""
     form = await request.form()
     hub = hub_of(request)
-    channel_raw = str(form.get("channel_id", ""))
+    values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
+    rows = _wizard_rows(form)
+    errors: dict[str, str] = {}
+    channel_raw = values.get("channel_id", "")
     if not channel_raw.isdigit():
-        raise Invalid("choose the channel the order belongs to", fields={"channel_id": "required"})
-    lines = []
-    skus = form.getlist("line_sku")
-    quantities = form.getlist("line_quantity")
-    prices = form.getlist("line_price")
-    for index, sku in enumerate(skus):
-        sku_text = str(sku).strip()
-        if not sku_text:
-            continue
-        quantity = str(quantities[index]) if index < len(quantities) else "1"
-        price = str(prices[index]).strip() if index < len(prices) else ""
-        try:
-            lines.append(
-                {
-                    "sku": sku_text,
-                    "quantity": int(quantity or "1"),
-                    "unit_price": Decimal(price or "0"),
-                }
+        errors["channel_id"] = "choose the channel the order belongs to"
+    lines = _wizard_lines(rows, errors)
+    with hub.db.read() as session:
+        found = catalog.match_products(session, [(line.sku, "") for line in lines])
+    products = {
+        line.position: product.id for line, product in zip(lines, found, strict=True) if product
+    }
+    for line in lines:
+        if line.position not in products:
+            errors[f"line_sku_{line.position}"] = (
+                f"no product with SKU {line.sku!r}; pick one from the list"
             )
-        except (ValueError, InvalidOperation):
-            raise Invalid(f"line {index + 1}: quantity and price must be numbers") from None
-    customer_raw = str(form.get("customer_id", ""))
-    email = str(form.get("email", "")).strip()
+    customer_raw = values.get("customer_id", "")
+    email = values.get("email", "").strip()
+    data: OrderIn | None = None
+    shipping = _wizard_address(form, "ship", errors)
+    billing = (
+        shipping if form.get("billing_same") == "on" else _wizard_address(form, "bill", errors)
+    )
     try:
-        shipping = _address_from(form, "ship")
-        billing = shipping if form.get("billing_same") == "on" else _address_from(form, "bill")
-        data = OrderIn(
-            lines=[OrderLineIn(**line) for line in lines] or [],
-            currency=str(form.get("currency", "USD")) or "USD",
-            customer_id=int(customer_raw) if customer_raw.isdigit() else None,
-            customer=CustomerIn(
+        customer = (
+            CustomerIn(
                 email=email,
-                first_name=str(form.get("first_name", "")),
-                last_name=str(form.get("last_name", "")),
+                first_name=values.get("first_name", ""),
+                last_name=values.get("last_name", ""),
                 addresses=[shipping] if shipping else [],
             )
             if email and not customer_raw.isdigit()
-            else None,
-            email=email,
-            shipping_address=shipping,
-            billing_address=billing,
-            note=str(form.get("note", "")),
+            else None
         )
+        if lines:
+            data = OrderIn(
+                lines=[
+                    OrderLineIn(
+                        product_id=products.get(line.position),
+                        sku=line.sku,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                    )
+                    for line in lines
+                ],
+                currency=values.get("currency", "") or "USD",
+                customer_id=int(customer_raw) if customer_raw.isdigit() else None,
+                customer=customer,
+                email=email,
+                shipping_address=shipping,
+                billing_address=billing,
+                note=values.get("note", ""),
+            )
     except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'order'}: {e['msg']}" for e in exc.errors()
-        )
-        raise Invalid(f"the order is not complete: {detail}") from None
+        for error in exc.errors():
+            errors.setdefault(_wizard_field(error["loc"], lines), str(error["msg"]))
+    if errors or data is None:
+        return _order_form(request, values, rows, errors)
+    order_in = data
 
     def create() -> tuple[int, str, list[str]]:
         with hub.db.unit_of_work() as session:
-            order = orders.create_manual_order(session, int(channel_raw), data)
+            order = orders.create_manual_order(session, int(channel_raw), order_in)
             exporters = [
                 p.name
                 for p in channels.plugins_of_channel(session, order.channel_id)
@@ -932,7 +1037,10 @@ async def order_create(request: Request, _user: SessionUser = Depends(writer)) -
             ]
             return order.id, order.number, exporters
 
-    order_id, number, exporters = await run_in_threadpool(create)
+    try:
+        order_id, number, exporters = await run_in_threadpool(create)
+    except (NotFound, Invalid) as exc:  # e.g. the channel went away meanwhile
+        return _order_form(request, values, rows, {"order": exc.message})
     message = f"Order {number} created."
     if exporters:
         message += f" Export Orders is on for {', '.join(exporters)}."

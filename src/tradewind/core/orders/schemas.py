@@ -36,7 +36,13 @@ class OrderLineIn(BaseModel):
     barcode: str = Field(default="", max_length=64)
     title: str = Field(default="", max_length=255)
     quantity: int = Field(ge=0)
-    unit_price: Decimal = _Amount
+    unit_price: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=18,
+        decimal_places=4,
+        description="Left out: the matched product's price (0 for a line matching none).",
+    )
 
     @model_validator(mode="after")
     def _identifiable(self) -> OrderLineIn:

@@ -482,8 +482,16 @@ def _new_line(line_in: OrderLineIn, product: Product | None) -> OrderLine:
         barcode=line_in.barcode,
         title=line_in.title or (product.title if product else line_in.sku),
         quantity=line_in.quantity,
-        unit_price=line_in.unit_price,
+        unit_price=_unit_price(line_in, product),
     )
+
+
+def _unit_price(line_in: OrderLineIn, product: Product | None) -> Decimal:
+    """What one unit costs: the price given, else the product's (an order made without
+    prices is priced from the catalog, never at 0 by accident)."""
+    if line_in.unit_price is not None:
+        return line_in.unit_price
+    return product.price if product is not None else Decimal("0")
 
 
 def _match_all(

@@ -95,6 +95,50 @@ def test_unavailable_backs_off_marks_failing_never_disables_and_recovers(shop: S
     assert _open(shop, NotificationKind.PLATFORM_UNAVAILABLE) == []
 
 
+def test_an_outage_holds_until_the_platform_answers_and_its_notice_reopens(shop: Shop) -> None:
+    """#10 item 23: a batch that never calls the platform (a webhook turned into work)
+    proves nothing about an outage: the plugin stays failing and *platform unavailable*
+    stays open until a call is answered. When the outage comes back, the same notice
+    reopens instead of a new one being raised (a 503 burst made eleven, open ≤ 1 s each)."""
+    shop.market.fail_next(503, times=1000, path_prefix="/orders")
+
+    def fail_three_times(order_id: str, delivery: str) -> None:
+        _ask_for(shop, order_id, delivery)
+        for _ in range(drain.FAILING_AFTER_ATTEMPTS):
+            time_passes(shop.hub)
+            shop.harness.run(shop.plugin_id, rounds=1)
+
+    fail_three_times("o1", "d-o1")
+    (note,) = _open(shop, NotificationKind.PLATFORM_UNAVAILABLE)
+    inbox = Inbox(shop.hub)
+    for number in range(3):  # webhooks keep arriving; their work needs no platform call
+        headers, body = shop.market.webhook("", delivery=f"app-{number}", topic="app/scopes")
+        assert inbox.accept(shop.plugin_id, "app/scopes", headers, body).status == 200
+        assert shop.harness.run(shop.plugin_id) == 1  # the webhook; the import waits
+        with shop.hub.db.read() as session:
+            assert channels.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
+        assert [n.id for n in _open(shop, NotificationKind.PLATFORM_UNAVAILABLE)] == [note.id]
+    shop.market.clear_faults()
+    time_passes(shop.hub)
+    shop.harness.run(shop.plugin_id)
+    assert _imported(shop, "o1")
+    with shop.hub.db.read() as session:
+        assert channels.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
+    assert _open(shop, NotificationKind.PLATFORM_UNAVAILABLE) == []
+    shop.market.fail_next(503, times=1000, path_prefix="/orders")  # the outage is back
+    fail_three_times("o2", "d-o2")
+    (again,) = _open(shop, NotificationKind.PLATFORM_UNAVAILABLE)
+    assert again.id == note.id and again.occurrences > note.occurrences
+    assert again.read_at is None
+    with shop.hub.db.read() as session:
+        every = session.scalars(
+            select(notifications.Notification).where(
+                notifications.Notification.kind == NotificationKind.PLATFORM_UNAVAILABLE
+            )
+        ).all()
+    assert len(every) == 1
+
+
 def test_lost_authorization_pauses_work_and_resumes_it_by_itself(shop: Shop) -> None:
     shop.market.token = "rotated-elsewhere"
     _ask_for(shop, "a1", "d4")

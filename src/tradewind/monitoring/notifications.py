@@ -2,8 +2,9 @@
 
 A notification is de-duplicated by (kind, plugin, subject): raising the same problem
 again counts an occurrence on the open notification instead of adding another. It is
-resolved automatically when its cause clears (``resolve``), and raised anew if the
-cause comes back.
+resolved automatically when its cause clears (``resolve``); if the cause comes back, the
+same notification reopens (unread, one more occurrence), so a problem that comes and goes
+is one notice with its history, not a new one each time.
 """
 
 from __future__ import annotations
@@ -13,9 +14,21 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tradewind.db import Base, UTCDateTime, prepared, str_enum, utcnow
@@ -119,23 +132,24 @@ def raise_notification(
     occurrences: int = 1,
 ) -> Notification:
     """Open the notification, or count another occurrence (``occurrences``: that many,
-    told at once) of the open one."""
+    told at once) of the open one, or reopen the latest resolved one."""
     now = utcnow()
     key = _key(kind, plugin_id, subject)
-    session.execute(
-        prepared(session, "notification", _upsert),
-        {
-            "kind": kind.value,
-            "plugin_id": plugin_id,
-            "subject": subject[:255],
-            "dedupe_key": key,
-            "message": message,
-            "action": (action or KINDS[kind].action).value,
-            "occurrences": occurrences,
-            "first_seen": now,
-            "last_seen": now,
-        },
-    )
+    if not _reopen(session, key, message, occurrences, now):
+        session.execute(
+            prepared(session, "notification", _upsert),
+            {
+                "kind": kind.value,
+                "plugin_id": plugin_id,
+                "subject": subject[:255],
+                "dedupe_key": key,
+                "message": message,
+                "action": (action or KINDS[kind].action).value,
+                "occurrences": occurrences,
+                "first_seen": now,
+                "last_seen": now,
+            },
+        )
     found = session.scalar(
         select(Notification)
         .where(Notification.dedupe_key == key, Notification.resolved_at.is_(None))
@@ -143,6 +157,37 @@ def raise_notification(
     )
     assert found is not None
     return found
+
+
+_TABLE = cast(Table, Notification.__table__)
+_OPEN = (
+    select(_TABLE.c.id)
+    .where(_TABLE.c.dedupe_key == bindparam("key"), _TABLE.c.resolved_at.is_(None))
+    .exists()
+)
+_LATEST_RESOLVED = (
+    select(func.max(_TABLE.c.id))
+    .where(_TABLE.c.dedupe_key == bindparam("key"), _TABLE.c.resolved_at.is_not(None))
+    .scalar_subquery()
+)
+_REOPEN = (
+    update(_TABLE)
+    .where(_TABLE.c.id == _LATEST_RESOLVED, _TABLE.c.resolved_at.is_not(None), ~_OPEN)
+    .values(
+        resolved_at=None,
+        read_at=None,
+        occurrences=_TABLE.c.occurrences + bindparam("count"),
+        last_seen=bindparam("now"),
+        message=bindparam("message"),
+    )
+)
+
+
+def _reopen(session: Session, key: str, message: str, count: int, now: dt.datetime) -> bool:
+    """Reopen the latest resolved notification of ``key`` unless one is open; whether it
+    did. (Two transactions racing to reopen it: the second finds it open and counts.)"""
+    result = session.execute(_REOPEN, {"key": key, "message": message, "count": count, "now": now})
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _upsert(insert: Any) -> Any:

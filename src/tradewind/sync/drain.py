@@ -1,4 +1,4 @@
-"""The single-flight drainer: one process at a time works through one plugin's due work,
+"""The single-flight drainer: one drain at a time works through one plugin's due work,
 in priority order, and applies the failure policy.
 
 * ``RateLimited`` → back to pending at retry-after; not an attempt. Persistent throttling
@@ -8,6 +8,9 @@ in priority order, and applies the failure policy.
 * ``AuthFailed`` → the plugin needs reauthorization; its work is kept, paused, and a probe
   resumes it by itself once the credentials work again.
 * ``Rejected`` → that record is closed with its reason and a notification; the rest goes on.
+* Success clears *platform unavailable* and *rate limited* and brings a failing plugin back
+  to active only when the platform answered a call of the job (a webhook batch that never
+  called it proves nothing).
 
 A drainer that finds the plugin's lease taken simply returns: the holder is already
 draining and will see the new work, and after releasing the lease every drainer checks for
@@ -251,6 +254,7 @@ class Drainer:
 
     def _run(self, job: Job) -> None:
         handler = HANDLERS[job.kind]
+        answered = job.calls.answered
         try:
             handler(job)
             if job.rows:  # a handler that did not finish everything: a bug, not a loss
@@ -283,7 +287,8 @@ class Drainer:
             )
             self._unavailable(job, f"{type(exc).__name__}: {exc}")
         else:
-            self._succeeded(job)
+            if job.calls.answered > answered:
+                self._succeeded(job)
 
     def _settle(
         self, job: Job, *, delay: float, error: str, count: bool, throttled: bool | None = None
@@ -307,6 +312,9 @@ class Drainer:
         self.hub.db.transaction(settle)
 
     def _succeeded(self, job: Job) -> None:
+        """The platform answered this job: a platform problem is over. Only then — a
+        batch that never called the platform (a webhook turned into work, say) proves
+        nothing, and resolving on it made outage notices flap open and shut."""
         if (
             job.plugin.state is PluginState.ACTIVE
             and job.plugin.last_success_at is not None

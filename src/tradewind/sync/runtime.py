@@ -45,13 +45,18 @@ def uses(plugin: Plugin) -> frozenset[Capability]:
 
 
 class CallBuffer:
-    """Collects a work item's calls; they are written with the item's outcome."""
+    """Collects a work item's calls; they are written with the item's outcome.
+    ``answered`` counts the calls the platform answered successfully (the only proof
+    that a platform problem is over)."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.answered = 0
 
     def record(self, call: Call) -> None:
         self.calls.append(call)
+        if call.outcome == "success":
+            self.answered += 1
 
     def take(self) -> list[Call]:
         calls, self.calls = self.calls, []

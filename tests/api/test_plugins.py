@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.api.conftest import Api
 from tests.api.test_resources import problem_of
+from tests.api.test_security import touches_of
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.sync.conftest import Harness
 from tradewind.auth.models import ApiToken
@@ -230,7 +231,7 @@ def test_read_only_tokens_and_revocation(
     refused = problem_of(reader_api.post("/channels", json={"name": "X"}), 403)
     assert "read-only" in str(refused["detail"])
     assert api.get("/me").json() == {"kind": "token", "name": "writer", "can_write": True}
-    api.client.app.state.token_touches.wait()  # last use is written off the request path
+    touches_of(api).wait()  # the last use is written off the request path
     with hub.db.read() as session:
         rows = session.scalars(select(ApiToken)).all()
         assert all(api.token not in (row.token_hash, row.prefix) for row in rows)

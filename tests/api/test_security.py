@@ -8,9 +8,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import event, select
 
 from tests.api.conftest import Api
+from tradewind.api.security import TokenTouches
 from tradewind.auth import service as auth
 from tradewind.auth.models import ApiToken
 from tradewind.hub import Hub
@@ -21,6 +23,14 @@ def _last_used(hub: Hub, name: str) -> dt.datetime | None:
         token = session.scalar(select(ApiToken).where(ApiToken.name == name))
         assert token is not None
         return token.last_used_at
+
+
+def touches_of(api: Api) -> TokenTouches:
+    """The app's writer of tokens' last use (``wait()`` for what it has queued)."""
+    app = api.client.app
+    assert isinstance(app, FastAPI)
+    touches: TokenTouches = app.state.token_touches
+    return touches
 
 
 @pytest.fixture
@@ -59,14 +69,14 @@ def test_a_get_does_not_wait_for_a_write_to_record_the_tokens_use(
     finally:
         done.set()
         writer.join()
-    reader_api.client.app.state.token_touches.wait()
+    touches_of(reader_api).wait()
     assert _last_used(hub, "reader") is not None
 
 
 def test_the_last_use_is_written_at_most_once_a_minute(
     hub: Hub, reader_api: Api, token_writes: list[str]
 ) -> None:
-    touches = reader_api.client.app.state.token_touches
+    touches = touches_of(reader_api)
     for _ in range(5):
         assert reader_api.get("/channels").status_code == 200
     touches.wait()

@@ -38,7 +38,6 @@ from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.inventory import service as inventory
 from tradewind.hub import Hub
 from tradewind.settings import Settings
-from tradewind.sync.orders import ENABLE_GRACE
 from tradewind.sync.worker import Engine
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -248,11 +247,9 @@ class ShopifyPlatform:
         }
 
     def place_old_orders(self, count: int) -> None:
+        placed = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)  # well before activation
         for _ in range(count):
-            self.sandbox.place_order(self.shop, [("MUG", 1)])
-        # The sandbox stamps orders "now", and the engine counts orders placed within
-        # ENABLE_GRACE of enabling as placed after: let that pass before activation.
-        time.sleep(ENABLE_GRACE.total_seconds() + 0.5)
+            self.sandbox.place_order(self.shop, [("MUG", 1)], placed_at=placed)
 
     def place_order(self, sku: str) -> None:
         self.sandbox.place_order(self.shop, [(sku, 1)])

@@ -112,7 +112,7 @@ def test_a_merchant_connects_a_platform(page: Any, served: Served, platform: Pla
         expect(page.locator(".alert.ok")).to_contain_text("mapped to TEAPOT-01")
         expect(page.locator("#products")).to_contain_text("2 product(s) mapped")
 
-    today = dt.date.today()
+    today = dt.datetime.now(dt.UTC).date()  # the form's dates are UTC days
     page.fill("#backfill-form input[name=start]", (today - dt.timedelta(days=1)).isoformat())
     page.fill("#backfill-form input[name=end]", today.isoformat())
     page.click("#backfill-form button[type=submit]")

@@ -19,7 +19,7 @@ from tradewind.integrations.shopify import ShopifyConnector, scopes
 from tradewind.monitoring.notifications import Notification, NotificationKind
 from tradewind.sandbox.shopify.state import ALL_SCOPES
 from tradewind.sync import actions
-from tradewind.sync.models import Backfill, BackfillState
+from tradewind.sync.models import BackfillState
 
 
 def _use_token(world: World, granted: set[str]) -> None:
@@ -88,6 +88,11 @@ def test_a_backfill_past_sixty_days_needs_read_all_orders(world: World) -> None:
     """Without ``read_all_orders`` Shopify leaves older orders out of every list: such a
     backfill stops, failed, with a notification naming the scope, instead of importing
     part of the range as if it were all of it."""
+    old = world.sandbox.place_order(
+        world.shop, [("MUG", 1)], placed_at=utcnow() - dt.timedelta(days=80)
+    )
+    world.settle()  # its webhook came: placed before the plugin was enabled, not imported
+    assert _imported(world, str(old["id"])) is None
     _use_token(world, set(ALL_SCOPES) - {"read_all_orders"})
     report = actions.test_connection(world.hub, world.plugin_id)
     assert report.ok and "read_all_orders" in report.detail  # said up front
@@ -110,8 +115,7 @@ def test_a_backfill_past_sixty_days_needs_read_all_orders(world: World) -> None:
     granted = actions.start_backfill(world.hub, world.plugin_id, start, end)
     world.settle()
     assert actions.backfill_progress(world.hub, granted.id).state is BackfillState.DONE
-    with world.hub.db.read() as session:
-        assert session.get(Backfill, granted.id) is not None
+    assert _imported(world, str(old["id"])) is not None  # the 80-day-old order is in
 
 
 def test_a_refused_webhook_subscription_says_what_failed(world: World) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException
@@ -67,6 +68,11 @@ class OrderSpec(BaseModel):
     shipping_price: str = "0.00"
     tags: str = ""
     note: str | None = None
+    placed_at: datetime | None = Field(
+        default=None,
+        description="When the customer placed it (default: now): an order of the past, as "
+        "Shopify's own clock stamped it then (created_at and processed_at).",
+    )
 
 
 class ShopSpec(BaseModel):
@@ -306,6 +312,8 @@ class Control:
                 data["location_id"] = spec.location_id or ops.primary_location_id()
             if d.dec(spec.shipping_price) > 0:
                 data["shipping_lines"] = [{"title": "Standard", "price": spec.shipping_price}]
+            if spec.placed_at is not None:
+                data["created_at"] = d.stamp(ops.shop.settings, spec.placed_at)
             return ops.create_order(data, inventory_behaviour="decrement_ignoring_policy")
 
         return self.sandbox.run(shop, place)

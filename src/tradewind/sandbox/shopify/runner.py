@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -235,9 +236,11 @@ class ShopifySandbox:
         shipping_address: dict[str, str] | None = None,
         shipping_price: str = "0.00",
         tags: str = "",
+        placed_at: datetime | None = None,
     ) -> Doc:
         """Place an order as a customer. Without ``customer`` a default one is used;
-        ``guest=True`` leaves the customer fields out entirely."""
+        ``guest=True`` leaves the customer fields out entirely; ``placed_at`` places it in
+        the past (default: now)."""
         specs = [
             line if isinstance(line, c.LineSpec) else c.LineSpec(sku=line[0], quantity=line[1])
             for line in lines
@@ -269,6 +272,7 @@ class ShopifySandbox:
             location_id=location_id,
             shipping_price=shipping_price,
             tags=tags,
+            placed_at=placed_at,
         )
         return self.control.place_order(shop, spec)
 

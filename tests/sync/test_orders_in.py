@@ -111,7 +111,7 @@ def test_reconciliation_poll_finds_what_webhooks_missed_with_filters(shop: Shop)
     shop.market.add_order("test", test=True)
     shop.market.add_order("old", placed_at=utcnow() - dt.timedelta(days=30))
     report = shop.harness.sweep()
-    assert report.polls_queued == 1
+    assert report.polls_queued == 2  # the orders poll and the webhook probe
     shop.harness.run(shop.plugin_id)
     assert sorted(_orders(shop)) == ["600", "601", "602", "603", "604"]
     # the poll checkpointed page by page: 4 pages of 2 over 8 orders

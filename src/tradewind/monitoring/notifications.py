@@ -41,6 +41,7 @@ class NotificationKind(StrEnum):
     AUTHORIZATION_LOST = "authorization_lost"
     IMPORT_CONFLICT = "import_conflict"
     PLATFORM_UNAVAILABLE = "platform_unavailable"
+    WEBHOOKS_MISSING = "webhooks_missing"
     RECORD_REJECTED = "record_rejected"
     CONFIGURATION = "configuration"
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
@@ -74,6 +75,7 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         NotificationKind.AUTHORIZATION_LOST: KindInfo("Authorization lost", Action.REAUTHORIZE),
         NotificationKind.IMPORT_CONFLICT: KindInfo("Order import conflict", Action.FIX_CHANNELS),
         NotificationKind.PLATFORM_UNAVAILABLE: KindInfo("Platform unavailable", Action.RETRY),
+        NotificationKind.WEBHOOKS_MISSING: KindInfo("Webhooks missing", Action.OPEN_PLUGIN),
         NotificationKind.RECORD_REJECTED: KindInfo("Record rejected", Action.RETRY),
         NotificationKind.CONFIGURATION: KindInfo("Configuration needed", Action.OPEN_PLUGIN),
         NotificationKind.CREDENTIALS_UNREADABLE: KindInfo(

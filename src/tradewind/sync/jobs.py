@@ -50,7 +50,8 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exchange, ledger, products, stock
+from tradewind.sync import exchange, ledger, products, schedule, stock
+from tradewind.sync import orders as orders_in
 from tradewind.sync.inbox import read_event
 from tradewind.sync.models import (
     Backfill,
@@ -222,6 +223,134 @@ def _import_all(session: Any, job: Job, records: Sequence[OrderRecord]) -> None:
             )
 
 
+# ------------------------------------------------------------------- dropped webhooks
+
+# A webhook arrives within seconds; an order changed longer ago than this that is not
+# here had its webhook dropped.
+PROBE_GRACE_SECONDS = 30.0
+# An absolute stock push probes first unless a probe ran this recently.
+PUSH_PROBE_SECONDS = 5.0
+
+
+def probe_orders(job: Job) -> None:
+    """The probe for dropped webhooks, every minute for a plugin importing orders by
+    webhook: one list of the orders changed on the platform since the last probe (to
+    ``PROBE_GRACE_SECONDS`` ago: newer webhooks may still be on their way). What is
+    missing is imported at once and *webhooks missing* says so; the notice is resolved
+    once a probe sees orders that did arrive by webhook and none missing. More changes
+    than one page: the reconciliation poll is queued now to read them all."""
+    connector: ImportsOrders = job.capability(ImportsOrders)
+    job.finish(_probe(job, connector, until=utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS)))
+
+
+def _close_gap(job: Job) -> None:
+    """Before an absolute stock push of a plugin importing orders by webhook: probe up to
+    now, and import any order not here yet, so the levels sent count its reservation (a
+    dropped webhook otherwise let the push put its units on sale again; the platform's
+    compare-and-set only makes the push re-read and send the same number)."""
+    capabilities = job.hub.registry.info(job.plugin.connector).capabilities
+    if not schedule.probes_orders(capabilities, job.plugin):
+        return
+    with job.hub.db.read() as session:
+        probe = _probe_schedule(session, job.plugin.id)
+        last = probe.cursor if probe is not None else None
+    if (
+        last is None  # no probe yet: the reconciler starts them
+        or utcnow() - last < dt.timedelta(seconds=PUSH_PROBE_SECONDS)
+        or not isinstance(job.connector, ImportsOrders)
+    ):
+        return
+    write = _probe(job, job.connector, until=utcnow())
+    calls = job.calls.take()
+
+    def commit(session: Session) -> None:
+        write(session)
+        record_calls(session, job.plugin.id, calls, job.row.id)
+
+    try:
+        job.hub.db.transaction(commit)
+    except ImportConflict:
+        return  # orders cannot import until the channels are fixed (its own notice); stock can
+
+
+def _probe_schedule(session: Session, plugin_id: int) -> SyncSchedule | None:
+    return session.scalar(
+        select(SyncSchedule).where(
+            SyncSchedule.plugin_id == plugin_id, SyncSchedule.stream == schedule.PROBE_STREAM
+        )
+    )
+
+
+def _probe(job: Job, connector: ImportsOrders, *, until: dt.datetime) -> Callable[[Session], None]:
+    """Read what changed since the probe's cursor; returns the write that imports what
+    is missing, says so, and moves the cursor (a first probe only sets it: what came
+    before is the reconciliation poll's)."""
+    with job.hub.db.read() as session:
+        probe = _probe_schedule(session, job.plugin.id)
+        since = probe.cursor if probe is not None else None
+    if since is None or since >= until:
+
+        def start(session: Session) -> None:
+            found = _probe_schedule(session, job.plugin.id)
+            if found is not None and found.cursor is None:
+                found.cursor = until
+
+        return start
+    query = OrderQuery(field="updated_at", since=since, until=until)
+    page = connector.list_orders(query, None, Priority.LIVE)
+    late = utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS)  # older: its webhook was lost
+
+    def write(session: Session) -> None:
+        plugin = channels.get_plugin(session, job.plugin.id)
+        gaps = orders_in.missing(session, plugin, page.records)
+        missed = {record.external_id for record in gaps}
+        arrived = [  # changes that reached Tradewind by webhook
+            external_id
+            for external_id in session.scalars(
+                select(Order.external_id).where(
+                    Order.plugin_id == plugin.id,
+                    Order.external_id.in_([record.external_id for record in page.records]),
+                )
+            )
+            if external_id not in missed
+        ]
+        _import_all(session, job, gaps)
+        dropped = [record for record in gaps if record.updated_at < late]
+        if dropped:
+            numbers = ", ".join(record.number for record in dropped[:10])
+            more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
+            notifications.raise_notification(
+                session,
+                NotificationKind.WEBHOOKS_MISSING,
+                plugin_id=plugin.id,
+                subject="order webhooks",
+                message=(
+                    f"{len(dropped)} order change(s) on {plugin.name} ({numbers}{more}) "
+                    "never arrived by webhook; Tradewind found them by asking the platform "
+                    "and imported them. If this goes on, check the plugin's webhook "
+                    f"subscriptions and that {job.hub.settings.base_url} is reachable from "
+                    "the platform. Orders keep coming meanwhile (checked every minute)."
+                ),
+                occurrences=len(dropped),
+            )
+        elif arrived:  # webhooks do arrive again, and none is missing
+            notifications.resolve(
+                session,
+                NotificationKind.WEBHOOKS_MISSING,
+                plugin_id=plugin.id,
+                subject="order webhooks",
+            )
+        if page.next_cursor is not None:  # more than a page: the full poll reads them now
+            ledger.enqueue(session, plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
+        found = _probe_schedule(session, plugin.id)
+        if found is not None:
+            found.cursor = max(found.cursor or until, until)
+            found.last_run_at = utcnow()
+            found.last_result = f"{len(page.records)} changed, {len(gaps)} missing"
+
+    return write
+
+
 def poll_orders(job: Job) -> None:
     """Reconciliation poll: orders updated since the last window's end minus an overlap,
     page by page; the page cursor is kept on the work row so a crash resumes mid-window."""
@@ -363,6 +492,8 @@ def push_stock(job: Job) -> None:
     earlier one (which in delta mode would apply a change twice)."""
     connector: PushesStock = job.capability(PushesStock)
     product_ids = [int(row.key) for row in job.rows]
+    if job.plugin.stock_mode is StockMode.ABSOLUTE:
+        _close_gap(job)
     with job.hub.db.unit_of_work() as session:  # delta baselines are written here
         plugin = channels.get_plugin(session, job.plugin.id)
         if not stock.mapped_locations(session, plugin.id):
@@ -707,6 +838,7 @@ HANDLERS: Mapping[WorkKind, Callable[[Job], None]] = MappingProxyType(
         WorkKind.PUSH_STOCK: push_stock,
         WorkKind.PUSH_SHIPMENT: push_shipment,
         WorkKind.POLL_ORDERS: poll_orders,
+        WorkKind.PROBE_ORDERS: probe_orders,
         WorkKind.BACKFILL: backfill,
         WorkKind.CHECK_AUTH: check_auth,
         WorkKind.SYNC_PRODUCTS: sync_products,

@@ -31,6 +31,7 @@ class WorkKind(StrEnum):
     PUSH_STOCK = "push_stock"  # send one product's available stock (key: product id)
     PUSH_SHIPMENT = "push_shipment"  # send one shipment (key: shipment id)
     POLL_ORDERS = "poll_orders"  # reconciliation poll of one stream (key: stream)
+    PROBE_ORDERS = "probe_orders"  # look for orders whose webhook never came (key: "probe")
     CHECK_AUTH = "check_auth"  # probe whether credentials work again (key: "")
     BACKFILL = "backfill"  # one page of a historical import (key: backfill id)
     SYNC_PRODUCTS = "sync_products"  # one page of "Sync products" (key: run id)
@@ -47,6 +48,7 @@ class WorkKind(StrEnum):
 PRIORITY: dict[WorkKind, int] = {
     WorkKind.WEBHOOK: 10,
     WorkKind.IMPORT_ORDER: 10,
+    WorkKind.PROBE_ORDERS: 15,  # a gap is closed before stock goes out over it
     WorkKind.PUSH_STOCK: 20,
     WorkKind.PUSH_SHIPMENT: 20,
     WorkKind.CHECK_AUTH: 30,

@@ -86,6 +86,35 @@ def skip_reason(
     return None
 
 
+def missing(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> list[OrderRecord]:
+    """Of ``records`` (as the platform holds them now), those the plugin would import but
+    does not hold at that version: new orders it imports, and changes of orders it holds
+    that never reached it."""
+    held = {
+        str(external_id): at
+        for external_id, at in session.execute(
+            select(Order.external_id, Order.remote_updated_at).where(
+                Order.plugin_id == plugin.id,
+                Order.external_id.in_(sorted({record.external_id for record in records})),
+            )
+        )
+    }
+    rules = channels.import_rules(plugin)
+    gaps = []
+    for record in records:
+        if record.external_id in held:
+            at = held[record.external_id]
+            if at is None or at < record.updated_at:
+                gaps.append(record)
+        elif (
+            Toggle.IMPORT_ORDERS in plugin.toggles
+            and not record.origin_ref  # made in Tradewind: it is here already
+            and skip_reason(plugin, rules, record, backfill=False) is None
+        ):
+            gaps.append(record)
+    return gaps
+
+
 def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> None:
     """Before a batch of records is imported in one transaction, lock every row it may
     change that other transactions change too, in the global order — the plugin's orders

@@ -2,7 +2,8 @@
 
 Every few seconds, in every worker process (it is idempotent):
 * work left running by a dead worker goes back to pending;
-* each importing plugin's reconciliation poll is queued when due;
+* each importing plugin's reconciliation poll is queued when due, and, for one that
+  imports by webhook, the minutely probe for orders whose webhook never came;
 * plugins waiting for reauthorization get a credentials probe;
 * every plugin with due work and no live drainer is kicked (a lost queue message, a
   flushed Redis or a ``kill -9`` only delays work).
@@ -11,7 +12,7 @@ Every few seconds, in every worker process (it is idempotent):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, select
@@ -31,12 +32,25 @@ Kick = Callable[[int, dt.datetime | None], None]
 ORDERS_STREAM = "orders"
 WEBHOOKS_STREAM = "webhooks"
 WEBHOOK_CHECK_SECONDS = 3600
+PROBE_STREAM = "probe"
+PROBE_SECONDS = 60
 # The work a due stream becomes: (kind, key).
 STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),
     WEBHOOKS_STREAM: (WorkKind.ENSURE_WEBHOOKS, ""),
     CUSTOMERS_STREAM: (WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_STREAM),
+    PROBE_STREAM: (WorkKind.PROBE_ORDERS, PROBE_STREAM),
 }
+
+
+def probes_orders(capabilities: Collection[Capability], plugin: Plugin) -> bool:
+    """Whether the plugin's orders come by webhook, so a dropped one is a gap to look
+    for (the probe) rather than what the reconciliation poll is there for."""
+    return (
+        Toggle.IMPORT_ORDERS in plugin.toggles
+        and Capability.IMPORT_ORDERS in capabilities
+        and Capability.RECEIVE_WEBHOOKS in capabilities
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,8 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             wanted.append(
                 (plugin, ORDERS_STREAM, rules.poll_minutes * 60, rules.poll_overlap_minutes * 60)
             )
+        if probes_orders(capabilities, plugin):
+            wanted.append((plugin, PROBE_STREAM, PROBE_SECONDS, 0))
         if Capability.MANAGE_WEBHOOKS in capabilities:
             wanted.append((plugin, WEBHOOKS_STREAM, WEBHOOK_CHECK_SECONDS, 0))
         if (

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import pkgutil
 import sys
 import time
 from pathlib import Path
 
+import structlog
+
 
 def main(argv: list[str]) -> int:
+    # Stdout is the figures: the engine's own log lines (debug and info by default when
+    # nothing configures structlog) stay out of it.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     here = Path(__file__).parent
     names = sorted(
         module.name

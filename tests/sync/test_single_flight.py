@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from tests import factories
 from tests.sync.conftest import Harness, Shop
+from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order
+from tradewind.db import CONFLICT_ATTEMPTS
+from tradewind.events import OrderCreated
+from tradewind.monitoring import notifications
 from tradewind.sync import ledger
 from tradewind.sync.models import PluginLease, SyncWork, WorkKind, WorkState
 
@@ -178,3 +184,52 @@ def test_work_queued_earlier_in_a_transaction_can_be_claimed_in_it(shop: Shop) -
         ledger.complete(session, [row.id for row in rows], token)
     with shop.hub.db.read() as session:
         assert ledger.next_due(session, shop.plugin_id) is None
+
+
+# ------------------------------------------------------------------- lost deadlocks
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def _deadlocks_first(shop: Shop, times: int) -> list[int]:
+    """The next ``times`` transactions importing an order lose a deadlock at commit."""
+    left = [times]
+
+    def lose(session: Any, events: Any) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError("UPDATE stock_levels …", {}, _Deadlock("deadlock detected"))
+
+    shop.hub.db.bus.before_commit(lose, types=[OrderCreated])
+    return left
+
+
+def _import_row(shop: Shop, key: str) -> SyncWork:
+    with shop.hub.db.read() as session:
+        row = session.scalar(select(SyncWork).where(SyncWork.key == key))
+        assert row is not None
+        return row
+
+
+@pytest.mark.parametrize("losses", [1, CONFLICT_ATTEMPTS + 1])
+def test_a_lost_deadlock_is_run_again_never_an_outage(shop: Shop, losses: int) -> None:
+    """A deadlock is retried at once: a few losses in a row cost a retry of the
+    transaction; more put the batch back at once, uncounted. Neither is the platform
+    being unavailable (17 false notifications in the drill)."""
+    left = _deadlocks_first(shop, losses)
+    shop.market.add_order("dl-1")
+    with shop.hub.db.unit_of_work() as session:
+        ledger.enqueue(session, shop.plugin_id, WorkKind.IMPORT_ORDER, "dl-1")
+    shop.harness.run(shop.plugin_id)
+    assert left == [0]
+    with shop.hub.db.read() as session:
+        assert [str(o.external_id) for o in session.scalars(select(Order))] == ["dl-1"]
+        plugin = channels.get_plugin(session, shop.plugin_id)
+        assert plugin.state is PluginState.ACTIVE
+        assert notifications.open_notifications(session, plugin_id=shop.plugin_id) == []
+    row = _import_row(shop, "dl-1")
+    assert (row.state, row.attempts, row.throttled) == (WorkState.DONE, 0, 0)
+    assert ("conflict" in row.last_error) is (losses > CONFLICT_ATTEMPTS)
+    assert shop.market.calls["GET /orders/dl-1"] == (1 if losses <= CONFLICT_ATTEMPTS else 2)

@@ -65,7 +65,7 @@ def parse(
     try:
         occurred = when(stamp) if isinstance(stamp, str) else None
     except ValueError:
-        raise Rejected(f"the timestamp is not ISO 8601 ({stamp[:40]!r})") from None
+        raise Rejected(f"the timestamp is not ISO 8601 ({str(stamp)[:40]!r})") from None
     subject, key = TOPICS.get(kind, ("other", ""))
     if channel_token and data.get("channelToken") not in (None, channel_token):
         subject, key = "other", ""  # another Vendure channel's business

@@ -3,6 +3,7 @@ and delta modes, batches, refusals; shipments pushed to the plugin the order cam
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -23,8 +24,9 @@ from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sync import actions
 from tradewind.sync.inbox import Inbox
-from tradewind.sync.models import SyncWork
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.vocabulary import StockMode
 
 
@@ -193,3 +195,27 @@ def test_a_batch_that_fails_later_never_resends_the_earlier_ones(
     assert [len(push["levels"]) for push in shop.market.pushes] == [250, 50]
     deltas = [level["delta"] for push in shop.market.pushes for level in push["levels"]]
     assert deltas == [2] * 300
+
+
+def test_changes_are_grouped_in_a_30_second_window_by_default(shop: Shop) -> None:
+    """Seed 002: updates for one product are grouped in a 30 s window. A plugin whose
+    window was never set waits 30 s after a product's first change before pushing it."""
+    actions.set_stock_mode(shop.hub, shop.plugin_id, mode=StockMode.ABSOLUTE)
+    shop.harness.run(shop.plugin_id)  # switching to absolute sends everything at once
+    with shop.hub.db.read() as session:
+        assert channels.get_plugin(session, shop.plugin_id).stock_window_seconds == 30
+    before = utcnow()
+    with shop.hub.db.unit_of_work() as session:
+        inventory.receive(session, shop.products["MUG"], shop.warehouse_id, 1)
+    after = utcnow()
+    with shop.hub.db.read() as session:
+        (due,) = session.scalars(
+            select(SyncWork.not_before).where(
+                SyncWork.plugin_id == shop.plugin_id,
+                SyncWork.kind == WorkKind.PUSH_STOCK,
+                SyncWork.state == WorkState.PENDING,
+            )
+        ).all()
+    window = dt.timedelta(seconds=30)
+    assert before + window <= due <= after + window
+    assert shop.harness.run(shop.plugin_id) == 0  # not before the window ends

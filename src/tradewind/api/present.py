@@ -35,6 +35,7 @@ def toggle_support(info: ConnectorInfo) -> list[schemas.ToggleSupport]:
             label=toggle.label,
             supported=toggle in info.toggles,
             reason="" if toggle in info.toggles else info.unsupported.get(toggle, "not offered"),
+            note=info.toggle_notes.get(toggle, "") if toggle in info.toggles else "",
             prerequisites=prerequisites_of(toggle),
         )
         for toggle in Toggle

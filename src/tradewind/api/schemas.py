@@ -54,6 +54,7 @@ class ToggleSupport(BaseModel):
     label: str
     supported: bool
     reason: str = Field(default="", description="Why the connector does not support it.")
+    note: str = Field(default="", description="What it does on this platform, where it differs.")
     prerequisites: list[Toggle] = Field(default_factory=list)
 
 

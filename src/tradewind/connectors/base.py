@@ -74,6 +74,9 @@ class ConnectorInfo:
     toggles: frozenset[Toggle] = frozenset()
     # Why an unsupported toggle is unsupported, shown next to the disabled switch.
     unsupported: Mapping[Toggle, str] = field(default_factory=lambda: MappingProxyType({}))
+    # What a supported toggle does on this platform, shown next to its switch where that
+    # needs saying (two toggles the platform cannot tell apart, say).
+    toggle_notes: Mapping[Toggle, str] = field(default_factory=lambda: MappingProxyType({}))
     capabilities: frozenset[Capability] = frozenset()
     guide: str = ""  # the Integration Guide, Markdown
     # The remote account a plugin's settings reach (a shop domain), used to refuse two

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.records import AddressRecord, OrderRecord
+from tradewind.connectors.records import AddressRecord, FulfillmentRecord, OrderRecord
 from tradewind.core.catalog.models import Product, sku_key
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Plugin, ProductLink
@@ -24,7 +24,7 @@ from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import Reservation
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import Order, OrderLine
+from tradewind.core.orders.models import Order, OrderActivity, OrderLine
 from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import Return, ReturnStatus
@@ -274,51 +274,97 @@ def _keep_what_tradewind_decides(order: Order, data: OrderIn) -> OrderIn:
 def _import_fulfillments(
     session: Session, plugin: Plugin, order: Order, record: OrderRecord
 ) -> bool:
-    """Shipments made on the platform become shipments here, once each."""
-    known = set(
-        session.scalars(
-            select(Shipment.external_id).where(
-                Shipment.plugin_id == plugin.id, Shipment.order_id == order.id
+    """Fulfilments made on the platform. Import Tracking: their carrier and number go on
+    the shipment they are here (one Tradewind sent, or one imported), following changes
+    made there, or else on the order's timeline. Import Shipments: a fulfilment the order
+    has no shipment for becomes one, once (its items leave stock)."""
+    known = {
+        shipment.external_id: shipment
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.plugin_id == plugin.id, Shipment.order_id == order.id)
+        )
+    }
+    as_shipments = Toggle.IMPORT_SHIPMENTS in plugin.toggles
+    changed = False
+    for fulfillment in record.fulfillments:
+        shipment = known.get(fulfillment.external_id)
+        if shipment is not None:
+            changed |= shipments.update_tracking(
+                session,
+                shipment,
+                carrier=fulfillment.carrier,
+                number=fulfillment.tracking_number,
+                url=fulfillment.tracking_url,
             )
+        elif as_shipments:
+            changed |= _record_shipment(session, plugin, order, fulfillment)
+        else:
+            changed |= _note_tracking(session, plugin, order, fulfillment)
+    return changed
+
+
+def _record_shipment(
+    session: Session, plugin: Plugin, order: Order, fulfillment: FulfillmentRecord
+) -> bool:
+    lines = {line.external_id: line for line in order.lines if line.external_id}
+    items = [
+        ShipmentLineIn(order_line_id=lines[item.line_external_id].id, quantity=item.quantity)
+        for item in fulfillment.lines
+        if item.line_external_id in lines
+    ]
+    try:
+        with session.begin_nested():
+            shipments.create_shipment(
+                session,
+                order.id,
+                ShipmentIn(
+                    lines=items,
+                    carrier=fulfillment.carrier,
+                    tracking_number=fulfillment.tracking_number,
+                    tracking_url=fulfillment.tracking_url,
+                    shipped_at=fulfillment.shipped_at,
+                    notify_customer=False,
+                    plugin_id=plugin.id,
+                    external_id=fulfillment.external_id,
+                ),
+            )
+    except TradewindError as exc:
+        notifications.raise_notification(
+            session,
+            NotificationKind.RECORD_REJECTED,
+            plugin_id=plugin.id,
+            subject=f"fulfillment {fulfillment.external_id}",
+            message=f"A shipment of order {order.number} made on the platform could not "
+            f"be recorded: {exc}",
+        )
+        return False
+    return True
+
+
+def _note_tracking(
+    session: Session, plugin: Plugin, order: Order, fulfillment: FulfillmentRecord
+) -> bool:
+    """Tracking of a fulfilment Tradewind records no shipment for, on the order's
+    timeline, once for each number."""
+    if not fulfillment.tracking_number:
+        return False
+    tracking = " ".join(
+        part
+        for part in (fulfillment.carrier, fulfillment.tracking_number, fulfillment.tracking_url)
+        if part
+    )
+    message = f"Shipped from {plugin.name} (fulfillment {fulfillment.external_id}): {tracking}"
+    noted = session.scalar(
+        select(OrderActivity.id).where(
+            OrderActivity.order_id == order.id,
+            OrderActivity.kind == "tracking",
+            OrderActivity.message == message,
         )
     )
-    lines = {line.external_id: line for line in order.lines if line.external_id}
-    added = False
-    for fulfillment in record.fulfillments:
-        if fulfillment.external_id in known:
-            continue
-        items = [
-            ShipmentLineIn(order_line_id=lines[item.line_external_id].id, quantity=item.quantity)
-            for item in fulfillment.lines
-            if item.line_external_id in lines
-        ]
-        try:
-            with session.begin_nested():
-                shipments.create_shipment(
-                    session,
-                    order.id,
-                    ShipmentIn(
-                        lines=items,
-                        carrier=fulfillment.carrier,
-                        tracking_number=fulfillment.tracking_number,
-                        tracking_url=fulfillment.tracking_url,
-                        shipped_at=fulfillment.shipped_at,
-                        notify_customer=False,
-                        plugin_id=plugin.id,
-                        external_id=fulfillment.external_id,
-                    ),
-                )
-            added = True
-        except TradewindError as exc:
-            notifications.raise_notification(
-                session,
-                NotificationKind.RECORD_REJECTED,
-                plugin_id=plugin.id,
-                subject=f"fulfillment {fulfillment.external_id}",
-                message=f"A shipment of order {order.number} made on the platform could not "
-                f"be recorded: {exc}",
-            )
-    return added
+    if noted is not None:
+        return False
+    orders.add_activity(session, order, "tracking", message)
+    return True
 
 
 def _import_refunds(

@@ -111,3 +111,27 @@ def create_shipment(session: Session, order_id: int, data: ShipmentIn) -> Shipme
     session.flush()
     record(session, ShipmentCreated(shipment_id=shipment.id, order_id=order.id))
     return shipment
+
+
+def update_tracking(
+    session: Session, shipment: Shipment, *, carrier: str, number: str, url: str
+) -> bool:
+    """Newer tracking for a shipment, from the platform that holds it: an empty value
+    keeps ours. Returns whether the carrier or number changed (the order's timeline says
+    so)."""
+    wanted = (carrier or shipment.carrier, number or shipment.tracking_number)
+    if wanted == (shipment.carrier, shipment.tracking_number):
+        return False
+    shipment.carrier, shipment.tracking_number = wanted
+    if url:
+        shipment.tracking_url = url
+    order = orders.get_order(session, shipment.order_id)
+    orders.add_activity(
+        session,
+        order,
+        "tracking",
+        f"Shipment #{shipment.id}: tracking now {shipment.carrier} {shipment.tracking_number}"
+        " (changed on the platform).",
+    )
+    session.flush()
+    return True

@@ -49,6 +49,15 @@ from tradewind.integrations.shopify.settings import ShopifySettings
 
 # Every toggle has an API in Shopify.
 _UNSUPPORTED: Mapping[Toggle, str] = {}
+# Shopify keeps tracking on fulfilments only, so the tracking and shipment toggles overlap.
+_NOTES: Mapping[Toggle, str] = {
+    Toggle.IMPORT_TRACKING: "Carrier and number of fulfilments made in Shopify, on the "
+    "shipment Tradewind sent or else on the order's timeline (no shipment, no stock taken).",
+    Toggle.IMPORT_SHIPMENTS: "Fulfilments made in Shopify also become shipments here: their "
+    "items leave stock in Tradewind.",
+    Toggle.EXPORT_SHIPMENTS: "Adds nothing on Shopify: tracking exists only on a fulfilment, "
+    "so Export Tracking already sends each shipment (its items and tracking) as one.",
+}
 
 
 def _shop(settings: object) -> str | None:
@@ -63,6 +72,7 @@ class ShopifyConnector:
         settings=ShopifySettings,
         toggles=frozenset(Toggle) - frozenset(_UNSUPPORTED),
         unsupported=_UNSUPPORTED,
+        toggle_notes=_NOTES,
         capabilities=frozenset(
             {
                 Capability.TEST_CONNECTION,

@@ -116,6 +116,13 @@ _UNSUPPORTED: Mapping[Toggle, str] = MappingProxyType(
     }
 )
 
+_NOTES: Mapping[Toggle, str] = MappingProxyType(
+    {
+        Toggle.EXPORT_SHIPMENTS: "Adds nothing on Vendure: a fulfillment carries the tracking "
+        "code, so Export Tracking already sends each shipment (its items and tracking) as one."
+    }
+)
+
 SHIPPED = "Shipped"
 CANCELLED = "Cancelled"
 HANDLER = "manual-fulfillment"
@@ -138,6 +145,7 @@ class VendureConnector:
         settings=VendureSettings,
         toggles=_SUPPORTED,
         unsupported=_UNSUPPORTED,
+        toggle_notes=_NOTES,
         capabilities=frozenset(
             {
                 Capability.TEST_CONNECTION,

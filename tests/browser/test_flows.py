@@ -142,11 +142,13 @@ def test_a_merchant_connects_a_platform(page: Any, served: Served, platform: Pla
     rows = page.locator("#orders-table tbody tr")
     expect(rows).to_have_count(6)
     expect(page.locator("#orders-table")).not_to_contain_text("missing product")
+    # Newest first: the order placed last (GHOST, since mapped) leads, a backfilled one ends.
     rows.first.locator("a").first.click()
-    expect(page.locator("#timeline")).to_contain_text("imported from plugin")
+    expect(page.locator("#timeline")).to_contain_text("mapped to product MUG")
     page.goto(f"/orders?plugin_id={plugin_id}")
     page.locator("#orders-table tbody tr a").last.click()
-    expect(page.locator("#timeline")).to_contain_text("mapped to product MUG")
+    expect(page.locator("#timeline")).to_contain_text("imported from plugin")
+    expect(page.locator("#timeline")).not_to_contain_text("mapped to product")
 
     page.goto(plugin_url)
     expect(page.locator("#history svg").first).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -200,20 +201,41 @@ def test_a_backfill_resumes_from_its_checkpoint_after_a_failure(shop: Shop) -> N
     assert len(_orders(shop)) == 6
 
 
-def test_a_slow_platform_never_lets_a_held_batch_go_stale(shop: Shop) -> None:
+def test_a_slow_platform_never_lets_a_held_batch_go_stale(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A batch that takes longer than the lease keeps its rows: the drainer renews the
     lease while it works, so the reconciler (sweeping throughout) takes nothing back and
     every order is imported on its first attempt."""
+    lease = 3  # renewed every second: a busy machine may delay a beat, not two
     shop.hub.settings = shop.hub.settings.model_copy(
-        update={"lease_seconds": 1, "drain_seconds": 5}
+        update={"lease_seconds": lease, "drain_seconds": 30}
     )
     harness = Harness(shop.hub)
-    shop.market.latency = 0.15  # 10 orders: 1.5 s of fetching against a 1 s lease
     keys = [f"slow-{n}" for n in range(10)]
     for key in keys:
         shop.market.add_order(key)
     with shop.hub.db.unit_of_work() as session:
         ledger.enqueue_many(session, shop.plugin_id, WorkKind.IMPORT_ORDER, keys)
+    serve = shop.market.handle
+    outlived: list[bool] = []
+
+    def slow_first_call(*args: Any) -> Any:
+        """The batch's first fetch answers only once the lease the claim gave its rows
+        is over: whatever holds them then, the heartbeat does."""
+        if not outlived:
+            with shop.hub.db.read() as session:
+                claimed_until = session.scalar(
+                    select(func.min(SyncWork.lease_until)).where(SyncWork.lease_token.is_not(None))
+                )
+            assert claimed_until is not None
+            deadline = claimed_until + dt.timedelta(seconds=1)
+            while utcnow() < deadline:
+                stop.wait(0.05)
+            outlived.append(True)
+        return serve(*args)
+
+    monkeypatch.setattr(shop.market, "handle", slow_first_call)
     taken_back: list[int] = []
     stop = threading.Event()
 

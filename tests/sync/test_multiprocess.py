@@ -26,6 +26,7 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from tests.conftest import IN_CI, _truncate_all
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
@@ -34,6 +35,7 @@ from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order, OrderActivity
 from tradewind.db import utcnow
@@ -72,10 +74,11 @@ def _register_fake_connector(root: Path) -> Path:
     return root
 
 
-@pytest.mark.slow
-def test_two_workers_one_killed_every_unit_completes_exactly_once(
-    postgres_url: str, tmp_path: Path
-) -> None:
+def _environment(
+    postgres_url: str, tmp_path: Path, **settings: str
+) -> tuple[dict[str, str], Settings]:
+    """The workers' environment (``settings`` as ``TRADEWIND_*`` overrides) and the test's
+    own settings, on a clean PostgreSQL database and a Redis queue of their own."""
     problem = _redis_problem()
     if problem:
         if IN_CI:
@@ -91,18 +94,46 @@ def test_two_workers_one_killed_every_unit_completes_exactly_once(
         "TRADEWIND_QUEUE_URL": queue,
         "TRADEWIND_SECRET_KEYS": keys,
         "TRADEWIND_DATA_DIR": str(tmp_path / "data"),
-        "TRADEWIND_DRAIN_SECONDS": "2",
-        "TRADEWIND_LEASE_SECONDS": "5",
         "TRADEWIND_RECONCILE_SECONDS": "0.5",
-        "TRADEWIND_LOG_LEVEL": "WARNING",
         "TRADEWIND_ALLOW_SANDBOX_HOSTS": "true",  # Fake Market listens on loopback
+        **{f"TRADEWIND_{name.upper()}": value for name, value in settings.items()},
     }
-    settings = Settings(
+    config = Settings(
         database_url=postgres_url,
         queue_url=queue,
         secret_keys=(keys,),
         data_dir=tmp_path / "data",
         allow_sandbox_hosts=True,
+    )
+    return env, config
+
+
+def _market_plugin(session: Session, hub: Hub, number: int, market: FakeMarketServer) -> Plugin:
+    """Plugin ``shop-{number}`` on a channel of its own, importing orders from ``market``."""
+    channel = channels.create_channel(session, f"channel {number}")
+    plugin = channels.add_plugin(
+        session,
+        hub.vault,
+        FakeConnector.info,
+        name=f"shop-{number}",
+        config={
+            "shop": f"shop-{number}",
+            "api_token": TOKEN,
+            "webhook_secret": WEBHOOK_SECRET,
+            "base_url": market.url,
+        },
+    )
+    channels.attach(session, plugin.id, channel.id)
+    channels.set_toggle(session, FakeConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True)
+    return plugin
+
+
+@pytest.mark.slow
+def test_two_workers_one_killed_every_unit_completes_exactly_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env, settings = _environment(
+        postgres_url, tmp_path, drain_seconds="2", lease_seconds="5", log_level="WARNING"
     )
     markets = [FakeMarketServer() for _ in range(PLUGINS)]  # one store per plugin
     with (
@@ -114,23 +145,7 @@ def test_two_workers_one_killed_every_unit_completes_exactly_once(
             market.market.latency = 0.1  # a running row is easy to catch mid-flight
         with hub.db.unit_of_work() as session:
             for number, market in enumerate(markets):
-                channel = channels.create_channel(session, f"channel {number}")
-                plugin = channels.add_plugin(
-                    session,
-                    hub.vault,
-                    FakeConnector.info,
-                    name=f"shop-{number}",
-                    config={
-                        "shop": f"shop-{number}",
-                        "api_token": TOKEN,
-                        "webhook_secret": WEBHOOK_SECRET,
-                        "base_url": market.url,
-                    },
-                )
-                channels.attach(session, plugin.id, channel.id)
-                channels.set_toggle(
-                    session, FakeConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
-                )
+                plugin = _market_plugin(session, hub, number, market)
                 activated = channels.activate(session, plugin.id)
                 activated.enabled_at = utcnow() - dt.timedelta(days=1)
                 keys_ = []
@@ -326,33 +341,8 @@ class Cluster:
 def _cluster(
     postgres_url: str, tmp_path: Path, *, plugins: int, **settings: str
 ) -> Iterator[Cluster]:
-    problem = _redis_problem()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"{problem} (mandatory in CI)")
-        pytest.skip(problem)
-    _truncate_all(postgres_url)
-    keys = Fernet.generate_key().decode()
-    queue = f"redis://127.0.0.1:6379/0?name=tw-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{_register_fake_connector(tmp_path / 'dist')}{os.pathsep}{REPO}",
-        "TRADEWIND_DATABASE_URL": postgres_url,
-        "TRADEWIND_QUEUE_URL": queue,
-        "TRADEWIND_SECRET_KEYS": keys,
-        "TRADEWIND_DATA_DIR": str(tmp_path / "data"),
-        "TRADEWIND_RECONCILE_SECONDS": "0.5",
-        "TRADEWIND_LOG_LEVEL": "DEBUG",
-        "TRADEWIND_LOG_FORMAT": "json",
-        "TRADEWIND_ALLOW_SANDBOX_HOSTS": "true",  # Fake Market listens on loopback
-        **{f"TRADEWIND_{name.upper()}": value for name, value in settings.items()},
-    }
-    config = Settings(
-        database_url=postgres_url,
-        queue_url=queue,
-        secret_keys=(keys,),
-        data_dir=tmp_path / "data",
-        allow_sandbox_hosts=True,
+    env, config = _environment(
+        postgres_url, tmp_path, log_level="DEBUG", log_format="json", **settings
     )
     with (
         contextlib.ExitStack() as stack,
@@ -369,23 +359,7 @@ def _cluster(
                 inventory.receive(session, product.id, warehouse.id, 100_000)
             for number, market in enumerate(markets):
                 market.market.latency = 0.01  # a batch takes a while: overlaps would show
-                channel = channels.create_channel(session, f"channel {number}")
-                plugin = channels.add_plugin(
-                    session,
-                    hub.vault,
-                    FakeConnector.info,
-                    name=f"shop-{number}",
-                    config={
-                        "shop": f"shop-{number}",
-                        "api_token": TOKEN,
-                        "webhook_secret": WEBHOOK_SECRET,
-                        "base_url": market.url,
-                    },
-                )
-                channels.attach(session, plugin.id, channel.id)
-                channels.set_toggle(
-                    session, FakeConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
-                )
+                plugin = _market_plugin(session, hub, number, market)
                 channels.set_stock_sync(
                     session, plugin.id, mode=StockMode.ABSOLUTE, window_seconds=1
                 )

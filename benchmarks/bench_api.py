@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,9 +19,8 @@ from pathlib import Path
 
 import httpx2
 
-from benchmarks.bench_engine import _free_port, _wait_healthy
 from benchmarks.harness import Figure
-from benchmarks.support import bench_hub, child_env, entry_point_dir, postgres_database
+from benchmarks.support import bench_hub, postgres_database, tradewind_server
 from tradewind.auth import service as auth
 from tradewind.auth.models import TokenScope
 from tradewind.core.catalog import service as catalog
@@ -46,7 +43,7 @@ def run() -> Iterator[Figure]:
 def _order_lines(backend: str, database_url: str | None) -> Iterator[Figure]:
     with bench_hub(database_url) as hub, tempfile.TemporaryDirectory() as extra:
         channel_id, token = _catalog(hub)
-        with _server(hub, Path(extra)) as base:
+        with tradewind_server(hub, Path(extra)) as base:
             headers = {"Authorization": f"Bearer {token}"}
             with httpx2.Client(base_url=base, headers=headers, timeout=300) as client:
                 _create(client, channel_id, 10)  # warm: first compiles and connections
@@ -129,21 +126,3 @@ def _reading(base: str, headers: dict[str, str], latencies: list[float]) -> Iter
     finally:
         done.set()
         reader.join()
-
-
-@contextlib.contextmanager
-def _server(hub: Hub, extra: Path) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tradewind", "run", "--no-worker", "--port", str(port)],
-        env=child_env(hub, entry_point_dir(extra)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2
 from sqlalchemy import func, select
 
 from benchmarks.harness import Figure
@@ -40,6 +38,7 @@ from benchmarks.support import (
     null_plugins,
     postgres_database,
     sign,
+    tradewind_server,
 )
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
@@ -154,30 +153,11 @@ def _scaled_throughput() -> Figure:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _webhook_intake() -> Iterator[Figure]:
     with bench_hub() as hub, tempfile.TemporaryDirectory() as extra:
         (plugin,) = null_plugins(hub, 1)
-        port = _free_port()
-        env = child_env(hub, entry_point_dir(Path(extra)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tradewind", "run", "--no-worker", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base)
+        with tradewind_server(hub, Path(extra)) as base:
             latencies, elapsed, statuses = asyncio.run(_send(base, plugin))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         with hub.db.read() as session:
             stored = session.scalar(select(func.count()).select_from(InboxDelivery))
             work = session.scalar(select(func.count()).select_from(SyncWork))
@@ -203,18 +183,6 @@ def _webhook_intake() -> Iterator[Figure]:
         target=50,
         note=note,
     )
-
-
-def _wait_healthy(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("tradewind run did not start")
 
 
 async def _send(base: str, plugin: int) -> tuple[list[float], float, list[int]]:

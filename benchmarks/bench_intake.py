@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,7 +27,7 @@ import httpx2
 from sqlalchemy import select, text
 
 from benchmarks.harness import Figure
-from benchmarks.support import bench_hub, child_env, entry_point_dir, null_plugins
+from benchmarks.support import bench_hub, null_plugins, tradewind_server
 from tradewind.db import make_engine
 from tradewind.monitoring.notifications import Notification
 
@@ -44,24 +41,14 @@ HOLD_SECONDS = 0.2  # how long the busy writer keeps its write transaction open
 def run() -> Iterator[Figure]:
     with bench_hub() as hub, tempfile.TemporaryDirectory() as extra:
         (plugin,) = null_plugins(hub, 1)
-        port = _free_port()
-        env = child_env(hub, entry_point_dir(Path(extra)))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "tradewind", "run", "--no-worker", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
         busy = _BusyWriter(hub.settings.resolved_database_url)
-        try:
-            _wait_healthy(base)
+        # The server stops gracefully on leaving: the refusals counted so far are written.
+        with tradewind_server(hub, Path(extra)) as base:
             busy.start()
-            statuses, elapsed, probes = asyncio.run(_flood(base, plugin))
-        finally:
-            busy.stop()
-            server.terminate()  # graceful: the refusals counted so far are written
-            server.wait(timeout=30)
+            try:
+                statuses, elapsed, probes = asyncio.run(_flood(base, plugin))
+            finally:
+                busy.stop()
         with hub.db.read() as session:
             notice = session.scalar(
                 select(Notification).where(Notification.subject == "webhook signatures")
@@ -199,21 +186,3 @@ def _probe(host: str, port: int, stop: Any, found: Any) -> None:
             latencies.append(time.perf_counter() - started)
             stop.wait(PROBE_EVERY)
     found.put(latencies)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("tradewind run did not start")

@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
 from benchmarks.harness import Figure
-from benchmarks.support import REPO, postgres_database
+from benchmarks.support import REPO, free_port, postgres_database
 from tradewind import migrations
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
@@ -148,7 +147,7 @@ def _measure(workers: int) -> tuple[float, int]:
         engine = make_engine(url)
         migrations.upgrade(engine)
         engine.dispose()
-        port = _free_port()
+        port = free_port()
         settings = Settings(
             data_dir=Path(folder) / "data",
             database_url=url,
@@ -321,12 +320,6 @@ def _start(
     )
     log.close()
     return process
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait(

@@ -11,6 +11,9 @@ import hashlib
 import hmac
 import json
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -18,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx2
 from cryptography.fernet import Fernet
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import create_engine, text
@@ -192,3 +196,44 @@ def child_env(hub: Hub, extra_path: Path) -> dict[str, str]:
         "TRADEWIND_DATA_DIR": str(settings.data_dir),
         "TRADEWIND_LOG_LEVEL": "WARNING",
     }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def tradewind_server(hub: Hub, extra: Path) -> Iterator[str]:
+    """``tradewind run --no-worker`` on ``hub``'s database in a child process that finds
+    the null connector through entry points in ``extra``; yields its base URL once healthy.
+    Stopped gracefully (SIGTERM) on exit."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tradewind", "run", "--no-worker", "--port", str(port)],
+        env=child_env(hub, entry_point_dir(extra)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"tradewind run exited with {server.returncode}")
+        try:
+            if httpx2.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("tradewind run did not start")

@@ -42,8 +42,9 @@ from benchmarks.support import (
 )
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.sync import ledger
 from tradewind.sync.models import InboxDelivery, SyncWork, WorkKind, WorkState
@@ -235,11 +236,9 @@ def _stock_coalescing() -> Iterator[Figure]:
                 catalog.create_product(session, ProductIn(sku=f"C{n:03d}", title="c")).id
                 for n in range(COALESCE_PRODUCTS)
             ]
-            channels.sync_locations(session, plugin, [("loc-1", "Main")])
-            channels.map_location(
-                session, plugin, "loc-1", warehouse_id=warehouse.id, is_default=True
-            )
-            channels.set_stock_sync(
+            links.sync_locations(session, plugin, [("loc-1", "Main")])
+            links.map_location(session, plugin, "loc-1", warehouse_id=warehouse.id, is_default=True)
+            plugins.set_stock_sync(
                 session, plugin, mode=StockMode.ABSOLUTE, window_seconds=COALESCE_WINDOW
             )
         NullConnector.pushed.clear()

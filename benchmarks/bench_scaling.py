@@ -41,7 +41,9 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.db import make_engine, utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
@@ -251,7 +253,7 @@ def _connect(hub: Hub, stores: list[Store]) -> None:
         plugin_ids = []
         for store in stores:
             channel = channels.create_channel(session, store.name)
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -264,8 +266,8 @@ def _connect(hub: Hub, stores: list[Store]) -> None:
                     "sandbox_url": store.base_url,
                 },
             )
-            channels.attach(session, plugin.id, channel.id)
-            channels.set_toggle(
+            plugins.attach(session, plugin.id, channel.id)
+            plugins.set_toggle(
                 session, ShopifyConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
             )
             plugin_ids.append(plugin.id)
@@ -279,12 +281,12 @@ def _connect(hub: Hub, stores: list[Store]) -> None:
     for plugin_id in plugin_ids:
         actions.activate(hub, plugin_id)
         with hub.db.unit_of_work() as session:
-            found = channels.get_plugin(session, plugin_id)
+            found = plugins.get_plugin(session, plugin_id)
             found.enabled_at = utcnow() - dt.timedelta(minutes=1)
         drain(plugin_id)  # locations, webhooks
         with hub.db.unit_of_work() as session:
-            (location,) = [m for m in channels.location_mappings(session, plugin_id) if m.active]
-            channels.map_location(
+            (location,) = [m for m in links.location_mappings(session, plugin_id) if m.active]
+            links.map_location(
                 session, plugin_id, location.external_id, warehouse_id=warehouse_id, is_default=True
             )
         actions.sync_products(hub, plugin_id)

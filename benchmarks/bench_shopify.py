@@ -36,9 +36,11 @@ from benchmarks.support import bench_hub
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import ProductLink
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import StockLevel, StockMovement
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
@@ -160,7 +162,7 @@ def _setup(
         with hub.db.unit_of_work() as session:
             warehouse = inventory.create_warehouse(session, "MAIN")
             channel = channels.create_channel(session, "Shopify")
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -171,12 +173,12 @@ def _setup(
                     "sandbox_url": shop.base_url,
                 },
             )
-            channels.attach(session, plugin.id, channel.id)
-            channels.set_toggle(
+            plugins.attach(session, plugin.id, channel.id)
+            plugins.set_toggle(
                 session, ShopifyConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
             )
-            channels.sync_locations(session, plugin.id, [(str(location), "Main")])
-            channels.map_location(
+            links.sync_locations(session, plugin.id, [(str(location), "Main")])
+            links.map_location(
                 session, plugin.id, str(location), warehouse_id=warehouse.id, is_default=True
             )
             products = _bulk_catalog(session, plugin.id, warehouse.id, items, stock)

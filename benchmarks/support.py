@@ -38,6 +38,7 @@ from tradewind.connectors.records import (
 )
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.db import make_engine, utcnow
 from tradewind.hub import Hub
 from tradewind.settings import Settings
@@ -170,16 +171,16 @@ def null_plugins(hub: Hub, count: int) -> list[int]:
     with hub.db.unit_of_work() as session:
         for number in range(count):
             channel = channels.create_channel(session, f"bench {number}")
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 NullConnector.info,
                 name=f"null-{number}",
                 config={"shop": f"s{number}", "webhook_secret": SECRET},
             )
-            channels.attach(session, plugin.id, channel.id)
-            channels.set_toggle(session, NullConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True)
-            activated = channels.activate(session, plugin.id)
+            plugins.attach(session, plugin.id, channel.id)
+            plugins.set_toggle(session, NullConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True)
+            activated = plugins.activate(session, plugin.id)
             activated.enabled_at = utcnow() - dt.timedelta(days=1)
             ids.append(plugin.id)
     return ids

@@ -12,11 +12,13 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.models import Product
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Channel, Plugin
+from tradewind.core.channels.models import Channel
 from tradewind.core.customers.schemas import Address
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.hub import Hub
 from tradewind.vocabulary import Toggle
 
@@ -46,7 +48,7 @@ def plugin(
     channel_id: int | None = None,
     import_orders: bool = True,
 ) -> Plugin:
-    created = channels.add_plugin(
+    created = plugins.add_plugin(
         session,
         hub.vault,
         FakeConnector.info,
@@ -54,9 +56,9 @@ def plugin(
         config={"shop": shop or name, "api_token": "tok-secret-1234"},
     )
     if channel_id is not None:
-        channels.attach(session, created.id, channel_id)
+        plugins.attach(session, created.id, channel_id)
     if import_orders:
-        channels.set_toggle(session, FakeConnector.info, created.id, Toggle.IMPORT_ORDERS, True)
+        plugins.set_toggle(session, FakeConnector.info, created.id, Toggle.IMPORT_ORDERS, True)
     return created
 
 

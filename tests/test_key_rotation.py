@@ -33,8 +33,8 @@ from tradewind.auth.models import TokenScope
 from tradewind.cli import app as cli
 from tradewind.cli.common import CliState
 from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -69,10 +69,10 @@ def hub(settings: Settings) -> Iterator[Hub]:
 def active_plugin(hub: Hub) -> int:
     with hub.db.unit_of_work() as session:
         plugin = factories.plugin(hub, session, import_orders=False)
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session, hub.vault, FakeConnector.info, plugin.id, {"webhook_secret": HOOK_SECRET}
         )
-        channels.activate(session, plugin.id)
+        plugins.activate(session, plugin.id)
         return plugin.id
 
 
@@ -206,7 +206,7 @@ def test_retire_refuses_while_a_stored_secret_needs_the_old_key(
     assert code == 0, said
     assert len(read_key_file(settings.key_file)) == 1
     with hub.db.read() as session:
-        stored = channels.read_credentials(hub.vault, channels.get_plugin(session, plugin_id))
+        stored = plugins.read_credentials(hub.vault, plugins.get_plugin(session, plugin_id))
     assert stored["webhook_secret"] == HOOK_SECRET
 
 
@@ -236,7 +236,7 @@ def test_credentials_no_key_opens_pause_the_plugin_visibly_never_a_500(
     assert running.hook(plugin_id, "lost").status_code == 503
     Harness(hub).run(plugin_id)  # the engine neither fails nor drops the work
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         assert plugin.state is PluginState.CREDENTIALS_UNREADABLE
         kinds = [n.kind for n in notifications.open_notifications(session, plugin_id=plugin_id)]
         assert kinds == [NotificationKind.CREDENTIALS_UNREADABLE]
@@ -256,13 +256,13 @@ def test_credentials_no_key_opens_pause_the_plugin_visibly_never_a_500(
 def test_secrets_given_again_replace_credentials_no_key_opens(hub: Hub, settings: Settings) -> None:
     plugin_id = active_plugin(hub)
     write_key_file(settings.key_file, [generate_key()])
-    refused = pytest.raises(channels.CredentialsUnreadable, match="give api_token, webhook_secret")
+    refused = pytest.raises(plugins.CredentialsUnreadable, match="give api_token, webhook_secret")
     with refused, hub.db.unit_of_work() as session:
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session, hub.vault, FakeConnector.info, plugin_id, {"poll_minutes": 5}
         )
     with hub.db.unit_of_work() as session:
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session,
             hub.vault,
             FakeConnector.info,
@@ -270,5 +270,5 @@ def test_secrets_given_again_replace_credentials_no_key_opens(hub: Hub, settings
             {"api_token": "tok-new-5678", "webhook_secret": None},
         )
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
-        assert channels.read_credentials(hub.vault, plugin) == {"api_token": "tok-new-5678"}
+        plugin = plugins.get_plugin(session, plugin_id)
+        assert plugins.read_credentials(hub.vault, plugin) == {"api_token": "tok-new-5678"}

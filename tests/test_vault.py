@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tests import factories
 from tests.fakes import FakeConnector
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.settings import Settings
 from tradewind.vault import (
@@ -72,10 +72,10 @@ def test_rotate_all_reencrypts_every_sealed_column(hub: Hub) -> None:
         report = rotate_all(session, rotated_vault)
     assert report.rotated == 1 and report.failed == []
     with hub.db.read() as session:
-        stored = channels.get_plugin(session, plugin.id)
+        stored = plugins.get_plugin(session, plugin.id)
         assert stored.credentials != before
         only_new = Vault([new_key])
-        assert channels.read_credentials(only_new, stored)["api_token"] == "tok-secret-1234"
+        assert plugins.read_credentials(only_new, stored)["api_token"] == "tok-secret-1234"
 
 
 def test_secrets_are_never_stored_or_shown_in_clear(
@@ -84,7 +84,7 @@ def test_secrets_are_never_stored_or_shown_in_clear(
     caplog.set_level(logging.DEBUG)
     with hub.db.unit_of_work() as session:
         plugin = factories.plugin(hub, session, import_orders=False)
-        shown = channels.describe_settings(hub.vault, FakeConnector.info, plugin)
+        shown = plugins.describe_settings(hub.vault, FakeConnector.info, plugin)
         assert shown["api_token"] == "set (…1234)"
         assert shown["webhook_secret"] == "not set"
         assert "tok-secret" not in repr(plugin)

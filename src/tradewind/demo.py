@@ -23,8 +23,10 @@ from tradewind.auth.models import Role, User
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
@@ -72,7 +74,7 @@ def prepare(hub: Hub, sandbox: ShopifySandbox) -> DemoReport:
     with hub.db.unit_of_work() as session:
         existing = session.scalar(select(Plugin).where(Plugin.name == PLUGIN))
         if existing is not None:
-            channels.update_plugin_settings(
+            plugins.update_plugin_settings(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -98,7 +100,7 @@ def _connect(hub: Hub, session: Session, sandbox: ShopifySandbox) -> int:
         inventory.receive(session, product.id, main.id, stock, reason="demo stock")
         inventory.receive(session, product.id, east.id, stock // 2, reason="demo stock")
     channel = channels.create_channel(session, CHANNEL, "The demo store on the Shopify sandbox")
-    plugin = channels.add_plugin(
+    plugin = plugins.add_plugin(
         session,
         hub.vault,
         ShopifyConnector.info,
@@ -111,22 +113,22 @@ def _connect(hub: Hub, session: Session, sandbox: ShopifySandbox) -> int:
             "sandbox_url": sandbox.base_url,
         },
     )
-    channels.attach(session, plugin.id, channel.id)
+    plugins.attach(session, plugin.id, channel.id)
     for toggle in TOGGLES:
-        channels.set_toggle(session, ShopifyConnector.info, plugin.id, toggle, True)
+        plugins.set_toggle(session, ShopifyConnector.info, plugin.id, toggle, True)
     locations = sandbox.state(SHOP)["locations"]
-    channels.sync_locations(
+    links.sync_locations(
         session, plugin.id, [(str(place["id"]), str(place["name"])) for place in locations]
     )
     for place, warehouse in zip(locations, (main, east), strict=False):
-        channels.map_location(
+        links.map_location(
             session,
             plugin.id,
             str(place["id"]),
             warehouse_id=warehouse.id,
             is_default=warehouse is main,
         )
-    channels.set_stock_sync(
+    plugins.set_stock_sync(
         session, plugin.id, mode=StockMode.ABSOLUTE, window_seconds=STOCK_WINDOW_SECONDS
     )
     return plugin.id

@@ -136,6 +136,15 @@ class PluginChanged(DomainEvent):
     switched: tuple[Toggle, ...] = ()
 
 
+@dataclass(frozen=True)
+class ChannelDeleted(DomainEvent):
+    """A channel was deleted; ``plugin_ids`` were attached to it (and are no longer)."""
+
+    name: ClassVar[str] = "channel.deleted"
+    channel_id: int
+    plugin_ids: tuple[int, ...] = ()
+
+
 def record(session: Session, event: DomainEvent) -> None:
     """Record ``event`` on the unit of work that owns ``session``."""
     pending: dict[DomainEvent, None] = session.info.setdefault(_SESSION_KEY, {})

@@ -2,19 +2,12 @@
 
 from tradewind.auth.models import ApiToken, KnownClient, LoginThrottle, User, WebSession
 from tradewind.core.catalog.models import Product
-from tradewind.core.channels.models import (
-    Channel,
-    CustomerLink,
-    Listing,
-    LocationMapping,
-    Plugin,
-    PluginChannel,
-    PluginToggle,
-    ProductLink,
-)
+from tradewind.core.channels.models import Channel
 from tradewind.core.customers.models import Customer, CustomerAddress
 from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
+from tradewind.core.links.models import CustomerLink, Listing, LocationMapping, ProductLink
 from tradewind.core.orders.models import Order, OrderActivity, OrderLine
+from tradewind.core.plugins.models import Plugin, PluginChannel, PluginToggle
 from tradewind.core.returns.models import Return, ReturnLine
 from tradewind.core.shipments.models import Shipment, ShipmentLine
 from tradewind.monitoring.executions import Execution

@@ -13,7 +13,7 @@ from tests.fakeplatform import WEBHOOK_SECRET
 from tests.fakes import FakeConnector
 from tests.web.conftest import csrf_of
 from tradewind.api.limits import BodyLimit, BodyLimits, limits_for
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.settings import Settings
 
@@ -81,14 +81,14 @@ def test_routes_that_need_more_have_their_own_limit(api: Api, hub: Hub) -> None:
     assert settings.webhook_max_bytes > settings.request_max_bytes
     assert settings.import_max_bytes > settings.request_max_bytes
     with hub.db.unit_of_work() as session:
-        plugin = channels.add_plugin(
+        plugin = plugins.add_plugin(
             session,
             hub.vault,
             FakeConnector.info,
             name="fake",
             config={"shop": "fake-shop", "api_token": "t", "webhook_secret": WEBHOOK_SECRET},
         )
-        channels.activate(session, plugin.id)
+        plugins.activate(session, plugin.id)
     hook = f"/hooks/{plugin.id}/orders/create"
     between = b"x" * (settings.request_max_bytes + 1)
     headers = {"X-Fake-Signature": "AAAA", "X-Fake-Delivery": "d"}

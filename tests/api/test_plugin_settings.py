@@ -1,6 +1,6 @@
 """A plugin's settings read and written back: secrets are write-only, so their masks mean
 "keep", ``null`` (or an empty string) means "clear" — through the API, the UI form and the
-CLI alike (one rule, ``channels.apply_setting_changes``)."""
+CLI alike (one rule, ``plugins.apply_setting_changes``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tradewind.auth.models import TokenScope
 from tradewind.cli import app as cli
 from tradewind.cli.common import CliState
 from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.integrations.vendure import VendureConnector
@@ -60,7 +60,7 @@ def api(hub: Hub) -> Iterator[Api]:
 
 def stored(hub: Hub, plugin_id: int) -> dict[str, str]:
     with hub.db.read() as session:
-        return channels.read_credentials(hub.vault, channels.get_plugin(session, plugin_id))
+        return plugins.read_credentials(hub.vault, plugins.get_plugin(session, plugin_id))
 
 
 def shopify(api: Api) -> dict[str, Any]:
@@ -107,7 +107,7 @@ def test_a_shopify_plugin_read_and_written_back_keeps_its_secrets(api: Api, hub:
 
     # Genuine webhooks (signed with the client secret) are still accepted.
     with hub.db.unit_of_work() as session:
-        channels.activate(session, plugin["id"])
+        plugins.activate(session, plugin["id"])
     path, body, headers = signed_order(plugin["id"], CLIENT_SECRET)
     delivered = api.client.post(path, content=body, headers=headers)
     assert delivered.status_code == 200, delivered.text
@@ -173,7 +173,7 @@ def test_the_settings_form_keeps_a_blank_secret_and_clears_a_ticked_one(api: Api
     changes = _settings_from_form(form, fields, for_update=True)
     assert "access_token" not in changes and changes["client_secret"] is None
     with hub.db.unit_of_work() as session:
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session, hub.vault, ShopifyConnector.info, plugin["id"], changes
         )
     kept = stored(hub, plugin["id"])

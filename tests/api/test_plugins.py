@@ -15,7 +15,7 @@ from tests.api.test_security import touches_of
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.sync.conftest import Harness
 from tradewind.auth.models import ApiToken
-from tradewind.core.channels.models import Plugin
+from tradewind.core.plugins.models import Plugin
 from tradewind.hub import Hub
 
 

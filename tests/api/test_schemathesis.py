@@ -26,6 +26,7 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.settings import Settings
 
@@ -49,14 +50,14 @@ def fuzz_hub(sqlite_url: str, tmp_path: Path) -> Iterator[Hub]:
     ) as hub:
         with hub.db.unit_of_work() as session:
             channel = channels.create_channel(session, "Fuzz")
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 FakeConnector.info,
                 name="fuzz",
                 config={"shop": "fuzz", "api_token": "token-1234"},
             )
-            channels.attach(session, plugin.id, channel.id)
+            plugins.attach(session, plugin.id, channel.id)
             warehouse = inventory.create_warehouse(session, "MAIN")
             product = catalog.create_product(session, ProductIn(sku="MUG", title="Mug"))
             inventory.receive(session, product.id, warehouse.id, 5)

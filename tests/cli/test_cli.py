@@ -20,8 +20,9 @@ from tests.sync.conftest import Harness
 from tradewind.cli import app
 from tradewind.cli.common import CliState
 from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.settings import Settings
 from tradewind.sync.models import Backfill, SyncWork, WorkKind, WorkState
@@ -210,12 +211,12 @@ def test_plugin_commands_do_what_the_api_and_ui_do(loopback_hub: Hub) -> None:
         ok(loopback_hub, "plugins", "activate", "shop")
         harness = Harness(loopback_hub)
         with loopback_hub.db.read() as session:
-            plugin = channels.plugin_by_ref(session, "shop")
+            plugin = plugins.plugin_by_ref(session, "shop")
         harness.run(plugin.id)
         assert market.market.calls["GET /locations"] == 1  # activation read the locations
         with loopback_hub.db.unit_of_work() as session:
             warehouse = inventory.warehouse_by_ref(session, "MAIN")
-            channels.map_location(session, plugin.id, "loc-1", warehouse_id=warehouse.id)
+            links.map_location(session, plugin.id, "loc-1", warehouse_id=warehouse.id)
         assert "stock absolute" in ok(
             loopback_hub, "plugins", "stock", "shop", "--mode", "absolute"
         )

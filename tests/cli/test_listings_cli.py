@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from tests.cli.test_cli import bad, ok
 from tradewind.core.channels import service as channels
+from tradewind.core.links import service as links
 from tradewind.hub import Hub
 
 
@@ -36,7 +37,7 @@ def test_set_and_list_listings_per_channel(hub: Hub) -> None:
     ok(hub, "listings", "set", "Shopify UK", "MUG", "--price", "15")  # the rest is kept
     with hub.db.read() as session:
         uk = channels.channel_by_ref(session, "Shopify UK")
-        (listing,) = channels.list_listings(session, channel_id=uk.id)
+        (listing,) = links.list_listings(session, channel_id=uk.id)
         assert (listing.title, listing.price) == ("Enamel mug", Decimal("15"))
         assert listing.images == [
             "https://img.example.com/mug-1.jpg",

@@ -13,12 +13,12 @@ from tests import factories
 from tests.fakes import FakeConnector
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.service import ImportConflict
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import FinancialStatus, Order, OrderSource, OrderStatus
 from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.service import ImportConflict
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
@@ -170,7 +170,7 @@ def test_import_is_refused_while_the_plugin_is_in_import_conflict(hub: Hub) -> N
         uk = factories.channel(session, "UK")
         eu = factories.channel(session, "EU")
         plugin = factories.plugin(hub, session, channel_id=uk.id)
-        channels.attach(session, plugin.id, eu.id)
+        plugins.attach(session, plugin.id, eu.id)
         factories.product(session, "MUG")
     with pytest.raises(ImportConflict, match="'UK', 'EU'"), hub.db.unit_of_work() as session:
         orders.import_order(session, plugin.id, factories.order_in("1", ("MUG", 1)))
@@ -179,7 +179,7 @@ def test_import_is_refused_while_the_plugin_is_in_import_conflict(hub: Hub) -> N
         (note,) = notifications.open_notifications(session, kind=NotificationKind.IMPORT_CONFLICT)
         assert "remove all but one channel" in note.message
     with hub.db.unit_of_work() as session:
-        answer = channels.detach(session, plugin.id, eu.id)
+        answer = plugins.detach(session, plugin.id, eu.id)
         assert answer.import_conflict is None
         orders.import_order(session, plugin.id, factories.order_in("1", ("MUG", 1)))
     with hub.db.read() as session:

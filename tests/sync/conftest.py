@@ -13,8 +13,9 @@ from sqlalchemy import update
 from tests import factories
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarket, FakeMarketServer
 from tests.fakes import FakeConnector
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.sync import schedule
@@ -86,7 +87,7 @@ def shop(hub: Hub, market: FakeMarketServer) -> Shop:
     harness = Harness(hub)
     with hub.db.unit_of_work() as session:
         channel = factories.channel(session, "Fake channel")
-        plugin = channels.add_plugin(
+        plugin = plugins.add_plugin(
             session,
             hub.vault,
             FakeConnector.info,
@@ -98,17 +99,15 @@ def shop(hub: Hub, market: FakeMarketServer) -> Shop:
                 "base_url": market.url,
             },
         )
-        channels.attach(session, plugin.id, channel.id)
+        plugins.attach(session, plugin.id, channel.id)
         for toggle in (Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING):
-            channels.set_toggle(session, FakeConnector.info, plugin.id, toggle, True)
+            plugins.set_toggle(session, FakeConnector.info, plugin.id, toggle, True)
         warehouse = factories.warehouse(session, "MAIN")
         products = {sku: factories.product(session, sku).id for sku in ("MUG", "PLATE")}
         for product_id in products.values():
             inventory.receive(session, product_id, warehouse.id, 20)
-        channels.sync_locations(session, plugin.id, [("loc-1", "Main"), ("loc-2", "Popup")])
-        channels.map_location(
-            session, plugin.id, "loc-1", warehouse_id=warehouse.id, is_default=True
-        )
-        plugin = channels.activate(session, plugin.id)
+        links.sync_locations(session, plugin.id, [("loc-1", "Main"), ("loc-2", "Popup")])
+        links.map_location(session, plugin.id, "loc-1", warehouse_id=warehouse.id, is_default=True)
+        plugin = plugins.activate(session, plugin.id)
         plugin.enabled_at = utcnow() - dt.timedelta(days=1)
     return Shop(hub, market.market, plugin.id, channel.id, warehouse.id, products, harness)

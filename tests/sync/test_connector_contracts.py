@@ -12,7 +12,8 @@ from tests.fakes import FakeConnector
 from tests.sync.conftest import Shop
 from tradewind.connectors import ConnectorInfo
 from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.core.channels import service as channels
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
 from tradewind.errors import Invalid
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -22,13 +23,13 @@ from tradewind.vocabulary import StockMode
 
 def test_a_newly_mapped_product_gets_its_stock_pushed(shop: Shop) -> None:
     with shop.hub.db.unit_of_work() as session:
-        channels.set_stock_sync(
+        plugins.set_stock_sync(
             session, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=0, buffer=0
         )
     shop.harness.run(shop.plugin_id)
     shop.market.pushes.clear()
     with shop.hub.db.unit_of_work() as session:
-        channels.link_product(session, shop.plugin_id, shop.products["PLATE"], "variant-9")
+        links.link_product(session, shop.plugin_id, shop.products["PLATE"], "variant-9")
     shop.harness.run(shop.plugin_id)
     assert [level["sku"] for push in shop.market.pushes for level in push["levels"]] == ["PLATE"]
 
@@ -67,11 +68,11 @@ def test_the_unmapped_stock_notice_closes_once_every_stocked_product_is_mapped(
 
     assert notice() is not None and notice().startswith("2 product(s)")  # type: ignore[union-attr]
     with shop.hub.db.unit_of_work() as session:
-        channels.link_product(session, shop.plugin_id, shop.products["MUG"], "variant-1")
+        links.link_product(session, shop.plugin_id, shop.products["MUG"], "variant-1")
     shop.harness.run(shop.plugin_id)
     assert notice() is not None  # PLATE is stocked and still unmapped
     with shop.hub.db.unit_of_work() as session:
-        channels.link_product(session, shop.plugin_id, shop.products["PLATE"], "variant-2")
+        links.link_product(session, shop.plugin_id, shop.products["PLATE"], "variant-2")
     shop.harness.run(shop.plugin_id)
     assert notice() is None
     assert {level["sku"] for push in shop.market.pushes for level in push["levels"]} == {

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from tests.fakeplatform import TOKEN
 from tests.sync.conftest import Shop, time_passes
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
 from tradewind.db import utcnow
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -87,13 +88,13 @@ def test_unavailable_backs_off_marks_failing_never_disables_and_recovers(shop: S
         time_passes(shop.hub)
     assert delays[0] < delays[1] < delays[2] <= drain.BACKOFF_CAP_SECONDS * 1.25
     with shop.hub.db.read() as session:
-        assert channels.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
+        assert plugins.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
     (note,) = _open(shop, NotificationKind.PLATFORM_UNAVAILABLE)
     assert "nothing is lost" in note.message
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "u1")
     with shop.hub.db.read() as session:
-        assert channels.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
+        assert plugins.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
     assert _open(shop, NotificationKind.PLATFORM_UNAVAILABLE) == []
 
 
@@ -118,14 +119,14 @@ def test_an_outage_holds_until_the_platform_answers_and_its_notice_reopens(shop:
         assert inbox.accept(shop.plugin_id, "app/scopes", headers, body).status == 200
         assert shop.harness.run(shop.plugin_id) == 1  # the webhook; the import waits
         with shop.hub.db.read() as session:
-            assert channels.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
+            assert plugins.get_plugin(session, shop.plugin_id).state is PluginState.FAILING
         assert [n.id for n in _open(shop, NotificationKind.PLATFORM_UNAVAILABLE)] == [note.id]
     shop.market.clear_faults()
     time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "o1")
     with shop.hub.db.read() as session:
-        assert channels.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
+        assert plugins.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
     assert _open(shop, NotificationKind.PLATFORM_UNAVAILABLE) == []
     shop.market.fail_next(503, times=1000, path_prefix="/orders")  # the outage is back
     fail_three_times("o2", "d-o2")
@@ -146,7 +147,7 @@ def test_lost_authorization_pauses_work_and_resumes_it_by_itself(shop: Shop) -> 
     _ask_for(shop, "a1", "d4")
     shop.harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        plugin = channels.get_plugin(session, shop.plugin_id)
+        plugin = plugins.get_plugin(session, shop.plugin_id)
         assert plugin.state is PluginState.NEEDS_REAUTHORIZATION
         assert "HTTP 401" in plugin.last_error
     (note,) = _open(shop, NotificationKind.AUTHORIZATION_LOST)
@@ -167,7 +168,7 @@ def test_lost_authorization_pauses_work_and_resumes_it_by_itself(shop: Shop) -> 
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "a1") and _imported(shop, "a2")
     with shop.hub.db.read() as session:
-        assert channels.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
+        assert plugins.get_plugin(session, shop.plugin_id).state is PluginState.ACTIVE
     assert _open(shop, NotificationKind.AUTHORIZATION_LOST) == []
 
 
@@ -191,14 +192,14 @@ def test_a_rejected_record_is_recorded_and_the_rest_continues(shop: Shop) -> Non
 def test_an_import_conflict_holds_order_import_until_the_channels_are_fixed(shop: Shop) -> None:
     with shop.hub.db.unit_of_work() as session:
         other = channels.create_channel(session, "Second")
-        channels.attach(session, shop.plugin_id, other.id)
+        plugins.attach(session, shop.plugin_id, other.id)
     _ask_for(shop, "c1", "d9")
     shop.harness.run(shop.plugin_id)
     assert not _imported(shop, "c1")
     work = _work(shop)
     assert work.state is WorkState.PENDING and work.attempts == 0
     with shop.hub.db.unit_of_work() as session:
-        channels.detach(session, shop.plugin_id, other.id)
+        plugins.detach(session, shop.plugin_id, other.id)
     time_passes(shop.hub)
     shop.harness.run(shop.plugin_id)
     assert _imported(shop, "c1")

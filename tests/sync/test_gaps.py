@@ -9,9 +9,9 @@ import datetime as dt
 from sqlalchemy import update
 
 from tests.sync.conftest import Shop
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -94,7 +94,7 @@ def test_an_absolute_push_imports_the_orders_it_would_otherwise_put_back_on_sale
     units back. A push now probes first: the orders come in, reserve, and the level sent
     counts them."""
     with shop.hub.db.unit_of_work() as session:
-        channels.set_stock_sync(session, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=0)
+        plugins.set_stock_sync(session, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=0)
     _started(shop)
     mug = shop.products["MUG"]
     for dropped in ("s1", "s2"):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.sync.conftest import Shop
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.sync import ledger
 from tradewind.sync.models import WorkKind
 
@@ -32,7 +33,7 @@ def _imported(shop: Shop) -> dict[str, Order]:
 
 def _rules(shop: Shop, **changes: Any) -> None:
     with shop.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, shop.plugin_id, changes)
+        plugins.update_import_rules(session, shop.plugin_id, changes)
 
 
 def test_only_orders_in_the_chosen_statuses_import(shop: Shop) -> None:
@@ -68,10 +69,10 @@ def test_a_new_order_from_an_unmapped_location_ships_from_the_default_one(shop: 
     with shop.hub.db.unit_of_work() as session:
         east = inventory.create_warehouse(session, "EAST", is_default=True)
         inventory.receive(session, shop.products["MUG"], east.id, 5)
-        channels.sync_locations(
+        links.sync_locations(
             session, shop.plugin_id, [("loc-1", "Main"), ("loc-2", "Popup"), ("loc-3", "East")]
         )
-        channels.map_location(session, shop.plugin_id, "loc-3", warehouse_id=east.id)
+        links.map_location(session, shop.plugin_id, "loc-3", warehouse_id=east.id)
     shop.market.add_order("popup", location="loc-2")
     shop.market.add_order("nowhere", location="")
     shop.market.add_order("east", location="loc-3")

@@ -35,9 +35,11 @@ from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders.models import Order, OrderActivity
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.settings import Settings
@@ -111,7 +113,7 @@ def _environment(
 def _market_plugin(session: Session, hub: Hub, number: int, market: FakeMarketServer) -> Plugin:
     """Plugin ``shop-{number}`` on a channel of its own, importing orders from ``market``."""
     channel = channels.create_channel(session, f"channel {number}")
-    plugin = channels.add_plugin(
+    plugin = plugins.add_plugin(
         session,
         hub.vault,
         FakeConnector.info,
@@ -123,8 +125,8 @@ def _market_plugin(session: Session, hub: Hub, number: int, market: FakeMarketSe
             "base_url": market.url,
         },
     )
-    channels.attach(session, plugin.id, channel.id)
-    channels.set_toggle(session, FakeConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True)
+    plugins.attach(session, plugin.id, channel.id)
+    plugins.set_toggle(session, FakeConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True)
     return plugin
 
 
@@ -146,7 +148,7 @@ def test_two_workers_one_killed_every_unit_completes_exactly_once(
         with hub.db.unit_of_work() as session:
             for number, market in enumerate(markets):
                 plugin = _market_plugin(session, hub, number, market)
-                activated = channels.activate(session, plugin.id)
+                activated = plugins.activate(session, plugin.id)
                 activated.enabled_at = utcnow() - dt.timedelta(days=1)
                 keys_ = []
                 for order in range(ORDERS_PER_PLUGIN):
@@ -339,7 +341,7 @@ class Cluster:
 
 @contextlib.contextmanager
 def _cluster(
-    postgres_url: str, tmp_path: Path, *, plugins: int, **settings: str
+    postgres_url: str, tmp_path: Path, *, stores: int, **settings: str
 ) -> Iterator[Cluster]:
     env, config = _environment(
         postgres_url, tmp_path, log_level="DEBUG", log_format="json", **settings
@@ -348,7 +350,7 @@ def _cluster(
         contextlib.ExitStack() as stack,
         Hub(config, registry=ConnectorRegistry.of(FakeConnector)) as hub,
     ):
-        markets = [stack.enter_context(FakeMarketServer()) for _ in range(plugins)]
+        markets = [stack.enter_context(FakeMarketServer()) for _ in range(stores)]
         ids = []
         with hub.db.unit_of_work() as session:
             warehouse = inventory.create_warehouse(session, "MAIN")
@@ -360,14 +362,14 @@ def _cluster(
             for number, market in enumerate(markets):
                 market.market.latency = 0.01  # a batch takes a while: overlaps would show
                 plugin = _market_plugin(session, hub, number, market)
-                channels.set_stock_sync(
+                plugins.set_stock_sync(
                     session, plugin.id, mode=StockMode.ABSOLUTE, window_seconds=1
                 )
-                channels.sync_locations(session, plugin.id, [("loc-1", "Main")])
-                channels.map_location(
+                links.sync_locations(session, plugin.id, [("loc-1", "Main")])
+                links.map_location(
                     session, plugin.id, "loc-1", warehouse_id=warehouse.id, is_default=True
                 )
-                activated = channels.activate(session, plugin.id)
+                activated = plugins.activate(session, plugin.id)
                 activated.enabled_at = utcnow() - dt.timedelta(days=1)
                 ids.append(plugin.id)
         # The test speaks the workers' queue: work it commits is announced at once.
@@ -433,7 +435,7 @@ def test_two_workers_of_four_threads_drain_each_plugin_once_at_a_time_without_de
     with _cluster(
         postgres_url,
         tmp_path,
-        plugins=STREAM_PLUGINS,
+        stores=STREAM_PLUGINS,
         drain_seconds="2",  # drains end often: leases change hands many times
         lease_seconds="5",
     ) as cluster:
@@ -484,7 +486,7 @@ def test_a_killed_lease_holder_is_taken_over_before_its_old_lease_would_end(
     with _cluster(
         postgres_url,
         tmp_path,
-        plugins=1,
+        stores=1,
         drain_seconds=str(drain_seconds),
         lease_seconds="5",
     ) as cluster:

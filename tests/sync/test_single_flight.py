@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from tests import factories
 from tests.sync.conftest import Harness, Shop
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
 from tradewind.db import CONFLICT_ATTEMPTS
 from tradewind.events import OrderCreated
 from tradewind.monitoring import notifications
@@ -226,7 +226,7 @@ def test_a_lost_deadlock_is_run_again_never_an_outage(shop: Shop, losses: int) -
     assert left == [0]
     with shop.hub.db.read() as session:
         assert [str(o.external_id) for o in session.scalars(select(Order))] == ["dl-1"]
-        plugin = channels.get_plugin(session, shop.plugin_id)
+        plugin = plugins.get_plugin(session, shop.plugin_id)
         assert plugin.state is PluginState.ACTIVE
         assert notifications.open_notifications(session, plugin_id=shop.plugin_id) == []
     row = _import_row(shop, "dl-1")

@@ -15,9 +15,9 @@ from tests.sync.conftest import Shop
 from tradewind.connectors.errors import Unavailable
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
@@ -32,7 +32,7 @@ from tradewind.vocabulary import StockMode
 
 def _export(shop: Shop, mode: StockMode = StockMode.ABSOLUTE, buffer: int = 0) -> None:
     with shop.hub.db.unit_of_work() as session:
-        channels.set_stock_sync(session, shop.plugin_id, mode=mode, window_seconds=0, buffer=buffer)
+        plugins.set_stock_sync(session, shop.plugin_id, mode=mode, window_seconds=0, buffer=buffer)
 
 
 def test_available_goes_out_to_mapped_locations_only(shop: Shop) -> None:
@@ -139,7 +139,7 @@ def test_no_export_tracking_no_push(shop: Shop, toggle_on: bool) -> None:
     from tradewind.vocabulary import Toggle
 
     with shop.hub.db.unit_of_work() as session:
-        channels.set_toggle(
+        plugins.set_toggle(
             session, FakeConnector.info, shop.plugin_id, Toggle.EXPORT_TRACKING, toggle_on
         )
     shop.market.add_order("9200")
@@ -203,7 +203,7 @@ def test_changes_are_grouped_in_a_30_second_window_by_default(shop: Shop) -> Non
     actions.set_stock_mode(shop.hub, shop.plugin_id, mode=StockMode.ABSOLUTE)
     shop.harness.run(shop.plugin_id)  # switching to absolute sends everything at once
     with shop.hub.db.read() as session:
-        assert channels.get_plugin(session, shop.plugin_id).stock_window_seconds == 30
+        assert plugins.get_plugin(session, shop.plugin_id).stock_window_seconds == 30
     before = utcnow()
     with shop.hub.db.unit_of_work() as session:
         inventory.receive(session, shop.products["MUG"], shop.warehouse_id, 1)

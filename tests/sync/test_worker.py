@@ -14,9 +14,9 @@ from sqlalchemy import select
 from tests.sync.conftest import Shop, time_passes
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.sync import actions, ledger
@@ -93,7 +93,7 @@ def test_ten_thousand_changes_on_500_products_coalesce_into_two_pushes(shop: Sho
             catalog.create_product(session, ProductIn(sku=f"C{n:03d}", title="c")).id
             for n in range(PRODUCTS)
         ]
-        channels.set_stock_sync(
+        plugins.set_stock_sync(
             session, shop.plugin_id, mode=StockMode.ABSOLUTE, window_seconds=WINDOW
         )
     per_transaction = 100

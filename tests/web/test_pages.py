@@ -12,11 +12,11 @@ import pytest
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.sync.conftest import Harness
 from tests.web.conftest import Browser
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.schemas import PosPolicy
 from tradewind.core.customers.schemas import Address
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.schemas import PosPolicy
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.vocabulary import FulfillmentStatus, OrderStatus
@@ -188,7 +188,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     saved = admin.post(f"/plugins/{plugin}/rules", form)
     assert saved.status_code == 303 and saved.headers["location"].endswith("#rules")
     with hub.db.read() as session:
-        rules = channels.import_rules(channels.get_plugin(session, plugin))
+        rules = plugins.import_rules(plugins.get_plugin(session, plugin))
     assert rules.statuses == {OrderStatus.OPEN, OrderStatus.CLOSED}
     assert rules.ignore_financial_status and rules.financial_statuses == frozenset()
     assert rules.fulfillment_statuses == {FulfillmentStatus.UNFULFILLED}
@@ -209,7 +209,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     assert refused.status_code == 422 and "choose at least one" in refused.text
     assert viewer.post(f"/plugins/{plugin}/rules", form).status_code == 403
     with hub.db.read() as session:
-        assert channels.import_rules(channels.get_plugin(session, plugin)) == rules
+        assert plugins.import_rules(plugins.get_plugin(session, plugin)) == rules
 
 
 def test_order_wizard_timeline_and_missing_product_fix(admin: Browser, hub: Hub) -> None:

@@ -12,7 +12,7 @@ from tests.fakes import FakeConnector
 from tests.web.conftest import Browser
 from tradewind.auth.models import TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sync import actions
@@ -23,7 +23,7 @@ def test_a_failed_call_shows_its_error_on_the_plugin_page_and_in_the_api(
 ) -> None:
     with FakeMarketServer() as market:
         with hub.db.unit_of_work() as session:
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 FakeConnector.info,
@@ -55,7 +55,7 @@ def test_the_toggles_say_what_they_do_on_the_platform(hub: Hub, admin: Browser) 
     """Shopify cannot tell Export Shipments from Export Tracking: the switch says so."""
     hub.registry = ConnectorRegistry.of(FakeConnector, ShopifyConnector)
     with hub.db.unit_of_work() as session:
-        plugin = channels.add_plugin(
+        plugin = plugins.add_plugin(
             session,
             hub.vault,
             ShopifyConnector.info,

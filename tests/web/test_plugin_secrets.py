@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests import factories
 from tests.fakes import FakeConnector
 from tests.web.conftest import Browser
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.vault import Vault, generate_key
 
@@ -14,16 +14,16 @@ from tradewind.vault import Vault, generate_key
 def plugin_with_hook_secret(hub: Hub) -> int:
     with hub.db.unit_of_work() as session:
         plugin = factories.plugin(hub, session, import_orders=False)
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session, hub.vault, FakeConnector.info, plugin.id, {"webhook_secret": "hook-1234"}
         )
-        channels.activate(session, plugin.id)
+        plugins.activate(session, plugin.id)
         return plugin.id
 
 
 def stored(hub: Hub, plugin_id: int) -> dict[str, str]:
     with hub.db.read() as session:
-        return channels.read_credentials(hub.vault, channels.get_plugin(session, plugin_id))
+        return plugins.read_credentials(hub.vault, plugins.get_plugin(session, plugin_id))
 
 
 def test_a_blank_secret_is_kept_and_a_ticked_clear_box_clears(admin: Browser, hub: Hub) -> None:

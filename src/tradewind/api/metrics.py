@@ -11,8 +11,8 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from tradewind.core.channels.models import Plugin, PluginState
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.hub import Hub
 from tradewind.monitoring.notifications import Notification
 from tradewind.sync.models import SyncWork, WorkState

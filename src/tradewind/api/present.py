@@ -13,10 +13,11 @@ from tradewind.api import schemas
 from tradewind.connectors.base import Capability, ConnectorInfo
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog.models import Product
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Channel, Plugin, PluginState
-from tradewind.core.channels.schemas import secret_fields
+from tradewind.core.channels.models import Channel
 from tradewind.core.orders.models import Order, OrderStatus
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.plugins.schemas import secret_fields
 from tradewind.db import utcnow
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
@@ -69,10 +70,10 @@ def plugin_secrets(hub: Hub, plugin: Plugin) -> tuple[dict[str, Any], dict[str, 
     if plugin.connector not in hub.registry.connectors:
         return dict(plugin.settings), {}, False
     spec = hub.registry.info(plugin.connector)
-    shown = channels.describe_settings(hub.vault, spec, plugin)
+    shown = plugins.describe_settings(hub.vault, spec, plugin)
     try:
-        stored = channels.read_credentials(hub.vault, plugin)
-    except channels.CredentialsUnreadable:
+        stored = plugins.read_credentials(hub.vault, plugin)
+    except plugins.CredentialsUnreadable:
         return shown, {}, True
     names = secret_fields(spec.settings)
     others = {
@@ -104,7 +105,7 @@ def plugin_out(hub: Hub, session: Session, plugin: Plugin) -> schemas.PluginOut:
         credentials=credentials,
         channel_ids=plugin.channel_ids,
         toggles=[toggle for toggle in Toggle if toggle in plugin.toggles],
-        import_conflict=channels.import_conflict(session, plugin),
+        import_conflict=plugins.import_conflict(session, plugin),
         remote_account=plugin.remote_account,
         enabled_at=plugin.enabled_at,
         last_success_at=plugin.last_success_at,
@@ -142,7 +143,7 @@ def plugin_health(session: Session, plugin: Plugin) -> schemas.PluginHealth:
         queue_depth=sum(queue.values()),
         queue=queue,
         open_notifications=len(notifications.open_notifications(session, plugin_id=plugin.id)),
-        import_conflict=channels.import_conflict(session, plugin),
+        import_conflict=plugins.import_conflict(session, plugin),
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradewind.core.catalog.schemas import Attributes
-from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory.models import MovementKind
 from tradewind.core.orders.models import (
     FinancialStatus,
@@ -18,6 +17,7 @@ from tradewind.core.orders.models import (
     OrderSource,
     OrderStatus,
 )
+from tradewind.core.plugins.models import PluginState
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.monitoring.notifications import Action, NotificationKind
 from tradewind.sync.models import BackfillState, WorkKind

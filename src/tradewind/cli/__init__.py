@@ -22,6 +22,7 @@ from tradewind.cli import (
 from tradewind.cli.common import CliState, console, running
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channel_service
+from tradewind.core.plugins import service as plugin_service
 from tradewind.monitoring import notifications as notification_service
 from tradewind.sandbox.cli import app as sandbox_app
 
@@ -72,7 +73,7 @@ def status(ctx: typer.Context) -> None:
             console.print("the schema is not up to date: run `tradewind db upgrade`")
             return
         with hub.db.read() as session:
-            plugin_list = channel_service.list_plugins(session)
+            plugin_list = plugin_service.list_plugins(session)
             console.print(
                 f"{len(channel_service.list_channels(session))} channel(s), "
                 f"{len(plugin_list)} plugin(s), "

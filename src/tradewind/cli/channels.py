@@ -6,6 +6,7 @@ import typer
 
 from tradewind.cli.common import console, running, table
 from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 
 app = typer.Typer(help="Channels: where orders are sold.", no_args_is_help=True)
 
@@ -21,7 +22,7 @@ def list_(ctx: typer.Context) -> None:
                 (
                     channel.id,
                     channel.name,
-                    ", ".join(p.name for p in channels.plugins_of_channel(session, channel.id)),
+                    ", ".join(p.name for p in plugins.plugins_of_channel(session, channel.id)),
                     channel.description,
                 )
                 for channel in channels.list_channels(session)

@@ -10,6 +10,7 @@ import typer
 from tradewind.cli.common import console, fail, running, table
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
+from tradewind.core.links import service as links
 
 app = typer.Typer(help="Listings: a product as one channel shows it.", no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def list_(
     with running(ctx) as hub, hub.db.read() as session:
         channel_id = channels.channel_by_ref(session, channel).id if channel else None
         names = {c.id: c.name for c in channels.list_channels(session)}
-        rows = channels.list_listings(session, channel_id=channel_id, limit=10_000)
+        rows = links.list_listings(session, channel_id=channel_id, limit=10_000)
         products = catalog.products_by_ids(session, [row.product_id for row in rows])
         table(
             "Listings",
@@ -63,7 +64,7 @@ def set_(
     with running(ctx) as hub, hub.db.unit_of_work() as session:
         target = channels.channel_by_ref(session, channel)
         product = catalog.product_by_ref(session, sku)
-        listing = channels.upsert_listing(
+        listing = links.upsert_listing(
             session,
             target.id,
             product.id,

@@ -9,8 +9,10 @@ import typer
 
 from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
-from tradewind.core.channels.schemas import AttachResult
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
+from tradewind.core.plugins.schemas import AttachResult
 from tradewind.hub import Hub
 from tradewind.sync import actions
 from tradewind.sync import configure as setup
@@ -27,7 +29,7 @@ class OnOff(StrEnum):
 def _find(hub: Hub, ref: str) -> Plugin:
     """The plugin named ``ref`` (or with that id), read on its own."""
     with hub.db.read() as session:
-        return channels.plugin_by_ref(session, ref)
+        return plugins.plugin_by_ref(session, ref)
 
 
 @app.command()
@@ -53,8 +55,8 @@ def list_(ctx: typer.Context) -> None:
     with running(ctx) as hub, hub.db.read() as session:
         names = {c.id: c.name for c in channels.list_channels(session)}
         rows = []
-        for plugin in channels.list_plugins(session):
-            conflict = channels.import_conflict(session, plugin)
+        for plugin in plugins.list_plugins(session):
+            conflict = plugins.import_conflict(session, plugin)
             rows.append(
                 (
                     plugin.id,
@@ -111,12 +113,12 @@ def configure(
 def show(ctx: typer.Context, plugin: str) -> None:
     """A plugin's settings (secrets masked), channels, toggles and mappings."""
     with running(ctx) as hub, hub.db.read() as session:
-        found = channels.plugin_by_ref(session, plugin)
+        found = plugins.plugin_by_ref(session, plugin)
         names = {c.id: c.name for c in channels.list_channels(session)}
         console.print(f"[bold]{found.name}[/bold] — {found.connector}, {found.state.value}")
         if found.connector in hub.registry.connectors:
             spec = hub.registry.info(found.connector)
-            shown = channels.describe_settings(hub.vault, spec, found)
+            shown = plugins.describe_settings(hub.vault, spec, found)
             for key, value in shown.items():
                 console.print(f"  {key}: {value}", highlight=False)
         else:
@@ -129,12 +131,12 @@ def show(ctx: typer.Context, plugin: str) -> None:
             f"  stock: {found.stock_mode.value}, window {found.stock_window_seconds}s, "
             f"buffer {found.stock_buffer}"
         )
-        conflict = channels.import_conflict(session, found)
+        conflict = plugins.import_conflict(session, found)
         if conflict:
             err_console.print(f"  import conflict: {conflict}", highlight=False)
         if found.last_error:
             console.print(f"  last error: {found.last_error}", highlight=False)
-        mappings = channels.location_mappings(session, found.id)
+        mappings = links.location_mappings(session, found.id)
         if mappings:
             table(
                 "Locations",
@@ -162,9 +164,9 @@ def _answer(result: AttachResult, names: dict[int, str]) -> None:
 def attach(ctx: typer.Context, plugin: str, channel: str) -> None:
     """Attach a plugin to a channel."""
     with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.plugin_by_ref(session, plugin)
+        found = plugins.plugin_by_ref(session, plugin)
         target = channels.channel_by_ref(session, channel)
-        result = channels.attach(session, found.id, target.id)
+        result = plugins.attach(session, found.id, target.id)
         _answer(result, {c.id: c.name for c in channels.list_channels(session)})
 
 
@@ -172,9 +174,9 @@ def attach(ctx: typer.Context, plugin: str, channel: str) -> None:
 def detach(ctx: typer.Context, plugin: str, channel: str) -> None:
     """Detach a plugin from a channel."""
     with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.plugin_by_ref(session, plugin)
+        found = plugins.plugin_by_ref(session, plugin)
         target = channels.channel_by_ref(session, channel)
-        result = channels.detach(session, found.id, target.id)
+        result = plugins.detach(session, found.id, target.id)
         _answer(result, {c.id: c.name for c in channels.list_channels(session)})
 
 
@@ -187,11 +189,11 @@ def toggle(
 ) -> None:
     """Switch a sync toggle; prerequisites and dependents follow, and are listed."""
     with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.plugin_by_ref(session, plugin)
+        found = plugins.plugin_by_ref(session, plugin)
         spec = hub.registry.info(found.connector)
-        result = channels.set_toggle(session, spec, found.id, name, state is OnOff.ON)
+        result = plugins.set_toggle(session, spec, found.id, name, state is OnOff.ON)
         console.print(result.message(), highlight=False)
-        conflict = channels.import_conflict(session, found)
+        conflict = plugins.import_conflict(session, found)
         if conflict:
             err_console.print(f"import conflict: {conflict}", highlight=False)
 
@@ -209,7 +211,7 @@ def activate(ctx: typer.Context, plugin: str) -> None:
 def deactivate(ctx: typer.Context, plugin: str) -> None:
     """Stop syncing (settings and pending work are kept)."""
     with running(ctx) as hub, hub.db.unit_of_work() as session:
-        found = channels.deactivate(session, channels.plugin_by_ref(session, plugin).id)
+        found = plugins.deactivate(session, plugins.plugin_by_ref(session, plugin).id)
         console.print(f"{found.name} is inactive")
 
 

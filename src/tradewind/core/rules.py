@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from tradewind.core.orders import service as orders
-from tradewind.events import DomainEvent, EventBus, ProductCreated, ProductUpdated
+from tradewind.core.plugins import service as plugins
+from tradewind.events import (
+    ChannelDeleted,
+    DomainEvent,
+    EventBus,
+    ProductCreated,
+    ProductUpdated,
+)
 
 
 def subscribe(bus: EventBus) -> None:
     bus.before_commit(_rematch_orders, types=[ProductCreated, ProductUpdated])
+    bus.before_commit(_detached, types=[ChannelDeleted])
 
 
 def _rematch_orders(session: Session, events: Sequence[DomainEvent]) -> None:
@@ -21,3 +29,19 @@ def _rematch_orders(session: Session, events: Sequence[DomainEvent]) -> None:
         event.product_id for event in events if isinstance(event, ProductCreated | ProductUpdated)
     ]
     orders.rematch_lines(session, product_ids)
+
+
+def _detached(session: Session, events: Sequence[DomainEvent]) -> None:
+    """Plugins that served a deleted channel lost an attachment: their import conflict is
+    re-checked (a plugin left on no channel with Import Orders on is in conflict)."""
+    plugins.refresh_import_conflicts(
+        session,
+        sorted(
+            {
+                pid
+                for event in events
+                if isinstance(event, ChannelDeleted)
+                for pid in event.plugin_ids
+            }
+        ),
+    )

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from tradewind.connectors.base import Authorizes, Capability, TestsConnection
 from tradewind.connectors.errors import AuthFailed, ConnectorError
 from tradewind.connectors.records import ConnectionReport
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState
 from tradewind.core.inventory.models import StockLevel
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
@@ -41,7 +41,7 @@ def test_connection(hub: Hub, plugin_id: int) -> ConnectionReport:
     """Check the credentials now, read the account, name missing permissions. A plugin
     waiting for reauthorization resumes at once when this succeeds."""
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
     calls = CallBuffer()
     connector = open_connector(hub, plugin, calls)
     close = connector.close
@@ -59,7 +59,7 @@ def test_connection(hub: Hub, plugin_id: int) -> ConnectionReport:
     with hub.db.unit_of_work() as session:
         record_calls(session, plugin_id, calls.take())
         if report.ok:
-            found = channels.get_plugin(session, plugin_id)
+            found = plugins.get_plugin(session, plugin_id)
             if found.state is PluginState.NEEDS_REAUTHORIZATION:
                 _resume(session, found)
     return report
@@ -68,11 +68,11 @@ def test_connection(hub: Hub, plugin_id: int) -> ConnectionReport:
 def credentials_restored(hub: Hub, plugin_id: int) -> None:
     """After Reauthorize: the plugin is active again and its paused work resumes."""
     with hub.db.unit_of_work() as session:
-        _resume(session, channels.get_plugin(session, plugin_id))
+        _resume(session, plugins.get_plugin(session, plugin_id))
 
 
 def _resume(session: Session, plugin: Plugin) -> None:
-    channels.set_state(session, plugin, PluginState.ACTIVE)
+    plugins.set_state(session, plugin, PluginState.ACTIVE)
     notifications.resolve(session, NotificationKind.AUTHORIZATION_LOST, plugin_id=plugin.id)
     if Toggle.IMPORT_ORDERS in plugin.toggles:
         ledger.enqueue(session, plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
@@ -85,7 +85,7 @@ def activate(hub: Hub, plugin_id: int) -> Plugin:
 
 
 def _activate(hub: Hub, session: Session, plugin_id: int) -> Plugin:
-    plugin = channels.activate(session, plugin_id)
+    plugin = plugins.activate(session, plugin_id)
     capabilities = _capabilities(hub, plugin)
     if Capability.LOCATIONS in capabilities:
         ledger.enqueue(session, plugin.id, WorkKind.REFRESH_LOCATIONS)
@@ -101,7 +101,7 @@ def check_webhooks(hub: Hub) -> int:
     subscriptions move with it instead of failing at the old one."""
     queued = 0
     with hub.db.unit_of_work() as session:
-        for plugin in channels.list_plugins(session):
+        for plugin in plugins.list_plugins(session):
             if plugin.state not in (PluginState.ACTIVE, PluginState.FAILING):
                 continue
             if Capability.MANAGE_WEBHOOKS in _capabilities(hub, plugin):
@@ -114,7 +114,7 @@ def sync_now(hub: Hub, plugin_id: int) -> list[WorkKind]:
     """Sync now: a reconciliation poll of orders and a full stock push, at once."""
     queued: list[WorkKind] = []
     with hub.db.unit_of_work() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         if plugin.state is PluginState.INACTIVE:
             raise Invalid(f"plugin {plugin.name!r} is not active; activate it first")
         capabilities = _capabilities(hub, plugin)
@@ -147,7 +147,7 @@ def _queue_all_stock(session: Session, plugin: Plugin) -> int:
 def sync_products(hub: Hub, plugin_id: int) -> ProductSync:
     """Sync products: map the platform's catalog (a run with a report)."""
     with hub.db.unit_of_work() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         if Capability.IMPORT_PRODUCTS not in _capabilities(hub, plugin):
             raise Invalid(f"the {plugin.connector} connector cannot read products")
         running = session.scalar(
@@ -203,7 +203,7 @@ def export_products(hub: Hub, plugin_id: int) -> int:
 def _wanting(
     hub: Hub, session: Session, plugin_id: int, toggle: Toggle, capability: Capability
 ) -> Plugin:
-    plugin = channels.get_plugin(session, plugin_id)
+    plugin = plugins.get_plugin(session, plugin_id)
     if capability not in _capabilities(hub, plugin):
         raise Invalid(f"the {plugin.connector} connector does not support {toggle.label}")
     if toggle not in plugin.toggles:
@@ -236,10 +236,10 @@ def start_backfill(hub: Hub, plugin_id: int, start: dt.datetime, end: dt.datetim
     if end > utcnow() + dt.timedelta(days=1):
         raise Invalid("the backfill range lies in the future")
     with hub.db.unit_of_work() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         if Capability.IMPORT_ORDERS not in _capabilities(hub, plugin):
             raise Invalid(f"the {plugin.connector} connector cannot import orders")
-        conflict = channels.import_conflict(session, plugin)
+        conflict = plugins.import_conflict(session, plugin)
         if conflict:
             raise Conflict(conflict)
         if Toggle.IMPORT_ORDERS not in plugin.toggles:
@@ -289,7 +289,7 @@ def set_stock_mode(
     so only changes from now on are sent; switching to absolute sends everything. A mode
     the connector cannot honour (``ConnectorInfo.stock_modes``) is refused."""
     with hub.db.unit_of_work() as session:
-        found = channels.get_plugin(session, plugin_id)
+        found = plugins.get_plugin(session, plugin_id)
         supported = hub.registry.info(found.connector).stock_modes
         if mode is not None and mode not in supported:
             names = ", ".join(sorted(m.value for m in supported))
@@ -299,7 +299,7 @@ def set_stock_mode(
                 fields={"mode": f"one of {names}"},
             )
         before = found.stock_mode
-        plugin = channels.set_stock_sync(
+        plugin = plugins.set_stock_sync(
             session, plugin_id, mode=mode, window_seconds=window_seconds, buffer=buffer
         )
         if mode is StockMode.DELTA and before is not StockMode.DELTA:
@@ -319,7 +319,7 @@ def begin_authorization(hub: Hub, plugin_id: int, redirect_uri: str) -> str:
     in it is random, stored hashed, single use and short-lived."""
     state = secrets.token_urlsafe(32)
     with hub.db.unit_of_work() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         if Capability.OAUTH not in _capabilities(hub, plugin):
             raise Invalid(f"the {plugin.connector} connector does not authorize with OAuth")
         session.add(
@@ -348,7 +348,7 @@ def finish_authorization(hub: Hub, params: Mapping[str, str]) -> Plugin:
         if utcnow() - pending.created_at > STATE_TTL:
             raise Invalid("this authorization link has expired; start again from the plugin")
         pending.used_at = utcnow()
-        plugin = channels.get_plugin(session, pending.plugin_id)
+        plugin = plugins.get_plugin(session, pending.plugin_id)
         redirect_uri = pending.redirect_uri
     calls = CallBuffer()
     connector = open_connector(hub, plugin, calls)
@@ -364,11 +364,11 @@ def finish_authorization(hub: Hub, params: Mapping[str, str]) -> Plugin:
         close()
     with hub.db.unit_of_work() as session:
         record_calls(session, plugin.id, calls.take())
-        found = channels.get_plugin(session, plugin.id)
+        found = plugins.get_plugin(session, plugin.id)
         spec = hub.registry.info(found.connector)
         if spec.oauth_replaces:
             cleared: dict[str, object] = dict.fromkeys(spec.oauth_replaces)
-            channels.update_plugin_settings(session, hub.vault, spec, found.id, cleared)
+            plugins.update_plugin_settings(session, hub.vault, spec, found.id, cleared)
         if found.state is not PluginState.INACTIVE:
             _resume(session, found)
         elif found.enabled_at is None:

@@ -1,6 +1,6 @@
 """Creating a plugin and changing its settings, the one way every face (API, UI, CLI) does
 it: the URLs in the settings must pass the outbound address policy, and secrets follow the
-core's write-only rule (``channels.apply_setting_changes``).
+core's write-only rule (``plugins.apply_setting_changes``).
 
 The URL check may resolve names, so it runs before the write transaction opens (no
 network inside a transaction). It is early, clear feedback for a person; the guarantee is
@@ -14,7 +14,7 @@ from typing import Any
 
 from tradewind.connectors.base import ConnectorInfo
 from tradewind.connectors.outbound import OutboundRefused, Unresolvable
-from tradewind.core.channels import service as channels
+from tradewind.core.plugins import service as plugins
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 
@@ -53,9 +53,9 @@ def create_plugin(
     """A new plugin of ``spec``; returns its id."""
     check_setting_urls(hub, spec, config)
     with hub.db.unit_of_work() as session:
-        plugin = channels.add_plugin(session, hub.vault, spec, name=name, config=config)
+        plugin = plugins.add_plugin(session, hub.vault, spec, name=name, config=config)
         if channel_ids:
-            channels.set_channels(session, plugin.id, list(channel_ids))
+            plugins.set_channels(session, plugin.id, list(channel_ids))
         return plugin.id
 
 
@@ -65,4 +65,4 @@ def configure_plugin(
     """Apply ``changes`` to the plugin's settings."""
     check_setting_urls(hub, spec, changes)
     with hub.db.unit_of_work() as session:
-        channels.update_plugin_settings(session, hub.vault, spec, plugin_id, changes)
+        plugins.update_plugin_settings(session, hub.vault, spec, plugin_id, changes)

@@ -40,9 +40,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState
-from tradewind.core.channels.service import ImportConflict
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.plugins.service import ImportConflict
 from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
@@ -246,7 +246,7 @@ class Drainer:
     def _plugin(self, plugin_id: int) -> Plugin | None:
         with self.hub.db.read() as session:
             try:
-                return channels.get_plugin(session, plugin_id)
+                return plugins.get_plugin(session, plugin_id)
             except TradewindError:
                 return None
 
@@ -322,10 +322,10 @@ class Drainer:
         ):
             return  # nothing to recover from; keep the hot path to one transaction
         with self.hub.db.unit_of_work() as session:
-            plugin = channels.get_plugin(session, job.plugin.id)
+            plugin = plugins.get_plugin(session, job.plugin.id)
             plugin.last_success_at = utcnow()
             if plugin.state is PluginState.FAILING:
-                channels.set_state(session, plugin, PluginState.ACTIVE)
+                plugins.set_state(session, plugin, PluginState.ACTIVE)
                 log.info("plugin recovered", plugin=plugin.id)
             for kind in (NotificationKind.PLATFORM_UNAVAILABLE, NotificationKind.RATE_LIMITED):
                 notifications.resolve(session, kind, plugin_id=plugin.id)
@@ -352,8 +352,8 @@ class Drainer:
         if attempts < FAILING_AFTER_ATTEMPTS:
             return
         with self.hub.db.unit_of_work() as session:
-            plugin = channels.get_plugin(session, job.plugin.id)
-            if channels.set_state(session, plugin, PluginState.FAILING, error):
+            plugin = plugins.get_plugin(session, job.plugin.id)
+            if plugins.set_state(session, plugin, PluginState.FAILING, error):
                 log.warning("plugin failing", plugin=plugin.id, error=error)
             notifications.raise_notification(
                 session,
@@ -370,8 +370,8 @@ class Drainer:
         probing = job.kind is WorkKind.CHECK_AUTH
         self._settle(job, delay=AUTH_PROBE_SECONDS if probing else 0.0, error=error, count=False)
         with self.hub.db.unit_of_work() as session:
-            plugin = channels.get_plugin(session, job.plugin.id)
-            if channels.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
+            plugin = plugins.get_plugin(session, job.plugin.id)
+            if plugins.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
                 log.warning("plugin needs reauthorization", plugin=plugin.id, error=error)
             notifications.raise_notification(
                 session,
@@ -404,7 +404,7 @@ class Drainer:
     def _unusable(self, plugin: Plugin, exc: Exception) -> None:
         """The plugin cannot even be set up (connector missing, settings invalid)."""
         log.error("plugin cannot start", plugin=plugin.id, error=str(exc))
-        if isinstance(exc, channels.CredentialsUnreadable):
+        if isinstance(exc, plugins.CredentialsUnreadable):
             return  # the plugin is paused for it, with its own notification (runtime.py)
         with self.hub.db.unit_of_work() as session:
             notifications.raise_notification(

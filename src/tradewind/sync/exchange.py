@@ -30,12 +30,13 @@ from tradewind.connectors.base import (
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import CustomerQuery, CustomerRecord, ProductRecord
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderStatus
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync import exports, ledger, triggers
@@ -66,7 +67,7 @@ def export_order(job: Job) -> None:
     connector: ExportsOrders = job.capability(ExportsOrders)
     order_id = int(job.row.key)
     with job.hub.db.read() as session:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         export = exports.order_export(session, plugin, order_id)
     if export is None:
         job.results.append(f"order #{order_id}: nothing to send")
@@ -85,7 +86,7 @@ def export_order(job: Job) -> None:
     job.results.append(f"order {export.number}: created as {answer.number}")
 
     def write(session: Session) -> None:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         order = exports.link_order(session, plugin, order_id, answer)
         if order.status is OrderStatus.CANCELLED:  # cancelled here while it was being sent
             triggers.enqueue_cancellation(session, order)
@@ -238,7 +239,7 @@ def _apply_customers(
         with session.begin_nested():
             customer, created = customers.match_or_create(session, data)
             # The platform holds this profile now: exporting it back would change nothing.
-            channels.link_customer(
+            links.link_customer(
                 session,
                 plugin_id,
                 customer.id,
@@ -258,7 +259,7 @@ def export_product(job: Job) -> None:
 
     def send(row: SyncWork) -> tuple[exports.ProductPlan, ProductRecord] | None:
         with job.hub.db.read() as session:
-            plugin = channels.get_plugin(session, job.plugin.id)
+            plugin = plugins.get_plugin(session, job.plugin.id)
             plan = exports.product_export(session, plugin, int(row.key))
         if plan is None:
             return None
@@ -267,7 +268,7 @@ def export_product(job: Job) -> None:
     sent = job.each(send)
 
     def write(session: Session) -> None:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         for _, result in sent:
             if result is not None:
                 plan, answer = result
@@ -286,7 +287,7 @@ def sync_listings(job: Job) -> None:
     page = connector.list_listings(cursor, Priority.BACKGROUND)
 
     def write(session: Session) -> None:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         updated = apply_listings(session, plugin, page.records)
         job.results.append(f"{updated} listing(s) read")
         if page.next_cursor is not None:
@@ -307,11 +308,11 @@ def apply_listings(session: Session, plugin: Plugin, records: Sequence[ProductRe
     read = 0
     for product in records:
         for variant in product.variants:
-            product_id = channels.product_for_variant(session, plugin.id, variant.external_id)
+            product_id = links.product_for_variant(session, plugin.id, variant.external_id)
             if product_id is None:
                 continue
             for channel_id in plugin.channel_ids:
-                channels.upsert_listing(
+                links.upsert_listing(
                     session,
                     channel_id,
                     product_id,

@@ -32,11 +32,12 @@ from tradewind.connectors.records import (
     VariantRecord,
 )
 from tradewind.core.catalog.models import Product, sku_key
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, ProductLink
 from tradewind.core.customers.models import Customer
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderLine, OrderStatus
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.errors import Conflict
 from tradewind.events import OrderUpdated, record
@@ -82,13 +83,13 @@ def order_export(session: Session, plugin: Plugin, order_id: int) -> OrderExport
     lines = exported_lines(order)
     if not lines:
         return None
-    links = channels.product_links(
+    variants = links.product_links(
         session, plugin.id, [line.product_id for line in lines if line.product_id]
     )
     buyer: CustomerRecord | None = None
     customer = session.get(Customer, order.customer_id) if order.customer_id else None
     if customer is not None and customer.generic_key is None:
-        known = channels.customer_link(session, plugin.id, customer_id=customer.id)
+        known = links.customer_link(session, plugin.id, customer_id=customer.id)
         buyer = customer_record(customer, known.external_id if known else None)
     return OrderExport(
         origin_ref=origin_ref(order.id),
@@ -104,8 +105,8 @@ def order_export(session: Session, plugin: Plugin, order_id: int) -> OrderExport
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                variant_ref=links[line.product_id].external_id
-                if line.product_id in links
+                variant_ref=variants[line.product_id].external_id
+                if line.product_id in variants
                 else None,
             )
             for line in lines
@@ -155,7 +156,7 @@ def link_order(session: Session, plugin: Plugin, order_id: int, answer: OrderRec
             and customer.email_key
             and customer.email_key == (buyer.email.strip().casefold())
         ):
-            channels.link_customer(session, plugin.id, customer.id, buyer.external_id)
+            links.link_customer(session, plugin.id, customer.id, buyer.external_id)
     orders.add_activity(
         session, order, "exported", f"Created on {plugin.name} as order {answer.number}."
     )
@@ -219,7 +220,7 @@ def customer_export(session: Session, plugin_id: int, customer_id: int) -> Custo
     customer = session.get(Customer, customer_id)
     if customer is None or customer.generic_key is not None or not customer.email_key:
         return None
-    link = channels.customer_link(session, plugin_id, customer_id=customer_id)
+    link = links.customer_link(session, plugin_id, customer_id=customer_id)
     wanted = customer_record(customer, link.external_id if link else None)
     if link is not None and link.synced_hash == customer_digest(wanted):
         return None
@@ -230,7 +231,7 @@ def link_exported_customer(
     session: Session, plugin_id: int, customer_id: int, sent: CustomerRecord, answer: CustomerRecord
 ) -> None:
     if answer.external_id and session.get(Customer, customer_id) is not None:
-        channels.link_customer(
+        links.link_customer(
             session, plugin_id, customer_id, answer.external_id, synced_hash=customer_digest(sent)
         )
 
@@ -253,7 +254,7 @@ def _intended(session: Session, plugin: Plugin, product: Product) -> dict[str, A
     barcode) mean "leave the platform's value as it is": a field Tradewind does not fill
     never erases what the platform has."""
     listing = (
-        channels.listing_for_plugin(session, plugin, product.id)
+        links.listing_for_plugin(session, plugin, product.id)
         if Toggle.EXPORT_LISTINGS in plugin.toggles
         else None
     )
@@ -299,7 +300,7 @@ def product_export(session: Session, plugin: Plugin, product_id: int) -> Product
     product = session.get(Product, product_id)
     if product is None:
         return None
-    link = channels.product_links(session, plugin.id, [product_id]).get(product_id)
+    link = links.product_links(session, plugin.id, [product_id]).get(product_id)
     if link is None and not product.active:
         return None
     fields = _intended(session, plugin, product)
@@ -311,7 +312,7 @@ def product_export(session: Session, plugin: Plugin, product_id: int) -> Product
         fields = {**fields, "images": None}
     locations = tuple(
         mapping.external_id
-        for mapping in channels.location_mappings(session, plugin.id)
+        for mapping in links.location_mappings(session, plugin.id)
         if mapping.active and mapping.warehouse_id is not None
     )
     export = ProductExport(
@@ -336,8 +337,8 @@ def link_exported_product(
     if plan.export.variant_ref not in (None, variant.external_id):
         # The linked variant was gone from the platform and the product was made (or
         # found) again: the old link points at nothing, the new one takes its place.
-        channels.unlink_product(session, plugin.id, product_id)
-    link = channels.link_product(
+        links.unlink_product(session, plugin.id, product_id)
+    link = links.link_product(
         session,
         plugin.id,
         product_id,
@@ -363,7 +364,7 @@ def remember_platform_view(
     """After listings were read from the platform: when what Tradewind would now send
     equals what the platform showed, remember it as sent, so that reading a listing never
     writes it straight back."""
-    link = channels.product_links(session, plugin.id, [product_id]).get(product_id)
+    link = links.product_links(session, plugin.id, [product_id]).get(product_id)
     core = session.get(Product, product_id)
     if link is None or core is None:
         return

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from tradewind.connectors.base import ReceivesWebhooks
 from tradewind.connectors.errors import ConnectorError, Rejected
 from tradewind.connectors.records import WebhookEvent
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import dialect_insert, unavailable, utcnow
 from tradewind.errors import NotFound
 from tradewind.hub import Hub
@@ -126,7 +126,7 @@ class Inbox:
             return Answer(413, f"body larger than {self.hub.settings.webhook_max_bytes} bytes")
         try:
             verifier = verifier or self.verifier(plugin_id)
-        except channels.CredentialsUnreadable:  # the plugin is paused for it, and says so
+        except plugins.CredentialsUnreadable:  # the plugin is paused for it, and says so
             return Answer(503, "this plugin's stored credentials cannot be decrypted now")
         if verifier is None:
             return Answer(404, "no such plugin, or it does not receive webhooks")
@@ -225,7 +225,7 @@ class Inbox:
                 return cached[1]
         with self.hub.db.read() as session:
             try:
-                plugin = channels.get_plugin(session, plugin_id)
+                plugin = plugins.get_plugin(session, plugin_id)
             except NotFound:
                 return None
         if plugin.state is PluginState.INACTIVE and plugin.enabled_at is None:

@@ -39,10 +39,12 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState, ProductLink
-from tradewind.core.channels.service import ImportConflict
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
 from tradewind.core.orders.models import Order, OrderLine
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.plugins.service import ImportConflict
 from tradewind.core.shipments.models import Shipment
 from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
@@ -205,7 +207,7 @@ def _import(
 def _import_all(session: Any, job: Job, records: Sequence[OrderRecord]) -> None:
     """Import a page; a record the core refuses is reported and the rest go on."""
     # Held for the whole page: the session's identity map keeps only weak references.
-    plugin = channels.get_plugin(session, job.plugin.id)
+    plugin = plugins.get_plugin(session, job.plugin.id)
     lock_for_import(session, plugin, records)
     for record in records:
         try:
@@ -301,7 +303,7 @@ def _probe(job: Job, connector: ImportsOrders, *, until: dt.datetime) -> Callabl
     late = utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS)  # older: its webhook was lost
 
     def write(session: Session) -> None:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         gaps = orders_in.missing(session, plugin, page.records)
         missed = {record.external_id for record in gaps}
         arrived = [  # changes that reached Tradewind by webhook
@@ -361,7 +363,7 @@ def poll_orders(job: Job) -> None:
                 SyncSchedule.plugin_id == job.plugin.id, SyncSchedule.stream == job.row.key
             )
         )
-        rules = channels.import_rules(job.plugin)
+        rules = plugins.import_rules(job.plugin)
         now = utcnow()
         since = (
             schedule.cursor if schedule and schedule.cursor else job.plugin.enabled_at or now
@@ -440,7 +442,7 @@ def backfill(job: Job) -> None:
             return
         for external_id, reason in page.skipped:
             _skip(run, external_id, reason)
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         lock_for_import(session, plugin, page.records)
         for record in page.records:
             try:
@@ -495,7 +497,7 @@ def push_stock(job: Job) -> None:
     if job.plugin.stock_mode is StockMode.ABSOLUTE:
         _close_gap(job)
     with job.hub.db.unit_of_work() as session:  # delta baselines are written here
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         if not stock.mapped_locations(session, plugin.id):
             notifications.raise_notification(
                 session,
@@ -576,7 +578,7 @@ def push_stock(job: Job) -> None:
 def push_shipment(job: Job) -> None:
     connector: PushesShipments = job.capability(PushesShipments)
     shipment_id = int(job.row.key)
-    rules = channels.import_rules(job.plugin)
+    rules = plugins.import_rules(job.plugin)
     with job.hub.db.read() as session:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None or shipment.external_id:
@@ -687,7 +689,7 @@ def webhook(job: Job) -> None:
 def _customer_changed(session: Any, plugin_id: int) -> str:
     """A customer changed on the platform → the customers that changed are read soon (one
     read for a burst of deliveries; it also finds those whose delivery was lost)."""
-    if Toggle.IMPORT_CUSTOMERS not in channels.get_plugin(session, plugin_id).toggles:
+    if Toggle.IMPORT_CUSTOMERS not in plugins.get_plugin(session, plugin_id).toggles:
         return "customer: Import Customers is off, ignored"
     ledger.enqueue(
         session,
@@ -738,9 +740,9 @@ def check_auth(job: Job) -> None:
         raise AuthFailed(report.detail or "the credentials still do not work")
 
     def write(session: Any) -> None:
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         if plugin.state is PluginState.NEEDS_REAUTHORIZATION:
-            channels.set_state(session, plugin, PluginState.ACTIVE)
+            plugins.set_state(session, plugin, PluginState.ACTIVE)
         notifications.resolve(session, NotificationKind.AUTHORIZATION_LOST, plugin_id=plugin.id)
         ledger.enqueue(session, plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
 
@@ -766,7 +768,7 @@ def sync_products(job: Job) -> None:
         run = session.get(ProductSync, run_id)
         if run is None or run.state is not BackfillState.RUNNING:
             return
-        plugin = channels.get_plugin(session, job.plugin.id)
+        plugin = plugins.get_plugin(session, job.plugin.id)
         products.apply_page(session, plugin, run, page.records)
         run.pages += 1
         run.cursor = page.next_cursor
@@ -809,7 +811,7 @@ def refresh_locations(job: Job) -> None:
     found = connector.list_locations()
 
     def write(session: Any) -> None:
-        channels.sync_locations(
+        links.sync_locations(
             session,
             job.plugin.id,
             [(location.external_id, location.name) for location in found if location.active],
@@ -823,7 +825,7 @@ def ensure_webhooks(job: Job) -> None:
     (Shopify deletes one after repeated failed deliveries)."""
     connector: ManagesWebhooks = job.capability(ManagesWebhooks)
     with job.hub.db.read() as session:
-        toggles = channels.get_plugin(session, job.plugin.id).toggles
+        toggles = plugins.get_plugin(session, job.plugin.id).toggles
     topics = job.hub.registry.info(job.plugin.connector).topics_for(toggles)
     repaired = connector.ensure_webhooks(topics)
     if repaired:

@@ -15,17 +15,19 @@ from sqlalchemy.orm import Session
 
 from tradewind.connectors.records import AddressRecord, FulfillmentRecord, OrderRecord
 from tradewind.core.catalog.models import Product, sku_key
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, ProductLink
-from tradewind.core.channels.schemas import ImportRules, PosPolicy
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.models import Customer
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import Reservation
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderActivity, OrderLine
 from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
+from tradewind.core.plugins.schemas import ImportRules, PosPolicy
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
@@ -99,7 +101,7 @@ def missing(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) ->
             )
         )
     }
-    rules = channels.import_rules(plugin)
+    rules = plugins.import_rules(plugin)
     gaps = []
     for record in records:
         if record.external_id in held:
@@ -157,7 +159,7 @@ def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRec
         )
     warehouses = {warehouse_id for _, warehouse_id in held if warehouse_id is not None}
     for location in {record.location_ref for record in records}:
-        warehouses.add(channels.warehouse_for_location(session, plugin.id, location) or 0)
+        warehouses.add(links.warehouse_for_location(session, plugin.id, location) or 0)
     default = inventory.default_warehouse(session)
     warehouses |= {default.id} if default is not None else set()
     pairs = {(product, warehouse) for product in products for warehouse in warehouses - {0}}
@@ -182,7 +184,7 @@ def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRec
 def import_record(
     session: Session, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
 ) -> ImportOutcome:
-    rules = channels.import_rules(plugin)
+    rules = plugins.import_rules(plugin)
     existing = orders.find_imported(session, plugin.id, record.external_id)
     if existing is None and record.origin_ref:
         made_here = _made_here(session, plugin, record)
@@ -219,7 +221,7 @@ def _link_buyer(session: Session, plugin: Plugin, order: Order, record: OrderRec
     customer = session.get(Customer, order.customer_id)
     if customer is None or customer.email_key != buyer.email.strip().casefold():
         return  # the generic customer, or another email: not the platform's customer
-    channels.link_customer(
+    links.link_customer(
         session,
         plugin.id,
         customer.id,
@@ -456,7 +458,7 @@ def to_order_in(
         lines=[
             OrderLineIn(
                 external_id=line.external_id,
-                product_id=channels.product_for_variant(session, plugin.id, line.variant_ref)
+                product_id=links.product_for_variant(session, plugin.id, line.variant_ref)
                 if line.variant_ref
                 else None,
                 sku=line.sku,
@@ -474,7 +476,7 @@ def to_order_in(
         total=record.total,
         billing_address=_address(record.billing_address) if record.billing_address else None,
         shipping_address=_address(record.shipping_address) if record.shipping_address else None,
-        warehouse_id=channels.warehouse_for_location(session, plugin.id, record.location_ref),
+        warehouse_id=links.warehouse_for_location(session, plugin.id, record.location_ref),
         location_ref=record.location_ref,
         test=record.test,
         note=record.note,

@@ -17,8 +17,10 @@ from tradewind.connectors.records import ProductRecord, VariantRecord
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.models import Product, sku_key
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, ProductLink
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.errors import Conflict
 from tradewind.sync.models import ProductSync
 from tradewind.vocabulary import Toggle
@@ -29,10 +31,10 @@ REPORT_LIMIT = 5000  # entries kept per list; the counts stay exact
 def apply_page(
     session: Session, plugin: Plugin, run: ProductSync, products: Sequence[ProductRecord]
 ) -> None:
-    rules = channels.import_rules(plugin)
+    rules = plugins.import_rules(plugin)
     create_missing = Toggle.IMPORT_PRODUCTS in plugin.toggles
     variants = [(product, variant) for product in products for variant in product.variants]
-    links = {
+    linked = {
         link.external_id: link
         for link in session.scalars(
             select(ProductLink).where(
@@ -43,7 +45,7 @@ def apply_page(
     }
     for product, variant in variants:
         run.variants += 1
-        existing = links.get(variant.external_id)
+        existing = linked.get(variant.external_id)
         if existing is not None:
             run.already_linked += 1
             core = session.get(Product, existing.product_id)
@@ -82,7 +84,7 @@ def apply_page(
             continue
         try:
             with session.begin_nested():
-                channels.link_product(
+                links.link_product(
                     session,
                     plugin.id,
                     match.id,
@@ -92,7 +94,7 @@ def apply_page(
                     sku=variant.sku,
                 )
         except Conflict:
-            other = channels.product_links(session, plugin.id, [match.id]).get(match.id)
+            other = links.product_links(session, plugin.id, [match.id]).get(match.id)
             _note(
                 run,
                 "duplicates",

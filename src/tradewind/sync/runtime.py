@@ -18,9 +18,9 @@ from tradewind.connectors.base import Capability, ConnectorContext
 from tradewind.connectors.errors import Unavailable
 from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState
-from tradewind.core.channels.schemas import ImportRules
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.plugins.schemas import ImportRules
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
@@ -40,7 +40,7 @@ RULE_USES: Mapping[Capability, Callable[[ImportRules], bool]] = MappingProxyType
 
 def uses(plugin: Plugin) -> frozenset[Capability]:
     """The capabilities the plugin's order rules have the engine use."""
-    rules = channels.import_rules(plugin)
+    rules = plugins.import_rules(plugin)
     return frozenset(capability for capability, on in RULE_USES.items() if on(rules))
 
 
@@ -72,21 +72,21 @@ class PluginCredentials:
 
     def get(self) -> Mapping[str, str]:
         with self._hub.db.read() as session:
-            plugin = channels.get_plugin(session, self._plugin_id)
+            plugin = plugins.get_plugin(session, self._plugin_id)
         try:
-            return channels.read_credentials(self._hub.vault, plugin)
-        except channels.CredentialsUnreadable as exc:
+            return plugins.read_credentials(self._hub.vault, plugin)
+        except plugins.CredentialsUnreadable as exc:
             raise self._unreadable(exc) from None
 
     def update(self, changes: Mapping[str, str | None]) -> None:
         try:
             with self._hub.db.unit_of_work() as session:
-                plugin = channels.get_plugin(session, self._plugin_id)
-                channels.write_credentials(session, self._hub.vault, plugin, changes)
-        except channels.CredentialsUnreadable as exc:
+                plugin = plugins.get_plugin(session, self._plugin_id)
+                plugins.write_credentials(session, self._hub.vault, plugin, changes)
+        except plugins.CredentialsUnreadable as exc:
             raise self._unreadable(exc) from None
 
-    def _unreadable(self, exc: channels.CredentialsUnreadable) -> Unavailable:
+    def _unreadable(self, exc: plugins.CredentialsUnreadable) -> Unavailable:
         """Said once, to the plugin's people; to the connector, an outage (work is kept)."""
         mark_unreadable(self._hub, self._plugin_id, exc)
         return Unavailable("the plugin's stored credentials cannot be decrypted")
@@ -138,10 +138,10 @@ def account_key(plugin: Plugin) -> str:
     return f"{plugin.connector}:{plugin.remote_account or f'plugin-{plugin.id}'}"
 
 
-def mark_unreadable(hub: Hub, plugin_id: int, exc: channels.CredentialsUnreadable) -> None:
+def mark_unreadable(hub: Hub, plugin_id: int, exc: plugins.CredentialsUnreadable) -> None:
     with hub.db.unit_of_work() as session:
-        channels.mark_credentials_unreadable(
-            session, channels.get_plugin(session, plugin_id), str(exc)
+        plugins.mark_credentials_unreadable(
+            session, plugins.get_plugin(session, plugin_id), str(exc)
         )
 
 
@@ -150,20 +150,20 @@ def check_credentials(hub: Hub, plugin_id: int) -> None:
     no key opens is paused with a notification, and resumes once they open again. Call
     it outside any transaction."""
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         noted = plugin.state is PluginState.CREDENTIALS_UNREADABLE or bool(
             notifications.open_notifications(
                 session, plugin_id=plugin_id, kind=NotificationKind.CREDENTIALS_UNREADABLE
             )
         )
     try:
-        channels.read_credentials(hub.vault, plugin)
-    except channels.CredentialsUnreadable as exc:
+        plugins.read_credentials(hub.vault, plugin)
+    except plugins.CredentialsUnreadable as exc:
         mark_unreadable(hub, plugin_id, exc)
         return
     if noted:
         with hub.db.unit_of_work() as session:
-            channels.mark_credentials_readable(session, channels.get_plugin(session, plugin_id))
+            plugins.mark_credentials_readable(session, plugins.get_plugin(session, plugin_id))
 
 
 def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
@@ -172,13 +172,13 @@ def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
     connector_class = hub.registry.get(plugin.connector)
     info = hub.registry.info(plugin.connector)
     try:
-        settings = channels.plugin_settings(hub.vault, info, plugin)
-    except channels.CredentialsUnreadable as exc:
+        settings = plugins.plugin_settings(hub.vault, info, plugin)
+    except plugins.CredentialsUnreadable as exc:
         mark_unreadable(hub, plugin.id, exc)
         raise
     if plugin.state is PluginState.CREDENTIALS_UNREADABLE:
         with hub.db.unit_of_work() as session:  # they open again: the plugin resumes
-            channels.mark_credentials_readable(session, channels.get_plugin(session, plugin.id))
+            plugins.mark_credentials_readable(session, plugins.get_plugin(session, plugin.id))
     account = account_key(plugin)
 
     def budget(policy: BucketPolicy) -> RateBudget:

@@ -19,8 +19,8 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from tradewind.connectors.base import Capability
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, PluginState
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.sync import ledger
@@ -86,7 +86,7 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
         if plugin.connector not in hub.registry.connectors:
             continue
         capabilities = hub.registry.info(plugin.connector).capabilities
-        rules = channels.import_rules(plugin)
+        rules = plugins.import_rules(plugin)
         if Toggle.IMPORT_ORDERS in plugin.toggles and Capability.IMPORT_ORDERS in capabilities:
             wanted.append(
                 (plugin, ORDERS_STREAM, rules.poll_minutes * 60, rules.poll_overlap_minutes * 60)

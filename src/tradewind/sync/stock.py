@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from tradewind.connectors.records import StockPush, StockPushResult
 from tradewind.core.catalog.models import Product
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin, ProductLink
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import StockLevel
+from tradewind.core.links import service as links
+from tradewind.core.links.models import ProductLink
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import prepared, utcnow
 from tradewind.sync.models import StockSyncState
 from tradewind.vocabulary import StockMode
@@ -29,7 +30,7 @@ def mapped_locations(session: Session, plugin_id: int) -> dict[str, int]:
     """Platform location → warehouse, for the plugin's active mapped locations."""
     return {
         row.external_id: row.warehouse_id
-        for row in channels.location_mappings(session, plugin_id)
+        for row in links.location_mappings(session, plugin_id)
         if row.active and row.warehouse_id is not None
     }
 

@@ -10,11 +10,12 @@ from collections.abc import Callable, Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import LocationMapping, Plugin, PluginState, PluginToggle
 from tradewind.core.customers.models import Customer
+from tradewind.core.links.models import LocationMapping
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderSource
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin, PluginState, PluginToggle
 from tradewind.events import (
     CustomerCreated,
     CustomerUpdated,
@@ -129,7 +130,7 @@ def _shipment_created(session: Session, events: Sequence[DomainEvent]) -> None:
         order = session.get(Order, event.order_id)
         if order is None or order.plugin_id is None:
             continue
-        plugin = channels.get_plugin(session, order.plugin_id)
+        plugin = plugins.get_plugin(session, order.plugin_id)
         wanted = {Toggle.EXPORT_TRACKING, Toggle.EXPORT_SHIPMENTS} & plugin.toggles
         if wanted and plugin.state in KEEPS_WORK:
             ledger.enqueue(session, plugin.id, WorkKind.PUSH_SHIPMENT, str(event.shipment_id))
@@ -248,12 +249,12 @@ def enqueue_cancellation(session: Session, order: Order) -> None:
     otherwise the order's timeline says why it was not."""
     if order.plugin_id is None:
         return
-    plugin = channels.get_plugin(session, order.plugin_id)
+    plugin = plugins.get_plugin(session, order.plugin_id)
     if order.exported_at is not None:
         wanted = Toggle.EXPORT_ORDERS in plugin.toggles
         why = "Export Orders is off there"
     else:
-        wanted = channels.import_rules(plugin).cancel_on_platform
+        wanted = plugins.import_rules(plugin).cancel_on_platform
         why = "its order rules leave imported orders open there"
     if wanted and plugin.state in KEEPS_WORK:
         ledger.enqueue(session, plugin.id, WorkKind.CANCEL_ORDER, str(order.id))
@@ -269,7 +270,7 @@ def enqueue_cancellation(session: Session, order: Order) -> None:
 def _order_exporters(session: Session, channel_id: int) -> list[Plugin]:
     return [
         plugin
-        for plugin in channels.plugins_of_channel(session, channel_id)
+        for plugin in plugins.plugins_of_channel(session, channel_id)
         if Toggle.EXPORT_ORDERS in plugin.toggles and plugin.state in KEEPS_WORK
     ]
 

@@ -27,13 +27,15 @@ from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.schemas import PosPolicy, secret_fields
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.schemas import PosPolicy, secret_fields
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.shipments import service as shipments
@@ -157,7 +159,7 @@ def logout(request: Request, _user: SessionUser = Depends(reader)) -> Response:
 
 def _health_rows(request: Request) -> list[schemas.PluginHealth]:
     with hub_of(request).db.read() as session:
-        return [present.plugin_health(session, p) for p in channels.list_plugins(session)]
+        return [present.plugin_health(session, p) for p in plugins.list_plugins(session)]
 
 
 @router.get("/")
@@ -199,7 +201,7 @@ def bell(request: Request, _user: SessionUser = Depends(reader)) -> HTMLResponse
 def channel_list(request: Request, _user: SessionUser = Depends(reader)) -> HTMLResponse:
     with hub_of(request).db.read() as session:
         rows = [
-            (channel, channels.plugins_of_channel(session, channel.id))
+            (channel, plugins.plugins_of_channel(session, channel.id))
             for channel in channels.list_channels(session)
         ]
     return page(request, "channels.html", rows=rows)
@@ -235,8 +237,8 @@ def plugin_list(request: Request, _user: SessionUser = Depends(reader)) -> HTMLR
     with hub.db.read() as session:
         names = {c.id: c.name for c in channels.list_channels(session)}
         rows = [
-            (plugin, channels.import_conflict(session, plugin))
-            for plugin in channels.list_plugins(session)
+            (plugin, plugins.import_conflict(session, plugin))
+            for plugin in plugins.list_plugins(session)
         ]
     return page(
         request,
@@ -358,7 +360,7 @@ async def plugin_create(request: Request, _user: SessionUser = Depends(writer)) 
 def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
     hub = hub_of(request)
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         spec = present.spec_of(hub, plugin)
         out = present.plugin_out(hub, session, plugin)
         since = utcnow() - dt.timedelta(hours=24)
@@ -391,9 +393,9 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "toggles": present.toggle_states(hub, plugin),
             "fields": _fields(spec.settings),
             "channels": channels.list_channels(session),
-            "locations": channels.location_mappings(session, plugin.id),
+            "locations": links.location_mappings(session, plugin.id),
             "warehouses": inventory.list_warehouses(session),
-            "links": channels.product_links(session, plugin.id),
+            "links": links.product_links(session, plugin.id),
             "product_sync": latest_sync,
             "backfill": present.backfill_row_out(backfill) if backfill else None,
             "health": present.plugin_health(session, plugin),
@@ -424,7 +426,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
                 title="Response time per hour",
             ),
             "stock_modes": list(StockMode),
-            "rules": channels.import_rules(plugin),
+            "rules": plugins.import_rules(plugin),
             "can_cancel": Capability.CANCEL_ORDERS in spec.capabilities,
             "rule_choices": RULE_CHOICES,
             "products": {p.id: p for p in catalog.list_products(session, limit=1000)},
@@ -445,7 +447,7 @@ def plugin_guide(
 ) -> HTMLResponse:
     hub = hub_of(request)
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         spec = present.spec_of(hub, plugin)
     return page(request, "guide.html", plugin=plugin, spec=spec)
 
@@ -459,7 +461,7 @@ async def plugin_settings(
 
     def save() -> None:
         with hub.db.read() as session:
-            spec = present.spec_of(hub, channels.get_plugin(session, plugin_id))
+            spec = present.spec_of(hub, plugins.get_plugin(session, plugin_id))
         changes = _settings_from_form(form, _fields(spec.settings), for_update=True)
         configure.configure_plugin(hub, spec, plugin_id, changes)
 
@@ -477,7 +479,7 @@ async def plugin_channels(
 
     def save() -> str | None:
         with hub.db.unit_of_work() as session:
-            return channels.set_channels(session, plugin_id, wanted).import_conflict
+            return plugins.set_channels(session, plugin_id, wanted).import_conflict
 
     conflict = await run_in_threadpool(save)
     if conflict:
@@ -499,8 +501,8 @@ def plugin_toggle(
     error = ""
     try:
         with hub.db.unit_of_work() as session:
-            spec = present.spec_of(hub, channels.get_plugin(session, plugin_id))
-            result = channels.set_toggle(session, spec, plugin_id, toggle, on == "on")
+            spec = present.spec_of(hub, plugins.get_plugin(session, plugin_id))
+            result = plugins.set_toggle(session, spec, plugin_id, toggle, on == "on")
             message = result.message()
             changed = [*result.also_enabled, *result.also_disabled]
     except TradewindError as exc:
@@ -549,7 +551,7 @@ def plugin_deactivate(
     request: Request, plugin_id: int, _user: SessionUser = Depends(writer)
 ) -> Response:
     with hub_of(request).db.unit_of_work() as session:
-        channels.deactivate(session, plugin_id)
+        plugins.deactivate(session, plugin_id)
     return redirect(request, f"/plugins/{plugin_id}", "Plugin deactivated.")
 
 
@@ -612,7 +614,7 @@ def plugin_location(
     _user: SessionUser = Depends(writer),
 ) -> Response:
     with hub_of(request).db.unit_of_work() as session:
-        channels.map_location(
+        links.map_location(
             session,
             plugin_id,
             external_id,
@@ -694,7 +696,7 @@ def plugin_link(
 ) -> Response:
     with hub_of(request).db.unit_of_work() as session:
         core = catalog.product_by_ref(session, product)
-        channels.link_product(
+        links.link_product(
             session, plugin_id, core.id, external_id, sku=sku, replace=replace == "on"
         )
         if sku:  # orders already waiting for this SKU are matched too
@@ -783,7 +785,7 @@ def plugin_rules(
         "poll_overlap_minutes": poll_overlap_minutes,
     }
     with hub_of(request).db.unit_of_work() as session:
-        channels.update_import_rules(session, plugin_id, changes)
+        plugins.update_import_rules(session, plugin_id, changes)
     return redirect(request, f"/plugins/{plugin_id}#rules", "Order rules saved.")
 
 
@@ -820,7 +822,7 @@ def order_list(
             limit=PAGE_SIZE + 1,
         )
         channel_rows = channels.list_channels(session)
-        plugin_rows = channels.list_plugins(session)
+        plugin_rows = plugins.list_plugins(session)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     query = {
@@ -1032,7 +1034,7 @@ async def order_create(request: Request, _user: SessionUser = Depends(writer)) -
             order = orders.create_manual_order(session, int(channel_raw), order_in)
             exporters = [
                 p.name
-                for p in channels.plugins_of_channel(session, order.channel_id)
+                for p in plugins.plugins_of_channel(session, order.channel_id)
                 if Toggle.EXPORT_ORDERS in p.toggles
             ]
             return order.id, order.number, exporters
@@ -1058,7 +1060,7 @@ def order_page(
             "lines": list(order.lines),
             "timeline": orders.activities(session, order_id),
             "channel": channels.get_channel(session, order.channel_id),
-            "plugin": channels.get_plugin(session, order.plugin_id) if order.plugin_id else None,
+            "plugin": plugins.get_plugin(session, order.plugin_id) if order.plugin_id else None,
             "customer": customers.get_customer(session, order.customer_id)
             if order.customer_id
             else None,
@@ -1186,7 +1188,7 @@ def listing_list(
             if channel_id.isdigit()
             else (channel_rows[0].id if channel_rows else None)
         )
-        rows = channels.list_listings(session, channel_id=selected, limit=500) if selected else []
+        rows = links.list_listings(session, channel_id=selected, limit=500) if selected else []
         products = {p.id: p for p in catalog.list_products(session, limit=1000)}
     return page(
         request,
@@ -1214,7 +1216,7 @@ def listing_save(
         raise Invalid("price must be a number", fields={"price": "invalid"}) from None
     with hub_of(request).db.unit_of_work() as session:
         core = catalog.product_by_ref(session, product)
-        channels.upsert_listing(
+        links.upsert_listing(
             session,
             channel_id,
             core.id,
@@ -1426,7 +1428,7 @@ def return_advance(
 def notification_list(request: Request, _user: SessionUser = Depends(reader)) -> HTMLResponse:
     with hub_of(request).db.read() as session:
         rows = notifications.open_notifications(session)
-        plugin_names = {p.id: p.name for p in channels.list_plugins(session)}
+        plugin_names = {p.id: p.name for p in plugins.list_plugins(session)}
         products = catalog.list_products(session, limit=1000)
     groups: dict[NotificationKind, list[Any]] = {}
     for row in rows:

@@ -27,9 +27,11 @@ from tradewind.api.app import WebhookIntake
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Plugin
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders.models import OrderActivity
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
@@ -167,7 +169,7 @@ class World:
 
     def plugin(self) -> Plugin:
         with self.hub.db.read() as session:
-            return channels.get_plugin(session, self.plugin_id)
+            return plugins.get_plugin(session, self.plugin_id)
 
     def location_id(self) -> int:
         return int(self.sandbox.state(self.shop)["locations"][0]["id"])
@@ -222,7 +224,7 @@ def make_world(sandbox: ShopifySandbox, database_url: str, tmp_path: Path) -> It
 
                 product = catalog.create_product(session, ProductIn(sku=sku, title=sku))
                 inventory.receive(session, product.id, warehouse.id, 20)
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -235,17 +237,17 @@ def make_world(sandbox: ShopifySandbox, database_url: str, tmp_path: Path) -> It
                     "sandbox_url": sandbox.base_url,
                 },
             )
-            channels.attach(session, plugin.id, channel.id)
+            plugins.attach(session, plugin.id, channel.id)
             for toggle in (Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING, Toggle.IMPORT_SHIPMENTS):
-                channels.set_toggle(session, ShopifyConnector.info, plugin.id, toggle, True)
+                plugins.set_toggle(session, ShopifyConnector.info, plugin.id, toggle, True)
         actions.activate(hub, plugin.id)
         with hub.db.unit_of_work() as session:  # orders from a minute ago count as "after"
-            found = channels.get_plugin(session, plugin.id)
+            found = plugins.get_plugin(session, plugin.id)
             found.enabled_at = utcnow() - dt.timedelta(minutes=1)
         harness.run(plugin.id)  # locations, webhooks
         with hub.db.unit_of_work() as session:
-            (location,) = [m for m in channels.location_mappings(session, plugin.id) if m.active]
-            channels.map_location(
+            (location,) = [m for m in links.location_mappings(session, plugin.id) if m.active]
+            links.map_location(
                 session, plugin.id, location.external_id, warehouse_id=warehouse.id, is_default=True
             )
         actions.sync_products(hub, plugin.id)

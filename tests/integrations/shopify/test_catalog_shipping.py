@@ -13,8 +13,10 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.core.returns.models import Return
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
@@ -51,7 +53,7 @@ def test_sync_products_reports_and_never_touches_stock_or_mappings(world: World)
     world.sandbox.add_product(world.shop, "Nameless", [{"sku": ""}])
     with world.hub.db.read() as session:
         before = {(lvl.product_id, lvl.on_hand) for lvl in inventory.levels(session)}
-        links = channels.product_links(session, world.plugin_id)
+        mapped = links.product_links(session, world.plugin_id)
     actions.sync_products(world.hub, world.plugin_id)
     world.settle()
     run = _latest_sync(world)
@@ -60,17 +62,17 @@ def test_sync_products_reports_and_never_touches_stock_or_mappings(world: World)
     assert [d["sku"] for d in run.duplicates] == ["MUG"]
     assert run.already_linked == 2 and run.created == 0 and run.linked == 1
     with world.hub.db.read() as session:
-        assert channels.product_links(session, world.plugin_id)[bowl.id].sku == "THEIR-CODE"
+        assert links.product_links(session, world.plugin_id)[bowl.id].sku == "THEIR-CODE"
     with world.hub.db.read() as session:
         assert {(lvl.product_id, lvl.on_hand) for lvl in inventory.levels(session)} == before
-        after = channels.product_links(session, world.plugin_id)
-        assert {p: link.external_id for p, link in links.items()} == {
-            p: after[p].external_id for p in links
+        after = links.product_links(session, world.plugin_id)
+        assert {p: link.external_id for p, link in mapped.items()} == {
+            p: after[p].external_id for p in mapped
         }
     with world.hub.db.unit_of_work() as session:  # Import Products creates the missing ones
         from tradewind.integrations.shopify import ShopifyConnector
 
-        channels.set_toggle(
+        plugins.set_toggle(
             session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_PRODUCTS, True
         )
     actions.sync_products(world.hub, world.plugin_id)
@@ -91,7 +93,7 @@ def test_partial_shipments_fulfil_only_their_lines_with_notification_per_setting
     order = _order(world, placed["id"])
     mug = next(line for line in order.lines if line.sku == "MUG")
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"notify_customer": notify})
+        plugins.update_import_rules(session, world.plugin_id, {"notify_customer": notify})
         shipments.create_shipment(  # the shipment's own flag left at its default (on)
             session,
             order.id,
@@ -129,7 +131,7 @@ def _fulfillments(world: World, order_id: object) -> list[dict[str, Any]]:
 
 def test_a_fully_shipped_order_is_closed_on_shopify_when_asked(world: World) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"close_orders": True})
+        plugins.update_import_rules(session, world.plugin_id, {"close_orders": True})
     placed = world.sandbox.place_order(world.shop, [("PLATE", 1)])
     world.settle(lambda: _exists(world, placed["id"]))
     with world.hub.db.unit_of_work() as session:
@@ -216,7 +218,7 @@ def test_two_stores_in_parallel_keep_their_own_locations_and_rules(world: World)
 
     with world.hub.db.unit_of_work() as session:
         channel = channels.create_channel(session, "Shopify B")
-        second = channels.add_plugin(
+        second = plugins.add_plugin(
             session,
             world.hub.vault,
             ShopifyConnector.info,
@@ -228,16 +230,14 @@ def test_two_stores_in_parallel_keep_their_own_locations_and_rules(world: World)
                 "sandbox_url": world.sandbox.base_url,
             },
         )
-        channels.attach(session, second.id, channel.id)
-        channels.set_toggle(session, ShopifyConnector.info, second.id, Toggle.IMPORT_ORDERS, True)
-        channels.update_import_rules(session, second.id, {"ignore_financial_status": True})
+        plugins.attach(session, second.id, channel.id)
+        plugins.set_toggle(session, ShopifyConnector.info, second.id, Toggle.IMPORT_ORDERS, True)
+        plugins.update_import_rules(session, second.id, {"ignore_financial_status": True})
     actions.activate(world.hub, second.id)
     world.harness.run(second.id)
     with world.hub.db.read() as session:
-        first_locations = {
-            m.external_id for m in channels.location_mappings(session, world.plugin_id)
-        }
-        second_locations = {m.external_id for m in channels.location_mappings(session, second.id)}
+        first_locations = {m.external_id for m in links.location_mappings(session, world.plugin_id)}
+        second_locations = {m.external_id for m in links.location_mappings(session, second.id)}
         assert first_locations.isdisjoint(second_locations)
     unpaid_a = world.sandbox.place_order(world.shop, [("MUG", 1)], kind="unpaid")
     unpaid_b = world.sandbox.place_order(other.name, [("MUG", 1)], kind="unpaid")

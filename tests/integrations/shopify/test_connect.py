@@ -18,8 +18,9 @@ from tests.sync.conftest import Harness
 from tradewind.connectors import Capability, Rejected
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.testing import CallList, suite_context
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector, scopes
@@ -109,7 +110,7 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
             scopes=["read_products", "write_inventory", "read_locations", "read_fulfillments"],
         )
         with hub.db.unit_of_work() as session:
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -120,7 +121,7 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
                     "sandbox_url": sandbox.base_url,
                 },
             )
-            channels.set_toggle(
+            plugins.set_toggle(
                 session, ShopifyConnector.info, plugin.id, Toggle.IMPORT_ORDERS, True
             )
         report = actions.test_connection(hub, plugin.id)
@@ -128,7 +129,7 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
         assert report.missing_scopes == ("read_orders",)
         assert "narrow" in report.account
         with hub.db.unit_of_work() as session:
-            channels.update_plugin_settings(
+            plugins.update_plugin_settings(
                 session, hub.vault, ShopifyConnector.info, plugin.id, {"access_token": "shpat_all"}
             )
         assert actions.test_connection(hub, plugin.id).ok
@@ -152,7 +153,7 @@ def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
     with ShopifySandbox(auto_approve=True) as sandbox, _hub(tmp_path, sqlite_url) as hub:
         sandbox.create_shop("oauthy", token="shpat_unused", app_key="key-1", app_secret="secret-1")
         with hub.db.unit_of_work() as session:
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session,
                 hub.vault,
                 ShopifyConnector.info,
@@ -185,8 +186,8 @@ def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
         assert first[OAUTH_REFRESH] and first[OAUTH_EXPIRES]
         store.update({OAUTH_EXPIRES: str(time.time() - 1)})  # the token has lapsed
         with hub.db.read() as session:
-            loaded = channels.get_plugin(session, plugin.id)
-        settings = channels.plugin_settings(hub.vault, ShopifyConnector.info, loaded)
+            loaded = plugins.get_plugin(session, plugin.id)
+        settings = plugins.plugin_settings(hub.vault, ShopifyConnector.info, loaded)
         calls = CallList()
         workers = []
         for _ in range(4):  # four workers find the token expired at once
@@ -208,7 +209,7 @@ def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
 
 def _oauth_plugin(hub: Hub, sandbox: ShopifySandbox, shop: str, **extra: str) -> int:
     with hub.db.unit_of_work() as session:
-        plugin = channels.add_plugin(
+        plugin = plugins.add_plugin(
             session,
             hub.vault,
             ShopifyConnector.info,
@@ -244,21 +245,21 @@ def test_a_store_connected_by_oauth_first_ends_as_activating_does(
         plugin_id = _oauth_plugin(hub, sandbox, "firsty")
         _authorize(hub, plugin_id)
         with hub.db.read() as session:
-            plugin = channels.get_plugin(session, plugin_id)
+            plugin = plugins.get_plugin(session, plugin_id)
             assert plugin.state is PluginState.ACTIVE and plugin.enabled_at is not None
         Harness(hub).run(plugin_id)
         with hub.db.read() as session:
-            mappings = channels.location_mappings(session, plugin_id)
+            mappings = links.location_mappings(session, plugin_id)
         assert [m.name for m in mappings] == ["Shop location"]  # ready to be mapped
         topics = {hook["topic"] for hook in sandbox.state("firsty")["webhooks"]}
         assert topics >= {"orders/create", "app/uninstalled"}, "\n".join(
             str((r.body, r.status)) for r in sandbox.requests("firsty", "webhooks")
         )
         with hub.db.unit_of_work() as session:
-            channels.deactivate(session, plugin_id)
+            plugins.deactivate(session, plugin_id)
         _authorize(hub, plugin_id)
         with hub.db.read() as session:
-            assert channels.get_plugin(session, plugin_id).state is PluginState.INACTIVE
+            assert plugins.get_plugin(session, plugin_id).state is PluginState.INACTIVE
 
 
 def test_reauthorizing_replaces_a_stored_admin_token(tmp_path: Path, sqlite_url: str) -> None:
@@ -273,7 +274,7 @@ def test_reauthorizing_replaces_a_stored_admin_token(tmp_path: Path, sqlite_url:
         _authorize(hub, plugin_id)
         assert actions.test_connection(hub, plugin_id).ok  # with the grant, not the old token
         with hub.db.read() as session:
-            plugin = channels.get_plugin(session, plugin_id)
-            shown = channels.describe_settings(hub.vault, ShopifyConnector.info, plugin)
+            plugin = plugins.get_plugin(session, plugin_id)
+            shown = plugins.describe_settings(hub.vault, ShopifyConnector.info, plugin)
             assert plugin.state is PluginState.ACTIVE
         assert shown["access_token"] == "not set"

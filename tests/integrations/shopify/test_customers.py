@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import CustomerLink
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.models import Customer
 from tradewind.core.customers.schemas import Address, CustomerIn
+from tradewind.core.links import service as links
+from tradewind.core.links.models import CustomerLink
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import Execution
@@ -28,7 +29,7 @@ from tradewind.vocabulary import Toggle
 def _switch_on(world: World, *toggles: Toggle) -> None:
     with world.hub.db.unit_of_work() as session:
         for toggle in toggles:
-            channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
+            plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
 
 
 def _store_customers(world: World, email: str) -> list[dict[str, Any]]:
@@ -54,7 +55,7 @@ def _calls(world: World, operation: str) -> int:
 
 def _link(world: World, customer_id: int) -> CustomerLink | None:
     with world.hub.db.read() as session:
-        return channels.customer_link(session, world.plugin_id, customer_id=customer_id)
+        return links.customer_link(session, world.plugin_id, customer_id=customer_id)
 
 
 def test_a_customer_made_here_is_created_in_the_store_once_and_kept_up_to_date(
@@ -101,7 +102,7 @@ def test_a_customer_made_here_is_created_in_the_store_once_and_kept_up_to_date(
 
     # The link lost (as after an answer that never came back): found again by email.
     with world.hub.db.unit_of_work() as session:
-        session.delete(channels.customer_link(session, world.plugin_id, customer_id=ada.id))
+        session.delete(links.customer_link(session, world.plugin_id, customer_id=ada.id))
         ledger.enqueue(session, world.plugin_id, WorkKind.EXPORT_CUSTOMER, str(ada.id))
     world.settle(lambda: _link(world, ada.id) is not None)
     (again,) = _store_customers(world, "ada.lovelace@example.com")
@@ -250,7 +251,7 @@ def test_a_store_withholding_customer_data_imports_to_the_generic_customer_or_fl
     assert _core(world, "hidden@example.com") == []  # nothing invented
 
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
+        plugins.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
     second = world.sandbox.place_order(
         world.shop, [("MUG", 1)], customer={"email": "also.hidden@example.com"}
     )
@@ -329,7 +330,7 @@ def test_customers_changed_in_the_store_arrive_by_webhook_while_import_customers
 
     # Switched off: the store stops sending customer changes.
     with world.hub.db.unit_of_work() as session:
-        channels.set_toggle(
+        plugins.set_toggle(
             session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_CUSTOMERS, False
         )
     world.settle(lambda: not {"customers/create", "customers/update"} & _subscribed(world))

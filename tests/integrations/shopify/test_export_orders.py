@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 
 from tests.integrations.shopify.conftest import World
 from tradewind.core.catalog import service as catalog
-from tradewind.core.channels import service as channels
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.db import utcnow
@@ -31,7 +31,7 @@ from tradewind.vocabulary import FinancialStatus, OrderSource, OrderStatus, Togg
 
 def _switch(world: World, toggle: Toggle, on: bool = True) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, on)
+        plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, on)
 
 
 def _manual_order(
@@ -264,7 +264,7 @@ def test_two_plugins_exporting_one_channel_send_the_order_nowhere(world: World) 
     twin_shop = world.shop + "-b"
     made_shop = world.sandbox.create_shop(twin_shop, token=f"shpat_{twin_shop}")
     with world.hub.db.unit_of_work() as session:
-        twin = channels.add_plugin(
+        twin = plugins.add_plugin(
             session,
             world.hub.vault,
             ShopifyConnector.info,
@@ -275,9 +275,9 @@ def test_two_plugins_exporting_one_channel_send_the_order_nowhere(world: World) 
                 "sandbox_url": world.sandbox.base_url,
             },
         )
-        channels.attach(session, twin.id, world.channel_id)
-        channels.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.EXPORT_ORDERS, True)
-        channels.activate(session, twin.id)
+        plugins.attach(session, twin.id, world.channel_id)
+        plugins.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.EXPORT_ORDERS, True)
+        plugins.activate(session, twin.id)
     made = _manual_order(world)
     world.settle()
     assert _order(world, made.id).external_id is None
@@ -288,7 +288,7 @@ def test_two_plugins_exporting_one_channel_send_the_order_nowhere(world: World) 
     # The merchant leaves Export Orders on for one plugin: the held order goes out there
     # and its notice closes by itself.
     with world.hub.db.unit_of_work() as session:
-        channels.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.EXPORT_ORDERS, False)
+        plugins.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.EXPORT_ORDERS, False)
     world.settle(lambda: _order(world, made.id).external_id is not None)
     assert len(_store_orders(world, origin_ref(made.id))) == 1
     with world.hub.db.read() as session:

@@ -16,14 +16,15 @@ from tests.integrations.shopify.conftest import database_for, make_world
 from tests.integrations.shopify.test_export_orders import LoseAnswers
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.models import Customer
 from tradewind.core.customers.schemas import CustomerIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync import actions
@@ -54,7 +55,7 @@ def test_everything_sent_under_faults_exists_once_on_each_side(
                 Toggle.EXPORT_LISTINGS,
                 Toggle.IMPORT_CUSTOMERS,
             ):
-                channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
+                plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
         for kind, count in (("duplicate_webhooks", None), ("rate_limit", 8)):
             sandbox.inject_fault(shop, kind, count=count)
         sandbox.inject_fault(shop, "server_error", count=5, status=503)
@@ -67,7 +68,7 @@ def test_everything_sent_under_faults_exists_once_on_each_side(
                     session, ProductIn(sku="LAMP", title="Lamp", price=Decimal("30"))
                 )
                 inventory.receive(session, lamp.id, world.warehouse_id, 4)
-                channels.upsert_listing(session, world.channel_id, lamp.id, title="Brass lamp")
+                links.upsert_listing(session, world.channel_id, lamp.id, title="Brass lamp")
                 made = [
                     orders.create_manual_order(
                         session,
@@ -107,5 +108,5 @@ def test_everything_sent_under_faults_exists_once_on_each_side(
                 assert linked is not None and linked.external_id and linked.exported_at
             keys = list(session.scalars(select(Customer.email_key)))
             assert sorted(k for k in keys if k) == sorted({*EMAILS, "barbara@example.com"})
-            links = channels.product_links(session, world.plugin_id, [lamp.id])
-            assert lamp.id in links
+            mapped = links.product_links(session, world.plugin_id, [lamp.id])
+            assert lamp.id in mapped

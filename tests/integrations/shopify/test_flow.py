@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.integrations.shopify.conftest import World
-from tradewind.core.channels import service as channels
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.shipments import service as shipments
@@ -26,8 +26,8 @@ def _available(world: World, sku: str) -> int:
 
 def test_setup_mapped_locations_products_and_stock(world: World) -> None:
     with world.hub.db.read() as session:
-        links = channels.product_links(session, world.plugin_id)
-        assert len(links) == 2
+        mapped = links.product_links(session, world.plugin_id)
+        assert len(mapped) == 2
     assert _available(world, "MUG") == 20
     assert _available(world, "PLATE") == 20
 

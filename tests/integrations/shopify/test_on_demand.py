@@ -18,8 +18,8 @@ from tradewind.auth import service as auth
 from tradewind.auth.models import Role, TokenScope
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.customers.models import Customer
+from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.vocabulary import Toggle
 
@@ -29,7 +29,7 @@ RUNS = ("customer-sync", "listing-sync", "product-export")
 def _switch_on(world: World, *toggles: Toggle) -> None:
     with world.hub.db.unit_of_work() as session:
         for toggle in toggles:
-            channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
+            plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
 
 
 def _store_customer(world: World, email: str) -> None:

@@ -18,6 +18,7 @@ from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -104,7 +105,7 @@ def test_starting_the_web_process_queues_a_webhook_check_for_running_plugins(
     with world.hub.db.read() as session:
         assert ledger.depth(session, world.plugin_id).get(WorkKind.ENSURE_WEBHOOKS) == 1
     with world.hub.db.unit_of_work() as session:
-        channels.deactivate(session, world.plugin_id)
+        plugins.deactivate(session, world.plugin_id)
     assert actions.check_webhooks(world.hub) == 0
 
 
@@ -159,7 +160,7 @@ def test_unpaid_test_and_pos_orders_follow_the_rules(world: World) -> None:
     world.sandbox.advance_payment(world.shop, unpaid["id"], "paid")  # orders/paid re-reads it
     world.settle(lambda: _order(world, unpaid["id"]) is not None)
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(
+        plugins.update_import_rules(
             session, world.plugin_id, {"pos_orders": "skip", "import_test_orders": True}
         )
     second_pos = world.sandbox.place_order(
@@ -172,7 +173,7 @@ def test_unpaid_test_and_pos_orders_follow_the_rules(world: World) -> None:
 
 def test_pos_orders_to_one_generic_customer(world: World) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
+        plugins.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
     first = world.sandbox.place_order(
         world.shop,
         [("MUG", 1)],
@@ -203,7 +204,7 @@ def test_withheld_customer_data_flags_the_order_or_uses_the_generic_customer(
     assert order is not None and "email" in order.missing_customer_fields
     assert _open(world, NotificationKind.MISSING_CUSTOMER_FIELDS)
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
+        plugins.update_import_rules(session, world.plugin_id, {"pos_orders": "generic"})
     generic = world.sandbox.place_order(world.shop, [("MUG", 1)])
     world.settle(lambda: _order(world, generic["id"]) is not None)
     imported = _order(world, generic["id"])
@@ -213,7 +214,7 @@ def test_withheld_customer_data_flags_the_order_or_uses_the_generic_customer(
 def test_only_orders_of_the_chosen_location(world: World) -> None:
     other = world.sandbox.add_location(world.shop, "Pop-up")
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(
+        plugins.update_import_rules(
             session, world.plugin_id, {"only_location": str(world.location_id())}
         )
     here = world.sandbox.place_order(
@@ -259,7 +260,7 @@ def test_orders_before_the_plugin_was_enabled_import_only_by_backfill(world: Wor
     old = [world.sandbox.place_order(world.shop, [("MUG", 1)]) for _ in range(3)]
     world.settle()
     with world.hub.db.unit_of_work() as session:
-        plugin = channels.get_plugin(session, world.plugin_id)
+        plugin = plugins.get_plugin(session, world.plugin_id)
         plugin.enabled_at = utcnow() + dt.timedelta(seconds=30)  # enabled after them
     world.sandbox.inject_fault(world.shop, "drop_webhooks", count=None)
     with world.hub.db.unit_of_work() as session:  # forget what the webhooks brought
@@ -281,14 +282,14 @@ def test_orders_before_the_plugin_was_enabled_import_only_by_backfill(world: Wor
 def test_an_import_conflict_stops_import_with_a_notification(world: World) -> None:
     with world.hub.db.unit_of_work() as session:
         second = channels.create_channel(session, "Shopify EU")
-        answer = channels.attach(session, world.plugin_id, second.id)
+        answer = plugins.attach(session, world.plugin_id, second.id)
         assert answer.import_conflict is not None
     placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
     world.settle()
     assert _order(world, placed["id"]) is None
     assert _open(world, NotificationKind.IMPORT_CONFLICT)
     with world.hub.db.unit_of_work() as session:
-        channels.detach(session, world.plugin_id, second.id)
+        plugins.detach(session, world.plugin_id, second.id)
     _poll(world)
     assert _order(world, placed["id"]) is not None
 
@@ -299,7 +300,7 @@ def test_the_same_store_cannot_feed_two_channels(world: World) -> None:
     from tradewind.vocabulary import Toggle
 
     with world.hub.db.unit_of_work() as session:
-        twin = channels.add_plugin(
+        twin = plugins.add_plugin(
             session,
             world.hub.vault,
             ShopifyConnector.info,
@@ -311,7 +312,7 @@ def test_the_same_store_cannot_feed_two_channels(world: World) -> None:
             },
         )
     with pytest.raises(Conflict, match=world.shop), world.hub.db.unit_of_work() as session:
-        channels.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.IMPORT_ORDERS, True)
+        plugins.set_toggle(session, ShopifyConnector.info, twin.id, Toggle.IMPORT_ORDERS, True)
 
 
 @pytest.mark.parametrize("rule", [True, False], ids=["cancel-there", "leave-open"])
@@ -319,7 +320,7 @@ def test_an_imported_order_cancelled_here_is_cancelled_there_when_the_rules_say_
     world: World, rule: bool
 ) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"cancel_on_platform": rule})
+        plugins.update_import_rules(session, world.plugin_id, {"cancel_on_platform": rule})
     placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
     world.settle(lambda: _order(world, placed["id"]) is not None)
     order = _order(world, placed["id"])

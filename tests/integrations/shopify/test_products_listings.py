@@ -14,8 +14,10 @@ from tests.integrations.shopify.conftest import World
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import Listing, ProductLink
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
+from tradewind.core.links.models import Listing, ProductLink
+from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring.executions import Execution
 from tradewind.sync import actions, ledger
@@ -25,7 +27,7 @@ from tradewind.vocabulary import Toggle
 
 def _switch_on(world: World, toggle: Toggle) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
+        plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, True)
 
 
 def _store_products(world: World, sku: str) -> list[dict[str, Any]]:
@@ -38,7 +40,7 @@ def _store_products(world: World, sku: str) -> list[dict[str, Any]]:
 
 def _link(world: World, product_id: int) -> ProductLink | None:
     with world.hub.db.read() as session:
-        return channels.product_links(session, world.plugin_id, [product_id]).get(product_id)
+        return links.product_links(session, world.plugin_id, [product_id]).get(product_id)
 
 
 def _calls(world: World, operation: str) -> int:
@@ -133,7 +135,7 @@ def test_export_all_products_sends_each_once(world: World) -> None:
 
 def _listing(world: World, product_id: int) -> Listing | None:
     with world.hub.db.read() as session:
-        rows = channels.list_listings(session, channel_id=world.channel_id)
+        rows = links.list_listings(session, channel_id=world.channel_id)
         return next((row for row in rows if row.product_id == product_id), None)
 
 
@@ -141,7 +143,7 @@ def test_export_listings_shows_the_channel_listing_in_the_store(world: World) ->
     _switch_on(world, Toggle.EXPORT_LISTINGS)  # switches Export Products on with it
     mug = _mug(world)
     with world.hub.db.unit_of_work() as session:
-        channels.upsert_listing(
+        links.upsert_listing(
             session,
             world.channel_id,
             mug,
@@ -154,7 +156,7 @@ def test_export_listings_shows_the_channel_listing_in_the_store(world: World) ->
             price=Decimal("14.00"),
         )
         other = channels.create_channel(session, "Wholesale")
-        channels.upsert_listing(session, other.id, mug, title="MUG (case of 6)")
+        links.upsert_listing(session, other.id, mug, title="MUG (case of 6)")
 
     def shown() -> bool:
         title: str = _store_products(world, "MUG")[0]["title"]
@@ -172,14 +174,14 @@ def test_export_listings_shows_the_channel_listing_in_the_store(world: World) ->
     image_ids = [image["id"] for image in stored["images"]]
 
     with world.hub.db.unit_of_work() as session:
-        channels.upsert_listing(session, world.channel_id, mug, price=Decimal("15.00"))
+        links.upsert_listing(session, world.channel_id, mug, price=Decimal("15.00"))
     world.settle(lambda: _store_products(world, "MUG")[0]["variants"][0]["price"] == "15.00")
     (stored,) = _store_products(world, "MUG")
     assert [image["id"] for image in stored["images"]] == image_ids  # not uploaded again
     assert stored["title"] == "Big enamel mug"  # not the other channel's
 
     with world.hub.db.unit_of_work() as session:
-        channels.upsert_listing(session, world.channel_id, mug, published=False)
+        links.upsert_listing(session, world.channel_id, mug, published=False)
     world.settle(lambda: _store_products(world, "MUG")[0]["status"] == "draft")
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import database_for, make_world
 from tradewind.core.catalog import service as catalog
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -65,7 +65,7 @@ def test_after_every_fault_orders_and_stock_agree(
         assert world.plugin().state is PluginState.NEEDS_REAUTHORIZATION
         fresh = sandbox.issue_token(shop, app_key="tw-app")
         with world.hub.db.unit_of_work() as session:
-            channels.update_plugin_settings(
+            plugins.update_plugin_settings(
                 session,
                 world.hub.vault,
                 ShopifyConnector.info,

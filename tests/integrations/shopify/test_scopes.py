@@ -10,8 +10,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
-from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.db import utcnow
@@ -25,7 +25,7 @@ from tradewind.sync.models import BackfillState
 def _use_token(world: World, granted: set[str]) -> None:
     token = world.sandbox.issue_token(world.shop, app_key="tw-app", scopes=sorted(granted))
     with world.hub.db.unit_of_work() as session:
-        channels.update_plugin_settings(
+        plugins.update_plugin_settings(
             session,
             world.hub.vault,
             ShopifyConnector.info,
@@ -66,7 +66,7 @@ def test_closing_orders_needs_write_orders_and_test_connection_says_so(world: Wo
     _use_token(world, enough_before)
     assert actions.test_connection(world.hub, world.plugin_id).ok
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"close_orders": True})
+        plugins.update_import_rules(session, world.plugin_id, {"close_orders": True})
     report = actions.test_connection(world.hub, world.plugin_id)
     assert not report.ok and report.missing_scopes == ("write_orders",)
     assert _closes(world, _ship_all(world, "MUG")) == [403]  # Shopify would refuse it too
@@ -79,7 +79,7 @@ def test_cancelling_on_the_platform_needs_write_orders(world: World) -> None:
     toggles = world.plugin().toggles
     _use_token(world, set(scopes.needed(toggles, (), ShopifyConnector.info.topics_for(toggles))))
     with world.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, world.plugin_id, {"cancel_on_platform": True})
+        plugins.update_import_rules(session, world.plugin_id, {"cancel_on_platform": True})
     report = actions.test_connection(world.hub, world.plugin_id)
     assert report.missing_scopes == ("write_orders",)
 

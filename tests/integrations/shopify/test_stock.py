@@ -8,8 +8,8 @@ from sqlalchemy import select
 from tests.integrations.shopify.conftest import World
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shopify.control import ShopPatch
@@ -53,9 +53,7 @@ def test_available_minus_reserved_and_buffer_goes_to_mapped_locations_only(
     world.settle()
     with world.hub.db.read() as session:
         unmapped = [
-            m
-            for m in channels.location_mappings(session, world.plugin_id)
-            if m.warehouse_id is None
+            m for m in links.location_mappings(session, world.plugin_id) if m.warehouse_id is None
         ]
         assert [m.external_id for m in unmapped] == [str(popup["id"])]
     actions.set_stock_mode(world.hub, world.plugin_id, buffer=2)

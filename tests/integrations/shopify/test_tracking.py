@@ -14,10 +14,10 @@ from sqlalchemy import select
 from tests.integrations.shopify.conftest import World
 from tradewind.api.present import toggle_support
 from tradewind.core.catalog import service as catalog
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderActivity
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
@@ -33,7 +33,7 @@ def _order(world: World, external_id: object) -> Order | None:
 
 def _toggle(world: World, toggle: Toggle, on: bool) -> None:
     with world.hub.db.unit_of_work() as session:
-        channels.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, on)
+        plugins.set_toggle(session, ShopifyConnector.info, world.plugin_id, toggle, on)
 
 
 def _fulfil_on_shopify(world: World, order_id: object, number: str) -> dict[str, Any]:

@@ -27,10 +27,11 @@ from tests.sync.conftest import Harness
 from tradewind.api.app import create_app
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog.models import Product
-from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.hub import Hub
@@ -101,14 +102,14 @@ def store(vendure: VendurePeer, sqlite_url: str, tmp_path: Path) -> Iterator[Sto
         harness = Harness(hub)
         with hub.db.unit_of_work() as session:
             channel = factories.channel(session, "Vendure shop")
-            plugin = channels.add_plugin(
+            plugin = plugins.add_plugin(
                 session, hub.vault, VendureConnector.info, name="vendure", config=vendure.settings()
             )
             # The companion plugin in the running Vendure posts to /hooks/1.
             assert plugin.id == HOOK_PLUGIN_ID
-            channels.attach(session, plugin.id, channel.id)
+            plugins.attach(session, plugin.id, channel.id)
             for toggle in (Toggle.IMPORT_ORDERS, Toggle.IMPORT_PRODUCTS, Toggle.EXPORT_TRACKING):
-                channels.set_toggle(session, VendureConnector.info, plugin.id, toggle, True)
+                plugins.set_toggle(session, VendureConnector.info, plugin.id, toggle, True)
             warehouse = factories.warehouse(session, "MAIN")
             # Known to Tradewind by its barcode only: Vendure's SKU for it differs.
             cup = factories.product(session, "CUP-TW", barcode=CUP_BARCODE)
@@ -134,13 +135,11 @@ def test_vendure_end_to_end(store: Store) -> None:
     actions.activate(store.hub, store.plugin_id)  # reads Vendure's stock locations
     store.drain()
     with store.hub.db.unit_of_work() as session:
-        assert {
-            row.external_id for row in channels.location_mappings(session, store.plugin_id)
-        } >= {
+        assert {row.external_id for row in links.location_mappings(session, store.plugin_id)} >= {
             peer.default_location,
             peer.second_location,
         }
-        channels.map_location(
+        links.map_location(
             session,
             store.plugin_id,
             peer.default_location,
@@ -155,12 +154,12 @@ def test_vendure_end_to_end(store: Store) -> None:
         assert finished.state.value == "done"
         assert finished.created >= 3  # the mug and both tees become Tradewind products
         assert not [u for u in finished.unmatched if u["sku"].startswith("E2E")]
-        links = channels.product_links(
+        mapped = links.product_links(
             session, store.plugin_id, [store.cup_id, store.product_id("E2E-MUG")]
         )
         # SKU first, then barcode: Vendure's cup (another SKU) maps to CUP-TW by barcode.
-        assert links[store.cup_id].external_id == cup
-        assert links[store.product_id("E2E-MUG")].external_id == mug
+        assert mapped[store.cup_id].external_id == cup
+        assert mapped[store.product_id("E2E-MUG")].external_id == mug
         tee_s = session.get(Product, store.product_id("E2E-TEE-S"))
         assert tee_s is not None
         assert tee_s.attributes == {"Size": "S"}
@@ -258,7 +257,7 @@ def test_vendure_end_to_end(store: Store) -> None:
 
     # --- cancelled in Tradewind (out of stock): with the order rule, Vendure follows ---
     with store.hub.db.unit_of_work() as session:
-        channels.update_import_rules(session, store.plugin_id, {"cancel_on_platform": True})
+        plugins.update_import_rules(session, store.plugin_id, {"cancel_on_platform": True})
     third = peer.place_order([(mug, 2)], "alan@example.com")
 
     def third_imported() -> list[Order]:

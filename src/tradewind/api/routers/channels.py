@@ -12,12 +12,13 @@ from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.core.channels import service as channels
 from tradewind.core.channels.models import Channel
+from tradewind.core.plugins import service as plugins
 
 router = resource_router("channels")
 
 
 def channel_out(session: Session, channel: Channel) -> schemas.ChannelOut:
-    plugin_ids = [plugin.id for plugin in channels.plugins_of_channel(session, channel.id)]
+    plugin_ids = [plugin.id for plugin in plugins.plugins_of_channel(session, channel.id)]
     return schemas.ChannelOut(
         id=channel.id,
         name=channel.name,

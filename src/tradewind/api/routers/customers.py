@@ -11,9 +11,9 @@ from tradewind.api.pagination import Page, PageParams, page_params, paginate
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
-from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import CustomerIn
+from tradewind.core.links import service as links
 
 router = resource_router("customers")
 
@@ -70,7 +70,7 @@ def list_listings(
     request: Request, page: PageParams = Depends(page_params), channel_id: int | None = None
 ) -> Page[schemas.ListingOut]:
     with hub_of(request).db.read() as session:
-        rows = channels.list_listings(
+        rows = links.list_listings(
             session, channel_id=channel_id, after_id=page.after_id, limit=page.limit + 1
         )
         return paginate(rows, page.limit, schemas.ListingOut.model_validate, lambda x: x.id)
@@ -86,5 +86,5 @@ def upsert_listing(
 ) -> schemas.ListingOut:
     """Create or change how a product appears on a channel."""
     with hub_of(request).db.unit_of_work() as session:
-        listing = channels.upsert_listing(session, channel_id, product_id, **body.model_dump())
+        listing = links.upsert_listing(session, channel_id, product_id, **body.model_dump())
         return schemas.ListingOut.model_validate(listing)

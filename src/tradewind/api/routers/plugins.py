@@ -28,9 +28,10 @@ from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.connectors.errors import ConnectorError
 from tradewind.connectors.registry import UnknownConnector
-from tradewind.core.channels import service as channels
-from tradewind.core.channels.models import PluginState
-from tradewind.core.channels.schemas import ImportRules
+from tradewind.core.links import service as links
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
+from tradewind.core.plugins.schemas import ImportRules
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.monitoring import executions
@@ -72,7 +73,7 @@ def list_plugins(
     with hub.db.read() as session:
         rows = [
             plugin
-            for plugin in channels.list_plugins(session, connector=connector)
+            for plugin in plugins.list_plugins(session, connector=connector)
             if plugin.id > page.after_id
             and (state is None or plugin.state is state)
             and (channel_id is None or channel_id in plugin.channel_ids)
@@ -102,7 +103,7 @@ def create_plugin(request: Request, body: schemas.PluginIn) -> schemas.PluginOut
         hub, spec, name=body.name, config=body.settings, channel_ids=body.channel_ids
     )
     with hub.db.read() as session:
-        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
+        return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))
 
 
 @router.get("/plugins/{plugin_id}", response_model=schemas.PluginOut, responses=responses(404))
@@ -110,7 +111,7 @@ def get_plugin(request: Request, plugin_id: int) -> schemas.PluginOut:
     hub = hub_of(request)
     runtime.check_credentials(hub, plugin_id)  # credentials no key opens: paused, and said
     with hub.db.read() as session:
-        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
+        return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))
 
 
 @router.patch("/plugins/{plugin_id}", response_model=schemas.PluginOut, responses=responses(404))
@@ -122,10 +123,10 @@ def update_plugin(
     nothing; ``null`` or ``""`` clears it; any other value replaces it."""
     hub = hub_of(request)
     with hub.db.read() as session:
-        spec = spec_of(hub, channels.get_plugin(session, plugin_id))
+        spec = spec_of(hub, plugins.get_plugin(session, plugin_id))
     configure.configure_plugin(hub, spec, plugin_id, body.settings)
     with hub.db.read() as session:
-        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
+        return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))
 
 
 @router.get(
@@ -134,7 +135,7 @@ def update_plugin(
 def get_health(request: Request, plugin_id: int) -> schemas.PluginHealth:
     """State, last success, 24-hour error rate and queue depth (the dashboard's row)."""
     with hub_of(request).db.read() as session:
-        return plugin_health(session, channels.get_plugin(session, plugin_id))
+        return plugin_health(session, plugins.get_plugin(session, plugin_id))
 
 
 @router.post(
@@ -148,7 +149,7 @@ def activate(request: Request, plugin_id: int) -> schemas.PluginOut:
     with connector_calls():
         actions.activate(hub, plugin_id)
     with hub.db.read() as session:
-        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
+        return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))
 
 
 @router.post(
@@ -157,7 +158,7 @@ def activate(request: Request, plugin_id: int) -> schemas.PluginOut:
 def deactivate(request: Request, plugin_id: int) -> schemas.PluginOut:
     hub = hub_of(request)
     with hub.db.unit_of_work() as session:
-        return plugin_out(hub, session, channels.deactivate(session, plugin_id))
+        return plugin_out(hub, session, plugins.deactivate(session, plugin_id))
 
 
 # ------------------------------------------------------------------------- channels
@@ -170,10 +171,10 @@ def deactivate(request: Request, plugin_id: int) -> schemas.PluginOut:
 )
 def get_channels(request: Request, plugin_id: int) -> schemas.AttachmentOut:
     with hub_of(request).db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         return schemas.AttachmentOut(
             channel_ids=plugin.channel_ids,
-            import_conflict=channels.import_conflict(session, plugin),
+            import_conflict=plugins.import_conflict(session, plugin),
         )
 
 
@@ -188,7 +189,7 @@ def set_channels(
     """The plugin's Channels field. With Import Orders on, anything but exactly one channel
     is answered with the import conflict (and order import stops until it is fixed)."""
     with hub_of(request).db.unit_of_work() as session:
-        result = channels.set_channels(session, plugin_id, body.channel_ids)
+        result = plugins.set_channels(session, plugin_id, body.channel_ids)
         return schemas.AttachmentOut(
             channel_ids=result.channel_ids, import_conflict=result.import_conflict
         )
@@ -201,7 +202,7 @@ def set_channels(
 )
 def attach(request: Request, plugin_id: int, body: schemas.ChannelIdIn) -> schemas.AttachmentOut:
     with hub_of(request).db.unit_of_work() as session:
-        result = channels.attach(session, plugin_id, body.channel_id)
+        result = plugins.attach(session, plugin_id, body.channel_id)
         return schemas.AttachmentOut(
             channel_ids=result.channel_ids, import_conflict=result.import_conflict
         )
@@ -214,7 +215,7 @@ def attach(request: Request, plugin_id: int, body: schemas.ChannelIdIn) -> schem
 )
 def detach(request: Request, plugin_id: int, channel_id: int) -> schemas.AttachmentOut:
     with hub_of(request).db.unit_of_work() as session:
-        result = channels.detach(session, plugin_id, channel_id)
+        result = plugins.detach(session, plugin_id, channel_id)
         return schemas.AttachmentOut(
             channel_ids=result.channel_ids, import_conflict=result.import_conflict
         )
@@ -232,7 +233,7 @@ def get_toggles(request: Request, plugin_id: int) -> list[schemas.ToggleState]:
     """The 12 toggles: on or off, supported or not (with the reason), and prerequisites."""
     hub = hub_of(request)
     with hub.db.read() as session:
-        plugin = channels.get_plugin(session, plugin_id)
+        plugin = plugins.get_plugin(session, plugin_id)
         spec_of(hub, plugin)
         return toggle_states(hub, plugin)
 
@@ -249,8 +250,8 @@ def set_toggle(
     it. The answer names both."""
     hub = hub_of(request)
     with hub.db.unit_of_work() as session:
-        spec = spec_of(hub, channels.get_plugin(session, plugin_id))
-        result = channels.set_toggle(session, spec, plugin_id, toggle, body.on)
+        spec = spec_of(hub, plugins.get_plugin(session, plugin_id))
+        result = plugins.set_toggle(session, spec, plugin_id, toggle, body.on)
     return schemas.ToggleResultOut(
         toggle=result.toggle,
         on=result.on,
@@ -371,7 +372,7 @@ def export_products(request: Request, plugin_id: int) -> schemas.ProductExportOu
 def latest_product_sync(request: Request, plugin_id: int) -> schemas.ProductSyncOut:
     """The latest Sync products run, with its unmatched list."""
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
+        plugins.get_plugin(session, plugin_id)
         run = session.scalar(
             select(ProductSync)
             .where(ProductSync.plugin_id == plugin_id)
@@ -413,7 +414,7 @@ def start_backfill(
 )
 def list_backfills(request: Request, plugin_id: int) -> list[schemas.BackfillOut]:
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
+        plugins.get_plugin(session, plugin_id)
         rows = session.scalars(
             select(Backfill)
             .where(Backfill.plugin_id == plugin_id)
@@ -463,10 +464,10 @@ def cancel_backfill(request: Request, backfill_id: int) -> schemas.BackfillOut:
 )
 def get_locations(request: Request, plugin_id: int) -> list[schemas.LocationOut]:
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
+        plugins.get_plugin(session, plugin_id)
         return [
             schemas.LocationOut.model_validate(row)
-            for row in channels.location_mappings(session, plugin_id)
+            for row in links.location_mappings(session, plugin_id)
         ]
 
 
@@ -480,8 +481,8 @@ def map_location(
 ) -> schemas.LocationOut:
     """Map a platform location to a warehouse (null: unmapped — its stock never syncs)."""
     with hub_of(request).db.unit_of_work() as session:
-        channels.get_plugin(session, plugin_id)
-        row = channels.map_location(
+        plugins.get_plugin(session, plugin_id)
+        row = links.map_location(
             session,
             plugin_id,
             external_id,
@@ -499,9 +500,9 @@ def map_location(
 )
 def get_product_links(request: Request, plugin_id: int) -> list[schemas.ProductLinkOut]:
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
-        links = channels.product_links(session, plugin_id)
-        return [schemas.ProductLinkOut.model_validate(links[key]) for key in sorted(links)]
+        plugins.get_plugin(session, plugin_id)
+        mapped = links.product_links(session, plugin_id)
+        return [schemas.ProductLinkOut.model_validate(mapped[key]) for key in sorted(mapped)]
 
 
 @router.put(
@@ -514,8 +515,8 @@ def link_product(
 ) -> schemas.ProductLinkOut:
     """Map a core product to a platform variant (an existing mapping needs `replace`)."""
     with hub_of(request).db.unit_of_work() as session:
-        channels.get_plugin(session, plugin_id)
-        link = channels.link_product(
+        plugins.get_plugin(session, plugin_id)
+        link = links.link_product(
             session,
             plugin_id,
             product_id,
@@ -536,8 +537,8 @@ def link_product(
 )
 def unlink_product(request: Request, plugin_id: int, product_id: int) -> Response:
     with hub_of(request).db.unit_of_work() as session:
-        channels.get_plugin(session, plugin_id)
-        channels.unlink_product(session, plugin_id, product_id)
+        plugins.get_plugin(session, plugin_id)
+        links.unlink_product(session, plugin_id, product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -554,20 +555,20 @@ def set_stock(request: Request, plugin_id: int, body: schemas.StockSettingsIn) -
         hub, plugin_id, mode=body.mode, window_seconds=body.window_seconds, buffer=body.buffer
     )
     with hub.db.read() as session:
-        return plugin_out(hub, session, channels.get_plugin(session, plugin_id))
+        return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))
 
 
 @router.get("/plugins/{plugin_id}/rules", response_model=ImportRules, responses=responses(404))
 def get_rules(request: Request, plugin_id: int) -> ImportRules:
     """Which platform orders the plugin imports, and how it matches lines."""
     with hub_of(request).db.read() as session:
-        return channels.import_rules(channels.get_plugin(session, plugin_id))
+        return plugins.import_rules(plugins.get_plugin(session, plugin_id))
 
 
 @router.patch("/plugins/{plugin_id}/rules", response_model=ImportRules, responses=responses(404))
 def update_rules(request: Request, plugin_id: int, body: dict[str, Any]) -> ImportRules:
     with hub_of(request).db.unit_of_work() as session:
-        return channels.update_import_rules(session, plugin_id, body)
+        return plugins.update_import_rules(session, plugin_id, body)
 
 
 # --------------------------------------------------------------------- monitoring
@@ -583,7 +584,7 @@ def get_stats(
 ) -> list[schemas.HourStatsOut]:
     """Success rate and p50/p95 response time per hour (the plugin page's charts)."""
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
+        plugins.get_plugin(session, plugin_id)
         stats = executions.hourly_stats(
             session, plugin_id, since=utcnow() - dt.timedelta(hours=hours)
         )
@@ -613,7 +614,7 @@ def plugin_executions(
 ) -> Page[schemas.ExecutionOut]:
     """The plugin's execution history, newest first."""
     with hub_of(request).db.read() as session:
-        channels.get_plugin(session, plugin_id)
+        plugins.get_plugin(session, plugin_id)
         rows = executions.list_executions(
             session,
             plugin_id=plugin_id,

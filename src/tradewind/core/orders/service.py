@@ -47,6 +47,7 @@ from tradewind.core.orders.schemas import (
     OrderIn,
     OrderLineIn,
 )
+from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound
 from tradewind.events import OrderCancelled, OrderCreated, OrderUpdated, record
@@ -176,7 +177,7 @@ def import_order(
         # Made here and sent to the platform (Export Orders): what happens to it there
         # flows back whatever the plugin imports.
         return _update(session, existing, data, options)
-    channel = channels.import_channel(session, plugin_id)  # refuses on import conflict
+    channel = plugins.import_channel(session, plugin_id)  # refuses on import conflict
     if existing is not None:
         return _update(session, existing, data, options)
     try:

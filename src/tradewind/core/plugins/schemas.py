@@ -1,4 +1,5 @@
-"""What the channel and plugin service needs from a connector, and what it answers."""
+"""What the plugin service needs from a connector, and what it answers; a plugin's
+import rules."""
 
 from __future__ import annotations
 

@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from tests import factories
 from tests.fakes import FakeConnector
 from tests.sync.conftest import Harness
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import TokenScope
 from tradewind.cli import app as cli
@@ -38,6 +37,7 @@ from tradewind.core.plugins.models import PluginState
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.sync import ledger
 from tradewind.sync.inbox import Inbox

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tradewind.app import actions
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role, User
 from tradewind.core.catalog import service as catalog
@@ -32,7 +33,6 @@ from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sandbox.shopify.runner import DEMO_CATALOG, seed_demo
-from tradewind.sync import actions
 from tradewind.vocabulary import StockMode, Toggle
 
 SHOP = "demo"

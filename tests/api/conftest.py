@@ -11,10 +11,10 @@ import pytest
 from cryptography.fernet import Fernet
 from starlette.testclient import TestClient
 
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import TokenScope
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.settings import Settings
 
 

@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 from tests.api.conftest import Api
 from tests.outage import Outage
 from tests.web.conftest import csrf_of
-from tradewind.api.app import create_app
 from tradewind.hub import Hub
+from tradewind.server import create_app
 
 
 def test_every_route_answers_503_with_retry_after_during_a_database_outage(

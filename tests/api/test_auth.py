@@ -10,7 +10,6 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.keys import signing_keys
 from tradewind.auth.models import ApiToken, Role, TokenScope, User
@@ -19,6 +18,7 @@ from tradewind.cli.common import CliState
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.vault import generate_key
 

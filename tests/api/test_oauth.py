@@ -12,12 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.api.conftest import make_token
-from tradewind.api.app import create_app
 from tradewind.auth.models import TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.server import create_app
 
 SHOP, KEY, SECRET = "oauth-shop", "tw-oauth-app", "tw-oauth-secret"
 

@@ -18,7 +18,6 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.api.conftest import Api, make_token
-from tradewind.api.app import create_app
 from tradewind.auth.models import TokenScope
 from tradewind.cli import app as cli
 from tradewind.cli.common import CliState
@@ -27,6 +26,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.integrations.vendure import VendureConnector
+from tradewind.server import create_app
 from tradewind.settings import Settings
 
 ACCESS_TOKEN = "shpat_0123456789abcdefJ3NV"

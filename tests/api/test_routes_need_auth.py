@@ -9,8 +9,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from tradewind.api.app import create_app
 from tradewind.hub import Hub
+from tradewind.server import create_app
 
 PUBLIC = {
     ("GET", "/health"),

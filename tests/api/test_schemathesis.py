@@ -18,7 +18,6 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.fakes import FakeConnector
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
@@ -28,6 +27,7 @@ from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.settings import Settings
 
 

@@ -29,7 +29,6 @@ from cryptography.fernet import Fernet
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.fakes import FakeConnector
 from tradewind import migrations
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role
 from tradewind.connectors.registry import ConnectorRegistry
@@ -37,6 +36,7 @@ from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.inventory import service as inventory
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.sync.worker import Engine
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tradewind.core.inventory import service as inventory
 from tradewind.core.inventory.models import MovementKind
+from tradewind.core.inventory.schemas import Move, MovementIn
 from tradewind.db import Database
 from tradewind.errors import Invalid
 from tradewind.events import DomainEvent, InventoryUpdated
@@ -52,6 +53,52 @@ def test_each_kind_of_movement_changes_on_hand_and_is_recorded(
             moves = inventory.movements(session, product_id=product, warehouse_id=warehouse)
             assert sum(m.quantity for m in moves) == levels[warehouse]
             assert moves[0].on_hand_after == levels[warehouse]
+
+
+@pytest.mark.parametrize(
+    ("move", "quantity", "made", "on_hand"),
+    [
+        (Move.RECEIPT, 4, [MovementKind.RECEIPT], {"main": 14, "east": 0}),
+        (Move.PICK, 4, [MovementKind.PICK], {"main": 6, "east": 0}),
+        (Move.ADJUSTMENT, -4, [MovementKind.ADJUSTMENT], {"main": 6, "east": 0}),
+        (Move.RETURN, 4, [MovementKind.RETURN], {"main": 14, "east": 0}),
+        (Move.COUNT, 7, [MovementKind.ADJUSTMENT], {"main": 7, "east": 0}),
+        (Move.COUNT, 10, [], {"main": 10, "east": 0}),
+        (Move.TRANSFER, 4, [MovementKind.TRANSFER] * 2, {"main": 6, "east": 4}),
+    ],
+)
+def test_a_movement_asked_for_is_the_movements_it_names(
+    db: Database,
+    stocked: tuple[int, int, int],
+    move: Move,
+    quantity: int,
+    made: list[MovementKind],
+    on_hand: dict[str, int],
+) -> None:
+    product, main, east = stocked
+    asked = MovementIn(
+        kind=move,
+        product_id=product,
+        warehouse_id=main,
+        to_warehouse_id=east if move is Move.TRANSFER else None,
+        quantity=quantity,
+        reason="asked",
+    )
+    with db.unit_of_work() as session:
+        moved = inventory.record_movement(session, asked)
+    assert [m.kind for m in moved] == made
+    with db.read() as session:
+        levels = {lvl.warehouse_id: lvl.on_hand for lvl in inventory.levels(session)}
+    assert {"main": levels.get(main, 0), "east": levels.get(east, 0)} == on_hand
+
+
+def test_a_transfer_asked_for_needs_its_destination(
+    db: Database, stocked: tuple[int, int, int]
+) -> None:
+    product, main, _east = stocked
+    asked = MovementIn(kind=Move.TRANSFER, product_id=product, warehouse_id=main, quantity=1)
+    with db.unit_of_work() as session, pytest.raises(Invalid, match="to_warehouse_id"):
+        inventory.record_movement(session, asked)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes import FakeConnector
 from tests.sync.conftest import Shop
+from tradewind.app import actions
 from tradewind.connectors import ConnectorInfo
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.links import service as links
@@ -17,7 +18,6 @@ from tradewind.core.plugins import service as plugins
 from tradewind.errors import Invalid
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import actions
 from tradewind.vocabulary import StockMode
 
 

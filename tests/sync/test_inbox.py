@@ -20,10 +20,10 @@ from sqlalchemy import event, func, select
 from tests.fakeplatform import WEBHOOK_SECRET
 from tests.outage import Outage
 from tests.sync.conftest import Shop
-from tradewind.api.app import create_app
 from tradewind.connectors.records import WebhookEvent
 from tradewind.db import utcnow
 from tradewind.monitoring.notifications import Notification, NotificationKind
+from tradewind.server import create_app
 from tradewind.sync import ledger
 from tradewind.sync.inbox import Answer, Checked, Inbox, SignatureAlarm
 from tradewind.sync.models import InboxDelivery, SyncWork, WorkKind, WorkState

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.sync.conftest import Harness, Shop
-from tradewind.api.app import create_app
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.db import utcnow
+from tradewind.server import create_app
 from tradewind.sync import ledger
 from tradewind.sync.inbox import Inbox
 from tradewind.sync.models import Backfill, BackfillState, InboxDelivery, SyncWork, WorkKind

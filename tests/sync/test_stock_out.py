@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from tests import factories
 from tests.fakes import FakeConnector
 from tests.sync.conftest import Shop
+from tradewind.app import actions
 from tradewind.connectors.errors import Unavailable
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
@@ -24,7 +25,6 @@ from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import actions
 from tradewind.sync.inbox import Inbox
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.vocabulary import StockMode

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.sync.conftest import Shop, time_passes
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.inventory import service as inventory
@@ -19,7 +20,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.hub import Hub
-from tradewind.sync import actions, ledger
+from tradewind.sync import ledger
 from tradewind.sync.inbox import Inbox
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.sync.worker import Engine, announce_through_queue, make_huey

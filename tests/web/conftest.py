@@ -14,11 +14,11 @@ from cryptography.fernet import Fernet
 from starlette.testclient import TestClient
 
 from tests.fakes import FakeConnector
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.settings import Settings
 
 PASSWORD = "correct horse battery"

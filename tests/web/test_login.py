@@ -9,11 +9,11 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from tests.web.conftest import PASSWORD, Browser, csrf_of
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.cli.serve import server_config
 from tradewind.db import utcnow
 from tradewind.hub import Hub
+from tradewind.server import create_app
 from tradewind.web.session import SESSION_COOKIE
 
 

@@ -10,12 +10,12 @@ from tests.api.conftest import make_token
 from tests.fakeplatform import TOKEN, FakeMarketServer
 from tests.fakes import FakeConnector
 from tests.web.conftest import Browser
+from tradewind.app import actions
 from tradewind.auth.models import TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
-from tradewind.sync import actions
 
 
 def test_a_failed_call_shows_its_error_on_the_plugin_page_and_in_the_api(

@@ -5,19 +5,37 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tradewind.app.schemas import (
+    BackfillOut as BackfillOut,
+)
+from tradewind.app.schemas import (
+    ConnectorOut as ConnectorOut,
+)
+from tradewind.app.schemas import (
+    PluginHealth as PluginHealth,
+)
+from tradewind.app.schemas import (
+    PluginOut as PluginOut,
+)
+from tradewind.app.schemas import (
+    ToggleState as ToggleState,
+)
+from tradewind.app.schemas import (
+    ToggleSupport as ToggleSupport,
+)
 from tradewind.core.catalog.schemas import Attributes
 from tradewind.core.inventory.models import MovementKind
+from tradewind.core.inventory.schemas import MovementIn as MovementIn
 from tradewind.core.orders.models import (
     FinancialStatus,
     FulfillmentStatus,
     OrderSource,
     OrderStatus,
 )
-from tradewind.core.plugins.models import PluginState
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.monitoring.notifications import Action, NotificationKind
 from tradewind.sync.models import BackfillState, WorkKind
@@ -46,32 +64,6 @@ class ChannelOut(Out):
     created_at: dt.datetime
 
 
-# --------------------------------------------------------------------------- connectors
-
-
-class ToggleSupport(BaseModel):
-    toggle: Toggle
-    label: str
-    supported: bool
-    reason: str = Field(default="", description="Why the connector does not support it.")
-    note: str = Field(default="", description="What it does on this platform, where it differs.")
-    prerequisites: list[Toggle] = Field(default_factory=list)
-
-
-class ConnectorOut(BaseModel):
-    key: str
-    name: str
-    version: str
-    toggles: list[ToggleSupport]
-    capabilities: list[str]
-    oauth: bool = Field(description="Authorizes through OAuth (Authorize / Reauthorize).")
-    settings_schema: dict[str, Any] = Field(
-        description="JSON Schema of the plugin settings; secret fields are `writeOnly`."
-    )
-    secret_fields: list[str]
-    guide: str = Field(description="The Integration Guide, Markdown.")
-
-
 # ------------------------------------------------------------------------------ plugins
 
 
@@ -93,50 +85,6 @@ class PluginSettingsIn(BaseModel):
         description='Changes. A secret\'s mask as shown ("set (…abcd)", "not set") keeps '
         "it, null or an empty string clears it, any other value replaces it."
     )
-
-
-class PluginOut(BaseModel):
-    id: int
-    name: str
-    connector: str
-    state: PluginState
-    settings: dict[str, Any] = Field(
-        description='Secrets appear only as "set (…abcd)" or "not set".'
-    )
-    credentials: dict[str, str] = Field(
-        default_factory=dict,
-        description="Other stored credentials (tokens from an OAuth grant), described only.",
-    )
-    channel_ids: list[int]
-    toggles: list[Toggle]
-    import_conflict: str | None
-    remote_account: str | None
-    enabled_at: dt.datetime | None
-    last_success_at: dt.datetime | None
-    last_error: str
-    last_error_at: dt.datetime | None
-    stock_mode: StockMode
-    stock_window_seconds: int
-    stock_buffer: int
-    created_at: dt.datetime
-
-
-class PluginHealth(BaseModel):
-    plugin_id: int
-    name: str
-    connector: str
-    state: PluginState
-    last_success_at: dt.datetime | None
-    calls_24h: int
-    error_rate_24h: float = Field(description="Share of failed calls in the last 24 hours.")
-    queue_depth: int
-    queue: dict[WorkKind, int]
-    open_notifications: int
-    import_conflict: str | None
-
-
-class ToggleState(ToggleSupport):
-    on: bool
 
 
 class ToggleIn(BaseModel):
@@ -203,25 +151,6 @@ class BackfillIn(BaseModel):
 
     start: dt.datetime = Field(description="Orders placed at or after this moment (with zone).")
     end: dt.datetime = Field(description="…and before this one.")
-
-
-class BackfillOut(BaseModel):
-    id: int
-    plugin_id: int
-    state: BackfillState
-    start: dt.datetime
-    end: dt.datetime
-    pages: int
-    imported: int
-    unchanged: int
-    skipped: int
-    skips: list[dict[str, str]]
-    total_estimate: int | None
-    progress: float | None = Field(
-        description="0–1 when the total is known (1 when done), else null."
-    )
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
 
 
 class ProductSyncOut(Out):
@@ -358,22 +287,6 @@ class StockLevelOut(Out):
     available: int
     shortfall: int
     updated_at: dt.datetime
-
-
-class MovementIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["receipt", "pick", "adjustment", "transfer", "count"]
-    product_id: int
-    warehouse_id: int
-    to_warehouse_id: int | None = Field(default=None, description="For a transfer.")
-    quantity: int = Field(
-        ge=-1_000_000_000,
-        le=1_000_000_000,
-        description="Units; signed for an adjustment, the counted total for a count.",
-    )
-    reason: str = Field(default="", max_length=255)
-    reference: str = Field(default="", max_length=128)
 
 
 class MovementOut(Out):

@@ -111,3 +111,11 @@ def api_principal(
     if request.method not in READ_METHODS and not token.can_write:
         raise Forbidden(f"token {token.name!r} is read-only; this needs a read-write token")
     return Principal(kind="token", id=token.id, name=token.name, can_write=token.can_write)
+
+
+def bearer_of(request: Request) -> HTTPAuthorizationCredentials | None:
+    """The request's bearer credentials, read outside FastAPI's dependency injection."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import typer
 
+from tradewind.app import actions
+from tradewind.app import configure as setup
 from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
 from tradewind.core.channels import service as channels
 from tradewind.core.links import service as links
@@ -14,8 +16,6 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.core.plugins.schemas import AttachResult
 from tradewind.hub import Hub
-from tradewind.sync import actions
-from tradewind.sync import configure as setup
 from tradewind.vocabulary import StockMode, Toggle
 
 app = typer.Typer(help="Plugins: one configured connection each.", no_args_is_help=True)

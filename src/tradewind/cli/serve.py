@@ -7,13 +7,13 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from tradewind import migrations
-from tradewind.api.app import create_app
+from tradewind.app import actions
 from tradewind.cli.common import console, environment_hub, running, state_of
 from tradewind.demo import ADMIN, SHOP, DemoReport, prepare, start_sandbox
 from tradewind.hub import Hub
 from tradewind.logs import configure_logging
+from tradewind.server import create_app
 from tradewind.settings import load_settings
-from tradewind.sync import actions
 from tradewind.sync.worker import Engine
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import typer
 
 from tradewind.cli.common import console, fail, running, table
 from tradewind.core.catalog import service as catalog
 from tradewind.core.inventory import service as inventory
+from tradewind.core.inventory.schemas import Move, MovementIn
 
 warehouses = typer.Typer(help="Warehouses.", no_args_is_help=True)
 stock = typer.Typer(
@@ -72,20 +71,11 @@ def show(
         )
 
 
-class Kind(StrEnum):
-    RECEIPT = "receipt"
-    PICK = "pick"
-    ADJUSTMENT = "adjustment"
-    TRANSFER = "transfer"
-    RETURN = "return"
-    COUNT = "count"
-
-
 # Negative adjustments ("-3") are quantities, not options.
 @stock.command("move", context_settings={"ignore_unknown_options": True})
 def move(
     ctx: typer.Context,
-    kind: Kind = typer.Argument(
+    kind: Move = typer.Argument(
         ...,
         help="receipt, pick, adjustment (signed), transfer, "
         "return, or count (set on-hand to the counted number)",
@@ -98,34 +88,22 @@ def move(
     reference: str = typer.Option("", "--reference"),
 ) -> None:
     """Record a stock movement."""
-    if kind is Kind.TRANSFER and not to:
+    if kind is Move.TRANSFER and not to:
         fail("a transfer needs --to WAREHOUSE")
-    if kind is not Kind.TRANSFER and to:
+    if kind is not Move.TRANSFER and to:
         fail("--to is only for transfers")
     with running(ctx) as hub, hub.db.unit_of_work() as session:
         product = catalog.product_by_ref(session, sku)
-        source = inventory.warehouse_by_ref(session, warehouse).id
-        common = {"reason": reason, "reference": reference}
-        if kind is Kind.RECEIPT:
-            inventory.receive(session, product.id, source, quantity, **common)
-        elif kind is Kind.PICK:
-            inventory.pick(session, product.id, source, quantity, **common)
-        elif kind is Kind.ADJUSTMENT:
-            inventory.adjust(session, product.id, source, quantity, **common)
-        elif kind is Kind.RETURN:
-            inventory.restock_return(session, product.id, source, quantity, **common)
-        elif kind is Kind.COUNT:
-            inventory.count(
-                session,
-                product.id,
-                source,
-                quantity,
-                reason=reason or "stock count",
-                reference=reference,
-            )
-        else:
-            target = inventory.warehouse_by_ref(session, to).id
-            inventory.transfer(session, product.id, source, target, quantity, **common)
+        asked = MovementIn(
+            kind=kind,
+            product_id=product.id,
+            warehouse_id=inventory.warehouse_by_ref(session, warehouse).id,
+            to_warehouse_id=inventory.warehouse_by_ref(session, to).id if to else None,
+            quantity=quantity,
+            reason=reason,
+            reference=reference,
+        )
+        inventory.record_movement(session, asked)
         levels = inventory.levels(session, product_ids=[product.id])
         summary = ", ".join(
             f"{inventory.get_warehouse(session, level.warehouse_id).code}: "

@@ -56,6 +56,7 @@ from tradewind.sync import exchange, ledger, products, schedule, stock
 from tradewind.sync import orders as orders_in
 from tradewind.sync.inbox import read_event
 from tradewind.sync.models import (
+    ORDERS_STREAM,
     Backfill,
     BackfillState,
     InboxDelivery,
@@ -72,7 +73,6 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
-ORDERS_STREAM = "orders"
 # A burst of customer deliveries waits this long and becomes one read of what changed.
 CUSTOMER_WEBHOOK_DELAY_SECONDS = 2.0
 

@@ -127,6 +127,9 @@ class PluginLease(Base):
     lease_until: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+ORDERS_STREAM = "orders"  # the stream of orders, polled and backfilled
+
+
 class SyncSchedule(Timestamped, Base):
     """A stream polled on a schedule, with the cursor its next window starts from."""
 
@@ -158,7 +161,7 @@ class Backfill(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
-    stream: Mapped[str] = mapped_column(String(64), default="orders")
+    stream: Mapped[str] = mapped_column(String(64), default=ORDERS_STREAM)
     start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     state: Mapped[BackfillState] = mapped_column(

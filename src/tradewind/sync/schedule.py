@@ -25,11 +25,17 @@ from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.sync import ledger
 from tradewind.sync.exchange import CUSTOMERS_POLL_SECONDS, CUSTOMERS_STREAM
-from tradewind.sync.models import PluginLease, SyncSchedule, SyncWork, WorkKind, WorkState
+from tradewind.sync.models import (
+    ORDERS_STREAM,
+    PluginLease,
+    SyncSchedule,
+    SyncWork,
+    WorkKind,
+    WorkState,
+)
 from tradewind.vocabulary import Toggle
 
 Kick = Callable[[int, dt.datetime | None], None]
-ORDERS_STREAM = "orders"
 WEBHOOKS_STREAM = "webhooks"
 WEBHOOK_CHECK_SECONDS = 3600
 PROBE_STREAM = "probe"

@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from tradewind import __version__
-from tradewind.api.security import api_principal
 from tradewind.hub import Hub
 from tradewind.web import render
 from tradewind.web.session import (
@@ -173,24 +172,11 @@ def unavailable_page(
     )
 
 
-def require_reader(request: Request) -> None:
-    """A bearer token or a signed-in user (the API documentation pages)."""
-    if request.headers.get("authorization"):
-        from fastapi.security import HTTPAuthorizationCredentials
-
-        scheme, _, token = request.headers["authorization"].partition(" ")
-        api_principal(request, HTTPAuthorizationCredentials(scheme=scheme, credentials=token))
-        return
-    if current_user(request) is None:
-        raise LoginRequired("sign in to read the API documentation")
-
-
 __all__ = [
     "error_response",
     "install",
     "message_page",
     "page",
-    "require_reader",
     "signer",
     "unavailable_page",
 ]

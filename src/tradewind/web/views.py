@@ -17,9 +17,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from tradewind.api import present, schemas
-from tradewind.api.routers.catalog import record_movement
-from tradewind.api.routers.plugins import connector_calls, oauth_redirect_uri
+from tradewind.app import actions, configure, present, schemas
+from tradewind.app.calls import connector_calls
 from tradewind.auth import service as auth
 from tradewind.auth.service import SessionUser
 from tradewind.connectors.base import Capability
@@ -30,6 +29,7 @@ from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.inventory.schemas import Move, MovementIn
 from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
@@ -45,7 +45,7 @@ from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import KINDS, NotificationKind
-from tradewind.sync import actions, configure, runtime
+from tradewind.sync import runtime
 from tradewind.sync.models import Backfill, ProductSync
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web.app import fragment, page, redirect
@@ -531,7 +531,9 @@ def plugin_authorize(
 ) -> Response:
     hub = hub_of(request)
     with connector_calls():
-        url = actions.begin_authorization(hub, plugin_id, oauth_redirect_uri(hub.settings.base_url))
+        url = actions.begin_authorization(
+            hub, plugin_id, actions.oauth_redirect_uri(hub.settings.base_url)
+        )
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
@@ -1339,7 +1341,7 @@ def product_move(
     _user: SessionUser = Depends(writer),
 ) -> Response:
     try:
-        body = schemas.MovementIn(
+        body = MovementIn(
             kind=kind,
             product_id=product_id,
             warehouse_id=warehouse_id,
@@ -1348,9 +1350,9 @@ def product_move(
             reason=reason,
         )
     except ValidationError:
-        raise Invalid("choose receive, adjust, transfer, pick or count") from None
+        raise Invalid(f"choose one of: {', '.join(Move)}") from None
     with hub_of(request).db.unit_of_work() as session:
-        moved = record_movement(session, body)
+        moved = inventory.record_movement(session, body)
     return redirect(
         request,
         f"/products/{product_id}",

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from tests.conftest import _truncate_all
 from tests.sync.conftest import Harness, time_passes
 from tradewind.api.app import WebhookIntake
+from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
@@ -37,7 +38,6 @@ from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
-from tradewind.sync import actions
 from tradewind.sync.inbox import GroupCommit, Inbox
 from tradewind.vocabulary import StockMode, Toggle
 

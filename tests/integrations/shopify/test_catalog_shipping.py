@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
@@ -21,7 +22,6 @@ from tradewind.core.returns.models import Return
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
-from tradewind.sync import actions
 from tradewind.sync.models import ProductSync
 from tradewind.vocabulary import FulfillmentStatus, Toggle
 

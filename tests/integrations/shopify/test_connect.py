@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from tests.sync.conftest import Harness
+from tradewind.app import actions
 from tradewind.connectors import Capability, Rejected
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.testing import CallList, suite_context
@@ -28,7 +29,6 @@ from tradewind.integrations.shopify.client import OAUTH_EXPIRES, OAUTH_REFRESH, 
 from tradewind.integrations.shopify.settings import ShopifySettings
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
-from tradewind.sync import actions
 from tradewind.sync.runtime import PluginCredentials
 from tradewind.vocabulary import Toggle
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.models import Customer
 from tradewind.core.customers.schemas import Address, CustomerIn
@@ -21,7 +22,7 @@ from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import actions, ledger
+from tradewind.sync import ledger
 from tradewind.sync.models import InboxDelivery, SyncSchedule, WorkKind
 from tradewind.vocabulary import Toggle
 

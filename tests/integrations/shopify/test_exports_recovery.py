@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import database_for, make_world
 from tests.integrations.shopify.test_export_orders import LoseAnswers
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.customers import service as customers
@@ -27,7 +28,6 @@ from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
-from tradewind.sync import actions
 from tradewind.sync.exports import origin_ref
 from tradewind.vocabulary import FinancialStatus, Toggle
 

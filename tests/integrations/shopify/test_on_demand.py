@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 
 from tests.api.conftest import make_token
 from tests.integrations.shopify.conftest import World
-from tradewind.api.app import create_app
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role, TokenScope
 from tradewind.core.catalog import service as catalog
@@ -21,6 +20,7 @@ from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.customers.models import Customer
 from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.server import create_app
 from tradewind.vocabulary import Toggle
 
 RUNS = ("customer-sync", "listing-sync", "product-export")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
@@ -22,7 +23,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import actions, ledger
+from tradewind.sync import ledger
 from tradewind.sync.models import SyncWork, WorkKind
 from tradewind.vocabulary import FinancialStatus, OrderSource, OrderStatus
 

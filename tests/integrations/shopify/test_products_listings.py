@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
@@ -20,7 +21,7 @@ from tradewind.core.links.models import Listing, ProductLink
 from tradewind.core.plugins import service as plugins
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring.executions import Execution
-from tradewind.sync import actions, ledger
+from tradewind.sync import ledger
 from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import Toggle
 

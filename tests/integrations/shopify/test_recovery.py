@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import database_for, make_world
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders.models import Order
@@ -22,7 +23,7 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sandbox.shopify.control import OrderKind
-from tradewind.sync import actions, ledger
+from tradewind.sync import ledger
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
 
 

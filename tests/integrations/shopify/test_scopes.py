@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments import service as shipments
@@ -18,7 +19,6 @@ from tradewind.db import utcnow
 from tradewind.integrations.shopify import ShopifyConnector, scopes
 from tradewind.monitoring.notifications import Notification, NotificationKind
 from tradewind.sandbox.shopify.state import ALL_SCOPES
-from tradewind.sync import actions
 from tradewind.sync.models import BackfillState
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
+from tradewind.app import actions
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.inventory import service as inventory
@@ -13,7 +14,6 @@ from tradewind.core.links import service as links
 from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shopify.control import ShopPatch
-from tradewind.sync import actions
 from tradewind.sync.models import InboxDelivery
 from tradewind.vocabulary import StockMode
 

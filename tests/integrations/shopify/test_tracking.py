@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World
-from tradewind.api.present import toggle_support
+from tradewind.app.present import toggle_support
 from tradewind.core.catalog import service as catalog
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders

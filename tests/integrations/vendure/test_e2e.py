@@ -24,7 +24,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.integrations.vendure.harness import HOOK_PLUGIN_ID, VendurePeer
 from tests.sync.conftest import Harness
-from tradewind.api.app import create_app
+from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog.models import Product
 from tradewind.core.inventory import service as inventory
@@ -36,8 +36,8 @@ from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.hub import Hub
 from tradewind.integrations.vendure import VendureConnector
+from tradewind.server import create_app
 from tradewind.settings import Settings
-from tradewind.sync import actions
 from tradewind.sync.models import InboxDelivery, ProductSync
 from tradewind.vocabulary import OrderStatus, StockMode, Toggle
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 from fastapi import Depends, File, Query, Request, UploadFile, status
-from sqlalchemy.orm import Session
 
 from tradewind.api import schemas
 from tradewind.api.pagination import Page, PageParams, page_params, paginate
@@ -15,7 +14,6 @@ from tradewind.api.security import hub_of
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ImportReport, ProductIn, ProductOut
 from tradewind.core.inventory import service as inventory
-from tradewind.core.inventory.models import StockMovement
 from tradewind.errors import Invalid
 
 router = resource_router("catalog")
@@ -164,44 +162,5 @@ def create_movement(request: Request, body: schemas.MovementIn) -> list[schemas.
     """Receive, pick, adjust (signed, with a reason), transfer (two movements) or count
     (sets on hand to the counted total). On hand never goes below zero."""
     with hub_of(request).db.unit_of_work() as session:
-        moved = record_movement(session, body)
+        moved = inventory.record_movement(session, body)
         return [schemas.MovementOut.model_validate(row) for row in moved]
-
-
-def record_movement(session: Session, body: schemas.MovementIn) -> list[StockMovement]:
-    """One stock movement as the API and the UI ask for it."""
-    options = {"reason": body.reason, "reference": body.reference}
-    if body.kind == "receipt":
-        return [
-            inventory.receive(session, body.product_id, body.warehouse_id, body.quantity, **options)
-        ]
-    if body.kind == "pick":
-        return [
-            inventory.pick(session, body.product_id, body.warehouse_id, body.quantity, **options)
-        ]
-    if body.kind == "adjustment":
-        return [
-            inventory.adjust(session, body.product_id, body.warehouse_id, body.quantity, **options)
-        ]
-    if body.kind == "count":
-        counted = inventory.count(
-            session,
-            body.product_id,
-            body.warehouse_id,
-            body.quantity,
-            reason=body.reason or "stock count",
-            reference=body.reference,
-        )
-        return [counted] if counted is not None else []
-    if body.to_warehouse_id is None:
-        raise Invalid("a transfer needs to_warehouse_id", fields={"to_warehouse_id": "required"})
-    return list(
-        inventory.transfer(
-            session,
-            body.product_id,
-            body.warehouse_id,
-            body.to_warehouse_id,
-            body.quantity,
-            **options,
-        )
-    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Request
 
 from tradewind.api import schemas
-from tradewind.api.present import connector_out
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
+from tradewind.app.present import connector_out
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.errors import NotFound
 

@@ -5,17 +5,19 @@ product mapping, stock mode and import rules."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy import select
-from sqlalchemy.exc import StatementError
 
 from tradewind.api import schemas
 from tradewind.api.pagination import Page, PageParams, page_params, paginate
-from tradewind.api.present import (
+from tradewind.api.problems import responses
+from tradewind.api.routers import resource_router
+from tradewind.api.security import hub_of
+from tradewind.app import actions, configure
+from tradewind.app.calls import connector_calls
+from tradewind.app.present import (
     backfill_out,
     backfill_row_out,
     plugin_health,
@@ -23,42 +25,19 @@ from tradewind.api.present import (
     spec_of,
     toggle_states,
 )
-from tradewind.api.problems import responses
-from tradewind.api.routers import resource_router
-from tradewind.api.security import hub_of
-from tradewind.connectors.errors import ConnectorError
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.links import service as links
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.plugins.schemas import ImportRules
 from tradewind.db import utcnow
-from tradewind.errors import Invalid, NotFound, TradewindError
+from tradewind.errors import Invalid, NotFound
 from tradewind.monitoring import executions
-from tradewind.sync import actions, configure, runtime
+from tradewind.sync import runtime
 from tradewind.sync.models import Backfill, ProductSync, WorkKind
-from tradewind.vault import VaultError
 from tradewind.vocabulary import Toggle
 
 router = resource_router("plugins")
-
-
-class ConnectorFailed(TradewindError):
-    status = 502
-    title = "The platform or its connector failed"
-
-
-@contextmanager
-def connector_calls() -> Iterator[None]:
-    """A connector that breaks is the platform's problem (502), never a 500 of ours."""
-    try:
-        yield
-    except (TradewindError, UnknownConnector, OverflowError, StatementError):
-        raise  # our own answers (and out-of-range ids) are not the platform's fault
-    except (ConnectorError, VaultError) as exc:
-        raise ConnectorFailed(str(exc)) from None
-    except Exception as exc:
-        raise ConnectorFailed(f"the connector failed: {type(exc).__name__}: {exc}") from None
 
 
 @router.get("/plugins", response_model=Page[schemas.PluginOut])
@@ -291,12 +270,10 @@ def authorize(request: Request, plugin_id: int) -> schemas.AuthorizeOut:
     returns to `/oauth/callback`, which completes the grant (state + signature checked)."""
     hub = hub_of(request)
     with connector_calls():
-        url = actions.begin_authorization(hub, plugin_id, oauth_redirect_uri(hub.settings.base_url))
+        url = actions.begin_authorization(
+            hub, plugin_id, actions.oauth_redirect_uri(hub.settings.base_url)
+        )
     return schemas.AuthorizeOut(authorization_url=url)
-
-
-def oauth_redirect_uri(base_url: str) -> str:
-    return f"{base_url}/oauth/callback"
 
 
 @router.post(

@@ -42,6 +42,7 @@ from tradewind.core.inventory.models import (
     StockMovement,
     Warehouse,
 )
+from tradewind.core.inventory.schemas import Move, MovementIn
 from tradewind.db import insert_ignore, utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import InventoryUpdated, record
@@ -214,6 +215,31 @@ def restock_return(
     return _move(
         session, MovementKind.RETURN, product_id, warehouse_id, quantity, reason, reference
     )
+
+
+def record_movement(session: Session, asked: MovementIn) -> list[StockMovement]:
+    """One movement as a person asks for it (API, UI and CLI alike): the movements made."""
+    product, warehouse, quantity = asked.product_id, asked.warehouse_id, asked.quantity
+    options = {"reason": asked.reason, "reference": asked.reference}
+    match asked.kind:
+        case Move.RECEIPT:
+            return [receive(session, product, warehouse, quantity, **options)]
+        case Move.PICK:
+            return [pick(session, product, warehouse, quantity, **options)]
+        case Move.ADJUSTMENT:
+            return [adjust(session, product, warehouse, quantity, **options)]
+        case Move.RETURN:
+            return [restock_return(session, product, warehouse, quantity, **options)]
+        case Move.COUNT:
+            options["reason"] = asked.reason or "stock count"
+            counted = count(session, product, warehouse, quantity, **options)
+            return [counted] if counted is not None else []
+        case Move.TRANSFER:
+            if asked.to_warehouse_id is None:
+                needed = {"to_warehouse_id": "required"}
+                raise Invalid("a transfer needs to_warehouse_id", fields=needed)
+            target = asked.to_warehouse_id
+            return list(transfer(session, product, warehouse, target, quantity, **options))
 
 
 def _move(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tradewind.connectors import Rejected, WebhookEvent
 from tradewind.integrations.shopify.client import ShopifyClient
-from tradewind.vocabulary import Toggle
+from tradewind.connectors import Toggle
 
 TOPICS = (
     "orders/create",

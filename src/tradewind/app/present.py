@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tradewind.api import schemas
+from tradewind.app import schemas
+from tradewind.app.actions import BackfillProgress
 from tradewind.connectors.base import Capability, ConnectorInfo
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog.models import Product
@@ -23,7 +24,6 @@ from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
 from tradewind.sync import ledger
-from tradewind.sync.actions import BackfillProgress
 from tradewind.sync.models import Backfill, BackfillState
 from tradewind.vault import describe_secret
 from tradewind.vocabulary import Toggle, prerequisites_of

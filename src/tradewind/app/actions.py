@@ -26,11 +26,21 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exchange, exports, ledger, stock
-from tradewind.sync.models import Backfill, BackfillState, OAuthState, ProductSync, WorkKind
+from tradewind.sync.models import (
+    ORDERS_STREAM,
+    Backfill,
+    BackfillState,
+    OAuthState,
+    ProductSync,
+    WorkKind,
+)
 from tradewind.sync.runtime import CallBuffer, open_connector, uses
 from tradewind.vocabulary import StockMode, Toggle
 
-ORDERS_STREAM = "orders"
+
+def oauth_redirect_uri(base_url: str) -> str:
+    """Where the platform sends the merchant back after an authorization."""
+    return f"{base_url}/oauth/callback"
 
 
 def _capabilities(hub: Hub, plugin: Plugin) -> frozenset[Capability]:

@@ -1,0 +1,100 @@
+"""The read models every face shows the same way: connectors with their toggle support,
+plugins (secrets described, never shown), plugin health and backfill progress. The API
+answers them as they are; the UI renders them; ``present`` builds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tradewind.core.plugins.models import PluginState
+from tradewind.sync.models import BackfillState, WorkKind
+from tradewind.vocabulary import StockMode, Toggle
+
+
+class ToggleSupport(BaseModel):
+    toggle: Toggle
+    label: str
+    supported: bool
+    reason: str = Field(default="", description="Why the connector does not support it.")
+    note: str = Field(default="", description="What it does on this platform, where it differs.")
+    prerequisites: list[Toggle] = Field(default_factory=list)
+
+
+class ToggleState(ToggleSupport):
+    on: bool
+
+
+class ConnectorOut(BaseModel):
+    key: str
+    name: str
+    version: str
+    toggles: list[ToggleSupport]
+    capabilities: list[str]
+    oauth: bool = Field(description="Authorizes through OAuth (Authorize / Reauthorize).")
+    settings_schema: dict[str, Any] = Field(
+        description="JSON Schema of the plugin settings; secret fields are `writeOnly`."
+    )
+    secret_fields: list[str]
+    guide: str = Field(description="The Integration Guide, Markdown.")
+
+
+class PluginOut(BaseModel):
+    id: int
+    name: str
+    connector: str
+    state: PluginState
+    settings: dict[str, Any] = Field(
+        description='Secrets appear only as "set (…abcd)" or "not set".'
+    )
+    credentials: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other stored credentials (tokens from an OAuth grant), described only.",
+    )
+    channel_ids: list[int]
+    toggles: list[Toggle]
+    import_conflict: str | None
+    remote_account: str | None
+    enabled_at: dt.datetime | None
+    last_success_at: dt.datetime | None
+    last_error: str
+    last_error_at: dt.datetime | None
+    stock_mode: StockMode
+    stock_window_seconds: int
+    stock_buffer: int
+    created_at: dt.datetime
+
+
+class PluginHealth(BaseModel):
+    plugin_id: int
+    name: str
+    connector: str
+    state: PluginState
+    last_success_at: dt.datetime | None
+    calls_24h: int
+    error_rate_24h: float = Field(description="Share of failed calls in the last 24 hours.")
+    queue_depth: int
+    queue: dict[WorkKind, int]
+    open_notifications: int
+    import_conflict: str | None
+
+
+class BackfillOut(BaseModel):
+    id: int
+    plugin_id: int
+    state: BackfillState
+    start: dt.datetime
+    end: dt.datetime
+    pages: int
+    imported: int
+    unchanged: int
+    skipped: int
+    skips: list[dict[str, str]]
+    total_estimate: int | None
+    progress: float | None = Field(
+        description="0–1 when the total is known (1 when done), else null."
+    )
+    created_at: dt.datetime
+    finished_at: dt.datetime | None

@@ -36,6 +36,7 @@ from sqlalchemy import func, select, text
 from benchmarks.harness import Figure
 from benchmarks.support import REPO, free_port, postgres_database
 from tradewind import migrations
+from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
@@ -49,7 +50,6 @@ from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import control as c
 from tradewind.settings import Settings
-from tradewind.sync import actions
 from tradewind.sync.drain import Drainer
 from tradewind.sync.models import SyncWork, WorkState
 from tradewind.vocabulary import StockMode, Toggle

@@ -33,6 +33,7 @@ from sqlalchemy import func, insert, select
 
 from benchmarks.harness import Figure
 from benchmarks.support import bench_hub
+from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels import service as channels
@@ -47,7 +48,6 @@ from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring.executions import Execution
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sandbox.shopify import control as c
-from tradewind.sync import actions
 from tradewind.sync.models import Backfill, BackfillState, SyncWork, WorkKind, WorkState
 from tradewind.sync.orders import ENABLE_GRACE
 from tradewind.sync.worker import Engine

@@ -17,21 +17,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tradewind.core.catalog.models import Product, sku_key
-from tradewind.core.catalog.service import find_by_barcode, match_products, products_by_ids
+from tradewind.core.catalog.service import find_by_barcode
 from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import attention, lines
 from tradewind.core.orders.models import (
     FulfillmentStatus,
     Order,
@@ -45,14 +46,11 @@ from tradewind.core.orders.schemas import (
     MAX_LINES,
     ImportOptions,
     OrderIn,
-    OrderLineIn,
 )
 from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound
 from tradewind.events import OrderCancelled, OrderCreated, OrderUpdated, record
-from tradewind.monitoring import notifications
-from tradewind.monitoring.notifications import NotificationKind
 
 _HEADER = (
     "number",
@@ -233,7 +231,7 @@ def rematch_lines(session: Session, product_ids: Iterable[int]) -> list[Order]:
     conditions = [OrderLine.sku_key.in_(list(keys))]
     if barcodes:
         conditions.append(OrderLine.barcode.in_(list(barcodes)))
-    lines = session.scalars(
+    waiting = session.scalars(
         select(OrderLine)
         .join(Order)
         .where(OrderLine.product_id.is_(None), Order.status == OrderStatus.OPEN, or_(*conditions))
@@ -246,7 +244,7 @@ def rematch_lines(session: Session, product_ids: Iterable[int]) -> list[Order]:
         if len(find_by_barcode(session, code)) == 1
     }
     touched: dict[int, Order] = {}
-    for line in lines:
+    for line in waiting:
         match = keys.get(line.sku_key) or barcodes.get(line.barcode)
         if match is None:
             continue
@@ -375,8 +373,10 @@ def _create(
     session.flush()
     if not order.number:
         order.number = f"TW{1000 + order.id}"
-    for line_in, product in zip(data.lines, _match_all(session, data.lines, options), strict=True):
-        order.lines.append(_new_line(line_in, product))
+    for line_in, product in zip(
+        data.lines, lines.match_all(session, data.lines, options), strict=True
+    ):
+        order.lines.append(lines.new_line(line_in, product))
     _set_totals(order, data)
     _resolve_customer(session, order, data)
     session.flush()
@@ -421,7 +421,7 @@ def _update(session: Session, order: Order, data: OrderIn, options: ImportOption
     if data.warehouse_id and data.warehouse_id != order.warehouse_id:
         order.warehouse_id = data.warehouse_id
         changes.append("warehouse")
-    changes += _merge_lines(session, order, data.lines, options)
+    changes += lines.merge_lines(session, order, data.lines, options)
     if data.remote_updated_at is not None:
         order.remote_updated_at = data.remote_updated_at
     had_customer = order.customer_id is not None
@@ -439,83 +439,6 @@ def _update(session: Session, order: Order, data: OrderIn, options: ImportOption
     _after_change(session, order)
     record(session, OrderUpdated(order_id=order.id))
     return ImportResult(order=order, created=False, changed=True)
-
-
-def _merge_lines(
-    session: Session, order: Order, incoming: Sequence[OrderLineIn], options: ImportOptions
-) -> list[str]:
-    by_external = {line.external_id: line for line in order.lines if line.external_id}
-    pairs: list[tuple[OrderLineIn, OrderLine | None]] = []
-    for position, line_in in enumerate(incoming):
-        line = by_external.get(line_in.external_id) if line_in.external_id else None
-        if line is None and not line_in.external_id and position < len(order.lines):
-            candidate = order.lines[position]
-            if candidate.sku_key == sku_key(line_in.sku):
-                line = candidate
-        pairs.append((line_in, line))
-    unmatched = [i for i, (_, line) in enumerate(pairs) if line is None or line.product_id is None]
-    products = dict(
-        zip(unmatched, _match_all(session, [pairs[i][0] for i in unmatched], options), strict=True)
-    )
-    changes: list[str] = []
-    for position, (line_in, line) in enumerate(pairs):
-        if line is None:
-            order.lines.append(_new_line(line_in, products[position]))
-            changes.append(f"line {line_in.sku or line_in.barcode} added")
-            continue
-        if line.quantity != line_in.quantity:
-            changes.append(f"line {line.sku} quantity {line.quantity}→{line_in.quantity}")
-            line.quantity = max(line_in.quantity, line.shipped_quantity)
-        if line.product_id is None:
-            product = products[position]
-            if product is not None:
-                line.product_id = product.id
-                changes.append(f"line {line.sku} matched")
-    return changes
-
-
-def _new_line(line_in: OrderLineIn, product: Product | None) -> OrderLine:
-    return OrderLine(
-        external_id=line_in.external_id,
-        product_id=product.id if product else None,
-        sku=line_in.sku or (product.sku if product else ""),
-        sku_key=sku_key(line_in.sku or (product.sku if product else "")),
-        barcode=line_in.barcode,
-        title=line_in.title or (product.title if product else line_in.sku),
-        quantity=line_in.quantity,
-        unit_price=_unit_price(line_in, product),
-    )
-
-
-def _unit_price(line_in: OrderLineIn, product: Product | None) -> Decimal:
-    """What one unit costs: the price given, else the product's (an order made without
-    prices is priced from the catalog, never at 0 by accident)."""
-    if line_in.unit_price is not None:
-        return line_in.unit_price
-    return product.price if product is not None else Decimal("0")
-
-
-def _match_all(
-    session: Session, lines: Sequence[OrderLineIn], options: ImportOptions
-) -> list[Product | None]:
-    """The product of each line: the one it names, else by SKU or barcode (one query per
-    kind of reference for the whole order, never one per line)."""
-    named = products_by_ids(session, [line.product_id for line in lines if line.product_id])
-    unknown = sorted(
-        {line.product_id for line in lines if line.product_id and line.product_id not in named}
-    )
-    if unknown:
-        raise NotFound(f"no product with id {unknown[0]}")
-    by_code = iter(
-        match_products(
-            session,
-            [(line.sku, line.barcode) for line in lines if line.product_id is None],
-            codes=options.match_by,
-        )
-    )
-    return [
-        named[line.product_id] if line.product_id is not None else next(by_code) for line in lines
-    ]
 
 
 def _set_totals(order: Order, data: OrderIn) -> None:
@@ -549,20 +472,7 @@ def _resolve_customer(session: Session, order: Order, data: OrderIn) -> None:
             order.customer_id = customer.id
             if not order.email:
                 order.email = customer.email or ""
-    order.missing_customer_fields = _missing_customer_fields(order)
-
-
-def _missing_customer_fields(order: Order) -> list[str]:
-    missing: list[str] = []
-    if order.customer_id is None:
-        missing.append("email")
-    if order.source is not OrderSource.POS:
-        if order.shipping_address is None:
-            missing.append("shipping_address")
-        else:
-            address = Address.model_validate(order.shipping_address)
-            missing += [f"shipping_address.{field}" for field in address.missing_for_shipping()]
-    return missing
+    order.missing_customer_fields = attention.missing_customer_fields(order)
 
 
 def _set_status(
@@ -592,92 +502,8 @@ def _after_change(session: Session, order: Order, *, new: bool = False) -> None:
     )
     refresh_fulfillment(order)
     sync_reservations(session, order)
-    _refresh_notifications(session, order, new=new)
+    attention.refresh_notifications(session, order, new=new)
     session.flush()
-
-
-def _refresh_notifications(session: Session, order: Order, *, new: bool) -> None:
-    """Missing products and customer fields are problems a person must see (seed 001).
-    A new order has nothing to resolve: only its own problems are raised (imports of
-    thousands of orders skip the queries for matched lines). What still waits is counted
-    in one grouped query per order, never one per line."""
-    concerned: dict[str, OrderLine] = {}
-    for line in order.lines:
-        if (line.sku_key or line.barcode) and not (new and line.product_id is not None):
-            concerned.setdefault(f"SKU {line.sku or line.barcode}", line)
-    waiting = _open_unmatched(session, order.plugin_id, concerned.values())
-    cleared: list[str] = []
-    for subject, line in concerned.items():
-        still_missing = waiting.get(_code_of(line), 0)
-        if not still_missing:  # matched, or its last waiting order was cancelled or closed
-            cleared.append(subject)
-            continue
-        notifications.raise_notification(
-            session,
-            NotificationKind.MISSING_PRODUCT,
-            plugin_id=order.plugin_id,
-            subject=subject,
-            message=(
-                f"Order {order.number} has a line with {subject} that matches no product "
-                f"({still_missing} open line(s) wait for it). The order is kept and "
-                "reserves nothing for that line. Import or create the product, or map the "
-                "SKU; the waiting orders are re-processed by themselves."
-            ),
-        )
-    notifications.resolve_subjects(
-        session, NotificationKind.MISSING_PRODUCT, plugin_id=order.plugin_id, subjects=cleared
-    )
-    subject = f"order {order.number}"
-    if order.missing_customer_fields and order.status is OrderStatus.OPEN:
-        notifications.raise_notification(
-            session,
-            NotificationKind.MISSING_CUSTOMER_FIELDS,
-            plugin_id=order.plugin_id,
-            subject=subject,
-            message=(
-                f"Order {order.number} is missing buyer data: "
-                f"{', '.join(order.missing_customer_fields)}. The order is kept; complete the "
-                "customer or the address to ship it."
-            ),
-        )
-    elif not new:
-        notifications.resolve(
-            session,
-            NotificationKind.MISSING_CUSTOMER_FIELDS,
-            plugin_id=order.plugin_id,
-            subject=subject,
-        )
-
-
-def _code_of(line: OrderLine) -> tuple[str, str]:
-    """What identifies the product a line waits for: its SKU, else its barcode."""
-    return ("sku", line.sku_key) if line.sku_key else ("barcode", line.barcode)
-
-
-def _open_unmatched(
-    session: Session, plugin_id: int | None, lines: Iterable[OrderLine]
-) -> dict[tuple[str, str], int]:
-    """How many unmatched lines of open orders of ``plugin_id`` (None: manual orders)
-    carry each SKU or barcode of ``lines``."""
-    codes = {_code_of(line) for line in lines}
-    waiting: dict[tuple[str, str], int] = {}
-    for kind, column in (("sku", OrderLine.sku_key), ("barcode", OrderLine.barcode)):
-        values = sorted(value for code, value in codes if code == kind)
-        if not values:
-            continue
-        rows = session.execute(
-            select(column, func.count())
-            .join(Order)
-            .where(
-                OrderLine.product_id.is_(None),
-                column.in_(values),
-                Order.status == OrderStatus.OPEN,
-                Order.plugin_id.is_(None) if plugin_id is None else Order.plugin_id == plugin_id,
-            )
-            .group_by(column)
-        )
-        waiting.update({(kind, value): count for value, count in rows})
-    return waiting
 
 
 def _locked_order(session: Session, plugin_id: int, external_id: str) -> Order | None:

@@ -16,7 +16,15 @@ from tradewind import __version__
 from tradewind.api import metrics as prometheus
 from tradewind.api.health import HealthCheck
 from tradewind.api.problems import RETRY_AFTER_SECONDS, problem, responses
-from tradewind.api.routers import catalog, channels, connectors, customers, monitoring, orders
+from tradewind.api.routers import (
+    catalog,
+    channels,
+    connectors,
+    customers,
+    links,
+    monitoring,
+    orders,
+)
 from tradewind.api.routers import plugins as plugin_routes
 from tradewind.api.security import Principal, api_principal, bearer_of
 from tradewind.db import unavailable
@@ -92,7 +100,16 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         return JSONResponse({"detail": answer.detail}, status_code=answer.status)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (channels, connectors, plugin_routes, catalog, orders, customers, monitoring):
+    for module in (
+        channels,
+        connectors,
+        plugin_routes,
+        links,
+        catalog,
+        orders,
+        customers,
+        monitoring,
+    ):
         api.include_router(module.router)
     api.include_router(customers.listings)
 

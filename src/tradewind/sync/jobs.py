@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.connectors.base import (
     ClosesOrders,
+    Connector,
     ImportsOrders,
     ImportsProducts,
     ListsLocations,
@@ -29,10 +30,12 @@ from tradewind.connectors.base import (
     TestsConnection,
 )
 from tradewind.connectors.errors import AuthFailed, ConnectorError, Rejected
+from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import (
     OrderQuery,
     OrderRecord,
+    Page,
     ShipmentLineRecord,
     ShipmentRecord,
     StockPush,
@@ -72,6 +75,7 @@ from tradewind.vocabulary import FulfillmentStatus, StockMode, Toggle
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 # A burst of customer deliveries waits this long and becomes one read of what changed.
 CUSTOMER_WEBHOOK_DELAY_SECONDS = 2.0
@@ -83,12 +87,12 @@ class Job:
 
     hub: Hub
     plugin: Plugin
-    connector: Any
+    connector: Connector
     calls: CallBuffer
     token: str
     rows: list[SyncWork]
     results: list[str] = field(default_factory=list)
-    fetched: list[tuple[SyncWork, Any]] = field(default_factory=list)
+    fetched: Sequence[tuple[SyncWork, object]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The first row as claimed: a batch is one kind, and the policy reads its counters.
@@ -103,7 +107,7 @@ class Job:
     def row(self) -> SyncWork:
         return self.rows[0] if self.rows else self.first
 
-    def capability(self, protocol: type) -> Any:
+    def capability(self, protocol: type[P]) -> P:
         if not isinstance(self.connector, protocol):
             raise Rejected(
                 f"the {self.plugin.connector} connector cannot {protocol.__name__} "
@@ -112,7 +116,7 @@ class Job:
         return self.connector
 
     def finish(
-        self, write: Callable[[Any], None] | None = None, rows: list[SyncWork] | None = None
+        self, write: Callable[[Session], None] | None = None, rows: list[SyncWork] | None = None
     ) -> None:
         """Write results and complete ``rows`` (default: all still held) atomically, with
         the calls made. Completed rows leave the job: if a later row fails, the failure
@@ -191,20 +195,20 @@ def import_order(job: Job) -> None:
     _import_fetched(job, fetched)
 
 
-def _import_fetched(job: Job, fetched: list[tuple[SyncWork, Any]]) -> None:
-    records = [record for _, record in fetched if record is not None]
+def _import_fetched(job: Job, fetched: Sequence[tuple[SyncWork, object]]) -> None:
+    records = [record for _, record in fetched if isinstance(record, OrderRecord)]
     job.finish(lambda session: _import_all(session, job, records), rows=[r for r, _ in fetched])
 
 
 def _import(
-    session: Any, job: Job, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
+    session: Session, job: Job, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
 ) -> ImportOutcome:
     outcome = import_record(session, plugin, record, backfill=backfill)
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
     return outcome
 
 
-def _import_all(session: Any, job: Job, records: Sequence[OrderRecord]) -> None:
+def _import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> None:
     """Import a page; a record the core refuses is reported and the rest go on."""
     # Held for the whole page: the session's identity map keeps only weak references.
     plugin = plugins.get_plugin(session, job.plugin.id)
@@ -376,7 +380,7 @@ def poll_orders(job: Job) -> None:
     while True:
         page = connector.list_orders(query, cursor, Priority.LIVE)
 
-        def write(session: Any, page: Any = page) -> None:
+        def write(session: Session, page: Page[OrderRecord] = page) -> None:
             _import_all(session, job, page.records)
 
         cursor = page.next_cursor
@@ -395,7 +399,7 @@ def poll_orders(job: Job) -> None:
             ledger.renew(session, job.token, seconds=job.hub.settings.lease_seconds)
             record_calls(session, job.plugin.id, job.calls.take(), job.row.id)
 
-    def finish(session: Any) -> None:
+    def finish(session: Session) -> None:
         write(session)
         schedule = session.scalar(
             select(SyncSchedule).where(
@@ -436,7 +440,7 @@ def backfill(job: Job) -> None:
                 stopped.finished_at = utcnow()
         raise
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         run = session.get(Backfill, backfill_id)
         if run is None or run.state is not BackfillState.RUNNING:
             return
@@ -537,7 +541,7 @@ def push_stock(job: Job) -> None:
     size = max(1, connector.stock_batch_size)
     refused = 0
 
-    def remember(batch: list[StockPush], results: list[StockPushResult], calls: Any) -> int:
+    def remember(batch: list[StockPush], results: list[StockPushResult], calls: list[Call]) -> int:
         def write(session: Session) -> int:
             failed = stock.record_results(session, job.plugin.id, batch, results)
             for result in failed:
@@ -612,7 +616,7 @@ def push_shipment(job: Job) -> None:
         )
     remote_id = connector.push_shipment(record)
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         found = session.get(Shipment, shipment_id)
         if found is not None:
             found.plugin_id = job.plugin.id
@@ -662,7 +666,7 @@ def webhook(job: Job) -> None:
 
     events = job.each(parse)
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         for row, event in events:
             if event is None:
                 continue
@@ -686,7 +690,7 @@ def webhook(job: Job) -> None:
         raise AuthFailed("the app was uninstalled from the store")
 
 
-def _customer_changed(session: Any, plugin_id: int) -> str:
+def _customer_changed(session: Session, plugin_id: int) -> str:
     """A customer changed on the platform → the customers that changed are read soon (one
     read for a burst of deliveries; it also finds those whose delivery was lost)."""
     if Toggle.IMPORT_CUSTOMERS not in plugins.get_plugin(session, plugin_id).toggles:
@@ -701,7 +705,7 @@ def _customer_changed(session: Any, plugin_id: int) -> str:
     return "customer: changed customers will be read"
 
 
-def _inventory_changed(session: Any, plugin: Plugin, event: WebhookEvent) -> str:
+def _inventory_changed(session: Session, plugin: Plugin, event: WebhookEvent) -> str:
     """The platform says a level changed. Our own push coming back is ignored; any other
     change means the platform drifted from Tradewind, the stock master: in absolute mode
     Tradewind's number is sent again (within the plugin's window)."""
@@ -739,7 +743,7 @@ def check_auth(job: Job) -> None:
     if not report.ok:
         raise AuthFailed(report.detail or "the credentials still do not work")
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         plugin = plugins.get_plugin(session, job.plugin.id)
         if plugin.state is PluginState.NEEDS_REAUTHORIZATION:
             plugins.set_state(session, plugin, PluginState.ACTIVE)
@@ -764,7 +768,7 @@ def sync_products(job: Job) -> None:
         cursor = run.cursor
     page = connector.list_products(cursor, Priority.BACKGROUND)
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         run = session.get(ProductSync, run_id)
         if run is None or run.state is not BackfillState.RUNNING:
             return
@@ -782,7 +786,7 @@ def sync_products(job: Job) -> None:
     job.finish(write)
 
 
-def _report_unmatched(session: Any, plugin: Plugin, run: ProductSync) -> None:
+def _report_unmatched(session: Session, plugin: Plugin, run: ProductSync) -> None:
     problems = len(run.unmatched) + len(run.duplicates) + len(run.conflicts)
     if problems:
         notifications.raise_notification(
@@ -810,7 +814,7 @@ def refresh_locations(job: Job) -> None:
     connector: ListsLocations = job.capability(ListsLocations)
     found = connector.list_locations()
 
-    def write(session: Any) -> None:
+    def write(session: Session) -> None:
         links.sync_locations(
             session,
             job.plugin.id,

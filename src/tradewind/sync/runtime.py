@@ -9,12 +9,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import Capability, ConnectorContext
+from tradewind.connectors.base import Capability, Connector, ConnectorContext
 from tradewind.connectors.errors import Unavailable
 from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
@@ -166,7 +165,7 @@ def check_credentials(hub: Hub, plugin_id: int) -> None:
             plugins.mark_credentials_readable(session, plugins.get_plugin(session, plugin_id))
 
 
-def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
+def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Connector:
     """A connector instance for ``plugin``. The caller closes it. Credentials that no key
     opens raise ``CredentialsUnreadable``, once the plugin has been paused for them."""
     connector_class = hub.registry.get(plugin.connector)
@@ -195,4 +194,5 @@ def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Any:
         allow_sandbox_hosts=hub.settings.allow_sandbox_hosts,
         outbound=hub.outbound,
     )
-    return connector_class(settings, context)
+    connector: Connector = connector_class(settings, context)
+    return connector

@@ -14,7 +14,7 @@ from tradewind.server import create_app
 
 PUBLIC = {
     ("GET", "/health"),
-    ("GET", "/metrics"),  # configurable: TRADEWIND_METRICS_PUBLIC=false (test_auth)
+    ("GET", "/metrics"),  # configurable: TRADEWIND_METRICS_PUBLIC=false (test_metrics)
     ("POST", "/hooks/{plugin_id}/{topic:path}"),  # the platform's signature authenticates
     ("GET", "/oauth/callback"),  # single-use state + the platform's HMAC
     ("GET", "/login"),

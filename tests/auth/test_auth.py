@@ -1,5 +1,4 @@
-"""Users, tokens, sessions and throttling in the auth service; the CLI that manages them;
-signing keys; outbound URL checks; /metrics exposure."""
+"""Users, tokens, sessions and throttling in the auth service; signing keys."""
 
 from __future__ import annotations
 
@@ -7,18 +6,13 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
 from tradewind.auth import service as auth
 from tradewind.auth.keys import signing_keys
-from tradewind.auth.models import ApiToken, Role, TokenScope, User
-from tradewind.cli import app as cli
-from tradewind.cli.common import CliState
+from tradewind.auth.models import ApiToken, Role, TokenScope
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid
 from tradewind.hub import Hub
-from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.vault import generate_key
 
@@ -112,46 +106,6 @@ def test_sessions_end_on_logout_and_password_change(hub: Hub) -> None:
     assert auth.csrf_matches("abc", "abc") and not auth.csrf_matches("abc", None)
 
 
-def test_cli_users_and_tokens(hub: Hub) -> None:
-    runner = CliRunner()
-
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, list(args), obj=CliState(hub_factory=lambda: hub), input=stdin)
-        return result.exit_code, result.stdout, result.stderr
-
-    code, out, _ = run(
-        "user", "create", "ops", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
-    )
-    assert code == 0 and "created user ops (admin)" in out
-    code, out, _ = run("user", "create", "viewer", stdin=f"{PASSWORD}\n{PASSWORD}\n")
-    assert code == 0 and "read-only" in out
-    code, _, err = run("user", "create", "ops", "--password-stdin", stdin=PASSWORD + "\n")
-    assert code == 2 and "already exists" in err
-    code, _, err = run("user", "create", "x", "--password-stdin", stdin="short\n")
-    assert code == 2 and "at least" in err
-    assert "viewer" in run("user", "list")[1]
-    code, out, _ = run(
-        "user", "password", "viewer", "--password-stdin", stdin="a new long password\n"
-    )
-    assert code == 0
-    with hub.db.read() as session:
-        users = {u.username: u for u in session.scalars(select(User))}
-        assert users["ops"].role is Role.ADMIN and users["viewer"].role is Role.READ_ONLY
-
-    code, out, err = run("tokens", "create", "erp-sync", "--scope", "read-write")
-    secret = out.strip()
-    assert code == 0 and secret.startswith("tw_") and "shown once" in err
-    listed = run("tokens", "list")[1]
-    assert "erp-sync" in listed and secret not in listed and "read-write" in listed
-    assert run("tokens", "revoke", "erp-sync")[0] == 0
-    assert "erp-sync" not in run("tokens", "list")[1]
-    assert "erp-sync" in run("tokens", "list", "--all")[1]
-    code, _, err = run("tokens", "revoke", "nope")
-    assert code == 2 and "no API token" in err
-    with hub.db.read() as session:
-        assert auth.token_for(session, secret) is None
-
-
 def test_cookie_keys_derive_from_the_vault_keys(settings: Settings) -> None:
     keys = [key.get_secret_value() for key in settings.secret_keys]
     first = signing_keys(keys, "session")
@@ -159,18 +113,3 @@ def test_cookie_keys_derive_from_the_vault_keys(settings: Settings) -> None:
     assert signing_keys(keys, "flash") != first
     rotated = signing_keys([generate_key(), *keys], "session")
     assert rotated[0] == first[0] and rotated[-1] != first[0]  # newest last: it signs
-
-
-def test_metrics_public_or_behind_a_token(hub: Hub) -> None:
-    with TestClient(create_app(hub)) as client:
-        body = client.get("/metrics")
-        assert body.status_code == 200 and "tradewind_queue_depth" in body.text
-    hub.settings = hub.settings.model_copy(update={"metrics_public": False})
-    with hub.db.unit_of_work() as session:
-        token = auth.create_token(session, "prometheus", TokenScope.READ).secret
-    with TestClient(create_app(hub)) as client:
-        refused = client.get("/metrics")
-        assert refused.status_code == 401
-        assert refused.headers["content-type"].startswith("application/problem+json")
-        allowed = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
-        assert allowed.status_code == 200

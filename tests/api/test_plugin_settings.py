@@ -159,7 +159,8 @@ def test_null_or_empty_clears_a_secret_and_a_required_one_cannot_be_cleared(
 
 
 def test_the_settings_form_keeps_a_blank_secret_and_clears_a_ticked_one(api: Api, hub: Hub) -> None:
-    from tradewind.web.views import _fields, _settings_from_form  # the form's own parser
+    from tradewind.web.forms import form_fields as _fields  # the form's own parser
+    from tradewind.web.forms import settings_from_form as _settings_from_form
 
     plugin = shopify(api)
     fields = _fields(ShopifyConnector.info.settings)

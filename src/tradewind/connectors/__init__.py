@@ -32,6 +32,7 @@ from tradewind.connectors.base import (
     ReceivesWebhooks,
     TestsConnection,
 )
+from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, capabilities_for
 from tradewind.connectors.errors import (
     AuthFailed,
     ConnectorError,
@@ -99,6 +100,7 @@ from tradewind.vocabulary import (
 __all__ = [
     "CAPABILITY_PROTOCOLS",
     "DEFAULT_ERRORS",
+    "TOGGLE_CAPABILITIES",
     "AddressRecord",
     "AuthFailed",
     "Authorizes",
@@ -167,6 +169,7 @@ __all__ = [
     "Unresolvable",
     "VariantRecord",
     "WebhookEvent",
+    "capabilities_for",
     "error_detail",
     "links",
     "next_link",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx2
 from pydantic import BaseModel
@@ -140,6 +140,19 @@ class Connector(Protocol):
     info: ClassVar[ConnectorInfo]
 
     def close(self) -> None: ...
+
+
+class ConnectorClass(Protocol):
+    """What the entry point names: a connector class, seen as an object. Its ``info`` is
+    the class attribute ``Connector.info`` (read here through the class, so a read-only
+    property: mypy cannot match a ``ClassVar`` member against a class object). Calling it
+    makes an instance; ``settings`` is the connector's own ``info.settings`` model, so the
+    registry, which holds many connectors, cannot name its type."""
+
+    @property
+    def info(self) -> ConnectorInfo: ...
+
+    def __call__(self, settings: Any, context: ConnectorContext) -> Connector: ...
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,8 @@ from pydantic import BaseModel, SecretStr
 from tradewind.connectors.base import (
     CAPABILITY_PROTOCOLS,
     Capability,
+    ConnectorClass,
     ConnectorContext,
-    ConnectorInfo,
 )
 from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES
 from tradewind.connectors.errors import AuthFailed, RateLimited, Unavailable
@@ -103,8 +103,10 @@ class MemoryCredentials:
             else:
                 self.values[key] = value
 
-    def exclusive(self) -> AbstractContextManager[None]:
-        return self._lock  # type: ignore[return-value]
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._lock:
+            yield
 
 
 class CallList:
@@ -137,12 +139,12 @@ def suite_context(
 
 
 def connector_suite(
-    connector: type, platform: Callable[[], AbstractContextManager[SuitePlatform]]
+    connector: ConnectorClass, platform: Callable[[], AbstractContextManager[SuitePlatform]]
 ) -> type:
     """A pytest test class that checks ``connector`` against ``platform``."""
     import pytest
 
-    info: ConnectorInfo = connector.info  # type: ignore[attr-defined]
+    info = connector.info
 
     class ConnectorSuite:
         @pytest.fixture(scope="class")
@@ -401,5 +403,7 @@ def connector_suite(
             finally:
                 instance.close()
 
-    ConnectorSuite.__name__ = f"ConformanceOf{connector.__name__}"
+    # A class has a __name__; the protocol cannot promise one (mypy matches none there).
+    named = str(getattr(connector, "__name__", info.name))
+    ConnectorSuite.__name__ = f"ConformanceOf{named}"
     return ConnectorSuite

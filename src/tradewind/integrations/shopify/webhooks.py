@@ -12,9 +12,8 @@ from types import MappingProxyType
 from typing import Literal
 from urllib.parse import urlsplit
 
-from tradewind.connectors import Rejected, WebhookEvent
+from tradewind.connectors import Rejected, Toggle, WebhookEvent
 from tradewind.integrations.shopify.client import ShopifyClient
-from tradewind.vocabulary import Toggle
 
 TOPICS = (
     "orders/create",

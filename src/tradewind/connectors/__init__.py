@@ -5,7 +5,21 @@ with an ``info: ConnectorInfo``, a constructor ``(settings, context: ConnectorCo
 ``close()``, and the capability protocols its info declares. It talks HTTP through
 ``HttpClient``, maps platform JSON to the records below (in its ``mapping.py``), and
 raises only the four typed errors. ``tradewind.connectors.testing.connector_suite`` is the
-conformance suite it must pass.
+conformance suite it must pass; ``tradewind.connectors.example`` is a whole connector, and
+``docs/connectors.md`` builds it step by step.
+
+The names below come in four groups (see ``__all__``). The first fifteen are what an
+author learns first:
+
+- describing it: ``ConnectorInfo``, ``Capability``, ``Toggle``, ``capabilities_for``
+- what the engine hands it: ``ConnectorContext``
+- talking HTTP: ``HttpClient``, ``BucketPolicy`` (the platform's rate limit), ``Priority``
+- failing: ``AuthFailed``, ``RateLimited``, ``Unavailable``, ``Rejected``
+- answering: ``Page``, ``ConnectionReport``, ``WebhookEvent``
+
+then the records each capability takes and returns (``OrderRecord``, ``StockPush``…),
+the capability protocols with the two tables (``CAPABILITY_PROTOCOLS``,
+``TOGGLE_CAPABILITIES``), and lower-level helpers most connectors never import.
 """
 
 from tradewind.connectors.base import (
@@ -15,6 +29,7 @@ from tradewind.connectors.base import (
     Capability,
     ClosesOrders,
     Connector,
+    ConnectorClass,
     ConnectorContext,
     ConnectorInfo,
     CredentialStore,
@@ -32,6 +47,7 @@ from tradewind.connectors.base import (
     ReceivesWebhooks,
     TestsConnection,
 )
+from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, capabilities_for
 from tradewind.connectors.errors import (
     AuthFailed,
     ConnectorError,
@@ -96,42 +112,34 @@ from tradewind.vocabulary import (
     Toggle,
 )
 
+# 1. What an author needs first: describe the connector, talk HTTP, fail in four ways,
+#    answer in pages. docs/connectors.md builds a connector from these.
 __all__ = [
-    "CAPABILITY_PROTOCOLS",
-    "DEFAULT_ERRORS",
-    "AddressRecord",
     "AuthFailed",
-    "Authorizes",
     "BucketPolicy",
-    "Call",
-    "CallRecorder",
-    "CancelsOrders",
     "Capability",
-    "ClosesOrders",
     "ConnectionReport",
-    "Connector",
     "ConnectorContext",
-    "ConnectorError",
     "ConnectorInfo",
-    "CredentialStore",
+    "HttpClient",
+    "Page",
+    "Priority",
+    "RateLimited",
+    "Rejected",
+    "Toggle",
+    "Unavailable",
+    "WebhookEvent",
+    "capabilities_for",
+]
+# 2. The records the capabilities take and return, and the vocabulary they use.
+__all__ += [
+    "AddressRecord",
     "CustomerQuery",
     "CustomerRecord",
-    "ExportsCustomers",
-    "ExportsOrders",
-    "ExportsProducts",
     "FinancialStatus",
     "FulfillmentRecord",
     "FulfillmentStatus",
-    "HttpClient",
-    "ImportsCustomers",
-    "ImportsListings",
-    "ImportsOrders",
-    "ImportsProducts",
-    "ListsLocations",
-    "LocalBudget",
     "LocationRecord",
-    "LoopGuard",
-    "ManagesWebhooks",
     "OrderExport",
     "OrderExportLine",
     "OrderLineRecord",
@@ -139,34 +147,57 @@ __all__ = [
     "OrderRecord",
     "OrderSource",
     "OrderStatus",
-    "OutboundPolicy",
-    "OutboundRefused",
-    "OutboundTransport",
-    "Page",
-    "Priority",
     "ProductExport",
     "ProductRecord",
-    "PushesShipments",
-    "PushesStock",
-    "RateBudget",
-    "RateLimited",
-    "ReceivesWebhooks",
     "RefundLineRecord",
     "RefundRecord",
-    "Rejected",
-    "Resolver",
     "ShipmentLineRecord",
     "ShipmentRecord",
     "StockMode",
     "StockPush",
     "StockPushResult",
+    "VariantRecord",
+]
+# 3. The capability protocols (what each Capability means in methods) and the tables.
+__all__ += [
+    "CAPABILITY_PROTOCOLS",
+    "TOGGLE_CAPABILITIES",
+    "Authorizes",
+    "CancelsOrders",
+    "ClosesOrders",
+    "Connector",
+    "ConnectorClass",
+    "ExportsCustomers",
+    "ExportsOrders",
+    "ExportsProducts",
+    "ImportsCustomers",
+    "ImportsListings",
+    "ImportsOrders",
+    "ImportsProducts",
+    "ListsLocations",
+    "ManagesWebhooks",
+    "PushesShipments",
+    "PushesStock",
+    "ReceivesWebhooks",
     "TestsConnection",
-    "Toggle",
-    "Unavailable",
+]
+# 4. Lower level, for a connector with needs of its own: its own status table, paging by
+#    Link header, budgets, the outbound address policy, the call recorder.
+__all__ += [
+    "DEFAULT_ERRORS",
+    "Call",
+    "CallRecorder",
+    "ConnectorError",
+    "CredentialStore",
+    "LocalBudget",
+    "LoopGuard",
+    "OutboundPolicy",
+    "OutboundRefused",
+    "OutboundTransport",
+    "RateBudget",
+    "Resolver",
     "UnlimitedBudget",
     "Unresolvable",
-    "VariantRecord",
-    "WebhookEvent",
     "error_detail",
     "links",
     "next_link",

@@ -9,13 +9,14 @@ import datetime as dt
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx2
 from pydantic import BaseModel
 
+from tradewind.connectors.capabilities import Capability as Capability
+from tradewind.connectors.capabilities import lacking
 from tradewind.connectors.http import CallRecorder
 from tradewind.connectors.outbound import OutboundPolicy
 from tradewind.connectors.ratelimit import BucketPolicy, Priority, RateBudget
@@ -36,27 +37,6 @@ from tradewind.connectors.records import (
     WebhookEvent,
 )
 from tradewind.vocabulary import StockMode, Toggle
-
-
-class Capability(StrEnum):
-    """What a connector can do; each has a protocol below that it must implement."""
-
-    TEST_CONNECTION = "test_connection"
-    IMPORT_ORDERS = "import_orders"
-    PUSH_STOCK = "push_stock"
-    PUSH_SHIPMENTS = "push_shipments"
-    RECEIVE_WEBHOOKS = "receive_webhooks"
-    MANAGE_WEBHOOKS = "manage_webhooks"
-    LOCATIONS = "locations"
-    IMPORT_PRODUCTS = "import_products"
-    OAUTH = "oauth"
-    CLOSE_ORDERS = "close_orders"
-    CANCEL_ORDERS = "cancel_orders"
-    IMPORT_CUSTOMERS = "import_customers"
-    EXPORT_CUSTOMERS = "export_customers"
-    EXPORT_ORDERS = "export_orders"
-    EXPORT_PRODUCTS = "export_products"
-    IMPORT_LISTINGS = "import_listings"
 
 
 def _no_account(_settings: BaseModel) -> str | None:
@@ -97,6 +77,16 @@ class ConnectorInfo:
     # Settings a completed OAuth authorization replaces (a pasted admin token): the engine
     # clears them, so the grant is the credential the plugin uses from then on.
     oauth_replaces: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # A switch with no code behind it would be offered to merchants and do nothing.
+        missing = lacking(self.toggles, self.capabilities)
+        if missing:
+            named = "; ".join(
+                f"{toggle} needs {', '.join(sorted(capabilities))}"
+                for toggle, capabilities in missing.items()
+            )
+            raise ValueError(f"connector {self.key!r} declares toggles it cannot do: {named}")
 
     def account_of(self, settings: BaseModel) -> str | None:
         return self.account(settings)
@@ -150,6 +140,19 @@ class Connector(Protocol):
     info: ClassVar[ConnectorInfo]
 
     def close(self) -> None: ...
+
+
+class ConnectorClass(Protocol):
+    """What the entry point names: a connector class, seen as an object. Its ``info`` is
+    the class attribute ``Connector.info`` (read here through the class, so a read-only
+    property: mypy cannot match a ``ClassVar`` member against a class object). Calling it
+    makes an instance; ``settings`` is the connector's own ``info.settings`` model, so the
+    registry, which holds many connectors, cannot name its type."""
+
+    @property
+    def info(self) -> ConnectorInfo: ...
+
+    def __call__(self, settings: Any, context: ConnectorContext) -> Connector: ...
 
 
 @runtime_checkable

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 from pydantic import BaseModel
 
-from tradewind.connectors.base import ConnectorInfo
+from tradewind.connectors.base import ConnectorClass, ConnectorInfo
 
 GROUP = "tradewind.connectors"
 
@@ -23,17 +24,16 @@ class UnknownConnector(LookupError):
 
 @dataclass(frozen=True)
 class ConnectorRegistry:
-    connectors: Mapping[str, type] = field(default_factory=dict)
+    connectors: Mapping[str, ConnectorClass] = field(default_factory=dict)
     broken: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def discover(cls, found: Iterable[EntryPoint] | None = None) -> ConnectorRegistry:
-        loaded: dict[str, type] = {}
+        loaded: dict[str, ConnectorClass] = {}
         broken: dict[str, str] = {}
         for entry in found if found is not None else entry_points(group=GROUP):
             try:
-                connector = entry.load()
-                _validate(entry.name, connector)
+                connector = _validate(entry.name, entry.load())
             except Exception as exc:  # one bad connector must not take the hub down
                 broken[entry.name] = f"{type(exc).__name__}: {exc}"
                 continue
@@ -44,13 +44,11 @@ class ConnectorRegistry:
         return cls(connectors=loaded, broken=broken)
 
     @classmethod
-    def of(cls, *connectors: type) -> ConnectorRegistry:
+    def of(cls, *connectors: ConnectorClass) -> ConnectorRegistry:
         """A registry of the given connector classes (tests, embedding)."""
-        for connector in connectors:
-            _validate(connector.info.key, connector)  # type: ignore[attr-defined]
-        return cls(connectors={c.info.key: c for c in connectors})  # type: ignore[attr-defined]
+        return cls(connectors={c.info.key: _validate(c.info.key, c) for c in connectors})
 
-    def get(self, key: str) -> type:
+    def get(self, key: str) -> ConnectorClass:
         try:
             return self.connectors[key]
         except KeyError:
@@ -59,14 +57,14 @@ class ConnectorRegistry:
             raise UnknownConnector(f"no connector {key!r}{reason}; available: {known}") from None
 
     def info(self, key: str) -> ConnectorInfo:
-        info: ConnectorInfo = self.get(key).info  # type: ignore[attr-defined]
-        return info
+        return self.get(key).info
 
     def infos(self) -> list[ConnectorInfo]:
         return [self.info(key) for key in sorted(self.connectors)]
 
 
-def _validate(name: str, connector: object) -> None:
+def _validate(name: str, connector: object) -> ConnectorClass:
+    """``connector`` as a connector class, once its description checks out."""
     info = getattr(connector, "info", None)
     if not isinstance(info, ConnectorInfo):
         raise TypeError("the registered object has no ConnectorInfo in `info`")
@@ -74,3 +72,6 @@ def _validate(name: str, connector: object) -> None:
         raise ValueError(f"its info.key is {info.key!r} but it is registered as {name!r}")
     if not (isinstance(info.settings, type) and issubclass(info.settings, BaseModel)):
         raise TypeError("info.settings must be a pydantic model class")
+    # The rest of the contract (the constructor, the capability protocols) is what the
+    # conformance suite checks; an entry point cannot be proven a class here.
+    return cast(ConnectorClass, connector)

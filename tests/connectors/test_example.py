@@ -1,4 +1,5 @@
-"""The fake connector passes the conformance suite (and so proves the suite runs)."""
+"""The example connector passes the conformance suite against Fake Market (and so proves
+the suite runs). docs/connectors.md ends with this file."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
-from tests.fakes import FakeConnector
-from tradewind.connectors.records import OrderQuery, StockPush
+from tradewind.connectors import OrderQuery, StockPush
+from tradewind.connectors.example import FakeMarketConnector
 from tradewind.connectors.testing import SuitePlatform, connector_suite
 
 
@@ -36,4 +37,4 @@ def fake_platform() -> Iterator[SuitePlatform]:
         )
 
 
-TestFakeConnector = connector_suite(FakeConnector, fake_platform)
+TestFakeConnector = connector_suite(FakeMarketConnector, fake_platform)

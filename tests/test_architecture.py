@@ -47,6 +47,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("integrations/shopify/orders.py", "tradewind.core.orders.models", "An integration"),
         ("integrations/shopify/orders.py", "tradewind.integrations.vendure", "Integrations never"),
         ("sandbox/shopify/faults.py", "tradewind.db", "The sandbox is a platform"),
+        ("connectors/records.py", "tradewind.core.orders.models", "The connector SDK stands"),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(

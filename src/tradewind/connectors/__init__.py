@@ -102,6 +102,7 @@ from tradewind.connectors.records import (
     StockPushResult,
     VariantRecord,
     WebhookEvent,
+    WebhookSubject,
 )
 from tradewind.vocabulary import (
     FinancialStatus,
@@ -157,6 +158,7 @@ __all__ += [
     "StockPush",
     "StockPushResult",
     "VariantRecord",
+    "WebhookSubject",
 ]
 # 3. The capability protocols (what each Capability means in methods) and the tables.
 __all__ += [

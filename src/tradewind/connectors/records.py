@@ -269,13 +269,17 @@ class LocationRecord(Record):
     active: bool = True
 
 
+# What a webhook delivery is about, which decides what the engine re-reads.
+WebhookSubject = Literal["order", "product", "inventory", "customer", "app", "other"]
+
+
 class WebhookEvent(Record):
     """What an inbound webhook is about. The engine re-reads the subject; it does not
     trust the payload's order or age."""
 
     delivery_id: str
     topic: str
-    subject: Literal["order", "product", "inventory", "customer", "app", "other"]
+    subject: WebhookSubject
     subject_id: str = ""
     occurred_at: dt.datetime | None = None
     quantity: int | None = None  # inventory deliveries: the level the platform now holds

@@ -9,10 +9,9 @@ import hmac
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Literal
 from urllib.parse import urlsplit
 
-from tradewind.connectors import Rejected, Toggle, WebhookEvent
+from tradewind.connectors import Rejected, Toggle, WebhookEvent, WebhookSubject
 from tradewind.integrations.shopify.client import ShopifyClient
 
 TOPICS = (
@@ -50,9 +49,7 @@ def scopes_of(topic: str) -> frozenset[str]:
 
 
 # Topic prefix → what the engine re-reads. An order-related delivery names the order.
-_SUBJECTS: tuple[
-    tuple[str, Literal["order", "inventory", "product", "customer", "app"], str], ...
-] = (
+_SUBJECTS: tuple[tuple[str, WebhookSubject, str], ...] = (
     ("orders/", "order", "id"),
     ("refunds/", "order", "order_id"),
     ("fulfillments/", "order", "order_id"),

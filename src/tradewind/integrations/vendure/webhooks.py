@@ -13,17 +13,15 @@ import binascii
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tradewind.connectors import Rejected, WebhookEvent
+from tradewind.connectors import Rejected, WebhookEvent, WebhookSubject
 from tradewind.integrations.vendure.mapping import when
 
-Subject = Literal["order", "product", "inventory", "app", "other"]
-
 # topic → (subject, the payload key naming it)
-TOPICS: Mapping[str, tuple[Subject, str]] = MappingProxyType(
+TOPICS: Mapping[str, tuple[WebhookSubject, str]] = MappingProxyType(
     {
         "order/placed": ("order", "orderId"),
         "order/state-changed": ("order", "orderId"),

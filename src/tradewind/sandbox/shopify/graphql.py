@@ -47,6 +47,7 @@ from starlette.responses import Response
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version, version_at_least
 from tradewind.sandbox.shopify.journal import Request as Recorded
+from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.responses import (
     authenticated,
     fault_response,
@@ -54,7 +55,7 @@ from tradewind.sandbox.shopify.responses import (
     request_faults,
 )
 from tradewind.sandbox.shopify.rest import add_subscription, parse_time
-from tradewind.sandbox.shopify.service import ShopifyError, ShopOps
+from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import QUANTITY_NAMES, Doc, Level, Subscription, Token
 from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS, topic_enum
 
@@ -389,7 +390,7 @@ class View:
     def _level_by(self, item_id: int | None, location_id: int | None) -> Doc | None:
         if item_id is None or location_id is None:
             return None
-        level = self.ops.level(item_id, location_id)
+        level = self.ops.inventory.level(item_id, location_id)
         return self.level({"_level": level}) if level else None
 
     def level(self, wrapped: Doc) -> Doc:
@@ -414,9 +415,9 @@ class View:
             "__typename": "InventoryLevel",
             "id": doc["admin_graphql_api_id"],
             "item": lambda _info: self.inventory_item(
-                self.ops.inventory_item(level.inventory_item_id)
+                self.ops.inventory.inventory_item(level.inventory_item_id)
             ),
-            "location": lambda _info: self.location(self.ops.location(level.location_id)),
+            "location": lambda _info: self.location(self.ops.locations.location(level.location_id)),
             "quantities": quantities,
             "createdAt": level.updated_at,
             "updatedAt": level.updated_at,
@@ -440,8 +441,8 @@ class View:
             "updatedAt": doc["updated_at"],
             "publishedAt": doc["published_at"],
             "totalInventory": lambda _info: sum(
-                self.ops.render_variant(v)["inventory_quantity"]
-                for v in self.ops.product_variants(ident)
+                self.ops.catalog.render_variant(v)["inventory_quantity"]
+                for v in self.ops.catalog.product_variants(ident)
             ),
             "tracksInventory": True,
             "options": [
@@ -454,7 +455,7 @@ class View:
                 for o in doc["options"]
             ],
             "variants": lambda _info, **args: connection(
-                sorted(self.ops.product_variants(ident), key=lambda v: v["position"]),
+                sorted(self.ops.catalog.product_variants(ident), key=lambda v: v["position"]),
                 args,
                 self.variant,
             ),
@@ -479,7 +480,9 @@ class View:
             "price": doc["price"],
             "compareAtPrice": doc["compare_at_price"],
             "position": doc["position"],
-            "inventoryQuantity": lambda _info: self.ops.render_variant(doc)["inventory_quantity"],
+            "inventoryQuantity": lambda _info: self.ops.catalog.render_variant(doc)[
+                "inventory_quantity"
+            ],
             "inventoryPolicy": doc["inventory_policy"].upper(),
             "taxable": doc["taxable"],
             "selectedOptions": selected,
@@ -489,7 +492,7 @@ class View:
                 self.ops.shop.products.get(doc["product_id"]), self.product
             ),
             "inventoryItem": lambda _info: self.inventory_item(
-                self.ops.inventory_item(doc["inventory_item_id"])
+                self.ops.inventory.inventory_item(doc["inventory_item_id"])
             ),
         }
 
@@ -541,7 +544,7 @@ class View:
         }
 
     def order(self, stored: Doc) -> Doc:
-        doc = self.ops.render_order(stored)
+        doc = self.ops.orders.render_order(stored)
         ident = doc["id"]
         return {
             "__typename": "Order",
@@ -578,7 +581,7 @@ class View:
             "shippingAddress": mailing(doc["shipping_address"]),
             "billingAddress": mailing(doc["billing_address"]),
             "physicalLocation": (
-                self.location(self.ops.location(doc["location_id"]))
+                self.location(self.ops.locations.location(doc["location_id"]))
                 if doc["location_id"] in self.ops.shop.locations
                 else None
             ),
@@ -586,13 +589,15 @@ class View:
                 stored["line_items"], args, lambda li: self.line_item(li, doc["currency"])
             ),
             "fulfillmentOrders": lambda _info, **args: connection(
-                self.ops.order_fulfillment_orders(ident), args, self.fulfillment_order
+                self.ops.fulfillment_orders.order_fulfillment_orders(ident),
+                args,
+                self.fulfillment_order,
             ),
             "fulfillments": lambda _info, first=None: [
-                self.fulfillment(f) for f in self.ops.order_fulfillments(ident)[:first]
+                self.fulfillment(f) for f in self.ops.fulfillments.order_fulfillments(ident)[:first]
             ],
             "transactions": lambda _info, first=None: [
-                self.transaction(t) for t in self.ops.order_transactions(ident)[:first]
+                self.transaction(t) for t in self.ops.payments.order_transactions(ident)[:first]
             ],
             "refunds": lambda _info, first=None: [self.refund(r) for r in doc["refunds"][:first]],
         }
@@ -655,14 +660,14 @@ class View:
             "fulfillBy": fo["fulfill_by"],
             "orderId": d.gid("Order", fo["order_id"]),
             "orderName": order_doc.get("name", ""),
-            "order": lambda _info: self.order(self.ops.order_doc(fo["order_id"])),
+            "order": lambda _info: self.order(self.ops.orders.order_doc(fo["order_id"])),
             "assignedLocation": {
                 "name": assigned.get("name") or "",
                 "address1": assigned.get("address1"),
                 "city": assigned.get("city"),
                 "countryCode": assigned.get("country_code") or "US",
                 "location": (
-                    self.location(self.ops.location(location_id))
+                    self.location(self.ops.locations.location(location_id))
                     if location_id in self.ops.shop.locations
                     else None
                 ),
@@ -690,9 +695,9 @@ class View:
             "createdAt": doc["created_at"],
             "updatedAt": doc["updated_at"],
             "trackingInfo": lambda _info, first=None: tracking[:first],
-            "order": lambda _info: self.order(self.ops.order_doc(doc["order_id"])),
+            "order": lambda _info: self.order(self.ops.orders.order_doc(doc["order_id"])),
             "location": (
-                self.location(self.ops.location(location_id))
+                self.location(self.ops.locations.location(location_id))
                 if location_id in self.ops.shop.locations
                 else None
             ),
@@ -985,7 +990,7 @@ def query_root(ctx: Ctx) -> Doc:
 
     def location(id: str | None = None) -> Doc | None:
         if id is None:
-            return view.location(ops.location(ops.primary_location_id()))
+            return view.location(ops.locations.location(ops.locations.primary_location_id()))
         found: Doc | None = by_gid("Location", shop.locations, view.location)(id)
         return found
 
@@ -1120,8 +1125,8 @@ def _group(
                     "name": change["name"],
                     "delta": change["delta"],
                     "quantityAfterChange": change["after"],
-                    "item": view.inventory_item(ctx.ops.inventory_item(change["item"])),
-                    "location": view.location(ctx.ops.location(change["location"])),
+                    "item": view.inventory_item(ctx.ops.inventory.inventory_item(change["item"])),
+                    "location": view.location(ctx.ops.locations.location(change["location"])),
                     "ledgerDocumentUri": change.get("ledger"),
                 }
             )
@@ -1204,7 +1209,7 @@ def _inventory_set(ctx: Ctx, data: Doc) -> Doc:
                 )
             )
             continue
-        level = ctx.ops.level(*target)
+        level = ctx.ops.inventory.level(*target)
         current = level.quantity(name) if level else 0
         stale = _stale(q, cas, current, data.get("ignoreCompareQuantity", False), path)
         if stale is not None:
@@ -1215,7 +1220,7 @@ def _inventory_set(ctx: Ctx, data: Doc) -> Doc:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     raw = []
     for item, location, delta in plan:
-        level = ctx.ops.change_quantity(item, location, name, delta)
+        level = ctx.ops.inventory.change_quantity(item, location, name, delta)
         raw.append(
             {
                 "name": name,
@@ -1316,7 +1321,7 @@ def _inventory_adjust(ctx: Ctx, data: Doc) -> Doc:
                 )
             )
             continue
-        level = ctx.ops.level(*target)
+        level = ctx.ops.inventory.level(*target)
         if level is None:
             errors.append(
                 _user_error(
@@ -1352,7 +1357,7 @@ def _inventory_adjust(ctx: Ctx, data: Doc) -> Doc:
         return {"inventoryAdjustmentGroup": None, "userErrors": errors}
     raw = []
     for item, location, delta, ledger in plan:
-        level = ctx.ops.change_quantity(item, location, name, delta)
+        level = ctx.ops.inventory.change_quantity(item, location, name, delta)
         raw.append(
             {
                 "name": name,
@@ -1391,9 +1396,9 @@ def inventory_activate(info: Any, **args: Any) -> Doc:
             "inventoryLevel": None,
             "userErrors": [{"field": target["field"], "message": target["message"]}],
         }
-    ctx.ops.connect(*target)
+    ctx.ops.inventory.connect(*target)
     if available is not None:
-        ctx.ops.set_available(*target, available)
+        ctx.ops.inventory.set_available(*target, available)
     return {"inventoryLevel": View(ctx)._level_by(*target), "userErrors": []}
 
 
@@ -1433,7 +1438,7 @@ def fulfillment_create(info: Any, fulfillment: Doc, message: str | None = None) 
         "message": message,
     }
     try:
-        created = ctx.ops.create_fulfillment(data)
+        created = ctx.ops.fulfillments.create_fulfillment(data)
     except ShopifyError as error:
         return {
             "fulfillment": None,
@@ -1450,7 +1455,7 @@ def tracking_update(info: Any, **args: Any) -> Doc:
             "fulfillment": None,
             "userErrors": [{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}],
         }
-    updated = ctx.ops.update_tracking(
+    updated = ctx.ops.fulfillments.update_tracking(
         ident,
         {
             "tracking_info": args["trackingInfoInput"],

@@ -13,13 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.service import (
-    ShopifyError,
-    ShopOps,
-    not_found,
-    public,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import ShopifyError, not_found, public, unprocessable
+from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import Doc, Subscription, Token
 from tradewind.sandbox.shopify.webhooks import TOPIC_SCOPES, TOPICS
 
@@ -198,7 +193,7 @@ def list_locations(ctx: Context) -> Answer:
 
 
 def get_location(ctx: Context) -> Answer:
-    return ok({"location": ctx.ops.location(ctx.ids[0])})
+    return ok({"location": ctx.ops.locations.location(ctx.ids[0])})
 
 
 def count_locations(ctx: Context) -> Answer:
@@ -206,8 +201,8 @@ def count_locations(ctx: Context) -> Answer:
 
 
 def location_levels(ctx: Context) -> Answer:
-    ctx.ops.location(ctx.ids[0])
-    return ok({"inventory_levels": page(ctx, ctx.ops.levels(None, {ctx.ids[0]}))})
+    ctx.ops.locations.location(ctx.ids[0])
+    return ok({"inventory_levels": page(ctx, ctx.ops.inventory.levels(None, {ctx.ids[0]}))})
 
 
 # --- products and variants -------------------------------------------------------------
@@ -235,7 +230,7 @@ def _products(ctx: Context) -> list[Doc]:
 
 
 def list_products(ctx: Context) -> Answer:
-    return ok({"products": page(ctx, _products(ctx), ctx.ops.render_product)})
+    return ok({"products": page(ctx, _products(ctx), ctx.ops.catalog.render_product)})
 
 
 def count_products(ctx: Context) -> Answer:
@@ -243,50 +238,50 @@ def count_products(ctx: Context) -> Answer:
 
 
 def get_product(ctx: Context) -> Answer:
-    return ok({"product": pick_fields(ctx.ops.product(ctx.ids[0]), ctx.query)})
+    return ok({"product": pick_fields(ctx.ops.catalog.product(ctx.ids[0]), ctx.query)})
 
 
 def create_product(ctx: Context) -> Answer:
     data = body_of(ctx, "product")
     if not data.get("title"):
         raise unprocessable("title", "can't be blank")
-    return ok({"product": ctx.ops.create_product(data)}, 201)
+    return ok({"product": ctx.ops.catalog.create_product(data)}, 201)
 
 
 def update_product(ctx: Context) -> Answer:
-    return ok({"product": ctx.ops.update_product(ctx.ids[0], body_of(ctx, "product"))})
+    return ok({"product": ctx.ops.catalog.update_product(ctx.ids[0], body_of(ctx, "product"))})
 
 
 def delete_product(ctx: Context) -> Answer:
-    ctx.ops.delete_product(ctx.ids[0])
+    ctx.ops.catalog.delete_product(ctx.ids[0])
     return ok({})
 
 
 def list_variants(ctx: Context) -> Answer:
-    ctx.ops.product(ctx.ids[0])
-    items = common_filter(by_id(ctx.ops.product_variants(ctx.ids[0])), ctx.query)
-    return ok({"variants": page(ctx, items, ctx.ops.render_variant)})
+    ctx.ops.catalog.product(ctx.ids[0])
+    items = common_filter(by_id(ctx.ops.catalog.product_variants(ctx.ids[0])), ctx.query)
+    return ok({"variants": page(ctx, items, ctx.ops.catalog.render_variant)})
 
 
 def count_variants(ctx: Context) -> Answer:
-    ctx.ops.product(ctx.ids[0])
-    return ok({"count": len(ctx.ops.product_variants(ctx.ids[0]))})
+    ctx.ops.catalog.product(ctx.ids[0])
+    return ok({"count": len(ctx.ops.catalog.product_variants(ctx.ids[0]))})
 
 
 def get_variant(ctx: Context) -> Answer:
-    return ok({"variant": pick_fields(ctx.ops.variant(ctx.ids[0]), ctx.query)})
+    return ok({"variant": pick_fields(ctx.ops.catalog.variant(ctx.ids[0]), ctx.query)})
 
 
 def create_variant(ctx: Context) -> Answer:
-    return ok({"variant": ctx.ops.create_variant(ctx.ids[0], body_of(ctx, "variant"))}, 201)
+    return ok({"variant": ctx.ops.catalog.create_variant(ctx.ids[0], body_of(ctx, "variant"))}, 201)
 
 
 def update_variant(ctx: Context) -> Answer:
-    return ok({"variant": ctx.ops.update_variant(ctx.ids[0], body_of(ctx, "variant"))})
+    return ok({"variant": ctx.ops.catalog.update_variant(ctx.ids[0], body_of(ctx, "variant"))})
 
 
 def delete_variant(ctx: Context) -> Answer:
-    ctx.ops.delete_variant(ctx.ids[0], ctx.ids[1])
+    ctx.ops.catalog.delete_variant(ctx.ids[0], ctx.ids[1])
     return ok({})
 
 
@@ -302,12 +297,12 @@ def list_inventory_items(ctx: Context) -> Answer:
 
 
 def get_inventory_item(ctx: Context) -> Answer:
-    return ok({"inventory_item": ctx.ops.inventory_item(ctx.ids[0])})
+    return ok({"inventory_item": ctx.ops.inventory.inventory_item(ctx.ids[0])})
 
 
 def update_inventory_item(ctx: Context) -> Answer:
     data = body_of(ctx, "inventory_item")
-    return ok({"inventory_item": ctx.ops.update_inventory_item(ctx.ids[0], data)})
+    return ok({"inventory_item": ctx.ops.inventory.update_inventory_item(ctx.ids[0], data)})
 
 
 def list_levels(ctx: Context) -> Answer:
@@ -317,7 +312,7 @@ def list_levels(ctx: Context) -> Answer:
         raise ShopifyError(
             422, {"errors": ["inventory_item_ids, location_ids, or both are required"]}
         )
-    levels = ctx.ops.levels(items, locations)
+    levels = ctx.ops.inventory.levels(items, locations)
     if ctx.query.get("updated_at_min"):
         bound = parse_time(ctx.query["updated_at_min"])
         levels = [lv for lv in levels if parse_time(lv["updated_at"]) >= bound]
@@ -337,24 +332,26 @@ def set_level(ctx: Context) -> Answer:
     item, loc = _level_ids(ctx.body)
     if "available" not in ctx.body:
         raise ShopifyError(422, {"available": ["is required"]})
-    return ok({"inventory_level": ctx.ops.set_available(item, loc, int(ctx.body["available"]))})
+    return ok(
+        {"inventory_level": ctx.ops.inventory.set_available(item, loc, int(ctx.body["available"]))}
+    )
 
 
 def adjust_level(ctx: Context) -> Answer:
     item, loc = _level_ids(ctx.body)
     delta = int(ctx.body.get("available_adjustment", 0))
-    return ok({"inventory_level": ctx.ops.adjust_available(item, loc, delta)})
+    return ok({"inventory_level": ctx.ops.inventory.adjust_available(item, loc, delta)})
 
 
 def connect_level(ctx: Context) -> Answer:
     item, loc = _level_ids(ctx.body)
-    existed = ctx.ops.level(item, loc) is not None
-    return ok({"inventory_level": ctx.ops.connect(item, loc)}, 200 if existed else 201)
+    existed = ctx.ops.inventory.level(item, loc) is not None
+    return ok({"inventory_level": ctx.ops.inventory.connect(item, loc)}, 200 if existed else 201)
 
 
 def delete_level(ctx: Context) -> Answer:
     item, loc = _level_ids(dict(ctx.query))
-    ctx.ops.disconnect(item, loc)
+    ctx.ops.inventory.disconnect(item, loc)
     return ok({}, 204)
 
 
@@ -367,7 +364,7 @@ def list_customers(ctx: Context) -> Answer:
 
 
 def search_customers(ctx: Context) -> Answer:
-    items = by_id(ctx.ops.search_customers(ctx.query.get("query", "")))
+    items = by_id(ctx.ops.customers.search_customers(ctx.query.get("query", "")))
     return ok({"customers": page(ctx, items)})
 
 
@@ -376,40 +373,40 @@ def count_customers(ctx: Context) -> Answer:
 
 
 def get_customer(ctx: Context) -> Answer:
-    return ok({"customer": pick_fields(ctx.ops.customer(ctx.ids[0]), ctx.query)})
+    return ok({"customer": pick_fields(ctx.ops.customers.customer(ctx.ids[0]), ctx.query)})
 
 
 def create_customer(ctx: Context) -> Answer:
     data = body_of(ctx, "customer")
     if not any(data.get(k) for k in ("email", "phone", "first_name", "last_name")):
         raise unprocessable("customer", "A name, phone number, or email address must be present")
-    return ok({"customer": ctx.ops.create_customer(data)}, 201)
+    return ok({"customer": ctx.ops.customers.create_customer(data)}, 201)
 
 
 def update_customer(ctx: Context) -> Answer:
-    return ok({"customer": ctx.ops.update_customer(ctx.ids[0], body_of(ctx, "customer"))})
+    return ok({"customer": ctx.ops.customers.update_customer(ctx.ids[0], body_of(ctx, "customer"))})
 
 
 def delete_customer(ctx: Context) -> Answer:
-    ctx.ops.delete_customer(ctx.ids[0])
+    ctx.ops.customers.delete_customer(ctx.ids[0])
     return ok({})
 
 
 def customer_orders(ctx: Context) -> Answer:
-    ctx.ops.customer(ctx.ids[0])
+    ctx.ops.customers.customer(ctx.ids[0])
     items = [o for o in _orders(ctx) if o.get("_customer_id") == ctx.ids[0]]
-    return ok({"orders": [ctx.ops.render_order(o) for o in items]})
+    return ok({"orders": [ctx.ops.orders.render_order(o) for o in items]})
 
 
 def activation_url(ctx: Context) -> Answer:
-    customer = ctx.ops.customer(ctx.ids[0])
+    customer = ctx.ops.customers.customer(ctx.ids[0])
     if customer["state"] == "enabled":
         raise unprocessable("account_activation_url", "account already enabled")
     return ok({"account_activation_url": d.activation_url(ctx.ops.shop.settings, ctx.ids[0])}, 201)
 
 
 def send_invite(ctx: Context) -> Answer:
-    customer = ctx.ops.customer(ctx.ids[0])
+    customer = ctx.ops.customers.customer(ctx.ids[0])
     data = ctx.body.get("customer_invite") or {}
     invite = {
         "to": data.get("to") or customer["email"],
@@ -485,7 +482,7 @@ def _orders(ctx: Context) -> list[Doc]:
 
 
 def list_orders(ctx: Context) -> Answer:
-    return ok({"orders": page(ctx, _orders(ctx), ctx.ops.render_order)})
+    return ok({"orders": page(ctx, _orders(ctx), ctx.ops.orders.render_order)})
 
 
 def count_orders(ctx: Context) -> Answer:
@@ -493,7 +490,7 @@ def count_orders(ctx: Context) -> Answer:
 
 
 def _visible_order(ctx: Context, ident: int) -> Doc:
-    doc = ctx.ops.order_doc(ident)
+    doc = ctx.ops.orders.order_doc(ident)
     too_old = parse_time(doc["created_at"]) < datetime.now(UTC) - ORDER_WINDOW
     if too_old and not ctx.token.grants("read_all_orders"):
         raise not_found()
@@ -502,7 +499,7 @@ def _visible_order(ctx: Context, ident: int) -> Doc:
 
 def get_order(ctx: Context) -> Answer:
     _visible_order(ctx, ctx.ids[0])
-    return ok({"order": pick_fields(ctx.ops.order(ctx.ids[0]), ctx.query)})
+    return ok({"order": pick_fields(ctx.ops.orders.order(ctx.ids[0]), ctx.query)})
 
 
 def create_order(ctx: Context) -> Answer:
@@ -511,40 +508,40 @@ def create_order(ctx: Context) -> Answer:
     behaviour = data.get("inventory_behaviour", "bypass")
     if behaviour not in ("bypass", "decrement_ignoring_policy", "decrement_obeying_policy"):
         raise unprocessable("inventory_behaviour", "is invalid")
-    return ok({"order": ctx.ops.create_order(data, inventory_behaviour=behaviour)}, 201)
+    return ok({"order": ctx.ops.orders.create_order(data, inventory_behaviour=behaviour)}, 201)
 
 
 def update_order(ctx: Context) -> Answer:
-    return ok({"order": ctx.ops.update_order(ctx.ids[0], body_of(ctx, "order"))})
+    return ok({"order": ctx.ops.orders.update_order(ctx.ids[0], body_of(ctx, "order"))})
 
 
 def delete_order(ctx: Context) -> Answer:
-    ctx.ops.delete_order(ctx.ids[0])
+    ctx.ops.orders.delete_order(ctx.ids[0])
     return ok({})
 
 
 def close_order(ctx: Context) -> Answer:
-    return ok({"order": ctx.ops.close_order(ctx.ids[0])})
+    return ok({"order": ctx.ops.orders.close_order(ctx.ids[0])})
 
 
 def open_order(ctx: Context) -> Answer:
-    return ok({"order": ctx.ops.open_order(ctx.ids[0])})
+    return ok({"order": ctx.ops.orders.open_order(ctx.ids[0])})
 
 
 def cancel_order(ctx: Context) -> Answer:
-    order = ctx.ops.cancel_order(ctx.ids[0], ctx.body)
+    order = ctx.ops.orders.cancel_order(ctx.ids[0], ctx.body)
     return ok({"order": order, "notice": "Order has been canceled"})
 
 
 def list_transactions(ctx: Context) -> Answer:
-    ctx.ops.order_doc(ctx.ids[0])
-    items = common_filter(ctx.ops.order_transactions(ctx.ids[0]), ctx.query)
+    ctx.ops.orders.order_doc(ctx.ids[0])
+    items = common_filter(ctx.ops.payments.order_transactions(ctx.ids[0]), ctx.query)
     return ok({"transactions": items})
 
 
 def count_transactions(ctx: Context) -> Answer:
-    ctx.ops.order_doc(ctx.ids[0])
-    return ok({"count": len(ctx.ops.order_transactions(ctx.ids[0]))})
+    ctx.ops.orders.order_doc(ctx.ids[0])
+    return ok({"count": len(ctx.ops.payments.order_transactions(ctx.ids[0]))})
 
 
 def get_transaction(ctx: Context) -> Answer:
@@ -556,7 +553,7 @@ def get_transaction(ctx: Context) -> Answer:
 
 def create_transaction(ctx: Context) -> Answer:
     data = body_of(ctx, "transaction")
-    return ok({"transaction": ctx.ops.create_transaction(ctx.ids[0], data)}, 201)
+    return ok({"transaction": ctx.ops.payments.create_transaction(ctx.ids[0], data)}, 201)
 
 
 def list_tender_transactions(ctx: Context) -> Answer:
@@ -567,7 +564,7 @@ def list_tender_transactions(ctx: Context) -> Answer:
 
 
 def list_refunds(ctx: Context) -> Answer:
-    return ok({"refunds": page(ctx, ctx.ops.order_refunds(ctx.ids[0]))})
+    return ok({"refunds": page(ctx, ctx.ops.refunds.order_refunds(ctx.ids[0]))})
 
 
 def get_refund(ctx: Context) -> Answer:
@@ -578,11 +575,11 @@ def get_refund(ctx: Context) -> Answer:
 
 
 def create_refund(ctx: Context) -> Answer:
-    return ok({"refund": ctx.ops.create_refund(ctx.ids[0], body_of(ctx, "refund"))}, 201)
+    return ok({"refund": ctx.ops.refunds.create_refund(ctx.ids[0], body_of(ctx, "refund"))}, 201)
 
 
 def calculate_refund(ctx: Context) -> Answer:
-    return ok({"refund": ctx.ops.calculate_refund(ctx.ids[0], body_of(ctx, "refund"))})
+    return ok({"refund": ctx.ops.refunds.calculate_refund(ctx.ids[0], body_of(ctx, "refund"))})
 
 
 # --- fulfillment orders and fulfillments -----------------------------------------------
@@ -591,31 +588,39 @@ def calculate_refund(ctx: Context) -> Answer:
 def _fo(ctx: Context, fo: Doc) -> Doc:
     with_order = ctx.query.get("include_order_reference_fields") == "true"
     with_financials = ctx.query.get("include_financial_summaries") == "true"
-    return ctx.ops.render_fulfillment_order(fo, with_order, with_financials)
+    return ctx.ops.fulfillment_orders.render_fulfillment_order(fo, with_order, with_financials)
 
 
 def order_fulfillment_orders(ctx: Context) -> Answer:
-    ctx.ops.order_doc(ctx.ids[0])
-    fos = ctx.ops.order_fulfillment_orders(ctx.ids[0])
+    ctx.ops.orders.order_doc(ctx.ids[0])
+    fos = ctx.ops.fulfillment_orders.order_fulfillment_orders(ctx.ids[0])
     return ok({"fulfillment_orders": [_fo(ctx, fo) for fo in fos]})
 
 
 def get_fulfillment_order(ctx: Context) -> Answer:
-    return ok({"fulfillment_order": _fo(ctx, ctx.ops.fulfillment_order(ctx.ids[0]))})
+    return ok(
+        {"fulfillment_order": _fo(ctx, ctx.ops.fulfillment_orders.fulfillment_order(ctx.ids[0]))}
+    )
 
 
 def cancel_fulfillment_order(ctx: Context) -> Answer:
-    fo, replacement = ctx.ops.cancel_fulfillment_order(ctx.ids[0])
+    fo, replacement = ctx.ops.fulfillment_orders.cancel_fulfillment_order(ctx.ids[0])
     return ok({"fulfillment_order": fo, "replacement_fulfillment_order": replacement})
 
 
 def close_fulfillment_order(ctx: Context) -> Answer:
     message = (ctx.body.get("fulfillment_order") or {}).get("message")
-    return ok({"fulfillment_order": ctx.ops.close_fulfillment_order(ctx.ids[0], message)})
+    return ok(
+        {
+            "fulfillment_order": ctx.ops.fulfillment_orders.close_fulfillment_order(
+                ctx.ids[0], message
+            )
+        }
+    )
 
 
 def open_fulfillment_order(ctx: Context) -> Answer:
-    return ok({"fulfillment_order": ctx.ops.open_fulfillment_order(ctx.ids[0])})
+    return ok({"fulfillment_order": ctx.ops.fulfillment_orders.open_fulfillment_order(ctx.ids[0])})
 
 
 def reschedule_fulfillment_order(ctx: Context) -> Answer:
@@ -623,24 +628,26 @@ def reschedule_fulfillment_order(ctx: Context) -> Answer:
     when = data.get("new_fulfill_at")
     if not when:
         raise unprocessable("new_fulfill_at", "is required")
-    fo = ctx.ops.reschedule_fulfillment_order(ctx.ids[0], str(when))
+    fo = ctx.ops.fulfillment_orders.reschedule_fulfillment_order(ctx.ids[0], str(when))
     return ok({"fulfillment_order": fo})
 
 
 def hold_fulfillment_order(ctx: Context) -> Answer:
     data = body_of(ctx, "fulfillment_hold")
-    return ok({"fulfillment_order": ctx.ops.hold_fulfillment_order(ctx.ids[0], data)})
+    return ok(
+        {"fulfillment_order": ctx.ops.fulfillment_orders.hold_fulfillment_order(ctx.ids[0], data)}
+    )
 
 
 def release_hold(ctx: Context) -> Answer:
-    return ok({"fulfillment_order": ctx.ops.release_hold(ctx.ids[0])})
+    return ok({"fulfillment_order": ctx.ops.fulfillment_orders.release_hold(ctx.ids[0])})
 
 
 def move_fulfillment_order(ctx: Context) -> Answer:
     data = body_of(ctx, "fulfillment_order")
     if "new_location_id" not in data:
         raise unprocessable("new_location_id", "is required")
-    original, moved, remaining = ctx.ops.move_fulfillment_order(
+    original, moved, remaining = ctx.ops.fulfillment_orders.move_fulfillment_order(
         ctx.ids[0], int(data["new_location_id"]), data.get("fulfillment_order_line_items")
     )
     return ok(
@@ -657,54 +664,56 @@ def set_deadline(ctx: Context) -> Answer:
     deadline = ctx.body.get("fulfillment_deadline")
     if not ids or not deadline:
         raise unprocessable("fulfillment_deadline", "is required")
-    ctx.ops.set_deadline([int(i) for i in ids], str(deadline))
+    ctx.ops.fulfillment_orders.set_deadline([int(i) for i in ids], str(deadline))
     return ok({})
 
 
 def fulfillment_order_fulfillments(ctx: Context) -> Answer:
-    fo = ctx.ops.fulfillment_order(ctx.ids[0])
+    fo = ctx.ops.fulfillment_orders.fulfillment_order(ctx.ids[0])
     lines = {li["line_item_id"] for li in fo["line_items"]}
     found = [
         f
-        for f in ctx.ops.order_fulfillments(fo["order_id"])
+        for f in ctx.ops.fulfillments.order_fulfillments(fo["order_id"])
         if any(li["id"] in lines for li in f["line_items"]) or not lines
     ]
     return ok({"fulfillments": [public(f) for f in found]})
 
 
 def order_fulfillments(ctx: Context) -> Answer:
-    ctx.ops.order_doc(ctx.ids[0])
-    items = common_filter(ctx.ops.order_fulfillments(ctx.ids[0]), ctx.query)
+    ctx.ops.orders.order_doc(ctx.ids[0])
+    items = common_filter(ctx.ops.fulfillments.order_fulfillments(ctx.ids[0]), ctx.query)
     return ok({"fulfillments": page(ctx, items, public)})
 
 
 def count_order_fulfillments(ctx: Context) -> Answer:
-    ctx.ops.order_doc(ctx.ids[0])
-    return ok({"count": len(ctx.ops.order_fulfillments(ctx.ids[0]))})
+    ctx.ops.orders.order_doc(ctx.ids[0])
+    return ok({"count": len(ctx.ops.fulfillments.order_fulfillments(ctx.ids[0]))})
 
 
 def get_order_fulfillment(ctx: Context) -> Answer:
-    doc = ctx.ops.fulfillment(ctx.ids[1])
+    doc = ctx.ops.fulfillments.fulfillment(ctx.ids[1])
     if doc["order_id"] != ctx.ids[0]:
         raise not_found()
     return ok({"fulfillment": public(doc)})
 
 
 def create_fulfillment(ctx: Context) -> Answer:
-    return ok({"fulfillment": ctx.ops.create_fulfillment(body_of(ctx, "fulfillment"))}, 201)
+    return ok(
+        {"fulfillment": ctx.ops.fulfillments.create_fulfillment(body_of(ctx, "fulfillment"))}, 201
+    )
 
 
 def update_tracking(ctx: Context) -> Answer:
     data = body_of(ctx, "fulfillment")
-    return ok({"fulfillment": ctx.ops.update_tracking(ctx.ids[0], data)})
+    return ok({"fulfillment": ctx.ops.fulfillments.update_tracking(ctx.ids[0], data)})
 
 
 def cancel_fulfillment(ctx: Context) -> Answer:
-    return ok({"fulfillment": ctx.ops.cancel_fulfillment(ctx.ids[0])})
+    return ok({"fulfillment": ctx.ops.fulfillments.cancel_fulfillment(ctx.ids[0])})
 
 
 def _event_owner(ctx: Context) -> Doc:
-    doc = ctx.ops.fulfillment(ctx.ids[1])
+    doc = ctx.ops.fulfillments.fulfillment(ctx.ids[1])
     if doc["order_id"] != ctx.ids[0]:
         raise not_found()
     return doc
@@ -712,13 +721,13 @@ def _event_owner(ctx: Context) -> Doc:
 
 def list_fulfillment_events(ctx: Context) -> Answer:
     _event_owner(ctx)
-    return ok({"fulfillment_events": ctx.ops.fulfillment_events(ctx.ids[1])})
+    return ok({"fulfillment_events": ctx.ops.fulfillments.fulfillment_events(ctx.ids[1])})
 
 
 def create_fulfillment_event(ctx: Context) -> Answer:
     _event_owner(ctx)
     data = body_of(ctx, "event")
-    event = ctx.ops.create_fulfillment_event(ctx.ids[1], data)
+    event = ctx.ops.fulfillments.create_fulfillment_event(ctx.ids[1], data)
     return ok({"fulfillment_event": event}, 201)
 
 

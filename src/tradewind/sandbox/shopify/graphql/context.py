@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from graphql import (
-    GraphQLError,
-)
+from graphql import GraphQLError
 
 from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import Doc, Token

@@ -28,9 +28,7 @@ from tradewind.sandbox.shopify.state import Doc
 
 MAX_QUERY_COST = 1000
 
-
 MUTATION_COST = 10
-
 
 RATE_DOC = "https://shopify.dev/api/usage/rate-limits"
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import (
-    FieldNode,
-    GraphQLError,
-)
+from graphql import FieldNode, GraphQLError
 from graphql.execution.values import get_directive_values
 
 from tradewind.sandbox.shopify import documents as d
@@ -25,9 +22,7 @@ from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS
 
 MAX_INPUT_ITEMS = 250
 
-
 SET_NAMES = ("available", "on_hand")
-
 
 ADJUST_NAMES = ("available", "damaged", "incoming", "quality_control", "reserved", "safety_stock")
 

@@ -23,7 +23,6 @@ from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS
 
 ORDER_WINDOW = timedelta(days=60)
 
-
 SEARCH_TERM = re.compile(r"""(-?)(\w+):(>=|<=|>|<)?('[^']*'|"[^"]*"|\S+)""")
 
 

@@ -8,15 +8,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graphql import (
-    GraphQLSchema,
-    build_schema,
-)
+from graphql import GraphQLSchema, build_schema
 
 from tradewind.sandbox.shopify.core import version_at_least
 
 HERE = Path(__file__).parent
-
 
 CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 

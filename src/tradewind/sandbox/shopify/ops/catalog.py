@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-    not_found,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import Resource, not_found, unprocessable
 from tradewind.sandbox.shopify.state import Doc
 
 # Since 2024-04 the REST product endpoints write at most 100 variants per product.

@@ -7,10 +7,7 @@ import copy
 from decimal import Decimal
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import Resource, unprocessable
 from tradewind.sandbox.shopify.state import Doc
 
 

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-    ShopifyError,
-    not_found,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import Resource, ShopifyError, not_found, unprocessable
 from tradewind.sandbox.shopify.state import Doc, Level
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-)
+from tradewind.sandbox.shopify.ops.base import Resource
 from tradewind.sandbox.shopify.state import Doc
 
 

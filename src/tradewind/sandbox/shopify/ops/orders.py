@@ -8,11 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-    public,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import Resource, public, unprocessable
 from tradewind.sandbox.shopify.state import Doc
 
 InventoryBehaviour = Literal["bypass", "decrement_ignoring_policy", "decrement_obeying_policy"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.ops.base import (
-    Resource,
-    unprocessable,
-)
+from tradewind.sandbox.shopify.ops.base import Resource, unprocessable
 from tradewind.sandbox.shopify.state import Doc
 
 

@@ -18,9 +18,7 @@ from tradewind.sandbox.shopify.state import Doc, Token
 
 DEFAULT_LIMIT = 50
 
-
 MAX_LIMIT = 250
-
 
 PAGE_INFO_COMPANIONS = frozenset({"limit", "fields", "page_info"})
 

@@ -20,7 +20,6 @@ from tradewind.sandbox.shopify.state import Token
 
 N = r"(\d+)"
 
-
 READ, WRITE = "GET", ("POST", "PUT", "DELETE")
 
 
@@ -30,15 +29,11 @@ def _scopes(area: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 PRODUCTS = _scopes("products")
 
-
 INVENTORY = _scopes("inventory")
-
 
 LOCATIONS = _scopes("locations")
 
-
 CUSTOMERS = _scopes("customers")
-
 
 ORDERS = _scopes("orders")
 

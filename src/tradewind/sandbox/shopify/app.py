@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from tradewind.sandbox.shopify import control, graphql, oauth, rest
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
 from tradewind.sandbox.shopify.journal import Request as Recorded
+from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.responses import (
     RETRY_AFTER,
     THROTTLED_REST,
@@ -31,7 +32,6 @@ from tradewind.sandbox.shopify.responses import (
     json_response,
     request_faults,
 )
-from tradewind.sandbox.shopify.service import ShopifyError
 from tradewind.sandbox.shopify.state import Token
 
 

@@ -19,7 +19,8 @@ from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.core import Sandbox
 from tradewind.sandbox.shopify.faults import Fault, FaultKind
 from tradewind.sandbox.shopify.generator import GeneratorSpec, OrderGenerator
-from tradewind.sandbox.shopify.service import ShopifyError, ShopOps
+from tradewind.sandbox.shopify.ops.base import ShopifyError
+from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import ALL_SCOPES, Doc, Plan, TokenKind
 
 OrderKind = Literal["web", "pos", "unpaid", "authorized", "test"]
@@ -218,12 +219,12 @@ class Control:
                 "settings": asdict(data.settings),
                 "shop": ops.shop_doc(),
                 "locations": data.locations.values(),
-                "products": [ops.render_product(p) for p in data.products.values()],
+                "products": [ops.catalog.render_product(p) for p in data.products.values()],
                 "inventory_levels": [
                     dict(asdict(lv), on_hand=lv.on_hand) for lv in data.levels.values()
                 ],
                 "customers": data.customers.values(),
-                "orders": [ops.render_order(o) for o in data.orders.values()],
+                "orders": [ops.orders.render_order(o) for o in data.orders.values()],
                 "fulfillment_orders": data.fulfillment_orders.values(),
                 "webhooks": [
                     d.webhook(s) | {"app_key": s.app_key} for s in data.subscriptions.values()
@@ -244,7 +245,7 @@ class Control:
         return self.sandbox.run(shop, read)
 
     def add_location(self, shop: str, spec: LocationSpec) -> Doc:
-        return self.sandbox.run(shop, lambda ops: ops.add_location(spec.model_dump()))
+        return self.sandbox.run(shop, lambda ops: ops.locations.add_location(spec.model_dump()))
 
     def add_product(self, shop: str, spec: ProductSpec) -> Doc:
         data = spec.model_dump()
@@ -253,18 +254,18 @@ class Control:
             variant.pop("available")
             variant["inventory_quantity"] = given.available
         data["options"] = [{"name": "Title"}]
-        return self.sandbox.run(shop, lambda ops: ops.create_product(data))
+        return self.sandbox.run(shop, lambda ops: ops.catalog.create_product(data))
 
     def set_stock(self, shop: str, spec: StockSpec) -> Doc:
         def apply(ops: ShopOps) -> Doc:
             item_id = spec.inventory_item_id
             if item_id is None:
-                found = ops.variants_by_sku(spec.sku or "")
+                found = ops.catalog.variants_by_sku(spec.sku or "")
                 if not found:
                     raise ShopifyError(404, f"No variant with SKU {spec.sku!r}")
                 item_id = int(found[0]["inventory_item_id"])
-            location = spec.location_id or ops.primary_location_id()
-            return ops.set_available(item_id, location, spec.available)
+            location = spec.location_id or ops.locations.primary_location_id()
+            return ops.inventory.set_available(item_id, location, spec.available)
 
         return self.sandbox.run(shop, apply)
 
@@ -274,7 +275,7 @@ class Control:
         def place(ops: ShopOps) -> Doc:
             lines = []
             for line in spec.lines:
-                found = ops.variants_by_sku(line.sku)
+                found = ops.catalog.variants_by_sku(line.sku)
                 if found:
                     entry: Doc = {"variant_id": found[0]["id"], "quantity": line.quantity}
                     if line.price is not None:
@@ -309,36 +310,44 @@ class Control:
                 data["shipping_address"] = address
                 data["billing_address"] = address
             if spec.kind == "pos":
-                data["location_id"] = spec.location_id or ops.primary_location_id()
+                data["location_id"] = spec.location_id or ops.locations.primary_location_id()
             if d.dec(spec.shipping_price) > 0:
                 data["shipping_lines"] = [{"title": "Standard", "price": spec.shipping_price}]
             if spec.placed_at is not None:
                 data["created_at"] = d.stamp(ops.shop.settings, spec.placed_at)
-            return ops.create_order(data, inventory_behaviour="decrement_ignoring_policy")
+            return ops.orders.create_order(data, inventory_behaviour="decrement_ignoring_policy")
 
         return self.sandbox.run(shop, place)
 
     def advance_payment(self, shop: str, order_id: int, spec: PaymentSpec) -> Doc:
         def advance(ops: ShopOps) -> Doc:
             if spec.to == "paid":
-                return ops.mark_paid(order_id)
+                return ops.payments.mark_paid(order_id)
             if spec.to == "voided":
                 auth = next(
-                    (t for t in ops.order_transactions(order_id) if t["kind"] == "authorization"),
+                    (
+                        t
+                        for t in ops.payments.order_transactions(order_id)
+                        if t["kind"] == "authorization"
+                    ),
                     None,
                 )
                 if auth is None:
                     raise ShopifyError(422, {"base": ["No authorization to void"]})
-                ops.create_transaction(order_id, {"kind": "void", "parent_id": auth["id"]})
-                return ops.order(order_id)
-            order = ops.order(order_id)
+                ops.payments.create_transaction(order_id, {"kind": "void", "parent_id": auth["id"]})
+                return ops.orders.order(order_id)
+            order = ops.orders.order(order_id)
             parent = next(
-                (t for t in ops.order_transactions(order_id) if t["kind"] in ("sale", "capture")),
+                (
+                    t
+                    for t in ops.payments.order_transactions(order_id)
+                    if t["kind"] in ("sale", "capture")
+                ),
                 None,
             )
             if parent is None:
                 raise ShopifyError(422, {"base": ["Nothing was paid"]})
-            ops.create_refund(
+            ops.refunds.create_refund(
                 order_id,
                 {
                     "transactions": [
@@ -350,7 +359,7 @@ class Control:
                     ]
                 },
             )
-            return ops.order(order_id)
+            return ops.orders.order(order_id)
 
         return self.sandbox.run(shop, advance)
 

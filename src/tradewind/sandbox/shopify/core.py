@@ -14,8 +14,9 @@ from typing import TypeVar
 
 from tradewind.sandbox.shopify.faults import Faults
 from tradewind.sandbox.shopify.journal import Journal
+from tradewind.sandbox.shopify.ops.base import Event, ShopifyError
 from tradewind.sandbox.shopify.ratelimit import Clock, Limiter
-from tradewind.sandbox.shopify.service import Event, ShopifyError, ShopOps
+from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import (
     ALL_SCOPES,
     PLAN_LIMITS,
@@ -151,7 +152,7 @@ class Sandbox:
             )
             self.state.shops[name] = data
             data.save_settings()
-            ShopOps(self.state, data).add_location(FIRST_LOCATION)
+            ShopOps(self.state, data).locations.add_location(FIRST_LOCATION)
             return data
 
     def set_plan(self, shop: str, plan: Plan) -> None:

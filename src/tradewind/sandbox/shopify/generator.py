@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from tradewind.sandbox.shopify.service import ShopifyError
+from tradewind.sandbox.shopify.ops.base import ShopifyError
 
 if TYPE_CHECKING:
     from tradewind.sandbox.shopify.control import Control

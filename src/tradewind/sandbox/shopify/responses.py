@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox
 from tradewind.sandbox.shopify.faults import REQUEST_FAULTS, Fault, FaultKind
-from tradewind.sandbox.shopify.service import ShopifyError
+from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.state import Token
 
 JSON_TYPE = "application/json; charset=utf-8"

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from tradewind.sandbox.shopify.faults import FaultKind, Faults
-from tradewind.sandbox.shopify.service import Event
+from tradewind.sandbox.shopify.ops.base import Event
 from tradewind.sandbox.shopify.state import Doc, SandboxState, Subscription
 
 TOPICS: frozenset[str] = frozenset(

@@ -44,6 +44,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("core/catalog/service.py", "tradewind.connectors.base", "The core knows nothing"),
         ("sync/ledger.py", "tradewind.app.present", "The engine never reaches up"),
         ("app/calls.py", "tradewind.web.session", "The application layer"),
+        ("sync/handlers/stock.py", "tradewind.monitoring.executions", "A handler settles"),
         ("integrations/shopify/orders.py", "tradewind.core.orders.models", "An integration"),
         ("integrations/shopify/orders.py", "tradewind.integrations.vendure", "Integrations never"),
         ("sandbox/shopify/faults.py", "tradewind.db", "The sandbox is a platform"),

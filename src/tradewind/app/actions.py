@@ -25,8 +25,10 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exchange, exports, ledger, stock
+from tradewind.sync import exports, ledger, stock
 from tradewind.sync.models import (
+    CUSTOMERS_FULL,
+    LISTINGS_KEY,
     ORDERS_STREAM,
     Backfill,
     BackfillState,
@@ -174,7 +176,7 @@ def sync_products(hub: Hub, plugin_id: int) -> ProductSync:
         if Toggle.IMPORT_LISTINGS in plugin.toggles:
             # Runs once every product page is done (its pages rank before it), so the
             # variants mapped by this run have their listings read too.
-            ledger.enqueue(session, plugin.id, WorkKind.SYNC_LISTINGS, exchange.LISTINGS_KEY)
+            ledger.enqueue(session, plugin.id, WorkKind.SYNC_LISTINGS, LISTINGS_KEY)
         return run
 
 
@@ -185,7 +187,7 @@ def sync_listings(hub: Hub, plugin_id: int) -> None:
         plugin = _wanting(
             hub, session, plugin_id, Toggle.IMPORT_LISTINGS, Capability.IMPORT_LISTINGS
         )
-        ledger.enqueue(session, plugin.id, WorkKind.SYNC_LISTINGS, exchange.LISTINGS_KEY)
+        ledger.enqueue(session, plugin.id, WorkKind.SYNC_LISTINGS, LISTINGS_KEY)
 
 
 def sync_customers(hub: Hub, plugin_id: int) -> None:
@@ -195,7 +197,7 @@ def sync_customers(hub: Hub, plugin_id: int) -> None:
         plugin = _wanting(
             hub, session, plugin_id, Toggle.IMPORT_CUSTOMERS, Capability.IMPORT_CUSTOMERS
         )
-        ledger.enqueue(session, plugin.id, WorkKind.IMPORT_CUSTOMERS, exchange.CUSTOMERS_FULL)
+        ledger.enqueue(session, plugin.id, WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_FULL)
 
 
 def export_products(hub: Hub, plugin_id: int) -> int:

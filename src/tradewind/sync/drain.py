@@ -37,7 +37,6 @@ from collections.abc import Callable
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from tradewind.core.plugins import service as plugins
@@ -47,10 +46,10 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
-from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
-from tradewind.sync.jobs import HANDLERS, Job, unreadable
+from tradewind.sync.batch import Job, unreadable
+from tradewind.sync.handlers import HANDLERS
 from tradewind.sync.models import WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
 
@@ -256,7 +255,7 @@ class Drainer:
         handler = HANDLERS[job.kind]
         answered = job.calls.answered
         try:
-            handler(job)
+            handler.run(job)
             if job.rows:  # a handler that did not finish everything: a bug, not a loss
                 raise RuntimeError(f"{job.kind.value} left {len(job.rows)} row(s) open")
         except RateLimited as exc:
@@ -266,7 +265,7 @@ class Drainer:
         except AuthFailed as exc:
             self._auth_failed(job, str(exc))
         except ImportConflict as exc:
-            self._settle(job, delay=CONFLICT_RETRY_SECONDS, error=exc.message, count=False)
+            job.settle(delay=CONFLICT_RETRY_SECONDS, error=exc.message, count=False)
         except (Rejected, TradewindError) as exc:
             self._rejected(job, str(exc))
         except ValidationError as exc:  # the platform sent a record that cannot be read
@@ -274,8 +273,8 @@ class Drainer:
         except Exception as exc:
             if conflict(exc):  # lost a deadlock more than once: again at once, no harm done
                 log.info("batch retried after a database conflict", plugin=job.plugin.id)
-                self._settle(
-                    job, delay=0.0, error="database conflict; retried", count=False, throttled=False
+                job.settle(
+                    delay=0.0, error="database conflict; retried", count=False, throttled=False
                 )
                 return
             # A bug or an unmapped failure: retried like an outage.
@@ -289,27 +288,6 @@ class Drainer:
         else:
             if job.calls.answered > answered:
                 self._succeeded(job)
-
-    def _settle(
-        self, job: Job, *, delay: float, error: str, count: bool, throttled: bool | None = None
-    ) -> None:
-        if not job.rows:
-            return
-        calls = job.calls.take()
-
-        def settle(session: Session) -> None:
-            record_calls(session, job.plugin.id, calls, job.row.id)
-            ledger.retry_later(
-                session,
-                job.ids,
-                job.token,
-                delay=delay,
-                error=error,
-                count_attempt=count,
-                throttled=throttled,
-            )
-
-        self.hub.db.transaction(settle)
 
     def _succeeded(self, job: Job) -> None:
         """The platform answered this job: a platform problem is over. Only then — a
@@ -331,7 +309,7 @@ class Drainer:
                 notifications.resolve(session, kind, plugin_id=plugin.id)
 
     def _rate_limited(self, job: Job, exc: RateLimited) -> None:
-        self._settle(job, delay=exc.retry_after, error=str(exc), count=False)
+        job.settle(delay=exc.retry_after, error=str(exc), count=False)
         if job.row.throttled + 1 >= THROTTLE_NOTICE_AFTER:
             with self.hub.db.unit_of_work() as session:
                 notifications.raise_notification(
@@ -348,7 +326,7 @@ class Drainer:
 
     def _unavailable(self, job: Job, error: str) -> None:
         attempts = job.row.attempts + 1
-        self._settle(job, delay=backoff(attempts), error=error, count=True)
+        job.settle(delay=backoff(attempts), error=error, count=True)
         if attempts < FAILING_AFTER_ATTEMPTS:
             return
         with self.hub.db.unit_of_work() as session:
@@ -368,7 +346,7 @@ class Drainer:
 
     def _auth_failed(self, job: Job, error: str) -> None:
         probing = job.kind is WorkKind.CHECK_AUTH
-        self._settle(job, delay=AUTH_PROBE_SECONDS if probing else 0.0, error=error, count=False)
+        job.settle(delay=AUTH_PROBE_SECONDS if probing else 0.0, error=error, count=False)
         with self.hub.db.unit_of_work() as session:
             plugin = plugins.get_plugin(session, job.plugin.id)
             if plugins.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
@@ -387,19 +365,7 @@ class Drainer:
             ledger.enqueue(session, plugin.id, WorkKind.CHECK_AUTH, delay=AUTH_PROBE_SECONDS)
 
     def _rejected(self, job: Job, error: str) -> None:
-        if not job.rows:
-            return
-        with self.hub.db.unit_of_work() as session:
-            record_calls(session, job.plugin.id, job.calls.take(), job.row.id)
-            ledger.fail(session, job.ids, job.token, error=error)
-            subject = f"{job.row.kind.value} {job.row.key}".strip()
-            notifications.raise_notification(
-                session,
-                NotificationKind.RECORD_REJECTED,
-                plugin_id=job.plugin.id,
-                subject=subject,
-                message=f"{job.plugin.name} refused {subject}: {error}",
-            )
+        job.fail(error)
 
     def _unusable(self, plugin: Plugin, exc: Exception) -> None:
         """The plugin cannot even be set up (connector missing, settings invalid)."""

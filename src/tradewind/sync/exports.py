@@ -6,7 +6,7 @@ This module is the database side only: it turns core rows into the records a con
 sends, decides when nothing needs sending, and links what the platform answers back to
 the core, so that an exported order is recognised when it comes back and never imported
 a second time, and a customer or product is never created twice on the platform. The
-handlers in ``jobs.py`` call the platform between these functions.
+handlers in ``sync/handlers/`` call the platform between these functions.
 """
 
 from __future__ import annotations

@@ -128,6 +128,9 @@ class PluginLease(Base):
 
 
 ORDERS_STREAM = "orders"  # the stream of orders, polled and backfilled
+CUSTOMERS_STREAM = "customers"  # the poll of customers changed on the platform
+CUSTOMERS_FULL = "customers:full"  # the import of every customer (key of its work)
+LISTINGS_KEY = "listings"  # the key of Import Listings work
 
 
 class SyncSchedule(Timestamped, Base):
@@ -154,7 +157,19 @@ class BackfillState(StrEnum):
     FAILED = "failed"  # the platform refused the range itself; a notification says why
 
 
-class Backfill(Timestamped, Base):
+class PagedRun:
+    """A long read kept page by page: where it got to (``cursor``) until it is done,
+    cancelled or failed. The engine's ``Paged`` handlers drive it."""
+
+    state: Mapped[BackfillState] = mapped_column(
+        str_enum(BackfillState), default=BackfillState.RUNNING
+    )
+    cursor: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Backfill(PagedRun, Timestamped, Base):
     """A historical import of a date range: resumable from its page cursor."""
 
     __tablename__ = "backfills"
@@ -164,17 +179,11 @@ class Backfill(Timestamped, Base):
     stream: Mapped[str] = mapped_column(String(64), default=ORDERS_STREAM)
     start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    state: Mapped[BackfillState] = mapped_column(
-        str_enum(BackfillState), default=BackfillState.RUNNING
-    )
-    cursor: Mapped[str | None] = mapped_column(Text)
-    pages: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     total_estimate: Mapped[int | None] = mapped_column(Integer)
     skips: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # id + reason
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboxDelivery(Base):
@@ -222,7 +231,7 @@ class RateBudgetRow(Base):
     blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class ProductSync(Timestamped, Base):
+class ProductSync(PagedRun, Timestamped, Base):
     """One run of "Sync products": map platform variants to core products by SKU, then
     barcode; report what did not map. Never changes stock, never overwrites a mapping."""
 
@@ -230,11 +239,6 @@ class ProductSync(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
-    state: Mapped[BackfillState] = mapped_column(
-        str_enum(BackfillState), default=BackfillState.RUNNING
-    )
-    cursor: Mapped[str | None] = mapped_column(Text)
-    pages: Mapped[int] = mapped_column(Integer, default=0)
     variants: Mapped[int] = mapped_column(Integer, default=0)
     linked: Mapped[int] = mapped_column(Integer, default=0)  # newly mapped
     already_linked: Mapped[int] = mapped_column(Integer, default=0)
@@ -242,7 +246,6 @@ class ProductSync(Timestamped, Base):
     unmatched: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     duplicates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     conflicts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class CredentialLock(Base):

@@ -24,8 +24,8 @@ from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.sync import ledger
-from tradewind.sync.exchange import CUSTOMERS_POLL_SECONDS, CUSTOMERS_STREAM
 from tradewind.sync.models import (
+    CUSTOMERS_STREAM,
     ORDERS_STREAM,
     PluginLease,
     SyncSchedule,
@@ -40,6 +40,7 @@ WEBHOOKS_STREAM = "webhooks"
 WEBHOOK_CHECK_SECONDS = 3600
 PROBE_STREAM = "probe"
 PROBE_SECONDS = 60
+CUSTOMERS_POLL_SECONDS = 3600
 # The work a due stream becomes: (kind, key).
 STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),

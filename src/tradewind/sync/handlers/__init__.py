@@ -1,0 +1,49 @@
+"""What each kind of work does: one handler object per work kind (``HANDLERS``), in the
+shapes of ``base.py``. The drainer claims a batch, runs its kind's handler and applies
+the failure policy to whatever it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from tradewind.sync.handlers.auth import CheckAuth
+from tradewind.sync.handlers.base import Handler
+from tradewind.sync.handlers.catalog import (
+    EnsureWebhooks,
+    ExportProduct,
+    RefreshLocations,
+    SyncListings,
+    SyncProducts,
+)
+from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
+from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
+from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
+from tradewind.sync.handlers.shipments import PushShipment
+from tradewind.sync.handlers.stock import PushStock
+from tradewind.sync.handlers.webhooks import Webhook
+from tradewind.sync.models import WorkKind
+
+HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
+    {
+        WorkKind.WEBHOOK: Webhook(),
+        WorkKind.IMPORT_ORDER: ImportOrder(),
+        WorkKind.PUSH_STOCK: PushStock(),
+        WorkKind.PUSH_SHIPMENT: PushShipment(),
+        WorkKind.POLL_ORDERS: PollOrders(),
+        WorkKind.PROBE_ORDERS: PROBE,
+        WorkKind.BACKFILL: BackfillOrders(),
+        WorkKind.CHECK_AUTH: CheckAuth(),
+        WorkKind.SYNC_PRODUCTS: SyncProducts(),
+        WorkKind.REFRESH_LOCATIONS: RefreshLocations(),
+        WorkKind.ENSURE_WEBHOOKS: EnsureWebhooks(),
+        WorkKind.EXPORT_ORDER: ExportOrder(),
+        WorkKind.CANCEL_ORDER: CancelOrder(),
+        WorkKind.EXPORT_CUSTOMER: ExportCustomer(),
+        WorkKind.IMPORT_CUSTOMERS: ImportCustomers(),
+        WorkKind.EXPORT_PRODUCT: ExportProduct(),
+        WorkKind.SYNC_LISTINGS: SyncListings(),
+    }
+)
+
+__all__ = ["HANDLERS", "Handler"]

@@ -1,0 +1,340 @@
+"""Orders in: re-reads of what webhooks named, the probe for dropped webhooks, the
+reconciliation poll and backfills."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tradewind.connectors.base import ImportsOrders
+from tradewind.connectors.errors import Rejected
+from tradewind.connectors.ratelimit import Priority
+from tradewind.connectors.records import OrderQuery, OrderRecord, Page
+from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
+from tradewind.core.plugins.service import ImportConflict
+from tradewind.db import conflict, utcnow
+from tradewind.errors import TradewindError
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sync import ledger, schedule
+from tradewind.sync import orders as orders_in
+from tradewind.sync.batch import Job
+from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
+from tradewind.sync.models import (
+    ORDERS_STREAM,
+    Backfill,
+    BackfillState,
+    SyncSchedule,
+    SyncWork,
+    WorkKind,
+)
+from tradewind.sync.orders import ImportOutcome, import_record, lock_for_import
+
+log = structlog.get_logger(__name__)
+
+# A webhook arrives within seconds; an order changed longer ago than this that is not
+# here had its webhook dropped.
+PROBE_GRACE_SECONDS = 30.0
+# An absolute stock push probes first unless a probe ran this recently.
+PUSH_PROBE_SECONDS = 5.0
+
+
+def _import(
+    session: Session, job: Job, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
+) -> ImportOutcome:
+    outcome = import_record(session, plugin, record, backfill=backfill)
+    job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
+    return outcome
+
+
+def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> None:
+    """Import a page; a record the core refuses is reported and the rest go on."""
+    # Held for the whole page: the session's identity map keeps only weak references.
+    plugin = plugins.get_plugin(session, job.plugin.id)
+    lock_for_import(session, plugin, records)
+    for record in records:
+        try:
+            with session.begin_nested():
+                _import(session, job, plugin, record)
+        except ImportConflict:
+            raise  # the whole plugin waits for its channels to be fixed
+        except TradewindError as exc:
+            notifications.raise_notification(
+                session,
+                NotificationKind.RECORD_REJECTED,
+                plugin_id=job.plugin.id,
+                subject=f"order {record.number}",
+                message=f"Order {record.number} could not be imported: {exc}",
+            )
+
+
+class ImportOrder(PerRow[ImportsOrders, "OrderRecord | None"]):
+    """Re-read orders by id and import them (webhooks only say *which* order changed:
+    they arrive late, twice and out of order, so their payload is not trusted). A batch
+    is committed together; when the platform fails mid-batch the orders already read are
+    imported first and only the rest wait."""
+
+    def prepare(self, job: Job) -> ImportsOrders:
+        return job.capability(ImportsOrders)
+
+    def fetch_row(self, job: Job, context: ImportsOrders, row: SyncWork) -> OrderRecord | None:
+        return context.get_order(row.key)
+
+    def apply(
+        self, session: Session, job: Job, fetched: list[tuple[SyncWork, OrderRecord | None]]
+    ) -> None:
+        import_all(session, job, [record for _, record in fetched if record is not None])
+
+
+# ------------------------------------------------------------------- dropped webhooks
+
+
+@dataclass(frozen=True)
+class ProbeRead:
+    """What a probe read: the orders changed in (``since``, ``until``], or nothing when
+    this is the first probe (it only sets the cursor: what came before is the poll's)."""
+
+    until: dt.datetime
+    page: Page[OrderRecord] | None
+
+
+def _probe_schedule(session: Session, plugin_id: int) -> SyncSchedule | None:
+    return session.scalar(
+        select(SyncSchedule).where(
+            SyncSchedule.plugin_id == plugin_id, SyncSchedule.stream == schedule.PROBE_STREAM
+        )
+    )
+
+
+class ProbeOrders(Single[ProbeRead]):
+    """The probe for dropped webhooks, every minute for a plugin importing orders by
+    webhook: one list of the orders changed on the platform since the last probe (to
+    ``PROBE_GRACE_SECONDS`` ago: newer webhooks may still be on their way). What is
+    missing is imported at once and *webhooks missing* says so; the notice is resolved
+    once a probe sees orders that did arrive by webhook and none missing. More changes
+    than one page: the reconciliation poll is queued now to read them all."""
+
+    def fetch(self, job: Job) -> ProbeRead:
+        return self.read(job, until=utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS))
+
+    def read(self, job: Job, *, until: dt.datetime) -> ProbeRead:
+        connector = job.capability(ImportsOrders)
+        with job.hub.db.read() as session:
+            probe = _probe_schedule(session, job.plugin.id)
+            since = probe.cursor if probe is not None else None
+        if since is None or since >= until:
+            return ProbeRead(until, None)
+        query = OrderQuery(field="updated_at", since=since, until=until)
+        return ProbeRead(until, connector.list_orders(query, None, Priority.LIVE))
+
+    def apply(self, session: Session, job: Job, fetched: ProbeRead) -> None:
+        until, page = fetched.until, fetched.page
+        if page is None:
+            found = _probe_schedule(session, job.plugin.id)
+            if found is not None and found.cursor is None:
+                found.cursor = until
+            return
+        late = utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS)  # older: webhook lost
+        plugin = plugins.get_plugin(session, job.plugin.id)
+        gaps = orders_in.missing(session, plugin, page.records)
+        missed = {record.external_id for record in gaps}
+        arrived = [  # changes that reached Tradewind by webhook
+            external_id
+            for external_id in session.scalars(
+                select(Order.external_id).where(
+                    Order.plugin_id == plugin.id,
+                    Order.external_id.in_([record.external_id for record in page.records]),
+                )
+            )
+            if external_id not in missed
+        ]
+        import_all(session, job, gaps)
+        dropped = [record for record in gaps if record.updated_at < late]
+        if dropped:
+            numbers = ", ".join(record.number for record in dropped[:10])
+            more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
+            notifications.raise_notification(
+                session,
+                NotificationKind.WEBHOOKS_MISSING,
+                plugin_id=plugin.id,
+                subject="order webhooks",
+                message=(
+                    f"{len(dropped)} order change(s) on {plugin.name} ({numbers}{more}) "
+                    "never arrived by webhook; Tradewind found them by asking the platform "
+                    "and imported them. If this goes on, check the plugin's webhook "
+                    f"subscriptions and that {job.hub.settings.base_url} is reachable from "
+                    "the platform. Orders keep coming meanwhile (checked every minute)."
+                ),
+                occurrences=len(dropped),
+            )
+        elif arrived:  # webhooks do arrive again, and none is missing
+            notifications.resolve(
+                session,
+                NotificationKind.WEBHOOKS_MISSING,
+                plugin_id=plugin.id,
+                subject="order webhooks",
+            )
+        if page.next_cursor is not None:  # more than a page: the full poll reads them now
+            ledger.enqueue(session, plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
+        found = _probe_schedule(session, plugin.id)
+        if found is not None:
+            found.cursor = max(found.cursor or until, until)
+            found.last_run_at = utcnow()
+            found.last_result = f"{len(page.records)} changed, {len(gaps)} missing"
+
+
+PROBE = ProbeOrders()
+
+
+def close_gap(job: Job) -> None:
+    """Before an absolute stock push of a plugin importing orders by webhook: probe up to
+    now, and import any order not here yet, so the levels sent count its reservation (a
+    dropped webhook otherwise let the push put its units on sale again; the platform's
+    compare-and-set only makes the push re-read and send the same number)."""
+    capabilities = job.hub.registry.info(job.plugin.connector).capabilities
+    if not schedule.probes_orders(capabilities, job.plugin):
+        return
+    with job.hub.db.read() as session:
+        probe = _probe_schedule(session, job.plugin.id)
+        last = probe.cursor if probe is not None else None
+    if (
+        last is None  # no probe yet: the reconciler starts them
+        or utcnow() - last < dt.timedelta(seconds=PUSH_PROBE_SECONDS)
+        or not isinstance(job.connector, ImportsOrders)
+    ):
+        return
+    fetched = PROBE.read(job, until=utcnow())
+    try:
+        job.record(lambda session: PROBE.apply(session, job, fetched))
+    except ImportConflict:
+        return  # orders cannot import until the channels are fixed (its own notice); stock can
+
+
+# ------------------------------------------------------------------ reconciliation
+
+
+@dataclass(frozen=True)
+class Window:
+    since: dt.datetime
+    until: dt.datetime
+
+
+class PollOrders(Walk[Window, OrderRecord]):
+    """Reconciliation poll: orders updated since the last window's end minus an overlap,
+    page by page; the page cursor is kept on the work row so a crash resumes mid-window."""
+
+    def window(self, job: Job, saved: Mapping[str, Any]) -> Window:
+        job.capability(ImportsOrders)
+        with job.hub.db.read() as session:
+            found = self._schedule(session, job)
+            rules = plugins.import_rules(job.plugin)
+            now = utcnow()
+            since = (
+                found.cursor if found and found.cursor else job.plugin.enabled_at or now
+            ) - dt.timedelta(minutes=rules.poll_overlap_minutes)
+        return Window(
+            since=dt.datetime.fromisoformat(saved.get("since", since.isoformat())),
+            until=dt.datetime.fromisoformat(saved.get("until", now.isoformat())),
+        )
+
+    def saved(self, window: Window) -> dict[str, Any]:
+        return {"since": window.since.isoformat(), "until": window.until.isoformat()}
+
+    def read_page(self, job: Job, window: Window, cursor: str | None) -> Page[OrderRecord]:
+        query = OrderQuery(field="updated_at", since=window.since, until=window.until)
+        return job.capability(ImportsOrders).list_orders(query, cursor, Priority.LIVE)
+
+    def apply_page(
+        self, session: Session, job: Job, window: Window, page: Page[OrderRecord]
+    ) -> None:
+        import_all(session, job, page.records)
+
+    def done(self, session: Session, job: Job, window: Window) -> None:
+        found = self._schedule(session, job)
+        if found is not None:
+            found.cursor = window.until
+            found.last_run_at = utcnow()
+            found.last_result = f"{len(job.results)} order(s) seen"
+            found.next_run_at = utcnow() + dt.timedelta(seconds=found.interval_seconds)
+
+    @staticmethod
+    def _schedule(session: Session, job: Job) -> SyncSchedule | None:
+        return session.scalar(
+            select(SyncSchedule).where(
+                SyncSchedule.plugin_id == job.plugin.id, SyncSchedule.stream == job.row.key
+            )
+        )
+
+
+# ------------------------------------------------------------------------ backfills
+
+
+class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]):
+    """One page of a historical import; the next page is queued as new low-priority
+    work, so live work runs in between. A record that cannot be imported is skipped with
+    its reason; the backfill never stops on it."""
+
+    kind = WorkKind.BACKFILL
+    run_model = Backfill
+
+    def query(self, run: Backfill) -> tuple[OrderQuery, str | None]:
+        return OrderQuery(field="created_at", since=run.start, until=run.end), run.cursor
+
+    def read_page(
+        self, job: Job, run_id: int, query: tuple[OrderQuery, str | None]
+    ) -> Page[OrderRecord]:
+        connector = job.capability(ImportsOrders)
+        try:
+            return connector.list_orders(*query, Priority.BACKGROUND)
+        except Rejected:
+            # The platform refuses the range itself, not one record: the run stops as
+            # failed, and the engine closes its work with the reason, in a notification.
+            with job.hub.db.unit_of_work() as session:
+                stopped = session.get(Backfill, run_id)
+                if stopped is not None and stopped.state is BackfillState.RUNNING:
+                    stopped.state = BackfillState.FAILED
+                    stopped.finished_at = utcnow()
+            raise
+
+    def apply_page(
+        self, session: Session, job: Job, run: Backfill, page: Page[OrderRecord]
+    ) -> None:
+        for external_id, reason in page.skipped:
+            _skip(run, external_id, reason)
+        plugin = plugins.get_plugin(session, job.plugin.id)
+        lock_for_import(session, plugin, page.records)
+        for record in page.records:
+            try:
+                with session.begin_nested():
+                    outcome = _import(session, job, plugin, record, backfill=True)
+            except Exception as exc:  # one poison record must not stop the backfill
+                if conflict(exc):
+                    raise  # not the record's fault: the page's transaction runs again
+                log.warning(
+                    "backfill record skipped",
+                    plugin=job.plugin.id,
+                    order=record.external_id,
+                    error=str(exc),
+                )
+                _skip(run, record.external_id, f"{type(exc).__name__}: {exc}")
+                continue
+            if outcome.outcome == "imported":
+                run.imported += 1
+            elif outcome.outcome == "skipped":
+                _skip(run, record.external_id, outcome.reason)
+            else:
+                run.unchanged += 1
+
+
+def _skip(run: Backfill, external_id: str, reason: str) -> None:
+    run.skipped += 1
+    if len(run.skips) < 1000:
+        run.skips = [*run.skips, {"id": external_id, "reason": reason[:300]}]

@@ -140,9 +140,12 @@ class HttpClient:
         priority: Priority = Priority.LIVE,
         budget: RateBudget | None = None,
         allow: Collection[int] = (),
+        judge: Callable[[httpx2.Response], ConnectorError | None] | None = None,
     ) -> httpx2.Response:
         """Send one request; return the response on 2xx (or a status in ``allow``, such as
-        404 for "does it exist?"), raise a typed error otherwise."""
+        404 for "does it exist?"), raise a typed error otherwise. ``judge``, when given,
+        says which error an answer means (``None``: none) in place of the HTTP rule; an
+        integration template's ``errors`` rules read it this way."""
         bucket = budget or self.budget
         started = dt.datetime.now(dt.UTC)
         clock = time.perf_counter()
@@ -158,7 +161,13 @@ class HttpClient:
             except httpx2.TransportError as exc:
                 raise Unavailable(f"{operation}: cannot reach the platform ({exc})") from exc
             status = response.status_code
-            if status not in allow:
+            if judge is not None:
+                failure = judge(response)
+                if isinstance(failure, RateLimited):
+                    bucket.throttled(failure.retry_after)
+                if failure is not None:
+                    raise failure
+            elif status not in allow:
                 self._classify(response, operation, bucket)
         except ConnectorError as error:
             self._record(operation, started, clock, outcome_of(error), status, str(error))

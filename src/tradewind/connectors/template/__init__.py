@@ -1,0 +1,37 @@
+"""Integration templates: connectors defined in YAML (``tradewind-template/v1``) and run
+by the engine here. ``docs/templates.md`` is the reference of the format.
+
+* ``format.py`` — the format's models (and so its JSON Schema);
+* ``loader.py`` + ``checks.py`` — reading a template, every problem with its line;
+* ``expressions.py`` — JSONata, bounded, over JSON only;
+* ``runtime.py`` — requests, auth, error rules, hooks and pulls;
+* ``connector.py`` — a template as a connector type.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from tradewind.connectors.template.connector import TemplateConnector, connector_class
+from tradewind.connectors.template.format import Template
+from tradewind.connectors.template.loader import Problem, TemplateInvalid, load_template
+
+__all__ = [
+    "Problem",
+    "Template",
+    "TemplateConnector",
+    "TemplateInvalid",
+    "connector_class",
+    "load_template",
+    "shipped_templates",
+]
+
+
+def shipped_templates() -> list[Template]:
+    """The templates that come with Tradewind (``integrations/templates/``)."""
+    folder = files("tradewind.integrations").joinpath("templates")
+    return [
+        load_template(entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
+        if entry.name.endswith(".yaml")
+    ]

@@ -1,0 +1,253 @@
+"""A template as a connector type: a class made from the template, registered next to
+the Python connectors, whose plugins are plugins like any other (channels, toggles where
+its capabilities allow them, executions, notifications, rate budgets, the failure
+policy). Each capability it claims is a hook or a pull of the template (``checks.py``
+``BINDINGS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
+
+from tradewind.connectors.base import ConnectorContext, ConnectorInfo
+from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, Capability
+from tradewind.connectors.errors import Rejected
+from tradewind.connectors.http import HttpClient
+from tradewind.connectors.ratelimit import BucketPolicy, Priority
+from tradewind.connectors.records import (
+    ConnectionReport,
+    OrderQuery,
+    OrderRecord,
+    Page,
+    StockPush,
+    StockPushResult,
+)
+from tradewind.connectors.template.format import (
+    OAuth2ClientAuth,
+    OAuth2CodeAuth,
+    SessionAuth,
+    Setting,
+    Template,
+)
+from tradewind.connectors.template.runtime import Compiled, Run, Runner, TokenStore
+from tradewind.vocabulary import StockMode, Toggle
+
+# A template says nothing of the platform's limits yet: a bucket that keeps a plugin
+# from flooding it, shared by every process on the account like any connector's.
+POLICY = BucketPolicy(name="template", capacity=40, leak_per_second=10)
+_TYPES: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
+
+
+def settings_model(template: Template) -> type[BaseModel]:
+    """The plugin settings form of ``template``: secrets are ``SecretStr`` (stored
+    encrypted, never shown again)."""
+    fields: dict[str, Any] = {}
+    for name, setting in template.settings.items():
+        fields[name] = _field(setting)
+    model: type[BaseModel] = create_model(f"{template.id.title()}Settings", **fields)
+    return model
+
+
+def _field(setting: Setting) -> tuple[Any, Any]:
+    kind: Any = SecretStr if setting.secret else _TYPES[setting.type]
+    if setting.enum:
+        kind = Literal[tuple(setting.enum)]
+    constraints: dict[str, Any] = {"title": setting.title or None}
+    if setting.description:
+        constraints["description"] = setting.description
+    if setting.pattern and not setting.secret:
+        constraints["pattern"] = setting.pattern
+    if setting.minimum is not None:
+        constraints["ge"] = setting.minimum
+    if setting.maximum is not None:
+        constraints["le"] = setting.maximum
+    if setting.default is not None:
+        return kind, Field(default=setting.default, **constraints)
+    if not setting.required:
+        return kind | None, Field(default=None, **constraints)
+    return kind, Field(**constraints)
+
+
+class TemplateConnector:
+    """What every template's class shares; ``connector_class`` adds the capabilities."""
+
+    info: ClassVar[ConnectorInfo]
+    template: ClassVar[Template]
+    compiled: ClassVar[Compiled]
+    stock_batch_size = 100
+
+    def __init__(self, settings: BaseModel, context: ConnectorContext) -> None:
+        values = settings.model_dump()
+        secrets = {
+            name: value.get_secret_value()
+            for name, value in values.items()
+            if isinstance(value, SecretStr)
+        }
+        plain = {name: value for name, value in values.items() if not isinstance(value, SecretStr)}
+        environment = self._environment(plain, secrets)
+        base_url = self.compiled.text(self.template.environments[environment].base_url).render(
+            {"settings": plain}
+        )
+        if not base_url.startswith(("https://", "http://")):
+            raise ValueError(f"the API address {base_url!r} is not an http(s) URL")
+        self.http = HttpClient(
+            base_url,
+            transport=context.transport,
+            budget=context.budget(POLICY),
+            recorder=context.recorder,
+            outbound=context.outbound,
+        )
+        auth = self.template.auth
+        tokens = None
+        if isinstance(auth, OAuth2CodeAuth | OAuth2ClientAuth):
+            tokens = TokenStore(context.credentials, auth.refresh.margin)
+        elif isinstance(auth, SessionAuth):
+            tokens = TokenStore(context.credentials, 60.0)
+        self.runner = Runner(
+            self.template,
+            settings=plain,
+            secrets=secrets,
+            client=self.http,
+            environment=environment,
+            tokens=tokens,
+            compiled=self.compiled,
+        )
+
+    @classmethod
+    def _environment(cls, plain: Mapping[str, Any], secrets: Mapping[str, str]) -> str:
+        chooser = cls.template.environment_from
+        names = list(cls.template.environments)
+        if chooser is None:
+            return names[0]
+        value = str(plain.get(chooser.setting) or secrets.get(chooser.setting) or "")
+        for prefix, environment in chooser.prefixes.items():
+            if value.startswith(prefix):
+                return environment
+        return value if value in cls.template.environments else names[0]
+
+    def close(self) -> None:
+        self.http.close()
+
+    def test_connection(
+        self, toggles: frozenset[Toggle], uses: frozenset[Capability]
+    ) -> ConnectionReport:
+        probe = self.template.test_connection
+        # Wrong credentials raise AuthFailed, as for any connector: the engine says so.
+        answer = self.runner.send("test_connection", probe.request, self.runner.base())
+        view = answer.view()
+        if not self.compiled.expr(probe.expect).evaluate(view):
+            return ConnectionReport(
+                ok=False,
+                detail=f"the answer (HTTP {answer.status}) is not what the template expects",
+            )
+        account = self.compiled.expr(probe.account).evaluate(view) if probe.account else ""
+        return ConnectionReport(ok=True, account=str(account or ""))
+
+    def run_hook(self, name: str, input: Any, priority: Priority = Priority.LIVE) -> Run:
+        """Run one of the template's hooks (a service capability, or on demand)."""
+        if name not in self.template.hooks:
+            raise Rejected(f"the template {self.template.id} has no hook {name!r}")
+        return self.runner.run_hook(name, input, priority=priority)
+
+
+class _ImportsOrders:
+    runner: Runner
+    template: ClassVar[Template]
+
+    def list_orders(
+        self, query: OrderQuery, cursor: str | None, priority: Priority
+    ) -> Page[OrderRecord]:
+        mapped, skipped, following = self.runner.pull(
+            "orders",
+            cursor=cursor,
+            since=query.since,
+            until=query.until,
+            by=query.field,
+            priority=priority,
+        )
+        records, refused = _orders(mapped)
+        return Page(records=records, next_cursor=following, skipped=(*skipped, *refused))
+
+    def get_order(self, external_id: str) -> OrderRecord | None:
+        output = self.runner.run_hook("get_order", {"id": external_id}).output
+        if output is None:
+            return None
+        order: OrderRecord = _one(OrderRecord, output, "get_order")
+        return order
+
+
+class _PushesStock:
+    runner: Runner
+
+    def push_stock(self, pushes: Sequence[StockPush], mode: StockMode) -> list[StockPushResult]:
+        input = {"pushes": [push.model_dump(mode="json") for push in pushes], "mode": mode.value}
+        output = self.runner.run_hook("push_stock", input).output
+        rows = output if isinstance(output, list) else [] if output is None else [output]
+        return [_one(StockPushResult, row, "push_stock") for row in rows]
+
+
+_MIXINS: Mapping[Capability, type] = {
+    Capability.IMPORT_ORDERS: _ImportsOrders,
+    Capability.PUSH_STOCK: _PushesStock,
+}
+
+
+def connector_class(template: Template) -> type[TemplateConnector]:
+    """The connector type of ``template`` (its key is the template's id)."""
+    capabilities = {Capability.TEST_CONNECTION} | {
+        Capability(name) for name in template.capabilities if name in set(Capability)
+    }
+    toggles = frozenset(
+        toggle for toggle, needed in TOGGLE_CAPABILITIES.items() if needed <= capabilities
+    )
+    unsupported = {
+        toggle: f"the {template.display_name} template does not do this"
+        for toggle in Toggle
+        if toggle not in toggles
+    }
+    info = ConnectorInfo(
+        key=template.id,
+        name=template.display_name,
+        version=template.version,
+        settings=settings_model(template),
+        toggles=toggles,
+        unsupported=unsupported,
+        capabilities=frozenset(capabilities),
+        guide=template.guide,
+        stock_modes=frozenset({StockMode.OFF, StockMode.ABSOLUTE}),
+    )
+    bases = tuple(mixin for capability, mixin in _MIXINS.items() if capability in capabilities)
+    return type(
+        f"{template.id.title().replace('_', '')}Template",
+        (*bases, TemplateConnector),
+        {"info": info, "template": template, "compiled": Compiled()},
+    )
+
+
+def _orders(rows: Sequence[Any]) -> tuple[list[OrderRecord], list[tuple[str, str]]]:
+    """The mapped rows that are orders, and (id, reason) of those that are not: one bad
+    order never blocks the page."""
+    records: list[OrderRecord] = []
+    refused: list[tuple[str, str]] = []
+    for row in rows:
+        try:
+            records.append(OrderRecord.model_validate(row))
+        except ValidationError as exc:
+            ident = row.get("external_id", "?") if isinstance(row, dict) else "?"
+            refused.append((str(ident), f"the mapping does not fit an order: {_why(exc)}"))
+    return records, refused
+
+
+def _one(model: type[Any], row: Any, hook: str) -> Any:
+    try:
+        return model.model_validate(row)
+    except ValidationError as exc:
+        raise Rejected(f"{hook}: the output does not fit a {model.__name__}: {_why(exc)}") from None
+
+
+def _why(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()[:5]
+    )

@@ -1,0 +1,224 @@
+"""The one expression language of a template: JSONata, compiled once when the template
+is loaded and evaluated under bounds.
+
+* An expression sees JSON only: its data is copied through ``json`` first, so no Python
+  object reaches it, and money stays the decimal strings the data holds.
+* Evaluation is bounded in time and depth (an endless recursion or loop is stopped).
+* Regular expressions run on RE2, which matches in linear time: no pattern can backtrack
+  without bound, so patterns are allowed rather than refused.
+* ``$eval`` (an expression built from data) is refused when the template is loaded.
+* Secrets are not in the data an expression sees, except in ``auth`` (``secrets``).
+
+A string field that is not itself an expression may hold ``{{ expression }}`` parts
+(``Text``): a path, a header value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import jsonata
+import re2
+from jsonata import tokenizer
+from jsonata.jexception import JException
+from jsonata.regex_engine import RegexFlags
+
+TIMEOUT_MS = 200
+MAX_DEPTH = 64
+MAX_LENGTH = 4096
+REFUSED_FUNCTIONS = frozenset({"eval"})
+_PART = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+class ExpressionError(ValueError):
+    """An expression that does not compile (``position`` is its offset), or failed."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+def _linear_regex(pattern: str, flags: RegexFlags) -> Any:
+    options = re2.Options()
+    options.case_sensitive = not flags.case_insensitive
+    options.never_nl = False
+    prefix = "(?m)" if flags.multiline else ""
+    try:
+        return re2.compile(prefix + pattern, options)
+    except re2.error as exc:
+        raise JException("S0301", 0, str(exc)) from None
+
+
+class _Money(jsonata.Jsonata.JFunctionCallable):  # type: ignore[misc]
+    """``$money(x)``: a decimal string of an amount given as a number or a string
+    ("12.5" → "12.50"), so money never passes through a float on its way out."""
+
+    def call(self, input: Any, args: Any) -> str | None:
+        value = args[0] if args else None
+        if value is None:
+            return None
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ExpressionError(f"$money: {value!r} is not an amount") from None
+        return str(amount.quantize(Decimal("0.01")))
+
+
+_MONEY = jsonata.Jsonata.JFunction(_Money(), "<x-:s>")
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled JSONata expression."""
+
+    source: str
+    _compiled: jsonata.Jsonata
+
+    @classmethod
+    def compile(cls, source: str) -> Expression:
+        if len(source) > MAX_LENGTH:
+            raise ExpressionError(f"longer than {MAX_LENGTH} characters")
+        _refuse_functions(source)
+        try:
+            compiled = jsonata.Jsonata(source, _linear_regex)
+        except JException as exc:
+            raise ExpressionError(_message(exc), _position(exc)) from None
+        compiled.register_function("money", _MONEY)
+        return cls(source, compiled)
+
+    def evaluate(self, data: Mapping[str, Any]) -> Any:
+        """The value of the expression over ``data`` (plain JSON values only)."""
+        frame = self._compiled.create_frame(self._compiled.environment)
+        frame.set_runtime_bounds(TIMEOUT_MS, MAX_DEPTH)
+        try:
+            return self._compiled.evaluate(as_json(data), frame)
+        except JException as exc:
+            raise ExpressionError(_message(exc)) from None
+        except RecursionError:
+            raise ExpressionError("the expression nests too deeply") from None
+
+    def names(self) -> list[list[str]]:
+        """Every path of field names the expression reads from its root, e.g.
+        ``[["steps", "create", "body", "id"], ["settings", "label_format"]]``."""
+        return _paths(self.source)
+
+
+def as_json(data: Any) -> Any:
+    """``data`` as plain JSON values: decimals become strings, dates ISO strings."""
+    return json.loads(json.dumps(data, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string with ``{{ expression }}`` parts, rendered to a string."""
+
+    source: str
+    parts: tuple[str | Expression, ...]
+
+    @classmethod
+    def compile(cls, source: str) -> Text:
+        parts: list[str | Expression] = []
+        last = 0
+        for found in _PART.finditer(source):
+            if found.start() > last:
+                parts.append(source[last : found.start()])
+            try:
+                parts.append(Expression.compile(found.group(1).strip()))
+            except ExpressionError as exc:
+                offset = None if exc.position is None else found.start(1) + exc.position
+                raise ExpressionError(
+                    f"in {{{{ {found.group(1).strip()} }}}}: {exc}", offset
+                ) from None
+            last = found.end()
+        if last < len(source):
+            parts.append(source[last:])
+        return cls(source, tuple(parts))
+
+    def render(self, data: Mapping[str, Any]) -> str:
+        plain = as_json(data)
+        return "".join(
+            part if isinstance(part, str) else _text(part.evaluate(plain)) for part in self.parts
+        )
+
+    def expressions(self) -> list[Expression]:
+        return [part for part in self.parts if isinstance(part, Expression)]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _tokens(source: str) -> list[tuple[str, Any, int]]:
+    """(type, value, position) of every token, or nothing when it does not tokenize."""
+    lexer = tokenizer.Tokenizer(source, _linear_regex)
+    found: list[tuple[str, Any, int]] = []
+    prefix = True
+    try:
+        while (token := lexer.next(prefix)) is not None:
+            found.append((token.type, token.value, token.position))
+            prefix = token.type == "operator" and token.value not in (")", "]", "}")
+    except (JException, IndexError):
+        return found
+    return found
+
+
+def _refuse_functions(source: str) -> None:
+    for kind, value, position in _tokens(source):
+        if kind == "variable" and value in REFUSED_FUNCTIONS:
+            raise ExpressionError(
+                f"${value} is not allowed in a template (it would run data as an expression)",
+                position,
+            )
+
+
+def _paths(source: str) -> list[list[str]]:
+    """The dotted name paths at the start of each path in ``source`` (a reader's view:
+    names that follow a ``.`` after a name continue its path)."""
+    paths: list[list[str]] = []
+    current: list[str] | None = None
+    expect_name = False
+    for kind, value, _ in _tokens(source):
+        if kind == "name":
+            if current is not None and expect_name:
+                current.append(str(value))
+            else:
+                current = [str(value)]
+                paths.append(current)
+            expect_name = False
+        elif kind == "operator" and value == ".":
+            expect_name = current is not None
+        else:
+            current = None if not (kind == "operator" and value == ".") else current
+            expect_name = False
+    return paths
+
+
+def _message(exc: JException) -> str:
+    text = str(exc) or getattr(exc, "error", "") or "invalid expression"
+    return text.rstrip(".")
+
+
+def _position(exc: JException) -> int | None:
+    position = getattr(exc, "location", None)
+    return position if isinstance(position, int) and position >= 0 else None

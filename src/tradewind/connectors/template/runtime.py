@@ -1,0 +1,548 @@
+"""Running a template: its requests, rendered from expressions, sent through the SDK's
+``HttpClient`` (the outbound policy, the rate budget, one execution recorded per call as
+``<hook>.<step>``), answered into the four typed errors by the template's ``errors``
+rules, and its hooks' steps run in order.
+
+What an expression sees is plain JSON: ``input``, ``settings`` (never a secret),
+``steps.<name>.{request,status,headers,body}``, ``item`` in a ``foreach`` step, ``env``
+and ``now``. Only ``auth`` sees ``secrets``; a rendered request is recorded with every
+secret's value redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+
+from tradewind.connectors.errors import (
+    AuthFailed,
+    ConnectorError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
+from tradewind.connectors.http import HttpClient, error_detail, retry_after
+from tradewind.connectors.ratelimit import Priority
+from tradewind.connectors.template.expressions import Expression, ExpressionError, Text
+from tradewind.connectors.template.format import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    ErrorRule,
+    Hook,
+    Inject,
+    OAuth2ClientAuth,
+    OAuth2CodeAuth,
+    Request,
+    SessionAuth,
+    Step,
+    Template,
+)
+
+ERRORS: Mapping[str, type[ConnectorError]] = {
+    "AuthFailed": AuthFailed,
+    "RateLimited": RateLimited,
+    "Unavailable": Unavailable,
+    "Rejected": Rejected,
+}
+ANY_STATUS = range(100, 600)
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, as a later step (and a dry run) reads it."""
+
+    operation: str
+    request: dict[str, Any]  # method, url, headers, body — secrets redacted
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "request": self.request,
+            "status": self.status,
+            "headers": self.headers,
+            "body": self.body,
+        }
+
+
+@dataclass
+class Run:
+    """What one hook run did: every exchange, and its output."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    output: Any = None
+
+
+class Compiled:
+    """A template's expressions, compiled once (``Expression.compile`` is pure)."""
+
+    def __init__(self) -> None:
+        self._expressions: dict[str, Expression] = {}
+        self._texts: dict[str, Text] = {}
+        self._lock = threading.Lock()
+
+    def expr(self, source: str) -> Expression:
+        found = self._expressions.get(source)
+        if found is None:
+            found = Expression.compile(source)
+            with self._lock:
+                self._expressions[source] = found
+        return found
+
+    def text(self, source: str) -> Text:
+        found = self._texts.get(source)
+        if found is None:
+            found = Text.compile(source)
+            with self._lock:
+                self._texts[source] = found
+        return found
+
+
+class Runner:
+    """One plugin's template at work: its settings, secrets and HTTP client."""
+
+    def __init__(
+        self,
+        template: Template,
+        *,
+        settings: Mapping[str, Any],
+        secrets: Mapping[str, str],
+        client: HttpClient,
+        environment: str,
+        tokens: TokenStore | None = None,
+        compiled: Compiled | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.template = template
+        self.settings = dict(settings)
+        self.secrets = dict(secrets)
+        self.client = client
+        self.environment = environment
+        self.tokens = tokens
+        self.compiled = compiled or Compiled()
+        self._clock = clock
+        self._sleep = sleep
+
+    # --------------------------------------------------------------------- context
+
+    def base(self, **more: Any) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "env": {"name": self.environment},
+            "now": dt.datetime.now(dt.UTC).isoformat(),
+            **more,
+        }
+
+    def _auth_data(self, **more: Any) -> dict[str, Any]:
+        return {**self.base(**more), "secrets": self.secrets}
+
+    # -------------------------------------------------------------------- requests
+
+    def send(
+        self,
+        operation: str,
+        request: Request,
+        data: Mapping[str, Any],
+        *,
+        accept: tuple[int, ...] = (),
+        priority: Priority = Priority.LIVE,
+        authorize: bool = True,
+        query: Mapping[str, str] | None = None,
+        url: str | None = None,
+    ) -> Exchange:
+        """Render ``request`` over ``data``, send it, and judge the answer. ``query`` is
+        added to the rendered query as it is; ``url`` replaces the rendered path (a next
+        page's link)."""
+        path = url or self.compiled.text(request.path).render(data)
+        params = {k: self.compiled.text(v).render(data) for k, v in request.query.items()}
+        params |= dict(query or {})
+        headers = {
+            k: self.compiled.text(v).render(data)
+            for k, v in {**self.template.defaults.headers, **request.headers}.items()
+        }
+        body = None if request.body is None else self.compiled.expr(request.body).evaluate(data)
+        form = (
+            None
+            if request.form is None
+            else {k: self.compiled.text(v).render(data) for k, v in request.form.items()}
+        )
+        if authorize:
+            self._authorize(headers, params)
+        shown = {
+            "method": request.method,
+            "url": path,
+            "query": params,
+            "headers": headers,
+            "body": body if form is None else form,
+        }
+        response = self.client.request(
+            request.method,
+            path,
+            operation=operation,
+            params=params or None,
+            json_body=body,
+            data=form,
+            headers=headers,
+            priority=priority,
+            allow=ANY_STATUS,
+            judge=lambda answer: self._judge(answer, operation, accept),
+        )
+        return Exchange(
+            operation=operation,
+            request=self.redact(shown),
+            status=response.status_code,
+            headers=dict(response.headers),
+            body=_body(response),
+        )
+
+    def _judge(
+        self, response: httpx2.Response, operation: str, accept: tuple[int, ...]
+    ) -> ConnectorError | None:
+        """The typed error an answer means, by the template's rules first."""
+        status = response.status_code
+        if status in accept:
+            return None
+        view = {"status": status, "headers": dict(response.headers), "body": _body(response)}
+        for rule in self.template.errors:
+            if _true(self.compiled.expr(rule.when).evaluate(view)):
+                return self._raise(rule, view, operation)
+        if 200 <= status < 300:
+            return None
+        detail = error_detail(response)
+        message = f"{operation}: HTTP {status}{f' — {detail}' if detail else ''}"
+        if status == 429:
+            return RateLimited(
+                message, retry_after=retry_after(response.headers.get("Retry-After"))
+            )
+        if status in (401, 403):
+            return AuthFailed(message)
+        if status >= 500 or 300 <= status < 400:
+            return Unavailable(message)
+        return Rejected(message)
+
+    def _raise(self, rule: ErrorRule, view: dict[str, Any], operation: str) -> ConnectorError:
+        said = ""
+        if rule.message is not None:
+            try:
+                said = _plain_text(self.compiled.expr(rule.message).evaluate(view))
+            except ExpressionError as exc:
+                said = f"(the error message could not be read: {exc})"
+        message = f"{operation}: HTTP {view['status']}{f' — {said}' if said else ''}"
+        if rule.raise_ == "RateLimited":
+            wait = retry_after(view["headers"].get("retry-after"))
+            if rule.retry_after is not None:
+                with contextlib.suppress(ExpressionError, TypeError, ValueError):
+                    wait = max(0.0, float(self.compiled.expr(rule.retry_after).evaluate(view)))
+            return RateLimited(message, retry_after=wait)
+        return ERRORS[rule.raise_](message)
+
+    def redact(self, value: Any) -> Any:
+        """``value`` with every secret (and the live token) replaced."""
+        hidden = [s for s in (*self.secrets.values(), *self._live_tokens()) if s and len(s) >= 4]
+        text = json.dumps(value)
+        for secret in sorted(hidden, key=len, reverse=True):
+            text = text.replace(json.dumps(secret)[1:-1], REDACTED)
+        return json.loads(text)
+
+    def _live_tokens(self) -> list[str]:
+        return self.tokens.known() if self.tokens is not None else []
+
+    # ------------------------------------------------------------------------ auth
+
+    def _authorize(self, headers: dict[str, str], params: dict[str, str]) -> None:
+        auth = self.template.auth
+        if isinstance(auth, ApiKeyAuth):
+            self._inject(auth.inject, self._auth_data(), headers, params)
+        elif isinstance(auth, BasicAuth):
+            data = self._auth_data()
+            user = self.compiled.text(auth.username).render(data)
+            password = self.compiled.text(auth.password).render(data)
+            headers["Authorization"] = "Basic " + _b64(f"{user}:{password}")
+        elif isinstance(auth, BearerAuth):
+            headers["Authorization"] = "Bearer " + self.compiled.text(auth.token).render(
+                self._auth_data()
+            )
+        elif isinstance(auth, OAuth2CodeAuth | OAuth2ClientAuth):
+            headers["Authorization"] = "Bearer " + self._access_token()
+        elif isinstance(auth, SessionAuth):
+            self._inject(auth.inject, self._auth_data(token=self._access_token()), headers, params)
+
+    def _inject(
+        self, inject: Inject, data: dict[str, Any], headers: dict[str, str], params: dict[str, str]
+    ) -> None:
+        value = self.compiled.text(inject.value).render(data)
+        if inject.header:
+            headers[inject.header] = value
+        if inject.query:
+            params[inject.query] = value
+
+    def _access_token(self) -> str:
+        if self.tokens is None:
+            raise AuthFailed("this plugin has no token store for its authorization")
+        return self.tokens.access_token(self)
+
+    # ----------------------------------------------------------------------- hooks
+
+    def run_hook(self, name: str, input: Any, *, priority: Priority = Priority.LIVE) -> Run:
+        hook = self.template.hooks[name]
+        run = Run()
+        steps: dict[str, Any] = {}
+        for step in hook.steps:
+            data = self.base(input=input, steps=steps)
+            if step.when is not None and not _true(self.compiled.expr(step.when).evaluate(data)):
+                continue
+            if step.foreach is None:
+                exchange = self._step(name, step, data, priority)
+                run.exchanges.append(exchange)
+                steps[step.name] = exchange.view()
+                continue
+            items = self.compiled.expr(step.foreach).evaluate(data)
+            items = [] if items is None else items if isinstance(items, list) else [items]
+            if len(items) > step.max_items:
+                raise Rejected(
+                    f"{name}.{step.name}: {len(items)} items, more than its max_items "
+                    f"({step.max_items})"
+                )
+            views = []
+            for item in items:
+                exchange = self._step(name, step, {**data, "item": item}, priority)
+                run.exchanges.append(exchange)
+                views.append(exchange.view())
+            steps[step.name] = {"each": views}
+        if hook.output is not None:
+            run.output = self.compiled.expr(hook.output).evaluate(
+                self.base(input=input, steps=steps)
+            )
+        return run
+
+    def _step(self, hook: str, step: Step, data: dict[str, Any], priority: Priority) -> Exchange:
+        operation = f"{hook}.{step.name}"
+        accept = tuple(step.accept_status)
+        exchange = self.send(operation, step.request, data, accept=accept, priority=priority)
+        if step.until is None:
+            return exchange
+        deadline = self._clock() + step.poll.max
+        while True:
+            view = {
+                **data,
+                **exchange.view(),
+                "steps": {**data["steps"], step.name: exchange.view()},
+            }
+            if _true(self.compiled.expr(step.until).evaluate(view)):
+                return exchange
+            if self._clock() + step.poll.interval > deadline:
+                raise Unavailable(
+                    f"{operation}: still not done after {step.poll.max:g} s of polling"
+                )
+            self._sleep(step.poll.interval)
+            exchange = self.send(operation, step.request, data, accept=accept, priority=priority)
+
+    # ------------------------------------------------------------------------ pulls
+
+    def pull(
+        self,
+        name: str,
+        *,
+        cursor: str | None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        by: str = "updated_at",
+        priority: Priority = Priority.BACKGROUND,
+    ) -> tuple[list[Any], list[tuple[str, str]], str | None]:
+        """One page of a pull: (mapped records, (raw id, reason) of those that did not
+        map, the next page's cursor)."""
+        pull = self.template.pulls[name]
+        request = pull.request
+        paging = pull.paginate
+        position = cursor
+        if paging is not None and paging.kind in ("page", "offset") and position is None:
+            position = str(paging.start if paging.kind == "page" else 0)
+        data = self.base(cursor=position, since=_iso(since), until=_iso(until), by=by)
+        extra: dict[str, str] = {}
+        if pull.incremental is not None and since is not None:
+            extra[pull.incremental.param] = since.isoformat()
+            if pull.incremental.until_param and until is not None:
+                extra[pull.incremental.until_param] = until.isoformat()
+        if paging is not None and position is not None and paging.kind != "link":
+            extra[paging.param] = position
+        if paging is not None and paging.size_param:
+            extra[paging.size_param] = str(paging.size)
+        link = position if paging is not None and paging.kind == "link" else None
+        if link is not None and not self._same_host(link):
+            raise Rejected(f"{name}: the next page's link leaves {self.client.base_url}")
+        exchange = self.send(
+            f"{name}.page", request, data, priority=priority, query=extra, url=link
+        )
+        view = exchange.view()
+        raw = self.compiled.expr(pull.records).evaluate(view)
+        raw = [] if raw is None else raw if isinstance(raw, list) else [raw]
+        mapped: list[Any] = []
+        skipped: list[tuple[str, str]] = []
+        mapper = self.compiled.expr(pull.map)
+        for record in raw:
+            try:
+                mapped.append(mapper.evaluate(self.base(record=record)))
+            except ExpressionError as exc:
+                ident = record.get("id", "?") if isinstance(record, dict) else "?"
+                skipped.append((str(ident), f"the template could not map it: {exc}"))
+        return mapped, skipped, self._next(pull.paginate, view, position, len(raw))
+
+    def _same_host(self, link: str) -> bool:
+        return httpx2.URL(link).host == httpx2.URL(self.client.base_url).host
+
+    def _next(
+        self, paging: Any, view: dict[str, Any], position: str | None, count: int
+    ) -> str | None:
+        if paging is None:
+            return None
+        if paging.kind == "cursor" and paging.next is not None:
+            found = self.compiled.expr(paging.next).evaluate(view)
+            return None if found in (None, "") else _plain_text(found)
+        if paging.kind == "link":
+            return _next_link(view["headers"].get("link", ""))
+        if count < paging.size:
+            return None
+        step = 1 if paging.kind == "page" else paging.size
+        return str(int(position or 0) + step)
+
+
+class TokenStore:
+    """Access tokens of an OAuth 2 or session plugin, kept in its credential store; a
+    refresh runs under the plugin's credential lock, and a rotated refresh token is
+    saved before the new access token is used."""
+
+    def __init__(self, credentials: Any, margin: float) -> None:
+        self.credentials = credentials
+        self.margin = margin
+        self._lock = threading.Lock()
+
+    def known(self) -> list[str]:
+        held = self.credentials.get()
+        return [held.get("access_token", ""), held.get("refresh_token", "")]
+
+    def access_token(self, runner: Runner) -> str:
+        held = self.credentials.get()
+        if self._fresh(held):
+            return str(held["access_token"])
+        with self._lock, self.credentials.exclusive():
+            held = self.credentials.get()  # another process may have refreshed meanwhile
+            if self._fresh(held):
+                return str(held["access_token"])
+            changes = runner_refresh(runner, held)
+            self.credentials.update(changes)
+            return str(changes["access_token"])
+
+    def _fresh(self, held: Mapping[str, str]) -> bool:
+        token, expires = held.get("access_token"), held.get("expires_at")
+        if not token:
+            return False
+        if not expires:
+            return True
+        return float(expires) - self.margin > time.time()
+
+
+def runner_refresh(runner: Runner, held: Mapping[str, str]) -> dict[str, str | None]:
+    """A new access token for ``runner``'s auth: a refresh-token grant, a client
+    credentials grant or a login, by the template's auth kind."""
+    auth = runner.template.auth
+    data = runner._auth_data()
+    if isinstance(auth, SessionAuth):
+        exchange = runner.send("auth.login", auth.login, data, authorize=False)
+        token = _plain_text(runner.compiled.expr(auth.token).evaluate(exchange.view()))
+        if not token:
+            raise AuthFailed("the login answered without a session token")
+        return {"access_token": token, "expires_at": str(time.time() + auth.expires_in)}
+    if not isinstance(auth, OAuth2CodeAuth | OAuth2ClientAuth):
+        raise AuthFailed(f"{auth.kind} has no token to refresh")
+    client_id = runner.compiled.text(auth.client_id).render(data)
+    client_secret = runner.compiled.text(auth.client_secret).render(data)
+    form: dict[str, str] = {}
+    if isinstance(auth, OAuth2CodeAuth):
+        refresh = held.get("refresh_token")
+        if not refresh:
+            raise AuthFailed("the authorization has no refresh token: authorize the plugin again")
+        form |= {"grant_type": "refresh_token", "refresh_token": refresh}
+    else:
+        form["grant_type"] = "client_credentials"
+        if auth.scopes:
+            form["scope"] = " ".join(auth.scopes)
+    headers: dict[str, str] = {"Accept": "application/json"}
+    if auth.client_auth == "basic":
+        headers["Authorization"] = "Basic " + _b64(f"{client_id}:{client_secret}")
+    else:
+        form |= {"client_id": client_id, "client_secret": client_secret}
+    url = runner.compiled.text(auth.token_url).render(data)
+    response = runner.client.request(
+        "POST",
+        url,
+        operation="auth.token",
+        data=form,
+        headers=headers,
+        allow=(400, 401),
+    )
+    body = _body(response)
+    if (
+        response.status_code in (400, 401)
+        or not isinstance(body, dict)
+        or "access_token" not in body
+    ):
+        reason = body.get("error", "") if isinstance(body, dict) else ""
+        raise AuthFailed(f"the token endpoint refused the grant{f' ({reason})' if reason else ''}")
+    changes: dict[str, str | None] = {"access_token": str(body["access_token"])}
+    if body.get("expires_in"):
+        changes["expires_at"] = str(time.time() + float(body["expires_in"]))
+    if auth.refresh.rotate_refresh_token and body.get("refresh_token"):
+        changes["refresh_token"] = str(body["refresh_token"])
+    return changes
+
+
+def _body(response: httpx2.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return response.text[:10_000]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _true(value: Any) -> bool:
+    return value is True or (value not in (None, False, 0, "", [], {}) and value is not False)
+
+
+def _plain_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _next_link(header: str) -> str | None:
+    for part in header.split(","):
+        if 'rel="next"' in part:
+            return part.split(";")[0].strip().strip("<>")
+    return None
+
+
+def hooks_bound_to(template: Template, event: str) -> Iterator[tuple[str, Hook]]:
+    """The hooks that answer ``event``."""
+    return ((name, hook) for name, hook in template.hooks.items() if hook.on == event)

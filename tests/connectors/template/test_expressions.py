@@ -1,0 +1,52 @@
+"""Template expressions: JSONata over JSON only, bounded, with linear-time regexes and
+money kept as decimal strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tradewind.connectors.template.expressions import Expression, ExpressionError, Text
+
+
+def test_an_expression_builds_json_from_its_data() -> None:
+    mapping = Expression.compile('{"id": steps.create.body.id, "rate": $money(input.amount)}')
+    data = {"steps": {"create": {"body": {"id": 7}}}, "input": {"amount": Decimal("12.5")}}
+    assert mapping.evaluate(data) == {"id": 7, "rate": "12.50"}
+
+
+def test_text_renders_its_parts() -> None:
+    path = Text.compile("/orders/{{ input.id }}/lines/{{ input.n }}")
+    assert path.render({"input": {"id": "A1", "n": 2}}) == "/orders/A1/lines/2"
+
+
+def test_an_endless_recursion_is_stopped() -> None:
+    endless = Expression.compile("($f := function($x) { $f($x) }; $f(1))")
+    with pytest.raises(ExpressionError, match=r"timeout|nests"):
+        endless.evaluate({})
+
+
+def test_a_regex_that_backtracks_elsewhere_runs_in_linear_time_here() -> None:
+    # (a+)+$ over a long run of a's and a b takes exponential time on a backtracking
+    # engine; RE2 answers at once (and the bound would stop it if it did not).
+    catastrophic = Expression.compile("$match(s, /(a+)+$/)")
+    assert catastrophic.evaluate({"s": "a" * 50_000 + "b"}) is None
+
+
+def test_eval_is_refused_when_the_template_is_read() -> None:
+    with pytest.raises(ExpressionError, match=r"\$eval is not allowed"):
+        Expression.compile("$eval(body.code)")
+
+
+def test_only_json_reaches_an_expression() -> None:
+    class Secretive:
+        pass
+
+    with pytest.raises(TypeError, match="not JSON data"):
+        Expression.compile("x").evaluate({"x": Secretive()})
+
+
+def test_a_non_amount_is_refused_by_money() -> None:
+    with pytest.raises(ExpressionError, match="not an amount"):
+        Expression.compile("$money(x)").evaluate({"x": "twelve"})

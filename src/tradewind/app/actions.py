@@ -326,10 +326,12 @@ def set_stock_mode(
 STATE_TTL = dt.timedelta(minutes=15)
 
 
-def begin_authorization(hub: Hub, plugin_id: int, redirect_uri: str) -> str:
-    """Authorize or Reauthorize: the platform URL to send the merchant to. The ``state``
-    in it is random, stored hashed, single use and short-lived."""
+def begin_authorization(hub: Hub, plugin_id: int) -> str:
+    """Authorize or Reauthorize: the platform URL to send the merchant to, returning to
+    ``oauth_redirect_uri``. The ``state`` in it is random, stored hashed, single use and
+    short-lived."""
     state = secrets.token_urlsafe(32)
+    redirect_uri = oauth_redirect_uri(hub.settings.base_url)
     with hub.db.unit_of_work() as session:
         plugin = plugins.get_plugin(session, plugin_id)
         if Capability.OAUTH not in _capabilities(hub, plugin):

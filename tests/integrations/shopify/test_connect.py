@@ -165,15 +165,14 @@ def test_oauth_connects_refreshes_once_and_refuses_forged_callbacks(
                     "sandbox_url": sandbox.base_url,
                 },
             )
-        redirect = "http://127.0.0.1:8000/oauth/callback"
-        url = actions.begin_authorization(hub, plugin.id, redirect)
+        url = actions.begin_authorization(hub, plugin.id)
         assert "state=" in url and "client_id=key-1" in url
         landing = httpx2.get(url, follow_redirects=False).headers["location"]
         params = {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}
         forged = {**params, "hmac": "0" * 64}
         with pytest.raises(Invalid, match="signature"):
             actions.finish_authorization(hub, forged)  # and the state is now spent
-        url = actions.begin_authorization(hub, plugin.id, redirect)
+        url = actions.begin_authorization(hub, plugin.id)
         landing = httpx2.get(url, follow_redirects=False).headers["location"]
         params = {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}
         resumed = actions.finish_authorization(hub, params)
@@ -227,7 +226,7 @@ def _oauth_plugin(hub: Hub, sandbox: ShopifySandbox, shop: str, **extra: str) ->
 
 def _authorize(hub: Hub, plugin_id: int) -> None:
     """The merchant clicks Authorize (or Reauthorize), approves, and is sent back."""
-    url = actions.begin_authorization(hub, plugin_id, "http://127.0.0.1:8000/oauth/callback")
+    url = actions.begin_authorization(hub, plugin_id)
     landing = httpx2.get(url, follow_redirects=False).headers["location"]
     actions.finish_authorization(
         hub, {k: v[0] for k, v in parse_qs(urlsplit(landing).query).items()}

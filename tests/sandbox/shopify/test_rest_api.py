@@ -157,7 +157,7 @@ def test_orders_older_than_60_days_need_read_all_orders(sandbox: ShopifySandbox)
     catalog(sandbox)
     old = sandbox.sandbox.run(
         SHOP,
-        lambda ops: ops.create_order(
+        lambda ops: ops.orders.create_order(
             {
                 "line_items": [{"title": "Old", "price": "1.00"}],
                 "created_at": "2020-01-01T00:00:00Z",

@@ -71,7 +71,7 @@ def _populate(ops: ShopOps) -> None:
     assert first is not None
     shop.locations.delete(first)
     shop.settings.primary_location_id = None
-    ops.add_location(
+    ops.locations.add_location(
         {
             "name": "50 Rideau Street",
             "address1": "50 Rideau Street",
@@ -83,9 +83,11 @@ def _populate(ops: ShopOps) -> None:
         },
         PRIMARY,
     )
-    ops.add_location({"name": "Warehouse", "city": "Ottawa", "country_code": "CA"}, SECOND)
-    ops.add_location({"name": "Apple Api Shipwire", "country_code": "DE"}, THIRD)
-    ops.add_location({"name": "Store", "city": "Toronto", "country_code": "CA"}, FOURTH)
+    ops.locations.add_location(
+        {"name": "Warehouse", "city": "Ottawa", "country_code": "CA"}, SECOND
+    )
+    ops.locations.add_location({"name": "Apple Api Shipwire", "country_code": "DE"}, THIRD)
+    ops.locations.add_location({"name": "Store", "city": "Toronto", "country_code": "CA"}, FOURTH)
 
     colours = [
         ("Pink", 808950810, "IPOD2008PINK"),
@@ -93,7 +95,7 @@ def _populate(ops: ShopOps) -> None:
         ("Green", 39072856, "IPOD2008GREEN"),
         ("Black", 457924702, "IPOD2008BLACK"),
     ]
-    ops.create_product(
+    ops.catalog.create_product(
         {
             "title": "IPod Nano - 8GB",
             "body_html": "<p>It's the small iPod with one very big idea: Video.</p>",
@@ -131,7 +133,7 @@ def _populate(ops: ShopOps) -> None:
         image["id"] = ident
         image["admin_graphql_api_id"] = d.gid("MediaImage", ident)
     shop.products.put(PRODUCT, product)
-    ops.create_product(
+    ops.catalog.create_product(
         {
             "title": "IPod Touch 8GB",
             "vendor": "Apple",
@@ -151,7 +153,7 @@ def _populate(ops: ShopOps) -> None:
     shop.settings.collects.append([841564295, PRODUCT])
     shop.save_settings()
 
-    ops.create_customer(
+    ops.customers.create_customer(
         {
             "first_name": "Bob",
             "last_name": "Norman",
@@ -173,7 +175,7 @@ def _populate(ops: ShopOps) -> None:
         },
         CUSTOMER,
     )
-    ops.create_customer(
+    ops.customers.create_customer(
         {
             "first_name": "John",
             "last_name": "Norman",
@@ -194,7 +196,7 @@ def _populate(ops: ShopOps) -> None:
         "country_code": "US",
         "phone": "+1(502)-459-2181",
     }
-    ops.create_order(
+    ops.orders.create_order(
         {
             "created_at": "2008-01-10T11:00:00-05:00",
             "customer": {"id": CUSTOMER},
@@ -229,7 +231,7 @@ def _populate(ops: ShopOps) -> None:
     )
     order = shop.orders.get(ORDER)
     assert order is not None
-    auth = ops._add_transaction(
+    auth = ops.payments.add_transaction(
         order,
         {
             "kind": "authorization",
@@ -239,7 +241,7 @@ def _populate(ops: ShopOps) -> None:
         },
         389404469,
     )
-    ops._add_transaction(
+    ops.payments.add_transaction(
         order,
         {
             "kind": "capture",
@@ -249,7 +251,7 @@ def _populate(ops: ShopOps) -> None:
         },
         801038806,
     )
-    ops._add_transaction(
+    ops.payments.add_transaction(
         order, {"kind": "sale", "amount": "100.00", "gateway": "gift_card"}, 1068278486
     )
     order["financial_status"] = "paid"
@@ -265,7 +267,7 @@ def _populate(ops: ShopOps) -> None:
                 processed_at=when,
             ),
         )
-    refund = ops.create_refund(
+    refund = ops.refunds.create_refund(
         ORDER,
         {
             "note": "it broke during shipping",
@@ -277,7 +279,7 @@ def _populate(ops: ShopOps) -> None:
     )
     _rekey(shop.refunds, refund["id"], 509562969)
 
-    auto_fo = ops.order_fulfillment_orders(ORDER)[0]
+    auto_fo = ops.fulfillment_orders.order_fulfillment_orders(ORDER)[0]
     shop.fulfillment_orders.delete(auto_fo["id"])
     for ident, (status, line_id) in FULFILLMENT_ORDERS.items():
         fo = copy.deepcopy(auto_fo)
@@ -319,10 +321,10 @@ def _populate(ops: ShopOps) -> None:
     )
     shop.fulfillments.put(later["id"], later)
     for event_id in (944956391, 944956393):
-        event = ops.create_fulfillment_event(255858046, {"status": "in_transit"})
+        event = ops.fulfillments.create_fulfillment_event(255858046, {"status": "in_transit"})
         _rekey(shop.fulfillment_events, event["id"], event_id)
 
-    ops.create_order(
+    ops.orders.create_order(
         {
             "line_items": [{"variant_id": 808950810, "quantity": 1}],
             "customer": {"id": OTHER_CUSTOMER},
@@ -330,14 +332,14 @@ def _populate(ops: ShopOps) -> None:
         },
         AUTHORIZED_ORDER,
     )
-    ops.create_order(
+    ops.orders.create_order(
         {"line_items": [{"variant_id": 808950810, "quantity": 3}], "email": "shipped@example.com"},
         SHIPPED_ORDER,
     )
-    shipped_fo = ops.order_fulfillment_orders(SHIPPED_ORDER)[0]
+    shipped_fo = ops.fulfillment_orders.order_fulfillment_orders(SHIPPED_ORDER)[0]
     for ident in SHIPPED_FULFILLMENTS:
         line = shipped_fo["line_items"][0]
-        made = ops.create_fulfillment(
+        made = ops.fulfillments.create_fulfillment(
             {
                 "line_items_by_fulfillment_order": [
                     {

@@ -267,11 +267,8 @@ def test_connection(request: Request, plugin_id: int) -> schemas.ConnectionRepor
 def authorize(request: Request, plugin_id: int) -> schemas.AuthorizeOut:
     """Authorize or Reauthorize: the platform URL to send the merchant to. The platform
     returns to `/oauth/callback`, which completes the grant (state + signature checked)."""
-    hub = hub_of(request)
     with connector_calls():
-        url = actions.begin_authorization(
-            hub, plugin_id, actions.oauth_redirect_uri(hub.settings.base_url)
-        )
+        url = actions.begin_authorization(hub_of(request), plugin_id)
     return schemas.AuthorizeOut(authorization_url=url)
 
 

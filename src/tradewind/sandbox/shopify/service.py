@@ -20,7 +20,7 @@ from tradewind.sandbox.shopify.ops.fulfillment_orders import FulfillmentOrders
 from tradewind.sandbox.shopify.ops.fulfillments import Fulfillments
 from tradewind.sandbox.shopify.ops.inventory import Inventory
 from tradewind.sandbox.shopify.ops.locations import Locations
-from tradewind.sandbox.shopify.ops.orders import InventoryBehaviour, Orders
+from tradewind.sandbox.shopify.ops.orders import Orders
 from tradewind.sandbox.shopify.ops.payments import Payments
 from tradewind.sandbox.shopify.ops.refunds import Refunds
 from tradewind.sandbox.shopify.state import PLAN_LIMITS, Doc, SandboxState, ShopData
@@ -60,39 +60,3 @@ class ShopOps:
         limits = PLAN_LIMITS[self.shop.settings.plan]
         created = d.stamp(self.shop.settings, datetime(2024, 1, 1, tzinfo=UTC))
         return d.shop(self.shop.settings, limits.plan_name, limits.plan_display_name, created)
-
-    # --- the entry points tests/sandbox/shopify/world.py builds its shop with --------
-    # (kept on the facade so that the fixture-replay world keeps its calls)
-
-    def add_location(self, data: Doc, ident: int | None = None) -> Doc:
-        return self.locations.add_location(data, ident)
-
-    def create_product(self, data: Doc, ident: int | None = None) -> Doc:
-        return self.catalog.create_product(data, ident)
-
-    def create_customer(self, data: Doc, ident: int | None = None) -> Doc:
-        return self.customers.create_customer(data, ident)
-
-    def create_order(
-        self,
-        data: Doc,
-        ident: int | None = None,
-        inventory_behaviour: InventoryBehaviour = "bypass",
-        line_ids: list[int] | None = None,
-    ) -> Doc:
-        return self.orders.create_order(data, ident, inventory_behaviour, line_ids)
-
-    def _add_transaction(self, order_doc: Doc, spec: Doc, ident: int | None = None) -> Doc:
-        return self.payments.add_transaction(order_doc, spec, ident)
-
-    def create_refund(self, order_id: int, data: Doc, announce: bool = True) -> Doc:
-        return self.refunds.create_refund(order_id, data, announce)
-
-    def order_fulfillment_orders(self, order_id: int) -> list[Doc]:
-        return self.fulfillment_orders.order_fulfillment_orders(order_id)
-
-    def create_fulfillment(self, data: Doc, announce_order: bool = True) -> Doc:
-        return self.fulfillments.create_fulfillment(data, announce_order)
-
-    def create_fulfillment_event(self, fulfillment_id: int, data: Doc) -> Doc:
-        return self.fulfillments.create_fulfillment_event(fulfillment_id, data)

@@ -23,7 +23,7 @@ from tradewind.web.session import (
     reader,
     writer,
 )
-from tradewind.web.views.common import PAGE_SIZE
+from tradewind.web.views.common import PAGE_SIZE, page_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,23 +36,23 @@ def product_list(
     _user: SessionUser = Depends(reader),
 ) -> HTMLResponse:
     with hub_of(request).db.read() as session:
-        rows = catalog.list_products(session, search=q or None, after_id=after, limit=PAGE_SIZE + 1)
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        levels = inventory.levels(session, product_ids=[p.id for p in rows])
+        listed = page_of(
+            catalog.list_products(session, search=q or None, after_id=after, limit=PAGE_SIZE + 1),
+            lambda last: f"/products?{urlencode({'q': q, 'after': last.id})}",
+        )
+        levels = inventory.levels(session, product_ids=[p.id for p in listed.rows])
         warehouses = inventory.list_warehouses(session)
     stock: dict[int, dict[int, Any]] = {}
     for level in levels:
         stock.setdefault(level.product_id, {})[level.warehouse_id] = level
-    next_url = f"/products?{urlencode({'q': q, 'after': rows[-1].id})}" if more and rows else None
     return page(
         request,
         "products.html",
-        rows=rows,
+        rows=listed.rows,
         stock=stock,
         warehouses=warehouses,
         q=q,
-        next_url=next_url,
+        next_url=listed.next_url,
     )
 
 

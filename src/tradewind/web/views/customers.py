@@ -23,7 +23,7 @@ from tradewind.web.session import (
     reader,
     writer,
 )
-from tradewind.web.views.common import PAGE_SIZE
+from tradewind.web.views.common import PAGE_SIZE, page_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,10 +39,8 @@ def customer_list(
         rows = customers.list_customers(
             session, search=q or None, after_id=after, limit=PAGE_SIZE + 1
         )
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_url = f"/customers?{urlencode({'q': q, 'after': rows[-1].id})}" if more and rows else None
-    return page(request, "customers.html", rows=rows, q=q, next_url=next_url)
+    listed = page_of(rows, lambda last: f"/customers?{urlencode({'q': q, 'after': last.id})}")
+    return page(request, "customers.html", rows=listed.rows, q=q, next_url=listed.next_url)
 
 
 @router.post("/customers")

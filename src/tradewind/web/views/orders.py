@@ -23,7 +23,7 @@ from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import OrderStatus
+from tradewind.core.orders.models import Order, OrderStatus
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.plugins import service as plugins
 from tradewind.core.returns import service as returns
@@ -38,7 +38,7 @@ from tradewind.web.session import (
     reader,
     writer,
 )
-from tradewind.web.views.common import PAGE_SIZE
+from tradewind.web.views.common import PAGE_SIZE, page_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,8 +74,6 @@ def order_list(
         )
         channel_rows = channels.list_channels(session)
         plugin_rows = plugins.list_plugins(session)
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
     query = {
         "channel_id": channel_id,
         "plugin_id": plugin_id,
@@ -83,21 +81,22 @@ def order_list(
         "missing": missing,
         "q": q,
     }
-    next_url = None
-    if more and rows:
-        last = rows[-1]
-        following = {"after": last.id, "after_at": last.placed_at.isoformat()}
-        next_url = f"/orders?{urlencode({**query, **following})}"
+
+    def following(last: Order) -> str:
+        position = {"after": last.id, "after_at": last.placed_at.isoformat()}
+        return f"/orders?{urlencode({**query, **position})}"
+
+    listed = page_of(rows, following)
     return page(
         request,
         "orders.html",
-        rows=rows,
+        rows=listed.rows,
         channels=channel_rows,
         plugins=plugin_rows,
         channel_names={c.id: c.name for c in channel_rows},
         filters=query,
         statuses=list(OrderStatus),
-        next_url=next_url,
+        next_url=listed.next_url,
     )
 
 
@@ -373,14 +372,19 @@ def shipment_list(
     request: Request, after: int = Query(0, ge=0), _user: SessionUser = Depends(reader)
 ) -> HTMLResponse:
     with hub_of(request).db.read() as session:
-        rows = shipments.list_shipments(session, after_id=after, limit=PAGE_SIZE + 1)
-        numbers = present.order_numbers(session, {row.order_id for row in rows})
-        units = {row.id: sum(line.quantity for line in row.lines) for row in rows}
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_url = f"/shipments?after={rows[-1].id}" if more and rows else None
+        listed = page_of(
+            shipments.list_shipments(session, after_id=after, limit=PAGE_SIZE + 1),
+            lambda last: f"/shipments?after={last.id}",
+        )
+        numbers = present.order_numbers(session, {row.order_id for row in listed.rows})
+        units = {row.id: sum(line.quantity for line in row.lines) for row in listed.rows}
     return page(
-        request, "shipments.html", rows=rows, numbers=numbers, units=units, next_url=next_url
+        request,
+        "shipments.html",
+        rows=listed.rows,
+        numbers=numbers,
+        units=units,
+        next_url=listed.next_url,
     )
 
 
@@ -389,12 +393,14 @@ def return_list(
     request: Request, after: int = Query(0, ge=0), _user: SessionUser = Depends(reader)
 ) -> HTMLResponse:
     with hub_of(request).db.read() as session:
-        rows = returns.list_returns(session, after_id=after, limit=PAGE_SIZE + 1)
-        numbers = present.order_numbers(session, {row.order_id for row in rows})
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_url = f"/returns?after={rows[-1].id}" if more and rows else None
-    return page(request, "returns.html", rows=rows, numbers=numbers, next_url=next_url)
+        listed = page_of(
+            returns.list_returns(session, after_id=after, limit=PAGE_SIZE + 1),
+            lambda last: f"/returns?after={last.id}",
+        )
+        numbers = present.order_numbers(session, {row.order_id for row in listed.rows})
+    return page(
+        request, "returns.html", rows=listed.rows, numbers=numbers, next_url=listed.next_url
+    )
 
 
 @router.post("/returns/{return_id}/advance")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -284,14 +284,9 @@ def plugin_test(request: Request, plugin_id: int, _user: SessionUser = Depends(w
 def plugin_authorize(
     request: Request, plugin_id: int, _user: SessionUser = Depends(writer)
 ) -> Response:
-    hub = hub_of(request)
     with connector_calls():
-        url = actions.begin_authorization(
-            hub, plugin_id, actions.oauth_redirect_uri(hub.settings.base_url)
-        )
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+        url = actions.begin_authorization(hub_of(request), plugin_id)
+    return redirect(request, url)
 
 
 @router.post("/plugins/{plugin_id}/activate")

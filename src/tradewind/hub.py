@@ -8,10 +8,19 @@ import datetime as dt
 from collections.abc import Callable, Collection
 
 import httpx2
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from tradewind.connectors.base import ConnectorClass
 from tradewind.connectors.outbound import OutboundPolicy, Resolver, system_resolver
-from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.connectors.registry import ConnectorRegistry, UnknownConnector
+from tradewind.connectors.template import TemplateConnector, find_templates
+from tradewind.connectors.template.library import TemplateLibrary
+from tradewind.connectors.template.sources import Found
 from tradewind.core import rules
+from tradewind.core.plugins.models import Plugin
+from tradewind.core.templates import service as templates_store
+from tradewind.core.templates.models import StoredTemplate
 from tradewind.db import Database, private_directory
 from tradewind.events import EventBus
 from tradewind.settings import Settings
@@ -45,7 +54,17 @@ class Hub:
         )
         self.db = Database(settings.resolved_database_url, bus=self.bus)
         self.vault: Vault = load_vault(settings, announce=announce)
-        self.registry = registry if registry is not None else ConnectorRegistry.discover()
+        # Python connectors (entry points, or the registry given) and the templates: the
+        # shipped ones and the merchant's directory unless a registry is given, and the
+        # uploaded ones always (``refresh_templates``).
+        self._python = registry if registry is not None else ConnectorRegistry.discover()
+        self._template_files = (
+            find_templates(settings.templates_dir) if registry is None else Found()
+        )
+        self._uploaded: tuple[tuple[str, str, str], ...] = ()
+        self.templates = TemplateLibrary()
+        self.registry = self._python
+        self.refresh_templates()
         # Every connector's HTTP goes through this transport when set (the test seam);
         # otherwise through the outbound policy's, which resolves names with ``resolver``.
         self.transport = transport
@@ -57,6 +76,53 @@ class Hub:
         return OutboundPolicy(
             allow_loopback=self.settings.allow_sandbox_hosts, resolver=self.resolver
         )
+
+    @property
+    def python_registry(self) -> ConnectorRegistry:
+        """The connectors that are not templates (entry points, or the registry given)."""
+        return self._python
+
+    def refresh_templates(self) -> bool:
+        """Take in the templates uploaded since (every process: the API at once after an
+        upload, a worker at its reconciler's sweep). Returns whether anything changed."""
+        uploaded = self._read_uploaded()
+        if uploaded == self._uploaded and self.templates.classes:
+            return False
+        self._uploaded = uploaded
+        library = TemplateLibrary.build(self._template_files, uploaded)
+        self.templates = library
+        self.registry = self._python.including(library.latest(), library.broken)
+        return True
+
+    def _read_uploaded(self) -> tuple[tuple[str, str, str], ...]:
+        try:  # asked of the engine directly: a missing table is not the database down
+            if not inspect(self.db.engine).has_table(StoredTemplate.__tablename__):
+                return ()  # not migrated yet: no uploaded templates to read
+        except SQLAlchemyError:
+            return ()
+        with self.db.read() as session:
+            rows = templates_store.stored(session)
+            return tuple((row.template_id, row.version, row.source) for row in rows)
+
+    def connector_for(self, plugin: Plugin) -> ConnectorClass:
+        """The connector class ``plugin`` runs on: a template plugin's pinned version,
+        however newer the catalogue's is."""
+        connector = self.registry.get(plugin.connector)
+        version = plugin.connector_version
+        if (
+            version is None
+            or not isinstance(connector, type)
+            or not issubclass(connector, TemplateConnector)
+            or connector.template.version == version
+        ):
+            return connector
+        pinned = self.templates.version(plugin.connector, version)
+        if pinned is None:
+            raise UnknownConnector(
+                f"the template {plugin.connector} {version} that {plugin.name} was made "
+                "with is no longer installed; upgrade the plugin to a version there is"
+            )
+        return pinned
 
     def _topic_toggles(self, connector: str) -> Collection[Toggle]:
         if connector not in self.registry.connectors:

@@ -10,6 +10,7 @@ from tradewind.core.orders.models import Order, OrderActivity, OrderLine
 from tradewind.core.plugins.models import Plugin, PluginChannel, PluginToggle
 from tradewind.core.returns.models import Return, ReturnLine
 from tradewind.core.shipments.models import Shipment, ShipmentLine
+from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
 from tradewind.sync.models import (
@@ -60,6 +61,7 @@ __all__ = [
     "StockLevel",
     "StockMovement",
     "StockSyncState",
+    "StoredTemplate",
     "SyncSchedule",
     "SyncWork",
     "User",

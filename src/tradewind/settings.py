@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(
         default=12, ge=1, le=24 * 30, description="How long a UI sign-in lasts."
     )
+    templates_dir: Path | None = Field(
+        default=None,
+        description="A directory of the merchant's own integration templates (*.yaml), "
+        "offered beside the shipped ones.",
+    )
     allow_sandbox_hosts: bool = Field(
         default=False,
         description="Let plugins reach sandbox platforms on loopback (demo and tests only).",

@@ -35,6 +35,7 @@ VALUES = {
     "key": "fake",
     "topic": "orders/create",
     "job": "customer-sync",
+    "template_id": "rest_storefront",
 }
 
 

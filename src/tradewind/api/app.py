@@ -24,6 +24,7 @@ from tradewind.api.routers import (
     links,
     monitoring,
     orders,
+    templates,
 )
 from tradewind.api.routers import plugins as plugin_routes
 from tradewind.api.security import Principal, api_principal, bearer_of
@@ -109,6 +110,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         orders,
         customers,
         monitoring,
+        templates,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

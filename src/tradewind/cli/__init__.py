@@ -16,6 +16,7 @@ from tradewind.cli import (
     products,
     serve,
     stock,
+    templates,
     tokens,
     users,
 )
@@ -44,6 +45,7 @@ app.add_typer(notifications.app, name="notifications")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(templates.app, name="templates")
 
 
 app.command()(serve.run)

@@ -48,6 +48,24 @@ class ConnectorRegistry:
         """A registry of the given connector classes (tests, embedding)."""
         return cls(connectors={c.info.key: _validate(c.info.key, c) for c in connectors})
 
+    def including(
+        self, connectors: Iterable[ConnectorClass], broken: Mapping[str, str] | None = None
+    ) -> ConnectorRegistry:
+        """This registry and ``connectors`` (integration templates made connectors). A
+        key already taken is reported broken, never replaces the connector that has it."""
+        loaded = dict(self.connectors)
+        failed = {**self.broken, **(broken or {})}
+        for connector in connectors:
+            key = connector.info.key
+            if key in loaded:
+                failed[key] = f"its id {key!r} is taken by the connector already installed"
+                continue
+            try:
+                loaded[key] = _validate(key, connector)
+            except (TypeError, ValueError) as exc:
+                failed[key] = f"{type(exc).__name__}: {exc}"
+        return ConnectorRegistry(connectors=loaded, broken=failed)
+
     def get(self, key: str) -> ConnectorClass:
         try:
             return self.connectors[key]

@@ -168,8 +168,8 @@ def check_credentials(hub: Hub, plugin_id: int) -> None:
 def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Connector:
     """A connector instance for ``plugin``. The caller closes it. Credentials that no key
     opens raise ``CredentialsUnreadable``, once the plugin has been paused for them."""
-    connector_class = hub.registry.get(plugin.connector)
-    info = hub.registry.info(plugin.connector)
+    connector_class = hub.connector_for(plugin)  # a template plugin: its pinned version
+    info = connector_class.info
     try:
         settings = plugins.plugin_settings(hub.vault, info, plugin)
     except plugins.CredentialsUnreadable as exc:

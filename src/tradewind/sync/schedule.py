@@ -70,6 +70,7 @@ class SweepReport:
 
 def sweep(hub: Hub, kick: Kick) -> SweepReport:
     now = utcnow()
+    hub.refresh_templates()  # a template uploaded through another process is taken in
     with hub.db.unit_of_work() as session:
         recovered = ledger.recover_stale(session, now=now)
         polls = _queue_due_polls(hub, session, now)

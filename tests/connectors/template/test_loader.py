@@ -3,10 +3,15 @@ a person can fix it; nothing dangerous is built from a file."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 
 from tradewind.connectors.template import TemplateInvalid, load_template, shipped_templates
-from tradewind.connectors.template.loader import MAX_BYTES
+from tradewind.connectors.template.loader import MAX_BYTES, parse_yaml
+from tradewind.connectors.template.schema import json_schema, published
 
 GOOD = """\
 schema: tradewind-template/v1
@@ -139,3 +144,28 @@ def test_yaml_that_does_not_parse_says_where() -> None:
 
 def test_every_shipped_template_loads() -> None:
     assert {template.id for template in shipped_templates()} >= {"rest_storefront"}
+
+
+def test_the_published_schema_is_the_formats_and_closes_every_object() -> None:
+    root = Path(__file__).resolve().parents[3]
+    assert (root / "docs" / "template-v1.schema.json").read_text() == published()
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    objects = [schema, *schema["$defs"].values()]
+    assert all(o.get("additionalProperties") is False for o in objects if "properties" in o)
+    # An editor validating with the schema accepts a good template and names a bad key.
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors(parse_yaml(GOOD)[0]))
+    bad = parse_yaml(GOOD.replace("request: {path: /me}", "request: {path: /me, verb: 1}"))[0]
+    (error,) = validator.iter_errors(bad)
+    assert "verb" in error.message
+    assert json.loads(published()) == schema
+
+
+def test_the_complete_examples_in_the_docs_load() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "templates.md").read_text()
+    blocks = [b.split("```")[0] for b in text.split("```yaml\n")[1:]]
+    complete = [b for b in blocks if b.startswith("schema:") and "…" not in b]
+    assert complete  # the carrier example
+    for block in complete:
+        assert load_template(block).version

@@ -10,11 +10,10 @@ by the engine here. ``docs/templates.md`` is the reference of the format.
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 from tradewind.connectors.template.connector import TemplateConnector, connector_class
 from tradewind.connectors.template.format import Template
 from tradewind.connectors.template.loader import Problem, TemplateInvalid, load_template
+from tradewind.connectors.template.sources import find_templates, shipped_templates
 
 __all__ = [
     "Problem",
@@ -22,16 +21,7 @@ __all__ = [
     "TemplateConnector",
     "TemplateInvalid",
     "connector_class",
+    "find_templates",
     "load_template",
     "shipped_templates",
 ]
-
-
-def shipped_templates() -> list[Template]:
-    """The templates that come with Tradewind (``integrations/templates/``)."""
-    folder = files("tradewind.integrations").joinpath("templates")
-    return [
-        load_template(entry.read_text(encoding="utf-8"))
-        for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
-        if entry.name.endswith(".yaml")
-    ]

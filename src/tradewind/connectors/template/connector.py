@@ -159,7 +159,7 @@ class _ImportsOrders:
     def list_orders(
         self, query: OrderQuery, cursor: str | None, priority: Priority
     ) -> Page[OrderRecord]:
-        mapped, skipped, following = self.runner.pull(
+        page = self.runner.pull(
             "orders",
             cursor=cursor,
             since=query.since,
@@ -167,8 +167,10 @@ class _ImportsOrders:
             by=query.field,
             priority=priority,
         )
-        records, refused = _orders(mapped)
-        return Page(records=records, next_cursor=following, skipped=(*skipped, *refused))
+        records, refused = _orders(page.records)
+        return Page(
+            records=records, next_cursor=page.next_cursor, skipped=(*page.skipped, *refused)
+        )
 
     def get_order(self, external_id: str) -> OrderRecord | None:
         output = self.runner.run_hook("get_order", {"id": external_id}).output

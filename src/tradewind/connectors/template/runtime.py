@@ -77,6 +77,17 @@ class Exchange:
         }
 
 
+@dataclass(frozen=True)
+class PulledPage:
+    """One page of a pull: the mapped records, (raw id, reason) of those that did not
+    map, the next page's cursor, and the exchange that read it."""
+
+    records: list[Any]
+    skipped: list[tuple[str, str]]
+    next_cursor: str | None
+    exchange: Exchange
+
+
 @dataclass
 class Run:
     """What one hook run did: every exchange, and its output."""
@@ -361,9 +372,8 @@ class Runner:
         until: dt.datetime | None = None,
         by: str = "updated_at",
         priority: Priority = Priority.BACKGROUND,
-    ) -> tuple[list[Any], list[tuple[str, str]], str | None]:
-        """One page of a pull: (mapped records, (raw id, reason) of those that did not
-        map, the next page's cursor)."""
+    ) -> PulledPage:
+        """One page of a pull."""
         pull = self.template.pulls[name]
         request = pull.request
         paging = pull.paginate
@@ -398,7 +408,8 @@ class Runner:
             except ExpressionError as exc:
                 ident = record.get("id", "?") if isinstance(record, dict) else "?"
                 skipped.append((str(ident), f"the template could not map it: {exc}"))
-        return mapped, skipped, self._next(pull.paginate, view, position, len(raw))
+        following = self._next(pull.paginate, view, position, len(raw))
+        return PulledPage(mapped, skipped, following, exchange)
 
     def _same_host(self, link: str) -> bool:
         return httpx2.URL(link).host == httpx2.URL(self.client.base_url).host

@@ -32,6 +32,9 @@ class Plugin(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connector: Mapped[str] = mapped_column(String(64))
+    # The version of its connector it was made with: a template plugin stays on it until
+    # the merchant upgrades (Python connectors have one installed version).
+    connector_version: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(128), unique=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     credentials: Mapped[str | None] = mapped_column(SealedText)

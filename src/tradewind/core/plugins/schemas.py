@@ -26,6 +26,9 @@ class ConnectorSpec(Protocol):
     def name(self) -> str: ...
 
     @property
+    def version(self) -> str: ...
+
+    @property
     def settings(self) -> type[BaseModel]: ...
 
     @property

@@ -79,7 +79,12 @@ def add_plugin(
     if session.scalar(select(Plugin).where(func.lower(Plugin.name) == name.lower())):
         raise Conflict(f"plugin {name!r} already exists", fields={"name": "already exists"})
     validated = validate_settings(spec, apply_setting_changes(spec, {}, config))
-    plugin = Plugin(connector=spec.key, name=name, state=PluginState.INACTIVE)
+    plugin = Plugin(
+        connector=spec.key,
+        connector_version=spec.version,
+        name=name,
+        state=PluginState.INACTIVE,
+    )
     session.add(plugin)
     try:
         with session.begin_nested():

@@ -1,0 +1,1 @@
+"""Integration templates a merchant uploaded: their source, kept per version."""

@@ -112,12 +112,15 @@ def check(template: Template) -> Found:
     for name, inbound in template.inbound_webhooks.items():
         base = ("inbound_webhooks", name)
         yield from _expr(template, (*base, "subject_id"), inbound.subject_id, plain)
+        yield from _expr(template, (*base, "delivery_id"), inbound.delivery_id, plain)
         verify = inbound.verify
         if verify.kind != "none":
             if verify.secret is None:
                 yield (*base, "verify", "secret"), f"a {verify.kind} check needs the setting"
             elif verify.secret not in settings:
                 yield (*base, "verify", "secret"), _unknown("setting", verify.secret, settings)
+            elif not settings[verify.secret].secret:
+                yield (*base, "verify", "secret"), f"{verify.secret!r} must be a secret setting"
         if verify.kind == "hmac" and not verify.header:
             yield (*base, "verify", "header"), "an hmac check needs the signature's header"
     yield from _capabilities(template)

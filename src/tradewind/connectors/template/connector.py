@@ -6,6 +6,10 @@ policy). Each capability it claims is a hook or a pull of the template (``checks
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +27,7 @@ from tradewind.connectors.records import (
     Page,
     StockPush,
     StockPushResult,
+    WebhookEvent,
 )
 from tradewind.connectors.template.format import (
     OAuth2ClientAuth,
@@ -30,6 +35,7 @@ from tradewind.connectors.template.format import (
     SessionAuth,
     Setting,
     Template,
+    Verify,
 )
 from tradewind.connectors.template.runtime import Compiled, Run, Runner, TokenStore
 from tradewind.vocabulary import StockMode, Toggle
@@ -190,7 +196,59 @@ class _PushesStock:
         return [_one(StockPushResult, row, "push_stock") for row in rows]
 
 
+class _ReceivesWebhooks:
+    """Deliveries posted to ``/hooks/{plugin}/{name}``: ``name`` is one of the template's
+    ``inbound_webhooks``."""
+
+    runner: Runner
+    template: ClassVar[Template]
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        lowered = {key.lower(): value for key, value in headers.items()}
+        for inbound in self.template.inbound_webhooks.values():
+            verify = inbound.verify
+            if verify.kind == "none":
+                return True
+            secret = self.runner.secrets.get(verify.secret or "", "")
+            sent = lowered.get((verify.header or "").lower(), "")
+            if secret and sent and _signed(verify, secret, body, sent):
+                return True
+        return False
+
+    def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        inbound = self.template.inbound_webhooks.get(topic)
+        if inbound is None:
+            known = ", ".join(self.template.inbound_webhooks)
+            raise Rejected(f"no inbound webhook {topic!r} in the template (it has: {known})")
+        try:
+            payload = json.loads(body) if body else None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Rejected(f"the body is not JSON: {exc}") from None
+        view = {"headers": {k.lower(): v for k, v in headers.items()}, "body": payload}
+        subject_id = self.compiled.expr(inbound.subject_id).evaluate(view)
+        delivery = (
+            self.compiled.expr(inbound.delivery_id).evaluate(view)
+            if inbound.delivery_id
+            else hashlib.sha256(body).hexdigest()
+        )
+        return WebhookEvent(
+            delivery_id=str(delivery or hashlib.sha256(body).hexdigest()),
+            topic=topic,
+            subject=inbound.subject,
+            subject_id="" if subject_id is None else str(subject_id),
+        )
+
+    compiled: ClassVar[Compiled]
+
+
+def _signed(verify: Verify, secret: str, body: bytes, sent: str) -> bool:
+    digest = hmac.new(secret.encode(), body, verify.algorithm).digest()
+    expected = digest.hex() if verify.encoding == "hex" else base64.b64encode(digest).decode()
+    return hmac.compare_digest(verify.prefix + expected, sent.strip())
+
+
 _MIXINS: Mapping[Capability, type] = {
+    Capability.RECEIVE_WEBHOOKS: _ReceivesWebhooks,
     Capability.IMPORT_ORDERS: _ImportsOrders,
     Capability.PUSH_STOCK: _PushesStock,
 }

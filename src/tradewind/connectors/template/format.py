@@ -220,18 +220,19 @@ class Pull(Model):
 
 
 class Verify(Model):
-    kind: Literal["hmac", "url_token", "none"]
+    kind: Literal["hmac", "none"]
     header: str | None = None  # hmac: the header with the signature
     secret: str | None = None  # the setting that holds the shared secret
     algorithm: Literal["sha256", "sha1", "sha512"] = "sha256"
     encoding: Literal["base64", "hex"] = "base64"
-    param: str = "token"  # url_token: the query parameter
+    prefix: str = ""  # written before the signature in the header ("sha256=")
 
 
 class InboundWebhook(Model):
     verify: Verify
     subject: Literal["order", "inventory", "customer", "product", "app"]
     subject_id: Expr  # over ``headers`` and ``body``
+    delivery_id: Expr | None = None  # default: a digest of the body
 
 
 class Template(Model):

@@ -5,6 +5,8 @@ pull against a plugin."""
 from __future__ import annotations
 
 import datetime as dt
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -266,3 +268,24 @@ def upgrade(hub: Hub, plugin_id: int, *, confirm_major: bool = False) -> Upgrade
 class TooLarge(Invalid):
     status = 413
     title = "Too large"
+
+
+def source_of(hub: Hub, template_id: str) -> str:
+    """The YAML of an installed template (its newest version), for export."""
+    template = get(hub, template_id)
+    origin = hub.templates.origins.get(template_id, "")
+    if origin == "uploaded":
+        with hub.db.read() as session:
+            for row in reversed(templates_store.versions(session, template_id)):
+                if row.version == template.version:
+                    return row.source
+    if origin == "shipped":
+        folder = files("tradewind.integrations").joinpath("templates")
+        for entry in folder.iterdir():
+            if entry.name.endswith(".yaml"):
+                text = entry.read_text(encoding="utf-8")
+                if load_template(text).id == template_id:
+                    return text
+    if origin and origin not in ("shipped", "uploaded"):
+        return Path(origin).read_text(encoding="utf-8")
+    raise NotFound(f"the source of {template_id} is not available")

@@ -15,11 +15,22 @@ from tradewind.web.views import (
     monitoring,
     orders,
     plugins,
+    templates,
 )
 from tradewind.web.views.common import PAGE_SIZE
 
 router = APIRouter(include_in_schema=False)
-for module in (account, dashboard, monitoring, channels, plugins, orders, customers, catalog):
+for module in (
+    account,
+    dashboard,
+    monitoring,
+    channels,
+    plugins,
+    templates,
+    orders,
+    customers,
+    catalog,
+):
     router.include_router(module.router)
 
 __all__ = ["PAGE_SIZE", "router"]

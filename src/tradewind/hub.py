@@ -11,7 +11,7 @@ import httpx2
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from tradewind.connectors.base import ConnectorClass
+from tradewind.connectors.base import ConnectorClass, ConnectorInfo
 from tradewind.connectors.outbound import OutboundPolicy, Resolver, system_resolver
 from tradewind.connectors.registry import ConnectorRegistry, UnknownConnector
 from tradewind.connectors.template import TemplateConnector, find_templates
@@ -123,6 +123,11 @@ class Hub:
                 "with is no longer installed; upgrade the plugin to a version there is"
             )
         return pinned
+
+    def info_for(self, plugin: Plugin) -> ConnectorInfo:
+        """What ``plugin``'s connector declares (settings, capabilities, toggles): for a
+        template plugin, those of the version it is pinned to."""
+        return self.connector_for(plugin).info
 
     def _topic_toggles(self, connector: str) -> Collection[Toggle]:
         if connector not in self.registry.connectors:

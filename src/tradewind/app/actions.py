@@ -46,7 +46,7 @@ def oauth_redirect_uri(base_url: str) -> str:
 
 
 def _capabilities(hub: Hub, plugin: Plugin) -> frozenset[Capability]:
-    return hub.registry.info(plugin.connector).capabilities
+    return hub.info_for(plugin).capabilities
 
 
 def test_connection(hub: Hub, plugin_id: int) -> ConnectionReport:
@@ -302,7 +302,7 @@ def set_stock_mode(
     the connector cannot honour (``ConnectorInfo.stock_modes``) is refused."""
     with hub.db.unit_of_work() as session:
         found = plugins.get_plugin(session, plugin_id)
-        supported = hub.registry.info(found.connector).stock_modes
+        supported = hub.info_for(found).stock_modes
         if mode is not None and mode not in supported:
             names = ", ".join(sorted(m.value for m in supported))
             raise Invalid(
@@ -379,7 +379,7 @@ def finish_authorization(hub: Hub, params: Mapping[str, str]) -> Plugin:
     with hub.db.unit_of_work() as session:
         record_calls(session, plugin.id, calls.take())
         found = plugins.get_plugin(session, plugin.id)
-        spec = hub.registry.info(found.connector)
+        spec = hub.info_for(found)
         if spec.oauth_replaces:
             cleared: dict[str, object] = dict.fromkeys(spec.oauth_replaces)
             plugins.update_plugin_settings(session, hub.vault, spec, found.id, cleared)

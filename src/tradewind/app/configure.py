@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from tradewind.app import templates
 from tradewind.connectors.base import ConnectorInfo
 from tradewind.connectors.outbound import OutboundRefused, Unresolvable
 from tradewind.core.plugins import service as plugins
@@ -54,6 +55,7 @@ def create_plugin(
     check_setting_urls(hub, spec, config)
     with hub.db.unit_of_work() as session:
         plugin = plugins.add_plugin(session, hub.vault, spec, name=name, config=config)
+        templates.keep_version(hub, session, spec.key, spec.version)
         if channel_ids:
             plugins.set_channels(session, plugin.id, list(channel_ids))
         return plugin.id

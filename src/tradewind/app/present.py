@@ -69,7 +69,7 @@ def plugin_secrets(hub: Hub, plugin: Plugin) -> tuple[dict[str, Any], dict[str, 
     the sealed credentials."""
     if plugin.connector not in hub.registry.connectors:
         return dict(plugin.settings), {}, False
-    spec = hub.registry.info(plugin.connector)
+    spec = hub.info_for(plugin)
     shown = plugins.describe_settings(hub.vault, spec, plugin)
     try:
         stored = plugins.read_credentials(hub.vault, plugin)
@@ -119,7 +119,7 @@ def plugin_out(hub: Hub, session: Session, plugin: Plugin) -> schemas.PluginOut:
 
 
 def toggle_states(hub: Hub, plugin: Plugin) -> list[schemas.ToggleState]:
-    info = hub.registry.info(plugin.connector)
+    info = hub.info_for(plugin)
     return [
         schemas.ToggleState(**support.model_dump(), on=support.toggle in plugin.toggles)
         for support in toggle_support(info)
@@ -186,7 +186,7 @@ def backfill_row_out(run: Backfill) -> schemas.BackfillOut:
 def spec_of(hub: Hub, plugin: Plugin) -> ConnectorInfo:
     """The plugin's connector description; a clear problem when it is not installed."""
     try:
-        return hub.registry.info(plugin.connector)
+        return hub.info_for(plugin)
     except UnknownConnector as exc:
         raise Conflict(
             f"plugin {plugin.name!r} uses connector {plugin.connector!r}, which is not "

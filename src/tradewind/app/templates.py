@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from tradewind.app.calls import connector_calls
 from tradewind.connectors.template import (
@@ -262,12 +263,34 @@ def upgrade(hub: Hub, plugin_id: int, *, confirm_major: bool = False) -> Upgrade
     with hub.db.unit_of_work() as session:
         plugin = plugins.get_plugin(session, plugin_id)
         plugin.connector_version = offer.latest
+        keep_version(hub, session, offer.template_id, offer.latest)
     return offer
+
+
+# The author of the copies ``keep_version`` stores.
+KEPT_BY = "tradewind (kept for its plugins)"
 
 
 class TooLarge(Invalid):
     status = 413
     title = "Too large"
+
+
+def keep_version(hub: Hub, session: Session, template_id: str, version: str) -> None:
+    """Keep a copy of a shipped or directory template's ``version`` in the database when
+    a plugin pins it, so that the plugin still runs after Tradewind (or the directory)
+    brings a newer one; uploaded versions are kept already."""
+    origin = hub.templates.origins.get(template_id)
+    if origin in (None, "uploaded"):
+        return
+    text = _file_source(origin, template_id)
+    if text is None or load_template(text).version != version:
+        return
+    try:
+        with session.begin_nested():
+            templates_store.store(session, template_id, version, text, by=KEPT_BY)
+    except Conflict:
+        pass  # a copy of this version is kept already: the first one stays
 
 
 def source_of(hub: Hub, template_id: str) -> str:
@@ -279,6 +302,13 @@ def source_of(hub: Hub, template_id: str) -> str:
             for row in reversed(templates_store.versions(session, template_id)):
                 if row.version == template.version:
                     return row.source
+    text = _file_source(origin, template_id) if origin else None
+    if text is not None:
+        return text
+    raise NotFound(f"the source of {template_id} is not available")
+
+
+def _file_source(origin: str, template_id: str) -> str | None:
     if origin == "shipped":
         folder = files("tradewind.integrations").joinpath("templates")
         for entry in folder.iterdir():
@@ -286,6 +316,10 @@ def source_of(hub: Hub, template_id: str) -> str:
                 text = entry.read_text(encoding="utf-8")
                 if load_template(text).id == template_id:
                     return text
-    if origin and origin not in ("shipped", "uploaded"):
+        return None
+    if origin == "uploaded":
+        return None
+    try:
         return Path(origin).read_text(encoding="utf-8")
-    raise NotFound(f"the source of {template_id} is not available")
+    except OSError:
+        return None

@@ -105,7 +105,7 @@ def configure(
         fail("nothing to change: give --set key=value")
     with running(ctx) as hub:
         found = _find(hub, plugin)
-        setup.configure_plugin(hub, hub.registry.info(found.connector), found.id, values)
+        setup.configure_plugin(hub, hub.info_for(found), found.id, values)
         console.print(f"updated plugin {found.name}")
 
 
@@ -117,7 +117,7 @@ def show(ctx: typer.Context, plugin: str) -> None:
         names = {c.id: c.name for c in channels.list_channels(session)}
         console.print(f"[bold]{found.name}[/bold] — {found.connector}, {found.state.value}")
         if found.connector in hub.registry.connectors:
-            spec = hub.registry.info(found.connector)
+            spec = hub.info_for(found)
             shown = plugins.describe_settings(hub.vault, spec, found)
             for key, value in shown.items():
                 console.print(f"  {key}: {value}", highlight=False)
@@ -190,7 +190,7 @@ def toggle(
     """Switch a sync toggle; prerequisites and dependents follow, and are listed."""
     with running(ctx) as hub, hub.db.unit_of_work() as session:
         found = plugins.plugin_by_ref(session, plugin)
-        spec = hub.registry.info(found.connector)
+        spec = hub.info_for(found)
         result = plugins.set_toggle(session, spec, found.id, name, state is OnOff.ON)
         console.print(result.message(), highlight=False)
         conflict = plugins.import_conflict(session, found)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from tradewind.connectors.base import Capability
+from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
@@ -91,9 +92,10 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
     for plugin in session.scalars(
         select(Plugin).where(Plugin.state.in_([PluginState.ACTIVE, PluginState.FAILING]))
     ):
-        if plugin.connector not in hub.registry.connectors:
-            continue
-        capabilities = hub.registry.info(plugin.connector).capabilities
+        try:
+            capabilities = hub.info_for(plugin).capabilities
+        except UnknownConnector:
+            continue  # the plugin page says so; nothing to schedule
         rules = plugins.import_rules(plugin)
         if Toggle.IMPORT_ORDERS in plugin.toggles and Capability.IMPORT_ORDERS in capabilities:
             wanted.append(

@@ -26,20 +26,24 @@ class TemplateLibrary:
     def build(cls, files: Found, uploaded: Iterable[tuple[str, str, str]] = ()) -> TemplateLibrary:
         """From the templates in files and the uploaded (id, version, source) rows."""
         library = cls(origins=dict(files.origins), broken=dict(files.broken))
+        in_files = {template.id: template.version for template in files.templates}
         for template in files.templates:
             library.classes[(template.id, template.version)] = connector_class(template)
         for template_id, version, source in uploaded:
             where = f"{template_id} {version} (uploaded)"
             owner = library.origins.get(template_id, "uploaded")
-            if owner != "uploaded":
-                library.broken[where] = f"the template id {template_id!r} is taken by {owner}"
-                continue
+            if owner != "uploaded" and semver(version) >= semver(in_files[template_id]):
+                if (template_id, version) not in library.classes:
+                    library.broken[where] = f"the template id {template_id!r} is taken by {owner}"
+                continue  # or a copy kept of the file's version: the file serves it
+            # An upload, or an older version of a file's template kept for the plugins
+            # pinned to it (the file has moved on since).
             try:
                 template = load_template(source)
             except TemplateInvalid as exc:  # stored by an older Tradewind, say
                 library.broken[where] = str(exc)
                 continue
-            library.origins[template_id] = "uploaded"
+            library.origins.setdefault(template_id, "uploaded")
             library.classes[(template.id, template.version)] = connector_class(template)
         return library
 

@@ -170,7 +170,7 @@ class EnsureWebhooks(Single[None]):
         connector = job.capability(ManagesWebhooks)
         with job.hub.db.read() as session:
             toggles = plugins.get_plugin(session, job.plugin.id).toggles
-        topics = job.hub.registry.info(job.plugin.connector).topics_for(toggles)
+        topics = job.hub.info_for(job.plugin).topics_for(toggles)
         repaired = connector.ensure_webhooks(topics)
         if repaired:
             log.info("webhooks registered", plugin=job.plugin.id, topics=repaired)

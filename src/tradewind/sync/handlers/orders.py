@@ -199,7 +199,7 @@ def close_gap(job: Job) -> None:
     now, and import any order not here yet, so the levels sent count its reservation (a
     dropped webhook otherwise let the push put its units on sale again; the platform's
     compare-and-set only makes the push re-read and send the same number)."""
-    capabilities = job.hub.registry.info(job.plugin.connector).capabilities
+    capabilities = job.hub.info_for(job.plugin).capabilities
     if not schedule.probes_orders(capabilities, job.plugin):
         return
     with job.hub.db.read() as session:

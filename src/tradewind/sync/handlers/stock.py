@@ -88,7 +88,7 @@ class PushStock(Single[None]):
                     ),
                 )
             unlinked: list[int] = []
-            needs_link = job.hub.registry.info(plugin.connector).stock_needs_link
+            needs_link = job.hub.info_for(plugin).stock_needs_link
             pushes = stock.build_pushes(
                 session, plugin, product_ids, needs_link=needs_link, unlinked=unlinked
             )

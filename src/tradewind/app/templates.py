@@ -9,7 +9,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.app.calls import connector_calls
@@ -20,13 +21,16 @@ from tradewind.connectors.template import (
     TemplateInvalid,
     load_template,
 )
+from tradewind.connectors.template.connector import connector_class
 from tradewind.connectors.template.library import semver
 from tradewind.connectors.template.loader import MAX_BYTES
 from tradewind.connectors.template.runtime import Exchange
 from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.core.templates import service as templates_store
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
+from tradewind.monitoring import executions
 from tradewind.sync.runtime import CallBuffer, open_connector
 
 
@@ -111,13 +115,24 @@ def _problem(problem: Problem) -> ProblemOut:
     )
 
 
-def dry_run(hub: Hub, plugin_id: int, name: str, input: Any = None) -> DryRunOut:
+def dry_run(
+    hub: Hub, plugin_id: int, name: str, input: Any = None, *, source: str | None = None
+) -> DryRunOut:
     """Run hook (or pull) ``name`` of a template plugin with ``input`` and show what it
     sent (secrets redacted), what came back and what it maps to. Nothing is written in
-    Tradewind: no record, no execution. The service itself is called for real."""
+    Tradewind: no record, no execution. The service itself is called for real. With
+    ``source``, the template being edited runs in place of the plugin's (same id), with
+    the plugin's settings and credentials."""
     with hub.db.read() as session:
         plugin = plugins.get_plugin(session, plugin_id)
-    connector = open_connector(hub, plugin, CallBuffer())
+    edited = None if source is None else _edited(source, plugin.connector)
+    try:
+        connector = open_connector(hub, plugin, CallBuffer(), connector_class=edited)
+    except ValidationError as exc:
+        missing = ", ".join(str(error["loc"][0]) for error in exc.errors() if error["loc"])
+        raise Invalid(
+            f"the edited template needs settings {plugin.name} has not got: {missing}"
+        ) from None
     try:
         if not isinstance(connector, TemplateConnector):
             raise Invalid(f"{plugin.name} is not a template plugin")
@@ -132,6 +147,18 @@ def dry_run(hub: Hub, plugin_id: int, name: str, input: Any = None) -> DryRunOut
         raise NotFound(f"{template.id} has no hook or pull {name!r} (it has: {known})")
     finally:
         connector.close()
+
+
+def _edited(source: str, template_id: str) -> type[TemplateConnector]:
+    if len(source.encode("utf-8")) > MAX_BYTES:
+        raise TooLarge(f"a template is at most {MAX_BYTES // 1024} KiB")
+    try:
+        template = load_template(source)
+    except TemplateInvalid as exc:
+        raise Invalid(f"the template is not valid: {exc}") from None
+    if template.id != template_id:
+        raise Invalid(f"the template is {template.id!r}; the plugin runs {template_id!r}")
+    return connector_class(template)
 
 
 def _pull(connector: TemplateConnector, name: str, input: dict[str, Any]) -> DryRunOut:
@@ -323,3 +350,103 @@ def _file_source(origin: str, template_id: str) -> str | None:
         return Path(origin).read_text(encoding="utf-8")
     except OSError:
         return None
+
+
+# ------------------------------------------------------------- the plugin page's view
+
+
+class RunOut(BaseModel):
+    at: dt.datetime
+    operation: str
+    outcome: str
+    http_status: int | None
+    duration_ms: float
+    error: str
+
+
+class ActionOut(BaseModel):
+    """A hook or a pull of a template plugin, with its latest runs."""
+
+    name: str
+    kind: str  # hook or pull
+    on: str | None  # the store event a hook answers (none: on demand)
+    description: str
+    steps: list[str]
+    returns: str
+    runs: list[RunOut]
+
+
+class PluginTemplateOut(BaseModel):
+    template_id: str
+    version: str  # the version the plugin is pinned to
+    origin: str  # shipped, uploaded or the file's path
+    actions: list[ActionOut]
+    upgrade: UpgradeOut | None
+
+
+def plugin_template(hub: Hub, session: Session, plugin: Plugin) -> PluginTemplateOut | None:
+    """What the plugin page shows of a template plugin (``None`` for a Python one)."""
+    connector = hub.connector_for(plugin)
+    if not (isinstance(connector, type) and issubclass(connector, TemplateConnector)):
+        return None
+    template = connector.template
+    names = [*template.hooks, *template.pulls]
+    runs = executions.latest_runs(session, plugin.id, names)
+    actions = [
+        ActionOut(
+            name=name,
+            kind="hook",
+            on=hook.on,
+            description=hook.description,
+            steps=[step.name for step in hook.steps],
+            returns=hook.returns,
+            runs=[_run(row) for row in runs[name]],
+        )
+        for name, hook in template.hooks.items()
+    ]
+    actions += [
+        ActionOut(
+            name=name,
+            kind="pull",
+            on=None,
+            description=f"a paged read of {pull.returns} records",
+            steps=["page"],
+            returns=pull.returns,
+            runs=[_run(row) for row in runs[name]],
+        )
+        for name, pull in template.pulls.items()
+    ]
+    return PluginTemplateOut(
+        template_id=template.id,
+        version=template.version,
+        origin=hub.templates.origins.get(template.id, ""),
+        actions=actions,
+        upgrade=upgrade_offer(hub, plugin.id),
+    )
+
+
+def template_plugins(hub: Hub, session: Session) -> list[Plugin]:
+    """The plugins made from a template (those an edited template can be tried with)."""
+    return [
+        plugin
+        for plugin in session.scalars(select(Plugin).order_by(Plugin.name))
+        if _is_template(hub, plugin.connector)
+    ]
+
+
+def _is_template(hub: Hub, key: str) -> bool:
+    if key not in hub.registry.connectors:
+        return False
+    connector = hub.registry.get(key)
+    return isinstance(connector, type) and issubclass(connector, TemplateConnector)
+
+
+def _run(row: executions.Execution) -> RunOut:
+    return RunOut(
+        at=row.started_at,
+        operation=row.operation,
+        outcome=row.outcome,
+        http_status=row.http_status,
+        duration_ms=row.duration_ms,
+        error=row.error,
+    )

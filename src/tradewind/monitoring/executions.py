@@ -129,6 +129,27 @@ def list_executions(
     return list(session.scalars(query))
 
 
+def latest_runs(
+    session: Session, plugin_id: int, names: Sequence[str], *, limit: int = 5
+) -> dict[str, list[Execution]]:
+    """The newest executions of each named action of a plugin: a template's hook or pull
+    ``name`` records its calls as ``name.<step>``."""
+    return {
+        name: list(
+            session.scalars(
+                select(Execution)
+                .where(
+                    Execution.plugin_id == plugin_id,
+                    Execution.operation.startswith(f"{name}.", autoescape=True),
+                )
+                .order_by(Execution.id.desc())
+                .limit(limit)
+            )
+        )
+        for name in names
+    }
+
+
 def purge(
     session: Session,
     *,

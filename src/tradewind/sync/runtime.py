@@ -13,7 +13,7 @@ from types import MappingProxyType
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import Capability, Connector, ConnectorContext
+from tradewind.connectors.base import Capability, Connector, ConnectorClass, ConnectorContext
 from tradewind.connectors.errors import Unavailable
 from tradewind.connectors.http import Call
 from tradewind.connectors.ratelimit import BucketPolicy, RateBudget
@@ -165,10 +165,14 @@ def check_credentials(hub: Hub, plugin_id: int) -> None:
             plugins.mark_credentials_readable(session, plugins.get_plugin(session, plugin_id))
 
 
-def open_connector(hub: Hub, plugin: Plugin, recorder: CallBuffer) -> Connector:
-    """A connector instance for ``plugin``. The caller closes it. Credentials that no key
-    opens raise ``CredentialsUnreadable``, once the plugin has been paused for them."""
-    connector_class = hub.connector_for(plugin)  # a template plugin: its pinned version
+def open_connector(
+    hub: Hub, plugin: Plugin, recorder: CallBuffer, *, connector_class: ConnectorClass | None = None
+) -> Connector:
+    """A connector instance for ``plugin`` (of ``connector_class`` when given: a template
+    being edited, tried with the plugin's credentials). The caller closes it. Credentials
+    that no key opens raise ``CredentialsUnreadable``, once the plugin has been paused."""
+    if connector_class is None:
+        connector_class = hub.connector_for(plugin)  # a template plugin: its pinned version
     info = connector_class.info
     try:
         settings = plugins.plugin_settings(hub.vault, info, plugin)

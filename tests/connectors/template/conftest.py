@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from importlib.resources import files
 
 import pytest
 
@@ -20,6 +21,9 @@ from tradewind.hub import Hub
 from tradewind.settings import Settings
 from tradewind.vocabulary import StockMode, Toggle
 
+SOURCE = (
+    files("tradewind.integrations").joinpath("templates/rest_storefront.yaml").read_text("utf-8")
+)
 (REST_STOREFRONT,) = [t for t in shipped_templates() if t.id == "rest_storefront"]
 RestStorefront = connector_class(REST_STOREFRONT)
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from tradewind.app import actions, configure, present
+from tradewind.app import actions, configure, present, templates
 from tradewind.app.calls import connector_calls
 from tradewind.auth.service import SessionUser
 from tradewind.connectors.base import Capability
@@ -150,6 +150,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "product_sync": latest_sync,
             "backfill": present.backfill_row_out(backfill) if backfill else None,
             "health": present.plugin_health(session, plugin),
+            "made_from": templates.plugin_template(hub, session, plugin),
             "recent": executions.list_executions(session, plugin_id=plugin.id, limit=50),
             "notes": notifications.open_notifications(session, plugin_id=plugin.id),
             "success_chart": bar_chart(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.sync.conftest import Shop, time_passes
+from tradewind.app import actions
+from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
@@ -111,3 +113,14 @@ def test_a_401_pauses_the_plugin_as_needing_reauthorization(store: Shop) -> None
     (note,) = _open(store, NotificationKind.AUTHORIZATION_LOST)
     assert "invalid token" in note.message  # the template's error rule quoted the store
     assert not _imported(store, "A1")
+
+
+def test_activation_reads_the_stores_locations_through_the_pull(store: Shop) -> None:
+    with store.hub.db.unit_of_work() as session:
+        plugins.deactivate(session, store.plugin_id)
+    actions.activate(store.hub, store.plugin_id)
+    store.harness.run(store.plugin_id)
+    with store.hub.db.read() as session:
+        found = {m.external_id: m.name for m in links.location_mappings(session, store.plugin_id)}
+    assert found == {"loc-1": "Main", "loc-2": "Popup"}
+    assert "locations.page" in _operations(store)

@@ -43,12 +43,12 @@ def test_the_page_shows_each_hook_and_pull_with_its_last_runs(admin: Browser, st
     page = admin.get(f"/plugins/{store.plugin_id}")
     assert 'id="template"' in page.text
     assert f"rest_storefront {REST_STOREFRONT.version}</p>" in page.text
-    assert page.text.count("not run yet") == 3  # get_order, push_stock, orders
+    assert page.text.count("not run yet") == 4  # get_order, push_stock, orders, locations
     store.market.add_order("W1", sku="MUG")
     _poll(store)
     store.harness.run(store.plugin_id)
     page = admin.get(f"/plugins/{store.plugin_id}")
-    assert page.text.count("not run yet") == 1  # get_order: the poll reads pages
+    assert page.text.count("not run yet") == 2  # get_order (the poll reads pages), locations
     assert "orders.page · HTTP 200" in page.text
     assert "push_stock." in page.text  # the imported order's reservation went out
 

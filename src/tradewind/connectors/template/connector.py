@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 
@@ -22,9 +22,11 @@ from tradewind.connectors.http import HttpClient
 from tradewind.connectors.ratelimit import BucketPolicy, Priority
 from tradewind.connectors.records import (
     ConnectionReport,
+    LocationRecord,
     OrderQuery,
     OrderRecord,
     Page,
+    ProductRecord,
     StockPush,
     StockPushResult,
     WebhookEvent,
@@ -43,6 +45,7 @@ from tradewind.vocabulary import StockMode, Toggle
 # A template says nothing of the platform's limits yet: a bucket that keeps a plugin
 # from flooding it, shared by every process on the account like any connector's.
 POLICY = BucketPolicy(name="template", capacity=40, leak_per_second=10)
+MAX_LOCATION_PAGES = 20  # a loop guard: a store with more locations is a broken pull
 _TYPES: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
@@ -173,7 +176,7 @@ class _ImportsOrders:
             by=query.field,
             priority=priority,
         )
-        records, refused = _orders(page.records)
+        records, refused = _fitting(OrderRecord, page.records, "an order")
         return Page(
             records=records, next_cursor=page.next_cursor, skipped=(*page.skipped, *refused)
         )
@@ -184,6 +187,33 @@ class _ImportsOrders:
             return None
         order: OrderRecord = _one(OrderRecord, output, "get_order")
         return order
+
+
+class _ImportsProducts:
+    runner: Runner
+
+    def list_products(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
+        page = self.runner.pull("products", cursor=cursor, priority=priority)
+        records, refused = _fitting(ProductRecord, page.records, "a product")
+        return Page(
+            records=records, next_cursor=page.next_cursor, skipped=(*page.skipped, *refused)
+        )
+
+
+class _ListsLocations:
+    runner: Runner
+
+    def list_locations(self) -> list[LocationRecord]:
+        """Every page of the ``locations`` pull (a store has few locations)."""
+        rows: list[Any] = []
+        cursor: str | None = None
+        for _ in range(MAX_LOCATION_PAGES):
+            page = self.runner.pull("locations", cursor=cursor, priority=Priority.LIVE)
+            rows.extend(page.records)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return [_one(LocationRecord, row, "locations") for row in rows]
 
 
 class _PushesStock:
@@ -251,6 +281,8 @@ _MIXINS: Mapping[Capability, type] = {
     Capability.RECEIVE_WEBHOOKS: _ReceivesWebhooks,
     Capability.IMPORT_ORDERS: _ImportsOrders,
     Capability.PUSH_STOCK: _PushesStock,
+    Capability.IMPORT_PRODUCTS: _ImportsProducts,
+    Capability.LOCATIONS: _ListsLocations,
 }
 
 
@@ -286,17 +318,22 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     )
 
 
-def _orders(rows: Sequence[Any]) -> tuple[list[OrderRecord], list[tuple[str, str]]]:
-    """The mapped rows that are orders, and (id, reason) of those that are not: one bad
-    order never blocks the page."""
-    records: list[OrderRecord] = []
+_R = TypeVar("_R", bound=BaseModel)
+
+
+def _fitting(
+    model: type[_R], rows: Sequence[Any], what: str
+) -> tuple[list[_R], list[tuple[str, str]]]:
+    """The mapped rows that fit ``model``, and (id, reason) of those that do not: one bad
+    record never blocks the page."""
+    records: list[_R] = []
     refused: list[tuple[str, str]] = []
     for row in rows:
         try:
-            records.append(OrderRecord.model_validate(row))
+            records.append(model.model_validate(row))
         except ValidationError as exc:
             ident = row.get("external_id", "?") if isinstance(row, dict) else "?"
-            refused.append((str(ident), f"the mapping does not fit an order: {_why(exc)}"))
+            refused.append((str(ident), f"the mapping does not fit {what}: {_why(exc)}"))
     return records, refused
 
 

@@ -5,7 +5,7 @@ what they need explicitly."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 
 import httpx2
 from sqlalchemy import inspect
@@ -25,6 +25,7 @@ from tradewind.db import Database, private_directory
 from tradewind.events import EventBus
 from tradewind.settings import Settings
 from tradewind.sync import triggers
+from tradewind.sync.hook_triggers import EventHooks
 from tradewind.sync.triggers import Kick
 from tradewind.vault import Vault, load_vault
 from tradewind.vocabulary import Toggle
@@ -50,7 +51,10 @@ class Hub:
         # default, and without one the reconciler's sweep finds the due work.
         self.kick: Kick = _nobody_listens
         triggers.subscribe(
-            self.bus, lambda plugin_id, due: self.kick(plugin_id, due), self._topic_toggles
+            self.bus,
+            lambda plugin_id, due: self.kick(plugin_id, due),
+            self._topic_toggles,
+            EventHooks(bound=self._bound_events, of=self._event_hooks),
         )
         self.db = Database(settings.resolved_database_url, bus=self.bus)
         self.vault: Vault = load_vault(settings, announce=announce)
@@ -63,6 +67,7 @@ class Hub:
         )
         self._uploaded: tuple[tuple[str, str, str], ...] = ()
         self.templates = TemplateLibrary()
+        self._events: frozenset[str] = frozenset()  # the store events template hooks run on
         self.registry = self._python
         self.refresh_templates()
         # Every connector's HTTP goes through this transport when set (the test seam);
@@ -92,6 +97,7 @@ class Hub:
         library = TemplateLibrary.build(self._template_files, uploaded)
         self.templates = library
         self.registry = self._python.including(library.latest(), library.broken)
+        self._events = self._find_bound_events()
         return True
 
     def _read_uploaded(self) -> tuple[tuple[str, str, str], ...]:
@@ -128,6 +134,33 @@ class Hub:
         """What ``plugin``'s connector declares (settings, capabilities, toggles): for a
         template plugin, those of the version it is pinned to."""
         return self.connector_for(plugin).info
+
+    def _bound_events(self) -> frozenset[str]:
+        return self._events
+
+    def _find_bound_events(self) -> frozenset[str]:
+        """The store events some installed template version runs a hook on."""
+        classes = [*self.templates.classes.values()]
+        classes += [
+            connector
+            for connector in self.registry.connectors.values()
+            if isinstance(connector, type) and issubclass(connector, TemplateConnector)
+        ]
+        return frozenset(
+            event
+            for connector in classes
+            for event in {hook.on for hook in connector.template.hooks.values()}
+            if event is not None and connector.hooks_for(event)
+        )
+
+    def _event_hooks(self, plugin: Plugin, event: str) -> Sequence[str]:
+        try:
+            connector = self.connector_for(plugin)
+        except UnknownConnector:
+            return ()
+        if isinstance(connector, type) and issubclass(connector, TemplateConnector):
+            return connector.hooks_for(event)
+        return ()
 
     def _topic_toggles(self, connector: str) -> Collection[Toggle]:
         if connector not in self.registry.connectors:

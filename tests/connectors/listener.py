@@ -14,6 +14,7 @@ class Reached:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
 
 
 @dataclass
@@ -34,9 +35,8 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                seen = Reached(self.command, self.path, dict(self.headers.items()))
+                body = self.rfile.read(length) if length else b""
+                seen = Reached(self.command, self.path, dict(self.headers.items()), body)
                 outer.reached.append(seen)
                 out = answer(seen)
                 self.send_response(out.status)

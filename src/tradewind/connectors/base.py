@@ -238,6 +238,14 @@ class Authorizes(Protocol):
 
 
 @runtime_checkable
+class RunsHooks(Protocol):
+    """Named actions bound to store events (a template's hooks): the engine runs each
+    one bound to an event, with the event's subject as input."""
+
+    def run_hook(self, name: str, input: Any, priority: Priority = Priority.LIVE) -> Any: ...
+
+
+@runtime_checkable
 class ImportsProducts(Protocol):
     def list_products(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
         """One page of the platform's catalog with every variant."""

@@ -43,6 +43,7 @@ class WorkKind(StrEnum):
     EXPORT_PRODUCT = "export_product"  # create or update a product (key: product id)
     IMPORT_CUSTOMERS = "import_customers"  # customers page by page (key: "customers[:full]")
     SYNC_LISTINGS = "sync_listings"  # listings page by page (key: "listings")
+    RUN_HOOK = "run_hook"  # a template hook bound to a store event (key: hook:subject:id)
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -64,6 +65,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.CANCEL_ORDER: 37,  # after the export it may be racing
     WorkKind.IMPORT_CUSTOMERS: 60,
     WorkKind.SYNC_LISTINGS: 85,
+    WorkKind.RUN_HOOK: 50,  # after live stock and orders, before bulk reads
 }
 
 

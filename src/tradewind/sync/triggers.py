@@ -34,6 +34,8 @@ from tradewind.events import (
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
+from tradewind.sync.hook_triggers import TYPES as HOOK_EVENTS
+from tradewind.sync.hook_triggers import EventHooks, enqueue_hooks
 from tradewind.sync.ledger import WorkQueued
 from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import StockMode, Toggle
@@ -50,10 +52,20 @@ KEEPS_WORK = (
 
 
 def subscribe(
-    bus: EventBus, kick: Kick, topic_toggles: Callable[[str], Collection[Toggle]] = lambda _: ()
+    bus: EventBus,
+    kick: Kick,
+    topic_toggles: Callable[[str], Collection[Toggle]] = lambda _: (),
+    event_hooks: EventHooks | None = None,
 ) -> None:
     """Write work for every change; ``topic_toggles(connector)`` names the toggles that
-    bring webhook topics on that connector's plugins."""
+    bring webhook topics on that connector's plugins, ``event_hooks`` the template hooks
+    bound to store events."""
+    if event_hooks is not None:
+        hooks = event_hooks
+        bus.before_commit(
+            lambda session, events: enqueue_hooks(session, events, hooks, KEEPS_WORK),
+            types=list(HOOK_EVENTS),
+        )
     bus.before_commit(_stock_changed, types=[InventoryUpdated])
     bus.before_commit(_shipment_created, types=[ShipmentCreated])
     bus.before_commit(_product_linked, types=[ProductLinked])

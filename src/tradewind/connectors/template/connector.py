@@ -31,6 +31,7 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.template.checks import BINDINGS, SERVICE_CAPABILITIES
 from tradewind.connectors.template.format import (
     OAuth2ClientAuth,
     OAuth2CodeAuth,
@@ -153,6 +154,17 @@ class TemplateConnector:
             )
         account = self.compiled.expr(probe.account).evaluate(view) if probe.account else ""
         return ConnectionReport(ok=True, account=str(account or ""))
+
+    @classmethod
+    def hooks_for(cls, event: str) -> list[str]:
+        """The hooks the engine runs when store ``event`` happens: those bound to it,
+        except the ones a capability calls itself (``push_stock`` on a stock change)."""
+        called = {hook for hooks, _ in BINDINGS.values() for hook in hooks}
+        return [
+            name
+            for name, hook in cls.template.hooks.items()
+            if hook.on == event and name not in called and name not in SERVICE_CAPABILITIES
+        ]
 
     def run_hook(self, name: str, input: Any, priority: Priority = Priority.LIVE) -> Run:
         """Run one of the template's hooks (a service capability, or on demand)."""

@@ -17,6 +17,7 @@ from tradewind.sync.handlers.catalog import (
     SyncProducts,
 )
 from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
+from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
 from tradewind.sync.handlers.shipments import PushShipment
@@ -43,6 +44,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.IMPORT_CUSTOMERS: ImportCustomers(),
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),
+        WorkKind.RUN_HOOK: RunHook(),
     }
 )
 

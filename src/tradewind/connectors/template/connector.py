@@ -29,6 +29,7 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.format import (
     OAuth2ClientAuth,
     OAuth2CodeAuth,
@@ -37,7 +38,7 @@ from tradewind.connectors.template.format import (
     Template,
     Verify,
 )
-from tradewind.connectors.template.runtime import Compiled, Run, Runner, TokenStore
+from tradewind.connectors.template.runtime import Compiled, Run, Runner
 from tradewind.vocabulary import StockMode, Toggle
 
 # A template says nothing of the platform's limits yet: a bucket that keeps a plugin

@@ -29,6 +29,7 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.template import auth as template_auth
 from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.format import (
     OAuth2ClientAuth,
@@ -242,6 +243,19 @@ class _ReceivesWebhooks:
     compiled: ClassVar[Compiled]
 
 
+class _Authorizes:
+    """``auth.kind: oauth2_code``: the hub's Authorize / Reauthorize flow (``Authorizes``),
+    an authorization code grant with PKCE whose tokens the runner then uses and refreshes."""
+
+    runner: Runner
+
+    def authorization_url(self, state: str, redirect_uri: str) -> str:
+        return template_auth.authorization_url(self.runner, state, redirect_uri)
+
+    def complete_authorization(self, params: Mapping[str, str], redirect_uri: str) -> None:
+        template_auth.complete_authorization(self.runner, params, redirect_uri)
+
+
 def _signed(verify: Verify, secret: str, body: bytes, sent: str) -> bool:
     digest = hmac.new(secret.encode(), body, verify.algorithm).digest()
     expected = digest.hex() if verify.encoding == "hex" else base64.b64encode(digest).decode()
@@ -252,6 +266,7 @@ _MIXINS: Mapping[Capability, type] = {
     Capability.RECEIVE_WEBHOOKS: _ReceivesWebhooks,
     Capability.IMPORT_ORDERS: _ImportsOrders,
     Capability.PUSH_STOCK: _PushesStock,
+    Capability.OAUTH: _Authorizes,
 }
 
 
@@ -260,6 +275,11 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     capabilities = {Capability.TEST_CONNECTION} | {
         Capability(name) for name in template.capabilities if name in set(Capability)
     }
+    # OAuth is the auth kind's to give: the hub sends merchants to a platform only for
+    # a template that can take them there and back.
+    capabilities.discard(Capability.OAUTH)
+    if isinstance(template.auth, OAuth2CodeAuth):
+        capabilities.add(Capability.OAUTH)
     toggles = frozenset(
         toggle for toggle, needed in TOGGLE_CAPABILITIES.items() if needed <= capabilities
     )

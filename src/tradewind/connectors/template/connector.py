@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 
-from tradewind.connectors.base import ConnectorContext, ConnectorInfo
+from tradewind.connectors.base import ConnectorContext, ConnectorInfo, WebhookHeaders
 from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, Capability
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.http import HttpClient
@@ -200,18 +200,25 @@ class _PushesStock:
 
 class _ReceivesWebhooks:
     """Deliveries posted to ``/hooks/{plugin}/{name}``: ``name`` is one of the template's
-    ``inbound_webhooks``."""
+    ``inbound_webhooks``, each checked by an HMAC of the body or a token in the URL
+    (``url_token``), both compared in constant time."""
 
     runner: Runner
     template: ClassVar[Template]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         lowered = {key.lower(): value for key, value in headers.items()}
+        query = headers.query if isinstance(headers, WebhookHeaders) else {}
         for inbound in self.template.inbound_webhooks.values():
             verify = inbound.verify
             if verify.kind == "none":
                 return True
             secret = self.runner.secrets.get(verify.secret or "", "")
+            if verify.kind == "url_token":
+                sent = query.get(verify.param, "")
+                if secret and sent and hmac.compare_digest(secret.encode(), sent.encode()):
+                    return True
+                continue
             sent = lowered.get((verify.header or "").lower(), "")
             if secret and sent and _signed(verify, secret, body, sent):
                 return True

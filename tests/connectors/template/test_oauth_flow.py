@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 
 from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
@@ -28,6 +29,7 @@ from tradewind.core.plugins.models import PluginState
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 from tradewind.monitoring import executions
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.sync.runtime import PluginCredentials
 
@@ -249,3 +251,15 @@ def test_a_declined_authorization_is_refused_with_the_platforms_words(
         assert plugins.get_plugin(session, plugin_id).state is PluginState.INACTIVE
     params = _callback(actions.begin_authorization(hub, plugin_id))  # trying again works
     assert actions.finish_authorization(hub, params).state is PluginState.ACTIVE
+
+
+def test_the_callback_page_shows_why_the_platform_declined(
+    hub: Hub, platform: OAuthPlatform
+) -> None:
+    plugin_id = _plugin(hub, platform)
+    state = dict(parse_qsl(urlsplit(actions.begin_authorization(hub, plugin_id)).query))["state"]
+    declined = {"state": state, "error": "access_denied", "error_description": "Not today"}
+    with TestClient(create_app(hub)) as client:
+        page = client.get("/oauth/callback", params=declined, follow_redirects=False)
+    assert page.status_code == 403
+    assert "refused the authorization: Not today" in page.text

@@ -13,8 +13,8 @@
   The verifier waits in the credential store, under a digest of the state, and is taken
   out (single use) when the platform sends the merchant back.
 
-Only this module reads ``secrets``: the data its expressions see is the runner's
-``auth_data``.
+Of a template's expressions, only those of ``auth`` see ``secrets``: this module renders
+them over the runner's ``auth_data``.
 """
 
 from __future__ import annotations
@@ -216,7 +216,8 @@ def complete_authorization(runner: Runner, params: Mapping[str, str], redirect_u
     state = params.get("state", "")
     verifier = tokens.take_verifier(state) if state else None
     if params.get("error"):
-        said = params.get("error_description") or params["error"]
+        # The platform's own words, shown to the merchant: bounded, as anyone can send them.
+        said = (params.get("error_description") or params["error"])[:300]
         raise AuthFailed(f"the platform refused the authorization: {said}")
     if verifier is None:
         raise AuthFailed("this authorization was not started here, or was already completed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -97,7 +98,8 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         limit, ``TRADEWIND_WEBHOOK_MAX_BYTES``, is ``BodyLimit``'s.)"""
         body = await request.body()
         headers = dict(request.headers)
-        answer = await run_in_threadpool(inbox.accept, plugin_id, topic, headers, body)
+        query = dict(request.query_params)
+        answer = await run_in_threadpool(inbox.accept, plugin_id, topic, headers, body, query=query)
         return JSONResponse({"detail": answer.detail}, status_code=answer.status)
 
     api = APIRouter(prefix=API_PREFIX)
@@ -157,8 +159,10 @@ class WebhookIntake:
         headers = {
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
+        # A platform that signs nothing authenticates by a token in the URL it was given.
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         try:
-            answer = await self._accept(int(plugin), topic, headers, bytes(body))
+            answer = await self._accept(int(plugin), topic, headers, bytes(body), query)
         except Exception as exc:
             if not unavailable(exc):
                 raise
@@ -173,13 +177,15 @@ class WebhookIntake:
         await _answer(send, answer.status, answer.detail)
 
     async def _accept(
-        self, plugin: int, topic: str, headers: dict[str, str], body: bytes
+        self, plugin: int, topic: str, headers: dict[str, str], body: bytes, query: dict[str, str]
     ) -> Answer:
         verifier = self.inbox.cached_verifier(plugin)
         if verifier is not None:  # the common case: pure CPU, no I/O, on the loop
-            checked = self.inbox.check(plugin, topic, headers, body, verifier)
+            checked = self.inbox.check(plugin, topic, headers, body, verifier, query=query)
         else:
-            checked = await run_in_threadpool(self.inbox.check, plugin, topic, headers, body)
+            checked = await run_in_threadpool(
+                self.inbox.check, plugin, topic, headers, body, query=query
+            )
         return checked if isinstance(checked, Answer) else await self.writer.submit(checked)
 
 

@@ -46,6 +46,7 @@ from tradewind.connectors.base import (
     PushesStock,
     ReceivesWebhooks,
     TestsConnection,
+    WebhookHeaders,
 )
 from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, capabilities_for
 from tradewind.connectors.errors import (
@@ -182,6 +183,7 @@ __all__ += [
     "PushesStock",
     "ReceivesWebhooks",
     "TestsConnection",
+    "WebhookHeaders",
 ]
 # 4. Lower level, for a connector with needs of its own: its own status table, paging by
 #    Link header, budgets, the outbound address policy, the call recorder.

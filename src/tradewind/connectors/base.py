@@ -191,10 +191,23 @@ class PushesShipments(Protocol):
         """Create the shipment (fulfillment) on the platform; return its id there."""
 
 
+class WebhookHeaders(dict[str, str]):
+    """The headers of an inbound delivery as the intake hands them to ``verify_webhook``,
+    with the query parameters of the URL it was posted to (``query``): a platform that
+    signs nothing puts the token it was given in that URL. Never stored."""
+
+    def __init__(
+        self, headers: Mapping[str, str] | None = None, *, query: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(headers or {})
+        self.query: Mapping[str, str] = MappingProxyType(dict(query or {}))
+
+
 @runtime_checkable
 class ReceivesWebhooks(Protocol):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        """Whether the signature over the raw ``body`` is the platform's."""
+        """Whether the signature over the raw ``body`` is the platform's. The intake's
+        ``headers`` are a ``WebhookHeaders`` (the URL's query is there too)."""
 
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """What the webhook is about (raises ``Rejected`` for a malformed one)."""

@@ -26,7 +26,7 @@ import structlog
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import ReceivesWebhooks
+from tradewind.connectors.base import ReceivesWebhooks, WebhookHeaders
 from tradewind.connectors.errors import ConnectorError, Rejected
 from tradewind.connectors.records import WebhookEvent
 from tradewind.core.plugins import service as plugins
@@ -105,9 +105,17 @@ class Inbox:
         self._lock = threading.Lock()
         self._insert: Any = None
 
-    def accept(self, plugin_id: int, topic: str, headers: Mapping[str, str], body: bytes) -> Answer:
+    def accept(
+        self,
+        plugin_id: int,
+        topic: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        query: Mapping[str, str] | None = None,
+    ) -> Answer:
         """Check and store one delivery (a transaction of its own)."""
-        checked = self.check(plugin_id, topic, headers, body)
+        checked = self.check(plugin_id, topic, headers, body, query=query)
         if isinstance(checked, Answer):
             return checked
         return self.store([checked])[0]
@@ -119,8 +127,11 @@ class Inbox:
         headers: Mapping[str, str],
         body: bytes,
         verifier: Any = None,
+        *,
+        query: Mapping[str, str] | None = None,
     ) -> Checked | Answer:
-        """Size, plugin, signature and shape; an ``Answer`` when the delivery is refused."""
+        """Size, plugin, signature and shape; an ``Answer`` when the delivery is refused.
+        ``query`` is the delivery URL's, for a verifier that reads a token there."""
         if len(body) > self.hub.settings.webhook_max_bytes:
             log.warning("webhook refused: too large", plugin=plugin_id, size=len(body))
             return Answer(413, f"body larger than {self.hub.settings.webhook_max_bytes} bytes")
@@ -130,7 +141,7 @@ class Inbox:
             return Answer(503, "this plugin's stored credentials cannot be decrypted now")
         if verifier is None:
             return Answer(404, "no such plugin, or it does not receive webhooks")
-        if not verifier.verify_webhook(headers, body):
+        if not verifier.verify_webhook(WebhookHeaders(headers, query=query), body):
             self.alarm.refused(plugin_id, topic[:128])  # memory only: no I/O, no write
             return Answer(401, "signature does not match")
         try:

@@ -20,7 +20,8 @@ import pytest
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from tradewind.connectors.http import HttpClient
 from tradewind.connectors.template import load_template
-from tradewind.connectors.template.runtime import Runner, TokenStore
+from tradewind.connectors.template.auth import TokenStore
+from tradewind.connectors.template.runtime import Runner
 
 HEAD = """\
 schema: tradewind-template/v1

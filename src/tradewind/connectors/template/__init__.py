@@ -4,7 +4,8 @@ by the engine here. ``docs/templates.md`` is the reference of the format.
 * ``format.py`` — the format's models (and so its JSON Schema);
 * ``loader.py`` + ``checks.py`` — reading a template, every problem with its line;
 * ``expressions.py`` — JSONata, bounded, over JSON only;
-* ``runtime.py`` — requests, auth, error rules, hooks and pulls;
+* ``runtime.py`` — requests, error rules, hooks and pulls;
+* ``auth.py`` — each auth kind, and the tokens of OAuth 2 and sessions;
 * ``connector.py`` — a template as a connector type.
 """
 

@@ -67,6 +67,7 @@ BINDINGS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Capability.RECEIVE_WEBHOOKS: ((), ()),
     Capability.IMPORT_PRODUCTS: ((), ("products",)),
     Capability.LOCATIONS: ((), ("locations",)),
+    Capability.OAUTH: ((), ()),  # given by `auth.kind: oauth2_code`
 }
 
 
@@ -216,6 +217,8 @@ def _capabilities(template: Template) -> Found:
                 yield ("capabilities", index), f"{capability} needs a pull named {pull!r}"
     if Capability.RECEIVE_WEBHOOKS in template.capabilities and not template.inbound_webhooks:
         yield ("capabilities",), "receive_webhooks needs at least one of `inbound_webhooks`"
+    if Capability.OAUTH in template.capabilities and not isinstance(template.auth, OAuth2CodeAuth):
+        yield ("capabilities",), "oauth comes with `auth.kind: oauth2_code`, and only with it"
 
 
 def _request(template: Template, path: Path, request: Request, scope: Scope) -> Found:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 
-from tradewind.connectors.base import ConnectorContext, ConnectorInfo
+from tradewind.connectors.base import ConnectorContext, ConnectorInfo, WebhookHeaders
 from tradewind.connectors.capabilities import TOGGLE_CAPABILITIES, Capability
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.http import HttpClient
@@ -31,6 +31,8 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.template import auth as template_auth
+from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.checks import BINDINGS, SERVICE_CAPABILITIES
 from tradewind.connectors.template.format import (
     OAuth2ClientAuth,
@@ -40,7 +42,7 @@ from tradewind.connectors.template.format import (
     Template,
     Verify,
 )
-from tradewind.connectors.template.runtime import Compiled, Run, Runner, TokenStore
+from tradewind.connectors.template.runtime import Compiled, Run, Runner
 from tradewind.vocabulary import StockMode, Toggle
 
 # A template says nothing of the platform's limits yet: a bucket that keeps a plugin
@@ -240,18 +242,25 @@ class _PushesStock:
 
 class _ReceivesWebhooks:
     """Deliveries posted to ``/hooks/{plugin}/{name}``: ``name`` is one of the template's
-    ``inbound_webhooks``."""
+    ``inbound_webhooks``, each checked by an HMAC of the body or a token in the URL
+    (``url_token``), both compared in constant time."""
 
     runner: Runner
     template: ClassVar[Template]
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         lowered = {key.lower(): value for key, value in headers.items()}
+        query = headers.query if isinstance(headers, WebhookHeaders) else {}
         for inbound in self.template.inbound_webhooks.values():
             verify = inbound.verify
             if verify.kind == "none":
                 return True
             secret = self.runner.secrets.get(verify.secret or "", "")
+            if verify.kind == "url_token":
+                sent = query.get(verify.param, "")
+                if secret and sent and hmac.compare_digest(secret.encode(), sent.encode()):
+                    return True
+                continue
             sent = lowered.get((verify.header or "").lower(), "")
             if secret and sent and _signed(verify, secret, body, sent):
                 return True
@@ -283,6 +292,19 @@ class _ReceivesWebhooks:
     compiled: ClassVar[Compiled]
 
 
+class _Authorizes:
+    """``auth.kind: oauth2_code``: the hub's Authorize / Reauthorize flow (``Authorizes``),
+    an authorization code grant with PKCE whose tokens the runner then uses and refreshes."""
+
+    runner: Runner
+
+    def authorization_url(self, state: str, redirect_uri: str) -> str:
+        return template_auth.authorization_url(self.runner, state, redirect_uri)
+
+    def complete_authorization(self, params: Mapping[str, str], redirect_uri: str) -> None:
+        template_auth.complete_authorization(self.runner, params, redirect_uri)
+
+
 def _signed(verify: Verify, secret: str, body: bytes, sent: str) -> bool:
     digest = hmac.new(secret.encode(), body, verify.algorithm).digest()
     expected = digest.hex() if verify.encoding == "hex" else base64.b64encode(digest).decode()
@@ -295,6 +317,7 @@ _MIXINS: Mapping[Capability, type] = {
     Capability.PUSH_STOCK: _PushesStock,
     Capability.IMPORT_PRODUCTS: _ImportsProducts,
     Capability.LOCATIONS: _ListsLocations,
+    Capability.OAUTH: _Authorizes,
 }
 
 
@@ -303,6 +326,11 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     capabilities = {Capability.TEST_CONNECTION} | {
         Capability(name) for name in template.capabilities if name in set(Capability)
     }
+    # OAuth is the auth kind's to give: the hub sends merchants to a platform only for
+    # a template that can take them there and back.
+    capabilities.discard(Capability.OAUTH)
+    if isinstance(template.auth, OAuth2CodeAuth):
+        capabilities.add(Capability.OAUTH)
     toggles = frozenset(
         toggle for toggle, needed in TOGGLE_CAPABILITIES.items() if needed <= capabilities
     )

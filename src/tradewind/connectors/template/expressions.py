@@ -121,6 +121,13 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
+def plain_text(value: Any) -> str:
+    """An expression's value as one string: a string as it is, anything else as JSON."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 @dataclass(frozen=True)
 class Text:
     """A string with ``{{ expression }}`` parts, rendered to a string."""

@@ -220,9 +220,10 @@ class Pull(Model):
 
 
 class Verify(Model):
-    kind: Literal["hmac", "none"]
+    kind: Literal["hmac", "url_token", "none"]
     header: str | None = None  # hmac: the header with the signature
-    secret: str | None = None  # the setting that holds the shared secret
+    secret: str | None = None  # the setting that holds the shared secret (or the token)
+    param: str = Field(default="token", min_length=1)  # url_token: the query parameter
     algorithm: Literal["sha256", "sha1", "sha512"] = "sha256"
     encoding: Literal["base64", "hex"] = "base64"
     prefix: str = ""  # written before the signature in the header ("sha256=")

@@ -1,7 +1,7 @@
 """Running a template: its requests, rendered from expressions, sent through the SDK's
 ``HttpClient`` (the outbound policy, the rate budget, one execution recorded per call as
 ``<hook>.<step>``), answered into the four typed errors by the template's ``errors``
-rules, and its hooks' steps run in order.
+rules, and its hooks' steps run in order. How a request is authorized is ``auth.py``'s.
 
 What an expression sees is plain JSON: ``input``, ``settings`` (never a secret),
 ``steps.<name>.{request,status,headers,body}``, ``item`` in a ``foreach`` step, ``env``
@@ -11,7 +11,6 @@ secret's value redacted.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -32,21 +31,14 @@ from tradewind.connectors.errors import (
 )
 from tradewind.connectors.http import HttpClient, error_detail, retry_after
 from tradewind.connectors.ratelimit import Priority
-from tradewind.connectors.template.expressions import Expression, ExpressionError, Text
-from tradewind.connectors.template.format import (
-    ApiKeyAuth,
-    BasicAuth,
-    BearerAuth,
-    ErrorRule,
-    Hook,
-    Inject,
-    OAuth2ClientAuth,
-    OAuth2CodeAuth,
-    Request,
-    SessionAuth,
-    Step,
-    Template,
+from tradewind.connectors.template.auth import TokenStore, authorize_request
+from tradewind.connectors.template.expressions import (
+    Expression,
+    ExpressionError,
+    Text,
+    plain_text,
 )
+from tradewind.connectors.template.format import ErrorRule, Hook, Request, Step, Template
 
 ERRORS: Mapping[str, type[ConnectorError]] = {
     "AuthFailed": AuthFailed,
@@ -157,7 +149,7 @@ class Runner:
             **more,
         }
 
-    def _auth_data(self, **more: Any) -> dict[str, Any]:
+    def auth_data(self, **more: Any) -> dict[str, Any]:
         return {**self.base(**more), "secrets": self.secrets}
 
     # -------------------------------------------------------------------- requests
@@ -191,7 +183,7 @@ class Runner:
             else {k: self.compiled.text(v).render(data) for k, v in request.form.items()}
         )
         if authorize:
-            self._authorize(headers, params)
+            authorize_request(self, headers, params)
         shown = {
             "method": request.method,
             "url": path,
@@ -248,7 +240,7 @@ class Runner:
         said = ""
         if rule.message is not None:
             try:
-                said = _plain_text(self.compiled.expr(rule.message).evaluate(view))
+                said = plain_text(self.compiled.expr(rule.message).evaluate(view))
             except ExpressionError as exc:
                 said = f"(the error message could not be read: {exc})"
         message = f"{operation}: HTTP {view['status']}{f' — {said}' if said else ''}"
@@ -270,40 +262,6 @@ class Runner:
 
     def _live_tokens(self) -> list[str]:
         return self.tokens.known() if self.tokens is not None else []
-
-    # ------------------------------------------------------------------------ auth
-
-    def _authorize(self, headers: dict[str, str], params: dict[str, str]) -> None:
-        auth = self.template.auth
-        if isinstance(auth, ApiKeyAuth):
-            self._inject(auth.inject, self._auth_data(), headers, params)
-        elif isinstance(auth, BasicAuth):
-            data = self._auth_data()
-            user = self.compiled.text(auth.username).render(data)
-            password = self.compiled.text(auth.password).render(data)
-            headers["Authorization"] = "Basic " + _b64(f"{user}:{password}")
-        elif isinstance(auth, BearerAuth):
-            headers["Authorization"] = "Bearer " + self.compiled.text(auth.token).render(
-                self._auth_data()
-            )
-        elif isinstance(auth, OAuth2CodeAuth | OAuth2ClientAuth):
-            headers["Authorization"] = "Bearer " + self._access_token()
-        elif isinstance(auth, SessionAuth):
-            self._inject(auth.inject, self._auth_data(token=self._access_token()), headers, params)
-
-    def _inject(
-        self, inject: Inject, data: dict[str, Any], headers: dict[str, str], params: dict[str, str]
-    ) -> None:
-        value = self.compiled.text(inject.value).render(data)
-        if inject.header:
-            headers[inject.header] = value
-        if inject.query:
-            params[inject.query] = value
-
-    def _access_token(self) -> str:
-        if self.tokens is None:
-            raise AuthFailed("this plugin has no token store for its authorization")
-        return self.tokens.access_token(self)
 
     # ----------------------------------------------------------------------- hooks
 
@@ -421,103 +379,13 @@ class Runner:
             return None
         if paging.kind == "cursor" and paging.next is not None:
             found = self.compiled.expr(paging.next).evaluate(view)
-            return None if found in (None, "") else _plain_text(found)
+            return None if found in (None, "") else plain_text(found)
         if paging.kind == "link":
             return _next_link(view["headers"].get("link", ""))
         if count < paging.size:
             return None
         step = 1 if paging.kind == "page" else paging.size
         return str(int(position or 0) + step)
-
-
-class TokenStore:
-    """Access tokens of an OAuth 2 or session plugin, kept in its credential store; a
-    refresh runs under the plugin's credential lock, and a rotated refresh token is
-    saved before the new access token is used."""
-
-    def __init__(self, credentials: Any, margin: float) -> None:
-        self.credentials = credentials
-        self.margin = margin
-        self._lock = threading.Lock()
-
-    def known(self) -> list[str]:
-        held = self.credentials.get()
-        return [held.get("access_token", ""), held.get("refresh_token", "")]
-
-    def access_token(self, runner: Runner) -> str:
-        held = self.credentials.get()
-        if self._fresh(held):
-            return str(held["access_token"])
-        with self._lock, self.credentials.exclusive():
-            held = self.credentials.get()  # another process may have refreshed meanwhile
-            if self._fresh(held):
-                return str(held["access_token"])
-            changes = runner_refresh(runner, held)
-            self.credentials.update(changes)
-            return str(changes["access_token"])
-
-    def _fresh(self, held: Mapping[str, str]) -> bool:
-        token, expires = held.get("access_token"), held.get("expires_at")
-        if not token:
-            return False
-        if not expires:
-            return True
-        return float(expires) - self.margin > time.time()
-
-
-def runner_refresh(runner: Runner, held: Mapping[str, str]) -> dict[str, str | None]:
-    """A new access token for ``runner``'s auth: a refresh-token grant, a client
-    credentials grant or a login, by the template's auth kind."""
-    auth = runner.template.auth
-    data = runner._auth_data()
-    if isinstance(auth, SessionAuth):
-        exchange = runner.send("auth.login", auth.login, data, authorize=False)
-        token = _plain_text(runner.compiled.expr(auth.token).evaluate(exchange.view()))
-        if not token:
-            raise AuthFailed("the login answered without a session token")
-        return {"access_token": token, "expires_at": str(time.time() + auth.expires_in)}
-    if not isinstance(auth, OAuth2CodeAuth | OAuth2ClientAuth):
-        raise AuthFailed(f"{auth.kind} has no token to refresh")
-    client_id = runner.compiled.text(auth.client_id).render(data)
-    client_secret = runner.compiled.text(auth.client_secret).render(data)
-    form: dict[str, str] = {}
-    if isinstance(auth, OAuth2CodeAuth):
-        refresh = held.get("refresh_token")
-        if not refresh:
-            raise AuthFailed("the authorization has no refresh token: authorize the plugin again")
-        form |= {"grant_type": "refresh_token", "refresh_token": refresh}
-    else:
-        form["grant_type"] = "client_credentials"
-        if auth.scopes:
-            form["scope"] = " ".join(auth.scopes)
-    headers: dict[str, str] = {"Accept": "application/json"}
-    if auth.client_auth == "basic":
-        headers["Authorization"] = "Basic " + _b64(f"{client_id}:{client_secret}")
-    else:
-        form |= {"client_id": client_id, "client_secret": client_secret}
-    url = runner.compiled.text(auth.token_url).render(data)
-    response = runner.client.request(
-        "POST",
-        url,
-        operation="auth.token",
-        data=form,
-        headers=headers,
-        allow=(400, 401),
-    )
-    body = _body(response)
-    if (
-        response.status_code in (400, 401)
-        or not isinstance(body, dict)
-        or "access_token" not in body
-    ):
-        reason = body.get("error", "") if isinstance(body, dict) else ""
-        raise AuthFailed(f"the token endpoint refused the grant{f' ({reason})' if reason else ''}")
-    changes: dict[str, str | None] = {"access_token": str(body["access_token"])}
-    if body.get("expires_in"):
-        changes["expires_at"] = str(time.time() + float(body["expires_in"]))
-    if auth.refresh.rotate_refresh_token and body.get("refresh_token"):
-        changes["refresh_token"] = str(body["refresh_token"])
-    return changes
 
 
 def _body(response: httpx2.Response) -> Any:
@@ -529,18 +397,8 @@ def _body(response: httpx2.Response) -> Any:
         return response.text[:10_000]
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def _true(value: Any) -> bool:
     return value is True or (value not in (None, False, 0, "", [], {}) and value is not False)
-
-
-def _plain_text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

@@ -10,6 +10,15 @@ from tradewind.core.orders.models import Order, OrderActivity, OrderLine
 from tradewind.core.plugins.models import Plugin, PluginChannel, PluginToggle
 from tradewind.core.returns.models import Return, ReturnLine
 from tradewind.core.shipments.models import Shipment, ShipmentLine
+from tradewind.core.shipping.models import (
+    ChannelService,
+    Label,
+    OrderTax,
+    Package,
+    Parcel,
+    RateQuote,
+    TrackingEvent,
+)
 from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
@@ -30,6 +39,7 @@ __all__ = [
     "ApiToken",
     "Backfill",
     "Channel",
+    "ChannelService",
     "CredentialLock",
     "Customer",
     "CustomerAddress",
@@ -37,6 +47,7 @@ __all__ = [
     "Execution",
     "InboxDelivery",
     "KnownClient",
+    "Label",
     "Listing",
     "LocationMapping",
     "LoginThrottle",
@@ -45,6 +56,9 @@ __all__ = [
     "Order",
     "OrderActivity",
     "OrderLine",
+    "OrderTax",
+    "Package",
+    "Parcel",
     "Plugin",
     "PluginChannel",
     "PluginLease",
@@ -53,6 +67,7 @@ __all__ = [
     "ProductLink",
     "ProductSync",
     "RateBudgetRow",
+    "RateQuote",
     "Reservation",
     "Return",
     "ReturnLine",
@@ -64,6 +79,7 @@ __all__ = [
     "StoredTemplate",
     "SyncSchedule",
     "SyncWork",
+    "TrackingEvent",
     "User",
     "Warehouse",
     "WebSession",

@@ -98,3 +98,29 @@ class OrderSource(StrEnum):
     POS = "pos"
     MARKETPLACE = "marketplace"
     MANUAL = "manual"
+
+
+class TrackingStatus(StrEnum):
+    """Where a parcel is, in one vocabulary for every carrier (the carrier's own status is
+    kept beside it)."""
+
+    UNKNOWN = "unknown"
+    PRE_TRANSIT = "pre_transit"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    FAILURE = "failure"
+    CANCELLED = "cancelled"
+
+
+class ServiceCapability(StrEnum):
+    """What a service plugin does for a channel; the channel names one plugin for each."""
+
+    GET_RATES = "get_rates"
+    BUY_LABEL = "buy_label"
+    VOID_LABEL = "void_label"
+    TRACK = "track"
+    CALCULATE_TAX = "calculate_tax"
+    COMMIT_TAX = "commit_tax"
+    PUSH_ORDER_FOR_FULFILMENT = "push_order_for_fulfilment"

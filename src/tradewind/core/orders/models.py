@@ -107,6 +107,7 @@ class OrderLine(Base):
     title: Mapped[str] = mapped_column(String(255), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # a tax service's
     shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
     returned_quantity: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tradewind.db import Base, Timestamped, UTCDateTime, utcnow
+from tradewind.db import Base, Timestamped, UTCDateTime, str_enum, utcnow
+from tradewind.vocabulary import TrackingStatus
 
 
 class Shipment(Timestamped, Base):
@@ -25,6 +26,10 @@ class Shipment(Timestamped, Base):
     # Set when the shipment came from (or was pushed to) a platform.
     plugin_id: Mapped[int | None] = mapped_column(ForeignKey("plugins.id"))
     external_id: Mapped[str | None] = mapped_column(String(128))
+    # The latest tracking event's status (the events are in ``tracking_events``).
+    tracking_status: Mapped[TrackingStatus] = mapped_column(
+        str_enum(TrackingStatus), default=TrackingStatus.UNKNOWN
+    )
 
     lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", cascade="all, delete-orphan", order_by="ShipmentLine.id"

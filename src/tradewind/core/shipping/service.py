@@ -1,0 +1,367 @@
+"""The rules of shipping and tax, with no network: a package is prepared only when it can
+be rated (an address to ship from and to, a weight for every parcel); a quote is bought
+only while it is valid and only once per package; a bought label makes the shipment
+(which moves the stock and sends its tracking to the storefront as a typed-in one does);
+tracking events are kept once each and move the shipment's status; an order's tax is
+written with its lines and totals in one go."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tradewind.core.inventory.models import Warehouse
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order
+from tradewind.core.plugins.models import PluginChannel
+from tradewind.core.shipments import service as shipments
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipments.schemas import ShipmentIn
+from tradewind.core.shipping.models import (
+    ChannelService,
+    Label,
+    LabelState,
+    OrderTax,
+    Package,
+    PackageState,
+    Parcel,
+    RateQuote,
+    TrackingEvent,
+)
+from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
+from tradewind.db import utcnow
+from tradewind.errors import Conflict, Invalid, NotFound
+from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
+
+# How long a quote may be bought when the service says nothing of it.
+RATE_VALIDITY = dt.timedelta(hours=24)
+# The address fields a carrier needs on both ends.
+ADDRESS_NEEDS = ("address1", "city", "postal_code", "country_code")
+
+
+# ---------------------------------------------------------------- which plugin does what
+
+
+def set_service(
+    session: Session, channel_id: int, capability: ServiceCapability, plugin_id: int | None
+) -> None:
+    """Name the plugin of the channel that does ``capability`` (``None``: nobody)."""
+    found = session.get(ChannelService, (channel_id, capability))
+    if plugin_id is None:
+        if found is not None:
+            session.delete(found)
+        return
+    attached = session.scalar(
+        select(PluginChannel).where(
+            PluginChannel.channel_id == channel_id, PluginChannel.plugin_id == plugin_id
+        )
+    )
+    if attached is None:
+        raise Invalid(f"plugin {plugin_id} is not on channel {channel_id}: attach it first")
+    if found is None:
+        session.add(
+            ChannelService(channel_id=channel_id, capability=capability, plugin_id=plugin_id)
+        )
+    else:
+        found.plugin_id = plugin_id
+    session.flush()
+
+
+def services(session: Session, channel_id: int) -> dict[ServiceCapability, int]:
+    """Capability → plugin id, for the channel."""
+    rows = session.scalars(select(ChannelService).where(ChannelService.channel_id == channel_id))
+    return {row.capability: row.plugin_id for row in rows}
+
+
+def service_for(session: Session, channel_id: int, capability: ServiceCapability) -> int:
+    found = session.get(ChannelService, (channel_id, capability))
+    if found is None:
+        raise Invalid(
+            f"no plugin of this channel does {capability.value}: choose one on the channel page"
+        )
+    return found.plugin_id
+
+
+# ------------------------------------------------------------------------------ packages
+
+
+def prepare_package(
+    session: Session, order_id: int, parcels: Sequence[ParcelIn], warehouse_id: int | None = None
+) -> Package:
+    """A package for ``order_id`` ready to be rated; refused, with what is missing, when a
+    carrier could not rate it."""
+    order = orders.get_order(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise Invalid(f"order {order.number} is cancelled; nothing ships")
+    if not parcels:
+        raise Invalid("a package needs at least one parcel", fields={"parcels": "required"})
+    for index, parcel in enumerate(parcels, start=1):
+        if parcel.weight is None or parcel.weight <= 0:
+            raise Invalid(
+                f"parcel {index} has no weight: carriers rate by weight",
+                fields={f"parcels.{index}.weight": "required"},
+            )
+    source = warehouse_id or order.warehouse_id
+    warehouse = session.get(Warehouse, source) if source is not None else None
+    if warehouse is None:
+        raise Invalid(f"order {order.number} has no warehouse to ship from")
+    _needs_address(warehouse.address, f"warehouse {warehouse.code} (its address, to ship from)")
+    _needs_address(order.shipping_address, f"order {order.number} (its shipping address)")
+    package = Package(
+        order_id=order.id,
+        warehouse_id=warehouse.id,
+        ship_from=dict(warehouse.address or {}),
+        ship_to=dict(order.shipping_address or {}),
+    )
+    package.parcels = [
+        Parcel(
+            length=p.length,
+            width=p.width,
+            height=p.height,
+            distance_unit=p.distance_unit,
+            weight=p.weight,
+            mass_unit=p.mass_unit,
+        )
+        for p in parcels
+    ]
+    session.add(package)
+    session.flush()
+    return package
+
+
+def _needs_address(address: dict[str, object] | None, whose: str) -> None:
+    missing = [name for name in ADDRESS_NEEDS if not (address or {}).get(name)]
+    if missing:
+        raise Invalid(f"{whose} lacks {', '.join(missing)}: carriers need a full address")
+
+
+def get_package(session: Session, package_id: int) -> Package:
+    found = session.get(Package, package_id)
+    if found is None:
+        raise NotFound(f"no package {package_id}")
+    return found
+
+
+def record_quotes(
+    session: Session,
+    package_id: int,
+    plugin_id: int,
+    quotes: Sequence[QuoteIn],
+    *,
+    valid_for: dt.timedelta = RATE_VALIDITY,
+) -> list[RateQuote]:
+    """The plugin's new quotes for the package, replacing its earlier ones."""
+    package = _draft(session, package_id)
+    now = utcnow()
+    package.quotes = [q for q in package.quotes if q.plugin_id != plugin_id]
+    fresh = [
+        RateQuote(
+            plugin_id=plugin_id,
+            external_id=quote.external_id,
+            carrier=quote.carrier,
+            service=quote.service,
+            amount=quote.amount,
+            currency=quote.currency,
+            estimated_days=quote.estimated_days,
+            quoted_at=now,
+            expires_at=now + valid_for,
+        )
+        for quote in quotes
+    ]
+    package.quotes.extend(fresh)
+    session.flush()
+    return fresh
+
+
+def cheapest(quotes: Sequence[RateQuote]) -> RateQuote | None:
+    return min(quotes, key=lambda q: (q.amount, q.estimated_days or 999), default=None)
+
+
+def fastest(quotes: Sequence[RateQuote]) -> RateQuote | None:
+    dated = [q for q in quotes if q.estimated_days is not None]
+    return min(dated, key=lambda q: (q.estimated_days or 0, q.amount), default=None)
+
+
+def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
+    """The quote a label is about to be bought with: refused when it expired or the
+    package has its label."""
+    quote = session.get(RateQuote, quote_id)
+    if quote is None:
+        raise NotFound(f"no rate quote {quote_id}")
+    _draft(session, quote.package_id)
+    if quote.expires_at <= utcnow():
+        raise Invalid(
+            f"the {quote.carrier} {quote.service} rate expired at "
+            f"{quote.expires_at:%Y-%m-%d %H:%M} UTC: get rates again"
+        )
+    return quote
+
+
+def _draft(session: Session, package_id: int) -> Package:
+    package = get_package(session, package_id)
+    if package.state is PackageState.LABELLED:
+        raise Conflict(f"package {package.id} has its label already")
+    return package
+
+
+def record_label(session: Session, quote: RateQuote, data: LabelIn) -> Label:
+    """The label bought for ``quote``'s package: the package becomes a shipment with
+    the label's tracking. A second label for the package is refused (the database's
+    unique index decides when two purchases race)."""
+    package = _draft(session, quote.package_id)
+    label = Label(
+        package_id=package.id,
+        plugin_id=quote.plugin_id,
+        rate_quote_id=quote.id,
+        external_id=data.external_id,
+        carrier=data.carrier,
+        service=data.service,
+        tracking_number=data.tracking_number,
+        cost=data.cost,
+        currency=data.currency,
+        label_url=data.label_url,
+        label_data=data.label_data,
+        label_format=data.label_format,
+    )
+    try:
+        with session.begin_nested():
+            session.add(label)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"package {package.id} has its label already") from None
+    shipment = shipments.create_shipment(
+        session,
+        package.order_id,
+        ShipmentIn(
+            carrier=data.carrier,
+            tracking_number=data.tracking_number,
+            tracking_url=data.tracking_url,
+            warehouse_id=package.warehouse_id,
+        ),
+    )
+    shipment.tracking_status = TrackingStatus.PRE_TRANSIT
+    package.state = PackageState.LABELLED
+    package.shipment_id = shipment.id
+    session.flush()
+    return label
+
+
+def label_of(session: Session, package_id: int) -> Label | None:
+    return session.scalar(
+        select(Label).where(Label.package_id == package_id, Label.state == LabelState.PURCHASED)
+    )
+
+
+# ------------------------------------------------------------------------------ tracking
+
+
+def record_tracking(
+    session: Session, shipment_id: int, events: Sequence[TrackingIn], plugin_id: int | None
+) -> bool:
+    """Keep the carrier's events (each once, however often it is reported) and move the
+    shipment to the newest one's status; returns whether the status changed."""
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_id}")
+    known = {
+        (row.occurred_at, row.raw_status)
+        for row in session.scalars(
+            select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id)
+        )
+    }
+    for event in events:
+        if (event.occurred_at, event.raw_status) in known:
+            continue
+        known.add((event.occurred_at, event.raw_status))
+        session.add(
+            TrackingEvent(
+                shipment_id=shipment_id,
+                plugin_id=plugin_id,
+                status=event.status,
+                raw_status=event.raw_status,
+                message=event.message,
+                location=event.location,
+                occurred_at=event.occurred_at,
+            )
+        )
+    session.flush()
+    newest = session.scalar(
+        select(TrackingEvent)
+        .where(TrackingEvent.shipment_id == shipment_id)
+        .order_by(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc())
+        .limit(1)
+    )
+    if newest is None or newest.status is shipment.tracking_status:
+        return False
+    shipment.tracking_status = newest.status
+    order = orders.get_order(session, shipment.order_id)
+    orders.add_activity(
+        session,
+        order,
+        "tracking",
+        f"Shipment #{shipment.id}: {newest.status.value.replace('_', ' ')}"
+        f"{f' ({newest.message})' if newest.message else ''}.",
+    )
+    session.flush()
+    return True
+
+
+def tracking_events(session: Session, shipment_id: int) -> list[TrackingEvent]:
+    return list(
+        session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.shipment_id == shipment_id)
+            .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+        )
+    )
+
+
+# ----------------------------------------------------------------------------------- tax
+
+
+def record_tax(session: Session, order_id: int, plugin_id: int, data: TaxIn) -> OrderTax:
+    """The tax computed for an order: its total, each line's, and the order's totals."""
+    order = orders.get_order(session, order_id)
+    found = session.scalar(select(OrderTax).where(OrderTax.order_id == order.id))
+    if found is not None and found.committed_at is not None:
+        raise Conflict(f"the tax of order {order.number} is committed; it no longer changes")
+    lines = {line.id: line for line in order.lines}
+    unknown = sorted(set(data.lines) - set(lines))
+    if unknown:
+        raise Invalid(f"lines {unknown} are not lines of order {order.number}")
+    for line_id, line in lines.items():
+        line.tax_amount = data.lines.get(line_id, Decimal("0"))
+    tax = found or OrderTax(order_id=order.id, plugin_id=plugin_id, amount=data.amount)
+    tax.plugin_id, tax.amount = plugin_id, data.amount
+    tax.shipping_tax, tax.rate, tax.computed_at = data.shipping_tax, data.rate, utcnow()
+    _retotal(order, data.amount)
+    session.add(tax)
+    orders.add_activity(
+        session, order, "tax", f"Tax {data.amount} {order.currency} computed (rate {data.rate})."
+    )
+    session.flush()
+    return tax
+
+
+def _retotal(order: Order, tax: Decimal) -> None:
+    order.total = order.total - order.tax_total + tax
+    order.tax_total = tax
+
+
+def commit_tax(session: Session, order_id: int, external_id: str) -> OrderTax:
+    tax = tax_of(session, order_id)
+    if tax is None:
+        raise Invalid(f"order {order_id} has no computed tax to commit")
+    tax.committed_at = tax.committed_at or utcnow()
+    tax.external_id = external_id
+    session.flush()
+    return tax
+
+
+def tax_of(session: Session, order_id: int) -> OrderTax | None:
+    return session.scalar(select(OrderTax).where(OrderTax.order_id == order_id))

@@ -37,6 +37,7 @@ from collections.abc import Callable
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected, Unavailable
 from tradewind.core.plugins import service as plugins
@@ -348,21 +349,7 @@ class Drainer:
         probing = job.kind is WorkKind.CHECK_AUTH
         job.settle(delay=AUTH_PROBE_SECONDS if probing else 0.0, error=error, count=False)
         with self.hub.db.unit_of_work() as session:
-            plugin = plugins.get_plugin(session, job.plugin.id)
-            if plugins.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
-                log.warning("plugin needs reauthorization", plugin=plugin.id, error=error)
-            notifications.raise_notification(
-                session,
-                NotificationKind.AUTHORIZATION_LOST,
-                plugin_id=plugin.id,
-                subject=plugin.name,
-                message=(
-                    f"{plugin.name} lost its authorization ({error}). Its work is paused, not "
-                    "dropped. Click Reauthorize on the plugin page; work resumes by itself "
-                    "as soon as the credentials work again."
-                ),
-            )
-            ledger.enqueue(session, plugin.id, WorkKind.CHECK_AUTH, delay=AUTH_PROBE_SECONDS)
+            authorization_lost(session, job.plugin.id, error)
 
     def _rejected(self, job: Job, error: str) -> None:
         job.fail(error)
@@ -380,3 +367,24 @@ class Drainer:
                 subject=plugin.name,
                 message=f"{plugin.name} cannot run: {exc}. Its work is kept until this is fixed.",
             )
+
+
+def authorization_lost(session: Session, plugin_id: int, error: str) -> None:
+    """The platform refused the plugin's credentials (in its work, or in a call a person
+    made): the plugin waits for reauthorization, a person is told, and a probe resumes it
+    by itself once the credentials work again."""
+    plugin = plugins.get_plugin(session, plugin_id)
+    if plugins.set_state(session, plugin, PluginState.NEEDS_REAUTHORIZATION, error):
+        log.warning("plugin needs reauthorization", plugin=plugin.id, error=error)
+    notifications.raise_notification(
+        session,
+        NotificationKind.AUTHORIZATION_LOST,
+        plugin_id=plugin.id,
+        subject=plugin.name,
+        message=(
+            f"{plugin.name} lost its authorization ({error}). Its work is paused, not "
+            "dropped. Click Reauthorize on the plugin page; work resumes by itself "
+            "as soon as the credentials work again."
+        ),
+    )
+    ledger.enqueue(session, plugin.id, WorkKind.CHECK_AUTH, delay=AUTH_PROBE_SECONDS)

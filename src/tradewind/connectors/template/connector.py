@@ -43,6 +43,7 @@ from tradewind.connectors.template.format import (
     Verify,
 )
 from tradewind.connectors.template.runtime import Compiled, Run, Runner
+from tradewind.connectors.template.services import SERVICE_MIXINS
 from tradewind.vocabulary import StockMode, Toggle
 
 # A template says nothing of the platform's limits yet: a bucket that keeps a plugin
@@ -351,6 +352,7 @@ def connector_class(template: Template) -> type[TemplateConnector]:
         stock_modes=frozenset({StockMode.OFF, StockMode.ABSOLUTE}),
     )
     bases = tuple(mixin for capability, mixin in _MIXINS.items() if capability in capabilities)
+    bases += tuple(mixin for name, mixin in SERVICE_MIXINS.items() if name in template.capabilities)
     return type(
         f"{template.id.title().replace('_', '')}Template",
         (*bases, TemplateConnector),

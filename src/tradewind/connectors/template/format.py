@@ -177,7 +177,21 @@ class Step(Model):
     request: Request
 
 
-Record = Literal["Order", "OrderList", "StockPush", "StockPushResult", "ConnectionReport", "Json"]
+Record = Literal[
+    "Order",
+    "OrderList",
+    "StockPush",
+    "StockPushResult",
+    "ConnectionReport",
+    "ShipmentRequest",
+    "Rates",
+    "LabelRequest",
+    "Label",
+    "Tracking",
+    "TaxRequest",
+    "Tax",
+    "Json",
+]
 
 
 class Hook(Model):

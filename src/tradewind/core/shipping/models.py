@@ -29,6 +29,7 @@ from tradewind.vocabulary import ServiceCapability, TrackingStatus
 
 class PackageState(StrEnum):
     DRAFT = "draft"  # being prepared: parcels, rates
+    BUYING = "buying"  # a label purchase is under way (or its outcome is unknown)
     LABELLED = "labelled"  # a label is bought: it became a shipment
     VOIDED = "voided"  # its label was voided; the package can be rated and bought again
 

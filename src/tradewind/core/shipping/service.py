@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -187,12 +187,17 @@ def fastest(quotes: Sequence[RateQuote]) -> RateQuote | None:
     return min(dated, key=lambda q: (q.estimated_days or 0, q.amount), default=None)
 
 
-def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
-    """The quote a label is about to be bought with: refused when it expired or the
-    package has its label."""
+def get_quote(session: Session, quote_id: int) -> RateQuote:
     quote = session.get(RateQuote, quote_id)
     if quote is None:
         raise NotFound(f"no rate quote {quote_id}")
+    return quote
+
+
+def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
+    """The quote a label is about to be bought with: refused when it expired or the
+    package has its label."""
+    quote = get_quote(session, quote_id)
     _draft(session, quote.package_id)
     if quote.expires_at <= utcnow():
         raise Invalid(
@@ -200,6 +205,37 @@ def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
             f"{quote.expires_at:%Y-%m-%d %H:%M} UTC: get rates again"
         )
     return quote
+
+
+def claim_purchase(session: Session, package_id: int) -> None:
+    """Take the package's one purchase: of two clicks (or two processes) only one gets
+    it; the other is told a label is being bought."""
+    taken = session.execute(
+        update(Package)
+        .where(
+            Package.id == package_id,
+            Package.state.in_([PackageState.DRAFT, PackageState.VOIDED]),
+        )
+        .values(state=PackageState.BUYING, updated_at=utcnow())
+    )
+    if int(getattr(taken, "rowcount", 0) or 0) == 1:
+        return
+    package = get_package(session, package_id)
+    if package.state is PackageState.LABELLED:
+        raise Conflict(f"package {package.id} has its label already")
+    raise Conflict(
+        f"a label is being bought for package {package.id}; if that purchase failed with "
+        "an unknown outcome, check it with the carrier, then release the package"
+    )
+
+
+def release_purchase(session: Session, package_id: int) -> None:
+    """The carrier refused the purchase: the package can be bought again."""
+    session.execute(
+        update(Package)
+        .where(Package.id == package_id, Package.state == PackageState.BUYING)
+        .values(state=PackageState.DRAFT, updated_at=utcnow())
+    )
 
 
 def _draft(session: Session, package_id: int) -> Package:

@@ -92,7 +92,13 @@ def upgrade() -> None:
         sa.Column(
             "state",
             sa.Enum(
-                "draft", "labelled", "voided", name="packagestate", native_enum=False, length=40
+                "draft",
+                "buying",
+                "labelled",
+                "voided",
+                name="packagestate",
+                native_enum=False,
+                length=40,
             ),
             nullable=False,
         ),

@@ -1,0 +1,238 @@
+"""Shipping and tax as a person asks for them (the UI, the API, the CLI): rates for a
+package from the channel's rating plugin, a label bought once, tracking read now, tax
+computed for an order. The service is called outside any transaction; its calls are the
+plugin's executions, and refused credentials pause the plugin as in its work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from tradewind.app.calls import connector_calls
+from tradewind.connectors.errors import AuthFailed, Rejected
+from tradewind.connectors.records import AddressRecord
+from tradewind.connectors.services import (
+    BuysLabels,
+    CalculatesTax,
+    LabelRecord,
+    LabelRequest,
+    ParcelRecord,
+    QuotesRates,
+    RateRecord,
+    ShipmentRequest,
+    TaxLine,
+    TaxRequest,
+    TracksParcels,
+)
+from tradewind.core.inventory.models import Warehouse
+from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import Label, Package, RateQuote
+from tradewind.core.shipping.schemas import LabelIn, QuoteIn, TaxIn, TrackingIn
+from tradewind.errors import Invalid, NotFound
+from tradewind.hub import Hub
+from tradewind.monitoring.executions import record_calls
+from tradewind.sync.drain import authorization_lost
+from tradewind.sync.runtime import CallBuffer, open_connector
+from tradewind.vocabulary import ServiceCapability
+
+P = TypeVar("P")
+T = TypeVar("T")
+
+
+def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) -> T:
+    """``use`` the plugin's connector as ``protocol``: its calls recorded, refused
+    credentials turned into needs-reauthorization with a notification."""
+    with hub.db.read() as session:
+        plugin = plugins.get_plugin(session, plugin_id)
+    calls = CallBuffer()
+    connector = open_connector(hub, plugin, calls)
+    try:
+        if not isinstance(connector, protocol):
+            raise Invalid(f"{plugin.name} cannot do this ({protocol.__name__})")
+        with connector_calls():
+            try:
+                return use(connector)
+            except AuthFailed as exc:
+                with hub.db.unit_of_work() as session:
+                    authorization_lost(session, plugin_id, str(exc))
+                raise
+    finally:
+        connector.close()
+        with hub.db.unit_of_work() as session:
+            record_calls(session, plugin_id, calls.take())
+
+
+def _request(package: Package) -> ShipmentRequest:
+    return ShipmentRequest(
+        reference=str(package.id),
+        ship_from=AddressRecord.model_validate(_address(package.ship_from)),
+        ship_to=AddressRecord.model_validate(_address(package.ship_to)),
+        parcels=tuple(
+            ParcelRecord.model_validate(
+                {
+                    "length": p.length,
+                    "width": p.width,
+                    "height": p.height,
+                    "distance_unit": p.distance_unit,
+                    "weight": p.weight,
+                    "mass_unit": p.mass_unit,
+                }
+            )
+            for p in package.parcels
+        ),
+    )
+
+
+def _address(stored: dict[str, object] | None) -> dict[str, object]:
+    known = set(AddressRecord.model_fields)
+    return {key: value for key, value in (stored or {}).items() if key in known}
+
+
+def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
+    """Rates for the package from the channel's rating plugin, kept as its quotes."""
+    with hub.db.read() as session:
+        package = shipping.get_package(session, package_id)
+        channel_id = orders.get_order(session, package.order_id).channel_id
+        plugin_id = shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
+        request = _request(package)
+    rates = _call(hub, plugin_id, QuotesRates, lambda c: c.get_rates(request))
+    with hub.db.unit_of_work() as session:
+        quotes = [
+            QuoteIn(
+                external_id=_rate_key(rate),
+                carrier=rate.carrier,
+                service=rate.service,
+                amount=rate.amount,
+                currency=rate.currency,
+                estimated_days=rate.estimated_days,
+            )
+            for rate in rates
+        ]
+        kept = shipping.record_quotes(session, package_id, plugin_id, quotes)
+        session.flush()
+        for quote in kept:
+            session.expunge(quote)
+        return kept
+
+
+def _rate_key(rate: RateRecord) -> str:
+    """The service's ids a purchase needs back: its shipment's and its rate's."""
+    return f"{rate.shipment_ref}|{rate.external_id}" if rate.shipment_ref else rate.external_id
+
+
+def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
+    """Buy the label of ``quote_id``: once, however often it is asked. A refusal by the
+    carrier frees the package to be bought again; an outage leaves it marked as being
+    bought (the outcome is unknown, and buying again might buy twice)."""
+    with hub.db.unit_of_work() as session:
+        quote = shipping.quote_to_buy(session, quote_id)
+        if quote.package_id != package_id:
+            raise NotFound(f"rate quote {quote_id} is not one of package {package_id}")
+        shipping.claim_purchase(session, package_id)
+    with hub.db.read() as session:
+        package = shipping.get_package(session, package_id)
+        quote = shipping.quote_to_buy(session, quote_id)
+        shipment_ref, _, rate_id = quote.external_id.rpartition("|")
+        request = LabelRequest(
+            shipment=_request(package),
+            rate=RateRecord(
+                external_id=rate_id,
+                shipment_ref=shipment_ref,
+                carrier=quote.carrier,
+                service=quote.service,
+                amount=quote.amount,
+                currency=quote.currency,
+                estimated_days=quote.estimated_days,
+            ),
+        )
+        plugin_id = quote.plugin_id
+
+    def buy(connector: BuysLabels) -> LabelRecord:
+        try:
+            return connector.buy_label(request)
+        except (Rejected, AuthFailed):  # refused: nothing was bought
+            with hub.db.unit_of_work() as session:
+                shipping.release_purchase(session, package_id)
+            raise
+
+    bought = _call(hub, plugin_id, BuysLabels, buy)
+    with hub.db.unit_of_work() as session:
+        label = shipping.record_label(
+            session,
+            shipping.get_quote(session, quote_id),
+            LabelIn(
+                external_id=bought.external_id,
+                carrier=bought.carrier,
+                service=bought.service,
+                tracking_number=bought.tracking_number,
+                tracking_url=bought.tracking_url,
+                cost=bought.cost,
+                currency=bought.currency,
+                label_url=bought.label_url,
+                label_data=bought.label_data.encode() if bought.label_data else None,
+                label_format=bought.label_format,
+            ),
+        )
+        session.flush()
+        session.expunge(label)
+        return label
+
+
+def track(hub: Hub, shipment_id: int) -> bool:
+    """Read the shipment's tracking now from the channel's tracking plugin."""
+    with hub.db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        if shipment is None:
+            raise NotFound(f"no shipment {shipment_id}")
+        if not shipment.tracking_number:
+            raise Invalid(f"shipment {shipment_id} has no tracking number to follow")
+        order = orders.get_order(session, shipment.order_id)
+        plugin_id = shipping.service_for(session, order.channel_id, ServiceCapability.TRACK)
+        carrier, number = shipment.carrier, shipment.tracking_number
+    scans = _call(hub, plugin_id, TracksParcels, lambda c: c.track(carrier, number))
+    with hub.db.unit_of_work() as session:
+        return shipping.record_tracking(
+            session,
+            shipment_id,
+            [TrackingIn(**scan.model_dump()) for scan in scans],
+            plugin_id,
+        )
+
+
+def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
+    """Tax for an order from the channel's tax plugin, written on the order and its
+    lines."""
+    with hub.db.read() as session:
+        order = orders.get_order(session, order_id)
+        plugin_id = shipping.service_for(session, order.channel_id, ServiceCapability.CALCULATE_TAX)
+        warehouse = order.warehouse_id
+        source = session.get(Warehouse, warehouse) if warehouse is not None else None
+        request = TaxRequest(
+            reference=order.number,
+            ship_from=AddressRecord.model_validate(_address(source.address if source else None)),
+            ship_to=AddressRecord.model_validate(_address(order.shipping_address)),
+            currency=order.currency,
+            shipping=order.shipping_total,
+            lines=tuple(
+                TaxLine(
+                    id=str(line.id),
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    sku=line.sku,
+                )
+                for line in order.lines
+            ),
+        )
+    tax = _call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request))
+    computed = TaxIn(
+        amount=tax.amount,
+        shipping_tax=tax.shipping_tax,
+        rate=tax.rate,
+        lines={int(key): value for key, value in tax.lines.items() if key.isdigit()},
+    )
+    with hub.db.unit_of_work() as session:
+        shipping.record_tax(session, order_id, plugin_id, computed)
+    return computed

@@ -1,0 +1,130 @@
+"""The service capabilities a channel combines with its storefront — rates, labels,
+tracking, tax — as records that cross the connector boundary and the protocols a
+service connector (a carrier's or a tax service's template) implements. Money is
+``Decimal`` (a decimal string in JSON) end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import Field
+
+from tradewind.connectors.records import AddressRecord, Record
+from tradewind.vocabulary import TrackingStatus
+
+
+class ParcelRecord(Record):
+    length: Decimal | None = None
+    width: Decimal | None = None
+    height: Decimal | None = None
+    distance_unit: Literal["cm", "in"] = "cm"
+    weight: Decimal
+    mass_unit: Literal["g", "kg", "oz", "lb"] = "g"
+
+
+class ShipmentRequest(Record):
+    """A package to rate or ship: ``reference`` is Tradewind's package id (a service's
+    idempotency key where it has one)."""
+
+    reference: str
+    ship_from: AddressRecord
+    ship_to: AddressRecord
+    parcels: tuple[ParcelRecord, ...]
+    email: str = ""
+
+
+class RateRecord(Record):
+    external_id: str = ""  # the service's rate id, to buy it
+    shipment_ref: str = ""  # the service's shipment the rate belongs to, if it has one
+    carrier: str
+    service: str
+    amount: Decimal
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    estimated_days: int | None = None
+
+
+class LabelRequest(Record):
+    shipment: ShipmentRequest
+    rate: RateRecord
+    label_format: str = "PDF"
+
+
+class LabelRecord(Record):
+    external_id: str = ""
+    carrier: str
+    service: str = ""
+    tracking_number: str
+    tracking_url: str = ""
+    cost: Decimal
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    label_url: str = ""
+    label_data: str = ""  # base64, for a service that sends the file itself
+    label_format: str = "PDF"
+
+
+class TrackingRecord(Record):
+    status: TrackingStatus
+    raw_status: str = ""
+    message: str = ""
+    location: str = ""
+    occurred_at: dt.datetime
+
+
+class TaxLine(Record):
+    id: str  # Tradewind's order line id
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = Decimal("0")
+    sku: str = ""
+
+
+class TaxRequest(Record):
+    reference: str  # the order's number (a tax transaction's id when committed)
+    ship_from: AddressRecord
+    ship_to: AddressRecord
+    currency: str
+    shipping: Decimal = Decimal("0")
+    lines: tuple[TaxLine, ...]
+
+
+class TaxRecord(Record):
+    amount: Decimal
+    shipping_tax: Decimal = Decimal("0")
+    rate: Decimal = Decimal("0")
+    lines: dict[str, Decimal] = Field(default_factory=dict)  # line id → tax
+
+
+@runtime_checkable
+class QuotesRates(Protocol):
+    def get_rates(self, request: ShipmentRequest) -> Sequence[RateRecord]: ...
+
+
+@runtime_checkable
+class BuysLabels(Protocol):
+    def buy_label(self, request: LabelRequest) -> LabelRecord:
+        """Buy the label of ``request.rate``. Bought twice for one shipment, the service
+        refuses the second (or answers the first): never a second label."""
+
+
+@runtime_checkable
+class VoidsLabels(Protocol):
+    def void_label(self, label: LabelRecord) -> None: ...
+
+
+@runtime_checkable
+class TracksParcels(Protocol):
+    def track(self, carrier: str, tracking_number: str) -> Sequence[TrackingRecord]: ...
+
+
+@runtime_checkable
+class CalculatesTax(Protocol):
+    def calculate_tax(self, request: TaxRequest) -> TaxRecord: ...
+
+
+@runtime_checkable
+class CommitsTax(Protocol):
+    def commit_tax(self, request: TaxRequest, tax: TaxRecord) -> str:
+        """Record the sale with the service; returns its transaction id."""

@@ -1,0 +1,277 @@
+"""A carrier and a tax service as templates, on a channel: rates for a package become
+its quotes, a label is bought once (a double purchase, or a retry after an outage,
+never buys a second), tracking moves the shipment, tax lands on the order and its lines;
+refused credentials pause the plugin with a notification."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests import factories
+from tradewind.app import shipping as actions
+from tradewind.app.calls import ConnectorFailed
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.connectors.template import connector_class, load_template
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import PackageState
+from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.errors import Conflict
+from tradewind.hub import Hub
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.settings import Settings
+from tradewind.vocabulary import ServiceCapability, TrackingStatus
+
+CARRIER = load_template("""\
+schema: tradewind-template/v1
+id: parcel_hub
+version: 1.0.0
+display_name: Parcel hub
+category: shipping
+capabilities: [get_rates, buy_label, track, calculate_tax]
+environments:
+  live: {base_url: "https://carrier.example"}
+settings:
+  api_key: {type: string, secret: true}
+auth:
+  kind: bearer
+  token: "{{ secrets.api_key }}"
+errors:
+  - {when: "status = 401", raise: AuthFailed, message: body.error}
+  - {when: "status = 422", raise: Rejected, message: body.error}
+test_connection:
+  request: {path: /me}
+hooks:
+  get_rates:
+    input: ShipmentRequest
+    steps:
+      - name: shipment
+        request:
+          method: POST
+          path: /shipments
+          body: '{"to": input.ship_to.postal_code, "grams": $sum(input.parcels.$number(weight))}'
+    output: |
+      [steps.shipment.body.rates.{"external_id": id, "shipment_ref": $$.steps.shipment.body.id,
+        "carrier": carrier, "service": service, "amount": rate, "currency": currency,
+        "estimated_days": days}]
+    returns: Rates
+  buy_label:
+    input: LabelRequest
+    steps:
+      - name: buy
+        request:
+          method: POST
+          path: "/shipments/{{ input.rate.shipment_ref }}/buy"
+          body: '{"rate": input.rate.external_id}'
+    output: |
+      {"external_id": steps.buy.body.id, "carrier": steps.buy.body.carrier,
+       "service": steps.buy.body.service, "tracking_number": steps.buy.body.tracking_code,
+       "cost": steps.buy.body.rate, "currency": "USD", "label_url": steps.buy.body.label_url}
+    returns: Label
+  track:
+    steps:
+      - name: tracker
+        request: {path: "/trackers/{{ input.tracking_number }}"}
+    output: |
+      [steps.tracker.body.details.{"status": status, "raw_status": status,
+        "message": message, "occurred_at": at}]
+    returns: Tracking
+  calculate_tax:
+    input: TaxRequest
+    steps:
+      - name: tax
+        request:
+          method: POST
+          path: /taxes
+          body: '{"zip": input.ship_to.postal_code, "lines": input.lines}'
+    output: |
+      {"amount": steps.tax.body.amount, "rate": steps.tax.body.rate,
+       "lines": $merge(steps.tax.body.lines.{id: tax})}
+    returns: Tax
+""")
+ParcelHub = connector_class(CARRIER)
+
+
+@dataclass
+class FakeCarrier:
+    """The service behind the template: counts the labels it sold."""
+
+    labels: int = 0
+    fail_buy: int = 0  # answer the next purchases 503
+    revoked: bool = False
+    bought: set[str] = field(default_factory=set)
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        if self.revoked:
+            return httpx2.Response(401, json={"error": "key revoked"})
+        path = request.url.path
+        body: Any = json.loads(request.content) if request.content else {}
+        if path == "/shipments":
+            rates = [
+                {
+                    "id": "r_ground",
+                    "carrier": "USPS",
+                    "service": "Ground",
+                    "rate": "5.10",
+                    "currency": "USD",
+                    "days": 5,
+                },
+                {
+                    "id": "r_express",
+                    "carrier": "USPS",
+                    "service": "Express",
+                    "rate": "19.40",
+                    "currency": "USD",
+                    "days": 1,
+                },
+            ]
+            return httpx2.Response(201, json={"id": "shp_1", "rates": rates})
+        if path.endswith("/buy"):
+            if self.fail_buy:
+                self.fail_buy -= 1
+                return httpx2.Response(503, json={"error": "try later"})
+            if path in self.bought:
+                return httpx2.Response(422, json={"error": "postage already exists"})
+            self.bought.add(path)
+            self.labels += 1
+            return httpx2.Response(
+                200,
+                json={
+                    "id": "lbl_1",
+                    "carrier": "USPS",
+                    "service": "Ground",
+                    "tracking_code": "EZ1000000001",
+                    "rate": "5.10",
+                    "label_url": "https://carrier.example/labels/1.pdf",
+                },
+            )
+        if path.startswith("/trackers/"):
+            details = [
+                {"status": "in_transit", "message": "Departed", "at": "2026-12-01T09:00:00Z"},
+                {"status": "delivered", "message": "Front door", "at": "2026-12-02T11:00:00Z"},
+            ]
+            return httpx2.Response(200, json={"details": details})
+        if path == "/taxes":
+            lines = [{"id": line["id"], "tax": "1.90"} for line in body["lines"]]
+            return httpx2.Response(200, json={"amount": "1.90", "rate": "0.095", "lines": lines})
+        return httpx2.Response(404, json={"error": "no route"})
+
+
+@dataclass
+class Setup:
+    hub: Hub
+    carrier: FakeCarrier
+    plugin_id: int
+    order_id: int
+    package_id: int
+
+
+@pytest.fixture
+def setup(settings: Settings) -> Iterator[Setup]:
+    carrier = FakeCarrier()
+    with Hub(
+        settings,
+        registry=ConnectorRegistry.of(ParcelHub),
+        transport=httpx2.MockTransport(carrier),
+    ) as hub:
+        with hub.db.unit_of_work() as session:
+            channel = factories.channel(session)
+            warehouse = factories.warehouse(session)
+            warehouse.address = {
+                "address1": "1 Dock Rd",
+                "city": "Oakland",
+                "postal_code": "94607",
+                "country_code": "US",
+            }
+            mug = factories.product(session, "MUG")
+            inventory.receive(session, mug.id, warehouse.id, 5)
+            made = plugins.add_plugin(
+                session, hub.vault, ParcelHub.info, name="carrier", config={"api_key": "key-1"}
+            )
+            plugins.attach(session, made.id, channel.id)
+            plugins.activate(session, made.id)
+            for capability in ServiceCapability:
+                if capability.value in CARRIER.capabilities:
+                    shipping.set_service(session, channel.id, capability, made.id)
+            order = orders.create_manual_order(
+                session,
+                channel.id,
+                factories.order_in("M1", ("MUG", 1)).model_copy(update={"external_id": None}),
+            )
+            package = shipping.prepare_package(session, order.id, [ParcelIn(weight=Decimal("900"))])
+            ids = (made.id, order.id, package.id)
+        yield Setup(hub, carrier, *ids)
+
+
+def _state(setup: Setup) -> PackageState:
+    with setup.hub.db.read() as session:
+        return shipping.get_package(session, setup.package_id).state
+
+
+def test_rates_then_one_label_then_tracking(setup: Setup) -> None:
+    quotes = actions.get_rates(setup.hub, setup.package_id)
+    assert [(q.service, q.amount) for q in quotes] == [
+        ("Ground", Decimal("5.1000")),
+        ("Express", Decimal("19.4000")),
+    ]
+    ground = quotes[0]
+    label = actions.buy_label(setup.hub, setup.package_id, ground.id)
+    assert (label.tracking_number, label.cost) == ("EZ1000000001", Decimal("5.1000"))
+    with pytest.raises(Conflict, match="has its label already"):
+        actions.buy_label(setup.hub, setup.package_id, ground.id)  # the double click
+    assert setup.carrier.labels == 1
+    with setup.hub.db.read() as session:
+        shipment_id = shipping.get_package(session, setup.package_id).shipment_id
+    assert shipment_id is not None
+    assert actions.track(setup.hub, shipment_id)
+    with setup.hub.db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None and shipment.tracking_status is TrackingStatus.DELIVERED
+
+
+def test_an_outage_during_the_purchase_never_leads_to_a_second_label(setup: Setup) -> None:
+    (ground, _) = actions.get_rates(setup.hub, setup.package_id)
+    setup.carrier.fail_buy = 1
+    with pytest.raises(ConnectorFailed):
+        actions.buy_label(setup.hub, setup.package_id, ground.id)
+    assert _state(setup) is PackageState.BUYING  # the outcome is unknown: no retry by itself
+    with pytest.raises(Conflict, match="a label is being bought"):
+        actions.buy_label(setup.hub, setup.package_id, ground.id)
+    assert setup.carrier.labels == 0
+
+
+def test_a_refused_purchase_frees_the_package_and_a_revoked_key_pauses_the_plugin(
+    setup: Setup,
+) -> None:
+    (ground, _) = actions.get_rates(setup.hub, setup.package_id)
+    setup.carrier.revoked = True
+    with pytest.raises(ConnectorFailed, match="key revoked"):
+        actions.buy_label(setup.hub, setup.package_id, ground.id)
+    assert _state(setup) is PackageState.DRAFT
+    with setup.hub.db.read() as session:
+        plugin = plugins.get_plugin(session, setup.plugin_id)
+        assert plugin.state is PluginState.NEEDS_REAUTHORIZATION
+        assert notifications.open_notifications(
+            session, plugin_id=setup.plugin_id, kind=NotificationKind.AUTHORIZATION_LOST
+        )
+
+
+def test_tax_lands_on_the_order_and_its_lines(setup: Setup) -> None:
+    computed = actions.calculate_tax(setup.hub, setup.order_id)
+    assert computed.amount == Decimal("1.90")
+    with setup.hub.db.read() as session:
+        order = orders.get_order(session, setup.order_id)
+        assert order.tax_total == Decimal("1.9000")
+        assert [line.tax_amount for line in order.lines] == [Decimal("1.9000")]

@@ -25,6 +25,7 @@ from tradewind.api.routers import (
     links,
     monitoring,
     orders,
+    shipping,
     templates,
 )
 from tradewind.api.routers import plugins as plugin_routes
@@ -113,6 +114,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         customers,
         monitoring,
         templates,
+        shipping,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

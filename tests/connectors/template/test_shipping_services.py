@@ -13,10 +13,13 @@ from typing import Any
 
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 
 from tests import factories
+from tests.api.conftest import Api, make_token
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
+from tradewind.auth.models import TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, load_template
 from tradewind.core.inventory import service as inventory
@@ -31,6 +34,7 @@ from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.vocabulary import ServiceCapability, TrackingStatus
 
@@ -275,3 +279,40 @@ def test_tax_lands_on_the_order_and_its_lines(setup: Setup) -> None:
         order = orders.get_order(session, setup.order_id)
         assert order.tax_total == Decimal("1.9000")
         assert [line.tax_amount for line in order.lines] == [Decimal("1.9000")]
+
+
+def test_the_api_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
+    with TestClient(create_app(setup.hub)) as client:
+        api = Api(client, make_token(setup.hub, TokenScope.READ_WRITE))
+        reader = Api(client, make_token(setup.hub, TokenScope.READ, "reader"))
+        no_weight = api.post(
+            f"/orders/{setup.order_id}/packages", json={"parcels": [{"length": "10"}]}
+        )
+        assert no_weight.status_code == 422 and "parcel 1 has no weight" in no_weight.text
+        made = api.post(
+            f"/orders/{setup.order_id}/packages",
+            json={"parcels": [{"weight": "450", "mass_unit": "g"}]},
+        )
+        assert made.status_code == 201, made.text
+        package = made.json()["id"]
+        assert reader.post(f"/packages/{package}/rates").status_code == 403
+        rated = api.post(f"/packages/{package}/rates").json()
+        marks = {q["service"]: (q["cheapest"], q["fastest"]) for q in rated["quotes"]}
+        assert marks == {"Ground": (True, False), "Express": (False, True)}
+        ground = next(q for q in rated["quotes"] if q["cheapest"])
+        bought = api.post(f"/packages/{package}/label", json={"quote_id": ground["id"]})
+        assert bought.status_code == 201 and bought.json()["tracking_number"] == "EZ1000000001"
+        again = api.post(f"/packages/{package}/label", json={"quote_id": ground["id"]})
+        assert again.status_code == 409 and setup.carrier.labels == 1
+        shipment = api.get(f"/packages/{package}").json()["shipment_id"]
+        tracked = api.post(f"/shipments/{shipment}/track").json()
+        assert tracked["status"] == "delivered" and len(tracked["events"]) == 2
+        taxed = api.post(f"/orders/{setup.order_id}/tax").json()
+        assert (taxed["amount"], taxed["committed"]) == ("1.9000", False)
+        services = api.get(f"/channels/{_channel(setup)}/services").json()["services"]
+        assert services["get_rates"] == setup.plugin_id and services["commit_tax"] is None
+
+
+def _channel(setup: Setup) -> int:
+    with setup.hub.db.read() as session:
+        return orders.get_order(session, setup.order_id).channel_id

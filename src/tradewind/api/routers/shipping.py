@@ -1,0 +1,261 @@
+"""Shipping and tax: packages with their parcels, rates from the channel's carrier, a
+label bought once, tracking, an order's tax, and which plugin of a channel does each
+service capability. Calls to a service answer 502 when the service fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from fastapi import Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from tradewind.api.problems import responses
+from tradewind.api.routers import resource_router
+from tradewind.api.security import hub_of
+from tradewind.app import shipping as actions
+from tradewind.core.channels import service as channels
+from tradewind.core.orders import service as orders
+from tradewind.core.shipments import service as shipments
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import Package
+from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.errors import NotFound
+from tradewind.vocabulary import ServiceCapability, TrackingStatus
+
+router = resource_router("shipping")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ParcelOut(Out):
+    length: Decimal | None
+    width: Decimal | None
+    height: Decimal | None
+    distance_unit: str
+    weight: Decimal
+    mass_unit: str
+
+
+class QuoteOut(Out):
+    id: int
+    plugin_id: int
+    carrier: str
+    service: str
+    amount: Decimal
+    currency: str
+    estimated_days: int | None
+    expires_at: dt.datetime
+    cheapest: bool = False
+    fastest: bool = False
+
+
+class LabelOut(Out):
+    id: int
+    package_id: int
+    plugin_id: int
+    carrier: str
+    service: str
+    tracking_number: str
+    cost: Decimal
+    currency: str
+    label_url: str
+    label_format: str
+    bought_at: dt.datetime
+
+
+class PackageOut(Out):
+    id: int
+    order_id: int
+    warehouse_id: int | None
+    state: str
+    shipment_id: int | None
+    parcels: list[ParcelOut]
+    quotes: list[QuoteOut]
+    label: LabelOut | None = None
+
+
+class PackageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
+    warehouse_id: int | None = None
+
+
+class LabelWanted(BaseModel):
+    quote_id: int
+
+
+class TrackingEventOut(Out):
+    status: TrackingStatus
+    raw_status: str
+    message: str
+    location: str
+    occurred_at: dt.datetime
+
+
+class TrackingOut(BaseModel):
+    shipment_id: int
+    status: TrackingStatus
+    events: list[TrackingEventOut]
+
+
+class TaxOut(BaseModel):
+    order_id: int
+    amount: Decimal
+    shipping_tax: Decimal
+    rate: Decimal
+    committed: bool
+    lines: dict[int, Decimal]
+
+
+class ServicesIn(BaseModel):
+    """Capability → plugin id (null: none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    services: dict[ServiceCapability, int | None]
+
+
+def _package_out(session: Session, package: Package) -> PackageOut:
+    cheapest, fastest = shipping.cheapest(package.quotes), shipping.fastest(package.quotes)
+    quotes = [
+        QuoteOut.model_validate(quote).model_copy(
+            update={"cheapest": quote is cheapest, "fastest": quote is fastest}
+        )
+        for quote in package.quotes
+    ]
+    label = shipping.label_of(session, package.id)
+    return PackageOut(
+        id=package.id,
+        order_id=package.order_id,
+        warehouse_id=package.warehouse_id,
+        state=package.state.value,
+        shipment_id=package.shipment_id,
+        parcels=[ParcelOut.model_validate(parcel) for parcel in package.parcels],
+        quotes=quotes,
+        label=LabelOut.model_validate(label) if label else None,
+    )
+
+
+@router.post(
+    "/orders/{order_id}/packages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PackageOut,
+    responses=responses(404),
+)
+def prepare_package(request: Request, order_id: int, body: PackageIn) -> PackageOut:
+    """A package to rate and ship: refused with what is missing (a parcel's weight, an
+    address) when a carrier could not rate it."""
+    with hub_of(request).db.unit_of_work() as session:
+        package = shipping.prepare_package(session, order_id, body.parcels, body.warehouse_id)
+        return _package_out(session, package)
+
+
+@router.get("/packages/{package_id}", response_model=PackageOut, responses=responses(404))
+def get_package(request: Request, package_id: int) -> PackageOut:
+    with hub_of(request).db.read() as session:
+        return _package_out(session, shipping.get_package(session, package_id))
+
+
+@router.post(
+    "/packages/{package_id}/rates", response_model=PackageOut, responses=responses(404, 502)
+)
+async def get_rates(request: Request, package_id: int) -> PackageOut:
+    """Ask the channel's rating plugin; the package's quotes, cheapest and fastest marked."""
+    hub = hub_of(request)
+    await run_in_threadpool(actions.get_rates, hub, package_id)
+    with hub.db.read() as session:
+        return _package_out(session, shipping.get_package(session, package_id))
+
+
+@router.post(
+    "/packages/{package_id}/label",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LabelOut,
+    responses=responses(404, 409, 502),
+)
+async def buy_label(request: Request, package_id: int, body: LabelWanted) -> LabelOut:
+    """Buy the label of a quote: once (409 for a second purchase of the package)."""
+    label = await run_in_threadpool(actions.buy_label, hub_of(request), package_id, body.quote_id)
+    return LabelOut.model_validate(label)
+
+
+@router.post(
+    "/shipments/{shipment_id}/track", response_model=TrackingOut, responses=responses(404, 502)
+)
+async def track(request: Request, shipment_id: int) -> TrackingOut:
+    hub = hub_of(request)
+    await run_in_threadpool(actions.track, hub, shipment_id)
+    return _tracking(request, shipment_id)
+
+
+@router.get(
+    "/shipments/{shipment_id}/tracking", response_model=TrackingOut, responses=responses(404)
+)
+def tracking(request: Request, shipment_id: int) -> TrackingOut:
+    return _tracking(request, shipment_id)
+
+
+def _tracking(request: Request, shipment_id: int) -> TrackingOut:
+    with hub_of(request).db.read() as session:
+        shipment = shipments.get_shipment(session, shipment_id)
+        return TrackingOut(
+            shipment_id=shipment.id,
+            status=shipment.tracking_status,
+            events=[
+                TrackingEventOut.model_validate(event)
+                for event in shipping.tracking_events(session, shipment_id)
+            ],
+        )
+
+
+@router.post("/orders/{order_id}/tax", response_model=TaxOut, responses=responses(404, 502))
+async def calculate_tax(request: Request, order_id: int) -> TaxOut:
+    """Tax from the channel's tax plugin, written on the order and its lines."""
+    hub = hub_of(request)
+    await run_in_threadpool(actions.calculate_tax, hub, order_id)
+    return _tax(request, order_id)
+
+
+@router.get("/orders/{order_id}/tax", response_model=TaxOut, responses=responses(404))
+def get_tax(request: Request, order_id: int) -> TaxOut:
+    return _tax(request, order_id)
+
+
+def _tax(request: Request, order_id: int) -> TaxOut:
+    with hub_of(request).db.read() as session:
+        order = orders.get_order(session, order_id)
+        tax = shipping.tax_of(session, order.id)
+        if tax is None:
+            raise NotFound(f"order {order.number} has no computed tax")
+        return TaxOut(
+            order_id=order.id,
+            amount=tax.amount,
+            shipping_tax=tax.shipping_tax,
+            rate=tax.rate,
+            committed=tax.committed_at is not None,
+            lines={line.id: line.tax_amount for line in order.lines},
+        )
+
+
+@router.get("/channels/{channel_id}/services", response_model=ServicesIn)
+def get_services(request: Request, channel_id: int) -> ServicesIn:
+    with hub_of(request).db.read() as session:
+        chosen = shipping.services(session, channel_id)
+        return ServicesIn(services={c: chosen.get(c) for c in ServiceCapability})
+
+
+@router.put("/channels/{channel_id}/services", response_model=ServicesIn, responses=responses(404))
+def set_services(request: Request, channel_id: int, body: ServicesIn) -> ServicesIn:
+    """Which plugin (on the channel) does each capability; null clears one."""
+    with hub_of(request).db.unit_of_work() as session:
+        channels.get_channel(session, channel_id)
+        for capability, plugin_id in body.services.items():
+            shipping.set_service(session, channel_id, capability, plugin_id)
+        chosen = shipping.services(session, channel_id)
+        return ServicesIn(services={c: chosen.get(c) for c in ServiceCapability})

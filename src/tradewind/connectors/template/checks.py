@@ -115,7 +115,7 @@ def check(template: Template) -> Found:
         yield from _request(template, (*base, "request"), pull.request, plain)
         yield from _expr(template, (*base, "records"), pull.records, plain)
         yield from _output(
-            template, (*base, "map"), pull.map, plain, _record(template, ("pulls", name))
+            template, (*base, "map"), pull.map, plain, bound_record(template, ("pulls", name))
         )
         if pull.paginate is not None:
             yield from _expr(template, (*base, "paginate", "next"), pull.paginate.next, plain)
@@ -215,7 +215,7 @@ def _hook(template: Template, name: str) -> Found:
         (*base, "output"),
         hook.output,
         Scope(steps=tuple(earlier)),
-        _record(template, ("hooks", name)),
+        bound_record(template, ("hooks", name)),
     )
 
 
@@ -244,7 +244,7 @@ def _request(template: Template, path: Path, request: Request, scope: Scope) -> 
     yield from _expr(template, (*path, "body"), request.body, scope)
 
 
-def _record(template: Template, at: tuple[str, str]) -> str:
+def bound_record(template: Template, at: tuple[str, str]) -> str:
     """The record a hook's output (or a pull's map) must build: the one its capability
     reads when it has one, else its `returns`."""
     kind, name = at

@@ -19,6 +19,7 @@ from tradewind.connectors.template import (
     TemplateInvalid,
     load_template,
 )
+from tradewind.connectors.template.cases import CasesInvalid, load_cases, run_cases
 from tradewind.connectors.template.library import semver
 from tradewind.connectors.template.loader import MAX_BYTES
 from tradewind.connectors.template.runtime import Exchange
@@ -102,6 +103,44 @@ def check(text: str) -> CheckOut:
     except TemplateInvalid as exc:
         return CheckOut(valid=False, problems=[_problem(p) for p in exc.problems])
     return CheckOut(valid=True, problems=[], template=describe(template))
+
+
+class CaseOut(BaseModel):
+    name: str
+    ok: bool
+    detail: str  # why it failed, with a diff
+
+
+class CasesOut(BaseModel):
+    """A template's recorded cases run: the problems of the template or of its case file
+    (``problems_in``) when they cannot run, else each case's result."""
+
+    problems_in: str | None = None  # "template" or "cases"
+    problems: list[ProblemOut] = []
+    results: list[CaseOut] = []
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and all(result.ok for result in self.results)
+
+
+def run_case_file(template_text: str, cases_text: str) -> CasesOut:
+    """Run the recorded cases in ``cases_text`` against the template in ``template_text``
+    (nothing is called but the recording)."""
+    try:
+        template = load_template(template_text)
+    except TemplateInvalid as exc:
+        return CasesOut(problems_in="template", problems=[_problem(p) for p in exc.problems])
+    try:
+        cases = load_cases(cases_text, template)
+    except CasesInvalid as exc:
+        return CasesOut(problems_in="cases", problems=[_problem(p) for p in exc.problems])
+    return CasesOut(
+        results=[
+            CaseOut(name=result.name, ok=result.ok, detail=result.detail)
+            for result in run_cases(template, cases)
+        ]
+    )
 
 
 def _problem(problem: Problem) -> ProblemOut:

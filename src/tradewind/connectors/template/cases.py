@@ -335,7 +335,7 @@ def _unfit(template: Template, case: Case, output: Any) -> str:
             model.model_validate(row)
         except ValidationError as exc:
             where = f"item {index}" if isinstance(output, list) else "the output"
-            return f"{where} does not fit a {model.__name__}: {_why(exc)}"
+            return f"{where} does not fit {model.__name__}: {_why(exc)}"
     return ""
 
 

@@ -1,0 +1,255 @@
+"""Every shipped template carries recorded cases, and they pass: the template still
+sends what was recorded and maps the answers to what the hub expects. The case runner
+says what differs, with a diff, when a request or an output is not the recorded one."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import pytest
+
+from tradewind.connectors.template import load_template
+from tradewind.connectors.template.cases import (
+    CaseResult,
+    CasesInvalid,
+    cases_path,
+    load_cases,
+    run_case,
+    run_cases,
+)
+from tradewind.connectors.template.sources import CASES_SUFFIX, is_cases_file
+
+SHIPPED = files("tradewind.integrations").joinpath("templates")
+TEMPLATE_FILES = sorted(
+    (entry for entry in SHIPPED.iterdir() if entry.name.endswith(".yaml")),
+    key=lambda entry: entry.name,
+)
+TEMPLATES = [entry for entry in TEMPLATE_FILES if not is_cases_file(entry.name)]
+
+
+def _cases_of(template: Traversable) -> Traversable:
+    return SHIPPED.joinpath(template.name.removesuffix(".yaml") + CASES_SUFFIX)
+
+
+def _shipped_cases() -> list[tuple[str, str]]:
+    return [
+        (template.name, case.name)
+        for template in TEMPLATES
+        if _cases_of(template).is_file()
+        for case in load_cases(
+            _cases_of(template).read_text(), load_template(template.read_text())
+        ).cases
+    ]
+
+
+def test_the_shipped_templates_are_found() -> None:
+    assert "rest_storefront.yaml" in [template.name for template in TEMPLATES]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda entry: entry.name)
+def test_every_shipped_template_has_cases_for_each_hook_and_pull(template: Traversable) -> None:
+    found = _cases_of(template)
+    assert found.is_file(), f"{template.name} has no recorded cases ({found.name})"
+    loaded = load_template(template.read_text())
+    cases = load_cases(found.read_text(), loaded)
+    assert {case.hook for case in cases.cases} >= set(loaded.hooks)
+    assert {case.pull for case in cases.cases} >= set(loaded.pulls)
+
+
+@pytest.mark.parametrize(("template_file", "case"), _shipped_cases())
+def test_the_shipped_cases_pass(template_file: str, case: str) -> None:
+    template = load_template(SHIPPED.joinpath(template_file).read_text())
+    cases = load_cases(_cases_of(SHIPPED.joinpath(template_file)).read_text(), template)
+    (chosen,) = [c for c in cases.cases if c.name == case]
+    result = run_case(template, cases, chosen)
+    assert result.ok, result.detail
+
+
+# ----------------------------------------------------------------------- the runner
+
+TEMPLATE = SHIPPED.joinpath("rest_storefront.yaml").read_text()
+CASES = SHIPPED.joinpath("rest_storefront.cases.yaml").read_text()
+
+
+def run(cases: str, template: str = TEMPLATE) -> dict[str, CaseResult]:
+    loaded = load_template(template)
+    return {result.name: result for result in run_cases(loaded, load_cases(cases, loaded))}
+
+
+def one(cases: str, name: str) -> CaseResult:
+    results = run(cases)
+    others = [r for r in results.values() if r.name != name and not r.ok]
+    assert not others, others  # only the case changed fails
+    assert not results[name].ok
+    return results[name]
+
+
+def edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def test_a_request_to_another_path_fails_with_a_diff() -> None:
+    cases = edit(
+        CASES,
+        "      - request:\n          path: /orders/100\n",
+        "      - request:\n          path: /orders/101\n",
+    )
+    result = one(cases, "get_order reads one order")
+    assert not result.ok
+    assert result.detail.startswith("request 1 differs from the recording (- recorded, + sent):")
+    assert '-  "path": "/orders/101",' in result.detail
+    assert '+  "path": "/orders/100",' in result.detail
+
+
+def test_a_named_header_is_compared_and_the_others_are_not() -> None:
+    # The first recording names Authorization and Accept; the 404 one names none.
+    cases = edit(
+        CASES,
+        "Bearer test-token-0001, Accept: application/json}\n        response:\n"
+        "          body:\n            order:",
+        "Bearer other, Accept: application/json}\n        response:\n"
+        "          body:\n            order:",
+    )
+    result = one(cases, "get_order reads one order")
+    assert '-    "authorization": "Bearer other"' in result.detail
+    assert '+    "authorization": "Bearer test-token-0001"' in result.detail
+    # A header recorded as null must not be sent.
+    absent = edit(
+        CASES,
+        "      - request: {path: /orders/999}",
+        "      - request: {path: /orders/999, headers: {Accept: null}}",
+    )
+    result = one(absent, "get_order of an order the store does not have is none")
+    assert '+    "accept": "application/json"' in result.detail
+
+
+def test_a_different_body_fails_with_a_diff() -> None:
+    cases = edit(
+        CASES,
+        "              - {sku: REFUSED, location: loc-1, available: 0}\n        response:",
+        "              - {sku: REFUSED, location: loc-1, available: 1}\n        response:",
+    )
+    result = one(cases, "push_stock sets levels and reports each")
+    assert '-        "available": 1,' in result.detail
+    assert '+        "available": 0,' in result.detail
+
+
+def test_a_query_is_compared_whole() -> None:
+    cases = edit(
+        CASES,
+        '{by: created_at, since: "2026-01-01T00:00:00+00:00", until: ""}',
+        '{by: created_at, since: "2026-01-01T00:00:00+00:00"}',
+    )
+    result = one(cases, "import_orders reads two pages")
+    assert '+    "until": ""' in result.detail
+
+
+def test_a_request_beyond_the_recording_and_a_recording_never_asked_for_fail() -> None:
+    # The pull stops at one page: the second recording is never asked for.
+    cases = edit(CASES, '            next_cursor: "2"', "            next_cursor: null")
+    result = one(cases, "import_orders reads two pages")
+    assert result.detail == (
+        "exchange 2 (GET /orders) was recorded but never requested (1 of 2 were)"
+    )
+    # It goes on past the last page recorded.
+    cases = edit(
+        CASES,
+        "                lines: []\n            next_cursor: null",
+        '                lines: []\n            next_cursor: "4"',
+    )
+    result = one(cases, "import_orders reads two pages")
+    assert result.detail.startswith("request 3 was not recorded (only 2 were):")
+    assert '"cursor": "4"' in result.detail
+
+
+def test_a_different_output_fails_with_a_diff() -> None:
+    cases = edit(
+        CASES,
+        "      fulfillment_status: partially_fulfilled\n      source: web\n      placed_at",
+        "      fulfillment_status: fulfilled\n      source: web\n      placed_at",
+    )
+    result = one(cases, "get_order reads one order")
+    assert result.detail.startswith("the output differs from the expected one:")
+    assert '-  "fulfillment_status": "fulfilled",' in result.detail
+    assert '+  "fulfillment_status": "partially_fulfilled",' in result.detail
+
+
+def test_a_pull_says_what_it_skipped() -> None:
+    cases = edit(CASES, '    skipped: ["103"]', "    skipped: []")
+    result = one(cases, "import_orders reads two pages")
+    assert '+    "103"' in result.detail
+
+
+def test_an_output_that_does_not_fit_its_record_fails_even_as_recorded() -> None:
+    # The store's answer lacks a currency; the template maps what it gets.
+    cases = edit(
+        CASES,
+        '              updated_at: "2026-01-02T08:00:00+00:00"\n              currency: EUR\n',
+        '              updated_at: "2026-01-02T08:00:00+00:00"\n',
+    )
+    cases = edit(
+        cases,
+        '      updated_at: "2026-01-02T08:00:00+00:00"\n      currency: EUR\n',
+        '      updated_at: "2026-01-02T08:00:00+00:00"\n',
+    )
+    result = one(cases, "get_order reads one order")
+    assert result.detail == "the output does not fit OrderRecord: currency: Field required"
+
+
+def test_an_expected_error_must_be_the_one_raised() -> None:
+    kind = edit(CASES, "    error: {kind: AuthFailed,", "    error: {kind: Rejected,")
+    assert one(kind, "get_order with a revoked token is AuthFailed").detail == (
+        "expected Rejected, but it raised AuthFailed: get_order.order: HTTP 401 — token revoked"
+    )
+    said = edit(
+        CASES, "message: slow down, retry_after: 30}", "message: calm down, retry_after: 30}"
+    )
+    assert (
+        "saying 'calm down'"
+        in one(said, "push_stock while rate limited waits as the store says").detail
+    )
+    wait = edit(
+        CASES, "message: slow down, retry_after: 30}", "message: slow down, retry_after: 60}"
+    )
+    assert one(wait, "push_stock while rate limited waits as the store says").detail == (
+        "expected a wait of 60 s, but it says 30.0"
+    )
+    succeeded = edit(CASES, "    output: null\n", "    error: {kind: Rejected}\n")
+    assert one(succeeded, "get_order of an order the store does not have is none").detail == (
+        "expected Rejected, but it succeeded"
+    )
+
+
+def test_a_case_file_that_cannot_run_says_where() -> None:
+    loaded = load_template(TEMPLATE)
+    bad = edit(
+        CASES,
+        '    hook: get_order\n    input: {id: "999"}',
+        '    hook: get_ordr\n    input: {id: "999"}',
+    )
+    bad = edit(bad, "template: rest_storefront", "template: rest_store")
+    bad = edit(
+        bad,
+        "  - name: push_stock refused by the store is Rejected\n",
+        "  - name: push_stock refused by the store is Rejected\n    verb: POST\n",
+    )
+    with pytest.raises(CasesInvalid) as refused:
+        load_cases(bad, loaded)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "line 232, column 5: cases[7].verb: unknown key 'verb'"
+    ]
+    with pytest.raises(CasesInvalid) as refused:
+        load_cases(edit(bad, "    verb: POST\n", ""), loaded)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "line 5, column 1: template: these cases are for 'rest_store', not 'rest_storefront'",
+        "line 174, column 5: cases[3].hook: the template has no hook 'get_ordr' "
+        "(did you mean 'get_order'?)",
+    ]
+
+
+def test_the_case_file_sits_beside_its_template() -> None:
+    assert cases_path(Path("a/shop.yaml")) == Path("a/shop.cases.yaml")
+    assert cases_path(Path("shop.yml")) == Path("shop.cases.yaml")

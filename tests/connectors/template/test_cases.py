@@ -9,7 +9,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from tradewind.cli import app
 from tradewind.connectors.template import load_template
 from tradewind.connectors.template.cases import (
     CaseResult,
@@ -253,3 +255,55 @@ def test_a_case_file_that_cannot_run_says_where() -> None:
 def test_the_case_file_sits_beside_its_template() -> None:
     assert cases_path(Path("a/shop.yaml")) == Path("a/shop.cases.yaml")
     assert cases_path(Path("shop.yml")) == Path("shop.cases.yaml")
+
+
+# -------------------------------------------------------------------------- the CLI
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["templates", "test", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_cli_prints_a_line_per_case() -> None:
+    path = Path(str(SHIPPED.joinpath("rest_storefront.yaml")))
+    code, out, _ = cli(str(path))
+    assert code == 0, out
+    lines = out.splitlines()
+    names = [case.name for case in load_cases(CASES, load_template(TEMPLATE)).cases]
+    assert lines == [f"ok   {name}" for name in names] + [f"{len(names)} passed, 0 failed"]
+
+
+def test_the_cli_fails_on_a_failed_case_and_shows_the_diff(tmp_path: Path) -> None:
+    template = tmp_path / "shop.yaml"
+    template.write_text(TEMPLATE)
+    other = tmp_path / "recorded.yaml"
+    other.write_text(
+        edit(CASES, "      - request: {path: /orders/999}", "      - request: {path: /orders/998}")
+    )
+    code, out, _ = cli(str(template), "--cases", str(other))
+    assert code == 1
+    assert "FAIL get_order of an order the store does not have is none" in out
+    assert '-  "path": "/orders/998",' in out
+    assert out.splitlines()[-1] == "7 passed, 1 failed"
+
+
+def test_the_cli_finds_the_cases_beside_the_template_or_says_there_are_none(
+    tmp_path: Path,
+) -> None:
+    template = tmp_path / "shop.yaml"
+    template.write_text(TEMPLATE)
+    code, _, err = cli(str(template))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {tmp_path / 'shop.cases.yaml'}: no case file (write one, or name it with --cases)"
+    ]
+    (tmp_path / "shop.cases.yaml").write_text(
+        edit(CASES, "template: rest_storefront", "template: shop")
+    )
+    code, _, err = cli(str(template))
+    assert code == 1
+    assert err.strip() == (
+        f"{tmp_path / 'shop.cases.yaml'}:5:1: template: these cases are for 'shop', "
+        "not 'rest_storefront'"
+    )

@@ -307,3 +307,15 @@ def test_the_cli_finds_the_cases_beside_the_template_or_says_there_are_none(
         f"{tmp_path / 'shop.cases.yaml'}:5:1: template: these cases are for 'shop', "
         "not 'rest_storefront'"
     )
+
+
+def test_the_example_in_the_docs_runs() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "templates.md").read_text()
+    (block,) = [
+        b.split("```")[0]
+        for b in text.split("```yaml\n")[1:]
+        if b.startswith("format: tradewind-template-cases/v1")
+    ]
+    results = run(block)
+    assert len(results) == 2
+    assert all(result.ok for result in results.values()), results

@@ -319,3 +319,87 @@ def test_the_example_in_the_docs_runs() -> None:
     results = run(block)
     assert len(results) == 2
     assert all(result.ok for result in results.values()), results
+
+
+# A template of one's own: OAuth tokens already held, a form body, a step that polls.
+LABELS = """\
+schema: tradewind-template/v1
+id: labels
+version: 1.0.0
+display_name: Labels
+category: shipping
+environments:
+  live: {base_url: "https://api.labels.example/v2"}
+settings:
+  client_id: {type: string}
+  client_secret: {type: string, secret: true}
+auth:
+  kind: oauth2_client_credentials
+  token_url: https://api.labels.example/token
+  client_id: "{{ settings.client_id }}"
+  client_secret: "{{ secrets.client_secret }}"
+test_connection:
+  request: {path: /me}
+hooks:
+  label:
+    steps:
+      - name: create
+        request: {method: POST, path: /labels, form: {weight: "{{ input.weight }}"}}
+      - name: ready
+        request: {path: "/labels/{{ steps.create.body.id }}"}
+        until: "body.status = 'done'"
+        poll: {interval: 1800, max: 3600}
+    output: '{"url": steps.ready.body.url}'
+"""
+LABEL_CASES = """\
+format: tradewind-template-cases/v1
+template: labels
+settings: {client_id: c-1, client_secret: cs-1}
+credentials: {access_token: at-1}
+cases:
+  - name: a label is ready after a poll
+    hook: label
+    input: {weight: 2}
+    exchanges:
+      - request:
+          method: POST
+          path: /labels
+          headers: {Authorization: Bearer at-1}
+          form: {weight: "2"}
+        response: {body: {id: L1}}
+      - request: {path: /labels/L1}
+        response: {body: {status: queued}}
+      - request: {path: /labels/L1}
+        response: {body: {status: done, url: "https://files.example/L1.pdf"}}
+    output: {url: "https://files.example/L1.pdf"}
+  - name: a label never ready stops at poll.max
+    hook: label
+    input: {weight: 2}
+    exchanges:
+      - request: {method: POST, path: /labels, form: {weight: "2"}}
+        response: {body: {id: L2}}
+      - request: {path: /labels/L2}
+        response: {body: {status: queued}}
+      - request: {path: /labels/L2}
+        response: {body: {status: queued}}
+      - request: {path: /labels/L2}
+        response: {body: {status: queued}}
+    error: {kind: Unavailable, message: still not done after 3600 s}
+"""
+
+
+def test_a_template_of_ones_own_runs_its_cases_with_polls_that_do_not_wait() -> None:
+    # Polls an hour apart: they pass on the case's own clock, not the wall's.
+    results = run(LABEL_CASES, LABELS)
+    assert [(r.name, r.ok, r.detail) for r in results.values()] == [
+        ("a label is ready after a poll", True, ""),
+        ("a label never ready stops at poll.max", True, ""),
+    ]
+    wrong = edit(
+        LABEL_CASES,
+        'form: {weight: "2"}}\n        response: {body: {id: L2}}',
+        'form: {weight: "3"}}\n        response: {body: {id: L2}}',
+    )
+    result = run(wrong, LABELS)["a label never ready stops at poll.max"]
+    assert '-    "weight": "3"' in result.detail
+    assert '+    "weight": "2"' in result.detail

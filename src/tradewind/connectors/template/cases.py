@@ -39,6 +39,7 @@ from tradewind.connectors.template.loader import (
     parse_yaml,
     shape_problems,
 )
+from tradewind.connectors.template.runtime import Runner
 from tradewind.connectors.template.sources import CASES_SUFFIX
 from tradewind.connectors.testing import CallList, MemoryCredentials
 from tradewind.vocabulary import Toggle
@@ -241,7 +242,34 @@ def _connector(
         transport=transport,
         outbound=OutboundPolicy(),
     )
-    return kind(kind.info.settings.model_validate(dict(settings)), context)
+    connector = kind(kind.info.settings.model_validate(dict(settings)), context)
+    runner, clock = connector.runner, _Clock()
+    connector.runner = Runner(
+        template,
+        settings=runner.settings,
+        secrets=runner.secrets,
+        client=runner.client,
+        environment=runner.environment,
+        tokens=runner.tokens,
+        compiled=runner.compiled,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    return connector
+
+
+class _Clock:
+    """Time that passes only while the template waits: a polling step goes through its
+    recorded answers at once, and its ``poll.max`` still ends it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def _run(

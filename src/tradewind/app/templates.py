@@ -22,6 +22,7 @@ from tradewind.connectors.template import (
 from tradewind.connectors.template.cases import CasesInvalid, load_cases, run_cases
 from tradewind.connectors.template.library import semver
 from tradewind.connectors.template.loader import MAX_BYTES
+from tradewind.connectors.template.sources import is_cases_file
 from tradewind.connectors.template.runtime import Exchange
 from tradewind.core.plugins import service as plugins
 from tradewind.core.templates import service as templates_store
@@ -321,7 +322,7 @@ def source_of(hub: Hub, template_id: str) -> str:
     if origin == "shipped":
         folder = files("tradewind.integrations").joinpath("templates")
         for entry in folder.iterdir():
-            if entry.name.endswith(".yaml"):
+            if entry.name.endswith(".yaml") and not is_cases_file(entry.name):
                 text = entry.read_text(encoding="utf-8")
                 if load_template(text).id == template_id:
                     return text

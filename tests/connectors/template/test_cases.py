@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tradewind.app import templates
 from tradewind.cli import app
 from tradewind.connectors.template import load_template
 from tradewind.connectors.template.cases import (
@@ -22,6 +23,8 @@ from tradewind.connectors.template.cases import (
     run_cases,
 )
 from tradewind.connectors.template.sources import CASES_SUFFIX, is_cases_file
+from tradewind.hub import Hub
+from tradewind.settings import Settings
 
 SHIPPED = files("tradewind.integrations").joinpath("templates")
 TEMPLATE_FILES = sorted(
@@ -403,3 +406,8 @@ def test_a_template_of_ones_own_runs_its_cases_with_polls_that_do_not_wait() -> 
     result = run(wrong, LABELS)["a label never ready stops at poll.max"]
     assert '-    "weight": "3"' in result.detail
     assert '+    "weight": "2"' in result.detail
+
+
+def test_a_shipped_template_exports_as_itself_not_its_cases(settings: Settings) -> None:
+    with Hub(settings) as hub:  # the installed connectors, the shipped templates among them
+        assert templates.source_of(hub, "rest_storefront") == TEMPLATE

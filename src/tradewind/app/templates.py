@@ -22,8 +22,8 @@ from tradewind.connectors.template import (
 from tradewind.connectors.template.cases import CasesInvalid, load_cases, run_cases
 from tradewind.connectors.template.library import semver
 from tradewind.connectors.template.loader import MAX_BYTES
-from tradewind.connectors.template.sources import is_cases_file
 from tradewind.connectors.template.runtime import Exchange
+from tradewind.connectors.template.sources import is_cases_file
 from tradewind.core.plugins import service as plugins
 from tradewind.core.templates import service as templates_store
 from tradewind.errors import Conflict, Invalid, NotFound

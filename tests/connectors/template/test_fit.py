@@ -6,10 +6,15 @@ running it is not judged."""
 from __future__ import annotations
 
 from importlib.resources import files
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
+from tradewind.connectors.records import OrderRecord
 from tradewind.connectors.template import TemplateInvalid, load_template, shipped_templates
+from tradewind.connectors.template.expressions import Expression
+from tradewind.connectors.template.fit import misfits
 
 STORE = """\
 schema: tradewind-template/v1
@@ -171,3 +176,13 @@ def test_a_json_output_is_anything() -> None:
     text = text.replace("    returns: StockPushResult\n", "")
     text = text.replace('"ok": $r.ok', '"okay": $r.ok')
     assert load_template(text).hooks["push_stock"].returns == "Json"
+
+
+def test_a_syntax_tree_of_an_unforeseen_shape_is_not_judged() -> None:
+    class Odd:
+        def tree(self) -> object:
+            # An object constructor whose pairs are not (key, value): not what jsonata builds.
+            return SimpleNamespace(type="unary", value="{", lhs_object=[("external_id",)])
+
+    assert list(misfits(cast(Expression, Odd()), OrderRecord)) == []
+    assert list(misfits(Expression.compile('{"numbr": 1}'), OrderRecord))  # a real one is

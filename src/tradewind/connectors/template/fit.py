@@ -62,8 +62,13 @@ class Misfit:
 
 def misfits(expression: Expression, record: type[BaseModel]) -> Iterator[Misfit]:
     """How the objects ``expression`` builds as ``record`` do not fit it."""
-    for built in _built(expression.tree()):
-        yield from _object(built, record, "")
+    try:
+        found = [
+            misfit for built in _built(expression.tree()) for misfit in _object(built, record, "")
+        ]
+    except (AttributeError, TypeError, IndexError, ValueError):
+        return  # a tree of a shape not foreseen here: not judged, rather than refused
+    yield from found
 
 
 def _object(node: Any, record: type[BaseModel], within: str) -> Iterator[Misfit]:

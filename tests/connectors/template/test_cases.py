@@ -411,3 +411,29 @@ def test_a_template_of_ones_own_runs_its_cases_with_polls_that_do_not_wait() -> 
 def test_a_shipped_template_exports_as_itself_not_its_cases(settings: Settings) -> None:
     with Hub(settings) as hub:  # the installed connectors, the shipped templates among them
         assert templates.source_of(hub, "rest_storefront") == TEMPLATE
+
+
+def test_a_case_runs_one_thing_and_expects_one_outcome() -> None:
+    loaded = load_template(TEMPLATE)
+    head = "format: tradewind-template-cases/v1\ntemplate: rest_storefront\ncases:\n"
+    both = head + "  - {name: a, hook: get_order, pull: orders}\n"
+    with pytest.raises(CasesInvalid) as refused:
+        load_cases(both, loaded)
+    assert [str(p) for p in refused.value.problems] == [
+        "line 4, column 5: cases[0]: Value error, a case runs one of `hook`, `pull` or "
+        "`test_connection: true`"
+    ]
+    odd = head + (
+        "  - {name: a, hook: get_order, output: 1, error: {kind: Rejected}, pages: 2}\n"
+        "  - {name: b, pull: orders, input: {since: yesterday}}\n"
+        "  - {name: b, test_connection: true}\n"
+    )
+    with pytest.raises(CasesInvalid) as refused:
+        load_cases(odd, loaded)
+    found = [str(p) for p in refused.value.problems]
+    assert found[:2] == [
+        "line 4, column 32: cases[0].output: a case expects an `output` or an `error`, not both",
+        "line 4, column 5: cases[0]: `skipped`, `pages` and `next_cursor` are for a pull",
+    ]
+    assert found[2].startswith("line 5, column 29: cases[1].input: not a pull's input: since:")
+    assert found[3:] == ["line 6, column 7: cases[2].name: a case 'b' comes earlier in this file"]

@@ -44,9 +44,6 @@ from tradewind.connectors.template.sources import CASES_SUFFIX
 from tradewind.connectors.testing import CallList, MemoryCredentials
 from tradewind.vocabulary import Toggle
 
-FORMAT = "tradewind-template-cases/v1"
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -436,4 +436,4 @@ def test_a_case_runs_one_thing_and_expects_one_outcome() -> None:
         "line 4, column 5: cases[0]: `skipped`, `pages` and `next_cursor` are for a pull",
     ]
     assert found[2].startswith("line 5, column 29: cases[1].input: not a pull's input: since:")
-    assert found[3:] == ["line 6, column 7: cases[2].name: a case 'b' comes earlier in this file"]
+    assert found[3:] == ["line 6, column 6: cases[2].name: a case 'b' comes earlier in this file"]

@@ -44,6 +44,7 @@ from tradewind.connectors.template.sources import CASES_SUFFIX
 from tradewind.connectors.testing import CallList, MemoryCredentials
 from tradewind.vocabulary import Toggle
 
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

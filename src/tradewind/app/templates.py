@@ -21,10 +21,12 @@ from tradewind.connectors.template import (
     TemplateInvalid,
     load_template,
 )
+from tradewind.connectors.template.cases import CasesInvalid, load_cases, run_cases
 from tradewind.connectors.template.connector import connector_class
 from tradewind.connectors.template.library import semver
 from tradewind.connectors.template.loader import MAX_BYTES
 from tradewind.connectors.template.runtime import Exchange
+from tradewind.connectors.template.sources import is_cases_file
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.core.templates import service as templates_store
@@ -107,6 +109,44 @@ def check(text: str) -> CheckOut:
     except TemplateInvalid as exc:
         return CheckOut(valid=False, problems=[_problem(p) for p in exc.problems])
     return CheckOut(valid=True, problems=[], template=describe(template))
+
+
+class CaseOut(BaseModel):
+    name: str
+    ok: bool
+    detail: str  # why it failed, with a diff
+
+
+class CasesOut(BaseModel):
+    """A template's recorded cases run: the problems of the template or of its case file
+    (``problems_in``) when they cannot run, else each case's result."""
+
+    problems_in: str | None = None  # "template" or "cases"
+    problems: list[ProblemOut] = []
+    results: list[CaseOut] = []
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and all(result.ok for result in self.results)
+
+
+def run_case_file(template_text: str, cases_text: str) -> CasesOut:
+    """Run the recorded cases in ``cases_text`` against the template in ``template_text``
+    (nothing is called but the recording)."""
+    try:
+        template = load_template(template_text)
+    except TemplateInvalid as exc:
+        return CasesOut(problems_in="template", problems=[_problem(p) for p in exc.problems])
+    try:
+        cases = load_cases(cases_text, template)
+    except CasesInvalid as exc:
+        return CasesOut(problems_in="cases", problems=[_problem(p) for p in exc.problems])
+    return CasesOut(
+        results=[
+            CaseOut(name=result.name, ok=result.ok, detail=result.detail)
+            for result in run_cases(template, cases)
+        ]
+    )
 
 
 def _problem(problem: Problem) -> ProblemOut:
@@ -339,7 +379,7 @@ def _file_source(origin: str, template_id: str) -> str | None:
     if origin == "shipped":
         folder = files("tradewind.integrations").joinpath("templates")
         for entry in folder.iterdir():
-            if entry.name.endswith(".yaml"):
+            if entry.name.endswith(".yaml") and not is_cases_file(entry.name):
                 text = entry.read_text(encoding="utf-8")
                 if load_template(text).id == template_id:
                     return text

@@ -1,5 +1,6 @@
 """``tradewind templates``: the integration templates — the catalogue, checking a file,
-the schema, and the dry run of a template plugin's hook or pull."""
+running its recorded cases, the schema, and the dry run of a template plugin's hook or
+pull."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 
 from tradewind.app import templates
 from tradewind.cli.common import console, err_console, fail, running, table
+from tradewind.connectors.template.cases import cases_path
 from tradewind.connectors.template.loader import MAX_BYTES
 from tradewind.connectors.template.schema import published
 from tradewind.core.plugins import service as plugins
@@ -66,11 +68,41 @@ def validate(path: Path) -> None:
     if result.valid and result.template is not None:
         say(f"{path}: a valid template ({result.template.id} {result.template.version})")
         return
-    for problem in result.problems:
+    _problems(path, result.problems)
+    raise typer.Exit(code=1)
+
+
+@app.command("test")
+def run_recorded_cases(
+    path: Path,
+    cases: Path | None = typer.Option(
+        None, "--cases", help="The case file (default: FILE's .cases.yaml beside it)."
+    ),
+) -> None:
+    """Run a template file's recorded cases: one line per case, what differs under a
+    failed one (exit status 1 when one fails). Only the recording is called."""
+    cases = cases or cases_path(path)
+    if not cases.is_file():
+        fail(f"{cases}: no case file (write one, or name it with --cases)")
+    result = templates.run_case_file(_read(path), _read(cases))
+    if result.problems:
+        _problems(path if result.problems_in == "template" else cases, result.problems)
+        raise typer.Exit(code=1)
+    for case in result.results:
+        say(f"{'ok  ' if case.ok else 'FAIL'} {case.name}")
+        if not case.ok:
+            say("     " + case.detail.replace("\n", "\n     "))
+    failed = sum(not case.ok for case in result.results)
+    say(f"{len(result.results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _problems(path: Path, problems: list[templates.ProblemOut]) -> None:
+    for problem in problems:
         where = f"{path}:{problem.line}:{problem.column}" if problem.line else str(path)
         prefix = f"{problem.path}: " if problem.path else ""
         err_console.print(f"{where}: {prefix}{problem.message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=1)
 
 
 @app.command()

@@ -46,6 +46,7 @@ def test_the_merchants_directory_adds_its_templates_and_reports_bad_ones(
     (folder / "broken.yaml").write_text(GOOD.replace("id: parcels", "id: Parcels!"))
     (folder / "shopify.yaml").write_text(GOOD.replace("id: parcels", "id: shopify"))
     (folder / "again.yml").write_text(GOOD.replace("version: 1.2.0", "version: 1.3.0"))
+    (folder / "parcels.cases.yaml").write_text("format: tradewind-template-cases/v1\n")
     registry = installed(_settings(tmp_path, folder))
     assert registry.info("parcels").version == "1.3.0"  # the first file (by name) kept
     assert registry.info("shopify").name == "Shopify"  # the Python connector keeps its id
@@ -56,6 +57,7 @@ def test_the_merchants_directory_adds_its_templates_and_reports_bad_ones(
     assert registry.broken["parcels (" + str(folder / "parcels.yaml") + ")"] == (
         "the template id 'parcels' is already taken by " + str(folder / "again.yml")
     )
+    assert not [key for key in registry.broken if "cases" in key]  # cases are no template
 
 
 def test_a_plugin_keeps_its_file_templates_version_after_the_file_moves_on(

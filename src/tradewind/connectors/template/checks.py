@@ -1,6 +1,7 @@
 """The meaning of a template, once its shape holds: every expression compiles; the
 steps, settings and events it names exist (with a "did you mean"); secrets are read
-only by ``auth``; each capability it claims has the hook or pull that does it.
+only by ``auth``; each capability it claims has the hook or pull that does it; an
+output that builds its hub record with keys written out builds that record (``fit.py``).
 
 ``check`` yields (path, message); the loader adds the line and column.
 """
@@ -15,6 +16,7 @@ import re2
 
 from tradewind.connectors.capabilities import Capability
 from tradewind.connectors.template.expressions import Expression, ExpressionError, Text
+from tradewind.connectors.template.fit import RECORDS, misfits
 from tradewind.connectors.template.format import (
     ApiKeyAuth,
     BasicAuth,
@@ -69,6 +71,14 @@ BINDINGS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Capability.LOCATIONS: ((), ("locations",)),
     Capability.OAUTH: ((), ()),  # given by `auth.kind: oauth2_code`
 }
+# The record the engine reads from each bound hook or pull, whatever its `returns` says.
+BOUND_RECORDS: Mapping[tuple[str, str], str] = {
+    ("hooks", "get_order"): "Order",
+    ("hooks", "push_stock"): "StockPushResult",
+    ("pulls", "orders"): "Order",
+    ("pulls", "products"): "Product",
+    ("pulls", "locations"): "Location",
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,9 @@ def check(template: Template) -> Found:
         base = ("pulls", name)
         yield from _request(template, (*base, "request"), pull.request, plain)
         yield from _expr(template, (*base, "records"), pull.records, plain)
-        yield from _expr(template, (*base, "map"), pull.map, plain)
+        yield from _output(
+            template, (*base, "map"), pull.map, plain, bound_record(template, ("pulls", name))
+        )
         if pull.paginate is not None:
             yield from _expr(template, (*base, "paginate", "next"), pull.paginate.next, plain)
             if pull.paginate.kind == "cursor" and pull.paginate.next is None:
@@ -199,7 +211,13 @@ def _hook(template: Template, name: str) -> Found:
         yield from _request(template, (*at, "request"), step.request, scope)
         yield from _expr(template, (*at, "until"), step.until, Scope(steps=(*earlier, step.name)))
         earlier.append(step.name)
-    yield from _expr(template, (*base, "output"), hook.output, Scope(steps=tuple(earlier)))
+    yield from _output(
+        template,
+        (*base, "output"),
+        hook.output,
+        Scope(steps=tuple(earlier)),
+        bound_record(template, ("hooks", name)),
+    )
 
 
 def _capabilities(template: Template) -> Found:
@@ -227,6 +245,44 @@ def _request(template: Template, path: Path, request: Request, scope: Scope) -> 
         for key, value in (getattr(request, group) or {}).items():
             yield from _text(template, (*path, group, key), value, scope)
     yield from _expr(template, (*path, "body"), request.body, scope)
+
+
+def bound_record(template: Template, at: tuple[str, str]) -> str:
+    """The record a hook's output (or a pull's map) must build: the one its capability
+    reads when it has one, else its `returns`."""
+    kind, name = at
+    bound = BOUND_RECORDS.get(at)
+    claimed = {
+        capability
+        for capability in template.capabilities
+        if name in BINDINGS.get(capability, ((), ()))[0 if kind == "hooks" else 1]
+    }
+    if bound is not None and claimed:
+        return bound
+    return template.hooks[name].returns if kind == "hooks" else template.pulls[name].returns
+
+
+def _output(template: Template, path: Path, source: str | None, scope: Scope, record: str) -> Found:
+    if source is None:
+        return
+    try:
+        expression = Expression.compile(source)
+    except ExpressionError as exc:
+        yield path, f"does not compile: {exc}"
+        return
+    yield from _names(template, path, expression, scope)
+    model = RECORDS.get(record)
+    if model is None:
+        return
+    for misfit in misfits(expression, model):
+        where = f"{misfit.within}: " if misfit.within else ""
+        name = misfit.record.__name__
+        if misfit.unknown is not None:
+            hint = f" (did you mean {misfit.meant!r}?)" if misfit.meant else ""
+            yield path, f"{where}unknown {name} field {misfit.unknown!r}{hint}"
+        else:
+            needed = ", ".join(repr(field) for field in misfit.missing)
+            yield path, f"{where}the {name} it builds leaves out {needed} (required)"
 
 
 def _text(template: Template, path: Path, source: str, scope: Scope) -> Found:

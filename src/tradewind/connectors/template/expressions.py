@@ -102,6 +102,11 @@ class Expression:
         except RecursionError:
             raise ExpressionError("the expression nests too deeply") from None
 
+    def tree(self) -> Any:
+        """The parsed expression (jsonata's syntax tree), for the checks that read an
+        expression without running it."""
+        return self._compiled.ast
+
     def names(self) -> list[list[str]]:
         """Every path of field names the expression reads from its root, e.g.
         ``[["steps", "create", "body", "id"], ["settings", "label_format"]]``."""

@@ -140,7 +140,7 @@ def load_template(text: str) -> Template:
     try:
         template = Template.model_validate(data)
     except ValidationError as exc:
-        raise TemplateInvalid([*problems, *_structure(exc, positions)]) from None
+        raise TemplateInvalid([*problems, *shape_problems(exc, positions)]) from None
     problems.extend(
         Problem(dotted(path), message, *positions.of(path)) for path, message in check(template)
     )
@@ -149,7 +149,7 @@ def load_template(text: str) -> Template:
     return template
 
 
-def _structure(exc: ValidationError, positions: Positions) -> Iterator[Problem]:
+def shape_problems(exc: ValidationError, positions: Positions) -> Iterator[Problem]:
     for error in exc.errors():
         # A tagged union puts the tag in the path ("auth.api_key.inject"): not a key.
         path = tuple(

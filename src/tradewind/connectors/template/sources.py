@@ -1,6 +1,7 @@
 """Where templates come from: the ones shipped inside the package
 (``integrations/templates/``) and a directory of the merchant's own
-(``TRADEWIND_TEMPLATES_DIR``). A template that cannot be read is reported with its
+(``TRADEWIND_TEMPLATES_DIR``), each maybe with its recorded cases beside it
+(``<name>.cases.yaml``, not a template). A template that cannot be read is reported with its
 problems, like a connector that fails to load; it never stops the others."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def shipped_templates() -> list[Template]:
     return [
         load_template(entry.read_text(encoding="utf-8"))
         for entry in sorted(folder.iterdir(), key=lambda entry: entry.name)
-        if entry.name.endswith(".yaml")
+        if entry.name.endswith(".yaml") and not is_cases_file(entry.name)
     ]
 
 
@@ -44,6 +45,8 @@ def find_templates(directory: Path | None) -> Found:
         found.broken[str(directory)] = "TRADEWIND_TEMPLATES_DIR is not a directory"
         return found
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        if is_cases_file(path.name):
+            continue
         if path.stat().st_size > MAX_BYTES:
             found.broken[path.name] = f"larger than {MAX_BYTES // 1024} KiB"
             continue
@@ -54,6 +57,14 @@ def find_templates(directory: Path | None) -> Found:
             continue
         _add(found, template, str(path))
     return found
+
+
+CASES_SUFFIX = ".cases.yaml"
+
+
+def is_cases_file(name: str) -> bool:
+    """A template's recorded cases (``cases.py``), which sit next to it: not a template."""
+    return name.endswith((CASES_SUFFIX, ".cases.yml"))
 
 
 def _add(found: Found, template: Template, origin: str) -> None:

@@ -14,12 +14,15 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests import factories
 from tests.api.conftest import Api, make_token
+from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
-from tradewind.auth.models import TokenScope
+from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, load_template
 from tradewind.core.inventory import service as inventory
@@ -28,7 +31,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import PackageState
+from tradewind.core.shipping.models import Package, PackageState
 from tradewind.core.shipping.schemas import ParcelIn
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
@@ -316,3 +319,51 @@ def test_the_api_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
 def _channel(setup: Setup) -> int:
     with setup.hub.db.read() as session:
         return orders.get_order(session, setup.order_id).channel_id
+
+
+def test_the_order_page_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
+    with setup.hub.db.unit_of_work() as session:
+        auth.create_user(session, "admin", PASSWORD, Role.ADMIN)
+    with TestClient(create_app(setup.hub)) as client:
+        ui = Browser(client)
+        assert ui.login("admin").status_code == 303
+        page = f"/orders/{setup.order_id}"
+        refused = ui.post(f"{page}/packages", {"weight": ""})
+        assert "parcel 1 has no weight" in ui.get(refused.headers["location"]).text
+        ui.post(
+            f"{page}/packages",
+            {"weight": "1.2", "mass_unit": "kg", "length": "30", "width": "20", "height": "10"},
+        )
+        package = max(_packages(setup))
+        ui.post(f"/packages/{package}/rates")
+        shown = ui.get(page).text
+        assert 'aria-label="Rates for package' in shown
+        assert 'Ground <span class="badge ok">cheapest</span>' in shown
+        assert 'Express <span class="badge ok">fastest</span>' in shown
+        with setup.hub.db.read() as session:
+            ground = shipping.cheapest(shipping.get_package(session, package).quotes)
+            assert ground is not None
+            quote_id = ground.id
+        bought = ui.post(f"/packages/{package}/label", {"quote_id": quote_id})
+        assert "Label bought: USPS EZ1000000001" in ui.get(bought.headers["location"]).text
+        twice = ui.post(f"/packages/{package}/label", {"quote_id": quote_id})
+        assert "has its label already" in ui.get(twice.headers["location"]).text
+        assert setup.carrier.labels == 1
+        with setup.hub.db.read() as session:
+            label = shipping.label_of(session, package)
+            shipment = shipping.get_package(session, package).shipment_id
+            assert label is not None and shipment is not None
+        download = ui.get(f"/labels/{label.id}/file", follow_redirects=False)
+        assert download.headers["location"] == "https://carrier.example/labels/1.pdf"
+        ui.post(f"/shipments/{shipment}/track")
+        shown = ui.get(page).text
+        assert f'id="tracking-status-{shipment}">delivered' in shown and "Front door" in shown
+        ui.post(f"{page}/tax")
+        assert "tax 1.90 (9.500 %, not committed yet)" in ui.get(page).text
+        channels_page = ui.get("/channels").text
+        assert f'<option value="{setup.plugin_id}" selected>carrier</option>' in channels_page
+
+
+def _packages(setup: Setup) -> list[int]:
+    with setup.hub.db.read() as session:
+        return [p.id for p in session.scalars(select(Package))]

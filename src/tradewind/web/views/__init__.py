@@ -15,6 +15,7 @@ from tradewind.web.views import (
     monitoring,
     orders,
     plugins,
+    shipping,
     templates,
 )
 from tradewind.web.views.common import PAGE_SIZE
@@ -28,6 +29,7 @@ for module in (
     plugins,
     templates,
     orders,
+    shipping,
     customers,
     catalog,
 ):

@@ -8,12 +8,14 @@ from fastapi.responses import HTMLResponse, Response
 from tradewind.auth.service import SessionUser
 from tradewind.core.channels import service as channels
 from tradewind.core.plugins import service as plugins
+from tradewind.vocabulary import ServiceCapability
 from tradewind.web.app import page, redirect
 from tradewind.web.session import (
     hub_of,
     reader,
     writer,
 )
+from tradewind.web.views import shipping as shipping_views
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,7 +27,12 @@ def channel_list(request: Request, _user: SessionUser = Depends(reader)) -> HTML
             (channel, plugins.plugins_of_channel(session, channel.id))
             for channel in channels.list_channels(session)
         ]
-    return page(request, "channels.html", rows=rows)
+        services = {
+            channel.id: shipping_views.channel_services(session, channel.id) for channel, _ in rows
+        }
+    return page(
+        request, "channels.html", rows=rows, services=services, capabilities=list(ServiceCapability)
+    )
 
 
 @router.post("/channels")

@@ -38,6 +38,7 @@ from tradewind.web.session import (
     reader,
     writer,
 )
+from tradewind.web.views import shipping as shipping_views
 from tradewind.web.views.common import PAGE_SIZE, page_of
 
 router = APIRouter(include_in_schema=False)
@@ -316,6 +317,7 @@ def order_page(
             else None,
             "shipments": shipments.list_shipments(session, order_id=order_id),
             "returns": returns.list_returns(session, order_id=order_id),
+            **shipping_views.order_shipping(session, order),
         }
     return page(request, "order.html", **context)
 

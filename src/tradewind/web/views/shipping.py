@@ -1,0 +1,221 @@
+"""Shipping and tax in the UI: on an order, its packages (prepare one, get rates with the
+cheapest and fastest marked, buy a label once, download it, follow its tracking) and
+its tax; on the channels page, which plugin does each service capability."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
+
+from tradewind.app import shipping as actions
+from tradewind.auth.service import SessionUser
+from tradewind.core.orders.models import Order
+from tradewind.core.plugins import service as plugins
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import Label, Package
+from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.errors import Invalid, NotFound, TradewindError
+from tradewind.vocabulary import ServiceCapability
+from tradewind.web.app import redirect
+from tradewind.web.session import hub_of, reader, writer
+
+router = APIRouter(include_in_schema=False)
+
+LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "ZPL": "application/zpl"}
+
+
+def order_shipping(session: Session, order: Order) -> dict[str, Any]:
+    """What the order page shows of shipping and tax."""
+    packages = session.scalars(
+        select(Package)
+        .where(Package.order_id == order.id)
+        .order_by(Package.id)
+        .options(selectinload(Package.parcels), selectinload(Package.quotes))
+    ).all()
+    shown = []
+    for package in packages:
+        label = shipping.label_of(session, package.id)
+        shipment = session.get(Shipment, package.shipment_id) if package.shipment_id else None
+        shown.append(
+            {
+                "package": package,
+                "cheapest": shipping.cheapest(package.quotes),
+                "fastest": shipping.fastest(package.quotes),
+                "label": label,
+                "shipment": shipment,
+                "events": shipping.tracking_events(session, shipment.id) if shipment else [],
+            }
+        )
+    services = shipping.services(session, order.channel_id)
+    return {
+        "packages": shown,
+        "tax": shipping.tax_of(session, order.id),
+        "can_rate": ServiceCapability.GET_RATES in services,
+        "can_tax": ServiceCapability.CALCULATE_TAX in services,
+        "can_track": ServiceCapability.TRACK in services,
+    }
+
+
+def channel_services(session: Session, channel_id: int) -> dict[str, Any]:
+    """The channels page's service choice of one channel."""
+    return {
+        "chosen": shipping.services(session, channel_id),
+        "plugins": plugins.plugins_of_channel(session, channel_id),
+    }
+
+
+def _back(order_id: int) -> str:
+    return f"/orders/{order_id}#shipping"
+
+
+@router.post("/orders/{order_id}/packages")
+def prepare(
+    request: Request,
+    order_id: int,
+    weight: str = Form("", max_length=20),
+    mass_unit: str = Form("g", max_length=2),
+    length: str = Form("", max_length=20),
+    width: str = Form("", max_length=20),
+    height: str = Form("", max_length=20),
+    _user: SessionUser = Depends(writer),
+) -> Response:
+    try:
+        parcel = ParcelIn.model_validate(
+            {
+                "weight": _number(weight),
+                "mass_unit": mass_unit,
+                "length": _number(length),
+                "width": _number(width),
+                "height": _number(height),
+            }
+        )
+        with hub_of(request).db.unit_of_work() as session:
+            package = shipping.prepare_package(session, order_id, [parcel])
+    except (TradewindError, ValueError) as exc:
+        return redirect(request, _back(order_id), _said(exc), error=True)
+    return redirect(request, _back(order_id), f"Package #{package.id} ready to rate.")
+
+
+def _number(text: str) -> Decimal | None:
+    if not text.strip():
+        return None
+    try:
+        return Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise Invalid(f"{text!r} is not a number") from None
+
+
+def _said(exc: Exception) -> str:
+    return exc.message if isinstance(exc, TradewindError) else str(exc).splitlines()[0]
+
+
+@router.post("/packages/{package_id}/rates")
+async def rates(
+    request: Request, package_id: int, _user: SessionUser = Depends(writer)
+) -> Response:
+    hub = hub_of(request)
+    order_id = _order_of(request, package_id)
+    try:
+        quotes = await run_in_threadpool(actions.get_rates, hub, package_id)
+    except TradewindError as exc:
+        return redirect(request, _back(order_id), f"Rates: {exc.message}", error=True)
+    return redirect(request, _back(order_id), f"{len(quotes)} rate(s) received.")
+
+
+@router.post("/packages/{package_id}/label")
+async def buy(
+    request: Request,
+    package_id: int,
+    quote_id: int = Form(...),
+    _user: SessionUser = Depends(writer),
+) -> Response:
+    hub = hub_of(request)
+    order_id = _order_of(request, package_id)
+    try:
+        label = await run_in_threadpool(actions.buy_label, hub, package_id, quote_id)
+    except TradewindError as exc:
+        return redirect(request, _back(order_id), f"Label: {exc.message}", error=True)
+    return redirect(
+        request,
+        _back(order_id),
+        f"Label bought: {label.carrier} {label.tracking_number} ({label.cost} {label.currency}).",
+    )
+
+
+@router.post("/shipments/{shipment_id}/track")
+async def track(
+    request: Request, shipment_id: int, _user: SessionUser = Depends(writer)
+) -> Response:
+    hub = hub_of(request)
+    with hub.db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        if shipment is None:
+            raise NotFound(f"no shipment {shipment_id}")
+        order_id = shipment.order_id
+    try:
+        moved = await run_in_threadpool(actions.track, hub, shipment_id)
+    except TradewindError as exc:
+        return redirect(request, _back(order_id), f"Tracking: {exc.message}", error=True)
+    return redirect(
+        request, _back(order_id), "Tracking updated." if moved else "No news from the carrier."
+    )
+
+
+@router.post("/orders/{order_id}/tax")
+async def tax(request: Request, order_id: int, _user: SessionUser = Depends(writer)) -> Response:
+    try:
+        computed = await run_in_threadpool(actions.calculate_tax, hub_of(request), order_id)
+    except TradewindError as exc:
+        return redirect(request, f"/orders/{order_id}", f"Tax: {exc.message}", error=True)
+    return redirect(request, f"/orders/{order_id}", f"Tax computed: {computed.amount}.")
+
+
+@router.get("/labels/{label_id}/file")
+def label_file(request: Request, label_id: int, _user: SessionUser = Depends(reader)) -> Response:
+    """The label to print: the file the service sent, or its address at the service."""
+    with hub_of(request).db.read() as session:
+        label = session.get(Label, label_id)
+        if label is None:
+            raise NotFound(f"no label {label_id}")
+        if label.label_data:
+            return Response(
+                base64.b64decode(label.label_data),
+                media_type=LABEL_TYPES.get(label.label_format.upper(), "application/octet-stream"),
+                headers={
+                    "Content-Disposition": f'attachment; filename="label-{label.id}.'
+                    f'{label.label_format.lower()}"'
+                },
+            )
+        if not label.label_url.startswith("https://") and not label.label_url.startswith("http://"):
+            raise NotFound(f"label {label_id} has no file")
+        return RedirectResponse(label.label_url, status_code=303)
+
+
+@router.post("/channels/{channel_id}/services")
+async def services(
+    request: Request, channel_id: int, _user: SessionUser = Depends(writer)
+) -> Response:
+    form = await request.form()
+    try:
+        with hub_of(request).db.unit_of_work() as session:
+            for capability in ServiceCapability:
+                value = str(form.get(capability.value, ""))
+                shipping.set_service(
+                    session, channel_id, capability, int(value) if value.isdigit() else None
+                )
+    except TradewindError as exc:
+        return redirect(request, "/channels", exc.message, error=True)
+    return redirect(request, "/channels", "Services saved.")
+
+
+def _order_of(request: Request, package_id: int) -> int:
+    with hub_of(request).db.read() as session:
+        return shipping.get_package(session, package_id).order_id

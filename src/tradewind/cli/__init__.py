@@ -15,6 +15,7 @@ from tradewind.cli import (
     plugins,
     products,
     serve,
+    shipments,
     stock,
     templates,
     tokens,
@@ -41,6 +42,7 @@ app.add_typer(listings.app, name="listings")
 app.add_typer(stock.warehouses, name="warehouses")
 app.add_typer(stock.stock, name="stock")
 app.add_typer(orders.app, name="orders")
+app.add_typer(shipments.app, name="shipments")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users.app, name="user")

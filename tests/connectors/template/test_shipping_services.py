@@ -15,6 +15,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests import factories
 from tests.api.conftest import Api, make_token
@@ -22,6 +23,8 @@ from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
 from tradewind.auth import service as auth
+from tradewind.cli import app as cli
+from tradewind.cli.common import CliState
 from tradewind.auth.models import Role, TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, load_template
@@ -367,3 +370,43 @@ def test_the_order_page_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> No
 def _packages(setup: Setup) -> list[int]:
     with setup.hub.db.read() as session:
         return [p.id for p in session.scalars(select(Package))]
+
+
+def test_the_cli_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, list(args), obj=CliState(hub_factory=lambda: setup.hub))
+        return result.exit_code, result.stdout + result.stderr
+
+    code, out = run("shipments", "package", str(setup.order_id), "--weight", "0")
+    assert code == 2 and "parcel 1 has no weight" in out
+    code, out = run(
+        "shipments",
+        "package",
+        str(setup.order_id),
+        "--weight",
+        "2",
+        "--unit",
+        "lb",
+        "--size",
+        "30x20x10",
+    )
+    assert code == 0, out
+    package = max(_packages(setup))
+    code, out = run("shipments", "rates", str(package))
+    assert code == 0 and "cheapest" in out and "fastest" in out
+    with setup.hub.db.read() as session:
+        ground = shipping.cheapest(shipping.get_package(session, package).quotes)
+        assert ground is not None
+        quote = str(ground.id)
+    code, out = run("shipments", "buy", str(package), quote)
+    assert code == 0 and "EZ1000000001" in out
+    code, out = run("shipments", "buy", str(package), quote)
+    assert code == 2 and "has its label already" in out and setup.carrier.labels == 1
+    with setup.hub.db.read() as session:
+        shipment = shipping.get_package(session, package).shipment_id
+    code, out = run("shipments", "track", str(shipment))
+    assert code == 0 and "delivered" in out
+    code, out = run("shipments", "tax", str(setup.order_id))
+    assert code == 0 and "tax 1.90" in out

@@ -10,31 +10,26 @@ from typing import TypeVar
 
 from tradewind.app.calls import connector_calls
 from tradewind.connectors.errors import AuthFailed, Rejected
-from tradewind.connectors.records import AddressRecord
 from tradewind.connectors.services import (
     BuysLabels,
     CalculatesTax,
     LabelRecord,
     LabelRequest,
-    ParcelRecord,
     QuotesRates,
     RateRecord,
-    ShipmentRequest,
-    TaxLine,
-    TaxRequest,
     TracksParcels,
 )
-from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Label, Package, RateQuote
+from tradewind.core.shipping.models import Label, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, QuoteIn, TaxIn, TrackingIn
 from tradewind.errors import Invalid, NotFound
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
+from tradewind.sync.handlers.services import shipment_request, tax_in, tax_request
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vocabulary import ServiceCapability
 
@@ -65,39 +60,13 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
             record_calls(session, plugin_id, calls.take())
 
 
-def _request(package: Package) -> ShipmentRequest:
-    return ShipmentRequest(
-        reference=str(package.id),
-        ship_from=AddressRecord.model_validate(_address(package.ship_from)),
-        ship_to=AddressRecord.model_validate(_address(package.ship_to)),
-        parcels=tuple(
-            ParcelRecord.model_validate(
-                {
-                    "length": p.length,
-                    "width": p.width,
-                    "height": p.height,
-                    "distance_unit": p.distance_unit,
-                    "weight": p.weight,
-                    "mass_unit": p.mass_unit,
-                }
-            )
-            for p in package.parcels
-        ),
-    )
-
-
-def _address(stored: dict[str, object] | None) -> dict[str, object]:
-    known = set(AddressRecord.model_fields)
-    return {key: value for key, value in (stored or {}).items() if key in known}
-
-
 def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
     """Rates for the package from the channel's rating plugin, kept as its quotes."""
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
         channel_id = orders.get_order(session, package.order_id).channel_id
         plugin_id = shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
-        request = _request(package)
+        request = shipment_request(package)
     rates = _call(hub, plugin_id, QuotesRates, lambda c: c.get_rates(request))
     with hub.db.unit_of_work() as session:
         quotes = [
@@ -137,7 +106,7 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         quote = shipping.quote_to_buy(session, quote_id)
         shipment_ref, _, rate_id = quote.external_id.rpartition("|")
         request = LabelRequest(
-            shipment=_request(package),
+            shipment=shipment_request(package),
             rate=RateRecord(
                 external_id=rate_id,
                 shipment_ref=shipment_ref,
@@ -208,31 +177,8 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     with hub.db.read() as session:
         order = orders.get_order(session, order_id)
         plugin_id = shipping.service_for(session, order.channel_id, ServiceCapability.CALCULATE_TAX)
-        warehouse = order.warehouse_id
-        source = session.get(Warehouse, warehouse) if warehouse is not None else None
-        request = TaxRequest(
-            reference=order.number,
-            ship_from=AddressRecord.model_validate(_address(source.address if source else None)),
-            ship_to=AddressRecord.model_validate(_address(order.shipping_address)),
-            currency=order.currency,
-            shipping=order.shipping_total,
-            lines=tuple(
-                TaxLine(
-                    id=str(line.id),
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    sku=line.sku,
-                )
-                for line in order.lines
-            ),
-        )
-    tax = _call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request))
-    computed = TaxIn(
-        amount=tax.amount,
-        shipping_tax=tax.shipping_tax,
-        rate=tax.rate,
-        lines={int(key): value for key, value in tax.lines.items() if key.isdigit()},
-    )
+        request = tax_request(session, order)
+    computed = tax_in(_call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request)))
     with hub.db.unit_of_work() as session:
         shipping.record_tax(session, order_id, plugin_id, computed)
     return computed

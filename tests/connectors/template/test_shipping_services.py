@@ -19,20 +19,23 @@ from typer.testing import CliRunner
 
 from tests import factories
 from tests.api.conftest import Api, make_token
+from tests.sync.conftest import Harness
 from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
 from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.cli import app as cli
 from tradewind.cli.common import CliState
-from tradewind.auth.models import Role, TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, load_template
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
+from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Package, PackageState
 from tradewind.core.shipping.schemas import ParcelIn
@@ -50,7 +53,7 @@ id: parcel_hub
 version: 1.0.0
 display_name: Parcel hub
 category: shipping
-capabilities: [get_rates, buy_label, track, calculate_tax]
+capabilities: [get_rates, buy_label, track, calculate_tax, commit_tax]
 environments:
   live: {base_url: "https://carrier.example"}
 settings:
@@ -110,6 +113,15 @@ hooks:
       {"amount": steps.tax.body.amount, "rate": steps.tax.body.rate,
        "lines": $merge(steps.tax.body.lines.{id: tax})}
     returns: Tax
+  commit_tax:
+    input: TaxRequest
+    steps:
+      - name: sale
+        request:
+          method: POST
+          path: /transactions
+          body: '{"id": input.reference, "sales_tax": input.tax.amount}'
+    output: steps.sale.body.id
 """)
 ParcelHub = connector_class(CARRIER)
 
@@ -122,6 +134,7 @@ class FakeCarrier:
     fail_buy: int = 0  # answer the next purchases 503
     revoked: bool = False
     bought: set[str] = field(default_factory=set)
+    sales: list[Any] = field(default_factory=list)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         if self.revoked:
@@ -173,6 +186,9 @@ class FakeCarrier:
                 {"status": "delivered", "message": "Front door", "at": "2026-12-02T11:00:00Z"},
             ]
             return httpx2.Response(200, json={"details": details})
+        if path == "/transactions":
+            self.sales.append(body)
+            return httpx2.Response(201, json={"id": f"tx-{body['id']}"})
         if path == "/taxes":
             lines = [{"id": line["id"], "tax": "1.90"} for line in body["lines"]]
             return httpx2.Response(200, json={"amount": "1.90", "rate": "0.095", "lines": lines})
@@ -316,7 +332,8 @@ def test_the_api_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
         taxed = api.post(f"/orders/{setup.order_id}/tax").json()
         assert (taxed["amount"], taxed["committed"]) == ("1.9000", False)
         services = api.get(f"/channels/{_channel(setup)}/services").json()["services"]
-        assert services["get_rates"] == setup.plugin_id and services["commit_tax"] is None
+        assert services["get_rates"] == setup.plugin_id
+        assert services["push_order_for_fulfilment"] is None
 
 
 def _channel(setup: Setup) -> int:
@@ -410,3 +427,29 @@ def test_the_cli_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> None:
     assert code == 0 and "delivered" in out
     code, out = run("shipments", "tax", str(setup.order_id))
     assert code == 0 and "tax 1.90" in out
+
+
+def test_an_order_made_here_is_taxed_and_its_tax_committed_once_it_ships(setup: Setup) -> None:
+    harness = Harness(setup.hub)
+    with setup.hub.db.unit_of_work() as session:
+        channel_id = orders.get_order(session, setup.order_id).channel_id
+        made = orders.create_manual_order(
+            session,
+            channel_id,
+            factories.order_in("M2", ("MUG", 1)).model_copy(update={"external_id": None}),
+        )
+        order_id = made.id
+    harness.run(setup.plugin_id)
+    with setup.hub.db.read() as session:
+        tax = shipping.tax_of(session, order_id)
+        assert tax is not None and tax.amount == Decimal("1.9000") and tax.committed_at is None
+    assert setup.carrier.sales == []  # not a sale until it ships
+    with setup.hub.db.unit_of_work() as session:
+        shipments.create_shipment(session, order_id, ShipmentIn())
+    harness.run(setup.plugin_id)
+    with setup.hub.db.read() as session:
+        tax = shipping.tax_of(session, order_id)
+        assert tax is not None and tax.committed_at is not None
+        number = orders.get_order(session, order_id).number
+    assert tax.external_id == f"tx-{number}"
+    assert setup.carrier.sales == [{"id": number, "sales_tax": "1.9000"}]

@@ -20,6 +20,7 @@ from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
 from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
+from tradewind.sync.handlers.services import CalculateTax, CommitTax
 from tradewind.sync.handlers.shipments import PushShipment
 from tradewind.sync.handlers.stock import PushStock
 from tradewind.sync.handlers.webhooks import Webhook
@@ -45,6 +46,8 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),
         WorkKind.RUN_HOOK: RunHook(),
+        WorkKind.CALCULATE_TAX: CalculateTax(),
+        WorkKind.COMMIT_TAX: CommitTax(),
     }
 )
 

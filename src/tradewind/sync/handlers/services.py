@@ -1,0 +1,124 @@
+"""Service work of a channel's tax plugin: the tax of an order made in Tradewind is
+computed as it is created, and committed to the service as a sale once the order has
+shipped. The requests a service is sent are built here for the actions a person runs
+too (``app/shipping.py``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tradewind.connectors.records import AddressRecord
+from tradewind.connectors.services import (
+    CalculatesTax,
+    CommitsTax,
+    ParcelRecord,
+    ShipmentRequest,
+    TaxLine,
+    TaxRecord,
+    TaxRequest,
+)
+from tradewind.core.inventory.models import Warehouse
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import Package
+from tradewind.core.shipping.schemas import TaxIn
+from tradewind.sync.batch import Job
+from tradewind.sync.handlers.base import Single
+
+
+def address(stored: dict[str, object] | None) -> AddressRecord:
+    known = set(AddressRecord.model_fields)
+    return AddressRecord.model_validate(
+        {key: value for key, value in (stored or {}).items() if key in known}
+    )
+
+
+def shipment_request(package: Package) -> ShipmentRequest:
+    return ShipmentRequest(
+        reference=str(package.id),
+        ship_from=address(package.ship_from),
+        ship_to=address(package.ship_to),
+        parcels=tuple(
+            ParcelRecord.model_validate(
+                {
+                    "length": p.length,
+                    "width": p.width,
+                    "height": p.height,
+                    "distance_unit": p.distance_unit,
+                    "weight": p.weight,
+                    "mass_unit": p.mass_unit,
+                }
+            )
+            for p in package.parcels
+        ),
+    )
+
+
+def tax_request(session: Session, order: Order) -> TaxRequest:
+    source = session.get(Warehouse, order.warehouse_id) if order.warehouse_id else None
+    return TaxRequest(
+        reference=order.number,
+        ship_from=address(source.address if source else None),
+        ship_to=address(order.shipping_address),
+        currency=order.currency,
+        shipping=order.shipping_total,
+        lines=tuple(
+            TaxLine(
+                id=str(line.id), quantity=line.quantity, unit_price=line.unit_price, sku=line.sku
+            )
+            for line in order.lines
+        ),
+    )
+
+
+def tax_in(tax: TaxRecord) -> TaxIn:
+    return TaxIn(
+        amount=tax.amount,
+        shipping_tax=tax.shipping_tax,
+        rate=tax.rate,
+        lines={int(key): value for key, value in tax.lines.items() if key.isdigit()},
+    )
+
+
+class CalculateTax(Single["TaxRecord | None"]):
+    """Key: the order id."""
+
+    def fetch(self, job: Job) -> TaxRecord | None:
+        connector = job.capability(CalculatesTax)
+        with job.hub.db.read() as session:
+            order = orders.get_order(session, int(job.row.key))
+            found = shipping.tax_of(session, order.id)
+            if found is not None and found.committed_at is not None:
+                return None  # committed: it no longer changes
+            request = tax_request(session, order)
+        return connector.calculate_tax(request)
+
+    def apply(self, session: Session, job: Job, fetched: TaxRecord | None) -> None:
+        if fetched is not None:
+            shipping.record_tax(session, int(job.row.key), job.plugin.id, tax_in(fetched))
+
+
+class CommitTax(Single["str | None"]):
+    """Key: the order id. A sale is committed once; an order without computed tax has
+    nothing to commit."""
+
+    def fetch(self, job: Job) -> str | None:
+        connector = job.capability(CommitsTax)
+        with job.hub.db.read() as session:
+            order = orders.get_order(session, int(job.row.key))
+            found = shipping.tax_of(session, order.id)
+            if found is None or found.committed_at is not None:
+                return None
+            request = tax_request(session, order)
+            computed = TaxRecord(
+                amount=found.amount,
+                shipping_tax=found.shipping_tax,
+                rate=found.rate,
+                lines={str(line.id): line.tax_amount for line in order.lines},
+            )
+        return connector.commit_tax(request, computed)
+
+    def apply(self, session: Session, job: Job, fetched: str | None) -> None:
+        if fetched is not None:
+            shipping.commit_tax(session, int(job.row.key), fetched)

@@ -155,7 +155,7 @@ API: tuple[ApiRoute, ...] = (
     ApiRoute("/v2/shipments/{id}/buy", "POST", lambda c: c.ops.buy(c.id, c.body)),
     ApiRoute("/v2/shipments/{id}/refund", "POST", lambda c: c.ops.refund(c.id)),
     ApiRoute("/v2/rates/{id}", "GET", lambda c: c.ops.rate(c.id)),
-    ApiRoute("/v2/trackers", "POST", lambda c: c.ops.create_tracker(c.body)),
+    ApiRoute("/v2/trackers", "POST", lambda c: c.ops.create_tracker(c.body), 201),
     ApiRoute(
         "/v2/trackers",
         "GET",

@@ -19,6 +19,7 @@ from tradewind.sandbox.easypost import EasyPostSandbox
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_KEY = "EZTKtestkey0000000000000000000001"
 PRODUCTION_KEY = "EZAKlivekey0000000000000000000001"
+VECTOR_SECRET = "sécret"  # EasyPost's signature test vector's secret
 
 
 def fixture(name: str) -> Any:
@@ -104,7 +105,7 @@ def create_shipment(client: httpx2.Client, weight: object = 65.9, **extra: Any) 
     return response.json()
 
 
-def subscribe(client: httpx2.Client, url: str, secret: str | None = "sécret") -> Any:
+def subscribe(client: httpx2.Client, url: str, secret: str | None = VECTOR_SECRET) -> Any:
     webhook: dict[str, Any] = {"url": url}
     if secret is not None:
         webhook["webhook_secret"] = secret

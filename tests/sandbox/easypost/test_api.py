@@ -18,7 +18,6 @@ from tests.sandbox.easypost.conftest import (
 )
 from tradewind.sandbox.easypost import EasyPostSandbox
 
-
 # Filled only when asked for (address verification, customs forms): not the sandbox's.
 ON_REQUEST = frozenset({"verifications", "customs_info"})
 
@@ -406,7 +405,9 @@ def test_list_shipments_newest_first(client: httpx2.Client) -> None:
 def test_test_tracking_codes_report_their_status(
     client: httpx2.Client, code: str, status: str, details: int
 ) -> None:
-    response = client.post("/trackers", json={"tracker": {"tracking_code": code, "carrier": "USPS"}})
+    response = client.post(
+        "/trackers", json={"tracker": {"tracking_code": code, "carrier": "USPS"}}
+    )
     assert response.status_code == 201
     tracker = response.json()
     assert tracker["id"].startswith("trk_")

@@ -108,7 +108,9 @@ def test_keys_and_labels_through_the_control_api(
     assert made["mode"] == "production"
     assert httpx2.post(f"{control}/keys", json={"key": "sk_bad"}).status_code == 422
     shipment = create_shipment(client)
-    client.post(f"/shipments/{shipment['id']}/buy", json={"rate": {"id": shipment["rates"][0]["id"]}})
+    client.post(
+        f"/shipments/{shipment['id']}/buy", json={"rate": {"id": shipment["rates"][0]["id"]}}
+    )
     assert httpx2.get(f"{control}/keys/{TEST_KEY}/labels").json() == {"bought": 1, "refunded": 0}
     assert httpx2.get(f"{control}/labels").json() == {"bought": 1, "refunded": 0}
     assert httpx2.delete(f"{control}/keys/{TEST_KEY}").json() == {"revoked": True}

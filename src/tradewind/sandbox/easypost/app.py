@@ -138,6 +138,8 @@ API: tuple[ApiRoute, ...] = (
         lambda c: c.ops.parcel(c.body.get("parcel"), "parcel"),
         201,
     ),
+    ApiRoute("/v2/addresses/{id}", "GET", lambda c: c.ops.stored("addresses", c.id)),
+    ApiRoute("/v2/parcels/{id}", "GET", lambda c: c.ops.stored("parcels", c.id)),
     ApiRoute("/v2/shipments", "POST", lambda c: c.ops.create_shipment(c.body), 201),
     ApiRoute(
         "/v2/shipments",

@@ -293,6 +293,15 @@ class Ops:
         self.account.parcels[doc["id"]] = doc
         return doc
 
+    def stored(self, kind: str, object_id: str) -> Doc:
+        """An address or a parcel made earlier."""
+        found = (self.account.addresses if kind == "addresses" else self.account.parcels).get(
+            object_id
+        )
+        if found is None:
+            raise not_found()
+        return found
+
     # --- shipments ------------------------------------------------------------------
 
     def create_shipment(self, body: Doc) -> Doc:

@@ -115,13 +115,13 @@ def test_errors_become_the_clients_exceptions(
 def test_webhooks_and_the_clients_own_signature_check(
     sandbox: EasyPostSandbox, ep: easypost.EasyPostClient, receiver: Receiver
 ) -> None:
-    hook = ep.webhook.create(url=receiver.url, webhook_secret="sécret")
+    hook = ep.webhook.create(url=receiver.url, webhook_secret=VECTOR_SECRET)
     assert isinstance(hook, Webhook)
     assert [h.id for h in ep.webhook.all()["webhooks"]] == [hook.id]
     tracker = ep.tracker.create(tracking_code="EZ2000000002", carrier="USPS")
     sandbox.advance_tracker(tracker.id)
     _created, updated = receiver.wait_for(2)
-    event = util.validate_webhook(updated.body, updated.headers, "sécret")
+    event = util.validate_webhook(updated.body, updated.headers, VECTOR_SECRET)
     assert event["description"] == "tracker.updated"
     assert event["result"]["status"] == "out_for_delivery"
     received = util.receive_event(updated.body.decode())
@@ -130,7 +130,7 @@ def test_webhooks_and_the_clients_own_signature_check(
         util.validate_webhook(updated.body, updated.headers, "wrong")
     tampered = updated.body.replace(b"out_for_delivery", b"delivered")
     with pytest.raises(SignatureVerificationError):
-        util.validate_webhook(tampered, updated.headers, "sécret")
+        util.validate_webhook(tampered, updated.headers, VECTOR_SECRET)
     ep.webhook.update(hook.id, webhook_secret="rotated")
     ep.webhook.delete(hook.id)
     assert ep.webhook.all()["webhooks"] == []

@@ -170,6 +170,15 @@ def test_one_call_buy_with_service_and_carrier_accounts(
     assert sandbox.labels(TEST_KEY)["bought"] == 1
 
 
+def test_one_call_buy_of_a_service_nobody_rated_is_422(
+    sandbox: EasyPostSandbox, client: httpx2.Client
+) -> None:
+    response = client.post("/shipments", json=shipment_body(service="Teleport"))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "SHIPMENT.POSTAGE.FAILURE"
+    assert sandbox.labels()["bought"] == 0
+
+
 def test_form_encoded_bodies_as_curl_sends_them(client: httpx2.Client) -> None:
     form = {
         "shipment[to_address][street1]": "179 N Harbor Dr",
@@ -476,8 +485,15 @@ def test_webhook_create_list_retrieve_update_delete(client: httpx2.Client) -> No
     assert hook["id"].startswith("hook_")
     assert client.get("/webhooks").json() == {"webhooks": [hook]}
     assert client.get(f"/webhooks/{hook['id']}").json() == hook
+    assert client.get("/webhooks/hook_nope").status_code == 404
     updated = client.patch(f"/webhooks/{hook['id']}", json={"webhook_secret": "new"})
     assert updated.status_code == 200
+    assert updated.json() == hook
+    replaced = client.put(
+        f"/webhooks/{hook['id']}",
+        json={"webhook": {"custom_headers": [{"name": "X-Other", "value": "1"}]}},
+    )
+    assert replaced.json()["custom_headers"] == [{"name": "X-Other", "value": "1"}]
     assert client.delete(f"/webhooks/{hook['id']}").json() == {}
     assert client.get(f"/webhooks/{hook['id']}").status_code == 404
     assert client.get("/webhooks").json() == {"webhooks": []}

@@ -3,6 +3,7 @@ test vector), custom headers, retries, and only loopback hosts by default."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ import httpx2
 
 from tests.sandbox.easypost.conftest import (
     FIXTURES,
+    PRODUCTION_KEY,
     TEST_KEY,
     Receiver,
     create_shipment,
@@ -171,3 +173,47 @@ def test_deliveries_are_readable_through_the_control_api(
     assert delivery["description"] == "tracker.created"
     assert delivery["body"]["result"]["tracking_code"] == "EZ1000000001"
     assert TEST_KEY not in json.dumps(listed)
+
+
+def test_a_delivery_that_never_succeeds_is_given_up_after_seven_retries(
+    sandbox: EasyPostSandbox, client: httpx2.Client, receiver: Receiver
+) -> None:
+    receiver.statuses = [500] * 20
+    subscribe(client, receiver.url)
+    client.post("/trackers", json={"tracker": {"tracking_code": "EZ1000000001"}})
+    assert sandbox.wait_for_webhooks()
+    (delivery,) = sandbox.deliveries()
+    assert delivery.state == "failed"
+    assert len(delivery.attempts) == 8
+    assert len(receiver.received) == 8
+
+
+def test_user_and_password_in_the_url_are_sent_as_basic_auth(
+    sandbox: EasyPostSandbox, client: httpx2.Client, receiver: Receiver
+) -> None:
+    subscribe(client, receiver.url.replace("http://", "http://hook:pa55@"))
+    client.post("/trackers", json={"tracker": {"tracking_code": "EZ1000000001"}})
+    (got,) = receiver.wait_for(1)
+    assert got.headers["Authorization"] == "Basic " + base64.b64encode(b"hook:pa55").decode()
+
+
+def test_each_event_carries_the_object_as_it_was_then(
+    sandbox: EasyPostSandbox, client: httpx2.Client, receiver: Receiver
+) -> None:
+    subscribe(client, receiver.url)
+    tracker = client.post("/trackers", json={"tracker": {"tracking_code": "EZ1000000001"}})
+    sandbox.advance_tracker(tracker.json()["id"])
+    sandbox.advance_tracker(tracker.json()["id"])
+    received = receiver.wait_for(3)
+    statuses = [json.loads(r.body)["result"]["status"] for r in received]
+    assert statuses == ["pre_transit", "in_transit", "out_for_delivery"]
+
+
+def test_production_events_say_production(sandbox: EasyPostSandbox, receiver: Receiver) -> None:
+    with httpx2.Client(base_url=sandbox.api_base, auth=(PRODUCTION_KEY, "")) as live:
+        subscribe(live, receiver.url)
+        tracker = live.post("/trackers", json={"tracker": {"tracking_code": "EZ4000000004"}})
+    assert tracker.json()["status"] == "unknown"  # test codes mean nothing to production
+    (got,) = receiver.wait_for(1)
+    assert json.loads(got.body)["mode"] == "production"
+    assert json.loads(got.body)["result"]["mode"] == "production"

@@ -68,6 +68,22 @@ def test_a_5xx_during_buy_buys_no_label_and_the_retry_buys_exactly_one(
     assert sandbox.labels(TEST_KEY) == {"bought": 1, "refunded": 0}
 
 
+def test_a_5xx_after_the_buy_took_effect_leaves_one_label_and_refuses_a_second(
+    sandbox: EasyPostSandbox, client: httpx2.Client
+) -> None:
+    shipment = create_shipment(client)
+    buy = {"rate": {"id": shipment["rates"][0]["id"]}}
+    sandbox.inject_fault("server_error", status=500, path_contains="/buy", after=True)
+    lost = client.post(f"/shipments/{shipment['id']}/buy", json=buy)
+    assert lost.status_code == 500
+    assert lost.json()["error"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert sandbox.labels(TEST_KEY)["bought"] == 1
+    assert client.get(f"/shipments/{shipment['id']}").json()["tracking_code"]
+    again = client.post(f"/shipments/{shipment['id']}/buy", json=buy)
+    assert again.json()["error"]["code"] == "SHIPMENT.POSTAGE.EXISTS"
+    assert sandbox.labels(TEST_KEY)["bought"] == 1
+
+
 def test_latency_delays_the_answer_but_answers(
     sandbox: EasyPostSandbox, client: httpx2.Client
 ) -> None:
@@ -89,6 +105,7 @@ def test_faults_through_the_control_api(sandbox: EasyPostSandbox, client: httpx2
     control = f"{sandbox.base_url}/_sandbox/faults"
     made = httpx2.post(control, json={"kind": "server_error", "status": 503, "count": 1})
     assert made.status_code == 201
+    assert made.json()["after"] is False
     assert httpx2.get(control).json()["faults"][0]["status"] == 503
     assert client.get("/shipments").status_code == 503
     assert httpx2.get(control).json()["faults"] == []

@@ -216,12 +216,10 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
                 )
             )
         fault = sandbox.faults.take(key, request.url.path)
-        if fault is not None:
-            if fault.kind is FaultKind.latency:
-                await asyncio.sleep(fault.latency_ms / 1000)
-            else:
-                status = 429 if fault.kind is FaultKind.rate_limit else fault.status
-                return fault_response(status)
+        if fault is not None and fault.kind is FaultKind.latency:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        elif fault is not None and not fault.after:
+            return fault_response(429 if fault.kind is FaultKind.rate_limit else fault.status)
         if not sandbox.limiter.allow(key, route.index):
             return fault_response(429)
         try:
@@ -236,6 +234,8 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
             )
         except EasyPostError as error:
             return error_response(error)
+        if fault is not None and fault.after:  # the change is made, its answer is lost
+            return fault_response(fault.status)
         return json_response(route.status, result)
 
     return endpoint

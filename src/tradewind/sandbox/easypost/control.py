@@ -6,7 +6,7 @@ sandbox listens on loopback only). JSON in, JSON out:
     GET    /_sandbox/keys/{key}/labels       {"bought": n, "refunded": m}
     GET    /_sandbox/labels                  the same, summed over every key
     POST   /_sandbox/faults                  {"kind", "count"?, "status"?, "latency_ms"?,
-                                              "path_contains"?, "key"?}
+                                              "path_contains"?, "key"?, "after"?}
     GET    /_sandbox/faults · DELETE /_sandbox/faults
     POST   /_sandbox/trackers/{id}/advance   {"status"?}: next step, fires tracker.updated
     GET    /_sandbox/deliveries              webhook deliveries, oldest first
@@ -68,7 +68,9 @@ def routes(sandbox: Sandbox) -> list[Route]:
 
     async def key_labels(request: Request) -> Response:
         key = request.path_params["key"]
-        if key not in sandbox.state.accounts:
+        with sandbox.state.lock:
+            known = key in sandbox.state.accounts
+        if not known:
             return _json(404, {"error": "no such key"})
         return _json(200, labels(sandbox, key))
 
@@ -89,6 +91,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
                     latency_ms=int(body.get("latency_ms", 0)),
                     path_contains=body.get("path_contains"),
                     key=body.get("key"),
+                    after=bool(body.get("after", False)),
                 )
             except (ValueError, TypeError) as error:
                 return _json(422, {"error": str(error)})

@@ -33,6 +33,9 @@ class Fault:
     latency_ms: int = 0
     path_contains: str | None = None
     key: str | None = None
+    # server_error only: answer the status after the request took effect, as when a
+    # response is lost on the way back (the label is bought, the client hears 5xx).
+    after: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -42,6 +45,7 @@ class Fault:
             "latency_ms": self.latency_ms,
             "path_contains": self.path_contains,
             "key": self.key,
+            "after": self.after,
         }
 
 

@@ -142,9 +142,10 @@ class EasyPostSandbox:
         latency_ms: int = 0,
         path_contains: str | None = None,
         key: str | None = None,
+        after: bool = False,
     ) -> None:
         self.sandbox.faults.add(
-            Fault(FaultKind(kind), count, status, latency_ms, path_contains, key)
+            Fault(FaultKind(kind), count, status, latency_ms, path_contains, key, after)
         )
 
     def clear_faults(self) -> None:

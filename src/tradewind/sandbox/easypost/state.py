@@ -680,7 +680,6 @@ class Ops:
                 for h in given["custom_headers"]
                 if isinstance(h, dict)
             ]
-        hook["disabled_at"] = None  # an update re-enables a disabled webhook
         return hook
 
     def delete_webhook(self, hook_id: str) -> None:

@@ -436,6 +436,25 @@ def test_a_tracker_is_created_once_per_code_and_carrier(client: httpx2.Client) -
     assert [t["id"] for t in client.get("/trackers").json()["trackers"]] == [first["id"]]
 
 
+def test_trackers_are_listed_by_tracking_code_and_carrier(client: httpx2.Client) -> None:
+    one = client.post("/trackers", json={"tracker": {"tracking_code": "EZ1000000001"}}).json()
+    two = client.post("/trackers", json={"tracker": {"tracking_code": "EZ2000000002"}}).json()
+    ups = client.post(
+        "/trackers", json={"tracker": {"tracking_code": "EZ2000000002", "carrier": "UPS"}}
+    ).json()
+
+    def listed(**query: str) -> list[str]:
+        return [t["id"] for t in client.get("/trackers", params=query).json()["trackers"]]
+
+    assert listed() == [ups["id"], two["id"], one["id"]]
+    assert listed(tracking_code="EZ2000000002") == [ups["id"], two["id"]]
+    assert listed(tracking_code="EZ2000000002", carrier="USPS") == [two["id"]]
+
+
+def test_an_unknown_label_file_is_404(sandbox: EasyPostSandbox) -> None:
+    assert httpx2.get(f"{sandbox.base_url}/files/postage_label/pl_nope.png").status_code == 404
+
+
 def test_a_tracker_without_tracking_code_is_422(client: httpx2.Client) -> None:
     response = client.post("/trackers", json={"tracker": {"carrier": "USPS"}})
     assert response.status_code == 422

@@ -84,6 +84,14 @@ def test_a_5xx_after_the_buy_took_effect_leaves_one_label_and_refuses_a_second(
     assert sandbox.labels(TEST_KEY)["bought"] == 1
 
 
+def test_a_429_after_the_request_took_effect(
+    sandbox: EasyPostSandbox, client: httpx2.Client
+) -> None:
+    sandbox.inject_fault("rate_limit", after=True)
+    assert client.post("/shipments", json=shipment_body()).status_code == 429
+    assert len(client.get("/shipments").json()["shipments"]) == 1
+
+
 def test_latency_delays_the_answer_but_answers(
     sandbox: EasyPostSandbox, client: httpx2.Client
 ) -> None:

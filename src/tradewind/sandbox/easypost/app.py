@@ -161,7 +161,7 @@ API: tuple[ApiRoute, ...] = (
     ApiRoute(
         "/v2/trackers",
         "GET",
-        lambda c: _list("trackers", list(c.ops.account.trackers.values())),
+        lambda c: _list("trackers", c.ops.trackers(c.body)),
         index=True,
     ),
     ApiRoute("/v2/trackers/{id}", "GET", lambda c: c.ops.tracker(c.id)),
@@ -218,8 +218,11 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
         fault = sandbox.faults.take(key, request.url.path)
         if fault is not None and fault.kind is FaultKind.latency:
             await asyncio.sleep(fault.latency_ms / 1000)
-        elif fault is not None and not fault.after:
-            return fault_response(429 if fault.kind is FaultKind.rate_limit else fault.status)
+            fault = None
+        status = 429 if fault is not None and fault.kind is FaultKind.rate_limit else 0
+        status = status or (fault.status if fault is not None else 0)
+        if fault is not None and not fault.after:
+            return fault_response(status)
         if not sandbox.limiter.allow(key, route.index):
             return fault_response(429)
         try:
@@ -234,8 +237,8 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
             )
         except EasyPostError as error:
             return error_response(error)
-        if fault is not None and fault.after:  # the change is made, its answer is lost
-            return fault_response(fault.status)
+        if fault is not None:  # "after": the change is made, its answer is lost
+            return fault_response(status)
         return json_response(route.status, result)
 
     return endpoint

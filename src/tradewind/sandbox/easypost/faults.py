@@ -33,8 +33,8 @@ class Fault:
     latency_ms: int = 0
     path_contains: str | None = None
     key: str | None = None
-    # server_error only: answer the status after the request took effect, as when a
-    # response is lost on the way back (the label is bought, the client hears 5xx).
+    # Answer the error after the request took effect, as when a response is lost on the
+    # way back (the label is bought, the client hears 5xx).
     after: bool = False
 
     def as_dict(self) -> dict[str, object]:

@@ -614,6 +614,14 @@ class Ops:
             raise not_found()
         return found
 
+    def trackers(self, query: Doc) -> list[Doc]:
+        """The trackers, oldest first, filtered by ``tracking_code`` and ``carrier``."""
+        found = list(self.account.trackers.values())
+        for name in ("tracking_code", "carrier"):
+            if query.get(name):
+                found = [t for t in found if t[name] == query[name]]
+        return found
+
     def advance(self, tracker_id: str, to: str | None = None) -> Doc:
         """Move a tracker one step along pre_transit → … → delivered (or to ``to``) and
         raise ``tracker.updated``."""

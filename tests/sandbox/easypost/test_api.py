@@ -345,6 +345,23 @@ def test_insurance_adds_the_insurance_fee(client: httpx2.Client) -> None:
     assert bought["fees"][1]["amount"] == "1.24995"  # as in EasyPost's example
 
 
+def test_insurance_that_is_not_a_number_is_422_and_buys_nothing(
+    sandbox: EasyPostSandbox, client: httpx2.Client
+) -> None:
+    shipment = create_shipment(client)
+    response = client.post(
+        f"/shipments/{shipment['id']}/buy",
+        json={"rate": {"id": shipment["rates"][0]["id"]}, "insurance": "lots"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["errors"][0]["field"] == "insurance"
+    after = client.get(f"/shipments/{shipment['id']}").json()
+    assert after["postage_label"] is None
+    assert after["selected_rate"] is None
+    assert after["tracking_code"] is None
+    assert sandbox.labels()["bought"] == 0
+
+
 def test_buying_twice_is_refused_and_buys_no_second_label(
     sandbox: EasyPostSandbox, client: httpx2.Client
 ) -> None:
@@ -473,6 +490,13 @@ def test_advancing_a_tracker_walks_the_ladder_and_moves_the_shipment(
     assert [d["status"] for d in got["tracking_details"]] == seen[:4]
     assert got["finalized"] is True
     assert client.get(f"/shipments/{shipment['id']}").json()["status"] == "delivered"
+
+
+def test_a_returned_or_failed_tracker_does_not_move_on_its_own(
+    sandbox: EasyPostSandbox, client: httpx2.Client
+) -> None:
+    made = client.post("/trackers", json={"tracker": {"tracking_code": "EZ5000000005"}})
+    assert sandbox.advance_tracker(made.json()["id"])["status"] == "return_to_sender"
 
 
 def test_the_control_api_advances_a_tracker_over_http(

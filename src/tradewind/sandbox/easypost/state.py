@@ -468,6 +468,7 @@ class Ops:
                 "The rate does not belong to this shipment.",
                 [{"field": "rate.id", "message": "is not a rate of this shipment"}],
             )
+        insured = _insured(body.get("insurance"))  # checked before anything is written
         now = self.state.stamp()
         label_id = new_id("pl")
         shipment["selected_rate"] = rate
@@ -492,13 +493,8 @@ class Ops:
         code = self._tracking_code()
         shipment["tracking_code"] = code
         fees: list[Doc] = [_fee("PostageFee", Decimal(rate["rate"]))]
-        insurance = body.get("insurance")
-        if insurance not in (None, ""):
-            try:
-                insured = Decimal(str(insurance))
-            except ArithmeticError:
-                raise _invalid("insurance", "must be a number") from None
-            shipment["insurance"] = str(insurance)
+        if insured is not None:
+            shipment["insurance"] = str(body["insurance"])
             fees.append(_fee("InsuranceFee", insured * INSURANCE_FEE))
         shipment["fees"] = fees
         shipment["updated_at"] = now
@@ -628,7 +624,7 @@ class Ops:
         tracker = self.tracker(tracker_id)
         old = tracker["status"]
         if to is None:
-            if old == "delivered":
+            if tracker["finalized"]:  # delivered, returned or failed: nothing comes next
                 return tracker
             to = LADDER[LADDER.index(old) + 1] if old in LADDER else LADDER[0]
         if to not in DETAILS:
@@ -741,6 +737,18 @@ def _fee(kind: str, amount: Decimal) -> Doc:
         "charged": True,
         "refunded": False,
     }
+
+
+def _insured(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        insured = Decimal(str(value))
+    except ArithmeticError:
+        raise _invalid("insurance", "must be a number") from None
+    if not insured.is_finite() or insured < 0:
+        raise _invalid("insurance", "must be 0 or more")
+    return insured
 
 
 def _invalid(name: str, message: str) -> EasyPostError:

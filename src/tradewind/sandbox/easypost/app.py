@@ -219,10 +219,8 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
         if fault is not None and fault.kind is FaultKind.latency:
             await asyncio.sleep(fault.latency_ms / 1000)
             fault = None
-        status = 429 if fault is not None and fault.kind is FaultKind.rate_limit else 0
-        status = status or (fault.status if fault is not None else 0)
         if fault is not None and not fault.after:
-            return fault_response(status)
+            return fault_response(fault.answer)
         if not sandbox.limiter.allow(key, route.index):
             return fault_response(429)
         try:
@@ -238,7 +236,7 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
         except EasyPostError as error:
             return error_response(error)
         if fault is not None:  # "after": the change is made, its answer is lost
-            return fault_response(status)
+            return fault_response(fault.answer)
         return json_response(route.status, result)
 
     return endpoint

@@ -37,6 +37,11 @@ class Fault:
     # way back (the label is bought, the client hears 5xx).
     after: bool = False
 
+    @property
+    def answer(self) -> int:
+        """The status a request meeting this fault gets."""
+        return 429 if self.kind is FaultKind.rate_limit else self.status
+
     def as_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind.value,

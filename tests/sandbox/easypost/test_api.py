@@ -190,6 +190,11 @@ def test_form_encoded_bodies_as_curl_sends_them(client: httpx2.Client) -> None:
     response = client.post("/shipments", data=form)
     assert response.status_code == 201, response.text
     assert response.json()["parcel"]["weight"] == 16.0
+    ups = next(r for r in response.json()["rates"] if r["carrier"] == "UPS")
+    only_ups = client.post(
+        "/shipments", data={**form, "shipment[carrier_accounts][]": ups["carrier_account_id"]}
+    )
+    assert {r["carrier"] for r in only_ups.json()["rates"]} == {"UPS"}
 
 
 def test_a_shipment_without_a_shipment_is_the_recorded_422(client: httpx2.Client) -> None:
@@ -466,6 +471,10 @@ def test_trackers_are_listed_by_tracking_code_and_carrier(client: httpx2.Client)
     assert listed() == [ups["id"], two["id"], one["id"]]
     assert listed(tracking_code="EZ2000000002") == [ups["id"], two["id"]]
     assert listed(tracking_code="EZ2000000002", carrier="USPS") == [two["id"]]
+    several = client.get(
+        "/trackers", params=[("tracking_codes[]", "EZ1000000001"), ("tracking_codes[]", "EZ9")]
+    )
+    assert [t["id"] for t in several.json()["trackers"]] == [one["id"]]
 
 
 def test_an_unknown_label_file_is_404(sandbox: EasyPostSandbox) -> None:

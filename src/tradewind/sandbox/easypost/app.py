@@ -63,17 +63,27 @@ def api_key(request: Request) -> str | None:
 
 
 def nest(pairs: list[tuple[str, str]]) -> Doc:
-    """``shipment[parcel][weight]=10`` (form or query) → ``{"shipment": {"parcel": …}}``."""
+    """``shipment[parcel][weight]=10`` (form or query) → ``{"shipment": {"parcel": …}}``;
+    a name ending in ``[]`` collects a list (``tracking_codes[]=A&tracking_codes[]=B``)."""
     out: Doc = {}
     for name, value in pairs:
         parts = name.replace("]", "").split("[")
+        many = len(parts) > 1 and parts[-1] == ""
+        if many:
+            parts = parts[:-1]
         target = out
         for part in parts[:-1]:
             nxt = target.get(part)
             if not isinstance(nxt, dict):
                 nxt = target[part] = {}
             target = nxt
-        target[parts[-1]] = value
+        if many:
+            items = target.get(parts[-1])
+            if not isinstance(items, list):
+                items = target[parts[-1]] = []
+            items.append(value)
+        else:
+            target[parts[-1]] = value
     return out
 
 

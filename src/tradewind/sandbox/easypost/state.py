@@ -611,11 +611,15 @@ class Ops:
         return found
 
     def trackers(self, query: Doc) -> list[Doc]:
-        """The trackers, oldest first, filtered by ``tracking_code`` and ``carrier``."""
+        """The trackers, oldest first, filtered by ``tracking_code`` (or a list of
+        ``tracking_codes``) and ``carrier``."""
         found = list(self.account.trackers.values())
         for name in ("tracking_code", "carrier"):
             if query.get(name):
                 found = [t for t in found if t[name] == query[name]]
+        codes = query.get("tracking_codes")
+        if isinstance(codes, list) and codes:
+            found = [t for t in found if t["tracking_code"] in codes]
         return found
 
     def advance(self, tracker_id: str, to: str | None = None) -> Doc:

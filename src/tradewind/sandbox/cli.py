@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from tradewind.sandbox.easypost.faults import Limits
+from tradewind.sandbox.easypost.runner import EasyPostSandbox
 from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
 from tradewind.sandbox.shopify.state import Plan
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS
@@ -73,6 +75,43 @@ def shopify(
             f"shop {info.domain}  token {info.token}  app {app_key}  plan {plan.value}",
             err=True,
         )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def easypost(
+    port: int = typer.Option(8766, help="Port on 127.0.0.1 (0: a free one)."),
+    key: str = typer.Option("EZTKsandbox", help="Test API key to create (must start with EZTK)."),
+    production_key: str | None = typer.Option(
+        None, help="Also create this production key (must start with EZAK)."
+    ),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Switch the rate limit off."),
+    any_webhook_host: bool = typer.Option(
+        False, help="Deliver webhooks to any host, not only to loopback addresses."
+    ),
+) -> None:
+    """Run an EasyPost sandbox; print its API base URL and a test key."""
+    if not key.startswith("EZTK"):
+        raise typer.BadParameter("a test key starts with EZTK", param_hint="--key")
+    if production_key is not None and not production_key.startswith("EZAK"):
+        raise typer.BadParameter("a production key starts with EZAK", param_hint="--production-key")
+    sandbox = EasyPostSandbox(
+        port=port,
+        limits=Limits(enabled=not no_limits),
+        webhook_hosts=None if any_webhook_host else LOOPBACK_HOSTS,
+    )
+    sandbox.start()
+    try:
+        sandbox.add_key("test", key)
+        if production_key:
+            sandbox.add_key("production", production_key)
+        typer.echo(sandbox.api_base)
+        typer.echo(key)  # a script reads the base URL, then the test key
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

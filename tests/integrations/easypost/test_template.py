@@ -1,0 +1,163 @@
+"""The shipped EasyPost template against the EasyPost sandbox, over real HTTP, through
+the same actions the UI and API run: rates from the sandbox's documented table, the
+cheapest label bought once (a double click, and a retry after a lost answer, never buy a
+second — the sandbox's count says so), tracking that moves the shipment, and a revoked
+key that pauses the plugin with a notification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx2
+import pytest
+
+from tests import factories
+from tradewind.app import shipping as actions
+from tradewind.app.calls import ConnectorFailed
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.connectors.template import connector_class, shipped_templates
+from tradewind.core.customers.schemas import Address
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import PackageState
+from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.errors import Conflict
+from tradewind.hub import Hub
+from tradewind.sandbox.easypost import EasyPostSandbox
+from tradewind.settings import Settings
+from tradewind.vocabulary import ServiceCapability, TrackingStatus
+
+(EASYPOST,) = [t for t in shipped_templates() if t.id == "easypost"]
+EasyPost = connector_class(EASYPOST)
+ADDRESS = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "address1": "417 Montgomery St",
+    "city": "San Francisco",
+    "province": "CA",
+    "postal_code": "94104",
+    "country_code": "US",
+}
+
+
+@dataclass
+class Shop:
+    hub: Hub
+    sandbox: EasyPostSandbox
+    key: str
+    plugin_id: int
+    package_id: int
+
+
+@pytest.fixture
+def shop(settings: Settings) -> Iterator[Shop]:
+    with (
+        EasyPostSandbox() as sandbox,
+        Hub(settings, registry=ConnectorRegistry.of(EasyPost)) as hub,
+    ):
+        key = sandbox.add_key()
+        with hub.db.unit_of_work() as session:
+            channel = factories.channel(session)
+            warehouse = factories.warehouse(session)
+            warehouse.address = {
+                "address1": "1 Dock Rd",
+                "city": "Oakland",
+                "province": "CA",
+                "postal_code": "94607",
+                "country_code": "US",
+            }
+            mug = factories.product(session, "MUG")
+            inventory.receive(session, mug.id, warehouse.id, 5)
+            made = plugins.add_plugin(
+                session,
+                hub.vault,
+                EasyPost.info,
+                name="easypost",
+                config={"api_key": key, "api_url": sandbox.api_base},
+            )
+            plugins.attach(session, made.id, channel.id)
+            plugins.activate(session, made.id)
+            for capability in ("get_rates", "buy_label", "void_label", "track"):
+                shipping.set_service(session, channel.id, ServiceCapability(capability), made.id)
+            data = factories.order_in("E1", ("MUG", 1)).model_copy(
+                update={"external_id": None, "shipping_address": Address(**ADDRESS)}
+            )
+            order = orders.create_manual_order(session, channel.id, data)
+            # 1,868 g is the docs' 65.9 oz parcel.
+            package = shipping.prepare_package(
+                session,
+                order.id,
+                [
+                    ParcelIn(
+                        weight=Decimal("1868"),
+                        length=Decimal("25"),
+                        width=Decimal("20"),
+                        height=Decimal("12"),
+                    )
+                ],
+            )
+            ids = (made.id, package.id)
+        yield Shop(hub, sandbox, key, *ids)
+
+
+def test_rates_the_cheapest_label_once_and_tracking(shop: Shop) -> None:
+    quotes = actions.get_rates(shop.hub, shop.package_id)
+    prices = {(q.carrier, q.service): q.amount for q in quotes}
+    assert prices[("USPS", "GroundAdvantage")] == Decimal("8.3000")  # the README's table
+    assert prices[("UPS", "NextDayAir")] == Decimal("49.8000")
+    cheapest = shipping.cheapest(quotes)
+    assert cheapest is not None and cheapest.service == "GroundAdvantage"
+    label = actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    assert label.tracking_number and label.label_url.startswith(shop.sandbox.base_url)
+    with pytest.raises(Conflict, match="has its label already"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    assert shop.sandbox.labels(shop.key)["bought"] == 1
+    with shop.hub.db.read() as session:
+        shipment_id = shipping.get_package(session, shop.package_id).shipment_id
+    assert shipment_id is not None
+    tracker = _tracker(shop, label.tracking_number)
+    for _ in range(4):  # pre_transit → in_transit → out_for_delivery → delivered
+        shop.sandbox.advance_tracker(tracker)
+    assert actions.track(shop.hub, shipment_id)
+    with shop.hub.db.read() as session:
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None and shipment.tracking_status is TrackingStatus.DELIVERED
+
+
+def test_a_lost_answer_to_a_purchase_never_buys_a_second_label(shop: Shop) -> None:
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    shop.sandbox.inject_fault("server_error", status=503, path_contains="/buy", after=True)
+    with pytest.raises(ConnectorFailed):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with pytest.raises(Conflict, match="a label is being bought"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with shop.hub.db.read() as session:
+        assert shipping.get_package(session, shop.package_id).state is PackageState.BUYING
+    assert shop.sandbox.labels(shop.key)["bought"] == 1  # the lost one, and only it
+
+
+def test_a_revoked_key_pauses_the_plugin(shop: Shop) -> None:
+    shop.sandbox.revoke_key(shop.key)
+    with pytest.raises(ConnectorFailed):
+        actions.get_rates(shop.hub, shop.package_id)
+    with shop.hub.db.read() as session:
+        assert plugins.get_plugin(session, shop.plugin_id).state is (
+            PluginState.NEEDS_REAUTHORIZATION
+        )
+
+
+def _tracker(shop: Shop, code: str) -> str:
+    answer = httpx2.get(
+        f"{shop.sandbox.api_base}/trackers",
+        params={"tracking_code": code},
+        auth=(shop.key, ""),
+    )
+    (tracker,) = answer.json()["trackers"]
+    return str(tracker["id"])

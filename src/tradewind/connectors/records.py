@@ -270,7 +270,7 @@ class LocationRecord(Record):
 
 
 # What a webhook delivery is about, which decides what the engine re-reads.
-WebhookSubject = Literal["order", "product", "inventory", "customer", "app", "other"]
+WebhookSubject = Literal["order", "product", "inventory", "customer", "tracking", "app", "other"]
 
 
 class WebhookEvent(Record):

@@ -46,6 +46,7 @@ class WorkKind(StrEnum):
     RUN_HOOK = "run_hook"  # a template hook bound to a store event (key: hook:subject:id)
     CALCULATE_TAX = "calculate_tax"  # an order made here, taxed by the channel's service
     COMMIT_TAX = "commit_tax"  # a shipped order's tax recorded as a sale (key: order id)
+    TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -70,6 +71,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.RUN_HOOK: 50,  # after live stock and orders, before bulk reads
     WorkKind.CALCULATE_TAX: 35,
     WorkKind.COMMIT_TAX: 45,
+    WorkKind.TRACK_SHIPMENT: 40,
 }
 
 

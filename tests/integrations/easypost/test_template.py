@@ -12,8 +12,11 @@ from decimal import Decimal
 
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 
 from tests import factories
+from tests.connectors.listener import Listener
+from tests.sync.conftest import Harness
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
 from tradewind.connectors.registry import ConnectorRegistry
@@ -30,6 +33,7 @@ from tradewind.core.shipping.schemas import ParcelIn
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.sandbox.easypost import EasyPostSandbox
+from tradewind.server import create_app
 from tradewind.settings import Settings
 from tradewind.vocabulary import ServiceCapability, TrackingStatus
 
@@ -161,3 +165,57 @@ def _tracker(shop: Shop, code: str) -> str:
     )
     (tracker,) = answer.json()["trackers"]
     return str(tracker["id"])
+
+
+def test_a_signed_tracker_event_makes_tradewind_read_the_tracking(shop: Shop) -> None:
+    with shop.hub.db.unit_of_work() as session:
+        plugin = plugins.get_plugin(session, shop.plugin_id)
+        plugins.update_plugin_settings(
+            session, shop.hub.vault, EasyPost.info, plugin.id, {"webhook_secret": "whsec-ep-1"}
+        )
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    label = actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with Listener() as receiver:
+        made = httpx2.post(
+            f"{shop.sandbox.api_base}/webhooks",
+            json={
+                "webhook": {
+                    "url": f"{receiver.url}/hooks/{shop.plugin_id}/tracker",
+                    "webhook_secret": "whsec-ep-1",
+                }
+            },
+            auth=(shop.key, ""),
+        )
+        assert made.status_code == 201
+        shop.sandbox.advance_tracker(_tracker(shop, label.tracking_number))
+        assert shop.sandbox.wait_for_webhooks()
+        sent = [r for r in receiver.reached if b'"tracker.updated"' in r.body][-1]
+    with TestClient(create_app(shop.hub)) as client:
+        forged = client.post(
+            f"/hooks/{shop.plugin_id}/tracker",
+            content=sent.body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hmac-Signature": "hmac-sha256-hex=" + "0" * 64,
+            },
+        )
+        assert forged.status_code == 401
+        accepted = client.post(
+            f"/hooks/{shop.plugin_id}/tracker",
+            content=sent.body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hmac-Signature": sent.headers["X-Hmac-Signature"],
+            },
+        )
+        assert accepted.status_code == 200, accepted.text
+    Harness(shop.hub).run(shop.plugin_id)
+    with shop.hub.db.read() as session:
+        shipment_id = shipping.get_package(session, shop.package_id).shipment_id
+        assert shipment_id is not None
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None and shipment.tracking_status is TrackingStatus.PRE_TRANSIT
+        assert [e.raw_status for e in shipping.tracking_events(session, shipment_id)] == [
+            "pre_transit"
+        ]

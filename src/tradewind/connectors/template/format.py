@@ -245,7 +245,7 @@ class Verify(Model):
 
 class InboundWebhook(Model):
     verify: Verify
-    subject: Literal["order", "inventory", "customer", "product", "app"]
+    subject: Literal["order", "inventory", "customer", "product", "tracking", "app"]
     subject_id: Expr  # over ``headers`` and ``body``
     delivery_id: Expr | None = None  # default: a digest of the body
 

@@ -20,7 +20,7 @@ from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
 from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
-from tradewind.sync.handlers.services import CalculateTax, CommitTax
+from tradewind.sync.handlers.services import CalculateTax, CommitTax, TrackShipment
 from tradewind.sync.handlers.shipments import PushShipment
 from tradewind.sync.handlers.stock import PushStock
 from tradewind.sync.handlers.webhooks import Webhook
@@ -48,6 +48,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.RUN_HOOK: RunHook(),
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
+        WorkKind.TRACK_SHIPMENT: TrackShipment(),
     }
 )
 

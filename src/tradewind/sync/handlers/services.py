@@ -5,6 +5,9 @@ too (``app/shipping.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.records import AddressRecord
@@ -16,13 +19,16 @@ from tradewind.connectors.services import (
     TaxLine,
     TaxRecord,
     TaxRequest,
+    TrackingRecord,
+    TracksParcels,
 )
 from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Package
-from tradewind.core.shipping.schemas import TaxIn
+from tradewind.core.shipping.schemas import TaxIn, TrackingIn
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
 
@@ -122,3 +128,32 @@ class CommitTax(Single["str | None"]):
     def apply(self, session: Session, job: Job, fetched: str | None) -> None:
         if fetched is not None:
             shipping.commit_tax(session, int(job.row.key), fetched)
+
+
+class TrackShipment(Single["tuple[list[int], Sequence[TrackingRecord]] | None"]):
+    """Key: a tracking number. Its shipments' tracking, read from the carrier (after its
+    webhook said something moved, or as the poll's safety net)."""
+
+    def fetch(self, job: Job) -> tuple[list[int], Sequence[TrackingRecord]] | None:
+        connector = job.capability(TracksParcels)
+        with job.hub.db.read() as session:
+            found = session.scalars(
+                select(Shipment).where(Shipment.tracking_number == job.row.key)
+            ).all()
+            if not found:
+                return None  # not a parcel of ours
+            carrier, ids = found[0].carrier, [shipment.id for shipment in found]
+        return ids, connector.track(carrier, job.row.key)
+
+    def apply(
+        self,
+        session: Session,
+        job: Job,
+        fetched: tuple[list[int], Sequence[TrackingRecord]] | None,
+    ) -> None:
+        if fetched is None:
+            return
+        ids, scans = fetched
+        events = [TrackingIn(**scan.model_dump()) for scan in scans]
+        for shipment_id in ids:
+            shipping.record_tracking(session, shipment_id, events, job.plugin.id)

@@ -65,6 +65,9 @@ class Webhook(PerRow[tuple[ReceivesWebhooks, dict[int, Delivery]], "WebhookEvent
                 outcome = _inventory_changed(session, job.plugin, event)
             elif event.subject == "customer":
                 outcome = _customer_changed(session, job.plugin.id)
+            elif event.subject == "tracking" and event.subject_id:
+                # The carrier's news is re-read, not trusted: its tracking is fetched.
+                ledger.enqueue(session, job.plugin.id, WorkKind.TRACK_SHIPMENT, event.subject_id)
             found = session.get(InboxDelivery, int(row.key))
             if found is not None:
                 found.processed_at = utcnow()

@@ -39,6 +39,20 @@ def text(body: Body, name: str, *, required: bool = False) -> str | None:
     return str(value).strip()
 
 
+def required_number(body: Body, name: str) -> Decimal:
+    value = number(body, name, required=True)
+    if value is None:
+        raise missing(name)
+    return value
+
+
+def required_text(body: Body, name: str) -> str:
+    value = text(body, name, required=True)
+    if value is None:
+        raise missing(name)
+    return value
+
+
 def items(body: Body, name: str) -> list[Body] | None:
     value = body.get(name)
     if value is None:

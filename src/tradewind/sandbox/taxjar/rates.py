@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 D = Decimal
+NONE = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,17 @@ class StateRule:
 class ZipArea:
     county: str
     city: str
-    county_rate: Decimal = D(0)
-    city_rate: Decimal = D(0)
-    special_rate: Decimal = D(0)
+    county_rate: Decimal = NONE
+    city_rate: Decimal = NONE
+    special_rate: Decimal = NONE
 
 
 @dataclass(frozen=True)
 class Province:
     name: str
     gst: Decimal
-    pst: Decimal = D(0)
-    qst: Decimal = D(0)
+    pst: Decimal = NONE
+    qst: Decimal = NONE
     postal_letters: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -109,7 +110,9 @@ US_STATES: dict[str, StateRule] = {
 # Local shares of the ZIP codes the sandbox knows; any other ZIP of a state gets the state
 # share alone.
 ZIP_AREAS: dict[str, ZipArea] = {
-    "90002": ZipArea("LOS ANGELES", "LOS ANGELES", county_rate=D("0.0025"), special_rate=D("0.025")),
+    "90002": ZipArea(
+        "LOS ANGELES", "LOS ANGELES", county_rate=D("0.0025"), special_rate=D("0.025")
+    ),
     "92093": ZipArea("SAN DIEGO", "LA JOLLA", county_rate=D("0.0025"), special_rate=D("0.0075")),
     "10541": ZipArea("PUTNAM", "MAHOPAC", county_rate=D("0.04"), special_rate=D("0.00375")),
     "10001": ZipArea("NEW YORK", "NEW YORK", city_rate=D("0.045"), special_rate=D("0.00375")),

@@ -13,7 +13,15 @@ from typing import Any
 
 from tradewind.sandbox.taxjar import rates
 from tradewind.sandbox.taxjar.errors import ApiError, missing
-from tradewind.sandbox.taxjar.params import Body, items, json_number, number, text
+from tradewind.sandbox.taxjar.params import (
+    Body,
+    items,
+    json_number,
+    number,
+    required_number,
+    required_text,
+    text,
+)
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.00001")
@@ -47,7 +55,8 @@ US_SHIPPING: KeyNames = {
     "special": ("special_taxable_amount", "special_tax_rate", "special_district_amount"),
 }
 CA_KEYS: KeyNames = {
-    level: (f"{level}_taxable_amount", f"{level}_tax_rate", level) for level in ("gst", "pst", "qst")
+    level: (f"{level}_taxable_amount", f"{level}_tax_rate", level)
+    for level in ("gst", "pst", "qst")
 }
 
 
@@ -106,13 +115,10 @@ class Order:
 
 
 def read_order(body: Body) -> Order:
-    to_country = text(body, "to_country", required=True)
-    assert to_country is not None
-    to_country = to_country.upper()
+    to_country = required_text(body, "to_country").upper()
     to_zip = text(body, "to_zip", required=to_country == "US")
     to_state = text(body, "to_state", required=to_country in ("US", "CA"))
-    shipping = number(body, "shipping", required=True)
-    assert shipping is not None
+    shipping = required_number(body, "shipping")
     raw_lines = items(body, "line_items")
     lines = [read_line(line, index) for index, line in enumerate(raw_lines or [], 1)]
     amount = number(body, "amount")
@@ -162,9 +168,8 @@ def read_nexus_addresses(body: Body) -> Nexus | None:
         return None
     found: set[tuple[str, str]] = set()
     for address in addresses:
-        country = text(address, "country", required=True)
-        state = text(address, "state", required=True)
-        assert country is not None and state is not None
+        country = required_text(address, "country")
+        state = required_text(address, "state")
         found.add((country.upper(), state.upper()))
     return frozenset(found)
 

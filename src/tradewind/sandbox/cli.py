@@ -84,7 +84,7 @@ def shopify(
 
 @app.command()
 def taxjar(
-    port: int = typer.Option(8766, help="Port on 127.0.0.1 (0: a free one)."),
+    port: int = typer.Option(8768, help="Port on 127.0.0.1 (0: a free one)."),
     token: str | None = typer.Option(None, help="API token of the account (default: a new one)."),
     per_minute: int = typer.Option(10_000, min=1, help="Requests a minute the token may make."),
 ) -> None:

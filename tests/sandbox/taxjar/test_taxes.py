@@ -179,3 +179,9 @@ def test_calculations_are_counted(sandbox: TaxJarSandbox, http: httpx2.Client, t
     http.post("/v2/taxes", json=US_ORDER)
     http.post("/v2/taxes", json=US_ORDER | {"to_zip": "1"})  # refused: not a calculation
     assert http.get(f"{sandbox.base_url}/_sandbox/accounts/{token}").json()["calculations"] == 1
+
+
+def test_a_line_of_quantity_zero_is_not_taxed(http: httpx2.Client) -> None:
+    body = US_ORDER | {"line_items": [{"quantity": 0, "unit_price": 10}]}
+    tax = http.post("/v2/taxes", json=body).json()["tax"]
+    assert (tax["amount_to_collect"], tax["order_total_amount"]) == (0, 1.5)

@@ -151,7 +151,8 @@ def read_order(body: Body) -> Order:
 
 
 def read_line(line: Body, index: int) -> Item:
-    quantity = number(line, "quantity") or Decimal(1)
+    quantity = number(line, "quantity")
+    quantity = Decimal(1) if quantity is None else quantity
     unit_price = number(line, "unit_price") or ZERO
     discount = number(line, "discount") or ZERO
     return Item(

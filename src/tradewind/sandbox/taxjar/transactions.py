@@ -119,7 +119,8 @@ def read_lines(lines: list[Body]) -> list[dict[str, Any]]:
     for index, line in enumerate(lines, 1):
         if line.get("sales_tax") is None:
             raise missing(f"line_items[{index - 1}][sales_tax]")
-        quantity = number(line, "quantity") or Decimal(1)
+        quantity = number(line, "quantity")
+        quantity = Decimal(1) if quantity is None else quantity
         item: dict[str, Any] = {
             "id": text(line, "id") or str(index),
             "quantity": int(quantity),

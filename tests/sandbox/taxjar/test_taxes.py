@@ -161,6 +161,16 @@ def test_canada_requires_a_province_and_a_matching_postal_code(http: httpx2.Clie
     assert http.post("/v2/taxes", json=body).json()["detail"] == "to_state is missing"
 
 
+def test_unknown_province_without_a_postal_code(http: httpx2.Client) -> None:
+    body = fixture("taxes_canada.request")
+    del body["to_zip"]
+    response = http.post("/v2/taxes", json=body | {"to_state": "XX"})
+    assert (response.status_code, response.json()["detail"]) == (
+        400,
+        "to_state XX isn't a valid state for CA",
+    )
+
+
 def test_to_zip_optional_outside_the_us(http: httpx2.Client) -> None:
     body = fixture("taxes_canada.request")
     del body["to_zip"]

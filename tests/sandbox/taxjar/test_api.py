@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import httpx2
 import pytest
+from starlette.testclient import TestClient
 
 from tests.sandbox.taxjar.conftest import fixture, same_json
-from tradewind.sandbox.taxjar import TaxJarSandbox
+from tradewind.sandbox.taxjar import Faults, RateLimiter, State, TaxJarSandbox, create_app
+from tradewind.sandbox.taxjar.state import Account
 
 
 def test_no_token_is_401_with_taxjar_body(anonymous: httpx2.Client) -> None:
@@ -133,3 +135,24 @@ def test_control_api_creates_accounts(anonymous: httpx2.Client) -> None:
     assert [r["region_code"] for r in regions.json()["regions"]] == ["TX"]
     assert anonymous.get("/_sandbox/accounts/nobody").status_code == 404
     assert anonymous.post("/_sandbox/accounts", json={"per_minute": 0}).status_code == 422
+
+
+class BrokenState(State):
+    """An account store that fails after a calculation, as a sandbox bug would."""
+
+    def count_calculation(self, account: Account) -> None:
+        raise RuntimeError("boom")
+
+
+def test_a_sandbox_failure_still_answers_in_taxjar_shape() -> None:
+    state = BrokenState()
+    state.create_account("tok")
+    app = create_app(state, Faults(), RateLimiter())
+    with TestClient(app) as client:
+        response = client.post(
+            "/v2/taxes",
+            json=fixture("taxes_us_ca_destination.request"),
+            headers={"Authorization": "Bearer tok"},
+        )
+    assert response.status_code == 500
+    assert response.json()["error"] == "Internal Server Error"

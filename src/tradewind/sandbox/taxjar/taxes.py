@@ -147,7 +147,9 @@ def read_order(body: Body) -> Order:
         problem = rates.address_problem("to", order.to_country, order.to_zip, order.to_state)
         if problem:
             raise ApiError(400, problem)
-    known = {"US": rates.US_STATES, "CA": rates.CA_PROVINCES}.get(order.to_country)
+    known: set[str] | None = None
+    if order.to_country in ("US", "CA"):
+        known = set(rates.US_STATES if order.to_country == "US" else rates.CA_PROVINCES)
     if known is not None and order.to_state not in known:
         raise ApiError(400, f"to_state {order.to_state} isn't a valid state for {order.to_country}")
     return order

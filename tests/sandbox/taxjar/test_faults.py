@@ -83,3 +83,34 @@ def test_rate_limit_per_token_with_retry_after() -> None:
             assert get(free).status_code == 200
             clock.now += 40
             assert get(limited).status_code == 200
+
+
+def test_a_slow_answer_trips_the_client_timeout_then_recovers(
+    sandbox: TaxJarSandbox, token: str
+) -> None:
+    sandbox.inject_fault(token, None, delay_ms=2_000)
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx2.Client(base_url=sandbox.base_url, headers=headers, timeout=0.2) as impatient:
+        with pytest.raises(httpx2.TimeoutException):
+            impatient.get("/v2/categories")
+        assert impatient.get("/v2/categories").status_code == 200
+
+
+def test_a_delayed_error_still_answers_its_status(
+    sandbox: TaxJarSandbox, http: httpx2.Client, token: str
+) -> None:
+    made = http.post(
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={"token": token, "status": 503, "delay_ms": 20},
+    )
+    assert made.status_code == 201
+    assert http.get("/v2/categories").status_code == 503
+    assert http.get("/v2/categories").status_code == 200
+
+
+def test_a_fault_needs_a_status_or_a_delay(
+    sandbox: TaxJarSandbox, http: httpx2.Client, token: str
+) -> None:
+    made = http.post(f"{sandbox.base_url}/_sandbox/faults", json={"token": token, "status": None})
+    assert made.status_code == 422
+    assert http.get("/v2/categories").status_code == 200

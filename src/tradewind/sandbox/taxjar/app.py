@@ -8,6 +8,7 @@ error the caller asked for, as TaxJar's own sandbox answers it), then the route.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -91,7 +92,9 @@ class Api:
         if version is not None and version not in API_VERSIONS:
             return error_response(400, f"x-api-version {version} is not a valid API version")
         fault = self.faults.take(account.token, path)
-        if fault is not None:
+        if fault is not None and fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault is not None and fault.status is not None:
             return fault_response(fault.status)
         wait = self.limiter.hit(account.token, account.per_minute)
         if wait is not None:
@@ -268,9 +271,10 @@ class NexusSpec(BaseModel):
 
 class FaultSpec(BaseModel):
     token: str
-    status: int = Field(default=500, ge=400, le=599)
+    status: int | None = Field(default=500, ge=400, le=599)
     count: int = Field(default=1, ge=1)
     path_contains: str | None = None
+    delay_ms: int = Field(default=0, ge=0, le=600_000)
 
 
 def account_state(account: Account) -> dict[str, Any]:
@@ -335,7 +339,10 @@ class Control:
         spec = await parse(request, FaultSpec)
         if isinstance(spec, Response):
             return spec
-        self.faults.add(spec.token, Fault(spec.status, spec.count, spec.path_contains))
+        if spec.status is None and not spec.delay_ms:
+            return json_response(422, {"error": "a fault needs a status or a delay_ms"})
+        fault = Fault(spec.status, spec.count, spec.path_contains, spec.delay_ms)
+        self.faults.add(spec.token, fault)
         return json_response(201, spec.model_dump())
 
     async def clear_faults(self, request: Request) -> Response:

@@ -1,5 +1,6 @@
 """Bad days on demand, per token: the next N requests answered with an error status
-(429, 500, 503 …), and the per-token rate limit, a fixed window of one minute counted
+(429, 500, 503 …) or held back ``delay_ms`` first (a client's timeout), and the
+per-token rate limit, a fixed window of one minute counted
 on an injectable clock so that tests never sleep."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ WINDOW = 60.0
 
 @dataclass
 class Fault:
-    status: int
+    status: int | None  # None: answered normally, after the delay
     count: int
     path_contains: str | None = None
+    delay_ms: int = 0
 
 
 class Faults:

@@ -109,9 +109,17 @@ class TaxJarSandbox:
         return self.state.revoke(token)
 
     def inject_fault(
-        self, token: str, status: int, *, count: int = 1, path_contains: str | None = None
+        self,
+        token: str,
+        status: int | None,
+        *,
+        count: int = 1,
+        path_contains: str | None = None,
+        delay_ms: int = 0,
     ) -> None:
-        self.faults.add(token, Fault(status, count, path_contains))
+        """The next ``count`` requests answer ``status`` (None: normally), ``delay_ms``
+        late."""
+        self.faults.add(token, Fault(status, count, path_contains, delay_ms))
 
     def clear_faults(self, token: str) -> None:
         self.faults.clear(token)

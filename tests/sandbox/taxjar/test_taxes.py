@@ -195,3 +195,15 @@ def test_a_line_of_quantity_zero_is_not_taxed(http: httpx2.Client) -> None:
     body = US_ORDER | {"line_items": [{"quantity": 0, "unit_price": 10}]}
     tax = http.post("/v2/taxes", json=body).json()["tax"]
     assert (tax["amount_to_collect"], tax["order_total_amount"]) == (0, 1.5)
+
+
+def test_countries_outside_the_table_answer_as_without_nexus(http: httpx2.Client) -> None:
+    body = {
+        "to_country": "GB",
+        "to_zip": "SW1A 1AA",
+        "amount": 10,
+        "shipping": 0,
+        "nexus_addresses": [{"country": "GB", "state": "LND"}],
+    }
+    tax = http.post("/v2/taxes", json=body).json()["tax"]
+    assert same_json(tax, fixture("taxes_no_nexus.response")["tax"]) == []

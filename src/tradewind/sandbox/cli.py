@@ -12,6 +12,7 @@ from tradewind.sandbox.easypost.runner import EasyPostSandbox
 from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
 from tradewind.sandbox.shopify.state import Plan
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS
+from tradewind.sandbox.taxjar import TaxJarSandbox
 
 app = typer.Typer(help="Sandboxes of external platforms, for trying and testing a hub.")
 
@@ -112,6 +113,28 @@ def easypost(
             sandbox.add_key("production", production_key)
         typer.echo(sandbox.api_base)
         typer.echo(key)  # a script reads the base URL, then the test key
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def taxjar(
+    port: int = typer.Option(8768, help="Port on 127.0.0.1 (0: a free one)."),
+    token: str | None = typer.Option(None, help="API token of the account (default: a new one)."),
+    per_minute: int = typer.Option(10_000, min=1, help="Requests a minute the token may make."),
+) -> None:
+    """Run a TaxJar sandbox with one account; print its base URL, then its token."""
+    sandbox = TaxJarSandbox(port=port).start()
+    try:
+        account = sandbox.create_account(token, per_minute=per_minute)
+        typer.echo(sandbox.base_url)
+        typer.echo(account.token)
+        regions = ", ".join(f"{c}-{r}" for c, r in account.nexus)
+        typer.echo(f"nexus {regions}  limit {per_minute}/min", err=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

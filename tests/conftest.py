@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -27,7 +28,12 @@ from tradewind.connectors.outbound import parse_address
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.db import Base, Database, make_engine
 from tradewind.hub import Hub
+from tradewind.logs import to_stderr
 from tradewind.settings import Settings
+
+# As a served Tradewind does: log lines (of engine threads still running, say) go to
+# stderr and never mix with a command's output that a test reads.
+structlog.configure(logger_factory=to_stderr)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(

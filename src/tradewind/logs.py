@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -20,6 +21,12 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
         if _SECRET_KEYS.search(key):
             event[key] = "[redacted]"
     return event
+
+
+def to_stderr(*_: Any) -> structlog.PrintLogger:
+    """Logs go to stderr, so that a command's output (``tradewind templates schema >
+    file``) is only its output; looked up at each call, so a redirected stderr is used."""
+    return structlog.PrintLogger(sys.stderr)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -39,6 +46,7 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=to_stderr,
     )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # Libraries that log every request or task at INFO: our own call records say more.

@@ -36,6 +36,8 @@ VALUES = {
     "topic": "orders/create",
     "job": "customer-sync",
     "template_id": "rest_storefront",
+    "package_id": "1",
+    "label_id": "1",
 }
 
 

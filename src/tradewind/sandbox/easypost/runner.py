@@ -9,13 +9,8 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
-
-import uvicorn
 
 from tradewind.sandbox.easypost.app import create_app
 from tradewind.sandbox.easypost.control import labels
@@ -23,8 +18,7 @@ from tradewind.sandbox.easypost.core import Options, Sandbox
 from tradewind.sandbox.easypost.faults import Fault, FaultKind, Limits
 from tradewind.sandbox.easypost.state import Doc
 from tradewind.sandbox.easypost.webhooks import LOOPBACK_HOSTS, Delivery
-
-HOST = "127.0.0.1"
+from tradewind.sandbox.serving import Served
 
 
 class EasyPostSandbox:
@@ -47,48 +41,16 @@ class EasyPostSandbox:
         )
         self.sandbox = Sandbox(options, clock)
         self.app = create_app(self.sandbox)
-        self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served(self.app, port=port, name="EasyPost sandbox")
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> EasyPostSandbox:
-        if self._server is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, self._port))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            host=HOST,
-            port=self._port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            http="h11",
-            timeout_keep_alive=30,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="easypost-sandbox", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:  # uvicorn offers no start event to wait on
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the EasyPost sandbox did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
+        self._served.stop()
 
     def __enter__(self) -> EasyPostSandbox:
         return self.start()
@@ -103,11 +65,11 @@ class EasyPostSandbox:
 
     @property
     def port(self) -> int:
-        return self._port
+        return self._served.port
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self._port}"
+        return self._served.base_url
 
     @property
     def api_base(self) -> str:

@@ -11,9 +11,6 @@ thread on 127.0.0.1, plus Python methods mirroring the control API.
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-import uvicorn
-
+from tradewind.sandbox.serving import Served
 from tradewind.sandbox.shopify import control as c
 from tradewind.sandbox.shopify.app import create_app
 from tradewind.sandbox.shopify.core import LATEST_VERSION, Options, Sandbox
@@ -32,8 +28,6 @@ from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.ratelimit import Clock
 from tradewind.sandbox.shopify.state import ALL_SCOPES, Doc, Plan, TokenKind
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS, Delivery
-
-HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -76,53 +70,20 @@ class ShopifySandbox:
         self.sandbox = Sandbox(options)
         self.control = c.Control(self.sandbox)
         self.app = create_app(self.sandbox)
-        self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served(self.app, port=port, name="Shopify sandbox", loop="uvloop")
         self._generators: dict[str, OrderGenerator] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> ShopifySandbox:
-        if self._server is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, self._port))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            host=HOST,
-            port=self._port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            http="h11",  # keeps header names as Shopify spells them (httptools lower-cases)
-            loop="uvloop",
-            timeout_keep_alive=30,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="shopify-sandbox", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the Shopify sandbox did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def stop(self) -> None:
         for generator in self._generators.values():
             generator.stop()
         self._generators.clear()
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
+        self._served.stop()
         self.sandbox.close()
 
     def __enter__(self) -> ShopifySandbox:
@@ -138,12 +99,12 @@ class ShopifySandbox:
 
     @property
     def port(self) -> int:
-        return self._port
+        return self._served.port
 
     @property
     def base_url(self) -> str:
         """What a Shopify client uses instead of ``https://{shop}.myshopify.com``."""
-        return f"http://{HOST}:{self._port}"
+        return self._served.base_url
 
     def admin_url(self, version: str = LATEST_VERSION) -> str:
         return f"{self.base_url}/admin/api/{version}"

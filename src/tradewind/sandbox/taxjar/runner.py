@@ -8,18 +8,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from types import TracebackType
 
-import uvicorn
-
+from tradewind.sandbox.serving import Served
 from tradewind.sandbox.taxjar.app import AccountSpec, Control, RegionSpec, create_app
 from tradewind.sandbox.taxjar.faults import Clock, Fault, Faults, RateLimiter
 from tradewind.sandbox.taxjar.state import DEFAULT_PER_MINUTE, Account, State
-
-HOST = "127.0.0.1"
 
 
 class TaxJarSandbox:
@@ -32,39 +27,14 @@ class TaxJarSandbox:
         self.limiter = RateLimiter(clock)
         self.control = Control(self.state, self.faults)
         self.app = create_app(self.state, self.faults, self.limiter)
-        self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = Served(self.app, port=port, name="TaxJar sandbox")
 
     def start(self) -> TaxJarSandbox:
-        if self._server is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, self._port))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, host=HOST, port=self._port, log_level="warning", access_log=False
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="taxjar-sandbox", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:  # the server thread's readiness, not a timing guess
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the TaxJar sandbox did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
+        self._served.stop()
 
     def __enter__(self) -> TaxJarSandbox:
         return self.start()
@@ -79,12 +49,12 @@ class TaxJarSandbox:
 
     @property
     def port(self) -> int:
-        return self._port
+        return self._served.port
 
     @property
     def base_url(self) -> str:
         """What a TaxJar client uses instead of ``https://api.taxjar.com`` (no ``/v2``)."""
-        return f"http://{HOST}:{self._port}"
+        return self._served.base_url
 
     # --- the control API, in Python -----------------------------------------------------
 

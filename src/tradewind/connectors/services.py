@@ -88,6 +88,7 @@ class TaxRequest(Record):
     currency: str
     shipping: Decimal = Decimal("0")
     lines: tuple[TaxLine, ...]
+    placed_at: dt.datetime | None = None  # the sale's date, for a committed transaction
 
 
 class TaxRecord(Record):

@@ -69,6 +69,7 @@ def tax_request(session: Session, order: Order) -> TaxRequest:
         ship_to=address(order.shipping_address),
         currency=order.currency,
         shipping=order.shipping_total,
+        placed_at=order.placed_at,
         lines=tuple(
             TaxLine(
                 id=str(line.id), quantity=line.quantity, unit_price=line.unit_price, sku=line.sku

@@ -149,11 +149,18 @@ def test_the_demo_connects_a_store_and_orders_flow_in_then_restarts_as_it_was(
         )
         assert duplicates == []
         first_run_orders = demo.query("select count(*) from orders")[0][0]
+        # Labels and tax need no set-up: EasyPost and TaxJar answer on the same channel.
+        services = demo.query(
+            "select name, state from plugins where connector in ('easypost', 'taxjar') "
+            "order by name"
+        )
+        assert services == [("Demo EasyPost", "active"), ("Demo TaxJar", "active")]
 
     with running_demo(data) as again:
         wait_for(lambda: "sign in with your user" in again.output(), 10, again)
         assert PASSWORD_LINE.search(again.output()) is None
-        assert again.query("select count(*) from plugins") == [(1,)]
+        assert again.query("select count(*) from plugins") == [(3,)]  # + EasyPost, TaxJar
+        assert again.query("select count(*) from channel_services") == [(6,)]
         assert again.query("select count(*) from products") == [(5,)]
         with httpx2.Client(base_url=again.url, timeout=10) as client:
             _sign_in(client, password)

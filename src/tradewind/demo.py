@@ -1,7 +1,9 @@
 """The first-run demo: a sandbox Shopify store already connected as a plugin on a
 "Shopify" channel, two warehouses with the store's catalog in stock, historical orders
 coming in by backfill and the store's order generator placing new ones, so a newcomer
-sees orders, stock and notifications move within a minute.
+sees orders, stock and notifications move within a minute; on the same channel, EasyPost
+(rates, labels, tracking) and TaxJar (tax of orders made in Tradewind) on their
+sandboxes, so labels and tax work without any set-up.
 
 Everything here is idempotent: the second ``tradewind demo`` finds the shop (its state
 is kept beside the database) and the plugin, and only points the plugin at the
@@ -24,16 +26,20 @@ from tradewind.auth.models import Role, User
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
+from tradewind.core.channels.models import Channel
 from tradewind.core.inventory import service as inventory
 from tradewind.core.links import service as links
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
+from tradewind.core.shipping import service as shipping
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.sandbox.easypost import EasyPostSandbox
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sandbox.shopify.runner import DEMO_CATALOG, seed_demo
-from tradewind.vocabulary import StockMode, Toggle
+from tradewind.sandbox.taxjar import TaxJarSandbox
+from tradewind.vocabulary import ServiceCapability, StockMode, Toggle
 
 SHOP = "demo"
 TOKEN = "shpat_demo_store"  # noqa: S105 - the sandbox shop's token, not a real secret
@@ -45,6 +51,64 @@ ADMIN = "admin"
 HISTORY = 12  # orders the store already has before Tradewind connects
 STOCK_WINDOW_SECONDS = 10  # short, so stock changes show on the store quickly
 TOGGLES = (Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING, Toggle.EXPORT_SHIPMENTS)
+EASYPOST_KEY = "EZTKtradewinddemo"
+TAXJAR_TOKEN = "tradewind-demo-taxjar"  # noqa: S105 - the TaxJar sandbox's token
+# Where the demo's parcels ship from (a carrier rates from an address, a tax service
+# taxes from one).
+ADDRESSES = {
+    "MAIN": {
+        "address1": "1 Dock Rd",
+        "city": "Oakland",
+        "province": "CA",
+        "postal_code": "94607",
+        "country_code": "US",
+    },
+    "EAST": {
+        "address1": "10 Ferry St",
+        "city": "Newark",
+        "province": "NJ",
+        "postal_code": "07105",
+        "country_code": "US",
+    },
+}
+# The demo's service plugins: (template, name, what each does on the channel).
+SERVICES = (
+    (
+        "easypost",
+        "Demo EasyPost",
+        (
+            ServiceCapability.GET_RATES,
+            ServiceCapability.BUY_LABEL,
+            ServiceCapability.VOID_LABEL,
+            ServiceCapability.TRACK,
+        ),
+    ),
+    ("taxjar", "Demo TaxJar", (ServiceCapability.CALCULATE_TAX, ServiceCapability.COMMIT_TAX)),
+)
+
+
+@dataclass
+class ServiceSandboxes:
+    easypost: EasyPostSandbox
+    taxjar: TaxJarSandbox
+
+    def settings(self, template: str) -> dict[str, str]:
+        if template == "easypost":
+            return {"api_key": EASYPOST_KEY, "api_url": self.easypost.api_base}
+        return {"api_token": TAXJAR_TOKEN, "api_url": f"{self.taxjar.base_url}/v2"}
+
+    def stop(self) -> None:
+        self.easypost.stop()
+        self.taxjar.stop()
+
+
+def start_services() -> ServiceSandboxes:
+    """The EasyPost and TaxJar sandboxes, with the demo's key and token."""
+    easypost = EasyPostSandbox().start()
+    easypost.add_key("test", EASYPOST_KEY)
+    taxjar = TaxJarSandbox().start()
+    taxjar.create_account(TAXJAR_TOKEN)
+    return ServiceSandboxes(easypost, taxjar)
 
 
 @dataclass(frozen=True)
@@ -68,8 +132,11 @@ def start_sandbox(hub: Hub) -> ShopifySandbox:
     return sandbox
 
 
-def prepare(hub: Hub, sandbox: ShopifySandbox) -> DemoReport:
-    """Connect the demo store (first run) or point the plugin at the sandbox's address."""
+def prepare(
+    hub: Hub, sandbox: ShopifySandbox, services: ServiceSandboxes | None = None
+) -> DemoReport:
+    """Connect the demo store (first run) or point the plugins at the sandboxes' new
+    addresses."""
     password = _ensure_admin(hub)
     with hub.db.unit_of_work() as session:
         existing = session.scalar(select(Plugin).where(Plugin.name == PLUGIN))
@@ -81,8 +148,13 @@ def prepare(hub: Hub, sandbox: ShopifySandbox) -> DemoReport:
                 existing.id,
                 {"sandbox_url": sandbox.base_url},
             )
+            if services is not None:
+                _repoint_services(hub, session, services)
             return DemoReport(existing.id, first_run=False, admin_password=password)
         plugin_id = _connect(hub, session, sandbox)
+        service_ids = _connect_services(hub, session, services) if services else []
+    for service_id in service_ids:
+        actions.activate(hub, service_id)
     actions.activate(hub, plugin_id)
     actions.sync_products(hub, plugin_id)  # links the store's variants to the products
     now = utcnow()
@@ -93,6 +165,7 @@ def prepare(hub: Hub, sandbox: ShopifySandbox) -> DemoReport:
 def _connect(hub: Hub, session: Session, sandbox: ShopifySandbox) -> int:
     main = inventory.create_warehouse(session, "MAIN", "Main warehouse", is_default=True)
     east = inventory.create_warehouse(session, "EAST", "East warehouse (Newark)")
+    main.address, east.address = dict(ADDRESSES["MAIN"]), dict(ADDRESSES["EAST"])
     for title, sku, price, stock in DEMO_CATALOG:
         product = catalog.create_product(
             session, ProductIn(sku=sku, title=title, price=Decimal(price))
@@ -132,6 +205,32 @@ def _connect(hub: Hub, session: Session, sandbox: ShopifySandbox) -> int:
         session, plugin.id, mode=StockMode.ABSOLUTE, window_seconds=STOCK_WINDOW_SECONDS
     )
     return plugin.id
+
+
+def _connect_services(hub: Hub, session: Session, services: ServiceSandboxes) -> list[int]:
+    """EasyPost and TaxJar on the demo channel, each doing its capabilities."""
+    channel = session.scalar(select(Channel).where(Channel.name == CHANNEL))
+    assert channel is not None  # made by _connect in the same transaction
+    made: list[int] = []
+    for template, name, capabilities in SERVICES:
+        info = hub.registry.info(template)
+        plugin = plugins.add_plugin(
+            session, hub.vault, info, name=name, config=services.settings(template)
+        )
+        plugins.attach(session, plugin.id, channel.id)
+        for capability in capabilities:
+            shipping.set_service(session, channel.id, capability, plugin.id)
+        made.append(plugin.id)
+    return made
+
+
+def _repoint_services(hub: Hub, session: Session, services: ServiceSandboxes) -> None:
+    for template, name, _ in SERVICES:
+        found = session.scalar(select(Plugin).where(Plugin.name == name))
+        if found is not None:
+            plugins.update_plugin_settings(
+                session, hub.vault, hub.info_for(found), found.id, services.settings(template)
+            )
 
 
 def _ensure_admin(hub: Hub) -> str | None:

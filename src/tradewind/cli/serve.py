@@ -9,7 +9,7 @@ from starlette.types import ASGIApp
 from tradewind import migrations
 from tradewind.app import actions
 from tradewind.cli.common import console, environment_hub, running, state_of
-from tradewind.demo import ADMIN, SHOP, DemoReport, prepare, start_sandbox
+from tradewind.demo import ADMIN, SHOP, DemoReport, prepare, start_sandbox, start_services
 from tradewind.hub import Hub
 from tradewind.logs import configure_logging
 from tradewind.server import create_app
@@ -54,14 +54,16 @@ def demo(
         configure_logging(hub.settings)
         migrations.upgrade(hub.db.engine)
         sandbox = start_sandbox(hub)
+        services = start_services()
         try:
-            report = prepare(hub, sandbox)
+            report = prepare(hub, sandbox, services)
             if orders_per_minute > 0:
                 sandbox.start_generator(SHOP, per_minute=orders_per_minute)
             address = f"http://{host or hub.settings.host}:{port or hub.settings.port}"
             _banner(address, report, sandbox.base_url)
             _serve(hub, host or hub.settings.host, port or hub.settings.port, worker=True)
         finally:
+            services.stop()
             sandbox.stop()
 
 

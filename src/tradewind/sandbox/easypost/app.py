@@ -28,7 +28,8 @@ from starlette.routing import Route
 from tradewind.sandbox.easypost import control
 from tradewind.sandbox.easypost.core import Sandbox
 from tradewind.sandbox.easypost.faults import FaultKind
-from tradewind.sandbox.easypost.state import Doc, EasyPostError, Ops, mode_of
+from tradewind.sandbox.easypost.ops import Ops
+from tradewind.sandbox.easypost.state import Doc, EasyPostError, mode_of
 
 # Status → (code, message) of the errors a fault or the limiter answers with.
 FAULT_ERRORS: dict[int, tuple[str, str]] = {

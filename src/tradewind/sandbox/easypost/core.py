@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tradewind.sandbox.easypost.faults import Faults, Limits, RateLimiter
-from tradewind.sandbox.easypost.state import Account, Doc, Ops, State
+from tradewind.sandbox.easypost.ops import Ops
+from tradewind.sandbox.easypost.state import Account, Doc, State
 from tradewind.sandbox.easypost.webhooks import LOOPBACK_HOSTS, WebhookWorker
 
 

@@ -46,11 +46,18 @@ from tradewind.connectors.template.runtime import Compiled, Run, Runner
 from tradewind.connectors.template.services import SERVICE_MIXINS
 from tradewind.vocabulary import StockMode, Toggle
 
-# A template says nothing of the platform's limits yet: a bucket that keeps a plugin
-# from flooding it, shared by every process on the account like any connector's.
-POLICY = BucketPolicy(name="template", capacity=40, leak_per_second=10)
 MAX_LOCATION_PAGES = 20  # a loop guard: a store with more locations is a broken pull
 _TYPES: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
+
+
+def policy_of(template: Template) -> BucketPolicy:
+    """The bucket the template's ``limits`` describe, shared by every process on the
+    account like any connector's."""
+    return BucketPolicy(
+        name=f"template:{template.id}",
+        capacity=template.limits.burst,
+        leak_per_second=template.limits.per_second,
+    )
 
 
 def settings_model(template: Template) -> type[BaseModel]:
@@ -108,7 +115,7 @@ class TemplateConnector:
         self.http = HttpClient(
             base_url,
             transport=context.transport,
-            budget=context.budget(POLICY),
+            budget=context.budget(policy_of(self.template)),
             recorder=context.recorder,
             outbound=context.outbound,
         )

@@ -137,6 +137,14 @@ Auth = Annotated[
 ]
 
 
+class Limits(Model):
+    """The platform's request limit, as a leaky bucket every process shares for the
+    account: ``burst`` requests at once, refilled at ``per_second``."""
+
+    burst: int = Field(default=40, ge=1, le=10_000)
+    per_second: float = Field(default=10, gt=0, le=10_000)
+
+
 class Defaults(Model):
     headers: dict[str, Text] = Field(default_factory=dict)
     timeout: Seconds = 20
@@ -263,6 +271,7 @@ class Template(Model):
     settings: dict[str, Setting] = Field(default_factory=dict)
     auth: Auth
     defaults: Defaults = Defaults()
+    limits: Limits = Limits()
     errors: list[ErrorRule] = Field(default_factory=list)
     test_connection: Probe
     hooks: dict[str, Hook] = Field(default_factory=dict)

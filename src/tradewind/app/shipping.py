@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from tradewind.app.calls import connector_calls
-from tradewind.connectors.errors import AuthFailed, Rejected
+from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected
 from tradewind.connectors.services import (
     BuysLabels,
     CalculatesTax,
@@ -122,7 +122,7 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
     def buy(connector: BuysLabels) -> LabelRecord:
         try:
             return connector.buy_label(request)
-        except (Rejected, AuthFailed):  # refused: nothing was bought
+        except (Rejected, AuthFailed, RateLimited):  # refused or not sent: nothing bought
             with hub.db.unit_of_work() as session:
                 shipping.release_purchase(session, package_id)
             raise

@@ -24,8 +24,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpcore2
@@ -240,9 +242,16 @@ class OutboundTransport(httpx2.HTTPTransport):
         limits = limits or httpx2.Limits(max_connections=20, max_keepalive_connections=10)
         self.policy = policy
         self._pool = httpcore2.ConnectionPool(
-            ssl_context=httpx2.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=_ssl_context(verify),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=PinnedBackend(policy, inner),
         )
+
+
+@cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One context per process: loading the CA bundle takes tens of milliseconds, and a
+    connector is opened for every batch of work (a context is safe to share)."""
+    return httpx2.create_ssl_context(verify=verify, trust_env=False)

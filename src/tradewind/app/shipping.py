@@ -5,6 +5,7 @@ plugin's executions, and refused credentials pause the plugin as in its work."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,9 +24,9 @@ from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Label, RateQuote
+from tradewind.core.shipping.models import Label, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, QuoteIn, TaxIn, TrackingIn
-from tradewind.errors import Invalid, NotFound
+from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
@@ -33,13 +34,16 @@ from tradewind.sync.handlers.services import shipment_request, tax_in, tax_reque
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vocabulary import ServiceCapability
 
+# How long a person-run call waits for a rate limit before saying so.
+PATIENCE_SECONDS = 5.0
 P = TypeVar("P")
 T = TypeVar("T")
 
 
 def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) -> T:
     """``use`` the plugin's connector as ``protocol``: its calls recorded, refused
-    credentials turned into needs-reauthorization with a notification."""
+    credentials turned into needs-reauthorization with a notification, a rate limit
+    waited out up to ``PATIENCE_SECONDS``."""
     with hub.db.read() as session:
         plugin = plugins.get_plugin(session, plugin_id)
     calls = CallBuffer()
@@ -48,12 +52,22 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
         if not isinstance(connector, protocol):
             raise Invalid(f"{plugin.name} cannot do this ({protocol.__name__})")
         with connector_calls():
-            try:
-                return use(connector)
-            except AuthFailed as exc:
-                with hub.db.unit_of_work() as session:
-                    authorization_lost(session, plugin_id, str(exc))
-                raise
+            waited = 0.0
+            while True:
+                try:
+                    return use(connector)
+                except RateLimited as exc:
+                    # A person waits a moment for the plugin's (or the service's) limit
+                    # rather than be told to click again; longer than that, they are told.
+                    wait = exc.retry_after if exc.retry_after is not None else 1.0
+                    if waited + wait > PATIENCE_SECONDS:
+                        raise
+                    time.sleep(wait)
+                    waited += wait
+                except AuthFailed as exc:
+                    with hub.db.unit_of_work() as session:
+                        authorization_lost(session, plugin_id, str(exc))
+                    raise
     finally:
         connector.close()
         with hub.db.unit_of_work() as session:
@@ -96,11 +110,12 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
     """Buy the label of ``quote_id``: once, however often it is asked. A refusal by the
     carrier frees the package to be bought again; an outage leaves it marked as being
     bought (the outcome is unknown, and buying again might buy twice)."""
-    with hub.db.unit_of_work() as session:
+    with hub.db.read() as session:
         quote = shipping.quote_to_buy(session, quote_id)
         if quote.package_id != package_id:
             raise NotFound(f"rate quote {quote_id} is not one of package {package_id}")
-        shipping.claim_purchase(session, package_id)
+        if shipping.get_package(session, package_id).state is PackageState.BUYING:
+            raise Conflict(shipping.BEING_BOUGHT.format(package_id=package_id))
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
         quote = shipping.quote_to_buy(session, quote_id)
@@ -120,6 +135,9 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         plugin_id = quote.plugin_id
 
     def buy(connector: BuysLabels) -> LabelRecord:
+        # The claim is taken before each attempt: of two clicks only one buys.
+        with hub.db.unit_of_work() as session:
+            shipping.claim_purchase(session, package_id)
         try:
             return connector.buy_label(request)
         except (Rejected, AuthFailed, RateLimited):  # refused or not sent: nothing bought

@@ -145,6 +145,11 @@ def test_a_lost_answer_to_a_purchase_never_buys_a_second_label(shop: Shop) -> No
     with shop.hub.db.read() as session:
         assert shipping.get_package(session, shop.package_id).state is PackageState.BUYING
     assert shop.sandbox.labels(shop.key)["bought"] == 1  # the lost one, and only it
+    with shop.hub.db.unit_of_work() as session:  # a person checked EasyPost: no label
+        shipping.release_purchase(session, shop.package_id)
+    with pytest.raises(ConnectorFailed, match=r"SHIPMENT\.POSTAGE\.EXISTS"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)  # EasyPost refuses
+    assert shop.sandbox.labels(shop.key)["bought"] == 1
 
 
 def test_a_revoked_key_pauses_the_plugin(shop: Shop) -> None:

@@ -185,6 +185,15 @@ async def buy_label(request: Request, package_id: int, body: LabelWanted) -> Lab
     return LabelOut.model_validate(label)
 
 
+@router.post("/packages/{package_id}/release", response_model=PackageOut, responses=responses(404))
+def release(request: Request, package_id: int) -> PackageOut:
+    """After a purchase ended without an answer, and the carrier shows no label: the
+    package may be bought again."""
+    with hub_of(request).db.unit_of_work() as session:
+        shipping.release_purchase(session, package_id)
+        return _package_out(session, shipping.get_package(session, package_id))
+
+
 @router.post(
     "/shipments/{shipment_id}/track", response_model=TrackingOut, responses=responses(404, 502)
 )

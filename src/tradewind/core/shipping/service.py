@@ -40,6 +40,10 @@ from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
 
 # How long a quote may be bought when the service says nothing of it.
 RATE_VALIDITY = dt.timedelta(hours=24)
+BEING_BOUGHT = (
+    "a label is being bought for package {package_id}; if that purchase failed with an "
+    "unknown outcome, check it with the carrier before buying again"
+)
 # The address fields a carrier needs on both ends.
 ADDRESS_NEEDS = ("address1", "city", "postal_code", "country_code")
 
@@ -223,10 +227,7 @@ def claim_purchase(session: Session, package_id: int) -> None:
     package = get_package(session, package_id)
     if package.state is PackageState.LABELLED:
         raise Conflict(f"package {package.id} has its label already")
-    raise Conflict(
-        f"a label is being bought for package {package.id}; if that purchase failed with "
-        "an unknown outcome, check it with the carrier, then release the package"
-    )
+    raise Conflict(BEING_BOUGHT.format(package_id=package.id))
 
 
 def release_purchase(session: Session, package_id: int) -> None:

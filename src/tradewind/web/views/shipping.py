@@ -150,6 +150,16 @@ async def buy(
     )
 
 
+@router.post("/packages/{package_id}/release")
+def release(request: Request, package_id: int, _user: SessionUser = Depends(writer)) -> Response:
+    """After a purchase ended without an answer and the carrier's account shows no label:
+    the package may be bought again."""
+    order_id = _order_of(request, package_id)
+    with hub_of(request).db.unit_of_work() as session:
+        shipping.release_purchase(session, package_id)
+    return redirect(request, _back(order_id), f"Package #{package_id} can be bought again.")
+
+
 @router.post("/shipments/{shipment_id}/track")
 async def track(
     request: Request, shipment_id: int, _user: SessionUser = Depends(writer)

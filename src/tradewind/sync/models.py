@@ -47,6 +47,7 @@ class WorkKind(StrEnum):
     CALCULATE_TAX = "calculate_tax"  # an order made here, taxed by the channel's service
     COMMIT_TAX = "commit_tax"  # a shipped order's tax recorded as a sale (key: order id)
     TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
+    POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -72,6 +73,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.CALCULATE_TAX: 35,
     WorkKind.COMMIT_TAX: 45,
     WorkKind.TRACK_SHIPMENT: 40,
+    WorkKind.POLL_TRACKING: 70,
 }
 
 

@@ -42,12 +42,16 @@ WEBHOOK_CHECK_SECONDS = 3600
 PROBE_STREAM = "probe"
 PROBE_SECONDS = 60
 CUSTOMERS_POLL_SECONDS = 3600
+TRACKING_STREAM = "tracking"
+# The safety net under carriers' tracking webhooks: parcels on their way are re-read.
+TRACKING_POLL_SECONDS = 4 * 3600
 # The work a due stream becomes: (kind, key).
 STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),
     WEBHOOKS_STREAM: (WorkKind.ENSURE_WEBHOOKS, ""),
     CUSTOMERS_STREAM: (WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_STREAM),
     PROBE_STREAM: (WorkKind.PROBE_ORDERS, PROBE_STREAM),
+    TRACKING_STREAM: (WorkKind.POLL_TRACKING, TRACKING_STREAM),
 }
 
 
@@ -110,6 +114,8 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             and Capability.IMPORT_CUSTOMERS in capabilities
         ):
             wanted.append((plugin, CUSTOMERS_STREAM, CUSTOMERS_POLL_SECONDS, 0))
+        if callable(getattr(hub.connector_for(plugin), "track", None)):
+            wanted.append((plugin, TRACKING_STREAM, TRACKING_POLL_SECONDS, 0))
     if not wanted:
         return 0
     insert_ignore(

@@ -224,3 +224,20 @@ def test_a_signed_tracker_event_makes_tradewind_read_the_tracking(shop: Shop) ->
         assert [e.raw_status for e in shipping.tracking_events(session, shipment_id)] == [
             "pre_transit"
         ]
+
+
+def test_the_tracking_poll_moves_parcels_whose_webhook_never_came(shop: Shop) -> None:
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    label = actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    tracker = _tracker(shop, label.tracking_number)
+    for _ in range(4):  # delivered, and no webhook is registered
+        shop.sandbox.advance_tracker(tracker)
+    harness = Harness(shop.hub)
+    report = harness.sweep()  # the schedule queues the plugin's tracking poll
+    assert report.polls_queued >= 1
+    harness.run(shop.plugin_id)
+    with shop.hub.db.read() as session:
+        shipment_id = shipping.get_package(session, shop.package_id).shipment_id
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None and shipment.tracking_status is TrackingStatus.DELIVERED

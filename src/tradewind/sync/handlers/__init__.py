@@ -20,7 +20,12 @@ from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
 from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
-from tradewind.sync.handlers.services import CalculateTax, CommitTax, TrackShipment
+from tradewind.sync.handlers.services import (
+    CalculateTax,
+    CommitTax,
+    PollTracking,
+    TrackShipment,
+)
 from tradewind.sync.handlers.shipments import PushShipment
 from tradewind.sync.handlers.stock import PushStock
 from tradewind.sync.handlers.webhooks import Webhook
@@ -49,6 +54,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
         WorkKind.TRACK_SHIPMENT: TrackShipment(),
+        WorkKind.POLL_TRACKING: PollTracking(),
     }
 )
 

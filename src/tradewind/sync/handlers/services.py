@@ -5,6 +5,7 @@ too (``app/shipping.py``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -27,10 +28,12 @@ from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Package
+from tradewind.core.shipping.models import Label, LabelState, Package
 from tradewind.core.shipping.schemas import TaxIn, TrackingIn
+from tradewind.db import utcnow
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
+from tradewind.vocabulary import TrackingStatus
 
 
 def address(stored: dict[str, object] | None) -> AddressRecord:
@@ -157,4 +160,49 @@ class TrackShipment(Single["tuple[list[int], Sequence[TrackingRecord]] | None"])
         ids, scans = fetched
         events = [TrackingIn(**scan.model_dump()) for scan in scans]
         for shipment_id in ids:
+            shipping.record_tracking(session, shipment_id, events, job.plugin.id)
+
+
+# How far back, and how many at once, the tracking poll looks.
+TRACKING_POLL_DAYS = 30
+TRACKING_POLL_BATCH = 50
+IN_TRANSIT = (
+    TrackingStatus.UNKNOWN,
+    TrackingStatus.PRE_TRANSIT,
+    TrackingStatus.IN_TRANSIT,
+    TrackingStatus.OUT_FOR_DELIVERY,
+)
+
+
+class PollTracking(Single["list[tuple[int, Sequence[TrackingRecord]]]"]):
+    """The safety net under the carrier's webhooks: the parcels of the plugin's labels
+    still on their way (the oldest read first, up to a batch), re-read."""
+
+    def fetch(self, job: Job) -> list[tuple[int, Sequence[TrackingRecord]]]:
+        connector = job.capability(TracksParcels)
+        since = utcnow() - dt.timedelta(days=TRACKING_POLL_DAYS)
+        with job.hub.db.read() as session:
+            rows = session.execute(
+                select(Shipment.id, Shipment.carrier, Shipment.tracking_number)
+                .join(Package, Package.shipment_id == Shipment.id)
+                .join(Label, Label.package_id == Package.id)
+                .where(
+                    Label.plugin_id == job.plugin.id,
+                    Label.state == LabelState.PURCHASED,
+                    Shipment.tracking_status.in_(IN_TRANSIT),
+                    Shipment.shipped_at >= since,
+                )
+                .order_by(Shipment.updated_at)
+                .limit(TRACKING_POLL_BATCH)
+            ).all()
+        return [(row.id, connector.track(row.carrier, row.tracking_number)) for row in rows]
+
+    def apply(
+        self, session: Session, job: Job, fetched: list[tuple[int, Sequence[TrackingRecord]]]
+    ) -> None:
+        for shipment_id, scans in fetched:
+            shipment = session.get(Shipment, shipment_id)
+            if shipment is not None:
+                shipment.updated_at = utcnow()  # read now: the others go first next time
+            events = [TrackingIn(**scan.model_dump()) for scan in scans]
             shipping.record_tracking(session, shipment_id, events, job.plugin.id)

@@ -135,6 +135,7 @@ class FakeCarrier:
     revoked: bool = False
     bought: set[str] = field(default_factory=set)
     sales: list[Any] = field(default_factory=list)
+    rated: int = 0
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         if self.revoked:
@@ -142,6 +143,7 @@ class FakeCarrier:
         path = request.url.path
         body: Any = json.loads(request.content) if request.content else {}
         if path == "/shipments":
+            self.rated += 1
             rates = [
                 {
                     "id": "r_ground",
@@ -355,6 +357,7 @@ def test_the_order_page_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> No
             {"weight": "1.2", "mass_unit": "kg", "length": "30", "width": "20", "height": "10"},
         )
         package = max(_packages(setup))
+        assert setup.carrier.rated == 1  # rates come with the package
         ui.post(f"/packages/{package}/rates")
         shown = ui.get(page).text
         assert 'aria-label="Rates for package' in shown

@@ -77,7 +77,7 @@ def _back(order_id: int) -> str:
 
 
 @router.post("/orders/{order_id}/packages")
-def prepare(
+async def prepare(
     request: Request,
     order_id: int,
     weight: str = Form("", max_length=20),
@@ -98,10 +98,22 @@ def prepare(
             }
         )
         with hub_of(request).db.unit_of_work() as session:
-            package = shipping.prepare_package(session, order_id, [parcel])
+            package_id = shipping.prepare_package(session, order_id, [parcel]).id
     except (TradewindError, ValueError) as exc:
         return redirect(request, _back(order_id), _said(exc), error=True)
-    return redirect(request, _back(order_id), f"Package #{package.id} ready to rate.")
+    # Rates come with the package: the next thing a person does is choose one.
+    try:
+        quotes = await run_in_threadpool(actions.get_rates, hub_of(request), package_id)
+    except TradewindError as exc:
+        return redirect(
+            request,
+            _back(order_id),
+            f"Package #{package_id} ready; rates: {exc.message}",
+            error=True,
+        )
+    return redirect(
+        request, _back(order_id), f"Package #{package_id}: {len(quotes)} rate(s) to choose from."
+    )
 
 
 def _number(text: str) -> Decimal | None:

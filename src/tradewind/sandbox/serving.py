@@ -7,7 +7,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import uvicorn
 
@@ -71,3 +72,36 @@ class Served:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+
+
+class Running:
+    """What a sandbox's runner shares: started and stopped (or used as a context
+    manager) around its ``Served`` app, with its port and base URL."""
+
+    _served: Served
+
+    def start(self) -> Self:
+        self._served.start()
+        return self
+
+    def stop(self) -> None:
+        self._served.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._served.port
+
+    @property
+    def base_url(self) -> str:
+        return self._served.base_url

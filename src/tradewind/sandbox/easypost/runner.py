@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 
 from tradewind.sandbox.easypost.app import create_app
 from tradewind.sandbox.easypost.control import labels
@@ -18,10 +17,10 @@ from tradewind.sandbox.easypost.core import Options, Sandbox
 from tradewind.sandbox.easypost.faults import Fault, FaultKind, Limits
 from tradewind.sandbox.easypost.state import Doc
 from tradewind.sandbox.easypost.webhooks import LOOPBACK_HOSTS, Delivery
-from tradewind.sandbox.serving import Served
+from tradewind.sandbox.serving import Running, Served
 
 
-class EasyPostSandbox:
+class EasyPostSandbox(Running):
     """A running sandbox. Options: ``port`` (0: a free one), ``limits`` (the rate limit;
     ``Limits(enabled=False)`` for benchmarks), ``time_scale`` (webhook retry delays are
     divided by it), ``webhook_hosts`` (hosts deliveries may go to; None: any), ``clock``
@@ -44,32 +43,6 @@ class EasyPostSandbox:
         self._served = Served(self.app, port=port, name="EasyPost sandbox")
 
     # --- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> EasyPostSandbox:
-        self._served.start()
-        return self
-
-    def stop(self) -> None:
-        self._served.stop()
-
-    def __enter__(self) -> EasyPostSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._served.port
-
-    @property
-    def base_url(self) -> str:
-        return self._served.base_url
 
     @property
     def api_base(self) -> str:

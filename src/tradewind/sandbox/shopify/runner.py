@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
-from tradewind.sandbox.serving import Served
+from tradewind.sandbox.serving import Running, Served
 from tradewind.sandbox.shopify import control as c
 from tradewind.sandbox.shopify.app import create_app
 from tradewind.sandbox.shopify.core import LATEST_VERSION, Options, Sandbox
@@ -40,7 +39,7 @@ class ShopInfo:
 Line = tuple[str, int] | c.LineSpec
 
 
-class ShopifySandbox:
+class ShopifySandbox(Running):
     """A running sandbox. Options: ``limits`` (rate limits on, as Shopify; off for
     benchmarks), ``time_scale`` (webhook retry delays divided by it), ``sqlite_path``
     (state survives a restart), ``port`` (0: a free one), ``clock`` (drives the rate-limit
@@ -75,36 +74,12 @@ class ShopifySandbox:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> ShopifySandbox:
-        self._served.start()
-        return self
-
     def stop(self) -> None:
         for generator in self._generators.values():
             generator.stop()
         self._generators.clear()
-        self._served.stop()
+        super().stop()
         self.sandbox.close()
-
-    def __enter__(self) -> ShopifySandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._served.port
-
-    @property
-    def base_url(self) -> str:
-        """What a Shopify client uses instead of ``https://{shop}.myshopify.com``."""
-        return self._served.base_url
 
     def admin_url(self, version: str = LATEST_VERSION) -> str:
         return f"{self.base_url}/admin/api/{version}"

@@ -9,15 +9,14 @@
 from __future__ import annotations
 
 import time
-from types import TracebackType
 
-from tradewind.sandbox.serving import Served
+from tradewind.sandbox.serving import Running, Served
 from tradewind.sandbox.taxjar.app import AccountSpec, Control, RegionSpec, create_app
 from tradewind.sandbox.taxjar.faults import Clock, Fault, Faults, RateLimiter
 from tradewind.sandbox.taxjar.state import DEFAULT_PER_MINUTE, Account, State
 
 
-class TaxJarSandbox:
+class TaxJarSandbox(Running):
     """A running sandbox. ``port`` 0 takes a free one; ``clock`` drives the rate-limit
     windows (tests pass a fake one)."""
 
@@ -28,33 +27,6 @@ class TaxJarSandbox:
         self.control = Control(self.state, self.faults)
         self.app = create_app(self.state, self.faults, self.limiter)
         self._served = Served(self.app, port=port, name="TaxJar sandbox")
-
-    def start(self) -> TaxJarSandbox:
-        self._served.start()
-        return self
-
-    def stop(self) -> None:
-        self._served.stop()
-
-    def __enter__(self) -> TaxJarSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._served.port
-
-    @property
-    def base_url(self) -> str:
-        """What a TaxJar client uses instead of ``https://api.taxjar.com`` (no ``/v2``)."""
-        return self._served.base_url
 
     # --- the control API, in Python -----------------------------------------------------
 

@@ -79,6 +79,35 @@ def _address(given: Any, check: bool) -> Doc:
     return address
 
 
+ORDER_NUMBERS = ("amountPaid", "taxAmount", "shippingAmount")
+ITEM_NUMBERS = ("quantity", "unitPrice", "taxAmount", "shippingAmount")
+
+
+def _number(value: Any, name: str) -> Any:
+    """A number as ASP.NET's model binder reads one: JSON numbers and numeric strings
+    alike (clients send ``"9.99"``); anything else is a 400 naming the field."""
+    if value is None or isinstance(value, int | float):  # bool is an int
+        return value
+    try:
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise ArithmeticError(value)
+    except ArithmeticError:
+        raise ShipStationError(
+            400, "The request is invalid.", {f"apiOrder.{name}": [f"Could not convert '{value}'."]}
+        ) from None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _numbers(doc: Doc, names: tuple[str, ...], prefix: str) -> None:
+    for name in names:
+        if name in doc:
+            doc[name] = _number(doc[name], prefix + name)
+    weight = doc.get("weight")
+    if isinstance(weight, dict) and "value" in weight:
+        weight["value"] = _number(weight["value"], prefix + "weight.value")
+
+
 def _money(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
@@ -137,6 +166,9 @@ class Ops:
         order["billTo"] = _address(body["billTo"], check=False)
         order["shipTo"] = _address(body["shipTo"], check=True)
         order["items"] = [dict(i) for i in body.get("items") or [] if isinstance(i, dict)]
+        _numbers(order, ORDER_NUMBERS, "")
+        for index, item in enumerate(order["items"]):
+            _numbers(item, ITEM_NUMBERS, f"items[{index}].")
         options = dict(body.get("advancedOptions") or {})
         options.setdefault("storeId", MANUAL_STORE_ID)
         order["advancedOptions"] = options

@@ -121,7 +121,7 @@ def find_service(carrier: Any, service: Any) -> Service:
 
 def weight_oz(weight: Any) -> Decimal:
     if not isinstance(weight, dict) or weight.get("value") is None:
-        raise missing("shipment", "weight")
+        raise missing("apiShipment", "weight")
     factor = OUNCES.get(str(weight.get("units", "ounces")))
     if factor is None:
         raise ShipStationError(400, f"Invalid weight units '{weight.get('units')}'.")

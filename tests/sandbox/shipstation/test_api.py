@@ -127,10 +127,10 @@ def test_a_label_for_an_order_ships_it(client: httpx2.Client, sandbox: ShipStati
     assert client.get(f"/orders/{order['orderId']}").json()["orderStatus"] == "shipped"
     shipments = client.get("/shipments", params={"orderNumber": order["orderNumber"]}).json()
     assert [s["trackingNumber"] for s in shipments["shipments"]] == [label["trackingNumber"]]
-    assert sandbox.labels(KEY) == {"bought": 1}
+    assert sandbox.labels(KEY) == {"bought": 1, "voided": 0}
     second = client.post("/orders/createlabelfororder", json=_label_for(order["orderId"]))
     assert second.status_code == 400
-    assert sandbox.labels(KEY) == {"bought": 1}
+    assert sandbox.labels(KEY) == {"bought": 1, "voided": 0}
 
 
 def test_a_label_from_scratch_costs_what_the_table_says(client: httpx2.Client) -> None:
@@ -200,7 +200,7 @@ def test_without_a_manual_store_a_label_is_a_null_reference(
         answer = client.post(path, json=body)
         assert answer.status_code == 500
         assert answer.json() == {"Message": "Object reference not set to an instance of an object."}
-    assert sandbox.labels(KEY) == {"bought": 0}
+    assert sandbox.labels(KEY) == {"bought": 0, "voided": 0}
     assert client.get("/stores").json() == []
     sandbox.set_manual_store(KEY, True)
     assert (

@@ -96,11 +96,11 @@ def test_a_fault_may_be_limited_to_a_path(
     order = create_order(client)
     body = fixture("orders_createlabelfororder.request.json") | {"orderId": order["orderId"]}
     assert client.post("/orders/createlabelfororder", json=body).status_code == 500
-    assert sandbox.labels(KEY) == {"bought": 0}
+    assert sandbox.labels(KEY) == {"bought": 0, "voided": 0}
     assert httpx2.get(f"{sandbox.base_url}/_sandbox/faults").json()["faults"][0]["count"] is None
     httpx2.delete(f"{sandbox.base_url}/_sandbox/faults")
     assert client.post("/orders/createlabelfororder", json=body).status_code == 200
-    assert httpx2.get(f"{sandbox.base_url}/_sandbox/labels").json() == {"bought": 1}
+    assert httpx2.get(f"{sandbox.base_url}/_sandbox/labels").json() == {"bought": 1, "voided": 0}
 
 
 def test_a_delay_answers_normally(client: httpx2.Client, sandbox: ShipStationSandbox) -> None:
@@ -129,7 +129,7 @@ def test_the_control_api_makes_accounts_and_counts_their_labels(
         switch = httpx2.put(f"{base}/accounts/{made['key']}/manual-store", json={"enabled": True})
         assert switch.json() == {"manual_store": True}
         assert http.post("/shipments/createlabel", json=label).status_code == 200
-    assert httpx2.get(f"{base}/accounts/{made['key']}/labels").json() == {"bought": 1}
+    assert httpx2.get(f"{base}/accounts/{made['key']}/labels").json() == {"bought": 1, "voided": 0}
     assert httpx2.get(f"{base}/accounts/nobody/labels").status_code == 404
     assert httpx2.get(f"{base}/limits").json() == {"enabled": True, "per_minute": 40}
     assert httpx2.post(f"{base}/faults", json={"kind": "nope"}).status_code == 422

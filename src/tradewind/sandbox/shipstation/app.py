@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tradewind.sandbox.shipstation import control
+from tradewind.sandbox.shipstation import carriers, control
 from tradewind.sandbox.shipstation.core import Sandbox
 from tradewind.sandbox.shipstation.faults import FaultKind
 from tradewind.sandbox.shipstation.ops import Ops
@@ -132,6 +132,10 @@ API: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/orders/{id}", lambda c: c.ops.order(c.id)),
     ApiRoute("POST", "/shipments/createlabel", lambda c: c.ops.label(_object(c.body))),
     ApiRoute("GET", "/shipments", lambda c: c.ops.shipments(c.query)),
+    ApiRoute("POST", "/shipments/getrates", lambda c: carriers.rates(_object(c.body))),
+    ApiRoute("POST", "/shipments/voidlabel", lambda c: carriers.void_label(c.ops, c.body)),
+    ApiRoute("GET", "/carriers", lambda c: carriers.carriers(c.ops)),
+    ApiRoute("GET", "/carriers/listservices", lambda c: carriers.services(c.query)),
     ApiRoute("POST", "/webhooks/subscribe", lambda c: c.ops.subscribe(_object(c.body))),
     ApiRoute(
         "GET",

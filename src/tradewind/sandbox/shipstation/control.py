@@ -4,7 +4,7 @@ sandbox listens on loopback only). JSON in, JSON out:
     POST   /_sandbox/accounts                 {"key"?, "secret"?, "manual_store"?}
     DELETE /_sandbox/accounts/{key}           revoke the credentials (requests answer 401)
     PUT    /_sandbox/accounts/{key}/manual-store   {"enabled": bool}
-    GET    /_sandbox/accounts/{key}/labels    {"bought": n}
+    GET    /_sandbox/accounts/{key}/labels    {"bought": n, "voided": m}
     GET    /_sandbox/labels                   the same, summed over every account
     POST   /_sandbox/accounts/{key}/orders/{id}/ship
                                               {"carrierCode"?, "serviceCode"?,
@@ -47,7 +47,10 @@ async def _body(request: Request) -> dict[str, Any]:
 def labels(sandbox: Sandbox, key: str | None = None) -> dict[str, int]:
     with sandbox.state.lock:
         accounts = [a for k, a in sandbox.state.accounts.items() if key is None or k == key]
-        return {"bought": sum(a.labels_bought for a in accounts)}
+        return {
+            "bought": sum(a.labels_bought for a in accounts),
+            "voided": sum(a.labels_voided for a in accounts),
+        }
 
 
 def ship(sandbox: Sandbox, key: str, order_id: str, body: Doc, base_url: str) -> Doc:

@@ -88,7 +88,7 @@ class ShipStationSandbox:
             self.sandbox.state.accounts[key].manual_store = enabled
 
     def labels(self, key: str | None = None) -> dict[str, int]:
-        """``{"bought": n}`` for one account, or summed over every account."""
+        """``{"bought": n, "voided": m}`` for one account, or summed over every account."""
         return labels(self.sandbox, key)
 
     def ship_order(

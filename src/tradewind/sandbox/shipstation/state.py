@@ -98,6 +98,17 @@ LABEL_TABLE: tuple[Service, ...] = (
     Service("stamps_com", "usps_ground_advantage", Decimal("5.10"), Decimal("0.70"), "9400", 18),
     Service("stamps_com", "usps_priority_mail", Decimal("7.95"), Decimal("1.20"), "9405", 18),
 )
+SERVICE_NAMES: dict[str, str] = {
+    "fedex_ground": "FedEx Ground®",
+    "fedex_2day": "FedEx 2Day®",
+    "fedex_priority_overnight": "FedEx Priority Overnight®",
+    "ups_ground": "UPS® Ground",
+    "ups_next_day_air": "UPS Next Day Air®",
+    "usps_first_class_mail": "USPS First Class Mail",
+    "usps_ground_advantage": "USPS Ground Advantage",
+    "usps_priority_mail": "USPS Priority Mail",
+}
+CARRIER_NAMES: dict[str, str] = {"fedex": "FedEx", "ups": "UPS", "stamps_com": "Stamps.com"}
 CONFIRMATION_FEES: dict[str | None, Decimal] = {
     None: Decimal(0),
     "none": Decimal(0),
@@ -128,12 +139,20 @@ def weight_oz(weight: Any) -> Decimal:
     return Decimal(str(weight["value"])) * factor
 
 
-def label_cost(service: Service, ounces: Decimal, confirmation: Any) -> Decimal:
+def postage(service: Service, ounces: Decimal) -> Decimal:
     pounds = max(1, math.ceil(ounces / 16))
+    return (service.base + service.per_lb * (pounds - 1)).quantize(CENT, ROUND_HALF_UP)
+
+
+def confirmation_fee(confirmation: Any) -> Decimal:
     fee = CONFIRMATION_FEES.get(confirmation)
     if fee is None:
         raise ShipStationError(400, f"Invalid confirmation '{confirmation}'.")
-    return (service.base + service.per_lb * (pounds - 1) + fee).quantize(CENT, ROUND_HALF_UP)
+    return fee
+
+
+def label_cost(service: Service, ounces: Decimal, confirmation: Any) -> Decimal:
+    return postage(service, ounces) + confirmation_fee(confirmation)
 
 
 def insurance_cost(options: Any) -> Decimal:
@@ -179,6 +198,7 @@ class Account:
     shipments: dict[int, Doc] = field(default_factory=dict)
     webhooks: dict[int, Doc] = field(default_factory=dict)
     labels_bought: int = 0
+    labels_voided: int = 0
 
 
 @dataclass

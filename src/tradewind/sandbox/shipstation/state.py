@@ -1,6 +1,6 @@
 """What a ShipStation account holds and its fixed tables: credentials (API key and
-secret), orders, shipments grouped in batches, webhooks and the counts of labels bought and voided;
-the label cost table; the error ShipStation answers with.
+secret), orders, shipments grouped in batches, webhooks and the counts of labels bought
+and voided; the label cost table; the error ShipStation answers with.
 
 Every key+secret pair has its own store (``Account``). ShipStation V1 answers errors as
 ASP.NET Web API does, ``{"Message": "..."}`` (a 400 of a missing field adds

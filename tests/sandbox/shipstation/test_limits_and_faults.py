@@ -133,3 +133,25 @@ def test_the_control_api_makes_accounts_and_counts_their_labels(
     assert httpx2.get(f"{base}/accounts/nobody/labels").status_code == 404
     assert httpx2.get(f"{base}/limits").json() == {"enabled": True, "per_minute": 40}
     assert httpx2.post(f"{base}/faults", json={"kind": "nope"}).status_code == 422
+
+
+def test_a_fault_for_one_key_spares_the_others(
+    client: httpx2.Client, sandbox: ShipStationSandbox
+) -> None:
+    other = sandbox.add_account()
+    sandbox.inject_fault("server_error", status=503, key=other[0])
+    assert client.get("/orders").status_code == 200
+    with httpx2.Client(base_url=sandbox.base_url, auth=other) as http:
+        assert http.get("/orders").status_code == 503
+        assert http.get("/orders").status_code == 200
+
+
+def test_revoked_credentials_can_be_replaced(
+    client: httpx2.Client, sandbox: ShipStationSandbox
+) -> None:
+    sandbox.revoke(KEY)
+    new_secret = "0" * 32
+    sandbox.add_account(KEY, new_secret)
+    assert client.get("/orders").status_code == 401  # the old secret
+    with httpx2.Client(base_url=sandbox.base_url, auth=(KEY, new_secret)) as http:
+        assert http.get("/orders").json()["total"] == 0  # a fresh account

@@ -121,3 +121,13 @@ def test_shipping_twice_or_an_unknown_order_is_refused(
     assert httpx2.post(f"{base}/{KEY}/orders/1/ship").status_code == 404
     assert httpx2.post(f"{base}/nobody/orders/1/ship").status_code == 404
     assert sandbox.labels(KEY) == {"bought": 0, "voided": 0}  # shipping by hand buys no label
+
+
+def test_the_allowed_hosts_can_be_narrowed(receiver: Receiver) -> None:
+    with ShipStationSandbox(webhook_hosts=frozenset({"localhost"})) as sandbox:
+        key, secret = sandbox.add_account()
+        with httpx2.Client(base_url=sandbox.base_url, auth=(key, secret)) as http:
+            _subscribe(http, receiver.url)  # 127.0.0.1: not among the allowed
+            sandbox.ship_order(key, create_order(http)["orderId"])
+        [delivery] = sandbox.deliveries()
+        assert delivery.state == "skipped"

@@ -9,6 +9,8 @@ import typer
 
 from tradewind.sandbox.easypost.faults import Limits
 from tradewind.sandbox.easypost.runner import EasyPostSandbox
+from tradewind.sandbox.shipstation import Limits as ShipStationLimits
+from tradewind.sandbox.shipstation import ShipStationSandbox
 from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
 from tradewind.sandbox.shopify.state import Plan
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS
@@ -135,6 +137,39 @@ def taxjar(
         typer.echo(account.token)
         regions = ", ".join(f"{c}-{r}" for c, r in account.nexus)
         typer.echo(f"nexus {regions}  limit {per_minute}/min", err=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def shipstation(
+    port: int = typer.Option(8769, help="Port on 127.0.0.1 (0: a free one)."),
+    key: str | None = typer.Option(None, help="API key of the account (default: a new one)."),
+    secret: str | None = typer.Option(None, help="API secret (default: a new one)."),
+    per_minute: int = typer.Option(40, min=1, help="Requests a minute the key+secret may make."),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Switch the rate limit off."),
+    no_manual_store: bool = typer.Option(
+        False, "--no-manual-store", help="An account without a Manual Store: labels answer 500."
+    ),
+    any_webhook_host: bool = typer.Option(
+        False, help="Deliver webhooks to any host, not only to loopback addresses."
+    ),
+) -> None:
+    """Run a ShipStation (API V1) sandbox; print its base URL, the API key, the secret."""
+    sandbox = ShipStationSandbox(
+        port=port,
+        limits=ShipStationLimits(per_minute=per_minute, enabled=not no_limits),
+        webhook_hosts=None if any_webhook_host else LOOPBACK_HOSTS,
+    ).start()
+    try:
+        api_key, api_secret = sandbox.add_account(key, secret, manual_store=not no_manual_store)
+        typer.echo(sandbox.base_url)
+        typer.echo(api_key)  # a script reads the base URL, the key, then the secret
+        typer.echo(api_secret)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

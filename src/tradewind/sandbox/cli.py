@@ -9,6 +9,8 @@ import typer
 
 from tradewind.sandbox.easypost.faults import Limits
 from tradewind.sandbox.easypost.runner import EasyPostSandbox
+from tradewind.sandbox.shippo.faults import Limits as ShippoLimits
+from tradewind.sandbox.shippo.runner import ShippoSandbox
 from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
 from tradewind.sandbox.shopify.state import Plan
 from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS
@@ -135,6 +137,30 @@ def taxjar(
         typer.echo(account.token)
         regions = ", ".join(f"{c}-{r}" for c, r in account.nexus)
         typer.echo(f"nexus {regions}  limit {per_minute}/min", err=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def shippo(
+    port: int = typer.Option(8769, help="Port on 127.0.0.1 (0: a free one)."),
+    token: str = typer.Option(
+        "shippo_test_sandbox", help="Test token to create (must start with shippo_test_)."
+    ),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Switch the rate limits off."),
+) -> None:
+    """Run a Shippo sandbox; print its base URL, then a test token."""
+    if not token.startswith("shippo_test_"):
+        raise typer.BadParameter("a test token starts with shippo_test_", param_hint="--token")
+    sandbox = ShippoSandbox(port=port, limits=ShippoLimits(enabled=not no_limits)).start()
+    try:
+        sandbox.add_token(True, token)
+        typer.echo(sandbox.base_url)
+        typer.echo(token)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

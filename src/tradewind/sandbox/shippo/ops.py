@@ -5,6 +5,7 @@ in ``events``; the caller publishes them after the lock is released.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,7 +26,6 @@ from tradewind.sandbox.shippo.state import (
     Account,
     Doc,
     Event,
-    ShippoError,
     State,
     detail,
     field_errors,
@@ -289,6 +289,12 @@ class Ops:
             object_state="VALID",
             status="QUEUED",
             rate=rate["object_id"],
+            # Today's API names who bought the label (the official SDK requires the key).
+            created_by={
+                "first_name": "Sandbox",
+                "last_name": "Merchant",
+                "username": self.account.owner,
+            },
             parcel=shipment["parcels"][0]["object_id"],
             tracking_number="",
             tracking_status=None,
@@ -515,6 +521,4 @@ def _mark(rates: list[Doc]) -> None:
 
 
 def _epoch(stamp: str) -> float:
-    from datetime import datetime
-
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()

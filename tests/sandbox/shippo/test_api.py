@@ -84,7 +84,9 @@ def test_rates_follow_the_documented_table(client: httpx2.Client) -> None:
         assert Decimal(rate["amount"]) == service.base + service.per_lb * 2
         assert rate["estimated_days"] == service.days
         assert rate["provider"] == service.provider
-    by_attribute = {a: r["servicelevel"]["token"] for r in shipment["rates"] for a in r["attributes"]}
+    by_attribute = {
+        a: r["servicelevel"]["token"] for r in shipment["rates"] for a in r["attributes"]
+    }
     assert by_attribute == {
         "CHEAPEST": "usps_ground_advantage",
         "FASTEST": "usps_priority_express",
@@ -209,7 +211,9 @@ def test_a_rate_can_be_read_by_id(client: httpx2.Client) -> None:
     assert client.get(f"/rates/{rate['object_id']}").json() == rate
 
 
-def test_a_synchronous_purchase_makes_a_label(sandbox: ShippoSandbox, client: httpx2.Client) -> None:
+def test_a_synchronous_purchase_makes_a_label(
+    sandbox: ShippoSandbox, client: httpx2.Client
+) -> None:
     shipment = create_shipment(client)
     transaction = buy(client, cheapest(shipment)["object_id"])
     assert transaction["status"] == "SUCCESS"
@@ -275,8 +279,9 @@ def test_live_tokens_make_live_objects_in_their_own_store(
 
 def test_a_trailing_slash_is_the_same_route(client: httpx2.Client) -> None:
     shipment = create_shipment(client)
-    assert client.get(f"/shipments/{shipment['object_id']}/").json()["object_id"] == (
-        shipment["object_id"]
+    assert (
+        client.get(f"/shipments/{shipment['object_id']}/").json()["object_id"]
+        == (shipment["object_id"])
     )
 
 

@@ -34,7 +34,9 @@ def test_the_next_n_requests_fail_then_recover(
 def test_a_fault_can_target_a_path_and_a_token(
     sandbox: ShippoSandbox, client: httpx2.Client
 ) -> None:
-    sandbox.inject_fault("server_error", count=None, path_contains="/transactions", token=TEST_TOKEN)
+    sandbox.inject_fault(
+        "server_error", count=None, path_contains="/transactions", token=TEST_TOKEN
+    )
     assert client.get("/shipments").status_code == 200
     assert client.get("/transactions").status_code == 500
     with http_client(sandbox, LIVE_TOKEN) as live:

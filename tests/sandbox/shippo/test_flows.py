@@ -115,7 +115,10 @@ def test_a_labels_track_advances_through_the_ladder(
         assert sandbox.advance_track("usps", number)["tracking_status"]["status"] == expected
     track = client.get(f"/tracks/usps/{number}").json()
     assert [h["status"] for h in track["tracking_history"]] == [
-        "UNKNOWN", "PRE_TRANSIT", "TRANSIT", "DELIVERED",
+        "UNKNOWN",
+        "PRE_TRANSIT",
+        "TRANSIT",
+        "DELIVERED",
     ]
     updated = client.get(f"/transactions/{transaction['object_id']}").json()
     assert updated["tracking_status"] == "DELIVERED"
@@ -132,9 +135,10 @@ def test_the_control_api_advances_a_track(sandbox: ShippoSandbox, client: httpx2
     moved = httpx2.post(control, json={})
     assert moved.status_code == 200
     assert moved.json()["tracking_status"]["status"] == "TRANSIT"
-    assert httpx2.post(control, json={"status": "FAILURE"}).json()["tracking_status"][
-        "status"
-    ] == "FAILURE"
+    assert (
+        httpx2.post(control, json={"status": "FAILURE"}).json()["tracking_status"]["status"]
+        == "FAILURE"
+    )
     assert httpx2.post(control, json={"status": "LOST"}).status_code == 422
     unknown = f"{sandbox.base_url}/_sandbox/tracks/shippo/NOPE/advance"
     assert httpx2.post(unknown, json={}).status_code == 404

@@ -5,7 +5,6 @@ into its own models, so a missing or mistyped field fails here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import shippo
@@ -16,8 +15,8 @@ from tradewind.sandbox.shippo import ShippoSandbox
 
 
 @pytest.fixture
-def sdk(sandbox: ShippoSandbox) -> Iterator[shippo.Shippo]:
-    yield shippo.Shippo(
+def sdk(sandbox: ShippoSandbox) -> shippo.Shippo:
+    return shippo.Shippo(
         api_key_header=TEST_TOKEN,
         shippo_api_version="2018-02-08",
         server_url=sandbox.base_url,
@@ -56,9 +55,7 @@ def test_the_sdk_buys_the_cheapest_label_and_tracks_it(
         shipment = sdk.shipments.get(shipment.object_id)
     rates = sdk.rates.list_shipment_rates(shipment.object_id)
     assert rates.results is not None and len(rates.results) == 5
-    cheapest = next(
-        r for r in rates.results if components.Attributes.CHEAPEST in r.attributes
-    )
+    cheapest = next(r for r in rates.results if components.Attributes.CHEAPEST in r.attributes)
     assert cheapest.amount == min((r.amount for r in rates.results), key=float)
     assert sdk.rates.get(cheapest.object_id).servicelevel.token == "usps_ground_advantage"
 

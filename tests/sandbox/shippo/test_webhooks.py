@@ -109,9 +109,7 @@ def test_inactive_and_mismatched_webhooks_get_nothing(
     assert [r.path for r in receiver.received] == ["/shippo?which=all"]
 
 
-def test_live_events_go_to_live_webhooks(
-    sandbox: ShippoSandbox, receiver: Receiver
-) -> None:
+def test_live_events_go_to_live_webhooks(sandbox: ShippoSandbox, receiver: Receiver) -> None:
     with http_client(sandbox, LIVE_TOKEN) as live:
         subscribe(live, receiver.url, "all")
         buy(live, cheapest(create_shipment(live))["object_id"])
@@ -131,9 +129,7 @@ def test_failed_deliveries_are_retried_with_the_same_bytes(
     assert [a.status for a in sandbox.deliveries()[0].attempts] == [500, 503, 200]
 
 
-def test_hosts_outside_loopback_are_skipped(
-    sandbox: ShippoSandbox, client: httpx2.Client
-) -> None:
+def test_hosts_outside_loopback_are_skipped(sandbox: ShippoSandbox, client: httpx2.Client) -> None:
     subscribe(client, "https://hooks.example.com/shippo")
     buy(client, cheapest(create_shipment(client))["object_id"])
     (delivery,) = sandbox.deliveries()

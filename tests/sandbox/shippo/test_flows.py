@@ -14,6 +14,7 @@ from tests.sandbox.shippo.conftest import (
     cheapest,
     create_shipment,
     fixture,
+    http_client,
     parcel,
 )
 from tradewind.sandbox.shippo import TEST_NUMBERS, ShippoSandbox
@@ -142,3 +143,12 @@ def test_the_control_api_advances_a_track(sandbox: ShippoSandbox, client: httpx2
     assert httpx2.post(control, json={"status": "LOST"}).status_code == 422
     unknown = f"{sandbox.base_url}/_sandbox/tracks/shippo/NOPE/advance"
     assert httpx2.post(unknown, json={}).status_code == 404
+
+
+def test_the_number_of_polls_is_an_option() -> None:
+    with ShippoSandbox(polls=1) as sandbox:
+        token = sandbox.add_token()
+        with http_client(sandbox, token) as http:
+            queued = create_shipment(http, run_async=True)
+            assert queued["status"] == "QUEUED"
+            assert http.get(f"/shipments/{queued['object_id']}").json()["status"] == "SUCCESS"

@@ -152,3 +152,16 @@ def test_the_opt_in_signature_covers_timestamp_and_body(receiver: Receiver) -> N
     ).hexdigest()
     assert parts["v1"] == expected
     assert sign("s3cret", int(parts["t"]), got.body) == header
+
+
+def test_a_failed_purchase_is_delivered_as_an_error_transaction(
+    sandbox: ShippoSandbox, client: httpx2.Client, receiver: Receiver
+) -> None:
+    rate = cheapest(create_shipment(client))
+    buy(client, rate["object_id"])
+    subscribe(client, receiver.url, "transaction_created")
+    buy(client, rate["object_id"])
+    (got,) = receiver.wait_for(1)
+    data = json.loads(got.body)["data"]
+    assert data["status"] == "ERROR"
+    assert data["messages"][0]["code"] == "rate_already_purchased"

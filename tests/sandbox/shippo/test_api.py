@@ -289,3 +289,34 @@ def test_a_wrong_method_is_405(client: httpx2.Client) -> None:
     response = client.delete("/shipments")
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+
+
+def test_rates_older_than_390_days_are_not_returned(
+    client: httpx2.Client, clock: FakeClock
+) -> None:
+    shipment = create_shipment(client)
+    rate_path = f"/rates/{shipment['rates'][0]['object_id']}"
+    clock.advance(390 * 86400)
+    assert client.get(rate_path).status_code == 200
+    clock.advance(1)
+    assert client.get(rate_path).json() == {"detail": "Not found."}
+    assert client.get(f"/shipments/{shipment['object_id']}/rates").json()["results"] == []
+
+
+def test_an_address_without_its_required_fields_gets_field_errors(client: httpx2.Client) -> None:
+    response = client.post("/addresses", json={"name": "Nobody", "street1": "1 Main St"})
+    assert response.status_code == 400
+    assert response.json() == {f: ["This field is required."] for f in ("city", "zip", "country")}
+
+
+def test_bad_pages_are_refused(client: httpx2.Client) -> None:
+    assert client.get("/shipments?page=x").status_code == 400
+    assert client.get("/shipments?page=9").json() == {"detail": "Invalid page."}
+
+
+def test_a_shipments_address_errors_are_nested_under_its_field(client: httpx2.Client) -> None:
+    body = {"address_from": {"street1": "x"}, "address_to": ADDRESS_TO, "parcels": [parcel()]}
+    errors = client.post("/shipments", json=body).json()
+    assert errors == {
+        "address_from": {f: ["This field is required."] for f in ("city", "zip", "country")}
+    }

@@ -116,7 +116,7 @@ API: tuple[ApiRoute, ...] = (
         lambda c: c.ops.rates(c.params["id"], c.body, c.params["currency"]),
         kind=RateClass.get_list,
     ),
-    ApiRoute("/rates/{id}", "GET", lambda c: c.ops.stored("rates", c.params["id"])),
+    ApiRoute("/rates/{id}", "GET", lambda c: c.ops.rate(c.params["id"])),
     ApiRoute(
         "/transactions", "POST", lambda c: c.ops.create_transaction(c.body), 201, RateClass.post
     ),

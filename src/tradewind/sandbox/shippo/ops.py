@@ -16,6 +16,7 @@ from tradewind.sandbox.shippo.state import (
     LADDER,
     POUNDS_PER,
     RATE_BUY_SECONDS,
+    RATE_KEEP_SECONDS,
     RATE_TABLE,
     REQUIRED,
     STATUS_DETAILS,
@@ -74,7 +75,9 @@ class Ops:
 
     # --- addresses and parcels ------------------------------------------------------
 
-    def address(self, given: Any, name: str = "address") -> Doc:
+    def address(self, given: Any, name: str = "") -> Doc:
+        """An address from an object or an object id; ``name``: the field it came in (errors
+        are nested under it), or "" for ``POST /addresses``."""
         if isinstance(given, str):
             found = self.account.addresses.get(given)
             if found is None:
@@ -84,7 +87,8 @@ class Ops:
             raise field_errors({name: [REQUIRED]})
         missing = [f for f in ("street1", "city", "zip", "country") if not given.get(f)]
         if missing:
-            raise field_errors({name: {f: [REQUIRED] for f in missing}})
+            errors = {f: [REQUIRED] for f in missing}
+            raise field_errors({name: errors} if name else errors)
         doc = self._object(
             **{f: str(given.get(f) or "") for f in ADDRESS_FIELDS},
             is_complete=True,
@@ -241,7 +245,7 @@ class Ops:
         return True
 
     def rates(self, shipment_id: str, query: Doc, currency: str | None = None) -> Doc:
-        rates = [dict(r) for r in self.shipment(shipment_id)["rates"]]
+        rates = [dict(r) for r in self.shipment(shipment_id)["rates"] if self._kept(r)]
         if currency is not None:
             factor = EXCHANGE.get(currency.upper())
             if factor is None:
@@ -251,6 +255,15 @@ class Ops:
                 rate["amount_local"] = f"{local}"
                 rate["currency_local"] = currency.upper()
         return self.page(rates, query, f"/shipments/{shipment_id}/rates")
+
+    def rate(self, rate_id: str) -> Doc:
+        rate = self.stored("rates", rate_id)
+        if not self._kept(rate):
+            raise not_found()
+        return rate
+
+    def _kept(self, rate: Doc) -> bool:
+        return self.state.clock() - _epoch(rate["object_created"]) <= RATE_KEEP_SECONDS
 
     def page(self, items: list[Doc], query: Doc, path: str) -> Doc:
         """Shippo's pagination: ``page`` (from 1) and ``results`` (per page, default 25)."""

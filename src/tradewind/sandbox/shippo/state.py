@@ -124,6 +124,7 @@ POUNDS_PER: dict[str, Decimal] = {
 DISTANCE_UNITS = frozenset({"cm", "in", "ft", "m", "mm", "yd"})
 CENT = Decimal("0.01")
 RATE_BUY_SECONDS = 7 * 86400  # a rate older than this cannot be bought
+RATE_KEEP_SECONDS = 390 * 86400  # a rate older than this is no longer returned
 
 
 def price(service: Service, weight_lb: Decimal) -> Decimal:

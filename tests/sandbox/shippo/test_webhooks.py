@@ -11,6 +11,8 @@ import httpx2
 
 from tests.sandbox.shippo.conftest import (
     LIVE_TOKEN,
+    START,
+    FakeClock,
     Receiver,
     buy,
     cheapest,
@@ -138,8 +140,10 @@ def test_hosts_outside_loopback_are_skipped(sandbox: ShippoSandbox, client: http
     assert listed[0]["state"] == "skipped"
 
 
-def test_the_opt_in_signature_covers_timestamp_and_body(receiver: Receiver) -> None:
-    with ShippoSandbox(webhook_secret="s3cret") as sandbox:
+def test_the_opt_in_signature_covers_timestamp_and_body(
+    receiver: Receiver, clock: FakeClock
+) -> None:
+    with ShippoSandbox(webhook_secret="s3cret", clock=clock) as sandbox:
         token = sandbox.add_token()
         with http_client(sandbox, token) as client:
             subscribe(client, receiver.url)
@@ -150,6 +154,7 @@ def test_the_opt_in_signature_covers_timestamp_and_body(receiver: Receiver) -> N
     expected = hmac.new(
         b"s3cret", parts["t"].encode() + b"." + got.body, hashlib.sha256
     ).hexdigest()
+    assert parts["t"] == str(int(START))
     assert parts["v1"] == expected
     assert sign("s3cret", int(parts["t"]), got.body) == header
 

@@ -6,8 +6,8 @@ data}`` with the Transaction or Track as ``data``, its bytes fixed once. Shippo 
 sign by default: merchants put a secret ``?token=…`` in the URL, and the URL is used
 exactly as registered. With ``secret`` set (the opt-in HMAC Shippo enables on request),
 each delivery also carries ``Shippo-Auth-Signature: t=<timestamp>,v1=<hex>``, the hex
-HMAC-SHA256 of ``<timestamp>.<body>``; that format comes from third-party SDKs and is
-unverified against Shippo's own docs.
+HMAC-SHA256 of ``<timestamp>.<body>`` (``timestamp``: the sandbox clock's second); that
+format comes from third-party SDKs and is unverified against Shippo's own docs.
 
 A 2xx ends a delivery; anything else is retried after ``RETRY_DELAYS`` (divided by
 ``time_scale``). Only ``allowed_hosts`` (loopback by default) are contacted.
@@ -20,7 +20,6 @@ import hmac
 import json
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -132,7 +131,7 @@ class WebhookWorker:
                 continue
             headers = {"Content-Type": "application/json"}
             if self.secret:
-                headers[SIGNATURE_HEADER] = sign(self.secret, int(time.time()), body)
+                headers[SIGNATURE_HEADER] = sign(self.secret, int(self.state.clock()), body)
             made.append(Delivery(event.event, hook["object_id"], hook["url"], body, headers))
         return made
 

@@ -152,3 +152,27 @@ def test_the_number_of_polls_is_an_option() -> None:
             queued = create_shipment(http, run_async=True)
             assert queued["status"] == "QUEUED"
             assert http.get(f"/shipments/{queued['object_id']}").json()["status"] == "SUCCESS"
+
+
+def test_an_instant_purchase_rates_and_buys_in_one_call(
+    sandbox: ShippoSandbox, client: httpx2.Client
+) -> None:
+    shipment = {"address_from": ADDRESS_FROM, "address_to": ADDRESS_TO, "parcels": [parcel()]}
+    body = {
+        "shipment": shipment,
+        "carrier_account": "sandbox-usps",
+        "servicelevel_token": "usps_priority",
+        "async": False,
+    }
+    transaction = client.post("/transactions", json=body).json()
+    assert transaction["status"] == "SUCCESS"
+    rate = client.get(f"/rates/{transaction['rate']}").json()
+    assert rate["servicelevel"]["token"] == "usps_priority"
+    assert sandbox.labels(TEST_TOKEN) == 1
+    unknown = client.post("/transactions", json=body | {"servicelevel_token": "ups_teleport"})
+    assert unknown.status_code == 400 and "servicelevel_token" in unknown.json()
+    missing = client.post("/transactions", json={"shipment": shipment})
+    assert missing.json() == {
+        "carrier_account": ["This field is required."],
+        "servicelevel_token": ["This field is required."],
+    }

@@ -290,6 +290,8 @@ class Ops:
     # --- transactions ---------------------------------------------------------------
 
     def create_transaction(self, body: Doc) -> Doc:
+        if body.get("shipment") is not None and not body.get("rate"):
+            body = {**body, "rate": self._instant_rate(body)}
         rate_id = body.get("rate")
         if not rate_id:
             raise field_errors({"rate": [REQUIRED]})
@@ -335,6 +337,24 @@ class Ops:
         else:
             self.account.polls_left[transaction["object_id"]] = self.state.polls
         return transaction
+
+    def _instant_rate(self, body: Doc) -> str:
+        """Instant purchase: rate the given ``shipment`` at once and pick the rate of
+        ``servicelevel_token`` (``carrier_account`` is required, as Shippo asks)."""
+        errors = {
+            f: [REQUIRED] for f in ("carrier_account", "servicelevel_token") if not body.get(f)
+        }
+        if errors:
+            raise field_errors(errors)
+        given = body["shipment"]
+        if not isinstance(given, dict):
+            raise field_errors({"shipment": [REQUIRED]})
+        shipment = self.create_shipment({**given, "async": False})
+        token = body["servicelevel_token"]
+        for rate in shipment["rates"]:
+            if rate["servicelevel"]["token"] == token:
+                return str(rate["object_id"])
+        raise field_errors({"servicelevel_token": [f'"{token}" is not a valid choice.']})
 
     def _cannot_buy(self, rate: Doc) -> Doc | None:
         created = _epoch(rate["object_created"])

@@ -9,6 +9,8 @@ import typer
 
 from tradewind.sandbox.easypost.faults import Limits
 from tradewind.sandbox.easypost.runner import EasyPostSandbox
+from tradewind.sandbox.shippo.faults import Limits as ShippoLimits
+from tradewind.sandbox.shippo.runner import ShippoSandbox
 from tradewind.sandbox.shipstation import Limits as ShipStationLimits
 from tradewind.sandbox.shipstation import ShipStationSandbox
 from tradewind.sandbox.shopify.runner import ShopifySandbox, seed_demo
@@ -170,6 +172,30 @@ def shipstation(
         typer.echo(sandbox.base_url)
         typer.echo(api_key)  # a script reads the base URL, the key, then the secret
         typer.echo(api_secret)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+
+
+@app.command()
+def shippo(
+    port: int = typer.Option(8770, help="Port on 127.0.0.1 (0: a free one)."),
+    token: str = typer.Option(
+        "shippo_test_sandbox", help="Test token to create (must start with shippo_test_)."
+    ),
+    no_limits: bool = typer.Option(False, "--no-limits", help="Switch the rate limits off."),
+) -> None:
+    """Run a Shippo sandbox; print its base URL, then a test token."""
+    if not token.startswith("shippo_test_"):
+        raise typer.BadParameter("a test token starts with shippo_test_", param_hint="--token")
+    sandbox = ShippoSandbox(port=port, limits=ShippoLimits(enabled=not no_limits)).start()
+    try:
+        sandbox.add_token(True, token)
+        typer.echo(sandbox.base_url)
+        typer.echo(token)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

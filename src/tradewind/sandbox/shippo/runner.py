@@ -9,9 +9,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 
-from tradewind.sandbox.serving import Served
+from tradewind.sandbox.serving import Running, Served
 from tradewind.sandbox.shippo.app import create_app
 from tradewind.sandbox.shippo.core import Options, Sandbox
 from tradewind.sandbox.shippo.faults import Fault, FaultKind, Limits
@@ -19,7 +18,7 @@ from tradewind.sandbox.shippo.state import Doc
 from tradewind.sandbox.shippo.webhooks import LOOPBACK_HOSTS, Delivery
 
 
-class ShippoSandbox:
+class ShippoSandbox(Running):
     """A running sandbox. Options: ``port`` (0: a free one), ``limits``, ``polls`` (GETs a
     QUEUED object takes), ``time_scale`` (webhook retry delays are divided by it),
     ``webhook_hosts`` (None: any host), ``webhook_secret`` (opt-in HMAC), ``clock``
@@ -46,33 +45,6 @@ class ShippoSandbox:
         self.sandbox = Sandbox(options, clock)
         self.app = create_app(self.sandbox)
         self._served = Served(self.app, port=port, name="Shippo sandbox")
-
-    def start(self) -> ShippoSandbox:
-        self._served.start()
-        return self
-
-    def stop(self) -> None:
-        self._served.stop()
-
-    def __enter__(self) -> ShippoSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._served.port
-
-    @property
-    def base_url(self) -> str:
-        """What a client uses instead of ``https://api.goshippo.com``."""
-        return self._served.base_url
 
     def add_token(self, test: bool = True, token: str | None = None) -> str:
         with self.sandbox.state.lock:

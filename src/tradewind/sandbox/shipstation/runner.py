@@ -10,9 +10,8 @@ Python methods mirroring the control API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 
-from tradewind.sandbox.serving import Served
+from tradewind.sandbox.serving import Running, Served
 from tradewind.sandbox.shipstation.app import create_app
 from tradewind.sandbox.shipstation.control import labels, ship
 from tradewind.sandbox.shipstation.core import Options, Sandbox
@@ -21,7 +20,7 @@ from tradewind.sandbox.shipstation.state import Doc
 from tradewind.sandbox.shipstation.webhooks import LOOPBACK_HOSTS, Delivery
 
 
-class ShipStationSandbox:
+class ShipStationSandbox(Running):
     """A running sandbox. Options: ``port`` (0: a free one), ``limits`` (the rate limit;
     ``Limits(enabled=False)`` to switch it off), ``time_scale`` (webhook retry delays are
     divided by it), ``webhook_hosts`` (hosts deliveries may go to; None: any), ``clock``
@@ -42,33 +41,6 @@ class ShipStationSandbox:
         self.sandbox = Sandbox(options, clock)
         self.app = create_app(self.sandbox)
         self._served = Served(self.app, port=port, name="ShipStation sandbox")
-
-    def start(self) -> ShipStationSandbox:
-        self._served.start()
-        return self
-
-    def stop(self) -> None:
-        self._served.stop()
-
-    def __enter__(self) -> ShipStationSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._served.port
-
-    @property
-    def base_url(self) -> str:
-        """What a client uses instead of ``https://ssapi.shipstation.com``."""
-        return self._served.base_url
 
     # --- accounts, labels, shipping -----------------------------------------------------
 

@@ -352,6 +352,11 @@ def test_the_order_page_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> No
         page = f"/orders/{setup.order_id}"
         refused = ui.post(f"{page}/packages", {"weight": ""})
         assert "parcel 1 has no weight" in ui.get(refused.headers["location"]).text
+        odd = ui.post(f"{page}/packages", {"weight": "2", "mass_unit": "st"})
+        assert (
+            "mass_unit: Input should be &#39;g&#39;, &#39;kg&#39;, &#39;oz&#39; or &#39;lb&#39;"
+            in (ui.get(odd.headers["location"]).text)
+        )
         ui.post(
             f"{page}/packages",
             {"weight": "1.2", "mass_unit": "kg", "length": "30", "width": "20", "height": "10"},

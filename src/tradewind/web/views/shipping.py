@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -126,7 +127,13 @@ def _number(text: str) -> Decimal | None:
 
 
 def _said(exc: Exception) -> str:
-    return exc.message if isinstance(exc, TradewindError) else str(exc).splitlines()[0]
+    if isinstance(exc, TradewindError):
+        return exc.message
+    if isinstance(exc, ValidationError):  # the field and what it takes, for a person
+        return "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+        )
+    return str(exc).splitlines()[0]
 
 
 @router.post("/packages/{package_id}/rates")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tradewind.sandbox.easypost.faults import Fault, FaultKind, Faults
+from tradewind.sandbox.faults import Fault, FaultKind, Faults
 
 __all__ = ["Fault", "FaultKind", "Faults", "Limits", "RateClass", "RateLimiter", "Verdict"]
 

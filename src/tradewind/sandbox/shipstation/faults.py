@@ -18,72 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
+
+# The faults are the shared ones (re-exported: the sandbox's modules import them here).
+from tradewind.sandbox.faults import Fault as Fault
+from tradewind.sandbox.faults import FaultKind as FaultKind
+from tradewind.sandbox.faults import Faults as Faults
 
 WINDOW_SECONDS = 60.0
-
-
-class FaultKind(StrEnum):
-    rate_limit = "rate_limit"  # 429, as when the limiter refuses a request
-    server_error = "server_error"  # 5xx (status chosen: 500, 503 …)
-    latency = "latency"  # wait ``latency_ms`` before answering normally
-
-
-@dataclass
-class Fault:
-    kind: FaultKind
-    count: int | None = 1
-    status: int = 500
-    latency_ms: int = 0
-    path_contains: str | None = None
-    key: str | None = None
-
-    @property
-    def answer(self) -> int:
-        return 429 if self.kind is FaultKind.rate_limit else self.status
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind.value,
-            "count": self.count,
-            "status": self.status,
-            "latency_ms": self.latency_ms,
-            "path_contains": self.path_contains,
-            "key": self.key,
-        }
-
-
-class Faults:
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def active(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
-    def take(self, key: str, path: str) -> Fault | None:
-        """The first fault matching this request, one use of it consumed."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.key is not None and fault.key != key:
-                    continue
-                if fault.path_contains and fault.path_contains not in path:
-                    continue
-                if fault.count is not None:
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self._faults.remove(fault)
-                return fault
-            return None
 
 
 @dataclass

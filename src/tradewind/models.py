@@ -4,6 +4,7 @@ from tradewind.auth.models import ApiToken, KnownClient, LoginThrottle, User, We
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels.models import Channel
 from tradewind.core.customers.models import Customer, CustomerAddress
+from tradewind.core.fulfilment.models import FulfilmentOrder, FulfilmentShipment
 from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
 from tradewind.core.links.models import CustomerLink, Listing, LocationMapping, ProductLink
 from tradewind.core.orders.models import Order, OrderActivity, OrderLine
@@ -45,6 +46,8 @@ __all__ = [
     "CustomerAddress",
     "CustomerLink",
     "Execution",
+    "FulfilmentOrder",
+    "FulfilmentShipment",
     "InboxDelivery",
     "KnownClient",
     "Label",

@@ -48,6 +48,8 @@ class WorkKind(StrEnum):
     COMMIT_TAX = "commit_tax"  # a shipped order's tax recorded as a sale (key: order id)
     TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
     POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
+    PUSH_FULFILMENT = "push_fulfilment"  # an order to the fulfilment tool (key: order id)
+    IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -74,6 +76,8 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.COMMIT_TAX: 45,
     WorkKind.TRACK_SHIPMENT: 40,
     WorkKind.POLL_TRACKING: 70,
+    WorkKind.PUSH_FULFILMENT: 36,  # with the orders exported to other platforms
+    WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
 }
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
+import httpx2
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 
 from tradewind.connectors.base import ConnectorContext, ConnectorInfo, WebhookHeaders
@@ -31,6 +32,7 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.services import ShippedRecord
 from tradewind.connectors.template import auth as template_auth
 from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.checks import BINDINGS, SERVICE_CAPABILITIES
@@ -300,6 +302,48 @@ class _ReceivesWebhooks:
     compiled: ClassVar[Compiled]
 
 
+class _ReportsShipments:
+    """A thin shipment delivery (``fetch``): the URL it names is read only where the
+    template says the service answers — the API's own host or one of ``fetch.hosts`` —
+    so a forged or stray delivery cannot make the hub send the plugin's credentials
+    elsewhere; the outbound address policy still applies to the request."""
+
+    runner: Runner
+    template: ClassVar[Template]
+
+    def shipments_at(self, webhook: str, resource: str) -> Page[ShippedRecord]:
+        inbound = self.template.inbound_webhooks.get(webhook)
+        if inbound is None or inbound.fetch is None:
+            raise Rejected(f"the template's webhook {webhook!r} does not point at shipments")
+        fetch = inbound.fetch
+        refused = refused_fetch(resource, self.runner.client.base_url, fetch.hosts)
+        if refused:
+            raise Rejected(f"{webhook}: {refused}; not read")
+        page = self.runner.fetch(fetch.pull, resource)
+        records, refused_rows = _fitting(ShippedRecord, page.records, "a shipment")
+        return Page(records=records, next_cursor=None, skipped=(*page.skipped, *refused_rows))
+
+
+def refused_fetch(url: str, base_url: str, hosts: Sequence[str]) -> str:
+    """Why ``url`` may not be read with the plugin's credentials ("" if it may)."""
+    try:
+        target, base = httpx2.URL(url), httpx2.URL(base_url)
+    except (httpx2.InvalidURL, TypeError):
+        return f"{url[:200]!r} is not a URL"
+    if target.scheme != "https" and not (target.scheme == base.scheme == "http"):
+        return f"{target.scheme or 'no'} scheme in {url[:200]!r}, https is needed"
+    host = target.host.lower()
+    if (host, target.port) == (base.host.lower(), base.port):
+        return ""
+    for allowed in hosts:
+        wanted = allowed.lower()
+        if wanted.startswith("*.") and host.endswith(wanted[1:]) and target.port is None:
+            return ""
+        if host == wanted and target.port is None:
+            return ""
+    return f"{host} is not the service's host ({base.host})"
+
+
 class _Authorizes:
     """``auth.kind: oauth2_code``: the hub's Authorize / Reauthorize flow (``Authorizes``),
     an authorization code grant with PKCE whose tokens the runner then uses and refreshes."""
@@ -360,6 +404,8 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     )
     bases = tuple(mixin for capability, mixin in _MIXINS.items() if capability in capabilities)
     bases += tuple(mixin for name, mixin in SERVICE_MIXINS.items() if name in template.capabilities)
+    if any(inbound.fetch for inbound in template.inbound_webhooks.values()):
+        bases += (_ReportsShipments,)
     return type(
         f"{template.id.title().replace('_', '')}Template",
         (*bases, TemplateConnector),

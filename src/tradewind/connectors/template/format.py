@@ -198,6 +198,7 @@ Record = Literal[
     "Tracking",
     "TaxRequest",
     "Tax",
+    "FulfilmentOrder",
     "Json",
 ]
 
@@ -236,7 +237,7 @@ class Pull(Model):
     request: Request
     records: Expr  # the list of raw records in a response
     map: Expr  # one raw record (``record``) → the hub record
-    returns: Literal["Order", "Product", "Customer", "Location"]
+    returns: Literal["Order", "Product", "Customer", "Location", "Shipment"]
     paginate: Paginate | None = None
     incremental: Incremental | None = None
 
@@ -251,11 +252,23 @@ class Verify(Model):
     prefix: str = ""  # written before the signature in the header ("sha256=")
 
 
+class Fetch(Model):
+    """A thin delivery that only points at what changed: the hub GETs ``url`` (with the
+    plugin's credentials, through the outbound address policy) and reads the answer with
+    the pull ``pull``. The URL must be on the API's own host or one of ``hosts``
+    (``*.example.com`` takes any subdomain), over https unless the API itself is http."""
+
+    url: Expr  # over ``headers`` and ``body``
+    pull: str = Field(pattern=NAME)
+    hosts: list[str] = Field(default_factory=list, max_length=10)
+
+
 class InboundWebhook(Model):
     verify: Verify
-    subject: Literal["order", "inventory", "customer", "product", "tracking", "app"]
+    subject: Literal["order", "inventory", "customer", "product", "tracking", "shipment", "app"]
     subject_id: Expr  # over ``headers`` and ``body``
     delivery_id: Expr | None = None  # default: a digest of the body
+    fetch: Fetch | None = None  # ``subject: shipment``: where the shipments are read
 
 
 class Template(Model):

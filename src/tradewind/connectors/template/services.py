@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.services import (
+    FulfilmentOrder,
     LabelRecord,
     LabelRequest,
     RateRecord,
@@ -87,6 +88,18 @@ class CommitsTaxHook:
         return str(output if output is not None else request.reference)
 
 
+class PushesForFulfilmentHook:
+    runner: Runner
+
+    def push_order_for_fulfilment(self, order: FulfilmentOrder) -> str:
+        output = self.runner.run_hook(
+            "push_order_for_fulfilment", order.model_dump(mode="json")
+        ).output
+        if output in (None, "", [], {}):
+            raise Rejected("push_order_for_fulfilment: the output names no order of the service")
+        return str(output)
+
+
 SERVICE_MIXINS: Mapping[str, type] = {
     "get_rates": QuotesRatesHook,
     "buy_label": BuysLabelsHook,
@@ -94,4 +107,5 @@ SERVICE_MIXINS: Mapping[str, type] = {
     "track": TracksParcelsHook,
     "calculate_tax": CalculatesTaxHook,
     "commit_tax": CommitsTaxHook,
+    "push_order_for_fulfilment": PushesForFulfilmentHook,
 }

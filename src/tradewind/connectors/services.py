@@ -195,3 +195,10 @@ class ReportsShipments(Protocol):
         """The shipments a thin ``webhook`` delivery points to (its ``resource`` URL),
         read from the tool with the plugin's credentials; ``skipped`` names those that
         could not be read, with why."""
+
+
+@runtime_checkable
+class ListsShipments(Protocol):
+    def shipments_of(self, reference: str, external_id: str) -> Page[ShippedRecord]:
+        """The shipments the tool made for one order it was handed (``reference``, and
+        ``external_id`` its own id of it): the safety net under a lost notification."""

@@ -50,6 +50,7 @@ class WorkKind(StrEnum):
     POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
     PUSH_FULFILMENT = "push_fulfilment"  # an order to the fulfilment tool (key: order id)
     IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
+    POLL_FULFILMENT = "poll_fulfilment"  # unshipped handed orders re-read (key: "fulfilment")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -78,6 +79,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.POLL_TRACKING: 70,
     WorkKind.PUSH_FULFILMENT: 36,  # with the orders exported to other platforms
     WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
+    WorkKind.POLL_FULFILMENT: 70,
 }
 
 

@@ -45,6 +45,9 @@ CUSTOMERS_POLL_SECONDS = 3600
 TRACKING_STREAM = "tracking"
 # The safety net under carriers' tracking webhooks: parcels on their way are re-read.
 TRACKING_POLL_SECONDS = 4 * 3600
+FULFILMENT_STREAM = "fulfilment"
+# The safety net under a fulfilment tool's shipment notices: unshipped orders re-read.
+FULFILMENT_POLL_SECONDS = 3600
 # The work a due stream becomes: (kind, key).
 STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),
@@ -52,6 +55,7 @@ STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     CUSTOMERS_STREAM: (WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_STREAM),
     PROBE_STREAM: (WorkKind.PROBE_ORDERS, PROBE_STREAM),
     TRACKING_STREAM: (WorkKind.POLL_TRACKING, TRACKING_STREAM),
+    FULFILMENT_STREAM: (WorkKind.POLL_FULFILMENT, FULFILMENT_STREAM),
 }
 
 
@@ -114,8 +118,11 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             and Capability.IMPORT_CUSTOMERS in capabilities
         ):
             wanted.append((plugin, CUSTOMERS_STREAM, CUSTOMERS_POLL_SECONDS, 0))
-        if callable(getattr(hub.connector_for(plugin), "track", None)):
+        connector = hub.connector_for(plugin)
+        if callable(getattr(connector, "track", None)):
             wanted.append((plugin, TRACKING_STREAM, TRACKING_POLL_SECONDS, 0))
+        if callable(getattr(connector, "shipments_of", None)):
+            wanted.append((plugin, FULFILMENT_STREAM, FULFILMENT_POLL_SECONDS, 0))
     if not wanted:
         return 0
     insert_ignore(

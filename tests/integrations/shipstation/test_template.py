@@ -283,3 +283,19 @@ def test_a_failed_push_is_not_lost(shop: Shop) -> None:
     time_passes(shop.hub)
     harness.run(shop.plugin_id)
     assert len(shop.api("GET", "/orders", params={"orderNumber": "#S7"})["orders"]) == 1
+
+
+def test_a_lost_ship_notify_is_made_good_by_the_hourly_poll(shop: Shop) -> None:
+    order_id = shop.order("S8", ("MUG", 1))
+    harness = Harness(shop.hub)
+    harness.run(shop.plugin_id)
+    (remote,) = shop.api("GET", "/orders", params={"orderNumber": "#S8"})["orders"]
+    shipped = shop.sandbox.ship_order(shop.key, remote["orderId"])  # no webhook: no notice
+    report = harness.sweep()  # the schedule queues the plugin's fulfilment poll
+    assert report.polls_queued >= 1
+    harness.run(shop.plugin_id)
+    with shop.hub.db.read() as session:
+        (shipment,) = session.scalars(select(Shipment).where(Shipment.order_id == order_id))
+        assert shipment.tracking_number == shipped["trackingNumber"]
+        handed = session.scalars(select(FulfilmentOrder)).one()
+        assert handed.checked_at is not None

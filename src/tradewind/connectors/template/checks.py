@@ -252,6 +252,8 @@ def _fetch(template: Template, base: Path, inbound: InboundWebhook) -> Found:
     if inbound.subject != "shipment":
         yield (*base, "fetch"), "`fetch` reads shipments: it goes with `subject: shipment`"
     yield from _expr(template, (*base, "fetch", "url"), fetch.url, Scope())
+    if fetch.order_url is not None:
+        yield from _text(template, (*base, "fetch", "order_url"), fetch.order_url, Scope())
     pull = template.pulls.get(fetch.pull)
     if pull is None:
         yield (*base, "fetch", "pull"), _unknown("pull", fetch.pull, template.pulls)

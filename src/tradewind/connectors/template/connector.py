@@ -37,6 +37,7 @@ from tradewind.connectors.template import auth as template_auth
 from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.checks import BINDINGS, SERVICE_CAPABILITIES
 from tradewind.connectors.template.format import (
+    Fetch,
     OAuth2ClientAuth,
     OAuth2CodeAuth,
     SessionAuth,
@@ -315,13 +316,39 @@ class _ReportsShipments:
         inbound = self.template.inbound_webhooks.get(webhook)
         if inbound is None or inbound.fetch is None:
             raise Rejected(f"the template's webhook {webhook!r} does not point at shipments")
-        fetch = inbound.fetch
-        refused = refused_fetch(resource, self.runner.client.base_url, fetch.hosts)
-        if refused:
-            raise Rejected(f"{webhook}: {refused}; not read")
-        page = self.runner.fetch(fetch.pull, resource)
-        records, refused_rows = _fitting(ShippedRecord, page.records, "a shipment")
-        return Page(records=records, next_cursor=None, skipped=(*page.skipped, *refused_rows))
+        return _read_shipments(self.runner, webhook, inbound.fetch, resource)
+
+
+def _read_shipments(runner: Runner, webhook: str, fetch: Fetch, url: str) -> Page[ShippedRecord]:
+    refused = refused_fetch(url, runner.client.base_url, fetch.hosts)
+    if refused:
+        raise Rejected(f"{webhook}: {refused}; not read")
+    page = runner.fetch(fetch.pull, url)
+    records, refused_rows = _fitting(ShippedRecord, page.records, "a shipment")
+    return Page(records=records, next_cursor=None, skipped=(*page.skipped, *refused_rows))
+
+
+class _ListsShipments:
+    """``fetch.order_url``: where one handed order's shipments are, read with the same
+    pull by the engine's poll (the safety net under a lost notice)."""
+
+    runner: Runner
+    template: ClassVar[Template]
+
+    def shipments_of(self, reference: str, external_id: str) -> Page[ShippedRecord]:
+        for name, inbound in self.template.inbound_webhooks.items():
+            fetch = inbound.fetch
+            if fetch is None or fetch.order_url is None:
+                continue
+            data = self.runner.base(order={"reference": reference, "external_id": external_id})
+            at = self.runner.compiled.text(fetch.order_url).render(data)
+            url = (
+                at
+                if "://" in at
+                else self.runner.client.base_url.rstrip("/") + "/" + at.lstrip("/")
+            )
+            return _read_shipments(self.runner, name, fetch, url)
+        raise Rejected("the template says nowhere where one order's shipments are")
 
 
 def refused_fetch(url: str, base_url: str, hosts: Sequence[str]) -> str:
@@ -406,6 +433,10 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     bases += tuple(mixin for name, mixin in SERVICE_MIXINS.items() if name in template.capabilities)
     if any(inbound.fetch for inbound in template.inbound_webhooks.values()):
         bases += (_ReportsShipments,)
+    if any(
+        inbound.fetch and inbound.fetch.order_url for inbound in template.inbound_webhooks.values()
+    ):
+        bases += (_ListsShipments,)
     return type(
         f"{template.id.title().replace('_', '')}Template",
         (*bases, TemplateConnector),

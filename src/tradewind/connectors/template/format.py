@@ -261,6 +261,9 @@ class Fetch(Model):
     url: Expr  # over ``headers`` and ``body``
     pull: str = Field(pattern=NAME)
     hosts: list[str] = Field(default_factory=list, max_length=10)
+    # Where one handed order's shipments are (a path below the API, over ``order.reference``
+    # and ``order.external_id``): the engine's hourly poll reads it with the same pull.
+    order_url: Text | None = None
 
 
 class InboundWebhook(Model):

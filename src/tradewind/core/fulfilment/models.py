@@ -30,6 +30,8 @@ class FulfilmentOrder(Timestamped, Base):
     external_id: Mapped[str] = mapped_column(String(128), default="")
     status: Mapped[str] = mapped_column(String(40), default="")  # as last sent
     pushed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # When the poll last asked the tool for its shipments (none: never).
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class FulfilmentShipment(Base):

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=128), nullable=False),
         sa.Column("status", sa.String(length=40), nullable=False),
         sa.Column("pushed_at", tradewind.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", tradewind.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", tradewind.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", tradewind.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

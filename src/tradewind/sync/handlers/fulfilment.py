@@ -7,26 +7,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.records import Page
 from tradewind.connectors.services import (
     FulfilmentLine,
     FulfilmentOrder,
+    ListsShipments,
     PushesForFulfilment,
     ReportsShipments,
     ShippedRecord,
 )
 from tradewind.core.fulfilment import service as fulfilment
+from tradewind.core.fulfilment.models import FulfilmentOrder as HandedOrder
 from tradewind.core.fulfilment.schemas import ShippedIn
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.db import utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
 from tradewind.sync.handlers.services import address
+from tradewind.vocabulary import FulfillmentStatus, OrderStatus
+
+# How many handed orders one poll asks about (the least recently asked first).
+FULFILMENT_POLL_BATCH = 30
 
 log = structlog.get_logger(__name__)
 
@@ -103,27 +111,68 @@ class ImportShipments(Single["Page[ShippedRecord]"]):
         return connector.shipments_at(str(payload["webhook"]), str(payload["url"]))
 
     def apply(self, session: Session, job: Job, fetched: Page[ShippedRecord]) -> None:
-        for ident, reason in fetched.skipped:
+        record_all(session, job, fetched)
+
+
+class PollFulfilment(Single["tuple[list[int], list[Page[ShippedRecord]]]"]):
+    """The safety net under the tool's notices: the orders handed to it that have not
+    shipped here (the least recently asked first, up to a batch) are asked about, and
+    what it shipped is recorded as a notice would have."""
+
+    def fetch(self, job: Job) -> tuple[list[int], list[Page[ShippedRecord]]]:
+        connector = job.capability(ListsShipments)
+        with job.hub.db.read() as session:
+            rows = session.execute(
+                select(HandedOrder.id, HandedOrder.reference, HandedOrder.external_id)
+                .join(Order, Order.id == HandedOrder.order_id)
+                .where(
+                    HandedOrder.plugin_id == job.plugin.id,
+                    HandedOrder.status != "cancelled",
+                    Order.status == OrderStatus.OPEN,
+                    Order.fulfillment_status != FulfillmentStatus.FULFILLED,
+                )
+                .order_by(
+                    HandedOrder.checked_at.is_not(None), HandedOrder.checked_at, HandedOrder.id
+                )
+                .limit(FULFILMENT_POLL_BATCH)
+            ).all()
+        pages = [connector.shipments_of(row.reference, row.external_id) for row in rows]
+        return [row.id for row in rows], pages
+
+    def apply(
+        self, session: Session, job: Job, fetched: tuple[list[int], list[Page[ShippedRecord]]]
+    ) -> None:
+        ids, pages = fetched
+        for page in pages:
+            record_all(session, job, page)
+        now = utcnow()
+        for handed in session.scalars(select(HandedOrder).where(HandedOrder.id.in_(ids))):
+            handed.checked_at = now
+
+
+def record_all(session: Session, job: Job, fetched: Page[ShippedRecord]) -> None:
+    """Each shipment recorded once; one the core refuses is told, the others go on."""
+    for ident, reason in fetched.skipped:
+        notifications.raise_notification(
+            session,
+            NotificationKind.RECORD_REJECTED,
+            plugin_id=job.plugin.id,
+            subject=f"shipment {ident}",
+            message=f"Shipment {ident} could not be read: {reason}",
+        )
+    for record in fetched.records:
+        try:
+            with session.begin_nested():
+                said = fulfilment.record_shipped(
+                    session, job.plugin.id, ShippedIn.model_validate(record.model_dump())
+                )
+        except TradewindError as exc:
             notifications.raise_notification(
                 session,
                 NotificationKind.RECORD_REJECTED,
                 plugin_id=job.plugin.id,
-                subject=f"shipment {ident}",
-                message=f"Shipment {ident} could not be read: {reason}",
+                subject=f"shipment {record.external_id}",
+                message=f"Shipment {record.external_id} could not be recorded: {exc}",
             )
-        for record in fetched.records:
-            try:
-                with session.begin_nested():
-                    said = fulfilment.record_shipped(
-                        session, job.plugin.id, ShippedIn.model_validate(record.model_dump())
-                    )
-            except TradewindError as exc:
-                notifications.raise_notification(
-                    session,
-                    NotificationKind.RECORD_REJECTED,
-                    plugin_id=job.plugin.id,
-                    subject=f"shipment {record.external_id}",
-                    message=f"Shipment {record.external_id} could not be recorded: {exc}",
-                )
-                continue
-            log.info("fulfilment shipment", plugin=job.plugin.id, outcome=said)
+            continue
+        log.info("fulfilment shipment", plugin=job.plugin.id, outcome=said)

@@ -1,0 +1,240 @@
+"""The shipped Shippo template against the Shippo sandbox, over real HTTP, through the
+same actions the UI and API run: rates from the sandbox's documented table, the cheapest
+label bought once (Shippo's QUEUED transaction polled until SUCCESS), a track_updated
+webhook with the token in its URL that makes the shipment delivered, a lost answer to a
+purchase that never buys a second label (the sandbox's count says so), a revoked token
+that pauses the plugin with a notification, and a webhook with a wrong token refused
+without changing anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+
+from tests import factories
+from tests.connectors.listener import Listener, Reached
+from tests.sync.conftest import Harness
+from tradewind.app import shipping as actions
+from tradewind.app.calls import ConnectorFailed
+from tradewind.connectors.registry import ConnectorRegistry
+from tradewind.connectors.template import connector_class, shipped_templates
+from tradewind.core.customers.schemas import Address
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import PluginState
+from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping.models import PackageState
+from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.errors import Conflict
+from tradewind.hub import Hub
+from tradewind.monitoring import executions, notifications
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sandbox.shippo import ShippoSandbox
+from tradewind.server import create_app
+from tradewind.settings import Settings
+from tradewind.vocabulary import ServiceCapability, TrackingStatus
+
+(SHIPPO,) = [t for t in shipped_templates() if t.id == "shippo"]
+Shippo = connector_class(SHIPPO)
+WEBHOOK_TOKEN = "wh-7c1e9a40b2d35f86e0a4c7d19b3f5e28"
+ADDRESS = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "address1": "417 Montgomery St",
+    "city": "San Francisco",
+    "province": "CA",
+    "postal_code": "94104",
+    "country_code": "US",
+}
+
+
+@dataclass
+class Shop:
+    hub: Hub
+    sandbox: ShippoSandbox
+    token: str
+    plugin_id: int
+    package_id: int
+
+    def shipment(self) -> Shipment:
+        with self.hub.db.read() as session:
+            shipment_id = shipping.get_package(session, self.package_id).shipment_id
+            found = session.get(Shipment, shipment_id) if shipment_id is not None else None
+            assert found is not None
+            session.expunge(found)
+            return found
+
+    def api(self) -> httpx2.Client:
+        return httpx2.Client(
+            base_url=self.sandbox.base_url,
+            headers={"Authorization": f"ShippoToken {self.token}"},
+            timeout=10,
+        )
+
+
+@pytest.fixture
+def shop(settings: Settings) -> Iterator[Shop]:
+    with (
+        ShippoSandbox() as sandbox,
+        Hub(settings, registry=ConnectorRegistry.of(Shippo)) as hub,
+    ):
+        token = sandbox.add_token()
+        with hub.db.unit_of_work() as session:
+            channel = factories.channel(session)
+            warehouse = factories.warehouse(session)
+            warehouse.address = {
+                "address1": "1 Dock Rd",
+                "city": "Oakland",
+                "province": "CA",
+                "postal_code": "94607",
+                "country_code": "US",
+            }
+            mug = factories.product(session, "MUG")
+            inventory.receive(session, mug.id, warehouse.id, 5)
+            made = plugins.add_plugin(
+                session,
+                hub.vault,
+                Shippo.info,
+                name="shippo",
+                config={
+                    "api_key": token,
+                    "api_url": sandbox.base_url,
+                    "webhook_token": WEBHOOK_TOKEN,
+                },
+            )
+            plugins.attach(session, made.id, channel.id)
+            plugins.activate(session, made.id)
+            for capability in ("get_rates", "buy_label", "void_label", "track"):
+                shipping.set_service(session, channel.id, ServiceCapability(capability), made.id)
+            data = factories.order_in("S1", ("MUG", 1)).model_copy(
+                update={"external_id": None, "shipping_address": Address(**ADDRESS)}
+            )
+            order = orders.create_manual_order(session, channel.id, data)
+            # 1,868 g is 4.1 lb: rated as 5 started pounds.
+            package = shipping.prepare_package(
+                session,
+                order.id,
+                [
+                    ParcelIn(
+                        weight=Decimal("1868"),
+                        length=Decimal("25"),
+                        width=Decimal("20"),
+                        height=Decimal("12"),
+                    )
+                ],
+            )
+            ids = (made.id, package.id)
+        yield Shop(hub, sandbox, token, *ids)
+
+
+def test_rates_the_cheapest_label_once_and_a_tracking_webhook(shop: Shop) -> None:
+    quotes = actions.get_rates(shop.hub, shop.package_id)
+    prices = {(q.carrier, q.service): q.amount for q in quotes}
+    assert prices[("USPS", "Ground Advantage")] == Decimal("7.50")  # the README's table
+    assert prices[("FedEx", "2 Day")] == Decimal("26.80")
+    cheapest = shipping.cheapest(quotes)
+    assert cheapest is not None and cheapest.service == "Ground Advantage"
+    label = actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    assert label.tracking_number and label.label_url.startswith(shop.sandbox.base_url)
+    with shop.hub.db.read() as session:  # bought QUEUED, then polled until SUCCESS
+        calls = [e.operation for e in executions.recent(session, shop.plugin_id)]
+    assert calls[:3][::-1] == ["buy_label.buy", "buy_label.ready", "buy_label.ready"]
+    with pytest.raises(Conflict, match="has its label already"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    assert shop.sandbox.labels(shop.token) == 1
+    with Listener() as receiver, shop.api() as api:
+        url = f"{receiver.url}/hooks/{shop.plugin_id}/track_updated?token={WEBHOOK_TOKEN}"
+        made = api.post("/webhooks", json={"event": "track_updated", "url": url})
+        assert made.status_code == 201, made.text
+        for _ in range(3):  # pre_transit → in_transit → delivered
+            shop.sandbox.advance_track("usps", label.tracking_number)
+        assert shop.sandbox.wait_for_webhooks()
+        sent = _track_updates(receiver.reached)
+    assert len(sent) == 3
+    with TestClient(create_app(shop.hub)) as client:
+        for delivery in sent:  # as Shippo posted them, token and all
+            answer = client.post(
+                delivery.path, content=delivery.body, headers={"Content-Type": "application/json"}
+            )
+            assert answer.status_code == 200, answer.text
+    Harness(shop.hub).run(shop.plugin_id)
+    shipment = shop.shipment()
+    assert shipment.tracking_status is TrackingStatus.DELIVERED
+    with shop.hub.db.read() as session:
+        scans = [e.raw_status for e in shipping.tracking_events(session, shipment.id)]
+    assert scans == ["UNKNOWN", "PRE_TRANSIT", "TRANSIT", "DELIVERED"]
+
+
+def _track_updates(reached: list[Reached]) -> list[Reached]:
+    return [r for r in reached if b'"track_updated"' in r.body]
+
+
+def test_a_lost_answer_to_a_purchase_never_buys_a_second_label(shop: Shop) -> None:
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    shop.sandbox.inject_fault("server_error", status=503, path_contains="/transactions", after=True)
+    with pytest.raises(ConnectorFailed):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with pytest.raises(Conflict, match="a label is being bought"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with shop.hub.db.read() as session:
+        assert shipping.get_package(session, shop.package_id).state is PackageState.BUYING
+    with shop.api() as api:  # Shippo finishes the lost purchase in the background
+        (lost,) = api.get("/transactions").json()["results"]
+        while api.get(f"/transactions/{lost['object_id']}").json()["status"] == "QUEUED":
+            pass
+    assert shop.sandbox.labels(shop.token) == 1  # the lost one, and only it
+    with shop.hub.db.unit_of_work() as session:  # a person checked Shippo: not in Tradewind
+        shipping.release_purchase(session, shop.package_id)
+    with pytest.raises(ConnectorFailed, match="rate_already_purchased"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)  # Shippo refuses
+    assert shop.sandbox.labels(shop.token) == 1
+    with shop.hub.db.read() as session:  # refused: free to be bought at another rate
+        assert shipping.get_package(session, shop.package_id).state is not PackageState.BUYING
+
+
+def test_a_revoked_token_pauses_the_plugin_with_a_notification(shop: Shop) -> None:
+    shop.sandbox.revoke_token(shop.token)
+    with pytest.raises(ConnectorFailed):
+        actions.get_rates(shop.hub, shop.package_id)
+    with shop.hub.db.read() as session:
+        assert plugins.get_plugin(session, shop.plugin_id).state is (
+            PluginState.NEEDS_REAUTHORIZATION
+        )
+        (lost,) = notifications.open_notifications(
+            session, plugin_id=shop.plugin_id, kind=NotificationKind.AUTHORIZATION_LOST
+        )
+        assert "Invalid token." in lost.message
+
+
+def test_a_webhook_with_a_wrong_token_is_refused_and_changes_nothing(shop: Shop) -> None:
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    label = actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    with Listener() as receiver, shop.api() as api:
+        url = f"{receiver.url}/hooks/{shop.plugin_id}/track_updated?token=not-the-token"
+        assert api.post("/webhooks", json={"event": "track_updated", "url": url}).is_success
+        for _ in range(3):
+            shop.sandbox.advance_track("usps", label.tracking_number)
+        assert shop.sandbox.wait_for_webhooks()
+        sent = _track_updates(receiver.reached)
+    with TestClient(create_app(shop.hub)) as client:
+        for delivery in sent:
+            answer = client.post(
+                delivery.path, content=delivery.body, headers={"Content-Type": "application/json"}
+            )
+            assert answer.status_code == 401
+        unsigned = client.post(f"/hooks/{shop.plugin_id}/track_updated", content=sent[-1].body)
+        assert unsigned.status_code == 401
+    Harness(shop.hub).run(shop.plugin_id)
+    assert shop.shipment().tracking_status is TrackingStatus.PRE_TRANSIT  # as bought
+    with shop.hub.db.read() as session:
+        (refused,) = notifications.open_notifications(session, plugin_id=shop.plugin_id)
+        assert refused.subject == "webhook signatures"

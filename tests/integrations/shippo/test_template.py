@@ -20,6 +20,7 @@ from tests import factories
 from tests.connectors.listener import Listener, Reached
 from tests.sync.conftest import Harness
 from tradewind.app import shipping as actions
+from tradewind.app import templates
 from tradewind.app.calls import ConnectorFailed
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, shipped_templates
@@ -238,3 +239,12 @@ def test_a_webhook_with_a_wrong_token_is_refused_and_changes_nothing(shop: Shop)
     with shop.hub.db.read() as session:
         (refused,) = notifications.open_notifications(session, plugin_id=shop.plugin_id)
         assert refused.subject == "webhook signatures"
+
+
+def test_the_catalogue_lists_shippo_with_its_guide(settings: Settings) -> None:
+    with Hub(settings) as hub:
+        found = templates.get(hub, "shippo")
+        assert found.category == "shipping" and found in templates.catalogue(hub)
+        info = hub.registry.connectors["shippo"].info
+    assert "/hooks/{plugin id}/track_updated?token=" in info.guide
+    assert {"get_rates", "buy_label", "void_label", "track"} <= set(found.capabilities)

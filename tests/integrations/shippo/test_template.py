@@ -16,23 +16,19 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import factories
 from tests.connectors.listener import Listener, Reached
+from tests.integrations.carrier import carrier_shop
 from tests.sync.conftest import Harness
 from tradewind.app import shipping as actions
 from tradewind.app import templates
 from tradewind.app.calls import ConnectorFailed
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, shipped_templates
-from tradewind.core.customers.schemas import Address
-from tradewind.core.inventory import service as inventory
-from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import PackageState
-from tradewind.core.shipping.schemas import ParcelIn
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
@@ -40,20 +36,11 @@ from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.shippo import ShippoSandbox
 from tradewind.server import create_app
 from tradewind.settings import Settings
-from tradewind.vocabulary import ServiceCapability, TrackingStatus
+from tradewind.vocabulary import TrackingStatus
 
 (SHIPPO,) = [t for t in shipped_templates() if t.id == "shippo"]
 Shippo = connector_class(SHIPPO)
 WEBHOOK_TOKEN = "wh-7c1e9a40b2d35f86e0a4c7d19b3f5e28"
-ADDRESS = {
-    "first_name": "Ada",
-    "last_name": "Lovelace",
-    "address1": "417 Montgomery St",
-    "city": "San Francisco",
-    "province": "CA",
-    "postal_code": "94104",
-    "country_code": "US",
-}
 
 
 @dataclass
@@ -87,52 +74,9 @@ def shop(settings: Settings) -> Iterator[Shop]:
         Hub(settings, registry=ConnectorRegistry.of(Shippo)) as hub,
     ):
         token = sandbox.add_token()
-        with hub.db.unit_of_work() as session:
-            channel = factories.channel(session)
-            warehouse = factories.warehouse(session)
-            warehouse.address = {
-                "address1": "1 Dock Rd",
-                "city": "Oakland",
-                "province": "CA",
-                "postal_code": "94607",
-                "country_code": "US",
-            }
-            mug = factories.product(session, "MUG")
-            inventory.receive(session, mug.id, warehouse.id, 5)
-            made = plugins.add_plugin(
-                session,
-                hub.vault,
-                Shippo.info,
-                name="shippo",
-                config={
-                    "api_key": token,
-                    "api_url": sandbox.base_url,
-                    "webhook_token": WEBHOOK_TOKEN,
-                },
-            )
-            plugins.attach(session, made.id, channel.id)
-            plugins.activate(session, made.id)
-            for capability in ("get_rates", "buy_label", "void_label", "track"):
-                shipping.set_service(session, channel.id, ServiceCapability(capability), made.id)
-            data = factories.order_in("S1", ("MUG", 1)).model_copy(
-                update={"external_id": None, "shipping_address": Address(**ADDRESS)}
-            )
-            order = orders.create_manual_order(session, channel.id, data)
-            # 1,868 g is 4.1 lb: rated as 5 started pounds.
-            package = shipping.prepare_package(
-                session,
-                order.id,
-                [
-                    ParcelIn(
-                        weight=Decimal("1868"),
-                        length=Decimal("25"),
-                        width=Decimal("20"),
-                        height=Decimal("12"),
-                    )
-                ],
-            )
-            ids = (made.id, package.id)
-        yield Shop(hub, sandbox, token, *ids)
+        # 1,868 g is 4.1 lb: rated as 5 started pounds.
+        config = {"api_key": token, "api_url": sandbox.base_url, "webhook_token": WEBHOOK_TOKEN}
+        yield Shop(hub, sandbox, token, *carrier_shop(hub, Shippo.info, config, "S1"))
 
 
 def test_rates_the_cheapest_label_once_and_a_tracking_webhook(shop: Shop) -> None:

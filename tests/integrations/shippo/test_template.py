@@ -24,6 +24,7 @@ from tradewind.app import templates
 from tradewind.app.calls import ConnectorFailed
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, shipped_templates
+from tradewind.connectors.template.connector import policy_of
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments.models import Shipment
@@ -192,3 +193,11 @@ def test_the_catalogue_lists_shippo_with_its_guide(settings: Settings) -> None:
         info = hub.registry.connectors["shippo"].info
     assert "/hooks/{plugin id}/track_updated?token=" in info.guide
     assert {"get_rates", "buy_label", "void_label", "track"} <= set(found.capabilities)
+
+
+def test_each_token_is_kept_under_shippos_post_limit_for_its_mode() -> None:
+    """At most 50 POSTs in any minute with a test token, 500 with a live one."""
+    for environment, per_minute in (("test", 50), ("live", 500)):
+        policy = policy_of(SHIPPO, environment)
+        assert policy.capacity + 60 * policy.leak_per_second <= per_minute
+    assert SHIPPO.hooks["buy_label"].steps[1].request.cost == 0  # polls read, under 4000

@@ -53,13 +53,15 @@ MAX_LOCATION_PAGES = 20  # a loop guard: a store with more locations is a broken
 _TYPES: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
-def policy_of(template: Template) -> BucketPolicy:
-    """The bucket the template's ``limits`` describe, shared by every process on the
-    account like any connector's."""
+def policy_of(template: Template, environment: str) -> BucketPolicy:
+    """The bucket the template's ``limits`` describe (or the environment's own), shared
+    by every process on the account like any connector's."""
+    own = template.environments[environment].limits
+    limits = own or template.limits
     return BucketPolicy(
-        name=f"template:{template.id}",
-        capacity=template.limits.burst,
-        leak_per_second=template.limits.per_second,
+        name=f"template:{template.id}" + (f":{environment}" if own else ""),
+        capacity=limits.burst,
+        leak_per_second=limits.per_second,
     )
 
 
@@ -118,7 +120,7 @@ class TemplateConnector:
         self.http = HttpClient(
             base_url,
             transport=context.transport,
-            budget=context.budget(policy_of(self.template)),
+            budget=context.budget(policy_of(self.template, environment)),
             recorder=context.recorder,
             outbound=context.outbound,
         )

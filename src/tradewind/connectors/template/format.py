@@ -31,9 +31,19 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Limits(Model):
+    """The platform's request limit, as a leaky bucket every process shares for the
+    account: ``burst`` requests at once, refilled at ``per_second``."""
+
+    burst: int = Field(default=40, ge=1, le=10_000)
+    per_second: float = Field(default=10, gt=0, le=10_000)
+
+
 class Environment(Model):
     # Where its API is; it may name settings ("https://{{ settings.shop }}.example.com").
     base_url: Text = Field(pattern=r"^(https?://|\{\{)")
+    # Its own limit, in place of the template's (test keys often get a smaller one).
+    limits: Limits | None = None
 
 
 class EnvironmentFrom(Model):
@@ -119,6 +129,9 @@ class Request(Model):
     headers: dict[str, Text] = Field(default_factory=dict)
     body: Expr | None = None  # a JSON body
     form: dict[str, Text] | None = None  # a form body
+    # How much of ``limits`` it takes; 0: none (the service counts it under another,
+    # far larger limit, such as the reads a poll makes).
+    cost: float = Field(default=1, ge=0, le=100)
 
 
 class SessionAuth(Model):
@@ -135,14 +148,6 @@ Auth = Annotated[
     ApiKeyAuth | BasicAuth | BearerAuth | NoAuth | OAuth2CodeAuth | OAuth2ClientAuth | SessionAuth,
     Field(discriminator="kind"),
 ]
-
-
-class Limits(Model):
-    """The platform's request limit, as a leaky bucket every process shares for the
-    account: ``burst`` requests at once, refilled at ``per_second``."""
-
-    burst: int = Field(default=40, ge=1, le=10_000)
-    per_second: float = Field(default=10, gt=0, le=10_000)
 
 
 class Defaults(Model):

@@ -201,6 +201,7 @@ class Runner:
             json_body=body,
             data=form,
             headers=headers,
+            cost=request.cost,
             priority=priority,
             allow=ANY_STATUS,
             judge=lambda answer: self._judge(answer, operation, accept),

@@ -17,9 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests import factories
+from tests.api.conftest import make_token
 from tests.connectors.listener import Listener
 from tests.sync.conftest import Harness, time_passes
+from tests.web.conftest import Browser
 from tradewind.app import shipping as actions
+from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.connectors.template import connector_class, shipped_templates
 from tradewind.core.customers.schemas import Address
@@ -299,3 +303,34 @@ def test_a_lost_ship_notify_is_made_good_by_the_hourly_poll(shop: Shop) -> None:
         assert shipment.tracking_number == shipped["trackingNumber"]
         handed = session.scalars(select(FulfilmentOrder)).one()
         assert handed.checked_at is not None
+
+
+def test_the_order_says_where_it_was_handed_in_the_api_and_on_its_page(shop: Shop) -> None:
+    order_id = shop.order("S9", ("MUG", 1))
+    Harness(shop.hub).run(shop.plugin_id)
+    (remote,) = shop.api("GET", "/orders", params={"orderNumber": "#S9"})["orders"]
+    body = _ship_notify(shop, remote["orderId"])
+    assert shop.post_hook(body) == 200
+    Harness(shop.hub).run(shop.plugin_id)
+    token = make_token(shop.hub, TokenScope.READ)
+    with shop.hub.db.unit_of_work() as session:
+        auth.create_user(session, "clerk", "a long enough password", Role.READ_ONLY)
+    with TestClient(create_app(shop.hub)) as client:
+        (handed,) = client.get(
+            f"/api/v1/orders/{order_id}/fulfilment", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        assert (handed["plugin_id"], handed["external_id"]) == (
+            shop.plugin_id,
+            str(remote["orderId"]),
+        )
+        assert handed["reference"] == f"tradewind-{order_id}"
+        (reported,) = handed["shipments"]
+        assert reported["shipment_id"] is not None
+        browser = Browser(client)
+        assert browser.login("clerk", "a long enough password").status_code == 303
+        page = browser.get(f"/orders/{order_id}").text
+    assert (
+        f"Handed to <strong>shipstation</strong> for fulfilment as its order {remote['orderId']}"
+        in page
+    )
+    assert f"shipment #{reported['shipment_id']}" in page

@@ -48,6 +48,23 @@ def handed(session: Session, plugin_id: int, order_id: int) -> FulfilmentOrder |
     )
 
 
+def of_order(
+    session: Session, order_id: int
+) -> list[tuple[FulfilmentOrder, list[FulfilmentShipment]]]:
+    """Each tool the order was handed to, with the shipments it reported for it."""
+    handed = session.scalars(
+        select(FulfilmentOrder)
+        .where(FulfilmentOrder.order_id == order_id)
+        .order_by(FulfilmentOrder.id)
+    ).all()
+    reported = session.scalars(
+        select(FulfilmentShipment)
+        .where(FulfilmentShipment.order_id == order_id)
+        .order_by(FulfilmentShipment.id)
+    ).all()
+    return [(h, [r for r in reported if r.plugin_id == h.plugin_id]) for h in handed]
+
+
 def record_push(
     session: Session, plugin_id: int, order: Order, external_id: str, status: str
 ) -> FulfilmentOrder:

@@ -23,6 +23,7 @@ from tradewind.core.shipping.models import (
 from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
+from tradewind.sync.decisions import DecisionHistory, ImportDecision
 from tradewind.sync.models import (
     Backfill,
     CredentialLock,
@@ -45,9 +46,11 @@ __all__ = [
     "Customer",
     "CustomerAddress",
     "CustomerLink",
+    "DecisionHistory",
     "Execution",
     "FulfilmentOrder",
     "FulfilmentShipment",
+    "ImportDecision",
     "InboxDelivery",
     "KnownClient",
     "Label",

@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import ledger, schedule
+from tradewind.sync import decisions, ledger, schedule
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -52,7 +52,41 @@ def _import(
 ) -> ImportOutcome:
     outcome = import_record(session, plugin, record, backfill=backfill)
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
+    decisions.record(
+        session,
+        plugin.id,
+        decisions.Seen(
+            external_id=record.external_id,
+            number=record.number,
+            path=seen_by(job),
+            decision=decisions.Decision(outcome.outcome),
+            code=outcome.code,
+            reason=outcome.reason,
+            order_id=outcome.order_id,
+        ),
+    )
     return outcome
+
+
+def seen_by(job: Job) -> decisions.SeenBy:
+    """The path of the job's orders (the probe's, for one run ahead of a stock push)."""
+    return decisions.PATHS.get(job.row.kind, decisions.SeenBy.PROBE)
+
+
+def refused(session: Session, job: Job, record: OrderRecord, code: str, reason: str) -> None:
+    """An order that could not be imported, as its decision."""
+    decisions.record(
+        session,
+        job.plugin.id,
+        decisions.Seen(
+            external_id=record.external_id,
+            number=record.number,
+            path=seen_by(job),
+            decision=decisions.Decision.FAILED,
+            code=code,
+            reason=reason,
+        ),
+    )
 
 
 def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> None:
@@ -67,6 +101,7 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
         except ImportConflict:
             raise  # the whole plugin waits for its channels to be fixed
         except TradewindError as exc:
+            refused(session, job, record, "rejected", str(exc))
             notifications.raise_notification(
                 session,
                 NotificationKind.RECORD_REJECTED,
@@ -325,6 +360,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                     error=str(exc),
                 )
                 _skip(run, record.external_id, f"{type(exc).__name__}: {exc}")
+                refused(session, job, record, "rejected", f"{type(exc).__name__}: {exc}")
                 continue
             if outcome.outcome == "imported":
                 run.imported += 1

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from itertools import count
 
+from sqlalchemy import insert
+
 from benchmarks.harness import Figure
 from benchmarks.support import bench_hub, null_plugins, postgres_database
 from tradewind.connectors.records import AddressRecord, OrderLineRecord, OrderRecord
@@ -35,6 +37,7 @@ _ids = count(1)
 def run() -> Iterator[Figure]:
     with bench_hub() as hub:
         yield _figure(hub, "sqlite")
+        yield _retention(hub)
     with postgres_database() as url, bench_hub(database_url=url) as hub:
         yield _figure(hub, "postgresql")
 
@@ -63,6 +66,44 @@ def _figure(hub: Hub, backend: str) -> Figure:
             f"{statistics.median(without):.0f} (median of {ROUNDS} alternating rounds of "
             f"{PAGES} pages of {PAGE})"
         ),
+    )
+
+
+def _retention(hub: Hub) -> Figure:
+    """How fast retention removes a day of a million-orders-a-day store's history: rows
+    past their age written in bulk, then one ``prune``."""
+    rows = 200_000
+    with hub.db.read() as session:
+        plugin_id = plugins.list_plugins(session)[0].id
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=decisions.HISTORY_DAYS + 1)
+    with hub.db.unit_of_work() as session:
+        for start in range(0, rows, 10_000):
+            session.execute(
+                insert(decisions.DecisionHistory),
+                [
+                    {
+                        "plugin_id": plugin_id,
+                        "external_id": f"r{n}",
+                        "seen_at": old,
+                        "path": decisions.SeenBy.WEBHOOK,
+                        "decision": decisions.Decision.IMPORTED,
+                        "code": "",
+                        "reason": "",
+                    }
+                    for n in range(start, start + 10_000)
+                ],
+            )
+    started = time.perf_counter()
+    with hub.db.unit_of_work() as session:
+        removed, _ = decisions.prune(session)
+    took = time.perf_counter() - started
+    return Figure(
+        bench="decisions",
+        metric="retention_rows_per_second",
+        value=round(removed / took),
+        unit="rows/s",
+        floor=1_000_000 / 86_400,  # a million orders a day, one history row each
+        note=f"{removed} history rows past {decisions.HISTORY_DAYS} days removed in {took:.2f} s",
     )
 
 

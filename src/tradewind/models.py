@@ -24,6 +24,7 @@ from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
 from tradewind.sync.decisions import DecisionHistory, ImportDecision
+from tradewind.sync.gaps import GapReport
 from tradewind.sync.models import (
     Backfill,
     CredentialLock,
@@ -50,6 +51,7 @@ __all__ = [
     "Execution",
     "FulfilmentOrder",
     "FulfilmentShipment",
+    "GapReport",
     "ImportDecision",
     "InboxDelivery",
     "KnownClient",

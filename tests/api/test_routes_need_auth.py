@@ -39,6 +39,7 @@ VALUES = {
     "package_id": "1",
     "label_id": "1",
     "order": "1001",
+    "day": "2026-01-01",
 }
 
 

@@ -45,6 +45,7 @@ class NotificationKind(StrEnum):
     RECORD_REJECTED = "record_rejected"
     CONFIGURATION = "configuration"
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
+    ORDERS_MISSING = "orders_missing"
 
 
 class Action(StrEnum):
@@ -81,6 +82,7 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         NotificationKind.CREDENTIALS_UNREADABLE: KindInfo(
             "Credentials cannot be decrypted", Action.OPEN_PLUGIN
         ),
+        NotificationKind.ORDERS_MISSING: KindInfo("Orders missing", Action.OPEN_PLUGIN),
     }
 )
 

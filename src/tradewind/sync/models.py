@@ -51,6 +51,7 @@ class WorkKind(StrEnum):
     PUSH_FULFILMENT = "push_fulfilment"  # an order to the fulfilment tool (key: order id)
     IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
     POLL_FULFILMENT = "poll_fulfilment"  # unshipped handed orders re-read (key: "fulfilment")
+    GAP_REPORT = "gap_report"  # a day's orders against Tradewind's (key: a day, or "daily")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -80,6 +81,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.PUSH_FULFILMENT: 36,  # with the orders exported to other platforms
     WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
     WorkKind.POLL_FULFILMENT: 70,
+    WorkKind.GAP_REPORT: 88,  # a bulk read, after live work
 }
 
 

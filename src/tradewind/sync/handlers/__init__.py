@@ -19,7 +19,13 @@ from tradewind.sync.handlers.catalog import (
 from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
 from tradewind.sync.handlers.fulfilment import ImportShipments, PollFulfilment, PushFulfilment
 from tradewind.sync.handlers.hooks import RunHook
-from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
+from tradewind.sync.handlers.orders import (
+    PROBE,
+    BackfillOrders,
+    GapReportWork,
+    ImportOrder,
+    PollOrders,
+)
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
 from tradewind.sync.handlers.services import (
     CalculateTax,
@@ -59,6 +65,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.PUSH_FULFILMENT: PushFulfilment(),
         WorkKind.IMPORT_SHIPMENTS: ImportShipments(),
         WorkKind.POLL_FULFILMENT: PollFulfilment(),
+        WorkKind.GAP_REPORT: GapReportWork(),
     }
 )
 

@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import decisions, ledger, schedule
+from tradewind.sync import decisions, gaps, ledger, schedule
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -379,3 +379,47 @@ def _skip(run: Backfill, external_id: str, reason: str) -> None:
     run.skipped += 1
     if len(run.skips) < 1000:
         run.skips = [*run.skips, {"id": external_id, "reason": reason[:300]}]
+
+
+# ----------------------------------------------------------------------- gap report
+
+GAP_DAILY = "daily"  # the scheduled run's key: the day before
+GAP_MAX_PAGES = 200
+
+
+@dataclass(frozen=True)
+class DayRead:
+    day: dt.date
+    records: list[OrderRecord]
+
+
+class GapReportWork(Single[DayRead]):
+    """Key: a day (ISO), or ``daily`` for the day before. The platform's orders placed
+    that day, every page, set against what Tradewind holds and decided."""
+
+    def fetch(self, job: Job) -> DayRead:
+        connector = job.capability(ImportsOrders)
+        day = (
+            (utcnow() - dt.timedelta(days=1)).date()
+            if job.row.key == GAP_DAILY
+            else dt.date.fromisoformat(job.row.key)
+        )
+        since, until = gaps.window(day)
+        query = OrderQuery(field="created_at", since=since, until=until)
+        records: list[OrderRecord] = []
+        cursor: str | None = None
+        for _ in range(GAP_MAX_PAGES):
+            page = connector.list_orders(query, cursor, Priority.BACKGROUND)
+            records.extend(page.records)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        else:
+            raise Rejected(f"more than {GAP_MAX_PAGES} pages of orders on {day}: not judged")
+        return DayRead(day, records)
+
+    def apply(self, session: Session, job: Job, fetched: DayRead) -> None:
+        report = gaps.record_report(session, job.plugin.id, fetched.day, fetched.records)
+        job.results.append(
+            f"{fetched.day}: {report.on_platform} on the platform, {report.missing} missing"
+        )

@@ -34,6 +34,12 @@ from tradewind.sync.models import (
     SyncSchedule,
     SyncWork,
 )
+from tradewind.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiToken",
@@ -83,4 +89,8 @@ __all__ = [
     "User",
     "Warehouse",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -29,6 +29,7 @@ from tradewind.api.routers import (
     templates,
 )
 from tradewind.api.routers import plugins as plugin_routes
+from tradewind.api.routers import webhooks as webhook_routes
 from tradewind.api.security import Principal, api_principal, bearer_of
 from tradewind.db import unavailable
 from tradewind.hub import Hub
@@ -115,6 +116,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         monitoring,
         templates,
         shipping,
+        webhook_routes,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

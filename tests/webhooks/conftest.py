@@ -57,12 +57,15 @@ class Receiver:
                     reply = receiver.answer(item)
                 else:
                     reply = receiver.replies[min(position, len(receiver.replies) - 1)]
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender went away (killed, or it stopped reading at 64 KiB)
 
             def log_message(self, *args: object) -> None:
                 return None

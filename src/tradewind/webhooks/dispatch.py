@@ -68,11 +68,13 @@ JITTER = 0.2
 RETRY_AFTER_CAP = 3600.0
 DISABLE_AFTER = dt.timedelta(days=5)
 TIMEOUT = httpx2.Timeout(15.0, connect=5.0)
+# No attempt lasts longer: 5 s to connect, 15 s for the whole answer (a receiver that
+# drips it is cut off), so a claim held this long plus the engine's lease is never sent
+# twice by two live workers; a dead worker's claim is free once it ends.
+ATTEMPT_SECONDS = 20.0
+ANSWER_SECONDS = 15.0
 READ_LIMIT = 64 * 1024  # read at most this much of an answer
 KEEP_BODY = 4 * 1024  # and keep this much with the attempt
-# A claim outlives the longest attempt (the 15 s timeout) with room to spare.
-DELIVERY_LEASE = dt.timedelta(seconds=60)
-SUBSCRIPTION_LEASE = dt.timedelta(seconds=60)
 USER_AGENT = "Tradewind-Webhooks/1.0"
 RETRIED_STATUSES = frozenset({408, 429})
 
@@ -186,6 +188,8 @@ class Dispatcher:
     ) -> None:
         self.hub = hub
         self.holder = holder
+        # How long a claim (of an endpoint, of deliveries) lasts without being renewed.
+        self.lease = dt.timedelta(seconds=ATTEMPT_SECONDS + hub.settings.lease_seconds)
         self.kick = kick
         self.clock = clock
         self.rng = rng
@@ -239,7 +243,7 @@ class Dispatcher:
                         WebhookSubscription.lease_until < now,
                     ),
                 )
-                .values(lease_holder=holder, lease_until=now + SUBSCRIPTION_LEASE)
+                .values(lease_holder=holder, lease_until=now + self.lease)
             )
             return bool(getattr(result, "rowcount", 0))
 
@@ -269,7 +273,7 @@ class Dispatcher:
                     WebhookSubscription.lease_holder == holder,
                     WebhookSubscription.status == SubscriptionStatus.ACTIVE,
                 )
-                .values(lease_until=now + SUBSCRIPTION_LEASE)
+                .values(lease_until=now + self.lease)
             )
             if not getattr(renewed, "rowcount", 0):
                 return None
@@ -299,7 +303,7 @@ class Dispatcher:
             session.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id.in_(ids))
-                .values(lease_token=token, lease_until=now + DELIVERY_LEASE)
+                .values(lease_token=token, lease_until=now + self.lease)
             )
             rows = session.execute(
                 select(
@@ -495,6 +499,12 @@ def post(client: httpx2.Client, url: str, body: bytes, headers: dict[str, str]) 
                 size += len(chunk)
                 if size >= READ_LIMIT:
                     break  # the rest is not read: closing drops the connection
+                if time.monotonic() - started > ANSWER_SECONDS:
+                    return Answer(
+                        error_kind="timeout",
+                        error=f"the answer took longer than {ANSWER_SECONDS:.0f} s",
+                        duration_ms=took(),
+                    )
             return Answer(
                 status=response.status_code,
                 headers=_headers(response.headers),

@@ -550,3 +550,44 @@ def purge(session: Session, now: dt.datetime, *, batch: int = PURGE_BATCH) -> bo
             session.execute(delete(model).where(key.in_(ids)))
         full = full or len(ids) == batch
     return full
+
+
+@dataclass(frozen=True, slots=True)
+class Hour:
+    """One hour of an endpoint's attempts (the UI's latency chart)."""
+
+    start: dt.datetime
+    attempts: int
+    succeeded: int
+    p95_ms: int | None
+
+
+def hourly(session: Session, subscription_id: int, now: dt.datetime, hours: int = 24) -> list[Hour]:
+    """The last ``hours`` hours of attempts, oldest first (empty hours included)."""
+    first = now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours - 1)
+    rows = session.execute(
+        select(WebhookAttempt.started_at, WebhookAttempt.duration_ms, WebhookAttempt.succeeded)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
+        .where(
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookAttempt.started_at >= first,
+        )
+    ).all()
+    buckets: list[list[tuple[int, bool]]] = [[] for _ in range(hours)]
+    for started_at, duration, ok in rows:
+        index = int((started_at - first).total_seconds() // 3600)
+        if 0 <= index < hours:
+            buckets[index].append((duration, bool(ok)))
+    result = []
+    for index, items in enumerate(buckets):
+        durations = sorted(duration for duration, _ in items)
+        p95 = durations[min(len(durations) - 1, int(0.95 * len(durations)))] if durations else None
+        result.append(
+            Hour(
+                start=first + dt.timedelta(hours=index),
+                attempts=len(items),
+                succeeded=sum(1 for _, ok in items if ok),
+                p95_ms=p95,
+            )
+        )
+    return result

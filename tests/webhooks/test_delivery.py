@@ -203,11 +203,22 @@ def test_retry_after_is_honoured(
     assert _deliveries(hub, subscription.id)[0].status is DeliveryStatus.SUCCEEDED
 
 
-@pytest.mark.parametrize("status", [302, 400, 401, 404, 409])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(302, {"Location": "http://127.0.0.1:9/elsewhere"}),
+        Reply(400),
+        Reply(401),
+        Reply(404),
+        Reply(409),
+        Reply(503, {"webhook-delivery": "abort-message"}),  # the receiver says: no more
+    ],
+)
 def test_other_answers_fail_the_delivery_without_retries(
-    hub: Hub, dispatcher: Dispatcher, receiver: Receiver, status: int
+    hub: Hub, dispatcher: Dispatcher, receiver: Receiver, reply: Reply
 ) -> None:
-    receiver.replies = [Reply(status, {"Location": "http://127.0.0.1:9/elsewhere"})]
+    receiver.replies = [reply]
+    status = reply.status
     subscription, _ = subscribe(hub, receiver.url)
     _product(hub)
     dispatcher.drain(subscription.id)

@@ -5,6 +5,7 @@ what its published schema says."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -169,3 +170,11 @@ def test_every_type_has_a_schema_its_example_follows(event_type: str) -> None:
         "data": EXAMPLES[event_type],
     }
     jsonschema.validate(envelope, schema)
+
+
+def test_the_docs_list_every_type_and_publish_the_current_schemas() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    assert (docs / "webhook-events.schema.json").read_text() == catalogue.published()
+    text = (docs / "webhooks.md").read_text()
+    for name in catalogue.CATALOGUE:
+        assert f"| `{name}` |" in text, name

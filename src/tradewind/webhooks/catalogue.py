@@ -9,6 +9,7 @@ Types are added, never changed in meaning: a breaking change of a payload is a n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -289,3 +290,15 @@ def check_types(names: list[str]) -> list[str]:
             )
     wanted = set(names)
     return [name for name in CATALOGUE if name in wanted]
+
+
+def published() -> str:
+    """Every type's schema as one JSON document: ``docs/webhook-events.schema.json``."""
+
+    document = {
+        "$schema": SCHEMA_DIALECT,
+        "title": f"Tradewind outgoing webhook events, api_version {API_VERSION}",
+        "oneOf": [{"$ref": f"#/$defs/{name}"} for name in CATALOGUE],
+        "$defs": {name: envelope_schema(name) for name in CATALOGUE},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

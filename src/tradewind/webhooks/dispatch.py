@@ -10,8 +10,9 @@ the database, signed, POSTed, and each attempt recorded with what came of it.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
   deliveries of another.
-* **Outcomes** (``classify``): 2xx succeeds; network errors, timeouts, 408, 429 and 5xx
-  are retried on ``SCHEDULE`` with ±20 % jitter (``Retry-After`` wins when given, up to
+* **Outcomes** (``classify``): 2xx succeeds; an answer with ``webhook-delivery:
+  abort-message`` fails without retries; network errors, timeouts, 408, 429 and 5xx are
+  retried on ``SCHEDULE`` with ±20 % jitter (``Retry-After`` wins when given, up to
   an hour); 410 disables the endpoint; anything else (3xx included: redirects are not
   followed) fails the delivery. A resend or recover is one attempt.
 * **Disabling.** An endpoint whose attempts have all failed for 5 days is disabled; a
@@ -105,9 +106,9 @@ def classify(answer: Answer) -> Outcome:
     if answer.status is None:
         return Outcome.RETRY  # network error, timeout, refused by the policy (DNS may change)
     if 200 <= answer.status < 300:
-        if answer.headers.get("webhook-delivery", "").lower() == "abort-message":
-            return Outcome.FAILED  # the receiver asks for no retries
         return Outcome.SUCCEEDED
+    if answer.headers.get("webhook-delivery", "").lower() == "abort-message":
+        return Outcome.FAILED  # the receiver asks for no more tries of this one
     if answer.status == 410:
         return Outcome.GONE
     if answer.status in RETRIED_STATUSES or answer.status >= 500:

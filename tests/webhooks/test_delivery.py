@@ -273,10 +273,13 @@ def test_the_schedule_runs_out_then_a_notification_then_resend_and_recover(
     receiver.replies = [Reply(200)]
     with hub.db.unit_of_work() as session:
         assert service.recover(session, subscription.id, since) == 2
+    due = [d.next_attempt_at for d in _deliveries(hub, subscription.id)[1:]]
+    assert due[0] is not None and due[1] is not None
+    assert due[1] - due[0] == service.RECOVER_SPACING  # oldest first, spaced out
     clock.catch_up()
     assert dispatcher.drain(subscription.id) == 2
-    recovered = [json.loads(r.body)["data"]["sku"] for r in receiver.received[-2:]]
-    assert recovered == ["TEE", "CAP"]
+    recovered = {json.loads(r.body)["data"]["sku"] for r in receiver.received[-2:]}
+    assert recovered == {"TEE", "CAP"}
     assert {d.status for d in _deliveries(hub, subscription.id)} == {DeliveryStatus.SUCCEEDED}
 
 

@@ -35,20 +35,21 @@ def test_a_dead_endpoint_does_not_delay_a_live_one(
         return Reply(200)
 
     dead.answer = hang
-    dead_subscription, _ = subscribe(hub, dead.url)  # the dead one comes first
+    subscribe(hub, dead.url)  # the dead one comes first
     subscribe(hub, live.url)
-    for number in range(5):
-        with hub.db.unit_of_work() as session:
-            factories.product(session, f"SKU-{number}")
     try:
+        with hub.db.unit_of_work() as session:
+            factories.product(session, "SKU-0")
+        assert len(dead.wait_for(1)) == 1  # the dead endpoint holds its first delivery
+        for number in range(1, 5):
+            with hub.db.unit_of_work() as session:
+                factories.product(session, f"SKU-{number}")
         served = live.wait_for(5)
-        assert len(served) == 5  # all of them, while the dead endpoint holds its first
+        assert len(served) == 5  # all of them, while the dead endpoint still hangs
         assert not release.is_set()
-        assert 1 <= len(dead.received) <= 4  # its concurrency, none answered
+        assert len(dead.received) <= 4  # its concurrency, none answered
     finally:
         release.set()
     everything = dead.wait_for(5)
-    assert len(everything) >= 5
     ids = {item.headers["webhook-id"] for item in everything}
     assert ids == {item.headers["webhook-id"] for item in served}
-    assert dead_subscription.id

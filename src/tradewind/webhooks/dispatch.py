@@ -2,11 +2,12 @@
 the database, signed, POSTed, and each attempt recorded with what came of it.
 
 * **Claims.** A drain holds the subscription's lease (one drainer per endpoint across
-  every process; the lease ends by itself if the process dies), then claims up to the
-  endpoint's concurrency of due deliveries under a lease token (``FOR UPDATE SKIP
-  LOCKED`` on PostgreSQL; SQLite has one writer). A delivery whose sender died is due
-  again when its lease ends: at least once, never lost, and a repeat carries the same
-  ``webhook-id`` and body.
+  every process; the lease ends by itself if the process dies), then claims four rounds
+  of the endpoint's concurrency of due deliveries under a lease token (``FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL; SQLite has one writer), sends them with at most that many in
+  flight and records them together. A delivery whose sender died is due again when its
+  lease ends: at least once, never lost, and a repeat carries the same ``webhook-id``
+  and body.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
   deliveries of another.
@@ -78,6 +79,9 @@ READ_LIMIT = 64 * 1024  # read at most this much of an answer
 KEEP_BODY = 4 * 1024  # and keep this much with the attempt
 USER_AGENT = "Tradewind-Webhooks/1.0"
 RETRIED_STATUSES = frozenset({408, 429})
+# A claim takes this many rounds of the endpoint's concurrency at once (fewer
+# transactions per delivery); a killed worker's repeats are at most one claim.
+CLAIM_ROUNDS = 4
 
 Kick = Callable[[int, dt.datetime | None], None]
 
@@ -207,7 +211,7 @@ class Dispatcher:
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
         try:
-            with self._client() as client, ThreadPoolExecutor(max_workers=16) as pool:
+            with self._client() as client:
                 while time.monotonic() < stop:
                     claim = self._claim(subscription_id, holder)
                     if claim is None:
@@ -215,8 +219,9 @@ class Dispatcher:
                     endpoint, token, batch = claim
                     if len(batch) == 1:
                         sent = [self._send(client, endpoint, batch[0])]
-                    else:
-                        sent = list(pool.map(partial(self._send, client, endpoint), batch))
+                    else:  # never more than the endpoint's concurrency in flight
+                        with ThreadPoolExecutor(max_workers=endpoint.concurrency) as pool:
+                            sent = list(pool.map(partial(self._send, client, endpoint), batch))
                     made += len(sent)
                     if not self._settle(endpoint.id, token, sent):
                         break  # the endpoint was disabled
@@ -289,7 +294,7 @@ class Dispatcher:
                     or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
                 )
                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(subscription.max_concurrency)
+                .limit(subscription.max_concurrency * CLAIM_ROUNDS)
             )
             if session.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)

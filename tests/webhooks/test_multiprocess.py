@@ -92,7 +92,7 @@ def test_workers_one_killed_every_event_arrives_and_repeats_share_their_id(
             assert bodies[item.headers["webhook-id"]] == item.body
             assert item.headers["tradewind-subscription-id"] == str(subscription_id)
         repeated = sum(count - 1 for count in ids.values())
-        assert repeated <= 16, ids.most_common(5)  # at most what one claim held in flight
+        assert repeated <= 32, ids.most_common(5)  # at most what one claim held
 
 
 def _kill_one_in_flight(

@@ -92,7 +92,7 @@ class Engine:
         self._drain_task = self.huey.task(name="tradewind.drain", retries=0)(self._drain)
         # Outgoing webhooks: one task per endpoint ("deliver subscription 3"), the
         # deliveries themselves in the database.
-        self.dispatcher = Dispatcher(hub, holder=self.holder, kick=self.deliver)
+        self.dispatcher = Dispatcher(hub, holder=self.holder, kick=self._deliver_again)
         self._deliver_task = self.huey.task(name="tradewind.webhooks.deliver", retries=0)(
             self._deliver
         )
@@ -155,6 +155,19 @@ class Engine:
 
     def _deliver(self, subscription_id: int) -> int:
         return self.dispatcher.drain(subscription_id)
+
+    def _deliver_again(self, subscription_id: int, at: dt.datetime | None = None) -> None:
+        """A drain that ended with deliveries due asks for the next one, past ``deliver``'s
+        once-a-second filter: a kick made while it held the endpoint found it busy, so
+        this one must not be dropped as a repeat."""
+        due = at if at is not None and at > utcnow() else None
+        try:
+            if due is None:
+                self._deliver_task(subscription_id)
+            else:
+                self._deliver_task.schedule(args=(subscription_id,), eta=due.replace(tzinfo=None))
+        except Exception:  # the queue being down delays deliveries; the sweep re-kicks them
+            log.exception("could not enqueue a delivery", subscription=subscription_id)
 
     # --------------------------------------------------------------------- reconciling
 

@@ -2,7 +2,7 @@
 the database, signed, POSTed, and each attempt recorded with what came of it.
 
 * **Claims.** A drain holds the subscription's lease (one drainer per endpoint across
-  every process; the lease ends by itself if the process dies), then claims four rounds
+  every process; the lease ends by itself if the process dies), then claims eight rounds
   of the endpoint's concurrency of due deliveries under a lease token (``FOR UPDATE SKIP
   LOCKED`` on PostgreSQL; SQLite has one writer), sends them with at most that many in
   flight and records them together. A delivery whose sender died is due again when its
@@ -24,6 +24,7 @@ the database, signed, POSTed, and each attempt recorded with what came of it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import random
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import Unavailable
@@ -81,7 +82,7 @@ USER_AGENT = "Tradewind-Webhooks/1.0"
 RETRIED_STATUSES = frozenset({408, 429})
 # A claim takes this many rounds of the endpoint's concurrency at once (fewer
 # transactions per delivery); a killed worker's repeats are at most one claim.
-CLAIM_ROUNDS = 4
+CLAIM_ROUNDS = 8
 
 Kick = Callable[[int, dt.datetime | None], None]
 
@@ -193,6 +194,7 @@ class Dispatcher:
     ) -> None:
         self.hub = hub
         self.holder = holder
+        self._opened: dict[tuple[int, str, int], list[str]] = {}
         # How long a claim (of an endpoint, of deliveries) lasts without being renewed.
         self.lease = dt.timedelta(seconds=ATTEMPT_SECONDS + hub.settings.lease_seconds)
         self.kick = kick
@@ -211,20 +213,25 @@ class Dispatcher:
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
         try:
-            with self._client() as client:
-                while time.monotonic() < stop:
-                    claim = self._claim(subscription_id, holder)
-                    if claim is None:
-                        break
+            with self._client() as client, contextlib.ExitStack() as stack:
+                pool: ThreadPoolExecutor | None = None
+                pool_size = 0
+                claim = self._claim(subscription_id, holder)
+                while claim is not None:
                     endpoint, token, batch = claim
                     if len(batch) == 1:
                         sent = [self._send(client, endpoint, batch[0])]
                     else:  # never more than the endpoint's concurrency in flight
-                        with ThreadPoolExecutor(max_workers=endpoint.concurrency) as pool:
-                            sent = list(pool.map(partial(self._send, client, endpoint), batch))
+                        if pool is None or pool_size != endpoint.concurrency:
+                            pool_size = endpoint.concurrency
+                            pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
+                        sent = list(pool.map(partial(self._send, client, endpoint), batch))
                     made += len(sent)
-                    if not self._settle(endpoint.id, token, sent):
-                        break  # the endpoint was disabled
+                    # The outcomes and the next claim share a transaction (one wait for the
+                    # writer, not two); none once the round's time is up or it stopped.
+                    claim = self._settle(
+                        endpoint.id, token, sent, holder if time.monotonic() < stop else None
+                    )
         finally:
             self._release(subscription_id, holder)
         self._kick_next(subscription_id)
@@ -269,68 +276,73 @@ class Dispatcher:
     ) -> tuple[Endpoint, str, list[Claimed]] | None:
         """Renew the endpoint's lease and claim its next due deliveries (oldest due
         first); ``None`` when nothing is due, the lease was lost or the endpoint stopped."""
+        with self.hub.db.unit_of_work() as session:
+            return self._claim_in(session, subscription_id, holder)
+
+    def _claim_in(
+        self, session: Session, subscription_id: int, holder: str
+    ) -> tuple[Endpoint, str, list[Claimed]] | None:
         now = self.clock()
         token = uuid.uuid4().hex
-        with self.hub.db.unit_of_work() as session:
-            renewed = session.execute(
-                update(WebhookSubscription)
-                .where(
-                    WebhookSubscription.id == subscription_id,
-                    WebhookSubscription.lease_holder == holder,
-                    WebhookSubscription.status == SubscriptionStatus.ACTIVE,
-                )
-                .values(lease_until=now + self.lease)
+        renewed = session.execute(
+            update(WebhookSubscription)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.lease_holder == holder,
+                WebhookSubscription.status == SubscriptionStatus.ACTIVE,
             )
-            if not getattr(renewed, "rowcount", 0):
-                return None
-            subscription = session.get(WebhookSubscription, subscription_id)
-            assert subscription is not None
-            due = (
-                select(WebhookDelivery.id)
-                .where(
-                    WebhookDelivery.subscription_id == subscription_id,
-                    WebhookDelivery.status == DeliveryStatus.PENDING,
-                    WebhookDelivery.next_attempt_at <= now,
-                    or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-                )
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(subscription.max_concurrency * CLAIM_ROUNDS)
+            .values(lease_until=now + self.lease)
+        )
+        if not getattr(renewed, "rowcount", 0):
+            return None
+        subscription = session.get(WebhookSubscription, subscription_id)
+        assert subscription is not None
+        due = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.subscription_id == subscription_id,
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
             )
-            if session.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            ids = list(session.scalars(due))
-            if not ids:
-                return None
-            try:
-                secrets = service.secrets_in_force(self.hub.vault, subscription, now)
-            except VaultError as exc:
-                log.error("webhook secret unreadable", subscription=subscription_id, error=str(exc))
-                return None
-            session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .values(lease_token=token, lease_until=now + self.lease)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(subscription.max_concurrency * CLAIM_ROUNDS)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list(session.scalars(due))
+        if not ids:
+            return None
+        try:
+            secrets = self._secrets(subscription, now)
+        except VaultError as exc:
+            log.error("webhook secret unreadable", subscription=subscription_id, error=str(exc))
+            return None
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .values(lease_token=token, lease_until=now + self.lease)
+        )
+        rows = session.execute(
+            select(
+                WebhookDelivery.id,
+                WebhookDelivery.attempts,
+                WebhookDelivery.trigger,
+                WebhookEvent.id,
+                WebhookEvent.type,
+                WebhookEvent.body,
             )
-            rows = session.execute(
-                select(
-                    WebhookDelivery.id,
-                    WebhookDelivery.attempts,
-                    WebhookDelivery.trigger,
-                    WebhookEvent.id,
-                    WebhookEvent.type,
-                    WebhookEvent.body,
-                )
-                .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-                .where(WebhookDelivery.id.in_(ids))
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            ).all()
-            endpoint = Endpoint(
-                id=subscription.id,
-                url=subscription.url,
-                headers=dict(subscription.custom_headers or {}),
-                secrets=secrets,
-                concurrency=subscription.max_concurrency,
-            )
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id.in_(ids))
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        ).all()
+        endpoint = Endpoint(
+            id=subscription.id,
+            url=subscription.url,
+            headers=dict(subscription.custom_headers or {}),
+            secrets=secrets,
+            concurrency=subscription.max_concurrency,
+        )
         batch = [
             Claimed(
                 delivery_id=row[0],
@@ -343,6 +355,18 @@ class Dispatcher:
             for row in rows
         ]
         return endpoint, token, batch
+
+    def _secrets(self, subscription: WebhookSubscription, now: dt.datetime) -> list[str]:
+        """The subscription's secrets in force, opened once per sealed value and minute
+        (a rotation writes a new sealed value, so it is seen at the next claim)."""
+        key = (subscription.id, subscription.secrets, int(now.timestamp() // 60))
+        cached = self._opened.get(key)
+        if cached is None:
+            cached = service.secrets_in_force(self.hub.vault, subscription, now)
+            if len(self._opened) > 1000:
+                self._opened.clear()
+            self._opened[key] = cached
+        return cached
 
     # ------------------------------------------------------------------- sending
 
@@ -368,47 +392,78 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ settling
 
-    def _settle(self, subscription_id: int, token: str, sent: Sequence[Sent]) -> bool:
-        """Record the attempts and what follows from them; whether the endpoint is still
-        active."""
+    def _settle(
+        self, subscription_id: int, token: str, sent: Sequence[Sent], holder: str | None
+    ) -> tuple[Endpoint, str, list[Claimed]] | None:
+        """Record the attempts and what follows from them, in one transaction (the
+        successes in one statement per status code), and with ``holder`` claim the next
+        deliveries in it (``None``: nothing more, or the endpoint was disabled)."""
         now = self.clock()
+        outcomes = [(item, classify(item.answer)) for item in sent]
         with self.hub.db.unit_of_work() as session:
             subscription = session.get(WebhookSubscription, subscription_id)
             if subscription is None:
-                return False  # deleted meanwhile: its deliveries went with it
-            for item in sent:
-                self._settle_one(session, subscription, token, item, now)
-            return subscription.status is SubscriptionStatus.ACTIVE
+                return None  # deleted meanwhile: its deliveries went with it
+            session.execute(
+                insert(WebhookAttempt),
+                [_attempt_row(item, outcome) for item, outcome in outcomes],
+            )
+            succeeded: dict[int, list[int]] = {}
+            for item, outcome in outcomes:
+                if outcome is Outcome.SUCCEEDED:
+                    code = item.answer.status or 200  # a success always has its status
+                    succeeded.setdefault(code, []).append(item.claimed.delivery_id)
+            for code, ids in succeeded.items():
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(ids), WebhookDelivery.lease_token == token)
+                    .values(
+                        status=DeliveryStatus.SUCCEEDED,
+                        attempts=WebhookDelivery.attempts + 1,
+                        last_status=code,
+                        last_error=f"HTTP {code}",
+                        lease_token=None,
+                        lease_until=None,
+                        trigger=AttemptTrigger.AUTO,
+                        completed_at=now,
+                        next_attempt_at=None,
+                    )
+                )
+            if succeeded:
+                subscription.failing_since = None
+            failed = [
+                (item, outcome) for item, outcome in outcomes if outcome is not Outcome.SUCCEEDED
+            ]
+            if failed:
+                found = {
+                    row.id: row
+                    for row in session.scalars(
+                        select(WebhookDelivery).where(
+                            WebhookDelivery.id.in_([item.claimed.delivery_id for item, _ in failed])
+                        )
+                    )
+                }
+                for item, outcome in failed:
+                    delivery = found.get(item.claimed.delivery_id)
+                    if delivery is not None:
+                        self._settle_failure(
+                            session, subscription, delivery, token, item, outcome, now
+                        )
+            if holder is None or subscription.status is not SubscriptionStatus.ACTIVE:
+                return None
+            return self._claim_in(session, subscription_id, holder)
 
-    def _settle_one(
+    def _settle_failure(
         self,
         session: Session,
         subscription: WebhookSubscription,
+        delivery: WebhookDelivery,
         token: str,
         sent: Sent,
+        outcome: Outcome,
         now: dt.datetime,
     ) -> None:
         answer = sent.answer
-        outcome = classify(answer)
-        delivery = session.get(WebhookDelivery, sent.claimed.delivery_id)
-        if delivery is None:
-            return
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                number=sent.claimed.number,
-                trigger=sent.claimed.trigger,
-                started_at=sent.started_at,
-                duration_ms=answer.duration_ms,
-                request_headers=sent.request_headers,
-                response_status=answer.status,
-                response_headers=answer.headers,
-                response_body=answer.body[:KEEP_BODY].decode("utf-8", "replace"),
-                error_kind=answer.error_kind or (None if outcome is Outcome.SUCCEEDED else "http"),
-                error=answer.error[:2000],
-                succeeded=outcome is Outcome.SUCCEEDED,
-            )
-        )
         if delivery.lease_token != token:
             return  # another sender took it over after our lease ended: its result counts
         delivery.attempts += 1
@@ -418,12 +473,6 @@ class Dispatcher:
         delivery.lease_until = None
         manual = delivery.trigger is not AttemptTrigger.AUTO
         delivery.trigger = AttemptTrigger.AUTO
-        if outcome is Outcome.SUCCEEDED:
-            delivery.status = DeliveryStatus.SUCCEEDED
-            delivery.completed_at = now
-            delivery.next_attempt_at = None
-            subscription.failing_since = None
-            return
         if subscription.failing_since is None:
             subscription.failing_since = now
         if outcome is Outcome.RETRY and not manual:
@@ -527,6 +576,25 @@ def post(client: httpx2.Client, url: str, body: bytes, headers: dict[str, str]) 
         return Answer(error_kind="dns", error=str(exc), duration_ms=took())
     except httpx2.HTTPError as exc:
         return Answer(error_kind="network", error=str(exc), duration_ms=took())
+
+
+def _attempt_row(sent: Sent, outcome: Outcome) -> dict[str, Any]:
+    answer = sent.answer
+    ok = outcome is Outcome.SUCCEEDED
+    return {
+        "delivery_id": sent.claimed.delivery_id,
+        "number": sent.claimed.number,
+        "trigger": sent.claimed.trigger,
+        "started_at": sent.started_at,
+        "duration_ms": answer.duration_ms,
+        "request_headers": sent.request_headers,
+        "response_status": answer.status,
+        "response_headers": answer.headers,
+        "response_body": answer.body[:KEEP_BODY].decode("utf-8", "replace"),
+        "error_kind": answer.error_kind or (None if ok else "http"),
+        "error": answer.error[:2000],
+        "succeeded": ok,
+    }
 
 
 def _headers(headers: Any) -> dict[str, str]:

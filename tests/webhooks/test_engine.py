@@ -53,3 +53,20 @@ def test_a_dead_endpoint_does_not_delay_a_live_one(
     everything = dead.wait_for(5)
     ids = {item.headers["webhook-id"] for item in everything}
     assert ids == {item.headers["webhook-id"] for item in served}
+
+
+def test_deliveries_committed_where_no_engine_runs_are_found_by_the_sweep(
+    hub: Hub, make_receiver: Callable[[], Receiver]
+) -> None:
+    """A change made by the CLI with no queue to announce it: the engine's reconciler
+    finds the due delivery and sends it (a lost kick only delays)."""
+    receiver = make_receiver()
+    subscribe(hub, receiver.url)
+    with hub.db.unit_of_work() as session:
+        factories.product(session, "MUG")  # nobody is told: hub.deliver listens to no one
+    running = Engine(hub)
+    running.start(workers=1)  # its first sweep runs at once
+    try:
+        assert len(receiver.wait_for(1)) == 1
+    finally:
+        running.stop()

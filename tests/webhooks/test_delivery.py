@@ -107,6 +107,7 @@ def test_an_event_reaches_each_subscription_once_and_verifies(
     [attempt] = _attempts(hub, delivery.id)
     assert attempt.succeeded and attempt.response_status == 200 and attempt.response_body == "ok"
     assert attempt.request_headers["webhook-signature"] == "v1,…"  # kept redacted
+    assert attempt.request_headers["x-tenant"] == "… (4 characters)"  # the receiver's own
 
 
 def test_retries_carry_the_same_id_and_body_and_every_attempt_is_recorded(
@@ -172,6 +173,12 @@ def test_410_disables_the_endpoint_with_a_notification_and_an_event(
     body = json.loads(told.body)
     assert body["type"] == "webhook_endpoint.disabled"
     assert body["data"]["id"] == dead.id and body["data"]["url"] == gone.url
+    with hub.db.unit_of_work() as session:  # fixed and resumed: the notice closes
+        service.resume(session, dead.id)
+    with hub.db.read() as session:
+        assert not notifications.open_notifications(
+            session, kind=NotificationKind.WEBHOOK_ENDPOINT_DISABLED
+        )
 
 
 @pytest.mark.parametrize(
@@ -263,6 +270,10 @@ def test_the_schedule_runs_out_then_a_notification_then_resend_and_recover(
     assert first.body == last.body
     assert _deliveries(hub, subscription.id)[0].status is DeliveryStatus.SUCCEEDED
     assert _attempts(hub, delivery.id)[-1].trigger.value == "resend"
+    with hub.db.read() as session:  # it works again: the notification resolved itself
+        assert not notifications.open_notifications(
+            session, kind=NotificationKind.WEBHOOK_DELIVERY_FAILED
+        )
     # Recover: every failed delivery since a time goes again, oldest first.
     receiver.replies = [Reply(400)]
     since = utcnow()

@@ -387,7 +387,13 @@ class Dispatcher:
             "tradewind-subscription-id": str(endpoint.id),
         }
         answer = post(client, endpoint.url, item.body.encode(), headers)
-        kept = {**headers, "webhook-signature": signing.redacted(headers["webhook-signature"])}
+        # Kept with the attempt: the signatures and the custom headers' values (they may
+        # carry the receiver's own credentials) are redacted.
+        kept = {
+            **headers,
+            **{name: _redact(value) for name, value in endpoint.headers.items()},
+            "webhook-signature": signing.redacted(headers["webhook-signature"]),
+        }
         return Sent(item, kept, started_at, answer)
 
     # ------------------------------------------------------------------ settling
@@ -429,8 +435,13 @@ class Dispatcher:
                         next_attempt_at=None,
                     )
                 )
-            if succeeded:
-                subscription.failing_since = None
+            if succeeded and subscription.failing_since is not None:
+                subscription.failing_since = None  # it works again: what it failed is over
+                notifications.resolve(
+                    session,
+                    NotificationKind.WEBHOOK_DELIVERY_FAILED,
+                    subject=f"webhook endpoint {subscription.id}",
+                )
             failed = [
                 (item, outcome) for item, outcome in outcomes if outcome is not Outcome.SUCCEEDED
             ]
@@ -595,6 +606,10 @@ def _attempt_row(sent: Sent, outcome: Outcome) -> dict[str, Any]:
         "error": answer.error[:2000],
         "succeeded": ok,
     }
+
+
+def _redact(value: str) -> str:
+    return f"… ({len(value)} characters)"
 
 
 def _headers(headers: Any) -> dict[str, str]:

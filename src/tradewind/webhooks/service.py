@@ -281,6 +281,11 @@ def resume(session: Session, subscription_id: int) -> WebhookSubscription:
     subscription.disabled_reason = ""
     subscription.failing_since = None
     session.flush()
+    notifications.resolve(
+        session,
+        NotificationKind.WEBHOOK_ENDPOINT_DISABLED,
+        subject=f"webhook endpoint {subscription.id}",
+    )
     record(session, DeliveriesQueued(subscription_id=subscription.id))
     return subscription
 

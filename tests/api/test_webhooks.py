@@ -33,7 +33,12 @@ def test_a_subscription_is_made_and_its_secret_shown_once(
 ) -> None:
     answer = api.post(
         "/webhook-subscriptions",
-        json={"url": receiver.url, "event_types": ["product.created"], "description": "ERP"},
+        json={
+            "url": receiver.url,
+            "event_types": ["product.created"],
+            "description": "ERP",
+            "custom_headers": {"X-Api-Key": "receiver-secret"},
+        },
     )
     assert answer.status_code == 201, answer.text
     created = answer.json()
@@ -42,6 +47,7 @@ def test_a_subscription_is_made_and_its_secret_shown_once(
     assert created["secret"] == f"whsec_…{secret[-4:]}"
     shown = api.get(f"/webhook-subscriptions/{created['id']}").json()
     assert "signing_secret" not in shown and secret not in str(shown)
+    assert shown["custom_headers"] == {"x-api-key": "… (15 characters)"}  # write-only
     assert shown["status"] == "active" and shown["event_types"] == ["product.created"]
     listed = api.get("/webhook-subscriptions").json()
     assert [item["id"] for item in listed["items"]] == [created["id"]]

@@ -75,7 +75,9 @@ class SubscriptionOut(BaseModel):
     description: str
     event_types: list[str] = Field(description="Empty: every type.")
     channel_id: int | None
-    custom_headers: dict[str, str]
+    custom_headers: dict[str, str] = Field(
+        description="The names; their values are write-only (they may be credentials)."
+    )
     max_concurrency: int
     status: SubscriptionStatus
     disabled_reason: str
@@ -169,7 +171,10 @@ def _subscription_out(hub: Hub, session: Any, row: WebhookSubscription) -> Subsc
         description=row.description,
         event_types=list(row.event_types or []),
         channel_id=row.channel_id,
-        custom_headers=dict(row.custom_headers or {}),
+        custom_headers={
+            name: f"… ({len(value)} characters)"
+            for name, value in (row.custom_headers or {}).items()
+        },
         max_concurrency=row.max_concurrency,
         status=row.status,
         disabled_reason=row.disabled_reason,

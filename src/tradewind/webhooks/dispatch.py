@@ -5,9 +5,9 @@ the database, signed, POSTed, and each attempt recorded with what came of it.
   every process; the lease ends by itself if the process dies), then claims eight rounds
   of the endpoint's concurrency of due deliveries under a lease token (``FOR UPDATE SKIP
   LOCKED`` on PostgreSQL; SQLite has one writer), sends them with at most that many in
-  flight and records them together. A delivery whose sender died is due again when its
-  lease ends: at least once, never lost, and a repeat carries the same ``webhook-id``
-  and body.
+  flight and records them together with the next claim, while that one is sent. A
+  delivery whose sender died is due again when its lease ends: at least once, never
+  lost, and a repeat carries the same ``webhook-id`` and body.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
   deliveries of another.
@@ -31,10 +31,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -122,7 +121,7 @@ def classify(answer: Answer) -> Outcome:
 
 
 def retry_after(headers: dict[str, str], now: dt.datetime) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), capped at an hour."""
+    """``Retry-After`` in seconds (a number or an HTTP date), 1 s to an hour."""
     value = headers.get("retry-after", "").strip()
     if not value:
         return None
@@ -136,7 +135,7 @@ def retry_after(headers: dict[str, str], now: dt.datetime) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.UTC)
         seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+    return min(max(seconds, 1.0), RETRY_AFTER_CAP)  # never a tight loop on "0"
 
 
 def next_delay(attempts_made: int, rng: Callable[[], float] = random.random) -> float | None:
@@ -217,21 +216,32 @@ class Dispatcher:
                 pool: ThreadPoolExecutor | None = None
                 pool_size = 0
                 claim = self._claim(subscription_id, holder)
-                while claim is not None:
-                    endpoint, token, batch = claim
-                    if len(batch) == 1:
-                        sent = [self._send(client, endpoint, batch[0])]
-                    else:  # never more than the endpoint's concurrency in flight
+                previous: tuple[str, list[Sent]] | None = None  # sent, to be recorded
+                # Pipelined: while one claim's requests are in flight (at most the
+                # endpoint's concurrency at once), the previous claim's outcomes are
+                # recorded and the next deliveries claimed, in one transaction.
+                while claim is not None or previous is not None:
+                    flying: tuple[str, list[Future[Sent]]] | None = None
+                    if claim is not None:
+                        endpoint, token, batch = claim
                         if pool is None or pool_size != endpoint.concurrency:
                             pool_size = endpoint.concurrency
                             pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
-                        sent = list(pool.map(partial(self._send, client, endpoint), batch))
-                    made += len(sent)
-                    # The outcomes and the next claim share a transaction (one wait for the
-                    # writer, not two); none once the round's time is up or it stopped.
-                    claim = self._settle(
-                        endpoint.id, token, sent, holder if time.monotonic() < stop else None
-                    )
+                        flying = (
+                            token,
+                            [pool.submit(self._send, client, endpoint, item) for item in batch],
+                        )
+                    more = holder if time.monotonic() < stop else None
+                    if previous is not None:
+                        claim = self._settle(subscription_id, previous[0], previous[1], more)
+                    elif flying is not None and more is not None:
+                        claim = self._claim(subscription_id, holder)
+                    else:
+                        claim = None
+                    previous = None
+                    if flying is not None:
+                        previous = (flying[0], [future.result() for future in flying[1]])
+                        made += len(previous[1])
         finally:
             self._release(subscription_id, holder)
         self._kick_next(subscription_id)

@@ -71,8 +71,9 @@ RETRY_AFTER_CAP = 3600.0
 DISABLE_AFTER = dt.timedelta(days=5)
 TIMEOUT = httpx2.Timeout(15.0, connect=5.0)
 # No attempt lasts longer: 5 s to connect, 15 s for the whole answer (a receiver that
-# drips it is cut off), so a claim held this long plus the engine's lease is never sent
-# twice by two live workers; a dead worker's claim is free once it ends.
+# drips it is cut off), so a claim held twice this long (it waits for the claim in
+# flight, then is sent) plus the engine's lease is never sent twice by two live workers;
+# a dead worker's claim is free once it ends.
 ATTEMPT_SECONDS = 20.0
 ANSWER_SECONDS = 15.0
 READ_LIMIT = 64 * 1024  # read at most this much of an answer
@@ -194,8 +195,9 @@ class Dispatcher:
         self.hub = hub
         self.holder = holder
         self._opened: dict[tuple[int, str, int], list[str]] = {}
-        # How long a claim (of an endpoint, of deliveries) lasts without being renewed.
-        self.lease = dt.timedelta(seconds=ATTEMPT_SECONDS + hub.settings.lease_seconds)
+        # How long a claim (of an endpoint, of deliveries) lasts without being renewed:
+        # pipelined, a claim waits for the one in flight, then is sent itself.
+        self.lease = dt.timedelta(seconds=2 * ATTEMPT_SECONDS + hub.settings.lease_seconds)
         self.kick = kick
         self.clock = clock
         self.rng = rng

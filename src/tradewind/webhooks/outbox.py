@@ -139,14 +139,14 @@ def subscribe(bus: EventBus) -> None:
 
 
 def serialise(
-    event_id_: str,
+    identifier: str,
     outgoing: Outgoing,
     occurred_at: dt.datetime,
     *,
     test: bool = False,
 ) -> str:
     envelope: dict[str, Any] = {
-        "id": event_id_,
+        "id": identifier,
         "type": outgoing.type,
         "timestamp": payloads.iso(occurred_at),
         "api_version": API_VERSION,

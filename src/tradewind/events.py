@@ -137,6 +137,16 @@ class PluginChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PluginStateChanged(DomainEvent):
+    """A plugin moved from ``previous`` to ``state`` (``PluginState`` values)."""
+
+    name: ClassVar[str] = "plugin.state_changed"
+    plugin_id: int
+    previous: str
+    state: str
+
+
+@dataclass(frozen=True)
 class ChannelDeleted(DomainEvent):
     """A channel was deleted; ``plugin_ids`` were attached to it (and are no longer)."""
 

@@ -37,6 +37,12 @@ from tradewind.sync.models import (
     SyncSchedule,
     SyncWork,
 )
+from tradewind.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ApiToken",
@@ -92,4 +98,8 @@ __all__ = [
     "User",
     "Warehouse",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

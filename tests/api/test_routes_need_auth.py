@@ -40,6 +40,10 @@ VALUES = {
     "label_id": "1",
     "order": "1001",
     "day": "2026-01-01",
+    "subscription_id": "1",
+    "delivery_id": "1",
+    "event_id": "evt_1",
+    "event_type": "order.created",
 }
 
 

@@ -30,6 +30,7 @@ from tradewind.api.routers import (
     templates,
 )
 from tradewind.api.routers import plugins as plugin_routes
+from tradewind.api.routers import webhooks as webhook_routes
 from tradewind.api.security import Principal, api_principal, bearer_of
 from tradewind.db import unavailable
 from tradewind.hub import Hub
@@ -117,6 +118,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         templates,
         shipping,
         decisions,
+        webhook_routes,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

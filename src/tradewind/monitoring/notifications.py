@@ -46,6 +46,8 @@ class NotificationKind(StrEnum):
     CONFIGURATION = "configuration"
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
     ORDERS_MISSING = "orders_missing"
+    WEBHOOK_DELIVERY_FAILED = "webhook_delivery_failed"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
 
 class Action(StrEnum):
@@ -58,6 +60,7 @@ class Action(StrEnum):
     FIX_CHANNELS = "fix_channels"
     RETRY = "retry"
     OPEN_PLUGIN = "open_plugin"
+    OPEN_WEBHOOKS = "open_webhooks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,12 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
             "Credentials cannot be decrypted", Action.OPEN_PLUGIN
         ),
         NotificationKind.ORDERS_MISSING: KindInfo("Orders missing", Action.OPEN_PLUGIN),
+        NotificationKind.WEBHOOK_DELIVERY_FAILED: KindInfo(
+            "Webhook delivery failed", Action.OPEN_WEBHOOKS
+        ),
+        NotificationKind.WEBHOOK_ENDPOINT_DISABLED: KindInfo(
+            "Webhook endpoint disabled", Action.OPEN_WEBHOOKS
+        ),
     }
 )
 

@@ -17,6 +17,7 @@ from tradewind.web.views import (
     plugins,
     shipping,
     templates,
+    webhooks,
 )
 from tradewind.web.views.common import PAGE_SIZE
 
@@ -32,6 +33,7 @@ for module in (
     shipping,
     customers,
     catalog,
+    webhooks,
 ):
     router.include_router(module.router)
 

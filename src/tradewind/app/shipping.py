@@ -1,7 +1,8 @@
 """Shipping and tax as a person asks for them (the UI, the API, the CLI): rates for a
-package from the channel's rating plugin, a label bought once, tracking read now, tax
-computed for an order. The service is called outside any transaction; its calls are the
-plugin's executions, and refused credentials pause the plugin as in its work."""
+package from the channel's rating plugin, a label bought once and voided once, tracking
+read now, tax computed for an order. The service is called outside any transaction; its
+calls are the plugin's executions, and refused credentials pause the plugin as in its
+work."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tradewind.connectors.services import (
     QuotesRates,
     RateRecord,
     TracksParcels,
+    VoidsLabels,
 )
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
@@ -166,6 +168,31 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         session.flush()
         session.expunge(label)
         return label
+
+
+def void_label(hub: Hub, package_id: int) -> Label:
+    """Void the package's label with the plugin that bought it (the carrier refunds the
+    postage); then the package can be rated and bought again. A label voided already is
+    refused before the carrier is asked."""
+    with hub.db.read() as session:
+        label = shipping.label_to_void(session, package_id)
+        label_id, plugin_id = label.id, label.plugin_id
+        record = LabelRecord(
+            external_id=label.external_id,
+            carrier=label.carrier,
+            service=label.service,
+            tracking_number=label.tracking_number,
+            cost=label.cost,
+            currency=label.currency,
+            label_url=label.label_url,
+            label_format=label.label_format,
+        )
+    _call(hub, plugin_id, VoidsLabels, lambda c: c.void_label(record))
+    with hub.db.unit_of_work() as session:
+        voided = shipping.record_void(session, label_id)
+        session.flush()
+        session.expunge(voided)
+        return voided
 
 
 def track(hub: Hub, shipment_id: int) -> bool:

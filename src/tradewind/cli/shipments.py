@@ -79,6 +79,17 @@ def buy(ctx: typer.Context, package_id: int, quote_id: int) -> None:
 
 
 @app.command()
+def void(ctx: typer.Context, package_id: int) -> None:
+    """Void the label of PACKAGE_ID (its postage refunded); the package can be bought again."""
+    with running(ctx) as hub:
+        label = actions.void_label(hub, package_id)
+        console.print(
+            f"label {label.id} ({label.carrier} {label.tracking_number}) voided; "
+            f"package {package_id} can be rated and bought again"
+        )
+
+
+@app.command()
 def track(ctx: typer.Context, shipment_id: int) -> None:
     """Read SHIPMENT_ID's tracking now, and list its events."""
     with running(ctx) as hub:

@@ -1,6 +1,7 @@
 """Shipping and tax: packages with their parcels, rates from the channel's carrier, a
-label bought once, tracking, an order's tax, and which plugin of a channel does each
-service capability. Calls to a service answer 502 when the service fails."""
+label bought once and voided once, tracking, an order's tax, and which plugin of a
+channel does each service capability. Calls to a service answer 502 when the service
+fails."""
 
 from __future__ import annotations
 
@@ -183,6 +184,18 @@ async def buy_label(request: Request, package_id: int, body: LabelWanted) -> Lab
     """Buy the label of a quote: once (409 for a second purchase of the package)."""
     label = await run_in_threadpool(actions.buy_label, hub_of(request), package_id, body.quote_id)
     return LabelOut.model_validate(label)
+
+
+@router.post(
+    "/packages/{package_id}/void", response_model=PackageOut, responses=responses(404, 409, 502)
+)
+async def void_label(request: Request, package_id: int) -> PackageOut:
+    """Void the package's label with the carrier that sold it (its postage refunded); the
+    package can then be rated and bought again. 409 when it is voided already."""
+    hub = hub_of(request)
+    await run_in_threadpool(actions.void_label, hub, package_id)
+    with hub.db.read() as session:
+        return _package_out(session, shipping.get_package(session, package_id))
 
 
 @router.post("/packages/{package_id}/release", response_model=PackageOut, responses=responses(404))

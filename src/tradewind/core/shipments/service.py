@@ -13,8 +13,9 @@ from tradewind.core.orders.models import OrderStatus
 from tradewind.core.shipments.models import Shipment, ShipmentLine
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.db import utcnow
-from tradewind.errors import Invalid, NotFound
+from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import ShipmentCreated, record
+from tradewind.vocabulary import TrackingStatus
 
 
 def get_shipment(session: Session, shipment_id: int) -> Shipment:
@@ -135,3 +136,38 @@ def update_tracking(
     )
     session.flush()
     return True
+
+
+def unship(session: Session, shipment_id: int, why: str) -> Shipment:
+    """The shipment did not leave after all (its label was voided): its units go back on
+    hand and into the order's reservation, its lines are unshipped again, and it stays
+    on record as cancelled."""
+    shipment = get_shipment(session, shipment_id)
+    if shipment.tracking_status is TrackingStatus.CANCELLED:
+        raise Conflict(f"shipment {shipment.id} is cancelled already")
+    order = orders.get_order(session, shipment.order_id)
+    lines = {line.id: line for line in order.lines}
+    for item in shipment.lines:
+        line = lines[item.order_line_id]
+        if line.product_id is not None and shipment.warehouse_id is not None:
+            inventory.adjust(
+                session,
+                line.product_id,
+                shipment.warehouse_id,
+                item.quantity,
+                reason=why,
+                reference=f"shipment:{shipment.id}",
+            )
+        line.shipped_quantity = max(0, line.shipped_quantity - item.quantity)
+    shipment.tracking_status = TrackingStatus.CANCELLED
+    orders.refresh_fulfillment(order)
+    orders.sync_reservations(session, order)
+    orders.add_activity(
+        session,
+        order,
+        "unshipped",
+        f"Shipment #{shipment.id} cancelled ({why}): "
+        f"{sum(item.quantity for item in shipment.lines)} unit(s) back on hand.",
+    )
+    session.flush()
+    return shipment

@@ -294,6 +294,52 @@ def label_of(session: Session, package_id: int) -> Label | None:
     )
 
 
+def label_to_void(session: Session, package_id: int) -> Label:
+    """The package's label in force, about to be voided: refused, saying why, when it
+    has none (never bought, or voided already)."""
+    package = get_package(session, package_id)
+    label = label_of(session, package.id)
+    if label is not None:
+        return label
+    if package.state is PackageState.VOIDED:
+        raise Conflict(f"the label of package {package.id} is voided already")
+    raise Invalid(f"package {package.id} has no label to void")
+
+
+def record_void(session: Session, label_id: int) -> Label:
+    """The carrier voided the label: the label is kept as voided, its shipment is undone
+    (the units are back on hand) and the package can be rated and bought again. Its old
+    quotes go: they were for the carrier's shipment just refunded. Of two voids only one
+    is recorded; the other is told it is voided already."""
+    voided = session.execute(
+        update(Label)
+        .where(Label.id == label_id, Label.state == LabelState.PURCHASED)
+        .values(state=LabelState.VOIDED, voided_at=utcnow(), updated_at=utcnow())
+    )
+    label = session.get(Label, label_id)
+    if label is None:
+        raise NotFound(f"no label {label_id}")
+    session.refresh(label)
+    if int(getattr(voided, "rowcount", 0) or 0) != 1:
+        raise Conflict(f"the label of package {label.package_id} is voided already")
+    package = get_package(session, label.package_id)
+    if package.shipment_id is not None:
+        shipments.unship(session, package.shipment_id, f"label {label.tracking_number} voided")
+    package.state, package.shipment_id = PackageState.VOIDED, None
+    label.rate_quote_id = None  # the label keeps what it cost; its quote goes with the rest
+    session.flush()
+    package.quotes = []
+    orders.add_activity(
+        session,
+        orders.get_order(session, package.order_id),
+        "label_voided",
+        f"Label {label.carrier} {label.tracking_number} of package #{package.id} voided "
+        f"({label.cost} {label.currency} to be refunded); the package can be bought again.",
+    )
+    session.flush()
+    return label
+
+
 # ------------------------------------------------------------------------------ tracking
 
 

@@ -17,6 +17,7 @@ from tradewind.core.shipping.models import (
     Package,
     Parcel,
     RateQuote,
+    TaxRefund,
     TrackingEvent,
 )
 from tradewind.core.templates.models import StoredTemplate
@@ -79,6 +80,7 @@ __all__ = [
     "StoredTemplate",
     "SyncSchedule",
     "SyncWork",
+    "TaxRefund",
     "TrackingEvent",
     "User",
     "Warehouse",

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests import factories
 from tradewind.core.inventory import service as inventory
@@ -18,6 +20,8 @@ from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
+from tradewind.core.returns import service as returns
+from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, Package, PackageState, RateQuote
@@ -227,7 +231,11 @@ def test_a_voided_label_undoes_its_shipment_and_the_package_is_bought_again(
         order = orders.get_order(session, ids["order"])
         assert order.fulfillment_status is FulfillmentStatus.UNFULFILLED
         assert "label_voided" in [a.kind for a in orders.activities(session, order.id)]
-    for again in (shipping.label_to_void, lambda s, _: shipping.record_void(s, first_id)):
+    agains: list[Callable[[Session, int], Label]] = [
+        shipping.label_to_void,
+        lambda s, _: shipping.record_void(s, first_id),
+    ]
+    for again in agains:
         with (
             pytest.raises(Conflict, match=f"label of package {package_id} is voided already"),
             hub.db.unit_of_work() as session,
@@ -241,6 +249,30 @@ def test_a_voided_label_undoes_its_shipment_and_the_package_is_bought_again(
         )
         assert shipping.label_of(session, package_id) is second
     assert _level(hub, ids) == (before[0] - 2, 0)
+
+
+def test_a_label_whose_units_came_back_cannot_be_voided(hub: Hub, ids: dict[str, int]) -> None:
+    package_id = _package(hub, ids)
+    label = LabelIn(carrier="USPS", tracking_number="9400C", cost=Decimal("5"), currency="USD")
+    with hub.db.unit_of_work() as session:
+        (quote, *_) = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        label_id = shipping.record_label(session, quote, label).id
+        line = orders.get_order(session, ids["order"]).lines[0]
+        returns.request_return(
+            session, ids["order"], ReturnIn(lines=[ReturnLineIn(order_line_id=line.id, quantity=1)])
+        )
+    voids: list[Callable[[Session], Label]] = [
+        lambda s: shipping.label_to_void(s, package_id),
+        lambda s: shipping.record_void(s, label_id),
+    ]
+    for void in voids:
+        with (
+            pytest.raises(Invalid, match=r"\(MUG\) were returned: it shipped"),
+            hub.db.unit_of_work() as session,
+        ):
+            void(session)
+    with hub.db.read() as session:
+        assert shipping.label_of(session, package_id) is not None  # nothing changed
 
 
 def test_a_package_without_a_label_has_none_to_void(hub: Hub, ids: dict[str, int]) -> None:

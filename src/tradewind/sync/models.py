@@ -46,6 +46,7 @@ class WorkKind(StrEnum):
     RUN_HOOK = "run_hook"  # a template hook bound to a store event (key: hook:subject:id)
     CALCULATE_TAX = "calculate_tax"  # an order made here, taxed by the channel's service
     COMMIT_TAX = "commit_tax"  # a shipped order's tax recorded as a sale (key: order id)
+    REFUND_TAX = "refund_tax"  # a received return's tax refunded on its sale (key: return id)
     TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
     POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
 
@@ -72,6 +73,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.RUN_HOOK: 50,  # after live stock and orders, before bulk reads
     WorkKind.CALCULATE_TAX: 35,
     WorkKind.COMMIT_TAX: 45,
+    WorkKind.REFUND_TAX: 46,  # after the sale it refunds
     WorkKind.TRACK_SHIPMENT: 40,
     WorkKind.POLL_TRACKING: 70,
 }

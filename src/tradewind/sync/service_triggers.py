@@ -1,6 +1,8 @@
 """What makes a channel's tax plugin work: an order made in Tradewind (the order wizard,
 the API) on a channel with a tax plugin has its tax computed; an order whose last line
-ships has its computed tax committed as a sale. Written in the change's transaction."""
+ships has its computed tax committed as a sale; a return of a committed sale, received,
+has its units' tax refunded by the plugin that committed the sale. Written in the
+change's transaction."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.shipping import service as shipping
-from tradewind.events import DomainEvent, OrderCreated, ShipmentCreated
+from tradewind.events import DomainEvent, OrderCreated, ReturnUpdated, ShipmentCreated
 from tradewind.sync import ledger
 from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import FulfillmentStatus, ServiceCapability
 
-TYPES: tuple[type[DomainEvent], ...] = (OrderCreated, ShipmentCreated)
+TYPES: tuple[type[DomainEvent], ...] = (OrderCreated, ShipmentCreated, ReturnUpdated)
 
 
 def enqueue_tax_work(
@@ -36,6 +39,28 @@ def enqueue_tax_work(
             if tax is None or tax.committed_at is not None:
                 continue
             _enqueue(session, order, ServiceCapability.COMMIT_TAX, keeps_work)
+        elif isinstance(event, ReturnUpdated) and event.status == ReturnStatus.RECEIVED:
+            enqueue_refund(session, event.return_id, keeps_work)
+
+
+def enqueue_refund(session: Session, return_id: int, keeps_work: Sequence[PluginState]) -> None:
+    """The return's tax refunded by the plugin its order's sale was committed with (the
+    channel's commit plugin for a sale recorded before that was kept). Nothing while the
+    sale is not committed: committing it queues the refunds of returns received by then."""
+    due = shipping.refund_due(session, return_id)
+    if due is None:
+        return
+    plugin_id = due.plugin_id
+    if plugin_id is None:
+        order = session.get(Order, due.order_id)
+        plugin_id = (
+            shipping.services(session, order.channel_id).get(ServiceCapability.COMMIT_TAX)
+            if order is not None
+            else None
+        )
+    plugin = session.get(Plugin, plugin_id) if plugin_id is not None else None
+    if plugin is not None and plugin.state in keeps_work:
+        ledger.enqueue(session, plugin.id, WorkKind.REFUND_TAX, str(return_id))
 
 
 def _enqueue(

@@ -111,6 +111,7 @@ class TaxOut(BaseModel):
     shipping_tax: Decimal
     rate: Decimal
     committed: bool
+    refunded: Decimal  # the tax refunded on the sale for returned units
     lines: dict[int, Decimal]
 
 
@@ -261,6 +262,7 @@ def _tax(request: Request, order_id: int) -> TaxOut:
             shipping_tax=tax.shipping_tax,
             rate=tax.rate,
             committed=tax.committed_at is not None,
+            refunded=tax.refunded,
             lines={line.id: line.tax_amount for line in order.lines},
         )
 

@@ -1,6 +1,6 @@
 """The service capabilities of a template (``get_rates``, ``buy_label``, ``void_label``,
-``track``, ``calculate_tax``, ``commit_tax``): each is the hook of that name, given the
-request as ``input`` and its ``output`` read as the capability's record."""
+``track``, ``calculate_tax``, ``commit_tax``, ``refund_tax``): each is the hook of that
+name, given the request as ``input`` and its ``output`` read as the capability's record."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tradewind.connectors.services import (
     RateRecord,
     ShipmentRequest,
     TaxRecord,
+    TaxRefundRequest,
     TaxRequest,
     TrackingRecord,
 )
@@ -87,6 +88,14 @@ class CommitsTaxHook:
         return str(output if output is not None else request.reference)
 
 
+class RefundsTaxHook:
+    runner: Runner
+
+    def refund_tax(self, request: TaxRefundRequest) -> str:
+        output = self.runner.run_hook("refund_tax", request.model_dump(mode="json")).output
+        return str(output if output is not None else request.reference)
+
+
 SERVICE_MIXINS: Mapping[str, type] = {
     "get_rates": QuotesRatesHook,
     "buy_label": BuysLabelsHook,
@@ -94,4 +103,5 @@ SERVICE_MIXINS: Mapping[str, type] = {
     "track": TracksParcelsHook,
     "calculate_tax": CalculatesTaxHook,
     "commit_tax": CommitsTaxHook,
+    "refund_tax": RefundsTaxHook,
 }

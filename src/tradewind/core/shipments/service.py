@@ -138,13 +138,25 @@ def update_tracking(
     return True
 
 
+def can_unship(session: Session, shipment_id: int) -> Shipment:
+    """The shipment, if it can be undone: refused when it is cancelled already or units
+    of it came back (then it did ship)."""
+    shipment = get_shipment(session, shipment_id)
+    if shipment.tracking_status is TrackingStatus.CANCELLED:
+        raise Conflict(f"shipment {shipment.id} is cancelled already")
+    lines = {line.id: line for line in orders.get_order(session, shipment.order_id).lines}
+    for item in shipment.lines:
+        line = lines[item.order_line_id]
+        if line.shipped_quantity - item.quantity < line.returned_quantity:
+            raise Invalid(f"units of shipment {shipment.id} ({line.sku}) were returned: it shipped")
+    return shipment
+
+
 def unship(session: Session, shipment_id: int, why: str) -> Shipment:
     """The shipment did not leave after all (its label was voided): its units go back on
     hand and into the order's reservation, its lines are unshipped again, and it stays
     on record as cancelled."""
-    shipment = get_shipment(session, shipment_id)
-    if shipment.tracking_status is TrackingStatus.CANCELLED:
-        raise Conflict(f"shipment {shipment.id} is cancelled already")
+    shipment = can_unship(session, shipment_id)
     order = orders.get_order(session, shipment.order_id)
     lines = {line.id: line for line in order.lines}
     for item in shipment.lines:

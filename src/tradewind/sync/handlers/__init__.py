@@ -24,6 +24,7 @@ from tradewind.sync.handlers.services import (
     CalculateTax,
     CommitTax,
     PollTracking,
+    RefundTax,
     TrackShipment,
 )
 from tradewind.sync.handlers.shipments import PushShipment
@@ -53,6 +54,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.RUN_HOOK: RunHook(),
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
+        WorkKind.REFUND_TAX: RefundTax(),
         WorkKind.TRACK_SHIPMENT: TrackShipment(),
         WorkKind.POLL_TRACKING: PollTracking(),
     }

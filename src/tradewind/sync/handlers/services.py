@@ -1,7 +1,7 @@
 """Service work of a channel's tax plugin: the tax of an order made in Tradewind is
-computed as it is created, and committed to the service as a sale once the order has
-shipped. The requests a service is sent are built here for the actions a person runs
-too (``app/shipping.py``)."""
+computed as it is created, committed to the service as a sale once the order has
+shipped, and refunded on that sale for the units of a received return. The requests a
+service is sent are built here for the actions a person runs too (``app/shipping.py``)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from tradewind.connectors.services import (
     CalculatesTax,
     CommitsTax,
     ParcelRecord,
+    RefundsTax,
     ShipmentRequest,
     TaxLine,
     TaxRecord,
+    TaxRefundLine,
+    TaxRefundRequest,
     TaxRequest,
     TrackingRecord,
     TracksParcels,
@@ -26,13 +29,16 @@ from tradewind.connectors.services import (
 from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, LabelState, Package
 from tradewind.core.shipping.schemas import TaxIn, TrackingIn
 from tradewind.db import utcnow
+from tradewind.sync import ledger
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
+from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import TrackingStatus
 
 
@@ -130,8 +136,60 @@ class CommitTax(Single["str | None"]):
         return connector.commit_tax(request, computed)
 
     def apply(self, session: Session, job: Job, fetched: str | None) -> None:
+        if fetched is None:
+            return
+        shipping.commit_tax(session, int(job.row.key), fetched, job.plugin.id)
+        # Returns received before the sale was recorded are refunded on it now.
+        received = session.scalars(
+            select(Return.id).where(
+                Return.order_id == int(job.row.key), Return.status != ReturnStatus.REQUESTED
+            )
+        )
+        for return_id in received:
+            if shipping.refund_due(session, return_id) is not None:
+                ledger.enqueue(session, job.plugin.id, WorkKind.REFUND_TAX, str(return_id))
+
+
+class RefundTax(Single["tuple[shipping.RefundDue, str] | None"]):
+    """Key: a return id. Its units' tax, refunded on the order's committed sale by the
+    plugin that committed it (once: a refund recorded is not sent again)."""
+
+    def fetch(self, job: Job) -> tuple[shipping.RefundDue, str] | None:
+        connector = job.capability(RefundsTax)
+        with job.hub.db.read() as session:
+            due = shipping.refund_due(session, int(job.row.key))
+            if due is None:
+                return None
+            order = orders.get_order(session, due.order_id)
+            sold = tax_request(session, order)
+            found = session.get(Return, due.return_id)
+            request = TaxRefundRequest(
+                reference=f"{order.number}-R{due.return_id}",
+                sale=due.sale,
+                ship_from=sold.ship_from,
+                ship_to=sold.ship_to,
+                currency=order.currency,
+                refunded_at=(found.received_at if found else None) or utcnow(),
+                tax=due.amount,
+                lines=tuple(
+                    TaxRefundLine(
+                        id=str(line.order_line_id),
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        tax=line.tax,
+                        sku=line.sku,
+                    )
+                    for line in due.lines
+                ),
+            )
+        return due, connector.refund_tax(request)
+
+    def apply(
+        self, session: Session, job: Job, fetched: tuple[shipping.RefundDue, str] | None
+    ) -> None:
         if fetched is not None:
-            shipping.commit_tax(session, int(job.row.key), fetched)
+            due, refund_id = fetched
+            shipping.record_tax_refund(session, due, job.plugin.id, refund_id)
 
 
 class TrackShipment(Single["tuple[list[int], Sequence[TrackingRecord]] | None"]):

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tradewind.app.calls import connector_calls
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected
@@ -27,12 +31,13 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
-from tradewind.core.shipping.schemas import LabelIn, QuoteIn, TaxIn, TrackingIn
+from tradewind.core.shipping.schemas import LabelIn, TaxIn, TrackingIn
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
-from tradewind.sync.handlers.services import shipment_request, tax_in, tax_request
+from tradewind.sync.handlers.services import quotes_in, shipment_request, tax_in, tax_request
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vocabulary import ServiceCapability
 
@@ -85,27 +90,11 @@ def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
         request = shipment_request(package)
     rates = _call(hub, plugin_id, QuotesRates, lambda c: c.get_rates(request))
     with hub.db.unit_of_work() as session:
-        quotes = [
-            QuoteIn(
-                external_id=_rate_key(rate),
-                carrier=rate.carrier,
-                service=rate.service,
-                amount=rate.amount,
-                currency=rate.currency,
-                estimated_days=rate.estimated_days,
-            )
-            for rate in rates
-        ]
-        kept = shipping.record_quotes(session, package_id, plugin_id, quotes)
+        kept = shipping.record_quotes(session, package_id, plugin_id, quotes_in(rates))
         session.flush()
         for quote in kept:
             session.expunge(quote)
         return kept
-
-
-def _rate_key(rate: RateRecord) -> str:
-    """The service's ids a purchase needs back: its shipment's and its rate's."""
-    return f"{rate.shipment_ref}|{rate.external_id}" if rate.shipment_ref else rate.external_id
 
 
 def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
@@ -227,3 +216,25 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     with hub.db.unit_of_work() as session:
         shipping.record_tax(session, order_id, plugin_id, computed)
     return computed
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The engine's rating of a package: still coming, or why the last try failed."""
+
+    coming: bool = False
+    failed: str = ""
+
+
+def rating(session: Session, package_id: int) -> Rating:
+    latest = session.scalar(
+        select(SyncWork)
+        .where(SyncWork.kind == WorkKind.GET_RATES, SyncWork.key == str(package_id))
+        .order_by(SyncWork.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.state is WorkState.DONE:
+        return Rating()
+    if latest.state is WorkState.FAILED:
+        return Rating(failed=latest.last_error)
+    return Rating(coming=True, failed=latest.last_error)

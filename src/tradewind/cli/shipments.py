@@ -37,7 +37,10 @@ def package(
             }
         )
         made = shipping.prepare_package(session, order_id, [parcel])
-        console.print(f"package {made.id} of order {order_id} is ready to rate")
+        console.print(
+            f"package {made.id} of order {order_id} is ready: the worker gets its rates "
+            f"(or now: tradewind shipments rates {made.id})"
+        )
 
 
 @app.command()

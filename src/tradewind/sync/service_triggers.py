@@ -1,4 +1,5 @@
-"""What makes a channel's tax plugin work: an order made in Tradewind (the order wizard,
+"""What makes a channel's service plugins work: a package being prepared is rated by
+the channel's rating plugin; an order made in Tradewind (the order wizard,
 the API) on a channel with a tax plugin has its tax computed; an order whose last line
 ships has its computed tax committed as a sale; a return of a committed sale, received,
 has its units' tax refunded by the plugin that committed the sale. Written in the
@@ -14,15 +15,26 @@ from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.shipping import service as shipping
-from tradewind.events import DomainEvent, OrderCreated, ReturnUpdated, ShipmentCreated
+from tradewind.events import (
+    DomainEvent,
+    OrderCreated,
+    PackagePrepared,
+    ReturnUpdated,
+    ShipmentCreated,
+)
 from tradewind.sync import ledger
 from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import FulfillmentStatus, ServiceCapability
 
-TYPES: tuple[type[DomainEvent], ...] = (OrderCreated, ShipmentCreated, ReturnUpdated)
+TYPES: tuple[type[DomainEvent], ...] = (
+    OrderCreated,
+    ShipmentCreated,
+    ReturnUpdated,
+    PackagePrepared,
+)
 
 
-def enqueue_tax_work(
+def enqueue_service_work(
     session: Session, events: Sequence[DomainEvent], keeps_work: Sequence[PluginState]
 ) -> None:
     for event in events:
@@ -41,6 +53,10 @@ def enqueue_tax_work(
             _enqueue(session, order, ServiceCapability.COMMIT_TAX, keeps_work)
         elif isinstance(event, ReturnUpdated) and event.status == ReturnStatus.RECEIVED:
             enqueue_refund(session, event.return_id, keeps_work)
+        elif isinstance(event, PackagePrepared):
+            order = session.get(Order, event.order_id)
+            if order is not None:
+                _enqueue(session, order, ServiceCapability.GET_RATES, keeps_work, event.package_id)
 
 
 def enqueue_refund(session: Session, return_id: int, keeps_work: Sequence[PluginState]) -> None:
@@ -63,21 +79,26 @@ def enqueue_refund(session: Session, return_id: int, keeps_work: Sequence[Plugin
         ledger.enqueue(session, plugin.id, WorkKind.REFUND_TAX, str(return_id))
 
 
+WORK: dict[ServiceCapability, WorkKind] = {
+    ServiceCapability.GET_RATES: WorkKind.GET_RATES,
+    ServiceCapability.CALCULATE_TAX: WorkKind.CALCULATE_TAX,
+    ServiceCapability.COMMIT_TAX: WorkKind.COMMIT_TAX,
+}
+
+
 def _enqueue(
     session: Session,
     order: Order,
     capability: ServiceCapability,
     keeps_work: Sequence[PluginState],
+    key: int | None = None,
 ) -> None:
+    """The work of ``capability`` for the order's channel's plugin that does it (key: the
+    order, or ``key``)."""
     plugin_id = shipping.services(session, order.channel_id).get(capability)
     if plugin_id is None:
         return
     plugin = session.get(Plugin, plugin_id)
     if plugin is None or plugin.state not in keeps_work:
         return
-    kind = (
-        WorkKind.CALCULATE_TAX
-        if capability is ServiceCapability.CALCULATE_TAX
-        else WorkKind.COMMIT_TAX
-    )
-    ledger.enqueue(session, plugin.id, kind, str(order.id))
+    ledger.enqueue(session, plugin.id, WORK[capability], str(order.id if key is None else key))

@@ -40,6 +40,7 @@ from tradewind.core.shipping.models import (
 from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
+from tradewind.events import PackagePrepared, record
 from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
 
 CENT = Decimal("0.01")
@@ -140,6 +141,7 @@ def prepare_package(
     ]
     session.add(package)
     session.flush()
+    record(session, PackagePrepared(package_id=package.id, order_id=order.id))
     return package
 
 
@@ -336,6 +338,7 @@ def record_void(session: Session, label_id: int) -> Label:
     label.rate_quote_id = None  # the label keeps what it cost; its quote goes with the rest
     session.flush()
     package.quotes = []
+    record(session, PackagePrepared(package_id=package.id, order_id=package.order_id))
     orders.add_activity(
         session,
         orders.get_order(session, package.order_id),

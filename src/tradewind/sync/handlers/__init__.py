@@ -23,6 +23,7 @@ from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
 from tradewind.sync.handlers.services import (
     CalculateTax,
     CommitTax,
+    GetRates,
     PollTracking,
     RefundTax,
     TrackShipment,
@@ -52,6 +53,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),
         WorkKind.RUN_HOOK: RunHook(),
+        WorkKind.GET_RATES: GetRates(),
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
         WorkKind.REFUND_TAX: RefundTax(),

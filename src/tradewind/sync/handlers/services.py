@@ -1,4 +1,5 @@
-"""Service work of a channel's tax plugin: the tax of an order made in Tradewind is
+"""Service work of a channel's plugins: a package being prepared is rated; the tax of
+an order made in Tradewind is
 computed as it is created, committed to the service as a sale once the order has
 shipped, and refunded on that sale for the units of a received return. The requests a
 service is sent are built here for the actions a person runs too (``app/shipping.py``)."""
@@ -16,6 +17,8 @@ from tradewind.connectors.services import (
     CalculatesTax,
     CommitsTax,
     ParcelRecord,
+    QuotesRates,
+    RateRecord,
     RefundsTax,
     ShipmentRequest,
     TaxLine,
@@ -32,8 +35,8 @@ from tradewind.core.orders.models import Order
 from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Label, LabelState, Package
-from tradewind.core.shipping.schemas import TaxIn, TrackingIn
+from tradewind.core.shipping.models import Label, LabelState, Package, PackageState
+from tradewind.core.shipping.schemas import QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
 from tradewind.sync import ledger
 from tradewind.sync.batch import Job
@@ -68,6 +71,52 @@ def shipment_request(package: Package) -> ShipmentRequest:
             for p in package.parcels
         ),
     )
+
+
+def quotes_in(rates: Sequence[RateRecord]) -> list[QuoteIn]:
+    """A service's rates as quotes to keep, each with the ids its purchase needs back
+    (its shipment's and its own)."""
+    return [
+        QuoteIn(
+            external_id=(
+                f"{rate.shipment_ref}|{rate.external_id}" if rate.shipment_ref else rate.external_id
+            ),
+            carrier=rate.carrier,
+            service=rate.service,
+            amount=rate.amount,
+            currency=rate.currency,
+            estimated_days=rate.estimated_days,
+        )
+        for rate in rates
+    ]
+
+
+class GetRates(Single["list[QuoteIn] | None"]):
+    """Key: a package id. The package being prepared, rated by the channel's rating
+    plugin, so that its rates are there when a person opens the order. A package that
+    has its label by then, or fresh rates from this plugin, is not rated again."""
+
+    def fetch(self, job: Job) -> list[QuoteIn] | None:
+        connector = job.capability(QuotesRates)
+        with job.hub.db.read() as session:
+            package = session.get(Package, int(job.row.key))
+            if package is None or not _wants_rates(package, job.plugin.id):
+                return None
+            request = shipment_request(package)
+        return quotes_in(connector.get_rates(request))
+
+    def apply(self, session: Session, job: Job, fetched: list[QuoteIn] | None) -> None:
+        package = session.get(Package, int(job.row.key))
+        if fetched is None or package is None or not _wants_rates(package, job.plugin.id):
+            return
+        shipping.record_quotes(session, package.id, job.plugin.id, fetched)
+
+
+def _wants_rates(package: Package, plugin_id: int) -> bool:
+    if package.state not in (PackageState.DRAFT, PackageState.VOIDED):
+        return False
+    now = utcnow()
+    return not any(q.plugin_id == plugin_id and q.expires_at > now for q in package.quotes)
 
 
 def tax_request(session: Session, order: Order) -> TaxRequest:

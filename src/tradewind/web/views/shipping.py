@@ -61,6 +61,7 @@ def _item(session: Session, package: Package) -> dict[str, Any]:
         "label": label,
         "shipment": shipment,
         "events": shipping.tracking_events(session, shipment.id) if shipment else [],
+        "rating": actions.rating(session, package.id),
     }
 
 
@@ -86,7 +87,7 @@ def _back(order_id: int) -> str:
 
 
 @router.post("/orders/{order_id}/packages")
-async def prepare(
+def prepare(
     request: Request,
     order_id: int,
     weight: str = Form("", max_length=20),
@@ -110,19 +111,9 @@ async def prepare(
             package_id = shipping.prepare_package(session, order_id, [parcel]).id
     except (TradewindError, ValueError) as exc:
         return redirect(request, _back(order_id), _said(exc), error=True)
-    # Rates come with the package: the next thing a person does is choose one.
-    try:
-        quotes = await run_in_threadpool(actions.get_rates, hub_of(request), package_id)
-    except TradewindError as exc:
-        return redirect(
-            request,
-            _back(order_id),
-            f"Package #{package_id} ready; rates: {exc.message}",
-            error=True,
-        )
-    return redirect(
-        request, _back(order_id), f"Package #{package_id}: {len(quotes)} rate(s) to choose from."
-    )
+    # The engine rates it now (the card shows them as they come): the next thing a
+    # person does is choose one.
+    return redirect(request, _back(order_id), f"Package #{package_id} ready: rates are coming.")
 
 
 def _number(text: str) -> Decimal | None:
@@ -187,6 +178,24 @@ def release(request: Request, package_id: int, _user: SessionUser = Depends(writ
     return redirect(request, _back(order_id), f"Package #{package_id} can be bought again.")
 
 
+@router.get("/packages/{package_id}/card")
+def card(request: Request, package_id: int, _user: SessionUser = Depends(reader)) -> Response:
+    """The package's card alone: what it shows while its rates are coming."""
+    with hub_of(request).db.read() as session:
+        return _card(request, session, shipping.get_package(session, package_id))
+
+
+def _card(request: Request, session: Session, package: Package, **said: Any) -> Response:
+    channel_id = orders.get_order(session, package.order_id).channel_id
+    return fragment(
+        request,
+        "fragments/package.html",
+        item=_item(session, package),
+        **_can(session, channel_id),
+        **said,
+    )
+
+
 @router.post("/packages/{package_id}/void")
 async def void(request: Request, package_id: int, _user: SessionUser = Depends(writer)) -> Response:
     """Void the package's label; the answer is the package's card again, saying how it
@@ -207,11 +216,7 @@ async def void(request: Request, package_id: int, _user: SessionUser = Depends(w
         return redirect(request, _back(order_id), said, error=failed)
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
-        context = {
-            "item": _item(session, package),
-            **_can(session, orders.get_order(session, order_id).channel_id),
-        }
-        return fragment(request, "fragments/package.html", said=said, said_error=failed, **context)
+        return _card(request, session, package, said=said, said_error=failed)
 
 
 @router.post("/shipments/{shipment_id}/track")

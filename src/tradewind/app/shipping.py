@@ -36,7 +36,13 @@ from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
-from tradewind.sync.handlers.services import quotes_in, shipment_request, tax_in, tax_request
+from tradewind.sync.handlers.services import (
+    quotes_in,
+    shipment_request,
+    tax_computed,
+    tax_in,
+    tax_request,
+)
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vocabulary import ServiceCapability
@@ -215,6 +221,7 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     computed = tax_in(_call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request)))
     with hub.db.unit_of_work() as session:
         shipping.record_tax(session, order_id, plugin_id, computed)
+        tax_computed(session, order_id, plugin_id)
     return computed
 
 

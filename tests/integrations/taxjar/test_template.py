@@ -13,6 +13,7 @@ from decimal import Decimal
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests import factories
 from tests.api.conftest import Api, make_token
@@ -35,9 +36,12 @@ from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.core.shipping import service as shipping
 from tradewind.hub import Hub
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sandbox.taxjar import TaxJarSandbox
 from tradewind.server import create_app
 from tradewind.settings import Settings
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.vocabulary import ServiceCapability
 
 (TAXJAR,) = [t for t in shipped_templates() if t.id == "taxjar"]
@@ -135,6 +139,40 @@ def test_an_address_taxjar_cannot_place_is_refused_with_its_reason(shop: Shop) -
         actions.calculate_tax(shop.hub, order_id)
     with shop.hub.db.read() as session:
         assert shipping.tax_of(session, order_id) is None  # nothing half-written
+
+
+def test_an_order_taxjar_cannot_place_says_so_on_the_order_until_it_is_taxed(
+    shop: Shop,
+) -> None:
+    wrong = LOS_ANGELES.model_copy(update={"postal_code": "10001"})
+    order_id = _order(shop, "T7", wrong)
+    Harness(shop.hub).run(shop.plugin_id)  # the engine's calculate_tax, refused
+    reason = "to_zip 10001 is not used within to_state CA"
+    with shop.hub.db.read() as session:
+        assert shipping.tax_of(session, order_id) is None  # nothing half-written
+        order = orders.get_order(session, order_id)
+        assert order.tax_total == 0 and [line.tax_amount for line in order.lines] == [0]
+        (said,) = [a for a in orders.activities(session, order_id) if a.kind == "tax_refused"]
+        assert reason in said.message and "Correct the order's shipping address" in said.message
+        (told,) = notifications.open_notifications(
+            session, kind=NotificationKind.RECORD_REJECTED, plugin_id=shop.plugin_id
+        )
+        assert told.subject == f"tax of order {order.number}" and reason in told.message
+        (work,) = session.scalars(select(SyncWork).where(SyncWork.kind == WorkKind.CALCULATE_TAX))
+        assert work.state is WorkState.DONE  # told, not failed and retried
+    with shop.hub.db.unit_of_work() as session:
+        auth.create_user(session, "admin", PASSWORD, Role.ADMIN)
+    with TestClient(create_app(shop.hub)) as client:
+        browser = Browser(client)
+        assert browser.login("admin").status_code == 303
+        assert reason in browser.get(f"/orders/{order_id}").text
+    with shop.hub.db.unit_of_work() as session:  # the address corrected, taxed by a person
+        orders.get_order(session, order_id).shipping_address = LOS_ANGELES.model_dump()
+    actions.calculate_tax(shop.hub, order_id)
+    with shop.hub.db.read() as session:
+        assert not notifications.open_notifications(
+            session, kind=NotificationKind.RECORD_REJECTED, plugin_id=shop.plugin_id
+        )
 
 
 def _shipped_and_committed(shop: Shop, number: str) -> int:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tradewind.connectors.errors import Rejected
 from tradewind.connectors.records import AddressRecord
 from tradewind.connectors.services import (
     CalculatesTax,
@@ -38,6 +40,8 @@ from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, LabelState, Package, PackageState
 from tradewind.core.shipping.schemas import QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
@@ -146,10 +150,16 @@ def tax_in(tax: TaxRecord) -> TaxIn:
     )
 
 
-class CalculateTax(Single["TaxRecord | None"]):
-    """Key: the order id."""
+@dataclass(frozen=True)
+class TaxRefused:
+    reason: str
 
-    def fetch(self, job: Job) -> TaxRecord | None:
+
+class CalculateTax(Single["TaxRecord | TaxRefused | None"]):
+    """Key: the order id. An order the service refuses to tax (an address it cannot
+    place) is told on its timeline and in a notification, with nothing written."""
+
+    def fetch(self, job: Job) -> TaxRecord | TaxRefused | None:
         connector = job.capability(CalculatesTax)
         with job.hub.db.read() as session:
             order = orders.get_order(session, int(job.row.key))
@@ -157,11 +167,51 @@ class CalculateTax(Single["TaxRecord | None"]):
             if found is not None and found.committed_at is not None:
                 return None  # committed: it no longer changes
             request = tax_request(session, order)
-        return connector.calculate_tax(request)
+        try:
+            return connector.calculate_tax(request)
+        except Rejected as exc:
+            return TaxRefused(str(exc))
 
-    def apply(self, session: Session, job: Job, fetched: TaxRecord | None) -> None:
-        if fetched is not None:
-            shipping.record_tax(session, int(job.row.key), job.plugin.id, tax_in(fetched))
+    def apply(self, session: Session, job: Job, fetched: TaxRecord | TaxRefused | None) -> None:
+        order_id = int(job.row.key)
+        if isinstance(fetched, TaxRefused):
+            tax_refused(session, order_id, job.plugin.id, fetched.reason)
+        elif fetched is not None:
+            shipping.record_tax(session, order_id, job.plugin.id, tax_in(fetched))
+            tax_computed(session, order_id, job.plugin.id)
+
+
+def _tax_subject(order: Order) -> str:
+    return f"tax of order {order.number}"
+
+
+def tax_refused(session: Session, order_id: int, plugin_id: int, reason: str) -> None:
+    """The tax service refused to tax the order: said on the order and to a person."""
+    order = orders.get_order(session, order_id)
+    orders.add_activity(
+        session,
+        order,
+        "tax_refused",
+        f"Tax not computed: {reason}. Correct the order's shipping address, then Calculate tax.",
+    )
+    notifications.raise_notification(
+        session,
+        NotificationKind.RECORD_REJECTED,
+        plugin_id=plugin_id,
+        subject=_tax_subject(order),
+        message=(
+            f"The tax of order {order.number} was not computed: {reason}. Correct its "
+            "shipping address, then Calculate tax on the order."
+        ),
+    )
+
+
+def tax_computed(session: Session, order_id: int, plugin_id: int) -> None:
+    """The order is taxed: a refusal told before is over."""
+    order = orders.get_order(session, order_id)
+    notifications.resolve(
+        session, NotificationKind.RECORD_REJECTED, plugin_id=plugin_id, subject=_tax_subject(order)
+    )
 
 
 class CommitTax(Single["str | None"]):

@@ -24,6 +24,7 @@ from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, Package
 from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.vocabulary import ServiceCapability
 from tradewind.web.app import fragment, redirect
@@ -62,6 +63,7 @@ def _item(session: Session, package: Package) -> dict[str, Any]:
         "shipment": shipment,
         "events": shipping.tracking_events(session, shipment.id) if shipment else [],
         "rating": actions.rating(session, package.id),
+        "expired": {quote.id for quote in package.quotes if quote.expires_at <= utcnow()},
     }
 
 

@@ -6,6 +6,7 @@ work."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, TaxIn, TrackingIn
-from tradewind.errors import Conflict, Invalid, NotFound
+from tradewind.errors import Conflict, Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
@@ -51,6 +52,21 @@ from tradewind.vocabulary import ServiceCapability
 PATIENCE_SECONDS = 5.0
 P = TypeVar("P")
 T = TypeVar("T")
+
+
+class StillRateLimited(TradewindError):
+    """The service still limits the plugin's calls after the wait a person is given."""
+
+    status = 429
+    title = "Rate limited"
+
+    def __init__(self, plugin: str, retry_after: float, waited: float) -> None:
+        self.retry_after = retry_after
+        after = f" (after waiting {waited:g} s)" if waited else ""
+        super().__init__(
+            f"{plugin} is rate limited by the service{after}: nothing was done; "
+            f"try again in {math.ceil(retry_after)} s"
+        )
 
 
 def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) -> T:
@@ -74,7 +90,7 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
                     # rather than be told to click again; longer than that, they are told.
                     wait = exc.retry_after if exc.retry_after is not None else 1.0
                     if waited + wait > PATIENCE_SECONDS:
-                        raise
+                        raise StillRateLimited(plugin.name, wait, waited) from None
                     time.sleep(wait)
                     waited += wait
                 except AuthFailed as exc:

@@ -1,6 +1,7 @@
 """Bad input against the EasyPost sandbox, from the faces a person uses: a package with
 no weight is refused with what is missing and nothing is written; a label for a rate
-that expired is refused, saying so, and nothing is bought (the sandbox's count)."""
+that expired, or for an order that cannot ship, is refused, saying so, and nothing is
+bought (the sandbox's count)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role, TokenScope
+from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import service as orders
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Package, PackageState, RateQuote
 from tradewind.db import utcnow
@@ -89,3 +92,20 @@ def test_a_label_for_an_expired_rate_is_refused_and_nothing_is_bought(shop: Shop
     assert fresh is not None
     actions.buy_label(shop.hub, shop.package_id, fresh.id)
     assert shop.sandbox.labels(shop.key)["bought"] == 1
+
+
+def test_a_label_for_an_order_that_cannot_ship_is_refused_before_it_is_bought(
+    shop: Shop,
+) -> None:
+    cheapest = shipping.cheapest(actions.get_rates(shop.hub, shop.package_id))
+    assert cheapest is not None
+    with shop.hub.db.unit_of_work() as session:  # the mugs were sold elsewhere
+        order = orders.get_order(session, _order_id(shop))
+        line = order.lines[0]
+        assert line.product_id is not None and order.warehouse_id is not None
+        inventory.adjust(session, line.product_id, order.warehouse_id, -5, reason="broken")
+    with pytest.raises(Invalid, match="needs 1 on hand to ship, and 0 are"):
+        actions.buy_label(shop.hub, shop.package_id, cheapest.id)
+    assert shop.sandbox.labels(shop.key)["bought"] == 0  # no label paid for in vain
+    with shop.hub.db.read() as session:
+        assert shipping.get_package(session, shop.package_id).state is PackageState.DRAFT

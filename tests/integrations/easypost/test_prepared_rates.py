@@ -9,8 +9,7 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.integrations.easypost.conftest import Shop
-from tests.sync.conftest import Harness
+from tests.integrations.easypost.conftest import Shop, drain
 from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.auth import service as auth
@@ -42,7 +41,7 @@ def test_a_prepared_package_is_rated_by_the_engine(shop: Shop) -> None:
         coming = browser.get(f"/orders/{order_id}").text
         assert "Getting rates from the carrier" in coming
         assert f'hx-get="/packages/{shop.package_id}/card"' in coming
-        assert Harness(shop.hub).run(shop.plugin_id) == 1
+        drain(shop.hub, shop.plugin_id)
         with shop.hub.db.read() as session:
             quotes = shipping.get_package(session, shop.package_id).quotes
             prices = {(q.carrier, q.service): q.amount for q in quotes}
@@ -60,21 +59,20 @@ def test_rates_asked_for_meanwhile_are_not_fetched_again(shop: Shop) -> None:
     actions.get_rates(shop.hub, shop.package_id)  # Get rates, clicked before the engine ran
     with shop.hub.db.read() as session:
         before = {q.id for q in shipping.get_package(session, shop.package_id).quotes}
-    Harness(shop.hub).run(shop.plugin_id)
+    drain(shop.hub, shop.plugin_id)
     with shop.hub.db.read() as session:
         assert {q.id for q in shipping.get_package(session, shop.package_id).quotes} == before
 
 
 def test_a_voided_package_is_rated_again(shop: Shop) -> None:
-    harness = Harness(shop.hub)
-    harness.run(shop.plugin_id)
+    drain(shop.hub, shop.plugin_id)
     with shop.hub.db.read() as session:
         cheapest = shipping.cheapest(shipping.get_package(session, shop.package_id).quotes)
         assert cheapest is not None
         bought_from = cheapest.external_id
     actions.buy_label(shop.hub, shop.package_id, cheapest.id)
     actions.void_label(shop.hub, shop.package_id)
-    harness.run(shop.plugin_id)
+    drain(shop.hub, shop.plugin_id)
     with shop.hub.db.read() as session:
         again = shipping.get_package(session, shop.package_id).quotes
         # Rates of a new EasyPost shipment: the refunded one's cannot be bought again.

@@ -114,6 +114,32 @@ def create_shipment(session: Session, order_id: int, data: ShipmentIn) -> Shipme
     return shipment
 
 
+def check_shippable(session: Session, order_id: int, warehouse_id: int | None) -> None:
+    """Refuse, as ``create_shipment`` would, an order whose unshipped lines cannot all
+    leave ``warehouse_id`` now (unmatched, or not enough on hand): asked before a label
+    is paid for, so that a carrier never sells one for a shipment Tradewind refuses."""
+    order = orders.get_order(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise Invalid(f"order {order.number} is cancelled; nothing can ship")
+    source = warehouse_id or order.warehouse_id
+    wanted = [line for line in order.lines if line.unshipped]
+    if not wanted:
+        raise Invalid(f"order {order.number} has nothing left to ship")
+    for line in wanted:
+        if line.product_id is None:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} is not matched to a product; "
+                "map the SKU to a product before shipping it"
+            )
+        level = inventory.level(session, line.product_id, source) if source else None
+        on_hand = level.on_hand if level is not None else 0
+        if on_hand < line.unshipped:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} needs {line.unshipped} on hand "
+                f"to ship, and {on_hand} are: receive the stock before buying its label"
+            )
+
+
 def update_tracking(
     session: Session, shipment: Shipment, *, carrier: str, number: str, url: str
 ) -> bool:

@@ -206,15 +206,16 @@ def get_quote(session: Session, quote_id: int) -> RateQuote:
 
 
 def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
-    """The quote a label is about to be bought with: refused when it expired or the
-    package has its label."""
+    """The quote a label is about to be bought with: refused when it expired, the
+    package has its label, or the shipment the label makes would be refused."""
     quote = get_quote(session, quote_id)
-    _draft(session, quote.package_id)
+    package = _draft(session, quote.package_id)
     if quote.expires_at <= utcnow():
         raise Invalid(
             f"the {quote.carrier} {quote.service} rate expired at "
             f"{quote.expires_at:%Y-%m-%d %H:%M} UTC: get rates again"
         )
+    shipments.check_shippable(session, package.order_id, package.warehouse_id)
     return quote
 
 

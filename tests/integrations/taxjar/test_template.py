@@ -305,3 +305,32 @@ def test_an_order_without_committed_tax_refunds_nothing(shop: Shop) -> None:
         shipments.create_shipment(session, order_id, ShipmentIn())
     _return_one(shop, order_id)
     assert Harness(shop.hub).run(shop.plugin_id) == 0
+
+
+def test_a_sale_whose_answer_was_lost_is_read_back_and_committed(shop: Shop) -> None:
+    order_id = _order(shop, "T8", LOS_ANGELES)
+    harness = Harness(shop.hub)
+    harness.run(shop.plugin_id)
+    # Tradewind's first request reached TaxJar; its answer never came back.
+    sent = httpx2.post(
+        f"{shop.sandbox.base_url}/v2/transactions/orders",
+        headers={"Authorization": f"Bearer {shop.token}"},
+        json={
+            "transaction_id": "T8",
+            "transaction_date": "2026/12/03",
+            "to_country": "US",
+            "to_zip": "90002",
+            "to_state": "CA",
+            "amount": 20,
+            "shipping": 0,
+            "sales_tax": 1.8,
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    with shop.hub.db.unit_of_work() as session:
+        shipments.create_shipment(session, order_id, ShipmentIn())
+    harness.run(shop.plugin_id)
+    with shop.hub.db.read() as session:
+        committed = shipping.tax_of(session, order_id)
+        assert committed is not None and committed.committed_at is not None
+        assert committed.external_id == "T8"

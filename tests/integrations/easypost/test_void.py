@@ -4,6 +4,7 @@ can be rated and bought again; a second void is refused without asking the carri
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +13,7 @@ from tests.cli.test_cli import bad, ok
 from tests.integrations.easypost.conftest import Shop
 from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
+from tradewind.app.calls import ConnectorFailed
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role, TokenScope
 from tradewind.core.orders import service as orders
@@ -91,3 +93,39 @@ def test_the_order_page_voids_a_label_and_answers_on_its_card(shop: Shop) -> Non
         assert again.status_code == 200
         assert "Void: the label of package" in again.text and "voided already" in again.text
     assert shop.sandbox.labels(shop.key)["refunded"] == 1
+
+
+def test_a_void_whose_answer_was_lost_is_voided_when_asked_again(shop: Shop) -> None:
+    _bought(shop)
+    shop.sandbox.inject_fault("server_error", status=503, path_contains="/refund", after=True)
+    with pytest.raises(ConnectorFailed):
+        actions.void_label(shop.hub, shop.package_id)  # refunded there; the answer lost
+    with shop.hub.db.read() as session:
+        assert shipping.label_of(session, shop.package_id) is not None  # not known here yet
+    voided = actions.void_label(shop.hub, shop.package_id)  # EasyPost: asked for already
+    assert voided.state is LabelState.VOIDED
+    assert shop.sandbox.labels(shop.key)["refunded"] == 1
+
+
+def test_a_label_the_carrier_will_not_refund_stays_bought_with_its_reason(shop: Shop) -> None:
+    label = _bought(shop)
+    with shop.hub.db.unit_of_work() as session:  # a shipment of EasyPost's with no postage
+        found = session.get(Label, label.id)
+        assert found is not None
+        made = httpx2.post(
+            f"{shop.sandbox.api_base}/shipments",
+            json={
+                "shipment": {
+                    "to_address": {"zip": "94104"},
+                    "from_address": {"zip": "94607"},
+                    "parcel": {"weight": 10},
+                }
+            },
+            auth=(shop.key, ""),
+        )
+        assert made.status_code == 201, made.text
+        found.external_id = made.json()["id"]
+    with pytest.raises(ConnectorFailed, match=r"SHIPMENT\.REFUND\.UNAVAILABLE"):
+        actions.void_label(shop.hub, shop.package_id)
+    with shop.hub.db.read() as session:
+        assert shipping.get_package(session, shop.package_id).state is PackageState.LABELLED

@@ -60,7 +60,9 @@ class VoidsLabelsHook:
     runner: Runner
 
     def void_label(self, label: LabelRecord) -> None:
-        self.runner.run_hook("void_label", label.model_dump(mode="json"))
+        output = self.runner.run_hook("void_label", label.model_dump(mode="json")).output
+        if output:  # the hook's output is why the service would not void it (none: voided)
+            raise Rejected(f"void_label: {output}")
 
 
 class TracksParcelsHook:

@@ -61,8 +61,9 @@ class VoidsLabelsHook:
 
     def void_label(self, label: LabelRecord) -> None:
         output = self.runner.run_hook("void_label", label.model_dump(mode="json")).output
-        if output:  # the hook's output is why the service would not void it (none: voided)
-            raise Rejected(f"void_label: {output}")
+        refused = output.get("refused") if isinstance(output, dict) else None
+        if refused:  # the hook says why the service would not void it
+            raise Rejected(f"void_label: {refused}")
 
 
 class TracksParcelsHook:

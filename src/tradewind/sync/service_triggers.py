@@ -1,9 +1,9 @@
 """What makes a channel's service plugins work: a package being prepared is rated by
-the channel's rating plugin; an order made in Tradewind (the order wizard,
-the API) on a channel with a tax plugin has its tax computed; an order whose last line
-ships has its computed tax committed as a sale; a return of a committed sale, received,
-has its units' tax refunded by the plugin that committed the sale. Written in the
-change's transaction."""
+the channel's rating plugin; an order made in Tradewind (the order wizard, the API) on
+a channel with a tax plugin has its tax computed; an order whose last line ships has its
+computed tax committed as a sale; a return of a committed sale, received, has its
+units' tax refunded by the plugin that committed the sale. Written in the change's
+transaction."""
 
 from __future__ import annotations
 

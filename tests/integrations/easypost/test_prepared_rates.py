@@ -14,6 +14,7 @@ from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import shipping as actions
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role
+from tradewind.core.plugins import service as plugins
 from tradewind.core.shipping import service as shipping
 from tradewind.server import create_app
 from tradewind.sync.models import SyncWork, WorkKind, WorkState
@@ -77,3 +78,17 @@ def test_a_voided_package_is_rated_again(shop: Shop) -> None:
         again = shipping.get_package(session, shop.package_id).quotes
         # Rates of a new EasyPost shipment: the refunded one's cannot be bought again.
         assert again and bought_from not in {q.external_id for q in again}
+
+
+def test_a_package_whose_rating_plugin_is_off_waits_for_get_rates(shop: Shop) -> None:
+    with shop.hub.db.unit_of_work() as session:
+        plugins.deactivate(session, shop.plugin_id)
+        order_id = shipping.get_package(session, shop.package_id).order_id
+    with TestClient(create_app(shop.hub)) as client:
+        browser = _browser(shop, client)
+        made = browser.post(f"/orders/{order_id}/packages", {"weight": "500"})
+        said = browser.get(made.headers["location"]).text
+        assert "ready: Get rates to choose one." in said and "rates are coming" not in said
+    with shop.hub.db.read() as session:
+        keys = set(session.scalars(select(SyncWork.key).where(SyncWork.kind == WorkKind.GET_RATES)))
+        assert keys == {str(shop.package_id)}  # the fixture's, made while it was on

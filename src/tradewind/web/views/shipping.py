@@ -1,6 +1,6 @@
-"""Shipping and tax in the UI: on an order, its packages (prepare one, get rates with the
-cheapest and fastest marked, buy a label once, download it, void it, follow its tracking) and
-its tax; on the channels page, which plugin does each service capability."""
+"""Shipping and tax in the UI: on an order, its packages (prepare one, its rates with the
+cheapest and fastest marked, buy a label once, download it, void it, follow its
+tracking) and its tax; on the channels page, which plugin does each service capability."""
 
 from __future__ import annotations
 
@@ -115,7 +115,10 @@ def prepare(
         return redirect(request, _back(order_id), _said(exc), error=True)
     # The engine rates it now (the card shows them as they come): the next thing a
     # person does is choose one.
-    return redirect(request, _back(order_id), f"Package #{package_id} ready: rates are coming.")
+    with hub_of(request).db.read() as session:
+        coming = actions.rating(session, package_id).coming
+    said = "rates are coming" if coming else "Get rates to choose one"
+    return redirect(request, _back(order_id), f"Package #{package_id} ready: {said}.")
 
 
 def _number(text: str) -> Decimal | None:

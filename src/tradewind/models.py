@@ -4,6 +4,7 @@ from tradewind.auth.models import ApiToken, KnownClient, LoginThrottle, User, We
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels.models import Channel
 from tradewind.core.customers.models import Customer, CustomerAddress
+from tradewind.core.fulfilment.models import FulfilmentOrder, FulfilmentShipment
 from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
 from tradewind.core.links.models import CustomerLink, Listing, LocationMapping, ProductLink
 from tradewind.core.orders.models import Order, OrderActivity, OrderLine
@@ -23,6 +24,7 @@ from tradewind.core.shipping.models import (
 from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
+from tradewind.sync.decisions import DecisionHistory, ImportDecision
 from tradewind.sync.models import (
     Backfill,
     CredentialLock,
@@ -45,7 +47,11 @@ __all__ = [
     "Customer",
     "CustomerAddress",
     "CustomerLink",
+    "DecisionHistory",
     "Execution",
+    "FulfilmentOrder",
+    "FulfilmentShipment",
+    "ImportDecision",
     "InboxDelivery",
     "KnownClient",
     "Label",

@@ -22,6 +22,7 @@ from tradewind.api.routers import (
     channels,
     connectors,
     customers,
+    decisions,
     links,
     monitoring,
     orders,
@@ -115,6 +116,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         monitoring,
         templates,
         shipping,
+        decisions,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

@@ -270,7 +270,9 @@ class LocationRecord(Record):
 
 
 # What a webhook delivery is about, which decides what the engine re-reads.
-WebhookSubject = Literal["order", "product", "inventory", "customer", "tracking", "app", "other"]
+WebhookSubject = Literal[
+    "order", "product", "inventory", "customer", "tracking", "shipment", "app", "other"
+]
 
 
 class WebhookEvent(Record):

@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import Field
 
-from tradewind.connectors.records import AddressRecord, Record
+from tradewind.connectors.records import AddressRecord, Page, Record
 from tradewind.vocabulary import TrackingStatus
 
 
@@ -163,3 +163,76 @@ class RefundsTax(Protocol):
     def refund_tax(self, request: TaxRefundRequest) -> str:
         """Record the returned units with the service; returns the refund's transaction
         id. Sent twice, the service keeps one refund."""
+
+
+class FulfilmentLine(Record):
+    id: str  # Tradewind's order line id
+    sku: str = ""
+    title: str = ""
+    quantity: int
+    unit_price: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+
+
+class FulfilmentOrder(Record):
+    """An order handed to a fulfilment tool (ShipStation-style) to be picked, packed and
+    shipped there. ``reference`` is the key Tradewind gives it (the tool's order key), the
+    same every time the order is sent again: the tool updates rather than duplicates."""
+
+    reference: str
+    number: str
+    status: str  # awaiting_payment, awaiting_shipment, on_hold or cancelled
+    placed_at: dt.datetime
+    paid_at: dt.datetime | None = None
+    currency: str
+    email: str = ""
+    bill_to: AddressRecord
+    ship_to: AddressRecord
+    shipping: Decimal = Decimal("0")
+    tax: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+    note: str = ""
+    lines: tuple[FulfilmentLine, ...]
+
+
+class ShippedItem(Record):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class ShippedRecord(Record):
+    """A shipment a fulfilment tool made for an order Tradewind handed it: ``order_ref``
+    is the ``reference`` it was given. Without ``items`` it shipped what was left."""
+
+    external_id: str
+    order_ref: str
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    cost: Decimal | None = None
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    shipped_at: dt.datetime | None = None
+    voided: bool = False
+    items: tuple[ShippedItem, ...] = ()
+
+
+@runtime_checkable
+class PushesForFulfilment(Protocol):
+    def push_order_for_fulfilment(self, order: FulfilmentOrder) -> str:
+        """Create or update the order in the tool; returns the tool's id of it."""
+
+
+@runtime_checkable
+class ReportsShipments(Protocol):
+    def shipments_at(self, webhook: str, resource: str) -> Page[ShippedRecord]:
+        """The shipments a thin ``webhook`` delivery points to (its ``resource`` URL),
+        read from the tool with the plugin's credentials; ``skipped`` names those that
+        could not be read, with why."""
+
+
+@runtime_checkable
+class ListsShipments(Protocol):
+    def shipments_of(self, reference: str, external_id: str) -> Page[ShippedRecord]:
+        """The shipments the tool made for one order it was handed (``reference``, and
+        ``external_id`` its own id of it): the safety net under a lost notification."""

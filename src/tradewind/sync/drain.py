@@ -48,8 +48,9 @@ from tradewind.errors import TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import ledger
+from tradewind.sync import decisions, ledger
 from tradewind.sync.batch import Job, unreadable
+from tradewind.sync.decisions import Decision
 from tradewind.sync.handlers import HANDLERS
 from tradewind.sync.models import WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
@@ -260,14 +261,19 @@ class Drainer:
             if job.rows:  # a handler that did not finish everything: a bug, not a loss
                 raise RuntimeError(f"{job.kind.value} left {len(job.rows)} row(s) open")
         except RateLimited as exc:
+            self._orders_wait(job, Decision.DEFERRED, "rate_limited", str(exc))
             self._rate_limited(job, exc)
         except Unavailable as exc:
+            self._orders_wait(job, Decision.DEFERRED, "platform_error", str(exc))
             self._unavailable(job, str(exc))
         except AuthFailed as exc:
+            self._orders_wait(job, Decision.DEFERRED, "auth_failed", str(exc))
             self._auth_failed(job, str(exc))
         except ImportConflict as exc:
+            self._orders_wait(job, Decision.DEFERRED, "import_conflict", exc.message)
             job.settle(delay=CONFLICT_RETRY_SECONDS, error=exc.message, count=False)
         except (Rejected, TradewindError) as exc:
+            self._orders_wait(job, Decision.FAILED, "rejected", str(exc))
             self._rejected(job, str(exc))
         except ValidationError as exc:  # the platform sent a record that cannot be read
             self._rejected(job, unreadable(exc))
@@ -289,6 +295,26 @@ class Drainer:
         else:
             if job.calls.answered > answered:
                 self._succeeded(job)
+
+    def _orders_wait(self, job: Job, decision: Decision, code: str, reason: str) -> None:
+        """Orders named for a re-read that could not be read or imported now: their
+        decision says why they wait (or failed)."""
+        if job.kind is not WorkKind.IMPORT_ORDER or not job.rows:
+            return
+        with self.hub.db.unit_of_work() as session:
+            for row in job.rows:
+                decisions.record(
+                    session,
+                    job.plugin.id,
+                    decisions.Seen(
+                        external_id=row.key,
+                        number="",
+                        path=decisions.SeenBy.WEBHOOK,
+                        decision=decision,
+                        code=code,
+                        reason=reason,
+                    ),
+                )
 
     def _succeeded(self, job: Job) -> None:
         """The platform answered this job: a platform problem is over. Only then — a

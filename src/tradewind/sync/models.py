@@ -50,6 +50,9 @@ class WorkKind(StrEnum):
     REFUND_TAX = "refund_tax"  # a received return's tax refunded on its sale (key: return id)
     TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
     POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
+    PUSH_FULFILMENT = "push_fulfilment"  # an order to the fulfilment tool (key: order id)
+    IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
+    POLL_FULFILMENT = "poll_fulfilment"  # unshipped handed orders re-read (key: "fulfilment")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -78,6 +81,9 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.REFUND_TAX: 46,  # after the sale it refunds
     WorkKind.TRACK_SHIPMENT: 40,
     WorkKind.POLL_TRACKING: 70,
+    WorkKind.PUSH_FULFILMENT: 36,  # with the orders exported to other platforms
+    WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
+    WorkKind.POLL_FULFILMENT: 70,
 }
 
 

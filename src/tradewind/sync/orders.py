@@ -47,15 +47,25 @@ ENABLE_GRACE = dt.timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
+class Skip:
+    """Why an order is not imported: a stable ``code`` (``status_not_imported:pending``)
+    and the sentence a person reads."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportOutcome:
     outcome: Outcome
     order_id: int | None = None
     reason: str = ""
+    code: str = ""
 
 
 def skip_reason(
     plugin: Plugin, rules: ImportRules, record: OrderRecord, *, backfill: bool
-) -> str | None:
+) -> Skip | None:
     """Why the plugin does not import ``record`` (``None``: it does). Only for orders not
     yet imported: updates and cancellations of an order we hold always flow in."""
     if (
@@ -64,27 +74,37 @@ def skip_reason(
         and record.placed_at < plugin.enabled_at - ENABLE_GRACE
     ):
         placed = record.placed_at.astimezone(dt.UTC)
-        return (
+        return Skip(
+            "placed_before_enabled",
             f"placed {placed:%Y-%m-%d %H:%M} UTC, before the plugin was enabled; "
-            "older orders import through Sync historical orders"
+            "older orders import through Sync historical orders",
         )
     if record.status not in rules.statuses:
-        return f"status is {record.status.value}"
+        return Skip(
+            f"status_not_imported:{record.status.value}", f"status is {record.status.value}"
+        )
     if not rules.ignore_financial_status and record.financial_status not in (
         rules.financial_statuses
     ):
-        return (
+        return Skip(
+            "unpaid",
             f"financial status is {record.financial_status.value}; only paid orders import "
-            "unless Ignore financial status is on"
+            "unless Ignore financial status is on",
         )
     if record.fulfillment_status not in rules.fulfillment_statuses:
-        return f"fulfillment status is {record.fulfillment_status.value}"
+        return Skip(
+            f"fulfillment_not_imported:{record.fulfillment_status.value}",
+            f"fulfillment status is {record.fulfillment_status.value}",
+        )
     if record.test and not rules.import_test_orders:
-        return "a test order (Import test orders is off)"
+        return Skip("test_order", "a test order (Import test orders is off)")
     if record.source is OrderSource.POS and rules.pos_orders is PosPolicy.SKIP:
-        return "a POS order (POS orders: do not import)"
+        return Skip("pos_skipped", "a POS order (POS orders: do not import)")
     if rules.only_location and record.location_ref != rules.only_location:
-        return f"placed at location {record.location_ref or 'unknown'}, not the chosen one"
+        return Skip(
+            "other_location",
+            f"placed at location {record.location_ref or 'unknown'}, not the chosen one",
+        )
     return None
 
 
@@ -189,14 +209,16 @@ def import_record(
     if existing is None and record.origin_ref:
         made_here = _made_here(session, plugin, record)
         if isinstance(made_here, str):
-            return ImportOutcome("skipped", reason=made_here)
+            return ImportOutcome("skipped", reason=made_here, code="made_here")
         existing = made_here
     if existing is None:
         if Toggle.IMPORT_ORDERS not in plugin.toggles:
-            return ImportOutcome("skipped", reason="Import Orders is off")
-        reason = skip_reason(plugin, rules, record, backfill=backfill)
-        if reason is not None:
-            return ImportOutcome("skipped", reason=reason)
+            return ImportOutcome(
+                "skipped", reason="Import Orders is off", code="toggle_off:import_orders"
+            )
+        skip = skip_reason(plugin, rules, record, backfill=backfill)
+        if skip is not None:
+            return ImportOutcome("skipped", reason=skip.reason, code=skip.code)
     data = to_order_in(session, plugin, rules, record)
     if existing is not None and existing.exported_at is not None:
         data = _keep_what_tradewind_decides(existing, data)

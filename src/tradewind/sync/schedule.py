@@ -12,6 +12,7 @@ Every few seconds, in every worker process (it is idempotent):
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
-from tradewind.sync import ledger
+from tradewind.sync import decisions, ledger
 from tradewind.sync.models import (
     CUSTOMERS_STREAM,
     ORDERS_STREAM,
@@ -45,6 +46,12 @@ CUSTOMERS_POLL_SECONDS = 3600
 TRACKING_STREAM = "tracking"
 # The safety net under carriers' tracking webhooks: parcels on their way are re-read.
 TRACKING_POLL_SECONDS = 4 * 3600
+# Import decisions past their retention are removed this often (by each process's sweep).
+PRUNE_SECONDS = 3600
+_pruned = [-float(PRUNE_SECONDS)]
+FULFILMENT_STREAM = "fulfilment"
+# The safety net under a fulfilment tool's shipment notices: unshipped orders re-read.
+FULFILMENT_POLL_SECONDS = 3600
 # The work a due stream becomes: (kind, key).
 STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     ORDERS_STREAM: (WorkKind.POLL_ORDERS, ORDERS_STREAM),
@@ -52,6 +59,7 @@ STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     CUSTOMERS_STREAM: (WorkKind.IMPORT_CUSTOMERS, CUSTOMERS_STREAM),
     PROBE_STREAM: (WorkKind.PROBE_ORDERS, PROBE_STREAM),
     TRACKING_STREAM: (WorkKind.POLL_TRACKING, TRACKING_STREAM),
+    FULFILMENT_STREAM: (WorkKind.POLL_FULFILMENT, FULFILMENT_STREAM),
 }
 
 
@@ -80,6 +88,10 @@ def sweep(hub: Hub, kick: Kick) -> SweepReport:
         recovered = ledger.recover_stale(session, now=now)
         polls = _queue_due_polls(hub, session, now)
         probes = _queue_auth_probes(session)
+    if time.monotonic() - _pruned[0] >= PRUNE_SECONDS:
+        _pruned[0] = time.monotonic()
+        with hub.db.unit_of_work() as session:
+            decisions.prune(session, now)
     with hub.db.read() as session:
         due = _plugins_to_kick(session, now)
     for plugin_id in due:
@@ -114,8 +126,11 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             and Capability.IMPORT_CUSTOMERS in capabilities
         ):
             wanted.append((plugin, CUSTOMERS_STREAM, CUSTOMERS_POLL_SECONDS, 0))
-        if callable(getattr(hub.connector_for(plugin), "track", None)):
+        connector = hub.connector_for(plugin)
+        if callable(getattr(connector, "track", None)):
             wanted.append((plugin, TRACKING_STREAM, TRACKING_POLL_SECONDS, 0))
+        if callable(getattr(connector, "shipments_of", None)):
+            wanted.append((plugin, FULFILMENT_STREAM, FULFILMENT_POLL_SECONDS, 0))
     if not wanted:
         return 0
     insert_ignore(

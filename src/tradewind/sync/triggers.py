@@ -34,6 +34,8 @@ from tradewind.events import (
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
+from tradewind.sync.fulfilment_triggers import TYPES as FULFILMENT_EVENTS
+from tradewind.sync.fulfilment_triggers import enqueue_fulfilment
 from tradewind.sync.hook_triggers import TYPES as HOOK_EVENTS
 from tradewind.sync.hook_triggers import EventHooks, enqueue_hooks
 from tradewind.sync.ledger import WorkQueued
@@ -65,6 +67,10 @@ def subscribe(
     bus.before_commit(
         lambda session, events: enqueue_service_work(session, events, KEEPS_WORK),
         types=list(SERVICE_EVENTS),
+    )
+    bus.before_commit(
+        lambda session, events: enqueue_fulfilment(session, events, KEEPS_WORK),
+        types=list(FULFILMENT_EVENTS),
     )
     if event_hooks is not None:
         hooks = event_hooks

@@ -9,7 +9,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from tests.conftest import _truncate_all
 from tests.sync.conftest import Harness, time_passes
 from tradewind.api.app import WebhookIntake
 from tradewind.app import actions
+from tradewind.connectors.base import ConnectorClass
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
@@ -195,7 +196,14 @@ def database_for(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @contextlib.contextmanager
-def make_world(sandbox: ShopifySandbox, database_url: str, tmp_path: Path) -> Iterator[World]:
+def make_world(
+    sandbox: ShopifySandbox,
+    database_url: str,
+    tmp_path: Path,
+    also: Sequence[ConnectorClass] = (),
+) -> Iterator[World]:
+    """The world of ``world``; ``also``: more connector types the hub knows (the service
+    plugins of a channel)."""
     shop = f"store{next(_names)}-{int(time.time() * 1000) % 100000}"
     made = sandbox.create_shop(shop, token=f"shpat_{shop}", app_key=APP_KEY, app_secret=APP_SECRET)
     assert made.token is not None
@@ -213,7 +221,8 @@ def make_world(sandbox: ShopifySandbox, database_url: str, tmp_path: Path) -> It
         base_url=f"http://127.0.0.1:{port}",
         allow_sandbox_hosts=True,
     )
-    with Hub(settings, registry=ConnectorRegistry.of(ShopifyConnector)) as hub, Served(hub, port):
+    registry = ConnectorRegistry.of(ShopifyConnector, *also)
+    with Hub(settings, registry=registry) as hub, Served(hub, port):
         harness = Harness(hub)
         with hub.db.unit_of_work() as session:
             channel = channels.create_channel(session, "Shopify")

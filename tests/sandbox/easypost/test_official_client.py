@@ -21,7 +21,8 @@ from easypost.errors import (
 )
 from easypost.models import Shipment, Tracker, Webhook
 
-from tests.sandbox.easypost.conftest import TEST_KEY, VECTOR_SECRET, Receiver, fixture
+from tests.sandbox.easypost.conftest import TEST_KEY, VECTOR_SECRET, fixture
+from tests.sandbox.receiver import Receiver
 from tradewind.sandbox.easypost import EasyPostSandbox
 
 

@@ -15,10 +15,10 @@ from tests.sandbox.easypost.conftest import (
     FIXTURES,
     PRODUCTION_KEY,
     TEST_KEY,
-    Receiver,
     create_shipment,
     subscribe,
 )
+from tests.sandbox.receiver import Receiver
 from tradewind.sandbox.easypost import EasyPostSandbox, sign
 
 VECTOR_SIGNATURE = (

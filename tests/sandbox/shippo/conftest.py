@@ -5,16 +5,15 @@ that records exactly what it was sent."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
+from tests.sandbox.receiver import Receiver, receiving
 from tradewind.sandbox.shippo import ShippoSandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"  # copied from the wave-2 reference
@@ -38,53 +37,10 @@ class FakeClock:
         self.now += seconds
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Answers each POST with the next status of ``statuses`` (then 200)."""
-
-    url: str = ""
-    received: list[Received] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-            return list(self.received)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            with state.arrived:
-                status = state.statuses.pop(0) if state.statuses else 200
-                state.received.append(Received(self.path, dict(self.headers.items()), body))
-                state.arrived.notify_all()
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/shippo"
-    yield state
-    server.shutdown()
-    server.server_close()
+    with receiving("/shippo") as listening:
+        yield listening
 
 
 @pytest.fixture

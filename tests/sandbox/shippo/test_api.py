@@ -320,3 +320,34 @@ def test_a_shipments_address_errors_are_nested_under_its_field(client: httpx2.Cl
     assert errors == {
         "address_from": {f: ["This field is required."] for f in ("city", "zip", "country")}
     }
+
+
+def test_a_label_is_refunded_once(sandbox: ShippoSandbox, client: httpx2.Client) -> None:
+    label = buy(client, cheapest(create_shipment(client))["object_id"])
+    refunded = client.post("/refunds", json={"transaction": label["object_id"], "async": False})
+    assert refunded.status_code == 201, refunded.text
+    refund = refunded.json()
+    assert refund["status"] == "SUCCESS" and refund["transaction"] == label["object_id"]
+    assert refund["test"] is True
+    assert client.get(f"/transactions/{label['object_id']}").json()["status"] == "REFUNDED"
+    assert client.get(f"/refunds/{refund['object_id']}").json() == refund
+    assert client.get("/refunds").json()["results"] == [refund]
+    again = client.post("/refunds", json={"transaction": label["object_id"]})
+    assert again.status_code == 400
+    assert again.json() == {"transaction": ["Refund with this Transaction already exists."]}
+    assert httpx2.get(label["label_url"]).status_code == 404
+
+
+def test_a_refund_needs_a_label(client: httpx2.Client) -> None:
+    assert client.post("/refunds", json={}).json() == {"transaction": ["This field is required."]}
+    unknown = client.post("/refunds", json={"transaction": "nope"})
+    assert unknown.status_code == 400
+    assert unknown.json() == {"transaction": ['Invalid pk "nope" - object does not exist.']}
+
+
+def test_a_live_refund_waits_for_the_carrier(sandbox: ShippoSandbox) -> None:
+    with http_client(sandbox, LIVE_TOKEN) as live:
+        label = buy(live, cheapest(create_shipment(live))["object_id"])
+        refund = live.post("/refunds", json={"transaction": label["object_id"]}).json()
+        assert refund["status"] == "QUEUED" and refund["test"] is False
+        assert live.get(f"/transactions/{label['object_id']}").json()["status"] == "REFUNDPENDING"

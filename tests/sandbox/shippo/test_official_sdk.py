@@ -10,7 +10,8 @@ import pytest
 import shippo
 from shippo.models import components, errors
 
-from tests.sandbox.shippo.conftest import TEST_TOKEN, Receiver
+from tests.sandbox.receiver import Receiver
+from tests.sandbox.shippo.conftest import TEST_TOKEN
 from tradewind.sandbox.shippo import ShippoSandbox
 
 

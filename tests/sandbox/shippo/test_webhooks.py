@@ -9,11 +9,11 @@ import json
 
 import httpx2
 
+from tests.sandbox.receiver import Receiver
 from tests.sandbox.shippo.conftest import (
     LIVE_TOKEN,
     START,
     FakeClock,
-    Receiver,
     buy,
     cheapest,
     create_shipment,

@@ -9,10 +9,10 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.sandbox.receiver import Receiver
 from tests.sandbox.shipstation.conftest import (
     KEY,
     SECRET,
-    Receiver,
     create_order,
     fixture,
     order_body,

@@ -8,7 +8,8 @@ import json
 
 import httpx2
 
-from tests.sandbox.shipstation.conftest import KEY, Receiver, create_order, fixture
+from tests.sandbox.receiver import Receiver
+from tests.sandbox.shipstation.conftest import KEY, create_order, fixture
 from tradewind.sandbox.shipstation import ShipStationSandbox
 
 

@@ -18,6 +18,7 @@ from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.app import shipping as actions
 from tradewind.core.channels import service as channels
+from tradewind.core.fulfilment import service as fulfilment
 from tradewind.core.orders import service as orders
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipping import service as shipping
@@ -113,6 +114,28 @@ class TaxOut(BaseModel):
     committed: bool
     refunded: Decimal  # the tax refunded on the sale for returned units
     lines: dict[int, Decimal]
+
+
+class ReportedShipmentOut(BaseModel):
+    external_id: str
+    shipment_id: int | None  # none: voided before Tradewind read it
+    cost: Decimal | None
+    currency: str
+    recorded_at: dt.datetime
+    voided_at: dt.datetime | None
+    note: str
+
+
+class FulfilmentOut(BaseModel):
+    """The order as a fulfilment tool holds it."""
+
+    plugin_id: int
+    reference: str  # the key it was sent under
+    external_id: str  # the tool's id of it
+    status: str  # as last sent
+    pushed_at: dt.datetime
+    checked_at: dt.datetime | None  # when the poll last asked the tool
+    shipments: list[ReportedShipmentOut]
 
 
 class ServicesIn(BaseModel):
@@ -271,6 +294,39 @@ def _tax(request: Request, order_id: int) -> TaxOut:
             refunded=tax.refunded,
             lines={line.id: line.tax_amount for line in order.lines},
         )
+
+
+@router.get(
+    "/orders/{order_id}/fulfilment", response_model=list[FulfilmentOut], responses=responses(404)
+)
+def get_fulfilment(request: Request, order_id: int) -> list[FulfilmentOut]:
+    """Where the order was handed for fulfilment (ShipStation-style tools) and what each
+    tool reported shipping for it."""
+    with hub_of(request).db.read() as session:
+        orders.get_order(session, order_id)
+        return [
+            FulfilmentOut(
+                plugin_id=handed.plugin_id,
+                reference=handed.reference,
+                external_id=handed.external_id,
+                status=handed.status,
+                pushed_at=handed.pushed_at,
+                checked_at=handed.checked_at,
+                shipments=[
+                    ReportedShipmentOut(
+                        external_id=r.external_id,
+                        shipment_id=r.shipment_id,
+                        cost=r.cost,
+                        currency=r.currency,
+                        recorded_at=r.recorded_at,
+                        voided_at=r.voided_at,
+                        note=r.note,
+                    )
+                    for r in reported
+                ],
+            )
+            for handed, reported in fulfilment.of_order(session, order_id)
+        ]
 
 
 @router.get("/channels/{channel_id}/services", response_model=ServicesIn)

@@ -116,6 +116,8 @@ class CasesFile(_Model):
     template: str  # the id of the template it tests
     settings: dict[str, Any] = Field(default_factory=dict)  # the plugin's (test values only)
     credentials: dict[str, str] = Field(default_factory=dict)  # OAuth / session tokens held
+    # What ``now`` is while the cases run: a recording does not age.
+    now: dt.datetime = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
     cases: list[Case] = Field(min_length=1)
 
 
@@ -252,6 +254,7 @@ def _connector(
         compiled=runner.compiled,
         clock=clock,
         sleep=clock.sleep,
+        wall=lambda: cases.now,
     )
     return connector
 

@@ -21,6 +21,7 @@ from tradewind.connectors.template.format import (
     ApiKeyAuth,
     BasicAuth,
     BearerAuth,
+    InboundWebhook,
     OAuth2ClientAuth,
     OAuth2CodeAuth,
     Request,
@@ -137,6 +138,7 @@ def check(template: Template) -> Found:
                 yield (*base, "verify", "secret"), f"{verify.secret!r} must be a secret setting"
         if verify.kind == "hmac" and not verify.header:
             yield (*base, "verify", "header"), "an hmac check needs the signature's header"
+        yield from _fetch(template, base, inbound)
     yield from _capabilities(template)
 
 
@@ -238,6 +240,29 @@ def _capabilities(template: Template) -> Found:
         yield ("capabilities",), "receive_webhooks needs at least one of `inbound_webhooks`"
     if Capability.OAUTH in template.capabilities and not isinstance(template.auth, OAuth2CodeAuth):
         yield ("capabilities",), "oauth comes with `auth.kind: oauth2_code`, and only with it"
+
+
+def _fetch(template: Template, base: Path, inbound: InboundWebhook) -> Found:
+    """A shipment delivery is thin: it says where the shipments are (``fetch``), read
+    with a pull that builds shipments."""
+    fetch = inbound.fetch
+    if fetch is None:
+        if inbound.subject == "shipment":
+            yield (*base, "fetch"), "a shipment delivery needs `fetch` (where to read them)"
+        return
+    if inbound.subject != "shipment":
+        yield (*base, "fetch"), "`fetch` reads shipments: it goes with `subject: shipment`"
+    yield from _expr(template, (*base, "fetch", "url"), fetch.url, Scope())
+    if fetch.order_url is not None:
+        yield from _text(template, (*base, "fetch", "order_url"), fetch.order_url, Scope())
+    pull = template.pulls.get(fetch.pull)
+    if pull is None:
+        yield (*base, "fetch", "pull"), _unknown("pull", fetch.pull, template.pulls)
+    elif pull.returns != "Shipment":
+        yield (*base, "fetch", "pull"), f"the pull {fetch.pull!r} must return Shipment"
+    for index, host in enumerate(fetch.hosts):
+        if not re2.fullmatch(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+", host):
+            yield (*base, "fetch", "hosts", index), f"{host!r} is not a host name"
 
 
 def _request(template: Template, path: Path, request: Request, scope: Scope) -> Found:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
+import httpx2
 from pydantic import BaseModel, Field, SecretStr, ValidationError, create_model
 
 from tradewind.connectors.base import ConnectorContext, ConnectorInfo, WebhookHeaders
@@ -31,10 +32,12 @@ from tradewind.connectors.records import (
     StockPushResult,
     WebhookEvent,
 )
+from tradewind.connectors.services import ShippedRecord
 from tradewind.connectors.template import auth as template_auth
 from tradewind.connectors.template.auth import TokenStore
 from tradewind.connectors.template.checks import BINDINGS, SERVICE_CAPABILITIES
 from tradewind.connectors.template.format import (
+    Fetch,
     OAuth2ClientAuth,
     OAuth2CodeAuth,
     SessionAuth,
@@ -50,13 +53,15 @@ MAX_LOCATION_PAGES = 20  # a loop guard: a store with more locations is a broken
 _TYPES: Mapping[str, type] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
-def policy_of(template: Template) -> BucketPolicy:
-    """The bucket the template's ``limits`` describe, shared by every process on the
-    account like any connector's."""
+def policy_of(template: Template, environment: str) -> BucketPolicy:
+    """The bucket the template's ``limits`` describe (or the environment's own), shared
+    by every process on the account like any connector's."""
+    own = template.environments[environment].limits
+    limits = own or template.limits
     return BucketPolicy(
-        name=f"template:{template.id}",
-        capacity=template.limits.burst,
-        leak_per_second=template.limits.per_second,
+        name=f"template:{template.id}" + (f":{environment}" if own else ""),
+        capacity=limits.burst,
+        leak_per_second=limits.per_second,
     )
 
 
@@ -115,7 +120,7 @@ class TemplateConnector:
         self.http = HttpClient(
             base_url,
             transport=context.transport,
-            budget=context.budget(policy_of(self.template)),
+            budget=context.budget(policy_of(self.template, environment)),
             recorder=context.recorder,
             outbound=context.outbound,
         )
@@ -300,6 +305,74 @@ class _ReceivesWebhooks:
     compiled: ClassVar[Compiled]
 
 
+class _ReportsShipments:
+    """A thin shipment delivery (``fetch``): the URL it names is read only where the
+    template says the service answers — the API's own host or one of ``fetch.hosts`` —
+    so a forged or stray delivery cannot make the hub send the plugin's credentials
+    elsewhere; the outbound address policy still applies to the request."""
+
+    runner: Runner
+    template: ClassVar[Template]
+
+    def shipments_at(self, webhook: str, resource: str) -> Page[ShippedRecord]:
+        inbound = self.template.inbound_webhooks.get(webhook)
+        if inbound is None or inbound.fetch is None:
+            raise Rejected(f"the template's webhook {webhook!r} does not point at shipments")
+        return _read_shipments(self.runner, webhook, inbound.fetch, resource)
+
+
+def _read_shipments(runner: Runner, webhook: str, fetch: Fetch, url: str) -> Page[ShippedRecord]:
+    refused = refused_fetch(url, runner.client.base_url, fetch.hosts)
+    if refused:
+        raise Rejected(f"{webhook}: {refused}; not read")
+    page = runner.fetch(fetch.pull, url)
+    records, refused_rows = _fitting(ShippedRecord, page.records, "a shipment")
+    return Page(records=records, next_cursor=None, skipped=(*page.skipped, *refused_rows))
+
+
+class _ListsShipments:
+    """``fetch.order_url``: where one handed order's shipments are, read with the same
+    pull by the engine's poll (the safety net under a lost notice)."""
+
+    runner: Runner
+    template: ClassVar[Template]
+
+    def shipments_of(self, reference: str, external_id: str) -> Page[ShippedRecord]:
+        for name, inbound in self.template.inbound_webhooks.items():
+            fetch = inbound.fetch
+            if fetch is None or fetch.order_url is None:
+                continue
+            data = self.runner.base(order={"reference": reference, "external_id": external_id})
+            at = self.runner.compiled.text(fetch.order_url).render(data)
+            url = (
+                at
+                if "://" in at
+                else self.runner.client.base_url.rstrip("/") + "/" + at.lstrip("/")
+            )
+            return _read_shipments(self.runner, name, fetch, url)
+        raise Rejected("the template says nowhere where one order's shipments are")
+
+
+def refused_fetch(url: str, base_url: str, hosts: Sequence[str]) -> str:
+    """Why ``url`` may not be read with the plugin's credentials ("" if it may)."""
+    try:
+        target, base = httpx2.URL(url), httpx2.URL(base_url)
+    except (httpx2.InvalidURL, TypeError):
+        return f"{url[:200]!r} is not a URL"
+    if target.scheme != "https" and not (target.scheme == base.scheme == "http"):
+        return f"{target.scheme or 'no'} scheme in {url[:200]!r}, https is needed"
+    host = target.host.lower()
+    if (host, target.port) == (base.host.lower(), base.port):
+        return ""
+    for allowed in hosts:
+        wanted = allowed.lower()
+        if wanted.startswith("*.") and host.endswith(wanted[1:]) and target.port is None:
+            return ""
+        if host == wanted and target.port is None:
+            return ""
+    return f"{host} is not the service's host ({base.host})"
+
+
 class _Authorizes:
     """``auth.kind: oauth2_code``: the hub's Authorize / Reauthorize flow (``Authorizes``),
     an authorization code grant with PKCE whose tokens the runner then uses and refreshes."""
@@ -360,6 +433,12 @@ def connector_class(template: Template) -> type[TemplateConnector]:
     )
     bases = tuple(mixin for capability, mixin in _MIXINS.items() if capability in capabilities)
     bases += tuple(mixin for name, mixin in SERVICE_MIXINS.items() if name in template.capabilities)
+    if any(inbound.fetch for inbound in template.inbound_webhooks.values()):
+        bases += (_ReportsShipments,)
+    if any(
+        inbound.fetch and inbound.fetch.order_url for inbound in template.inbound_webhooks.values()
+    ):
+        bases += (_ListsShipments,)
     return type(
         f"{template.id.title().replace('_', '')}Template",
         (*bases, TemplateConnector),

@@ -30,6 +30,7 @@ from tradewind.connectors.records import (
     StockPush,
     StockPushResult,
 )
+from tradewind.connectors.services import ShippedRecord
 from tradewind.connectors.template.expressions import Expression
 
 # What each ``returns`` of the format is, as a record (a list of them fits too: each item
@@ -43,6 +44,7 @@ RECORDS: Mapping[str, type[BaseModel]] = {
     "Product": ProductRecord,
     "Customer": CustomerRecord,
     "Location": LocationRecord,
+    "Shipment": ShippedRecord,
 }
 
 

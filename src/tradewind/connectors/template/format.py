@@ -31,9 +31,19 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Limits(Model):
+    """The platform's request limit, as a leaky bucket every process shares for the
+    account: ``burst`` requests at once, refilled at ``per_second``."""
+
+    burst: int = Field(default=40, ge=1, le=10_000)
+    per_second: float = Field(default=10, gt=0, le=10_000)
+
+
 class Environment(Model):
     # Where its API is; it may name settings ("https://{{ settings.shop }}.example.com").
     base_url: Text = Field(pattern=r"^(https?://|\{\{)")
+    # Its own limit, in place of the template's (test keys often get a smaller one).
+    limits: Limits | None = None
 
 
 class EnvironmentFrom(Model):
@@ -119,6 +129,9 @@ class Request(Model):
     headers: dict[str, Text] = Field(default_factory=dict)
     body: Expr | None = None  # a JSON body
     form: dict[str, Text] | None = None  # a form body
+    # How much of ``limits`` it takes; 0: none (the service counts it under another,
+    # far larger limit, such as the reads a poll makes).
+    cost: float = Field(default=1, ge=0, le=100)
 
 
 class SessionAuth(Model):
@@ -135,14 +148,6 @@ Auth = Annotated[
     ApiKeyAuth | BasicAuth | BearerAuth | NoAuth | OAuth2CodeAuth | OAuth2ClientAuth | SessionAuth,
     Field(discriminator="kind"),
 ]
-
-
-class Limits(Model):
-    """The platform's request limit, as a leaky bucket every process shares for the
-    account: ``burst`` requests at once, refilled at ``per_second``."""
-
-    burst: int = Field(default=40, ge=1, le=10_000)
-    per_second: float = Field(default=10, gt=0, le=10_000)
 
 
 class Defaults(Model):
@@ -198,6 +203,7 @@ Record = Literal[
     "Tracking",
     "TaxRequest",
     "Tax",
+    "FulfilmentOrder",
     "Json",
 ]
 
@@ -236,7 +242,7 @@ class Pull(Model):
     request: Request
     records: Expr  # the list of raw records in a response
     map: Expr  # one raw record (``record``) → the hub record
-    returns: Literal["Order", "Product", "Customer", "Location"]
+    returns: Literal["Order", "Product", "Customer", "Location", "Shipment"]
     paginate: Paginate | None = None
     incremental: Incremental | None = None
 
@@ -251,11 +257,26 @@ class Verify(Model):
     prefix: str = ""  # written before the signature in the header ("sha256=")
 
 
+class Fetch(Model):
+    """A thin delivery that only points at what changed: the hub GETs ``url`` (with the
+    plugin's credentials, through the outbound address policy) and reads the answer with
+    the pull ``pull``. The URL must be on the API's own host or one of ``hosts``
+    (``*.example.com`` takes any subdomain), over https unless the API itself is http."""
+
+    url: Expr  # over ``headers`` and ``body``
+    pull: str = Field(pattern=NAME)
+    hosts: list[str] = Field(default_factory=list, max_length=10)
+    # Where one handed order's shipments are (a path below the API, over ``order.reference``
+    # and ``order.external_id``): the engine's hourly poll reads it with the same pull.
+    order_url: Text | None = None
+
+
 class InboundWebhook(Model):
     verify: Verify
-    subject: Literal["order", "inventory", "customer", "product", "tracking", "app"]
+    subject: Literal["order", "inventory", "customer", "product", "tracking", "shipment", "app"]
     subject_id: Expr  # over ``headers`` and ``body``
     delivery_id: Expr | None = None  # default: a digest of the body
+    fetch: Fetch | None = None  # ``subject: shipment``: where the shipments are read
 
 
 class Template(Model):

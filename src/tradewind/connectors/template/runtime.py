@@ -38,7 +38,7 @@ from tradewind.connectors.template.expressions import (
     Text,
     plain_text,
 )
-from tradewind.connectors.template.format import ErrorRule, Hook, Request, Step, Template
+from tradewind.connectors.template.format import ErrorRule, Hook, Pull, Request, Step, Template
 
 ERRORS: Mapping[str, type[ConnectorError]] = {
     "AuthFailed": AuthFailed,
@@ -128,6 +128,7 @@ class Runner:
         compiled: Compiled | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.template = template
         self.settings = dict(settings)
@@ -138,6 +139,7 @@ class Runner:
         self.compiled = compiled or Compiled()
         self._clock = clock
         self._sleep = sleep
+        self._wall = wall
 
     # --------------------------------------------------------------------- context
 
@@ -145,7 +147,7 @@ class Runner:
         return {
             "settings": self.settings,
             "env": {"name": self.environment},
-            "now": dt.datetime.now(dt.UTC).isoformat(),
+            "now": self._wall().isoformat(),
             **more,
         }
 
@@ -199,6 +201,7 @@ class Runner:
             json_body=body,
             data=form,
             headers=headers,
+            cost=request.cost,
             priority=priority,
             allow=ANY_STATUS,
             judge=lambda answer: self._judge(answer, operation, accept),
@@ -354,6 +357,18 @@ class Runner:
         exchange = self.send(
             f"{name}.page", request, data, priority=priority, query=extra, url=link
         )
+        return self._page(pull, exchange, position)
+
+    def fetch(self, name: str, url: str, *, priority: Priority = Priority.BACKGROUND) -> PulledPage:
+        """What a thin delivery points to: ``url`` read (its own query, none of the pull's)
+        and mapped by the pull ``name``. The caller has checked where ``url`` leads."""
+        pull = self.template.pulls[name]
+        request = pull.request.model_copy(update={"method": "GET", "query": {}, "body": None})
+        exchange = self.send(f"{name}.fetch", request, self.base(), priority=priority, url=url)
+        page = self._page(pull, exchange, None)
+        return PulledPage(page.records, page.skipped, None, exchange)
+
+    def _page(self, pull: Pull, exchange: Exchange, position: str | None) -> PulledPage:
         view = exchange.view()
         raw = self.compiled.expr(pull.records).evaluate(view)
         raw = [] if raw is None else raw if isinstance(raw, list) else [raw]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.services import (
+    FulfilmentOrder,
     LabelRecord,
     LabelRequest,
     RateRecord,
@@ -99,6 +100,18 @@ class RefundsTaxHook:
         return str(output if output is not None else request.reference)
 
 
+class PushesForFulfilmentHook:
+    runner: Runner
+
+    def push_order_for_fulfilment(self, order: FulfilmentOrder) -> str:
+        output = self.runner.run_hook(
+            "push_order_for_fulfilment", order.model_dump(mode="json")
+        ).output
+        if output in (None, "", [], {}):
+            raise Rejected("push_order_for_fulfilment: the output names no order of the service")
+        return str(output)
+
+
 SERVICE_MIXINS: Mapping[str, type] = {
     "get_rates": QuotesRatesHook,
     "buy_label": BuysLabelsHook,
@@ -107,4 +120,5 @@ SERVICE_MIXINS: Mapping[str, type] = {
     "calculate_tax": CalculatesTaxHook,
     "commit_tax": CommitsTaxHook,
     "refund_tax": RefundsTaxHook,
+    "push_order_for_fulfilment": PushesForFulfilmentHook,
 }

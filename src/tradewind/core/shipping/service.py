@@ -40,7 +40,7 @@ from tradewind.core.shipping.models import (
 from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import PackagePrepared, record
+from tradewind.events import OrderUpdated, PackagePrepared, record
 from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
 
 CENT = Decimal("0.01")
@@ -447,6 +447,7 @@ def record_tax(session: Session, order_id: int, plugin_id: int, data: TaxIn) -> 
         session, order, "tax", f"Tax {data.amount} {order.currency} computed (rate {data.rate})."
     )
     session.flush()
+    record(session, OrderUpdated(order_id=order.id))  # its totals moved
     return tax
 
 

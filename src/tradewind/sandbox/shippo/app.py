@@ -127,6 +127,14 @@ API: tuple[ApiRoute, ...] = (
         kind=RateClass.get_list,
     ),
     ApiRoute("/transactions/{id}", "GET", lambda c: c.ops.transaction(c.params["id"], poll=True)),
+    ApiRoute("/refunds", "POST", lambda c: c.ops.create_refund(c.body), 201, RateClass.post),
+    ApiRoute(
+        "/refunds",
+        "GET",
+        lambda c: c.ops.page(list(c.ops.account.refunds.values()), c.body, "/refunds"),
+        kind=RateClass.get_list,
+    ),
+    ApiRoute("/refunds/{id}", "GET", lambda c: c.ops.stored("refunds", c.params["id"])),
     ApiRoute("/tracks", "POST", lambda c: c.ops.register_track(c.body), kind=RateClass.tracking),
     ApiRoute(
         "/tracks/{carrier}/{number}",

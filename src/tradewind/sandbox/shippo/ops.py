@@ -401,6 +401,36 @@ class Ops:
             self._label(transaction, self.account.rates[transaction["rate"]])
         return transaction
 
+    # --- refunds --------------------------------------------------------------------
+
+    def create_refund(self, body: Doc) -> Doc:
+        """A refund of a label: in test mode it succeeds at once (as Shippo's test labels
+        do), in live mode it waits for the carrier (``QUEUED``, the label
+        ``REFUNDPENDING``). A label is refunded once."""
+        transaction_id = body.get("transaction")
+        if not transaction_id:
+            raise field_errors({"transaction": [REQUIRED]})
+        transaction = self.account.transactions.get(str(transaction_id))
+        if transaction is None:
+            raise field_errors(
+                {"transaction": [f'Invalid pk "{transaction_id}" - object does not exist.']}
+            )
+        if any(r["transaction"] == transaction["object_id"] for r in self.account.refunds.values()):
+            raise field_errors({"transaction": ["Refund with this Transaction already exists."]})
+        if transaction["status"] != "SUCCESS":
+            raise field_errors(
+                {"transaction": ["Only a successful transaction (a label) can be refunded."]}
+            )
+        done = self.account.test
+        refund = self._object(
+            status="SUCCESS" if done else "QUEUED", transaction=transaction["object_id"]
+        )
+        self.account.refunds[refund["object_id"]] = refund
+        transaction.update(
+            status="REFUNDED" if done else "REFUNDPENDING", object_updated=self.state.stamp()
+        )
+        return refund
+
     # --- tracks ---------------------------------------------------------------------
 
     def _new_track(

@@ -185,6 +185,7 @@ class Account:
     shipments: dict[str, Doc] = field(default_factory=dict)
     rates: dict[str, Doc] = field(default_factory=dict)
     transactions: dict[str, Doc] = field(default_factory=dict)
+    refunds: dict[str, Doc] = field(default_factory=dict)
     tracks: dict[tuple[str, str], Doc] = field(default_factory=dict)  # (carrier, number)
     webhooks: dict[str, Doc] = field(default_factory=dict)
     polls_left: dict[str, int] = field(default_factory=dict)  # queued object id -> polls

@@ -10,7 +10,8 @@ HMAC-SHA256 of ``<timestamp>.<body>`` (``timestamp``: the sandbox clock's second
 format comes from third-party SDKs and is unverified against Shippo's own docs.
 
 A 2xx ends a delivery; anything else is retried after ``RETRY_DELAYS`` (divided by
-``time_scale``). Only ``allowed_hosts`` (loopback by default) are contacted.
+``time_scale``). Only ``allowed_hosts`` (loopback by default) are contacted. Sending and
+retrying are every service sandbox's (``sandbox/webhooks.py``).
 """
 
 from __future__ import annotations
@@ -18,20 +19,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import queue
-import threading
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
-import httpx2
-
+from tradewind.sandbox import webhooks as sending
 from tradewind.sandbox.shippo.state import Doc, Event, State
+from tradewind.sandbox.webhooks import LOOPBACK_HOSTS
+
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "RETRY_DELAYS",
+    "SIGNATURE_HEADER",
+    "Delivery",
+    "WebhookWorker",
+    "sign",
+]
 
 SIGNATURE_HEADER = "Shippo-Auth-Signature"
 RETRY_DELAYS: tuple[float, ...] = (30, 120, 600, 3600, 4 * 3600)
-TIMEOUT = httpx2.Timeout(10.0, connect=2.0)
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -41,22 +45,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-@dataclass
-class Attempt:
-    at: str
-    status: int | None
-    error: str | None = None
-
-
-@dataclass
-class Delivery:
+@dataclass(kw_only=True)
+class Delivery(sending.Delivery):
     event: str
     webhook_id: str
-    url: str
-    body: bytes
-    headers: dict[str, str]
-    state: str = "pending"  # pending | delivered | failed | skipped
-    attempts: list[Attempt] = field(default_factory=list)
 
     def as_dict(self) -> Doc:
         return {
@@ -64,13 +56,13 @@ class Delivery:
             "webhook_id": self.webhook_id,
             "url": self.url,
             "state": self.state,
-            "attempts": [a.__dict__ for a in self.attempts],
+            "attempts": self.attempts_shown(),
             "headers": self.headers,
             "body": json.loads(self.body),
         }
 
 
-class WebhookWorker:
+class WebhookWorker(sending.Outbox[Delivery]):
     def __init__(
         self,
         state: State,
@@ -78,44 +70,18 @@ class WebhookWorker:
         allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
         secret: str | None = None,
     ) -> None:
+        super().__init__(
+            name="shippo-webhooks",
+            retry_delays=RETRY_DELAYS,
+            time_scale=time_scale,
+            allowed_hosts=allowed_hosts,
+        )
         self.state = state
-        self.time_scale = time_scale
-        self.allowed_hosts = allowed_hosts
         self.secret = secret
-        self.log: list[Delivery] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="shippo-webhooks", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def publish(self, events: list[Event]) -> None:
         for event in events:
-            for delivery in self._deliveries(event):
-                with self._idle:
-                    self.log.append(delivery)
-                host = urlsplit(delivery.url).hostname or ""
-                if self.allowed_hosts is not None and host not in self.allowed_hosts:
-                    delivery.state = "skipped"
-                    delivery.attempts.append(Attempt(_now(), None, f"host {host} is not allowed"))
-                    continue
-                with self._idle:
-                    self._pending += 1
-                self._queue.put(delivery)
+            self.send(self._deliveries(event))
 
     def _deliveries(self, event: Event) -> list[Delivery]:
         doc = {"event": event.event, "test": event.test, "data": event.data}
@@ -132,42 +98,13 @@ class WebhookWorker:
             headers = {"Content-Type": "application/json"}
             if self.secret:
                 headers[SIGNATURE_HEADER] = sign(self.secret, int(self.state.clock()), body)
-            made.append(Delivery(event.event, hook["object_id"], hook["url"], body, headers))
+            made.append(
+                Delivery(
+                    event=event.event,
+                    webhook_id=hook["object_id"],
+                    url=hook["url"],
+                    body=body,
+                    headers=headers,
+                )
+            )
         return made
-
-    def _run(self) -> None:
-        with httpx2.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-            while True:
-                delivery = self._queue.get()
-                if delivery is None:
-                    return
-                self._attempt(client, delivery)
-
-    def _attempt(self, client: httpx2.Client, delivery: Delivery) -> None:
-        try:
-            response = client.post(delivery.url, content=delivery.body, headers=delivery.headers)
-            ok = 200 <= response.status_code < 300
-            delivery.attempts.append(Attempt(_now(), response.status_code))
-        except httpx2.HTTPError as exc:
-            ok = False
-            delivery.attempts.append(Attempt(_now(), None, type(exc).__name__))
-        retries = len(delivery.attempts) - 1
-        if ok or retries >= len(RETRY_DELAYS):
-            delivery.state = "delivered" if ok else "failed"
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
-            return
-        timer = threading.Timer(
-            RETRY_DELAYS[retries] / self.time_scale, self._queue.put, args=(delivery,)
-        )
-        timer.daemon = True
-        timer.start()
-
-    def recent(self) -> list[Delivery]:
-        with self._idle:
-            return list(self.log)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -9,26 +9,31 @@ succeeds on any 2xx; otherwise it is retried with growing delays (``RETRY_DELAYS
 divided by ``time_scale``). Only hosts in ``allowed_hosts`` are contacted (loopback by
 default), so a sandbox never posts to the internet unless told to.
 
-The worker runs in its own thread, so a slow receiver never holds up the API.
+The worker runs in its own thread, so a slow receiver never holds up the API; sending
+and retrying are every service sandbox's (``sandbox/webhooks.py``).
 """
 
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-import httpx2
-
+from tradewind.sandbox import webhooks as sending
 from tradewind.sandbox.shipstation.ops import Notice
 from tradewind.sandbox.shipstation.state import Doc, State
+from tradewind.sandbox.webhooks import LOOPBACK_HOSTS
+
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "RESOURCE_PATHS",
+    "RETRY_DELAYS",
+    "Delivery",
+    "WebhookWorker",
+    "resource_url",
+]
 
 RETRY_DELAYS: tuple[float, ...] = (60, 120, 300, 900, 1800, 3600)
-TIMEOUT = httpx2.Timeout(10.0, connect=2.0)
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 RESOURCE_PATHS = {
     "SHIP_NOTIFY": "/shipments?batchId={batch}&includeShipmentItems=False",
     "ITEM_SHIP_NOTIFY": "/shipments?batchId={batch}&includeShipmentItems=True",
@@ -39,82 +44,40 @@ def resource_url(base_url: str, event: str, batch_id: int) -> str:
     return base_url + RESOURCE_PATHS[event].format(batch=batch_id)
 
 
-@dataclass
-class Attempt:
-    at: str
-    status: int | None
-    error: str | None = None
-
-
-@dataclass
-class Delivery:
+@dataclass(kw_only=True)
+class Delivery(sending.Delivery):
     key: str
     webhook_id: int
-    url: str
-    body: bytes
-    state: str = "pending"  # pending | delivered | failed | skipped
-    attempts: list[Attempt] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=lambda: dict(HEADERS))
 
     def as_dict(self) -> Doc:
         return {
             "webhook_id": self.webhook_id,
             "url": self.url,
             "state": self.state,
-            "attempts": [a.__dict__ for a in self.attempts],
+            "attempts": self.attempts_shown(),
             "body": json.loads(self.body),
         }
 
 
-class WebhookWorker:
+class WebhookWorker(sending.Outbox[Delivery]):
     def __init__(
         self,
         state: State,
         time_scale: float = 1.0,
         allowed_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
     ) -> None:
+        super().__init__(
+            name="shipstation-webhooks",
+            retry_delays=RETRY_DELAYS,
+            time_scale=time_scale,
+            allowed_hosts=allowed_hosts,
+        )
         self.state = state
-        self.time_scale = time_scale
-        self.allowed_hosts = allowed_hosts
-        self.log: list[Delivery] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="shipstation-webhooks", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._stop.set()
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every delivery has succeeded or given up."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def publish(self, notices: list[Notice], base_url: str) -> None:
         for notice in notices:
-            for delivery in self._deliveries(notice, base_url):
-                with self._idle:
-                    self.log.append(delivery)
-                host = urlsplit(delivery.url).hostname or ""
-                if self.allowed_hosts is not None and host not in self.allowed_hosts:
-                    delivery.state = "skipped"
-                    delivery.attempts.append(Attempt(_now(), None, f"host {host} is not allowed"))
-                    continue
-                with self._idle:
-                    self._pending += 1
-                self._queue.put(delivery)
+            self.send(self._deliveries(notice, base_url))
 
     def _deliveries(self, notice: Notice, base_url: str) -> list[Delivery]:
         made = []
@@ -137,58 +100,10 @@ class WebhookWorker:
                 }
                 made.append(
                     Delivery(
-                        notice.key,
-                        hook["WebHookID"],
-                        hook["Url"],
-                        json.dumps(body, separators=(",", ":")).encode(),
+                        key=notice.key,
+                        webhook_id=hook["WebHookID"],
+                        url=hook["Url"],
+                        body=json.dumps(body, separators=(",", ":")).encode(),
                     )
                 )
         return made
-
-    def _run(self) -> None:
-        with httpx2.Client(timeout=TIMEOUT, follow_redirects=False) as client:
-            while not self._stop.is_set():
-                delivery = self._queue.get()
-                if delivery is None:
-                    return
-                self._attempt(client, delivery)
-
-    def _attempt(self, client: httpx2.Client, delivery: Delivery) -> None:
-        try:
-            response = client.post(
-                delivery.url,
-                content=delivery.body,
-                headers={"Content-Type": "application/json; charset=utf-8"},
-            )
-            ok = 200 <= response.status_code < 300
-            delivery.attempts.append(Attempt(_now(), response.status_code))
-        except httpx2.HTTPError as exc:
-            ok = False
-            delivery.attempts.append(Attempt(_now(), None, type(exc).__name__))
-        if ok:
-            delivery.state = "delivered"
-            self._done()
-            return
-        retries_used = len(delivery.attempts) - 1
-        if retries_used >= len(RETRY_DELAYS):
-            delivery.state = "failed"
-            self._done()
-            return
-        timer = threading.Timer(
-            RETRY_DELAYS[retries_used] / self.time_scale, self._queue.put, args=(delivery,)
-        )
-        timer.daemon = True
-        timer.start()
-
-    def _done(self) -> None:
-        with self._idle:
-            self._pending -= 1
-            self._idle.notify_all()
-
-    def recent(self) -> list[Delivery]:
-        with self._idle:
-            return list(self.log)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")

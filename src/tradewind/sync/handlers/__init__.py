@@ -17,6 +17,7 @@ from tradewind.sync.handlers.catalog import (
     SyncProducts,
 )
 from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
+from tradewind.sync.handlers.fulfilment import ImportShipments, PollFulfilment, PushFulfilment
 from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
@@ -59,6 +60,9 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.REFUND_TAX: RefundTax(),
         WorkKind.TRACK_SHIPMENT: TrackShipment(),
         WorkKind.POLL_TRACKING: PollTracking(),
+        WorkKind.PUSH_FULFILMENT: PushFulfilment(),
+        WorkKind.IMPORT_SHIPMENTS: ImportShipments(),
+        WorkKind.POLL_FULFILMENT: PollFulfilment(),
     }
 )
 

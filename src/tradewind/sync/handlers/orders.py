@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import ledger, schedule
+from tradewind.sync import decisions, ledger, schedule
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -48,11 +48,46 @@ PUSH_PROBE_SECONDS = 5.0
 
 
 def _import(
-    session: Session, job: Job, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
+    session: Session,
+    job: Job,
+    plugin: Plugin,
+    record: OrderRecord,
+    noted: list[decisions.Seen],
+    *,
+    backfill: bool = False,
 ) -> ImportOutcome:
+    """Import one record; its decision is added to ``noted`` (written with the page)."""
     outcome = import_record(session, plugin, record, backfill=backfill)
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
+    noted.append(
+        decisions.Seen(
+            external_id=record.external_id,
+            number=record.number,
+            path=seen_by(job),
+            decision=decisions.Decision(outcome.outcome),
+            code=outcome.code,
+            reason=outcome.reason,
+            order_id=outcome.order_id,
+        )
+    )
     return outcome
+
+
+def seen_by(job: Job) -> decisions.SeenBy:
+    """The path of the job's orders (the probe's, for one run ahead of a stock push)."""
+    return decisions.PATHS.get(job.row.kind, decisions.SeenBy.PROBE)
+
+
+def refused(job: Job, record: OrderRecord, reason: str) -> decisions.Seen:
+    """An order that could not be imported, as its decision."""
+    return decisions.Seen(
+        external_id=record.external_id,
+        number=record.number,
+        path=seen_by(job),
+        decision=decisions.Decision.FAILED,
+        code="rejected",
+        reason=reason,
+    )
 
 
 def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> None:
@@ -60,13 +95,15 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
     # Held for the whole page: the session's identity map keeps only weak references.
     plugin = plugins.get_plugin(session, job.plugin.id)
     lock_for_import(session, plugin, records)
+    noted: list[decisions.Seen] = []
     for record in records:
         try:
             with session.begin_nested():
-                _import(session, job, plugin, record)
+                _import(session, job, plugin, record, noted)
         except ImportConflict:
             raise  # the whole plugin waits for its channels to be fixed
         except TradewindError as exc:
+            noted.append(refused(job, record, str(exc)))
             notifications.raise_notification(
                 session,
                 NotificationKind.RECORD_REJECTED,
@@ -74,6 +111,7 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
                 subject=f"order {record.number}",
                 message=f"Order {record.number} could not be imported: {exc}",
             )
+    decisions.record_many(session, job.plugin.id, noted)
 
 
 class ImportOrder(PerRow[ImportsOrders, "OrderRecord | None"]):
@@ -311,10 +349,11 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
             _skip(run, external_id, reason)
         plugin = plugins.get_plugin(session, job.plugin.id)
         lock_for_import(session, plugin, page.records)
+        noted: list[decisions.Seen] = []
         for record in page.records:
             try:
                 with session.begin_nested():
-                    outcome = _import(session, job, plugin, record, backfill=True)
+                    outcome = _import(session, job, plugin, record, noted, backfill=True)
             except Exception as exc:  # one poison record must not stop the backfill
                 if conflict(exc):
                     raise  # not the record's fault: the page's transaction runs again
@@ -325,6 +364,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                     error=str(exc),
                 )
                 _skip(run, record.external_id, f"{type(exc).__name__}: {exc}")
+                noted.append(refused(job, record, f"{type(exc).__name__}: {exc}"))
                 continue
             if outcome.outcome == "imported":
                 run.imported += 1
@@ -332,6 +372,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                 _skip(run, record.external_id, outcome.reason)
             else:
                 run.unchanged += 1
+        decisions.record_many(session, job.plugin.id, noted)
 
 
 def _skip(run: Backfill, external_id: str, reason: str) -> None:

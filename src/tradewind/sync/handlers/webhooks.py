@@ -3,6 +3,8 @@ at intake): what each says is turned into work."""
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,6 +70,16 @@ class Webhook(PerRow[tuple[ReceivesWebhooks, dict[int, Delivery]], "WebhookEvent
             elif event.subject == "tracking" and event.subject_id:
                 # The carrier's news is re-read, not trusted: its tracking is fetched.
                 ledger.enqueue(session, job.plugin.id, WorkKind.TRACK_SHIPMENT, event.subject_id)
+            elif event.subject == "shipment" and event.subject_id:
+                # A thin delivery: it names where the shipments are; they are read there.
+                ledger.enqueue(
+                    session,
+                    job.plugin.id,
+                    WorkKind.IMPORT_SHIPMENTS,
+                    hashlib.sha256(event.subject_id.encode()).hexdigest()[:40],
+                    payload={"webhook": event.topic, "url": event.subject_id},
+                )
+                outcome = "shipment: its shipments will be read"
             found = session.get(InboxDelivery, int(row.key))
             if found is not None:
                 found.processed_at = utcnow()

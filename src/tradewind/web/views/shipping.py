@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tradewind.app import shipping as actions
 from tradewind.auth.service import SessionUser
+from tradewind.core.fulfilment import service as fulfilment
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
@@ -44,7 +45,16 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
         .options(selectinload(Package.parcels), selectinload(Package.quotes))
     ).all()
     shown = [_item(session, package) for package in packages]
+    names = {p.id: p.name for p in plugins.plugins_of_channel(session, order.channel_id)}
     return {
+        "fulfilment": [
+            {
+                "tool": names.get(handed.plugin_id, f"plugin {handed.plugin_id}"),
+                "handed": handed,
+                "reported": reported,
+            }
+            for handed, reported in fulfilment.of_order(session, order.id)
+        ],
         "packages": shown,
         "tax": shipping.tax_of(session, order.id),
         **_can(session, order.channel_id),

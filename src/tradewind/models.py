@@ -7,7 +7,7 @@ from tradewind.core.customers.models import Customer, CustomerAddress
 from tradewind.core.fulfilment.models import FulfilmentOrder, FulfilmentShipment
 from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
 from tradewind.core.links.models import CustomerLink, Listing, LocationMapping, ProductLink
-from tradewind.core.orders.models import Order, OrderActivity, OrderLine
+from tradewind.core.orders.models import Order, OrderActivity, OrderLine, OrderPayment
 from tradewind.core.plugins.models import Plugin, PluginChannel, PluginToggle
 from tradewind.core.returns.models import Return, ReturnLine
 from tradewind.core.shipments.models import Shipment, ShipmentLine
@@ -63,6 +63,7 @@ __all__ = [
     "Order",
     "OrderActivity",
     "OrderLine",
+    "OrderPayment",
     "OrderTax",
     "Package",
     "Parcel",

@@ -38,6 +38,7 @@ VALUES = {
     "template_id": "rest_storefront",
     "package_id": "1",
     "label_id": "1",
+    "order": "1001",
 }
 
 

@@ -112,6 +112,15 @@ class OrderCancelled(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PackagePrepared(DomainEvent):
+    """A package is ready to be rated (made, or its label voided)."""
+
+    name: ClassVar[str] = "package.prepared"
+    package_id: int
+    order_id: int
+
+
+@dataclass(frozen=True)
 class ShipmentCreated(DomainEvent):
     name: ClassVar[str] = "shipment.created"
     shipment_id: int

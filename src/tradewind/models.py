@@ -18,6 +18,7 @@ from tradewind.core.shipping.models import (
     Package,
     Parcel,
     RateQuote,
+    TaxRefund,
     TrackingEvent,
 )
 from tradewind.core.templates.models import StoredTemplate
@@ -94,6 +95,7 @@ __all__ = [
     "StoredTemplate",
     "SyncSchedule",
     "SyncWork",
+    "TaxRefund",
     "TrackingEvent",
     "User",
     "Warehouse",

@@ -30,7 +30,9 @@ from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
 from tradewind.sync.handlers.services import (
     CalculateTax,
     CommitTax,
+    GetRates,
     PollTracking,
+    RefundTax,
     TrackShipment,
 )
 from tradewind.sync.handlers.shipments import PushShipment
@@ -58,8 +60,10 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),
         WorkKind.RUN_HOOK: RunHook(),
+        WorkKind.GET_RATES: GetRates(),
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
+        WorkKind.REFUND_TAX: RefundTax(),
         WorkKind.TRACK_SHIPMENT: TrackShipment(),
         WorkKind.POLL_TRACKING: PollTracking(),
         WorkKind.PUSH_FULFILMENT: PushFulfilment(),

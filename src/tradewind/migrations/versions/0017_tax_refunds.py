@@ -1,8 +1,8 @@
 """tax refunds: the tax of a return's units recorded as a refund of the order's
 committed sale (once per return), and the plugin a sale was committed with
 
-Revision ID: 0015_tax_refunds
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 10:35:18.064866
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import tradewind.db
 
-revision = "0015_tax_refunds"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -30,7 +30,7 @@ from tradewind.webhooks.models import (
     WebhookSubscription,
 )
 
-router = resource_router("webhooks")
+router = resource_router("outgoing webhooks")
 
 
 class Out(BaseModel):

@@ -1,0 +1,178 @@
+"""The order doctor against the Shopify sandbox (issue 15, part 3): for each cause of a
+missing order — set it up, place the order, ask the doctor, check its verdict and its
+action, apply the fix, see the order imported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from tests.integrations.shopify.conftest import World
+from tradewind.app import actions, doctor
+from tradewind.core.channels import service as channels
+from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.db import utcnow
+from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.monitoring import executions
+from tradewind.sync import decisions
+from tradewind.sync.decisions import Decision, SeenBy
+from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Result
+from tradewind.vocabulary import Toggle
+
+
+def _imported(world: World, external_id: object) -> bool:
+    with world.hub.db.read() as session:
+        return orders.find_imported(session, world.plugin_id, str(external_id)) is not None
+
+
+def _result(diagnosis: Diagnosis, name: CheckName) -> Result:
+    return next(c.result for c in diagnosis.checks if c.name is name)
+
+
+def _failed(diagnosis: Diagnosis) -> list[CheckName]:
+    return [c.name for c in diagnosis.checks if c.result is Result.FAILED]
+
+
+def test_an_imported_order_passes_every_check_by_number_or_id(world: World) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _imported(world, placed["id"]))
+    for asked in (placed["name"], placed["name"].lstrip("#"), str(placed["id"])):
+        found = doctor.diagnose(world.hub, world.plugin_id, asked)
+        assert found.order_id is not None and found.exit_code == 0, found.verdict
+        assert found.external_id == str(placed["id"]) and found.number == placed["name"]
+        assert _failed(found) == []
+        assert "is in Tradewind" in found.verdict and found.action.kind is ActionKind.NONE
+    with world.hub.db.read() as session:
+        latest = decisions.latest(session, world.plugin_id, str(placed["id"]))
+        assert latest is not None and latest.path is SeenBy.DOCTOR
+    details = found.support_details()
+    assert placed["name"] in details and world.shop in details and "Placed:" in details
+
+
+def test_import_orders_switched_off(world: World) -> None:
+    with world.hub.db.unit_of_work() as session:
+        plugins.set_toggle(
+            session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_ORDERS, False
+        )
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle()
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found)[0] is CheckName.IMPORT_ORDERS and found.exit_code == 1
+    assert "Import Orders is off" in found.verdict
+    assert found.action.kind is ActionKind.SWITCH_ON_IMPORT_ORDERS
+    with world.hub.db.read() as session:
+        latest = decisions.latest(session, world.plugin_id, placed["name"])
+        assert latest is not None
+        assert (latest.path, latest.decision, latest.code) == (
+            SeenBy.DOCTOR,
+            Decision.SKIPPED,
+            "toggle_off:import_orders",
+        )
+    doctor.apply(world.hub, world.plugin_id, placed["name"], found.action.kind)
+    world.settle(lambda: _imported(world, placed["id"]))
+    assert doctor.diagnose(world.hub, world.plugin_id, placed["name"]).exit_code == 0
+
+
+def test_a_plugin_on_two_channels(world: World) -> None:
+    with world.hub.db.unit_of_work() as session:
+        second = channels.create_channel(session, "Shopify EU")
+        plugins.attach(session, world.plugin_id, second.id)
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle()
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found)[0] is CheckName.CHANNELS
+    assert "2 channels" in found.verdict and found.action.kind is ActionKind.FIX_CHANNELS
+    assert not found.action.safe  # the merchant chooses which channel stays
+    with world.hub.db.unit_of_work() as session:
+        plugins.detach(session, world.plugin_id, second.id)
+    again = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert CheckName.CHANNELS not in _failed(again)
+    assert again.action.kind is ActionKind.SYNC_NOW
+    doctor.apply(world.hub, world.plugin_id, placed["name"], ActionKind.SYNC_NOW)
+    world.settle(lambda: _imported(world, placed["id"]))
+
+
+def test_an_order_placed_before_the_plugin_was_enabled_is_offered_its_day_s_backfill(
+    world: World,
+) -> None:
+    with world.hub.db.unit_of_work() as session:
+        plugins.get_plugin(session, world.plugin_id).enabled_at = utcnow() + dt.timedelta(
+            seconds=30
+        )
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle()
+    assert not _imported(world, placed["id"])
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found)[0] is CheckName.AGE and "before" in found.verdict
+    action = found.action
+    assert action.kind is ActionKind.BACKFILL and action.start is not None
+    assert action.end == action.start + dt.timedelta(days=1)
+    assert action.start <= utcnow() < action.end
+    doctor.apply(world.hub, world.plugin_id, placed["name"], ActionKind.BACKFILL)
+    world.settle(lambda: _imported(world, placed["id"]))
+
+
+def test_an_unpaid_order_and_a_test_order_fail_the_platform_status_check(world: World) -> None:
+    unpaid = world.sandbox.place_order(world.shop, [("MUG", 1)], kind="unpaid")
+    test = world.sandbox.place_order(world.shop, [("MUG", 1)], kind="test")
+    world.settle()
+    for placed, words, rule in (
+        (unpaid, "financial status is pending", {"ignore_financial_status": True}),
+        (test, "a test order", {"import_test_orders": True}),
+    ):
+        found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+        assert _failed(found)[0] is CheckName.PLATFORM_STATUS, found.verdict
+        assert words in found.verdict and found.action.kind is ActionKind.EDIT_IMPORT_RULES
+        with world.hub.db.unit_of_work() as session:
+            plugins.update_import_rules(session, world.plugin_id, rule)
+        again = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+        assert _result(again, CheckName.PLATFORM_STATUS) is Result.PASSED
+        assert again.action.kind is ActionKind.SYNC_NOW
+        doctor.apply(world.hub, world.plugin_id, placed["name"], ActionKind.SYNC_NOW)
+        world.settle(partial(_imported, world, placed["id"]))
+
+
+def test_an_order_the_store_does_not_have(world: World) -> None:
+    found = doctor.diagnose(world.hub, world.plugin_id, "#99999")
+    assert found.bad_input and found.exit_code == 2 and found.found is False
+    assert found.verdict == f"#99999 not found on {found.store}: check the number, or the store."
+    assert world.shop in found.store
+    # the local checks ran all the same
+    assert _result(found, CheckName.IMPORT_ORDERS) is Result.PASSED
+    assert _result(found, CheckName.CHANNELS) is Result.PASSED
+
+
+def test_lost_authorization_is_the_verdict_and_the_local_checks_still_run(world: World) -> None:
+    world.sandbox.revoke_token(world.token)
+    placed = world.sandbox.place_order(world.shop, [("PLATE", 1)])
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found) == [CheckName.AUTHORIZATION] and found.found is None
+    assert found.action.kind is ActionKind.REAUTHORIZE and "authorization" in found.verdict
+    assert _result(found, CheckName.IMPORT_ORDERS) is Result.PASSED
+    assert _result(found, CheckName.CHANNELS) is Result.PASSED
+    assert _result(found, CheckName.AGE) is Result.NOT_APPLICABLE
+    assert world.plugin().state.value == "needs_reauthorization"
+    fresh = world.sandbox.issue_token(world.shop, app_key="tw-app")
+    with world.hub.db.unit_of_work() as session:
+        plugins.update_plugin_settings(
+            session,
+            world.hub.vault,
+            ShopifyConnector.info,
+            world.plugin_id,
+            {"access_token": fresh},
+        )
+    actions.credentials_restored(world.hub, world.plugin_id)  # as Reauthorize ends
+    world.settle(lambda: _imported(world, placed["id"]))
+    assert doctor.diagnose(world.hub, world.plugin_id, placed["name"]).exit_code == 0
+
+
+def test_a_rate_limited_doctor_waits_then_answers(world: World) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _imported(world, placed["id"]))
+    world.sandbox.inject_fault(world.shop, "rate_limit", count=2, path_contains="orders")
+    found = doctor.diagnose(world.hub, world.plugin_id, str(placed["id"]))
+    assert found.found is True and found.exit_code == 0, found.verdict
+    with world.hub.db.read() as session:
+        met = [e.http_status for e in executions.recent(session, world.plugin_id, limit=5)]
+    assert met.count(429) == 2  # it waited through both, then read the order

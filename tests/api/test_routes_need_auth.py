@@ -25,6 +25,7 @@ VALUES = {
     "channel_id": "1",
     "product_id": "1",
     "order_id": "1",
+    "order": "1001",
     "return_id": "1",
     "shipment_id": "1",
     "customer_id": "1",

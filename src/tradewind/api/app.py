@@ -23,6 +23,7 @@ from tradewind.api.routers import (
     connectors,
     customers,
     decisions,
+    doctor,
     links,
     monitoring,
     orders,
@@ -117,6 +118,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         templates,
         shipping,
         decisions,
+        doctor,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

@@ -5,16 +5,23 @@ action, apply the fix, see the order imported."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import partial
 
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import make_token
+from tests.cli.test_cli import run
 from tests.integrations.shopify.conftest import World
 from tradewind.app import actions, doctor
+from tradewind.auth.models import TokenScope
 from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.monitoring import executions
+from tradewind.server import create_app
 from tradewind.sync import decisions
 from tradewind.sync.decisions import Decision, SeenBy
 from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Result
@@ -176,3 +183,46 @@ def test_a_rate_limited_doctor_waits_then_answers(world: World) -> None:
     with world.hub.db.read() as session:
         met = [e.http_status for e in executions.recent(session, world.plugin_id, limit=5)]
     assert met.count(429) == 2  # it waited through both, then read the order
+
+
+def test_the_command_line_prints_the_checks_the_verdict_and_the_action(world: World) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)], kind="unpaid")
+    world.settle()
+    code, out, _ = run(world.hub, "doctor", "order", world.shop, placed["name"])
+    assert code == 1, out
+    assert "Import Orders is on" in out and "financial status is pending" in out
+    assert "Action: Change the import rules (edit_import_rules)" in out
+    code, out, _ = run(world.hub, "doctor", "order", str(world.plugin_id), "#424242", "--json")
+    assert code == 2
+    body = json.loads(out)
+    assert body["found"] is False and "not found on" in body["verdict"]
+    assert [c["name"] for c in body["checks"]][:2] == ["import_orders", "channels"]
+    code, _, err = run(world.hub, "doctor", "order", "no-such-plugin", "#1")
+    assert code == 2 and "no plugin named" in err
+
+
+def test_the_api_diagnoses_and_carries_out_the_safe_action(world: World) -> None:
+    reader = {"Authorization": f"Bearer {make_token(world.hub, TokenScope.READ, 'r')}"}
+    writer = {"Authorization": f"Bearer {make_token(world.hub, TokenScope.READ_WRITE, 'w')}"}
+    with world.hub.db.unit_of_work() as session:
+        plugins.set_toggle(
+            session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_ORDERS, False
+        )
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle()
+    url = f"/api/v1/plugins/{world.plugin_id}/doctor"
+    with TestClient(create_app(world.hub)) as client:
+        got = client.get(url, params={"order": placed["name"]}, headers=reader)
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["action"]["kind"] == "switch_on_import_orders" and body["action"]["safe"]
+        assert placed["name"] in body["support_details"]
+        asked = {"order": placed["name"], "action": "switch_on_import_orders"}
+        assert client.post(url, json=asked, headers=reader).status_code == 403
+        wrong = client.post(url, json={**asked, "action": "sync_now"}, headers=writer)
+        assert wrong.status_code == 422 and "offers switch_on_import_orders" in wrong.text
+        done = client.post(url, json=asked, headers=writer)
+        assert done.status_code == 202, done.text
+        world.settle(lambda: _imported(world, placed["id"]))
+        assert client.get(url, params={"order": placed["name"]}, headers=reader).json()["order_id"]
+        assert client.get(url, params={"order": "1"}).status_code == 401

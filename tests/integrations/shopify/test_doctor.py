@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import make_token
 from tests.cli.test_cli import run
 from tests.integrations.shopify.conftest import World
+from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import actions, doctor
-from tradewind.auth.models import TokenScope
+from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
@@ -226,3 +228,52 @@ def test_the_api_diagnoses_and_carries_out_the_safe_action(world: World) -> None
         world.settle(lambda: _imported(world, placed["id"]))
         assert client.get(url, params={"order": placed["name"]}, headers=reader).json()["order_id"]
         assert client.get(url, params={"order": "1"}).status_code == 401
+
+
+def test_the_box_on_the_plugin_page_and_the_orders_list_answers_inline(world: World) -> None:
+    with world.hub.db.unit_of_work() as session:
+        auth.create_user(session, "admin", PASSWORD, Role.ADMIN)
+        plugins.set_toggle(
+            session, ShopifyConnector.info, world.plugin_id, Toggle.IMPORT_ORDERS, False
+        )
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle()
+    with TestClient(create_app(world.hub)) as client:
+        browser = Browser(client)
+        assert browser.login("admin").status_code == 303
+        page = browser.get(f"/plugins/{world.plugin_id}").text
+        assert "Why didn't an order import?" in page and 'hx-get="/doctor"' in page
+        listed = browser.get("/orders", params={"q": placed["name"]}).text
+        assert "No orders match." in listed and 'id="doctor-form"' in listed
+        assert f'value="{placed["name"]}"' in listed  # the search, ready to ask
+        assert "doctor-form" not in browser.get("/orders").text  # only when a search is empty
+        answer = browser.get(
+            "/doctor",
+            params={"plugin_id": world.plugin_id, "order": placed["name"]},
+            headers={"HX-Request": "true"},
+        )
+        assert answer.status_code == 200
+        html = answer.text
+        assert 'id="doctor-verdict"' in html and "Import Orders is off" in html
+        assert 'name="action" value="switch_on_import_orders"' in html
+        assert 'name="csrf_token"' in html and "Copy support details" in html
+        assert "<html" not in html  # a fragment, shown next to the box
+        refused = client.post(
+            "/doctor",
+            data={"plugin_id": world.plugin_id, "order": placed["name"], "action": "sync_now"},
+            headers={"HX-Request": "true"},
+        )
+        assert refused.headers["HX-Retarget"] == "#alerts"  # no CSRF token: refused
+        assert "form expired" in refused.text and not _imported(world, placed["id"])
+        done = browser.htmx(
+            "/doctor",
+            {
+                "plugin_id": world.plugin_id,
+                "order": placed["name"],
+                "action": "switch_on_import_orders",
+            },
+        )
+        assert done.status_code == 200 and "Import Orders is on" in done.text
+        world.settle(lambda: _imported(world, placed["id"]))
+        empty = browser.get("/doctor", params={"plugin_id": world.plugin_id, "order": " "})
+        assert "name the order" in empty.text

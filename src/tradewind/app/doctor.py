@@ -39,7 +39,7 @@ from tradewind.sync import decisions, ledger
 from tradewind.sync import doctor as checks
 from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Facts, Live, Reading, Result
 from tradewind.sync.drain import authorization_lost
-from tradewind.sync.models import WorkKind
+from tradewind.sync.models import SyncWork, WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vault import VaultError
 from tradewind.vocabulary import Toggle
@@ -143,6 +143,25 @@ def _read(hub: Hub, plugin: Plugin, order: str, known: str) -> Live:
             record_calls(session, plugin.id, calls.take())
 
 
+def _rereads(session: Session, plugin_id: int, external_id: str) -> list[checks.Work]:
+    if not external_id:
+        return []
+    rows = session.scalars(
+        select(SyncWork)
+        .where(
+            SyncWork.plugin_id == plugin_id,
+            SyncWork.kind == WorkKind.IMPORT_ORDER,
+            SyncWork.key == external_id[:128],
+        )
+        .order_by(SyncWork.id.desc())
+        .limit(10)
+    )
+    return [
+        checks.Work(row.id, row.state.value, row.attempts, row.last_error, row.not_before)
+        for row in rows
+    ]
+
+
 def _earlier(found: decisions.ImportDecision | decisions.DecisionHistory) -> checks.Earlier:
     return checks.Earlier(found.seen_at, found.path.value, found.decision, found.code, found.reason)
 
@@ -188,9 +207,10 @@ def diagnose(hub: Hub, plugin_id: int, order: str) -> Diagnosis:
             if latest is not None
             else [],
             calls=[
-                checks.Call(e.started_at, e.operation, e.outcome, e.error)
+                checks.Call(e.started_at, e.operation, e.outcome, e.error, e.work_id)
                 for e in executions.recent(session, plugin_id, limit=RECENT_CALLS)
             ],
+            work=_rereads(session, plugin_id, external_id),
             imported=(held.id, held.number) if held is not None else None,
         )
     diagnosis = checks.diagnose(facts, utcnow())

@@ -68,7 +68,7 @@ TITLES: dict[CheckName, str] = {
     CheckName.AUTHORIZATION: "The plugin's authorization works",
     CheckName.PLATFORM_STATUS: "The order's status on the platform is one the plugin imports",
     CheckName.DECISION: "Tradewind's last decision about it",
-    CheckName.EXECUTIONS: "The platform calls that read it",
+    CheckName.EXECUTIONS: "The work and the platform calls about it",
 }
 
 
@@ -141,6 +141,18 @@ class Call:
     operation: str
     outcome: str
     error: str
+    work_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A re-read of the order queued by a webhook or by sync now (newest first)."""
+
+    id: int
+    state: str  # pending, running, done, failed
+    attempts: int
+    last_error: str
+    not_before: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +170,7 @@ class Facts:
     decision: Earlier | None = None  # the latest decision before this run
     history: Sequence[Earlier] = ()
     calls: Sequence[Call] = ()  # the plugin's recent executions
+    work: Sequence[Work] = ()  # the re-reads of this order
     imported: tuple[int, str] | None = None  # (Tradewind order id, its number)
 
 
@@ -482,29 +495,53 @@ def check_decision(facts: Facts) -> Check:
 
 
 def check_executions(facts: Facts) -> Check:
+    """The work that re-read the order (by webhook or sync now) and the calls it made:
+    work waiting after an error, or failed for good, is the answer to "stuck in a queue"."""
     names = _names(facts)
-    touching = [call for call in facts.calls if any(name in call.error for name in names)]
-    failed = [call for call in touching if call.outcome != "ok"]
-    reads = [call for call in facts.calls if call.operation.startswith("orders.")]
-    if failed:
-        last = failed[0]
+    ids = {work.id for work in facts.work}
+    touching = [
+        call
+        for call in facts.calls
+        if (call.work_id is not None and call.work_id in ids)
+        or any(name in call.error for name in names)
+    ]
+    failed_calls = [call for call in touching if call.outcome != "success"]
+    stuck = [
+        work
+        for work in facts.work
+        if work.state == "failed" or (work.state == "pending" and work.last_error)
+    ]
+    summary = f"{len(facts.work)} re-read(s) of the order, {len(touching)} call(s) for it" + (
+        f", {len(failed_calls)} failed" if failed_calls else ""
+    )
+    if stuck:
+        work = stuck[0]
+        waiting = (
+            f"waits until {_at(work.not_before)} after {work.attempts} attempt(s)"
+            if work.state == "pending"
+            else f"failed for good after {work.attempts} attempt(s)"
+        )
         return Check(
             CheckName.EXECUTIONS,
             Result.FAILED,
-            f"{len(failed)} failed call(s) named it; last {last.operation} {_at(last.started_at)}:"
-            f" {last.error}",
-            f"A call to {facts.store} about the order failed: {last.error}",
+            f"{summary}; its re-read {waiting}: {work.last_error}",
+            f"Tradewind's re-read of the order {waiting}: {work.last_error}",
             Action(ActionKind.SYNC_NOW, "Sync it now", _SYNC_NOW),
         )
-    if not reads:
-        return Check(CheckName.EXECUTIONS, Result.NOT_APPLICABLE, "no recent order calls")
-    last = reads[0]
-    return Check(
-        CheckName.EXECUTIONS,
-        Result.PASSED,
-        f"{len(reads)} recent order call(s), none failed about it; last {last.operation} "
-        f"{_at(last.started_at)} {last.outcome}",
-    )
+    if touching and touching[0].outcome != "success":  # the latest call about it failed
+        last = touching[0]
+        return Check(
+            CheckName.EXECUTIONS,
+            Result.FAILED,
+            f"{summary}; last {last.operation} {_at(last.started_at)}: {last.error}",
+            f"The last call to {facts.store} about the order failed: {last.error}",
+            Action(ActionKind.SYNC_NOW, "Sync it now", _SYNC_NOW),
+        )
+    if not touching and not facts.work:
+        return Check(
+            CheckName.EXECUTIONS, Result.NOT_APPLICABLE, "no work or call has named the order"
+        )
+    return Check(CheckName.EXECUTIONS, Result.PASSED, summary)
 
 
 CHECKS = (

@@ -576,6 +576,8 @@ def diagnose(facts: Facts, now: dt.datetime) -> Diagnosis:
         if extra is not None:
             verdict = f"Order {held} is in Tradewind (order {order_id}), but: {extra.verdict}"
             action = extra.action
+        elif facts.live.reading is Reading.FAILED:
+            verdict += f" {facts.store} could not be asked about it now ({facts.live.error})."
     elif facts.live.reading is Reading.NOT_FOUND:
         verdict, action, bad_input = not_found(facts), NO_ACTION, True
     elif failed:

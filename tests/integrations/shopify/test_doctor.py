@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from functools import partial
 
 from fastapi.testclient import TestClient
@@ -17,6 +18,8 @@ from tests.web.conftest import PASSWORD, Browser
 from tradewind.app import actions, doctor
 from tradewind.auth import service as auth
 from tradewind.auth.models import Role, TokenScope
+from tradewind.core.catalog import service as catalog
+from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
@@ -194,6 +197,15 @@ def test_the_command_line_prints_the_checks_the_verdict_and_the_action(world: Wo
     assert code == 1, out
     assert "Import Orders is on" in out and "financial status is pending" in out
     assert "Action: Change the import rules (edit_import_rules)" in out
+    code, _, err = run(world.hub, "doctor", "fix", world.shop, placed["name"], "edit_import_rules")
+    assert code == 2 and "is done by a person" in err  # a rule is the merchant's choice
+    with world.hub.db.unit_of_work() as session:
+        plugins.update_import_rules(session, world.plugin_id, {"ignore_financial_status": True})
+    code, out, _ = run(world.hub, "doctor", "fix", world.shop, placed["name"], "sync_now")
+    assert code == 0 and "read again now" in out
+    world.settle(lambda: _imported(world, placed["id"]))
+    code, out, _ = run(world.hub, "doctor", "order", world.shop, placed["name"])
+    assert code == 0 and "is in Tradewind" in out
     code, out, _ = run(world.hub, "doctor", "order", str(world.plugin_id), "#424242", "--json")
     assert code == 2
     body = json.loads(out)
@@ -277,3 +289,61 @@ def test_the_box_on_the_plugin_page_and_the_orders_list_answers_inline(world: Wo
         world.settle(lambda: _imported(world, placed["id"]))
         empty = browser.get("/doctor", params={"plugin_id": world.plugin_id, "order": " "})
         assert "name the order" in empty.text
+
+
+def test_an_order_with_an_unknown_sku_is_in_tradewind_and_offered_the_mapping(
+    world: World,
+) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1), ("LAMP-1", 2)])
+    world.settle(lambda: _imported(world, placed["id"]))
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found) == [CheckName.NOTIFICATIONS]
+    assert "is in Tradewind" in found.verdict and "LAMP-1" in found.verdict
+    assert found.action.kind is ActionKind.MAP_PRODUCT and found.action.sku == "LAMP-1"
+    with world.hub.db.unit_of_work() as session:
+        catalog.create_product(session, ProductIn(sku="LAMP-1", title="Lamp"))
+    again = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(again) == [] and again.action.kind is ActionKind.NONE
+
+
+def test_a_pos_order_the_rules_skip_and_an_order_of_another_location(world: World) -> None:
+    other = world.sandbox.add_location(world.shop, "Pop-up")
+    with world.hub.db.unit_of_work() as session:
+        plugins.update_import_rules(
+            session,
+            world.plugin_id,
+            {"pos_orders": "skip", "only_location": str(world.location_id())},
+        )
+    pos = world.sandbox.place_order(
+        world.shop, [("MUG", 1)], kind="pos", location_id=world.location_id()
+    )
+    elsewhere = world.sandbox.place_order(  # a POS order too: seen once POS orders import
+        world.shop, [("MUG", 1)], kind="pos", location_id=other["id"]
+    )
+    world.settle()
+    for placed, words, rule in (
+        (pos, "a POS order", {"pos_orders": "generic"}),
+        (elsewhere, f"placed at location {other['id']}", {"only_location": ""}),
+    ):
+        found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+        assert _failed(found)[0] is CheckName.PLATFORM_STATUS and words in found.verdict
+        with world.hub.db.unit_of_work() as session:
+            plugins.update_import_rules(session, world.plugin_id, rule)
+        doctor.apply(world.hub, world.plugin_id, placed["name"], ActionKind.SYNC_NOW)
+        world.settle(partial(_imported, world, placed["id"]))
+
+
+def test_a_platform_that_keeps_rate_limiting_gets_an_answer_within_the_doctor_s_patience(
+    world: World,
+) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _imported(world, placed["id"]))
+    world.sandbox.inject_fault(world.shop, "rate_limit", count=None, path_contains="orders")
+    started = time.monotonic()
+    found = doctor.diagnose(world.hub, world.plugin_id, str(placed["id"]))
+    assert time.monotonic() - started < doctor.PATIENCE_SECONDS + 3
+    assert found.found is None and found.order_id is not None  # what Tradewind holds, said
+    assert "is in Tradewind" in found.verdict and "could not be asked" in found.verdict
+    assert "rate limit" in found.verdict
+    world.sandbox.clear_faults(world.shop)
+    assert doctor.diagnose(world.hub, world.plugin_id, str(placed["id"])).found is True

@@ -162,6 +162,16 @@ def _rereads(session: Session, plugin_id: int, external_id: str) -> list[checks.
     ]
 
 
+def _by_a_sync(session: Session, latest: decisions.ImportDecision | None) -> checks.Earlier | None:
+    """The latest decision a sync made (the doctor's own, from an earlier run, says only
+    what the doctor thought)."""
+    if latest is None or latest.path is not decisions.SeenBy.DOCTOR:
+        return _earlier(latest) if latest is not None else None
+    earlier = decisions.history(session, latest.plugin_id, latest.external_id)
+    synced = [e for e in earlier if e.path is not decisions.SeenBy.DOCTOR]
+    return _earlier(synced[-1]) if synced else None
+
+
 def _earlier(found: decisions.ImportDecision | decisions.DecisionHistory) -> checks.Earlier:
     return checks.Earlier(found.seen_at, found.path.value, found.decision, found.code, found.reason)
 
@@ -200,7 +210,7 @@ def diagnose(hub: Hub, plugin_id: int, order: str) -> Diagnosis:
                 checks.Notice(n.kind, n.subject, n.message)
                 for n in notifications.open_notifications(session, plugin_id=plugin_id)
             ],
-            decision=_earlier(latest) if latest is not None else None,
+            decision=_by_a_sync(session, latest),
             history=[
                 _earlier(e) for e in decisions.history(session, plugin_id, latest.external_id)[-10:]
             ]

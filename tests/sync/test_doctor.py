@@ -236,3 +236,25 @@ def test_support_details_carry_the_ticket_s_facts() -> None:
     assert details.count("\n- ") == len(found.checks)
     assert f"Verdict: {found.verdict}" in details
     assert dataclasses.replace(found, checks=()).support_details().count("\n- ") == 0
+
+
+def test_a_notification_names_the_order_as_a_whole_number() -> None:
+    longer = Notice(NotificationKind.RECORD_REJECTED, "order #10012", "Order #10012 refused")
+    assert _results(diagnose(_facts(notices=[longer]), NOW))[CheckName.NOTIFICATIONS] is (
+        Result.PASSED
+    )
+    this = Notice(NotificationKind.RECORD_REJECTED, "order #1001", "Order #1001 refused: bad tax")
+    found = diagnose(_facts(notices=[longer, this]), NOW)
+    assert "bad tax" in found.verdict and found.action.kind is ActionKind.SYNC_NOW
+
+
+def test_the_decision_check_shows_the_recent_changes() -> None:
+    history = [
+        Earlier(NOW - dt.timedelta(hours=2), "webhook", Decision.SKIPPED, "unpaid", "unpaid"),
+        Earlier(NOW - dt.timedelta(hours=1), "webhook", Decision.IMPORTED, "", ""),
+    ]
+    found = diagnose(_facts(decision=history[-1], history=history), NOW)
+    decision = next(c for c in found.checks if c.name is CheckName.DECISION)
+    assert decision.result is Result.PASSED
+    assert "changes: skipped (unpaid) by webhook" in decision.evidence
+    assert "→ imported by webhook" in decision.evidence

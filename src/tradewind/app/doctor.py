@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.app import actions
 from tradewind.connectors.base import ImportsOrders
-from tradewind.connectors.errors import AuthFailed, ConnectorError, RateLimited
+from tradewind.connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import OrderQuery, OrderRecord
 from tradewind.core.orders.models import Order
@@ -121,7 +121,12 @@ def _read(hub: Hub, plugin: Plugin, order: str, known: str) -> Live:
             return Live(Reading.FAILED, error=f"the {plugin.connector} connector reads no orders")
         record: OrderRecord | None = None
         for candidate in dict.fromkeys(id_ for id_ in (known, order.strip()) if id_):
-            record = _patiently(partial(connector.get_order, candidate))
+            try:
+                record = _patiently(partial(connector.get_order, candidate))
+            except Rejected:  # what was typed is no id of this platform: a number, then
+                if candidate == known:
+                    raise
+                record = None
             if record is not None:
                 break
         if record is None and not known:

@@ -9,6 +9,7 @@ it. Gathering the facts (the live read, the database) is the use case's
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -326,9 +327,14 @@ def _skus(facts: Facts) -> set[str]:
     return {line.sku for line in record.lines if line.sku} if record is not None else set()
 
 
+def _named(text: str, word: str) -> bool:
+    """Whether ``text`` names ``word`` as a whole (order 1001 is not named by "#10012")."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
 def _mentions(notice: Notice, words: set[str]) -> str:
     text = f"{notice.subject} {notice.message}"
-    return next((word for word in sorted(words) if word in text), "")
+    return next((word for word in sorted(words) if _named(text, word)), "")
 
 
 def check_notifications(facts: Facts) -> Check:
@@ -462,6 +468,17 @@ def check_platform_status(facts: Facts) -> Check:
 _SYNC_NOW = "Reads the order from the platform again now and imports it if nothing stops it."
 
 
+def _changes(history: Sequence[Earlier]) -> str:
+    """The recent changes of decision, oldest first (the last few)."""
+    if len(history) < 2:
+        return ""
+    steps = " → ".join(
+        f"{e.decision.value}{f' ({e.code})' if e.code else ''} by {e.path} {_at(e.seen_at)}"
+        for e in history[-4:]
+    )
+    return f"; changes: {steps}"
+
+
 def check_decision(facts: Facts) -> Check:
     found = facts.decision
     if found is None:
@@ -473,7 +490,7 @@ def check_decision(facts: Facts) -> Check:
     evidence = (
         f"{found.decision.value} {_at(found.seen_at)} by {found.path}"
         + (f": {found.reason}" if found.reason else "")
-        + (f" ({len(facts.history)} change(s) kept)" if facts.history else "")
+        + _changes(facts.history)
     )
     if found.decision in (Decision.IMPORTED, Decision.UPDATED, Decision.UNCHANGED):
         return Check(CheckName.DECISION, Result.PASSED, evidence)
@@ -503,7 +520,7 @@ def check_executions(facts: Facts) -> Check:
         call
         for call in facts.calls
         if (call.work_id is not None and call.work_id in ids)
-        or any(name in call.error for name in names)
+        or any(_named(call.error, name) for name in names)
     ]
     failed_calls = [call for call in touching if call.outcome != "success"]
     stuck = [

@@ -46,8 +46,10 @@ from tradewind.vocabulary import Toggle
 
 # How long the doctor waits for the platform's rate limit before answering without it.
 PATIENCE_SECONDS = 5.0
-# A number (rather than an id) is looked for among the orders placed this recently.
-SEARCH_DAYS = 60
+# A number (rather than an id) is looked for among the orders placed this recently: inside
+# the window platforms list without extra permission (Shopify: 60 days without
+# read_all_orders), so the search itself is never refused.
+SEARCH_DAYS = 59
 SEARCH_PAGES = 20
 RECENT_CALLS = 200
 T = TypeVar("T")
@@ -273,6 +275,8 @@ def apply(hub: Hub, plugin_id: int, order: str, kind: ActionKind) -> str:
             raise Invalid("the backfill has no range")
         run = actions.start_backfill(hub, plugin_id, action.start, min(action.end, utcnow()))
         return f"Sync historical orders {action.start:%Y-%m-%d} started (backfill {run.id})."
+    if not diagnosis.external_id:
+        raise Invalid(f"the platform's id of order {order} is not known; use Sync now")
     with hub.db.unit_of_work() as session:
         ledger.enqueue(session, plugin_id, WorkKind.IMPORT_ORDER, diagnosis.external_id)
     return f"Order {diagnosis.number or order} is read again now."

@@ -258,3 +258,11 @@ def test_the_decision_check_shows_the_recent_changes() -> None:
     assert decision.result is Result.PASSED
     assert "changes: skipped (unpaid) by webhook" in decision.evidence
     assert "→ imported by webhook" in decision.evidence
+
+
+def test_a_plugin_on_no_channel_fails_the_channel_check_with_the_plugin_s_words() -> None:
+    conflict = "Plugin 'demo' has Import Orders on but is attached to no channel"
+    found = diagnose(_facts(plugin=_plugin(channels=()), conflict=conflict), NOW)
+    channels = next(c for c in found.checks if c.name is CheckName.CHANNELS)
+    assert channels.result is Result.FAILED and channels.evidence == conflict
+    assert "on no channel" in found.verdict and found.action.kind is ActionKind.FIX_CHANNELS

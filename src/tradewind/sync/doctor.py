@@ -37,6 +37,7 @@ class ActionKind(StrEnum):
     REAUTHORIZE = "reauthorize"
     SYNC_NOW = "sync_now"
     MAP_PRODUCT = "map_product"
+    EDIT_CUSTOMER = "edit_customer"
     EDIT_IMPORT_RULES = "edit_import_rules"
     NONE = "none"
 
@@ -273,7 +274,9 @@ def check_channels(facts: Facts) -> Check:
         Result.FAILED,
         facts.conflict,
         f"{facts.plugin.name} is on {count} channels; order import is stopped until it is "
-        "on exactly one.",
+        "on exactly one."
+        if count
+        else f"{facts.plugin.name} is on no channel, so its orders have nowhere to go.",
         Action(
             ActionKind.FIX_CHANNELS,
             "Fix the plugin's channels",
@@ -370,9 +373,9 @@ def check_notifications(facts: Facts) -> Check:
         verdict = f"The order names a product Tradewind does not know: {notice.message}"
     elif notice.kind is NotificationKind.MISSING_CUSTOMER_FIELDS:
         action = Action(
-            ActionKind.NONE,
-            "Fill in the customer's fields",
-            decisions.fix_for("missing_customer_fields"),
+            ActionKind.EDIT_CUSTOMER,
+            "Complete the buyer's data",
+            "Opens the order: fill in the customer's missing fields or the address.",
         )
         verdict = f"The order's buyer data is incomplete: {notice.message}"
     else:

@@ -347,3 +347,15 @@ def test_a_platform_that_keeps_rate_limiting_gets_an_answer_within_the_doctor_s_
     assert "rate limit" in found.verdict
     world.sandbox.clear_faults(world.shop)
     assert doctor.diagnose(world.hub, world.plugin_id, str(placed["id"])).found is True
+
+
+def test_an_order_with_withheld_buyer_data_is_in_tradewind_and_offered_its_page(
+    world: World,
+) -> None:
+    world.sandbox.withhold_customer_data(world.shop)
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _imported(world, placed["id"]))
+    found = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
+    assert _failed(found) == [CheckName.NOTIFICATIONS]
+    assert "buyer data is incomplete" in found.verdict and "email" in found.verdict
+    assert found.action.kind is ActionKind.EDIT_CUSTOMER and found.order_id is not None

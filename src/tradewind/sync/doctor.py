@@ -210,11 +210,7 @@ class Diagnosis:
 
     def support_details(self) -> str:
         """The facts a support ticket needs (the seed's list), as plain text."""
-        placed = (
-            f"{self.placed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
-            if self.placed_at
-            else ("unknown (the platform could not be read)")
-        )
+        placed = _at(self.placed_at) if self.placed_at else "unknown (the platform was not read)"
         order = self.number or self.asked
         if self.external_id and self.external_id != order:
             order += f" (id {self.external_id})"
@@ -223,8 +219,7 @@ class Diagnosis:
             f"Platform and plugin: {self.platform} store {self.store}, "
             f"plugin {self.plugin_name!r} (id {self.plugin_id})",
             f"Placed: {placed}",
-            f"What was tried (Tradewind order doctor, {self.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} "
-            "UTC):",
+            f"What was tried (the Tradewind order doctor, {_at(self.at)}):",
         ]
         lines += [f"- {c.title}: {c.result.value} — {c.evidence}" for c in self.checks]
         lines.append(f"Verdict: {self.verdict}")

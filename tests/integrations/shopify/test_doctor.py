@@ -231,6 +231,8 @@ def test_the_api_diagnoses_and_carries_out_the_safe_action(world: World) -> None
         body = got.json()
         assert body["action"]["kind"] == "switch_on_import_orders" and body["action"]["safe"]
         assert placed["name"] in body["support_details"]
+        first = body["history"][0]
+        assert (first["decision"], first["code"]) == ("skipped", "toggle_off:import_orders")
         asked = {"order": placed["name"], "action": "switch_on_import_orders"}
         assert client.post(url, json=asked, headers=reader).status_code == 403
         wrong = client.post(url, json={**asked, "action": "sync_now"}, headers=writer)

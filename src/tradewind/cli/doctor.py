@@ -16,7 +16,12 @@ from tradewind.sync.doctor import ActionKind, Result
 
 app = typer.Typer(help="Diagnose what did not import.", no_args_is_help=True)
 
-_MARKS = {Result.PASSED: "[green]passed[/green]", Result.FAILED: "[red]failed[/red]"}
+# Each result's word, padded before it is coloured (markup has no width).
+_MARKS = {
+    Result.PASSED: f"[green]{'passed':<7}[/green]",
+    Result.FAILED: f"[red]{'failed':<7}[/red]",
+    Result.NOT_APPLICABLE: f"[dim]{'n/a':<7}[/dim]",
+}
 
 
 @app.command()
@@ -39,8 +44,7 @@ def order(
     title = diagnosis.number or diagnosis.asked
     console.print(f"[bold]Order {title}[/bold] — {diagnosis.plugin_name} ({diagnosis.store})")
     for check in diagnosis.checks:
-        mark = _MARKS.get(check.result, "[dim]n/a[/dim]")
-        console.print(f"  {mark:<24} {check.title}: {check.evidence}", highlight=False)
+        console.print(f"  {_MARKS[check.result]} {check.title}: {check.evidence}", highlight=False)
     if not diagnosis.bad_input:
         console.print(f"[bold]{diagnosis.verdict}[/bold]", highlight=False)
     action = diagnosis.action

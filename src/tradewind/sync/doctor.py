@@ -283,7 +283,7 @@ def check_channels(facts: Facts) -> Check:
 def check_age(facts: Facts) -> Check:
     record, enabled = facts.live.record, facts.plugin.enabled_at
     if record is None:
-        return Check(CheckName.AGE, Result.NOT_APPLICABLE, "the order could not be read")
+        return Check(CheckName.AGE, Result.NOT_APPLICABLE, "the order was not read")
     if enabled is None:
         return Check(CheckName.AGE, Result.PASSED, f"placed {_at(record.placed_at)}")
     evidence = f"placed {_at(record.placed_at)}; the plugin was enabled {_at(enabled)}"
@@ -457,8 +457,7 @@ def check_platform_status(facts: Facts) -> Check:
         Action(
             ActionKind.EDIT_IMPORT_RULES,
             "Change the import rules",
-            decisions.fix_for(skip.code)
-            + " The order imports by itself once its status changes on the platform.",
+            f"Opens the plugin's order rules. {decisions.fix_for(skip.code)}",
         ),
     )
 

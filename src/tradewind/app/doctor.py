@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
@@ -23,10 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.app import actions
-from tradewind.connectors.base import ImportsOrders
+from tradewind.connectors.base import Capability, ImportsOrders
 from tradewind.connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import OrderQuery, OrderRecord
+from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
@@ -54,6 +55,19 @@ SEARCH_DAYS = 59
 SEARCH_PAGES = 20
 RECENT_CALLS = 200
 T = TypeVar("T")
+
+
+def askable(hub: Hub, candidates: Sequence[Plugin]) -> list[Plugin]:
+    """Of ``candidates``, the plugins whose connector imports orders (those the doctor
+    can be asked about, whether or not Import Orders is on)."""
+    found = []
+    for plugin in candidates:
+        try:
+            if Capability.IMPORT_ORDERS in hub.info_for(plugin).capabilities:
+                found.append(plugin)
+        except UnknownConnector:
+            continue
+    return found
 
 
 def store_of(plugin: Plugin) -> str:

@@ -112,6 +112,15 @@ class OrderCancelled(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PackagePrepared(DomainEvent):
+    """A package is ready to be rated (made, or its label voided)."""
+
+    name: ClassVar[str] = "package.prepared"
+    package_id: int
+    order_id: int
+
+
+@dataclass(frozen=True)
 class ShipmentCreated(DomainEvent):
     name: ClassVar[str] = "shipment.created"
     shipment_id: int
@@ -134,6 +143,16 @@ class PluginChanged(DomainEvent):
     plugin_id: int
     # The toggles switched on or off (with prerequisites and dependents), if any.
     switched: tuple[Toggle, ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginStateChanged(DomainEvent):
+    """A plugin moved from ``previous`` to ``state`` (``PluginState`` values)."""
+
+    name: ClassVar[str] = "plugin.state_changed"
+    plugin_id: int
+    previous: str
+    state: str
 
 
 @dataclass(frozen=True)

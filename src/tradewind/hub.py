@@ -22,13 +22,14 @@ from tradewind.core.plugins.models import Plugin
 from tradewind.core.templates import service as templates_store
 from tradewind.core.templates.models import StoredTemplate
 from tradewind.db import Database, private_directory
-from tradewind.events import EventBus
+from tradewind.events import DomainEvent, EventBus
 from tradewind.settings import Settings
 from tradewind.sync import triggers
 from tradewind.sync.hook_triggers import EventHooks
 from tradewind.sync.triggers import Kick
 from tradewind.vault import Vault, load_vault
 from tradewind.vocabulary import Toggle
+from tradewind.webhooks import outbox
 
 
 class Hub:
@@ -55,6 +56,14 @@ class Hub:
             lambda plugin_id, due: self.kick(plugin_id, due),
             self._topic_toggles,
             EventHooks(bound=self._bound_events, of=self._event_hooks),
+        )
+        # Outgoing webhook events and their deliveries are written with the change too;
+        # once committed, the endpoints with deliveries due are announced the same way.
+        self.deliver: Kick = _nobody_listens
+        outbox.subscribe(self.bus)
+        self.bus.after_commit(
+            lambda events: _announce_deliveries(events, self.deliver),
+            types=[outbox.DeliveriesQueued],
         )
         self.db = Database(settings.resolved_database_url, bus=self.bus)
         self.vault: Vault = load_vault(settings, announce=announce)
@@ -179,3 +188,10 @@ class Hub:
 
 def _nobody_listens(plugin_id: int, due: dt.datetime | None) -> None:
     """No engine in this process: the work waits in the ledger for a sweep."""
+
+
+def _announce_deliveries(events: Sequence[DomainEvent], deliver: Kick) -> None:
+    for subscription_id in sorted(
+        {event.subscription_id for event in events if isinstance(event, outbox.DeliveriesQueued)}
+    ):
+        deliver(subscription_id, None)

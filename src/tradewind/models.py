@@ -7,7 +7,7 @@ from tradewind.core.customers.models import Customer, CustomerAddress
 from tradewind.core.fulfilment.models import FulfilmentOrder, FulfilmentShipment
 from tradewind.core.inventory.models import Reservation, StockLevel, StockMovement, Warehouse
 from tradewind.core.links.models import CustomerLink, Listing, LocationMapping, ProductLink
-from tradewind.core.orders.models import Order, OrderActivity, OrderLine
+from tradewind.core.orders.models import Order, OrderActivity, OrderLine, OrderPayment
 from tradewind.core.plugins.models import Plugin, PluginChannel, PluginToggle
 from tradewind.core.returns.models import Return, ReturnLine
 from tradewind.core.shipments.models import Shipment, ShipmentLine
@@ -18,12 +18,14 @@ from tradewind.core.shipping.models import (
     Package,
     Parcel,
     RateQuote,
+    TaxRefund,
     TrackingEvent,
 )
 from tradewind.core.templates.models import StoredTemplate
 from tradewind.monitoring.executions import Execution
 from tradewind.monitoring.notifications import Notification
 from tradewind.sync.decisions import DecisionHistory, ImportDecision
+from tradewind.sync.gaps import GapReport
 from tradewind.sync.models import (
     Backfill,
     CredentialLock,
@@ -35,6 +37,12 @@ from tradewind.sync.models import (
     StockSyncState,
     SyncSchedule,
     SyncWork,
+)
+from tradewind.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
 )
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "Execution",
     "FulfilmentOrder",
     "FulfilmentShipment",
+    "GapReport",
     "ImportDecision",
     "InboxDelivery",
     "KnownClient",
@@ -62,6 +71,7 @@ __all__ = [
     "Order",
     "OrderActivity",
     "OrderLine",
+    "OrderPayment",
     "OrderTax",
     "Package",
     "Parcel",
@@ -85,8 +95,13 @@ __all__ = [
     "StoredTemplate",
     "SyncSchedule",
     "SyncWork",
+    "TaxRefund",
     "TrackingEvent",
     "User",
     "Warehouse",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -39,6 +39,11 @@ VALUES = {
     "template_id": "rest_storefront",
     "package_id": "1",
     "label_id": "1",
+    "day": "2026-01-01",
+    "subscription_id": "1",
+    "delivery_id": "1",
+    "event_id": "evt_1",
+    "event_type": "order.created",
 }
 
 

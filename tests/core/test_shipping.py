@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests import factories
 from tradewind.core.inventory import service as inventory
@@ -18,6 +20,8 @@ from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
+from tradewind.core.returns import service as returns
+from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, Package, PackageState, RateQuote
@@ -186,6 +190,99 @@ def test_a_label_makes_the_shipment_once_and_an_expired_rate_is_refused(
         assert shipment.tracking_status is TrackingStatus.PRE_TRANSIT
         order = orders.get_order(session, ids["order"])
         assert order.fulfillment_status is FulfillmentStatus.FULFILLED
+
+
+def _level(hub: Hub, ids: dict[str, int]) -> tuple[int, int]:
+    """On-hand and reserved of the order's mug."""
+    with hub.db.read() as session:
+        line = orders.get_order(session, ids["order"]).lines[0]
+        assert line.product_id is not None
+        level = inventory.level(session, line.product_id, ids["warehouse"])
+        assert level is not None
+        return level.on_hand, inventory.reserved_for(session, line.holder)
+
+
+def test_a_voided_label_undoes_its_shipment_and_the_package_is_bought_again(
+    hub: Hub, ids: dict[str, int]
+) -> None:
+    package_id = _package(hub, ids)
+    before = _level(hub, ids)
+    label = LabelIn(carrier="USPS", tracking_number="9400A", cost=Decimal("5.10"), currency="USD")
+    with hub.db.unit_of_work() as session:
+        (quote, *_) = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        first = shipping.record_label(session, quote, label)
+        first_id, shipment_id = first.id, shipping.get_package(session, package_id).shipment_id
+    assert _level(hub, ids) == (before[0] - 2, 0)
+    with hub.db.unit_of_work() as session:
+        assert shipping.label_to_void(session, package_id).id == first_id
+        shipping.record_void(session, first_id)
+    assert _level(hub, ids) == before  # back on hand, and held for the order again
+    with hub.db.read() as session:
+        package = shipping.get_package(session, package_id)
+        assert (package.state, package.shipment_id, package.quotes) == (
+            PackageState.VOIDED,
+            None,
+            [],
+        )
+        voided = session.get(Label, first_id)
+        assert voided is not None and voided.voided_at is not None
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None and shipment.tracking_status is TrackingStatus.CANCELLED
+        order = orders.get_order(session, ids["order"])
+        assert order.fulfillment_status is FulfillmentStatus.UNFULFILLED
+        (said,) = [a for a in orders.activities(session, order.id) if a.kind == "label_voided"]
+        assert "Its tracking went to the store too" in said.message  # an imported order
+    agains: list[Callable[[Session, int], Label]] = [
+        shipping.label_to_void,
+        lambda s, _: shipping.record_void(s, first_id),
+    ]
+    for again in agains:
+        with (
+            pytest.raises(Conflict, match=f"label of package {package_id} is voided already"),
+            hub.db.unit_of_work() as session,
+        ):
+            again(session, package_id)
+    with hub.db.unit_of_work() as session:  # rated again, bought again: a new shipment
+        (quote, *_) = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        shipping.claim_purchase(session, package_id)
+        second = shipping.record_label(
+            session, quote, label.model_copy(update={"tracking_number": "9400B"})
+        )
+        assert shipping.label_of(session, package_id) is second
+    assert _level(hub, ids) == (before[0] - 2, 0)
+
+
+def test_a_label_whose_units_came_back_cannot_be_voided(hub: Hub, ids: dict[str, int]) -> None:
+    package_id = _package(hub, ids)
+    label = LabelIn(carrier="USPS", tracking_number="9400C", cost=Decimal("5"), currency="USD")
+    with hub.db.unit_of_work() as session:
+        (quote, *_) = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        label_id = shipping.record_label(session, quote, label).id
+        line = orders.get_order(session, ids["order"]).lines[0]
+        returns.request_return(
+            session, ids["order"], ReturnIn(lines=[ReturnLineIn(order_line_id=line.id, quantity=1)])
+        )
+    voids: list[Callable[[Session], Label]] = [
+        lambda s: shipping.label_to_void(s, package_id),
+        lambda s: shipping.record_void(s, label_id),
+    ]
+    for void in voids:
+        with (
+            pytest.raises(Invalid, match=r"\(MUG\) were returned: it shipped"),
+            hub.db.unit_of_work() as session,
+        ):
+            void(session)
+    with hub.db.read() as session:
+        assert shipping.label_of(session, package_id) is not None  # nothing changed
+
+
+def test_a_package_without_a_label_has_none_to_void(hub: Hub, ids: dict[str, int]) -> None:
+    package_id = _package(hub, ids)
+    with (
+        pytest.raises(Invalid, match=f"package {package_id} has no label to void"),
+        hub.db.read() as session,
+    ):
+        shipping.label_to_void(session, package_id)
 
 
 def test_tracking_events_are_kept_once_and_move_the_shipment(hub: Hub, ids: dict[str, int]) -> None:

@@ -31,6 +31,7 @@ from tradewind.api.routers import (
     templates,
 )
 from tradewind.api.routers import plugins as plugin_routes
+from tradewind.api.routers import webhooks as webhook_routes
 from tradewind.api.security import Principal, api_principal, bearer_of
 from tradewind.db import unavailable
 from tradewind.hub import Hub
@@ -119,6 +120,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         shipping,
         decisions,
         doctor,
+        webhook_routes,
     ):
         api.include_router(module.router)
     api.include_router(customers.listings)

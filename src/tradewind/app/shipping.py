@@ -1,13 +1,19 @@
 """Shipping and tax as a person asks for them (the UI, the API, the CLI): rates for a
-package from the channel's rating plugin, a label bought once, tracking read now, tax
-computed for an order. The service is called outside any transaction; its calls are the
-plugin's executions, and refused credentials pause the plugin as in its work."""
+package from the channel's rating plugin, a label bought once and voided once, tracking
+read now, tax computed for an order. The service is called outside any transaction; its
+calls are the plugin's executions, and refused credentials pause the plugin as in its
+work."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tradewind.app.calls import connector_calls
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected
@@ -19,18 +25,26 @@ from tradewind.connectors.services import (
     QuotesRates,
     RateRecord,
     TracksParcels,
+    VoidsLabels,
 )
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
-from tradewind.core.shipping.schemas import LabelIn, QuoteIn, TaxIn, TrackingIn
-from tradewind.errors import Conflict, Invalid, NotFound
+from tradewind.core.shipping.schemas import LabelIn, TaxIn, TrackingIn
+from tradewind.errors import Conflict, Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync.drain import authorization_lost
-from tradewind.sync.handlers.services import shipment_request, tax_in, tax_request
+from tradewind.sync.handlers.services import (
+    quotes_in,
+    shipment_request,
+    tax_computed,
+    tax_in,
+    tax_request,
+)
+from tradewind.sync.models import SyncWork, WorkKind, WorkState
 from tradewind.sync.runtime import CallBuffer, open_connector
 from tradewind.vocabulary import ServiceCapability
 
@@ -38,6 +52,21 @@ from tradewind.vocabulary import ServiceCapability
 PATIENCE_SECONDS = 5.0
 P = TypeVar("P")
 T = TypeVar("T")
+
+
+class StillRateLimited(TradewindError):
+    """The service still limits the plugin's calls after the wait a person is given."""
+
+    status = 429
+    title = "Rate limited"
+
+    def __init__(self, plugin: str, retry_after: float, waited: float) -> None:
+        self.retry_after = retry_after
+        after = f" (after waiting {waited:g} s)" if waited else ""
+        super().__init__(
+            f"{plugin} is rate limited by the service{after}: nothing was done; "
+            f"try again in {math.ceil(retry_after)} s"
+        )
 
 
 def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) -> T:
@@ -61,7 +90,7 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
                     # rather than be told to click again; longer than that, they are told.
                     wait = exc.retry_after if exc.retry_after is not None else 1.0
                     if waited + wait > PATIENCE_SECONDS:
-                        raise
+                        raise StillRateLimited(plugin.name, wait, waited) from None
                     time.sleep(wait)
                     waited += wait
                 except AuthFailed as exc:
@@ -83,27 +112,11 @@ def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
         request = shipment_request(package)
     rates = _call(hub, plugin_id, QuotesRates, lambda c: c.get_rates(request))
     with hub.db.unit_of_work() as session:
-        quotes = [
-            QuoteIn(
-                external_id=_rate_key(rate),
-                carrier=rate.carrier,
-                service=rate.service,
-                amount=rate.amount,
-                currency=rate.currency,
-                estimated_days=rate.estimated_days,
-            )
-            for rate in rates
-        ]
-        kept = shipping.record_quotes(session, package_id, plugin_id, quotes)
+        kept = shipping.record_quotes(session, package_id, plugin_id, quotes_in(rates))
         session.flush()
         for quote in kept:
             session.expunge(quote)
         return kept
-
-
-def _rate_key(rate: RateRecord) -> str:
-    """The service's ids a purchase needs back: its shipment's and its rate's."""
-    return f"{rate.shipment_ref}|{rate.external_id}" if rate.shipment_ref else rate.external_id
 
 
 def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
@@ -168,6 +181,31 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         return label
 
 
+def void_label(hub: Hub, package_id: int) -> Label:
+    """Void the package's label with the plugin that bought it (the carrier refunds the
+    postage); then the package can be rated and bought again. A label voided already is
+    refused before the carrier is asked."""
+    with hub.db.read() as session:
+        label = shipping.label_to_void(session, package_id)
+        label_id, plugin_id = label.id, label.plugin_id
+        record = LabelRecord(
+            external_id=label.external_id,
+            carrier=label.carrier,
+            service=label.service,
+            tracking_number=label.tracking_number,
+            cost=label.cost,
+            currency=label.currency,
+            label_url=label.label_url,
+            label_format=label.label_format,
+        )
+    _call(hub, plugin_id, VoidsLabels, lambda c: c.void_label(record))
+    with hub.db.unit_of_work() as session:
+        voided = shipping.record_void(session, label_id)
+        session.flush()
+        session.expunge(voided)
+        return voided
+
+
 def track(hub: Hub, shipment_id: int) -> bool:
     """Read the shipment's tracking now from the channel's tracking plugin."""
     with hub.db.read() as session:
@@ -199,4 +237,27 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     computed = tax_in(_call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request)))
     with hub.db.unit_of_work() as session:
         shipping.record_tax(session, order_id, plugin_id, computed)
+        tax_computed(session, order_id, plugin_id)
     return computed
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The engine's rating of a package: still coming, or why the last try failed."""
+
+    coming: bool = False
+    failed: str = ""
+
+
+def rating(session: Session, package_id: int) -> Rating:
+    latest = session.scalar(
+        select(SyncWork)
+        .where(SyncWork.kind == WorkKind.GET_RATES, SyncWork.key == str(package_id))
+        .order_by(SyncWork.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.state is WorkState.DONE:
+        return Rating()
+    if latest.state is WorkState.FAILED:
+        return Rating(failed=latest.last_error)
+    return Rating(coming=True, failed=latest.last_error)

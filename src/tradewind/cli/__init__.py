@@ -21,6 +21,7 @@ from tradewind.cli import (
     templates,
     tokens,
     users,
+    webhooks,
 )
 from tradewind.cli.common import CliState, console, running
 from tradewind.core.catalog import service as catalog
@@ -50,6 +51,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(templates.app, name="templates")
 app.add_typer(doctor.app, name="doctor")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 app.command()(serve.run)

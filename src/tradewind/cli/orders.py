@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import typer
 
-from tradewind.cli.common import console, running, table
+from tradewind.cli.common import console, fail, running, table
+from tradewind.core.orders import payments
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
+from tradewind.sync import decisions, ledger
+from tradewind.sync import gaps as gap_reports
+from tradewind.sync.models import WorkKind
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
 
@@ -77,3 +84,74 @@ def cancel(ctx: typer.Context, order_id: int, reason: str = typer.Option("")) ->
     with running(ctx) as hub, hub.db.unit_of_work() as session:
         order = orders.cancel_order(session, order_id, reason)
         console.print(f"order {order.number} cancelled")
+
+
+@app.command()
+def pay(
+    ctx: typer.Context,
+    order_id: int,
+    amount: Decimal = typer.Argument(...),
+    method: str = typer.Option("", help="cash, bank transfer, …"),
+    reference: str = typer.Option("", help="e.g. the transfer's id"),
+) -> None:
+    """Record a payment made outside the platform for an unpaid order."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        given = payments.PaymentIn(amount=amount, method=method, reference=reference)
+        payments.record_payment(session, order_id, given, by="cli")
+        order = orders.get_order(session, order_id)
+        console.print(f"{order.number}: {order.financial_status.value.replace('_', ' ')}")
+
+
+@app.command()
+def decision(ctx: typer.Context, plugin_id: int, order: str) -> None:
+    """What Tradewind last decided about an order of the plugin (its id on the platform,
+    or its number), why, and the fix; with the decisions that led there."""
+    with running(ctx) as hub, hub.db.read() as session:
+        found = decisions.latest(session, plugin_id, order)
+        if found is None:
+            fail(f"plugin {plugin_id} has seen no order {order!r}")
+        reason = f" — {found.code}: {found.reason}" if found.code else ""
+        console.print(
+            f"[bold]{found.number or found.external_id}[/bold] {found.decision.value} "
+            f"(by {found.path.value}, {found.seen_at:%Y-%m-%d %H:%M} UTC){reason}",
+            highlight=False,
+        )
+        if found.code and decisions.fix_for(found.code):
+            console.print(f"Fix: {decisions.fix_for(found.code)}", highlight=False)
+        table(
+            "History",
+            ["seen", "by", "decision", "code"],
+            [
+                (e.seen_at.strftime("%Y-%m-%d %H:%M"), e.path.value, e.decision.value, e.code)
+                for e in decisions.history(session, plugin_id, found.external_id)
+            ],
+        )
+
+
+@app.command()
+def gaps(
+    ctx: typer.Context,
+    plugin_id: int,
+    day: dt.datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="report this day now"),
+    import_missing: bool = typer.Option(False, help="re-read the day's missing orders"),
+) -> None:
+    """The plugin's gap reports: each day's orders on the platform against Tradewind's.
+    ``--day D`` queues a report of that day (the worker makes it); with
+    ``--import-missing``, the day's missing orders are read again instead."""
+    with running(ctx) as hub, hub.db.unit_of_work() as session:
+        if day is not None and import_missing:
+            queued = gap_reports.import_missing(session, plugin_id, day.date())
+            console.print(f"{queued} missing order(s) of {day:%Y-%m-%d} queued for import")
+            return
+        if day is not None:
+            ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, day.date().isoformat())
+            console.print(f"the gap report of {day:%Y-%m-%d} is queued")
+            return
+        table(
+            "Gap reports",
+            ["day", "on platform", "imported", "skipped", "failed", "waiting", "missing"],
+            [
+                (r.day, r.on_platform, r.imported, r.skipped, r.failed, r.waiting, r.missing)
+                for r in gap_reports.reports(session, plugin_id)
+            ],
+        )

@@ -37,7 +37,10 @@ def package(
             }
         )
         made = shipping.prepare_package(session, order_id, [parcel])
-        console.print(f"package {made.id} of order {order_id} is ready to rate")
+        console.print(
+            f"package {made.id} of order {order_id} is ready: the worker gets its rates "
+            f"(or now: tradewind shipments rates {made.id})"
+        )
 
 
 @app.command()
@@ -75,6 +78,17 @@ def buy(ctx: typer.Context, package_id: int, quote_id: int) -> None:
         console.print(
             f"label {label.id}: {label.carrier} {label.tracking_number} "
             f"{label.cost:.2f} {label.currency} {label.label_url}".rstrip()
+        )
+
+
+@app.command()
+def void(ctx: typer.Context, package_id: int) -> None:
+    """Void the label of PACKAGE_ID (its postage refunded); the package can be bought again."""
+    with running(ctx) as hub:
+        label = actions.void_label(hub, package_id)
+        console.print(
+            f"label {label.id} ({label.carrier} {label.tracking_number}) voided; "
+            f"package {package_id} can be rated and bought again"
         )
 
 

@@ -98,6 +98,29 @@ class TaxRecord(Record):
     lines: dict[str, Decimal] = Field(default_factory=dict)  # line id → tax
 
 
+class TaxRefundLine(Record):
+    id: str  # Tradewind's order line id
+    quantity: int  # the units returned
+    unit_price: Decimal
+    tax: Decimal  # the returned units' part of the line's tax
+    sku: str = ""
+
+
+class TaxRefundRequest(Record):
+    """Units of a committed sale that came back: ``reference`` is the refund's own id,
+    ``sale`` the committed sale's transaction id. Amounts are positive (what goes back);
+    a service that books refunds as negative numbers turns them."""
+
+    reference: str
+    sale: str
+    ship_from: AddressRecord
+    ship_to: AddressRecord
+    currency: str
+    refunded_at: dt.datetime
+    tax: Decimal
+    lines: tuple[TaxRefundLine, ...]
+
+
 @runtime_checkable
 class QuotesRates(Protocol):
     def get_rates(self, request: ShipmentRequest) -> Sequence[RateRecord]: ...
@@ -129,6 +152,17 @@ class CalculatesTax(Protocol):
 class CommitsTax(Protocol):
     def commit_tax(self, request: TaxRequest, tax: TaxRecord) -> str:
         """Record the sale with the service; returns its transaction id."""
+
+
+@runtime_checkable
+class RefundsTax(Protocol):
+    """What the plugin that committed a sale does when units of it come back: it is part
+    of that plugin's ``commit_tax`` (a refund belongs with its sale), not a capability a
+    channel names apart."""
+
+    def refund_tax(self, request: TaxRefundRequest) -> str:
+        """Record the returned units with the service; returns the refund's transaction
+        id. Sent twice, the service keeps one refund."""
 
 
 class FulfilmentLine(Record):

@@ -45,6 +45,9 @@ class NotificationKind(StrEnum):
     RECORD_REJECTED = "record_rejected"
     CONFIGURATION = "configuration"
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
+    ORDERS_MISSING = "orders_missing"
+    WEBHOOK_DELIVERY_FAILED = "webhook_delivery_failed"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
 
 class Action(StrEnum):
@@ -57,6 +60,7 @@ class Action(StrEnum):
     FIX_CHANNELS = "fix_channels"
     RETRY = "retry"
     OPEN_PLUGIN = "open_plugin"
+    OPEN_WEBHOOKS = "open_webhooks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,13 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         NotificationKind.CONFIGURATION: KindInfo("Configuration needed", Action.OPEN_PLUGIN),
         NotificationKind.CREDENTIALS_UNREADABLE: KindInfo(
             "Credentials cannot be decrypted", Action.OPEN_PLUGIN
+        ),
+        NotificationKind.ORDERS_MISSING: KindInfo("Orders missing", Action.OPEN_PLUGIN),
+        NotificationKind.WEBHOOK_DELIVERY_FAILED: KindInfo(
+            "Webhook delivery failed", Action.OPEN_WEBHOOKS
+        ),
+        NotificationKind.WEBHOOK_ENDPOINT_DISABLED: KindInfo(
+            "Webhook endpoint disabled", Action.OPEN_WEBHOOKS
         ),
     }
 )

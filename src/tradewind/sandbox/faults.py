@@ -26,6 +26,8 @@ class Fault:
     # Answer the error after the request took effect, as when a response is lost on the
     # way back (the label is bought, the client hears 5xx).
     after: bool = False
+    # A 429's Retry-After header, in seconds (None: none, as EasyPost sends none).
+    retry_after: float | None = None
 
     @property
     def answer(self) -> int:
@@ -41,6 +43,7 @@ class Fault:
             "path_contains": self.path_contains,
             "key": self.key,
             "after": self.after,
+            "retry_after": self.retry_after,
         }
 
 

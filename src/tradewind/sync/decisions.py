@@ -12,10 +12,11 @@ bounded: history older than ``HISTORY_DAYS`` goes, and so do latest decisions ol
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tradewind.db import Base, UTCDateTime, str_enum, utcnow
@@ -133,38 +134,56 @@ class Seen:
     order_id: int | None = None
 
 
-def record(session: Session, plugin_id: int, seen: Seen) -> ImportDecision:
+def record(session: Session, plugin_id: int, seen: Seen) -> None:
     """Keep ``seen`` as the order's latest decision (and in the history when the
     decision or its reason changed)."""
-    now = utcnow()
-    found = session.scalar(
-        select(ImportDecision).where(
-            ImportDecision.plugin_id == plugin_id,
-            ImportDecision.external_id == seen.external_id[:128],
-        )
-    )
-    changed = found is None or (found.decision, found.code) != (seen.decision, seen.code)
-    if found is None:
-        found = ImportDecision(plugin_id=plugin_id, external_id=seen.external_id[:128])
-        session.add(found)
-    found.number = seen.number[:64] or found.number
-    found.seen_at, found.path, found.decision = now, seen.path, seen.decision
-    found.code, found.reason = seen.code[:160], seen.reason
-    if seen.order_id is not None:
-        found.order_id = seen.order_id
-    if changed:
-        session.add(
-            DecisionHistory(
-                plugin_id=plugin_id,
-                external_id=seen.external_id[:128],
-                seen_at=now,
-                path=seen.path,
-                decision=seen.decision,
-                code=seen.code[:160],
-                reason=seen.reason,
+    record_many(session, plugin_id, [seen])
+
+
+def record_many(session: Session, plugin_id: int, seen: Sequence[Seen]) -> None:
+    """``record`` for a page of orders: one read of their latest decisions, the new
+    ones and the history written in one statement each (the last of an order's wins)."""
+    wanted = {item.external_id[:128]: item for item in seen}
+    if not wanted:
+        return
+    found = {
+        decision.external_id: decision
+        for decision in session.scalars(
+            select(ImportDecision).where(
+                ImportDecision.plugin_id == plugin_id,
+                ImportDecision.external_id.in_(sorted(wanted)),
             )
         )
-    return found
+    }
+    now = utcnow()
+    new: list[dict[str, object]] = []
+    history: list[dict[str, object]] = []
+    for external_id, item in wanted.items():
+        row = {
+            "plugin_id": plugin_id,
+            "external_id": external_id,
+            "seen_at": now,
+            "path": item.path,
+            "decision": item.decision,
+            "code": item.code[:160],
+            "reason": item.reason,
+        }
+        known = found.get(external_id)
+        if known is None:
+            new.append({**row, "number": item.number[:64], "order_id": item.order_id})
+            history.append(row)
+            continue
+        if (known.decision, known.code) != (item.decision, item.code):
+            history.append(row)
+        known.number = item.number[:64] or known.number
+        known.seen_at, known.path, known.decision = now, item.path, item.decision
+        known.code, known.reason = item.code[:160], item.reason
+        if item.order_id is not None:
+            known.order_id = item.order_id
+    if new:
+        session.execute(insert(ImportDecision), new)
+    if history:
+        session.execute(insert(DecisionHistory), history)
 
 
 def latest(session: Session, plugin_id: int, order: str) -> ImportDecision | None:

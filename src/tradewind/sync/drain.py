@@ -324,6 +324,7 @@ class Drainer:
             job.plugin.state is PluginState.ACTIVE
             and job.plugin.last_success_at is not None
             and utcnow() - job.plugin.last_success_at < dt.timedelta(seconds=30)
+            and not (job.row.throttled or job.row.attempts)  # this work was held back
         ):
             return  # nothing to recover from; keep the hot path to one transaction
         with self.hub.db.unit_of_work() as session:

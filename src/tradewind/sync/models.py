@@ -44,13 +44,16 @@ class WorkKind(StrEnum):
     IMPORT_CUSTOMERS = "import_customers"  # customers page by page (key: "customers[:full]")
     SYNC_LISTINGS = "sync_listings"  # listings page by page (key: "listings")
     RUN_HOOK = "run_hook"  # a template hook bound to a store event (key: hook:subject:id)
+    GET_RATES = "get_rates"  # a package being prepared, rated (key: package id)
     CALCULATE_TAX = "calculate_tax"  # an order made here, taxed by the channel's service
     COMMIT_TAX = "commit_tax"  # a shipped order's tax recorded as a sale (key: order id)
+    REFUND_TAX = "refund_tax"  # a received return's tax refunded on its sale (key: return id)
     TRACK_SHIPMENT = "track_shipment"  # re-read a parcel's tracking (key: tracking number)
     POLL_TRACKING = "poll_tracking"  # the parcels on their way, re-read (key: "tracking")
     PUSH_FULFILMENT = "push_fulfilment"  # an order to the fulfilment tool (key: order id)
     IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
     POLL_FULFILMENT = "poll_fulfilment"  # unshipped handed orders re-read (key: "fulfilment")
+    GAP_REPORT = "gap_report"  # a day's orders against Tradewind's (key: a day, or "daily")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -73,13 +76,16 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.IMPORT_CUSTOMERS: 60,
     WorkKind.SYNC_LISTINGS: 85,
     WorkKind.RUN_HOOK: 50,  # after live stock and orders, before bulk reads
+    WorkKind.GET_RATES: 25,  # a person waits at the order page for them
     WorkKind.CALCULATE_TAX: 35,
     WorkKind.COMMIT_TAX: 45,
+    WorkKind.REFUND_TAX: 46,  # after the sale it refunds
     WorkKind.TRACK_SHIPMENT: 40,
     WorkKind.POLL_TRACKING: 70,
     WorkKind.PUSH_FULFILMENT: 36,  # with the orders exported to other platforms
     WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
     WorkKind.POLL_FULFILMENT: 70,
+    WorkKind.GAP_REPORT: 88,  # a bulk read, after live work
 }
 
 

@@ -49,6 +49,8 @@ TRACKING_POLL_SECONDS = 4 * 3600
 # Import decisions past their retention are removed this often (by each process's sweep).
 PRUNE_SECONDS = 3600
 _pruned = [-float(PRUNE_SECONDS)]
+GAPS_STREAM = "gaps"
+GAPS_SECONDS = 24 * 3600  # the day before, once a day
 FULFILMENT_STREAM = "fulfilment"
 # The safety net under a fulfilment tool's shipment notices: unshipped orders re-read.
 FULFILMENT_POLL_SECONDS = 3600
@@ -60,6 +62,7 @@ STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     PROBE_STREAM: (WorkKind.PROBE_ORDERS, PROBE_STREAM),
     TRACKING_STREAM: (WorkKind.POLL_TRACKING, TRACKING_STREAM),
     FULFILMENT_STREAM: (WorkKind.POLL_FULFILMENT, FULFILMENT_STREAM),
+    GAPS_STREAM: (WorkKind.GAP_REPORT, "daily"),
 }
 
 
@@ -117,6 +120,8 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             wanted.append(
                 (plugin, ORDERS_STREAM, rules.poll_minutes * 60, rules.poll_overlap_minutes * 60)
             )
+        if Toggle.IMPORT_ORDERS in plugin.toggles and Capability.IMPORT_ORDERS in capabilities:
+            wanted.append((plugin, GAPS_STREAM, GAPS_SECONDS, 0))
         if probes_orders(capabilities, plugin):
             wanted.append((plugin, PROBE_STREAM, PROBE_SECONDS, 0))
         if Capability.MANAGE_WEBHOOKS in capabilities:
@@ -140,7 +145,10 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             {
                 "plugin_id": plugin.id,
                 "stream": stream,
-                "next_run_at": now,
+                # A day's gap report first runs a day after its plugin is scheduled.
+                "next_run_at": now + dt.timedelta(seconds=interval)
+                if stream == GAPS_STREAM
+                else now,
                 "interval_seconds": interval,
                 "overlap_seconds": overlap,
                 "last_result": "",

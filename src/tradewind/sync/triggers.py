@@ -40,8 +40,8 @@ from tradewind.sync.hook_triggers import TYPES as HOOK_EVENTS
 from tradewind.sync.hook_triggers import EventHooks, enqueue_hooks
 from tradewind.sync.ledger import WorkQueued
 from tradewind.sync.models import WorkKind
-from tradewind.sync.service_triggers import TYPES as TAX_EVENTS
-from tradewind.sync.service_triggers import enqueue_tax_work
+from tradewind.sync.service_triggers import TYPES as SERVICE_EVENTS
+from tradewind.sync.service_triggers import enqueue_service_work
 from tradewind.vocabulary import StockMode, Toggle
 
 Kick = Callable[[int, dt.datetime | None], None]
@@ -65,8 +65,8 @@ def subscribe(
     bring webhook topics on that connector's plugins, ``event_hooks`` the template hooks
     bound to store events."""
     bus.before_commit(
-        lambda session, events: enqueue_tax_work(session, events, KEEPS_WORK),
-        types=list(TAX_EVENTS),
+        lambda session, events: enqueue_service_work(session, events, KEEPS_WORK),
+        types=list(SERVICE_EVENTS),
     )
     bus.before_commit(
         lambda session, events: enqueue_fulfilment(session, events, KEEPS_WORK),

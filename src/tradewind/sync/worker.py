@@ -25,6 +25,8 @@ from tradewind.hub import Hub
 from tradewind.monitoring import executions
 from tradewind.sync import schedule
 from tradewind.sync.drain import Drainer
+from tradewind.webhooks import service as webhooks
+from tradewind.webhooks.dispatch import Dispatcher
 
 log = structlog.get_logger(__name__)
 
@@ -54,13 +56,20 @@ def announce_through_queue(hub: Hub) -> None:
     The queue is opened on the first announcement only."""
     engine: Engine | None = None
 
-    def kick(plugin_id: int, due: dt.datetime | None) -> None:
+    def opened() -> Engine:
         nonlocal engine
         if engine is None:
             engine = Engine(hub)
-        engine.kick(plugin_id, due)
+        return engine
+
+    def kick(plugin_id: int, due: dt.datetime | None) -> None:
+        opened().kick(plugin_id, due)
+
+    def deliver(subscription_id: int, due: dt.datetime | None) -> None:
+        opened().deliver(subscription_id, due)
 
     hub.kick = kick
+    hub.deliver = deliver
 
 
 class QuietConsumer(Consumer):  # type: ignore[misc]
@@ -81,6 +90,13 @@ class Engine:
         self.holder = holder or f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.drainer = Drainer(hub, holder=self.holder, kick=self.kick)
         self._drain_task = self.huey.task(name="tradewind.drain", retries=0)(self._drain)
+        # Outgoing webhooks: one task per endpoint ("deliver subscription 3"), the
+        # deliveries themselves in the database.
+        self.dispatcher = Dispatcher(hub, holder=self.holder, kick=self._deliver_again)
+        self._deliver_task = self.huey.task(name="tradewind.webhooks.deliver", retries=0)(
+            self._deliver
+        )
+        self._delivering: dict[tuple[int, int], float] = {}
         self._kicked: dict[tuple[int, int], float] = {}
         self._kick_lock = threading.Lock()
         self._consumer: Consumer | None = None
@@ -88,6 +104,7 @@ class Engine:
         self._reconciler: threading.Thread | None = None
         self._last_purge = 0.0
         hub.kick = self.kick  # work this process commits is announced on the queue
+        hub.deliver = self.deliver
 
     # ----------------------------------------------------------------------- kicking
 
@@ -115,10 +132,51 @@ class Engine:
     def _drain(self, plugin_id: int) -> int:
         return self.drainer.drain(plugin_id)
 
+    def deliver(self, subscription_id: int, at: dt.datetime | None = None) -> None:
+        """Ask for the endpoint's due deliveries to be sent now, or at ``at`` (once per
+        endpoint and second, like ``kick``)."""
+        now = utcnow()
+        due = at if at is not None and at > now else None
+        second = int((due or now).timestamp())
+        with self._kick_lock:
+            if self._delivering.get((subscription_id, second), 0.0) > time.monotonic() - 1.0:
+                return
+            self._delivering[(subscription_id, second)] = time.monotonic()
+            if len(self._delivering) > 10_000:
+                horizon = time.monotonic() - 1.0
+                self._delivering = {k: v for k, v in self._delivering.items() if v > horizon}
+        try:
+            if due is None:
+                self._deliver_task(subscription_id)
+            else:
+                self._deliver_task.schedule(args=(subscription_id,), eta=due.replace(tzinfo=None))
+        except Exception:  # the queue being down delays deliveries; the sweep re-kicks them
+            log.exception("could not enqueue a delivery", subscription=subscription_id)
+
+    def _deliver(self, subscription_id: int) -> int:
+        return self.dispatcher.drain(subscription_id)
+
+    def _deliver_again(self, subscription_id: int, at: dt.datetime | None = None) -> None:
+        """A drain that ended with deliveries due asks for the next one, past ``deliver``'s
+        once-a-second filter: a kick made while it held the endpoint found it busy, so
+        this one must not be dropped as a repeat."""
+        due = at if at is not None and at > utcnow() else None
+        try:
+            if due is None:
+                self._deliver_task(subscription_id)
+            else:
+                self._deliver_task.schedule(args=(subscription_id,), eta=due.replace(tzinfo=None))
+        except Exception:  # the queue being down delays deliveries; the sweep re-kicks them
+            log.exception("could not enqueue a delivery", subscription=subscription_id)
+
     # --------------------------------------------------------------------- reconciling
 
     def sweep(self) -> schedule.SweepReport:
         report = schedule.sweep(self.hub, self.kick)
+        with self.hub.db.read() as session:
+            due = webhooks.due_subscriptions(session, utcnow())
+        for subscription_id in due:
+            self.deliver(subscription_id)
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
             with self.hub.db.unit_of_work() as session:
@@ -127,6 +185,10 @@ class Engine:
                     success_days=self.hub.settings.execution_success_days,
                     failure_days=self.hub.settings.execution_failure_days,
                 )
+            more = True
+            while more:  # in batches, each its own transaction
+                with self.hub.db.unit_of_work() as session:
+                    more = webhooks.purge(session, utcnow())
         return report
 
     def _reconcile_forever(self) -> None:

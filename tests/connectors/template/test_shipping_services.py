@@ -357,13 +357,18 @@ def test_the_order_page_prepares_rates_buys_tracks_and_taxes(setup: Setup) -> No
             "mass_unit: Input should be &#39;g&#39;, &#39;kg&#39;, &#39;oz&#39; or &#39;lb&#39;"
             in (ui.get(odd.headers["location"]).text)
         )
-        ui.post(
+        made = ui.post(
             f"{page}/packages",
             {"weight": "1.2", "mass_unit": "kg", "length": "30", "width": "20", "height": "10"},
         )
+        assert "rates are coming" in ui.get(made.headers["location"]).text
         package = max(_packages(setup))
-        assert setup.carrier.rated == 1  # rates come with the package
-        ui.post(f"/packages/{package}/rates")
+        Harness(setup.hub).run(setup.plugin_id)  # the engine rates the package just made
+        with setup.hub.db.read() as session:
+            assert len(shipping.get_package(session, package).quotes) == 2
+        rated = setup.carrier.rated
+        ui.post(f"/packages/{package}/rates")  # and Get rates asks again
+        assert setup.carrier.rated == rated + 1
         shown = ui.get(page).text
         assert 'aria-label="Rates for package' in shown
         assert 'Ground <span class="badge ok">cheapest</span>' in shown

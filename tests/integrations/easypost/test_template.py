@@ -6,8 +6,6 @@ key that pauses the plugin with a notification."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx2
@@ -15,47 +13,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.connectors.listener import Listener
-from tests.integrations.carrier import carrier_shop
+from tests.integrations.easypost.conftest import EasyPost, Shop
 from tests.sync.conftest import Harness
 from tradewind.app import shipping as actions
 from tradewind.app.calls import ConnectorFailed
-from tradewind.connectors.registry import ConnectorRegistry
-from tradewind.connectors.template import connector_class, shipped_templates
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import PackageState
 from tradewind.errors import Conflict
-from tradewind.hub import Hub
-from tradewind.sandbox.easypost import EasyPostSandbox
 from tradewind.server import create_app
-from tradewind.settings import Settings
 from tradewind.vocabulary import TrackingStatus
-
-(EASYPOST,) = [t for t in shipped_templates() if t.id == "easypost"]
-EasyPost = connector_class(EASYPOST)
-
-
-@dataclass
-class Shop:
-    hub: Hub
-    sandbox: EasyPostSandbox
-    key: str
-    plugin_id: int
-    package_id: int
-
-
-@pytest.fixture
-def shop(settings: Settings) -> Iterator[Shop]:
-    with (
-        EasyPostSandbox() as sandbox,
-        Hub(settings, registry=ConnectorRegistry.of(EasyPost)) as hub,
-    ):
-        key = sandbox.add_key()
-        # 1,868 g is the docs' 65.9 oz parcel.
-        config = {"api_key": key, "api_url": sandbox.api_base}
-        yield Shop(hub, sandbox, key, *carrier_shop(hub, EasyPost.info, config, "E1"))
 
 
 def test_rates_the_cheapest_label_once_and_tracking(shop: Shop) -> None:

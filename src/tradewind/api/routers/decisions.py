@@ -1,20 +1,22 @@
 """Import decisions: what Tradewind decided about each external order a plugin's syncs
-saw, why (a stable code, its sentence and its fix) and by which path."""
+saw, why (a stable code, its sentence and its fix) and by which path; and the gap
+report, a day's orders on the platform against them."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import Query, Request
+from fastapi import Query, Request, status
 from pydantic import BaseModel
 
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.core.plugins import service as plugins
-from tradewind.errors import NotFound
-from tradewind.sync import decisions
+from tradewind.errors import Invalid, NotFound
+from tradewind.sync import decisions, gaps, ledger
 from tradewind.sync.decisions import Decision, ImportDecision, SeenBy
+from tradewind.sync.models import WorkKind
 
 router = resource_router("orders")
 
@@ -105,3 +107,68 @@ def get_decision(request: Request, plugin_id: int, order: str) -> DecisionDetail
                 for e in earlier
             ],
         )
+
+
+class MissingOut(BaseModel):
+    id: str
+    number: str
+    placed_at: dt.datetime
+
+
+class GapReportOut(BaseModel):
+    """One day's orders on the platform against Tradewind's."""
+
+    day: dt.date
+    ran_at: dt.datetime
+    on_platform: int
+    imported: int
+    skipped: int
+    failed: int
+    waiting: int  # deferred: rate limited, platform down, authorization, conflict
+    missing: int  # the rules would import them; no sync ever saw them
+    reasons: dict[str, int]  # skip reason code → count
+    missing_orders: list[MissingOut]
+
+
+class GapRunIn(BaseModel):
+    day: dt.date
+
+
+@router.get(
+    "/plugins/{plugin_id}/gaps", response_model=list[GapReportOut], responses=responses(404)
+)
+def list_gap_reports(request: Request, plugin_id: int) -> list[GapReportOut]:
+    """The plugin's gap reports, the latest day first (a month of them)."""
+    with hub_of(request).db.read() as session:
+        plugins.get_plugin(session, plugin_id)
+        return [
+            GapReportOut.model_validate(r, from_attributes=True)
+            for r in gaps.reports(session, plugin_id)
+        ]
+
+
+@router.post(
+    "/plugins/{plugin_id}/gaps",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404, 422),
+)
+def run_gap_report(request: Request, plugin_id: int, body: GapRunIn) -> dict[str, str]:
+    """Compare one day now (it runs as the plugin's work; the report appears when done)."""
+    if body.day > dt.datetime.now(dt.UTC).date():
+        raise Invalid(f"{body.day} has not happened yet", fields={"day": "today or earlier"})
+    with hub_of(request).db.unit_of_work() as session:
+        plugins.get_plugin(session, plugin_id)
+        ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, body.day.isoformat())
+    return {"detail": f"the gap report of {body.day} is being made"}
+
+
+@router.post(
+    "/plugins/{plugin_id}/gaps/{day}/import",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404),
+)
+def import_missing_orders(request: Request, plugin_id: int, day: dt.date) -> dict[str, int]:
+    """Read exactly the day's missing orders again, and import them."""
+    with hub_of(request).db.unit_of_work() as session:
+        plugins.get_plugin(session, plugin_id)
+        return {"queued": gaps.import_missing(session, plugin_id, day)}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from fastapi import Depends, Query, Request, status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from tradewind.api import schemas
 from tradewind.api.pagination import Page, PageParams, page_params, paginate
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
-from tradewind.api.security import hub_of
+from tradewind.api.security import Principal, api_principal, hub_of
+from tradewind.core.orders import payments
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
+from tradewind.core.orders.payments import PaymentIn
 from tradewind.core.orders.schemas import MAX_LINES, OrderIn, OrderLineIn
 from tradewind.core.returns import service as returns
 from tradewind.core.returns.models import ReturnStatus
@@ -122,6 +127,49 @@ def cancel_order(request: Request, order_id: int, body: schemas.CancelIn) -> sch
     with hub_of(request).db.unit_of_work() as session:
         orders.cancel_order(session, order_id, body.reason)
         return schemas.OrderOut.model_validate(orders.get_order(session, order_id))
+
+
+class PaymentOut(BaseModel):
+    id: int
+    order_id: int
+    amount: Decimal
+    currency: str
+    method: str
+    reference: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+@router.post(
+    "/orders/{order_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+    responses=responses(404, 409),
+)
+def record_payment(
+    request: Request,
+    order_id: int,
+    body: PaymentIn,
+    principal: Principal = Depends(api_principal),
+) -> PaymentOut:
+    """Record a payment made outside the platform (an order imported unpaid under *Ignore
+    financial status*, or made here): the order becomes partially paid, then paid once
+    the payments reach its total."""
+    with hub_of(request).db.unit_of_work() as session:
+        made = payments.record_payment(session, order_id, body, by=f"token {principal.name}")
+        return PaymentOut.model_validate(made, from_attributes=True)
+
+
+@router.get(
+    "/orders/{order_id}/payments", response_model=list[PaymentOut], responses=responses(404)
+)
+def list_payments(request: Request, order_id: int) -> list[PaymentOut]:
+    with hub_of(request).db.read() as session:
+        orders.get_order(session, order_id)
+        return [
+            PaymentOut.model_validate(p, from_attributes=True)
+            for p in payments.payments_of(session, order_id)
+        ]
 
 
 @router.post(

@@ -1,6 +1,7 @@
 """Shipping and tax: packages with their parcels, rates from the channel's carrier, a
-label bought once, tracking, an order's tax, and which plugin of a channel does each
-service capability. Calls to a service answer 502 when the service fails."""
+label bought once and voided once, tracking, an order's tax, and which plugin of a
+channel does each service capability. Calls to a service answer 502 when the service
+fails, 429 when it still limits the plugin's calls after a short wait."""
 
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class TaxOut(BaseModel):
     shipping_tax: Decimal
     rate: Decimal
     committed: bool
+    refunded: Decimal  # the tax refunded on the sale for returned units
     lines: dict[int, Decimal]
 
 
@@ -186,7 +188,9 @@ def get_package(request: Request, package_id: int) -> PackageOut:
 
 
 @router.post(
-    "/packages/{package_id}/rates", response_model=PackageOut, responses=responses(404, 502)
+    "/packages/{package_id}/rates",
+    response_model=PackageOut,
+    responses=responses(404, 429, 502),
 )
 async def get_rates(request: Request, package_id: int) -> PackageOut:
     """Ask the channel's rating plugin; the package's quotes, cheapest and fastest marked."""
@@ -200,12 +204,26 @@ async def get_rates(request: Request, package_id: int) -> PackageOut:
     "/packages/{package_id}/label",
     status_code=status.HTTP_201_CREATED,
     response_model=LabelOut,
-    responses=responses(404, 409, 502),
+    responses=responses(404, 409, 429, 502),
 )
 async def buy_label(request: Request, package_id: int, body: LabelWanted) -> LabelOut:
     """Buy the label of a quote: once (409 for a second purchase of the package)."""
     label = await run_in_threadpool(actions.buy_label, hub_of(request), package_id, body.quote_id)
     return LabelOut.model_validate(label)
+
+
+@router.post(
+    "/packages/{package_id}/void",
+    response_model=PackageOut,
+    responses=responses(404, 409, 429, 502),
+)
+async def void_label(request: Request, package_id: int) -> PackageOut:
+    """Void the package's label with the carrier that sold it (its postage refunded); the
+    package can then be rated and bought again. 409 when it is voided already."""
+    hub = hub_of(request)
+    await run_in_threadpool(actions.void_label, hub, package_id)
+    with hub.db.read() as session:
+        return _package_out(session, shipping.get_package(session, package_id))
 
 
 @router.post("/packages/{package_id}/release", response_model=PackageOut, responses=responses(404))
@@ -218,7 +236,9 @@ def release(request: Request, package_id: int) -> PackageOut:
 
 
 @router.post(
-    "/shipments/{shipment_id}/track", response_model=TrackingOut, responses=responses(404, 502)
+    "/shipments/{shipment_id}/track",
+    response_model=TrackingOut,
+    responses=responses(404, 429, 502),
 )
 async def track(request: Request, shipment_id: int) -> TrackingOut:
     hub = hub_of(request)
@@ -246,7 +266,7 @@ def _tracking(request: Request, shipment_id: int) -> TrackingOut:
         )
 
 
-@router.post("/orders/{order_id}/tax", response_model=TaxOut, responses=responses(404, 502))
+@router.post("/orders/{order_id}/tax", response_model=TaxOut, responses=responses(404, 429, 502))
 async def calculate_tax(request: Request, order_id: int) -> TaxOut:
     """Tax from the channel's tax plugin, written on the order and its lines."""
     hub = hub_of(request)
@@ -271,6 +291,7 @@ def _tax(request: Request, order_id: int) -> TaxOut:
             shipping_tax=tax.shipping_tax,
             rate=tax.rate,
             committed=tax.committed_at is not None,
+            refunded=tax.refunded,
             lines={line.id: line.tax_amount for line in order.lines},
         )
 

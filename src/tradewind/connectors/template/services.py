@@ -1,6 +1,6 @@
 """The service capabilities of a template (``get_rates``, ``buy_label``, ``void_label``,
-``track``, ``calculate_tax``, ``commit_tax``): each is the hook of that name, given the
-request as ``input`` and its ``output`` read as the capability's record."""
+``track``, ``calculate_tax``, ``commit_tax``, ``refund_tax``): each is the hook of that
+name, given the request as ``input`` and its ``output`` read as the capability's record."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tradewind.connectors.services import (
     RateRecord,
     ShipmentRequest,
     TaxRecord,
+    TaxRefundRequest,
     TaxRequest,
     TrackingRecord,
 )
@@ -60,7 +61,10 @@ class VoidsLabelsHook:
     runner: Runner
 
     def void_label(self, label: LabelRecord) -> None:
-        self.runner.run_hook("void_label", label.model_dump(mode="json"))
+        output = self.runner.run_hook("void_label", label.model_dump(mode="json")).output
+        refused = output.get("refused") if isinstance(output, dict) else None
+        if refused:  # the hook says why the service would not void it
+            raise Rejected(f"void_label: {refused}")
 
 
 class TracksParcelsHook:
@@ -88,6 +92,14 @@ class CommitsTaxHook:
         return str(output if output is not None else request.reference)
 
 
+class RefundsTaxHook:
+    runner: Runner
+
+    def refund_tax(self, request: TaxRefundRequest) -> str:
+        output = self.runner.run_hook("refund_tax", request.model_dump(mode="json")).output
+        return str(output if output is not None else request.reference)
+
+
 class PushesForFulfilmentHook:
     runner: Runner
 
@@ -107,5 +119,6 @@ SERVICE_MIXINS: Mapping[str, type] = {
     "track": TracksParcelsHook,
     "calculate_tax": CalculatesTaxHook,
     "commit_tax": CommitsTaxHook,
+    "refund_tax": RefundsTaxHook,
     "push_order_for_fulfilment": PushesForFulfilmentHook,
 }

@@ -34,10 +34,12 @@ from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import attention, lines
 from tradewind.core.orders.models import (
+    FinancialStatus,
     FulfillmentStatus,
     Order,
     OrderActivity,
     OrderLine,
+    OrderPayment,
     OrderSource,
     OrderStatus,
 )
@@ -410,6 +412,8 @@ def _update(session: Session, order: Order, data: OrderIn, options: ImportOption
         value = getattr(data, field)
         if field == "number" and not value:
             continue
+        if field == "financial_status" and _paid_here_stands(session, order, value):
+            continue
         if getattr(order, field) != value:
             changes.append(field)
             setattr(order, field, value)
@@ -494,6 +498,19 @@ def _set_status(
         _activity(session, order, "status", f"Status {previous.value} → {status.value}.")
 
 
+def _paid_here_stands(session: Session, order: Order, platform: FinancialStatus) -> bool:
+    """A payment recorded in Tradewind is not undone by the platform's copy of the order
+    still saying it is unpaid."""
+    return (
+        platform in (FinancialStatus.PENDING, FinancialStatus.AUTHORIZED)
+        and order.financial_status in (FinancialStatus.PAID, FinancialStatus.PARTIALLY_PAID)
+        and session.scalar(
+            select(OrderPayment.id).where(OrderPayment.order_id == order.id).limit(1)
+        )
+        is not None
+    )
+
+
 def _after_change(session: Session, order: Order, *, new: bool = False) -> None:
     session.flush()
     order.missing_product = any(
@@ -513,6 +530,11 @@ def _locked_order(session: Session, plugin_id: int, external_id: str) -> Order |
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    """The order, its row locked for the transaction (read afresh)."""
+    return _lock(session, order_id)
 
 
 def _lock(session: Session, order_id: int) -> Order:

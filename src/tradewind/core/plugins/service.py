@@ -34,7 +34,7 @@ from tradewind.core.plugins.schemas import (
 )
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import PluginChanged, record
+from tradewind.events import PluginChanged, PluginStateChanged, record
 from tradewind.monitoring.notifications import (
     NotificationKind,
     open_notifications,
@@ -319,13 +319,18 @@ def deactivate(session: Session, plugin_id: int) -> Plugin:
 
 def set_state(session: Session, plugin: Plugin, state: PluginState, error: str = "") -> bool:
     """Move the plugin to ``state``; returns whether it changed (log transitions only)."""
-    changed = plugin.state is not state
+    previous = plugin.state
+    changed = previous is not state
     plugin.state = state
     if error:
         plugin.last_error = error[:2000]
         plugin.last_error_at = utcnow()
     if changed:
         record(session, PluginChanged(plugin_id=plugin.id))
+        record(
+            session,
+            PluginStateChanged(plugin_id=plugin.id, previous=previous.value, state=state.value),
+        )
     session.flush()
     return changed
 

@@ -13,8 +13,9 @@ from tradewind.core.orders.models import OrderStatus
 from tradewind.core.shipments.models import Shipment, ShipmentLine
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.db import utcnow
-from tradewind.errors import Invalid, NotFound
+from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import ShipmentCreated, record
+from tradewind.vocabulary import TrackingStatus
 
 
 def get_shipment(session: Session, shipment_id: int) -> Shipment:
@@ -113,6 +114,32 @@ def create_shipment(session: Session, order_id: int, data: ShipmentIn) -> Shipme
     return shipment
 
 
+def check_shippable(session: Session, order_id: int, warehouse_id: int | None) -> None:
+    """Refuse, as ``create_shipment`` would, an order whose unshipped lines cannot all
+    leave ``warehouse_id`` now (unmatched, or not enough on hand): asked before a label
+    is paid for, so that a carrier never sells one for a shipment Tradewind refuses."""
+    order = orders.get_order(session, order_id)
+    if order.status is OrderStatus.CANCELLED:
+        raise Invalid(f"order {order.number} is cancelled; nothing can ship")
+    source = warehouse_id or order.warehouse_id
+    wanted = [line for line in order.lines if line.unshipped]
+    if not wanted:
+        raise Invalid(f"order {order.number} has nothing left to ship")
+    for line in wanted:
+        if line.product_id is None:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} is not matched to a product; "
+                "map the SKU to a product before shipping it"
+            )
+        level = inventory.level(session, line.product_id, source) if source else None
+        on_hand = level.on_hand if level is not None else 0
+        if on_hand < line.unshipped:
+            raise Invalid(
+                f"line {line.sku} of order {order.number} needs {line.unshipped} on hand "
+                f"to ship, and {on_hand} are: receive the stock before buying its label"
+            )
+
+
 def update_tracking(
     session: Session, shipment: Shipment, *, carrier: str, number: str, url: str
 ) -> bool:
@@ -135,3 +162,50 @@ def update_tracking(
     )
     session.flush()
     return True
+
+
+def can_unship(session: Session, shipment_id: int) -> Shipment:
+    """The shipment, if it can be undone: refused when it is cancelled already or units
+    of it came back (then it did ship)."""
+    shipment = get_shipment(session, shipment_id)
+    if shipment.tracking_status is TrackingStatus.CANCELLED:
+        raise Conflict(f"shipment {shipment.id} is cancelled already")
+    lines = {line.id: line for line in orders.get_order(session, shipment.order_id).lines}
+    for item in shipment.lines:
+        line = lines[item.order_line_id]
+        if line.shipped_quantity - item.quantity < line.returned_quantity:
+            raise Invalid(f"units of shipment {shipment.id} ({line.sku}) were returned: it shipped")
+    return shipment
+
+
+def unship(session: Session, shipment_id: int, why: str) -> Shipment:
+    """The shipment did not leave after all (its label was voided): its units go back on
+    hand and into the order's reservation, its lines are unshipped again, and it stays
+    on record as cancelled."""
+    shipment = can_unship(session, shipment_id)
+    order = orders.get_order(session, shipment.order_id)
+    lines = {line.id: line for line in order.lines}
+    for item in shipment.lines:
+        line = lines[item.order_line_id]
+        if line.product_id is not None and shipment.warehouse_id is not None:
+            inventory.adjust(
+                session,
+                line.product_id,
+                shipment.warehouse_id,
+                item.quantity,
+                reason=why,
+                reference=f"shipment:{shipment.id}",
+            )
+        line.shipped_quantity = max(0, line.shipped_quantity - item.quantity)
+    shipment.tracking_status = TrackingStatus.CANCELLED
+    orders.refresh_fulfillment(order)
+    orders.sync_reservations(session, order)
+    orders.add_activity(
+        session,
+        order,
+        "unshipped",
+        f"Shipment #{shipment.id} cancelled ({why}): "
+        f"{sum(item.quantity for item in shipment.lines)} unit(s) back on hand.",
+    )
+    session.flush()
+    return shipment

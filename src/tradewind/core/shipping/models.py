@@ -1,7 +1,8 @@
 """Shipping and tax of record: a package being prepared for an order (its parcels, where
 it ships from and to), the rates quoted for it, the label bought, the tracking events of
-the shipment it became, the tax computed for an order, and which plugin of a channel
-does each service capability. No HTTP here: the service plugins do the talking."""
+the shipment it became, the tax computed for an order (and refunded for its returns),
+and which plugin of a channel does each service capability. No HTTP here: the service
+plugins do the talking."""
 
 from __future__ import annotations
 
@@ -167,7 +168,28 @@ class OrderTax(Timestamped, Base):
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     committed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str] = mapped_column(String(128), default="")  # the transaction id
-    refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # The plugin the sale was committed with: its refunds go to the same service.
+    committed_plugin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plugins.id", ondelete="SET NULL")
+    )
+    refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # the refunds' sum
+
+
+class TaxRefund(Base):
+    """The tax of a return's units, recorded with the service as a refund of the order's
+    committed sale: once per return (the unique return id)."""
+
+    __tablename__ = "tax_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("returns.id", ondelete="CASCADE"), unique=True
+    )
+    plugin_id: Mapped[int | None] = mapped_column(ForeignKey("plugins.id", ondelete="SET NULL"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    external_id: Mapped[str] = mapped_column(String(128), default="")  # the refund's id there
+    refunded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ChannelService(Base):

@@ -3,13 +3,15 @@ be rated (an address to ship from and to, a weight for every parcel); a quote is
 only while it is valid and only once per package; a bought label makes the shipment
 (which moves the stock and sends its tracking to the storefront as a typed-in one does);
 tracking events are kept once each and move the shipment's status; an order's tax is
-written with its lines and totals in one go."""
+written with its lines and totals in one go, and a received return of a committed sale
+refunds its units' tax once. A voided label undoes its shipment."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,7 @@ from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import PluginChannel
+from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
@@ -31,14 +34,16 @@ from tradewind.core.shipping.models import (
     PackageState,
     Parcel,
     RateQuote,
+    TaxRefund,
     TrackingEvent,
 )
 from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import OrderUpdated, record
+from tradewind.events import OrderUpdated, PackagePrepared, record
 from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
 
+CENT = Decimal("0.01")
 # How long a quote may be bought when the service says nothing of it.
 RATE_VALIDITY = dt.timedelta(hours=24)
 BEING_BOUGHT = (
@@ -136,6 +141,7 @@ def prepare_package(
     ]
     session.add(package)
     session.flush()
+    record(session, PackagePrepared(package_id=package.id, order_id=order.id))
     return package
 
 
@@ -200,15 +206,16 @@ def get_quote(session: Session, quote_id: int) -> RateQuote:
 
 
 def quote_to_buy(session: Session, quote_id: int) -> RateQuote:
-    """The quote a label is about to be bought with: refused when it expired or the
-    package has its label."""
+    """The quote a label is about to be bought with: refused when it expired, the
+    package has its label, or the shipment the label makes would be refused."""
     quote = get_quote(session, quote_id)
-    _draft(session, quote.package_id)
+    package = _draft(session, quote.package_id)
     if quote.expires_at <= utcnow():
         raise Invalid(
             f"the {quote.carrier} {quote.service} rate expired at "
             f"{quote.expires_at:%Y-%m-%d %H:%M} UTC: get rates again"
         )
+    shipments.check_shippable(session, package.order_id, package.warehouse_id)
     return quote
 
 
@@ -293,6 +300,63 @@ def label_of(session: Session, package_id: int) -> Label | None:
     return session.scalar(
         select(Label).where(Label.package_id == package_id, Label.state == LabelState.PURCHASED)
     )
+
+
+def label_to_void(session: Session, package_id: int) -> Label:
+    """The package's label in force, about to be voided: refused, saying why, when it
+    has none (never bought, or voided already) or its parcel came back (it shipped)."""
+    package = get_package(session, package_id)
+    label = label_of(session, package.id)
+    if label is not None:
+        if package.shipment_id is not None:
+            shipments.can_unship(session, package.shipment_id)
+        return label
+    if package.state is PackageState.VOIDED:
+        raise Conflict(f"the label of package {package.id} is voided already")
+    raise Invalid(f"package {package.id} has no label to void")
+
+
+def record_void(session: Session, label_id: int) -> Label:
+    """The carrier voided the label: the label is kept as voided, its shipment is undone
+    (the units are back on hand) and the package can be rated and bought again. Its old
+    quotes go: they were for the carrier's shipment just refunded. Of two voids only one
+    is recorded; the other is told it is voided already."""
+    voided = session.execute(
+        update(Label)
+        .where(Label.id == label_id, Label.state == LabelState.PURCHASED)
+        .values(state=LabelState.VOIDED, voided_at=utcnow(), updated_at=utcnow())
+    )
+    label = session.get(Label, label_id)
+    if label is None:
+        raise NotFound(f"no label {label_id}")
+    session.refresh(label)
+    if int(getattr(voided, "rowcount", 0) or 0) != 1:
+        raise Conflict(f"the label of package {label.package_id} is voided already")
+    package = get_package(session, label.package_id)
+    if package.shipment_id is not None:
+        shipments.unship(session, package.shipment_id, f"label {label.tracking_number} voided")
+    package.state, package.shipment_id = PackageState.VOIDED, None
+    label.rate_quote_id = None  # the label keeps what it cost; its quote goes with the rest
+    session.flush()
+    package.quotes = []
+    record(session, PackagePrepared(package_id=package.id, order_id=package.order_id))
+    order = orders.get_order(session, package.order_id)
+    # The store was sent the tracking as any shipment's; it is not taken back there.
+    there = (
+        " Its tracking went to the store too: cancel that fulfilment there."
+        if order.plugin_id is not None
+        else ""
+    )
+    orders.add_activity(
+        session,
+        order,
+        "label_voided",
+        f"Label {label.carrier} {label.tracking_number} of package #{package.id} voided "
+        f"({label.cost} {label.currency} to be refunded); the package can be bought again."
+        f"{there}",
+    )
+    session.flush()
+    return label
 
 
 # ------------------------------------------------------------------------------ tracking
@@ -392,14 +456,119 @@ def _retotal(order: Order, tax: Decimal) -> None:
     order.tax_total = tax
 
 
-def commit_tax(session: Session, order_id: int, external_id: str) -> OrderTax:
+def commit_tax(
+    session: Session, order_id: int, external_id: str, plugin_id: int | None = None
+) -> OrderTax:
+    """The order's tax recorded as a sale (``external_id``) with ``plugin_id``'s service."""
     tax = tax_of(session, order_id)
     if tax is None:
         raise Invalid(f"order {order_id} has no computed tax to commit")
     tax.committed_at = tax.committed_at or utcnow()
     tax.external_id = external_id
+    tax.committed_plugin_id = plugin_id
     session.flush()
     return tax
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    order_line_id: int
+    sku: str
+    quantity: int  # returned
+    unit_price: Decimal
+    tax: Decimal  # the returned units' part of the line's tax
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """What a received return gives back of its order's committed tax."""
+
+    order_id: int
+    return_id: int
+    sale: str  # the committed sale's transaction id
+    plugin_id: int | None  # the plugin the sale was committed with
+    lines: tuple[RefundLine, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.tax for line in self.lines), Decimal("0"))
+
+
+def refund_due(session: Session, return_id: int) -> RefundDue | None:
+    """The tax a received return refunds: each returned unit's share of its line's tax,
+    to the cent. None when there is nothing to refund: the return is not received, its
+    order's tax was never committed as a sale, or the refund is recorded already."""
+    found = session.get(Return, return_id)
+    if found is None or found.status is ReturnStatus.REQUESTED:
+        return None
+    tax = tax_of(session, found.order_id)
+    if tax is None or tax.committed_at is None:
+        return None
+    if session.scalar(select(TaxRefund.id).where(TaxRefund.return_id == return_id)):
+        return None
+    lines = {line.id: line for line in orders.get_order(session, found.order_id).lines}
+    refunded = []
+    for item in found.lines:
+        line = lines[item.order_line_id]
+        share = line.tax_amount * item.quantity / line.quantity if line.quantity else 0
+        refunded.append(
+            RefundLine(
+                order_line_id=line.id,
+                sku=line.sku,
+                quantity=item.quantity,
+                unit_price=line.unit_price,
+                tax=Decimal(share).quantize(CENT, rounding=ROUND_HALF_UP),
+            )
+        )
+    return RefundDue(
+        order_id=found.order_id,
+        return_id=found.id,
+        sale=tax.external_id,
+        plugin_id=tax.committed_plugin_id,
+        lines=tuple(refunded),
+    )
+
+
+def record_tax_refund(
+    session: Session, due: RefundDue, plugin_id: int, external_id: str
+) -> TaxRefund:
+    """The service recorded the refund ``due``: kept once per return, added to the
+    order's refunded tax, and said on its timeline."""
+    tax = tax_of(session, due.order_id)
+    if tax is None:
+        raise Invalid(f"order {due.order_id} has no tax to refund")
+    refund = TaxRefund(
+        order_id=due.order_id,
+        return_id=due.return_id,
+        plugin_id=plugin_id,
+        amount=due.amount,
+        external_id=external_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(refund)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"the tax of return #{due.return_id} is refunded already") from None
+    tax.refunded = tax.refunded + due.amount
+    order = orders.get_order(session, due.order_id)
+    orders.add_activity(
+        session,
+        order,
+        "tax_refunded",
+        f"Tax {due.amount} {order.currency} of return #{due.return_id} refunded "
+        f"(refund {external_id} of sale {due.sale}).",
+    )
+    session.flush()
+    return refund
+
+
+def tax_refunds(session: Session, order_id: int) -> list[TaxRefund]:
+    return list(
+        session.scalars(
+            select(TaxRefund).where(TaxRefund.order_id == order_id).order_by(TaxRefund.id)
+        )
+    )
 
 
 def tax_of(session: Session, order_id: int) -> OrderTax | None:

@@ -231,7 +231,7 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
             await asyncio.sleep(fault.latency_ms / 1000)
             fault = None
         if fault is not None and not fault.after:
-            return fault_response(fault.answer)
+            return fault_response(fault.answer, fault.retry_after)
         if not sandbox.limiter.allow(key, route.index):
             return fault_response(429)
         try:
@@ -247,15 +247,18 @@ def make_endpoint(sandbox: Sandbox, route: ApiRoute) -> Callable[[Request], Awai
         except EasyPostError as error:
             return error_response(error)
         if fault is not None:  # "after": the change is made, its answer is lost
-            return fault_response(fault.answer)
+            return fault_response(fault.answer, fault.retry_after)
         return json_response(route.status, result)
 
     return endpoint
 
 
-def fault_response(status: int) -> Response:
+def fault_response(status: int, retry_after: float | None = None) -> Response:
     code, message = FAULT_ERRORS.get(status, ("INTERNAL_SERVER_ERROR", "Server error"))
-    return error_response(EasyPostError(status, code, message))
+    response = error_response(EasyPostError(status, code, message))
+    if status == 429 and retry_after is not None:  # a fault's; EasyPost itself sends none
+        response.headers["Retry-After"] = f"{retry_after:g}"
+    return response
 
 
 def _png() -> bytes:

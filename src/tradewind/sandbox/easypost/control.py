@@ -6,7 +6,8 @@ sandbox listens on loopback only). JSON in, JSON out:
     GET    /_sandbox/keys/{key}/labels       {"bought": n, "refunded": m}
     GET    /_sandbox/labels                  the same, summed over every key
     POST   /_sandbox/faults                  {"kind", "count"?, "status"?, "latency_ms"?,
-                                              "path_contains"?, "key"?, "after"?}
+                                              "path_contains"?, "key"?, "after"?,
+                                              "retry_after"? (a 429's Retry-After, s)}
     GET    /_sandbox/faults · DELETE /_sandbox/faults
     POST   /_sandbox/trackers/{id}/advance   {"status"?}: next step, fires tracker.updated
     GET    /_sandbox/deliveries              webhook deliveries, oldest first
@@ -92,6 +93,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
                     path_contains=body.get("path_contains"),
                     key=body.get("key"),
                     after=bool(body.get("after", False)),
+                    retry_after=_seconds(body.get("retry_after")),
                 )
             except (ValueError, TypeError) as error:
                 return _json(422, {"error": str(error)})
@@ -131,3 +133,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
         route("/deliveries", deliveries),
         route("/limits", limits),
     ]
+
+
+def _seconds(value: object) -> float | None:
+    return None if value is None else float(str(value))

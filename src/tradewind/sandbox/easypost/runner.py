@@ -78,9 +78,12 @@ class EasyPostSandbox(Running):
         path_contains: str | None = None,
         key: str | None = None,
         after: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         self.sandbox.faults.add(
-            Fault(FaultKind(kind), count, status, latency_ms, path_contains, key, after)
+            Fault(
+                FaultKind(kind), count, status, latency_ms, path_contains, key, after, retry_after
+            )
         )
 
     def clear_faults(self) -> None:

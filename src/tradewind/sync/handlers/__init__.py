@@ -19,12 +19,20 @@ from tradewind.sync.handlers.catalog import (
 from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
 from tradewind.sync.handlers.fulfilment import ImportShipments, PollFulfilment, PushFulfilment
 from tradewind.sync.handlers.hooks import RunHook
-from tradewind.sync.handlers.orders import PROBE, BackfillOrders, ImportOrder, PollOrders
+from tradewind.sync.handlers.orders import (
+    PROBE,
+    BackfillOrders,
+    GapReportWork,
+    ImportOrder,
+    PollOrders,
+)
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
 from tradewind.sync.handlers.services import (
     CalculateTax,
     CommitTax,
+    GetRates,
     PollTracking,
+    RefundTax,
     TrackShipment,
 )
 from tradewind.sync.handlers.shipments import PushShipment
@@ -52,13 +60,16 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),
         WorkKind.RUN_HOOK: RunHook(),
+        WorkKind.GET_RATES: GetRates(),
         WorkKind.CALCULATE_TAX: CalculateTax(),
         WorkKind.COMMIT_TAX: CommitTax(),
+        WorkKind.REFUND_TAX: RefundTax(),
         WorkKind.TRACK_SHIPMENT: TrackShipment(),
         WorkKind.POLL_TRACKING: PollTracking(),
         WorkKind.PUSH_FULFILMENT: PushFulfilment(),
         WorkKind.IMPORT_SHIPMENTS: ImportShipments(),
         WorkKind.POLL_FULFILMENT: PollFulfilment(),
+        WorkKind.GAP_REPORT: GapReportWork(),
     }
 )
 

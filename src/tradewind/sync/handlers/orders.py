@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import decisions, ledger, schedule
+from tradewind.sync import decisions, gaps, ledger, schedule
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -48,13 +48,18 @@ PUSH_PROBE_SECONDS = 5.0
 
 
 def _import(
-    session: Session, job: Job, plugin: Plugin, record: OrderRecord, *, backfill: bool = False
+    session: Session,
+    job: Job,
+    plugin: Plugin,
+    record: OrderRecord,
+    noted: list[decisions.Seen],
+    *,
+    backfill: bool = False,
 ) -> ImportOutcome:
+    """Import one record; its decision is added to ``noted`` (written with the page)."""
     outcome = import_record(session, plugin, record, backfill=backfill)
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
-    decisions.record(
-        session,
-        plugin.id,
+    noted.append(
         decisions.Seen(
             external_id=record.external_id,
             number=record.number,
@@ -63,7 +68,7 @@ def _import(
             code=outcome.code,
             reason=outcome.reason,
             order_id=outcome.order_id,
-        ),
+        )
     )
     return outcome
 
@@ -73,19 +78,15 @@ def seen_by(job: Job) -> decisions.SeenBy:
     return decisions.PATHS.get(job.row.kind, decisions.SeenBy.PROBE)
 
 
-def refused(session: Session, job: Job, record: OrderRecord, code: str, reason: str) -> None:
+def refused(job: Job, record: OrderRecord, reason: str) -> decisions.Seen:
     """An order that could not be imported, as its decision."""
-    decisions.record(
-        session,
-        job.plugin.id,
-        decisions.Seen(
-            external_id=record.external_id,
-            number=record.number,
-            path=seen_by(job),
-            decision=decisions.Decision.FAILED,
-            code=code,
-            reason=reason,
-        ),
+    return decisions.Seen(
+        external_id=record.external_id,
+        number=record.number,
+        path=seen_by(job),
+        decision=decisions.Decision.FAILED,
+        code="rejected",
+        reason=reason,
     )
 
 
@@ -94,14 +95,15 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
     # Held for the whole page: the session's identity map keeps only weak references.
     plugin = plugins.get_plugin(session, job.plugin.id)
     lock_for_import(session, plugin, records)
+    noted: list[decisions.Seen] = []
     for record in records:
         try:
             with session.begin_nested():
-                _import(session, job, plugin, record)
+                _import(session, job, plugin, record, noted)
         except ImportConflict:
             raise  # the whole plugin waits for its channels to be fixed
         except TradewindError as exc:
-            refused(session, job, record, "rejected", str(exc))
+            noted.append(refused(job, record, str(exc)))
             notifications.raise_notification(
                 session,
                 NotificationKind.RECORD_REJECTED,
@@ -109,6 +111,7 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
                 subject=f"order {record.number}",
                 message=f"Order {record.number} could not be imported: {exc}",
             )
+    decisions.record_many(session, job.plugin.id, noted)
 
 
 class ImportOrder(PerRow[ImportsOrders, "OrderRecord | None"]):
@@ -346,10 +349,11 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
             _skip(run, external_id, reason)
         plugin = plugins.get_plugin(session, job.plugin.id)
         lock_for_import(session, plugin, page.records)
+        noted: list[decisions.Seen] = []
         for record in page.records:
             try:
                 with session.begin_nested():
-                    outcome = _import(session, job, plugin, record, backfill=True)
+                    outcome = _import(session, job, plugin, record, noted, backfill=True)
             except Exception as exc:  # one poison record must not stop the backfill
                 if conflict(exc):
                     raise  # not the record's fault: the page's transaction runs again
@@ -360,7 +364,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                     error=str(exc),
                 )
                 _skip(run, record.external_id, f"{type(exc).__name__}: {exc}")
-                refused(session, job, record, "rejected", f"{type(exc).__name__}: {exc}")
+                noted.append(refused(job, record, f"{type(exc).__name__}: {exc}"))
                 continue
             if outcome.outcome == "imported":
                 run.imported += 1
@@ -368,9 +372,54 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                 _skip(run, record.external_id, outcome.reason)
             else:
                 run.unchanged += 1
+        decisions.record_many(session, job.plugin.id, noted)
 
 
 def _skip(run: Backfill, external_id: str, reason: str) -> None:
     run.skipped += 1
     if len(run.skips) < 1000:
         run.skips = [*run.skips, {"id": external_id, "reason": reason[:300]}]
+
+
+# ----------------------------------------------------------------------- gap report
+
+GAP_DAILY = "daily"  # the scheduled run's key: the day before
+GAP_MAX_PAGES = 200
+
+
+@dataclass(frozen=True)
+class DayRead:
+    day: dt.date
+    records: list[OrderRecord]
+
+
+class GapReportWork(Single[DayRead]):
+    """Key: a day (ISO), or ``daily`` for the day before. The platform's orders placed
+    that day, every page, set against what Tradewind holds and decided."""
+
+    def fetch(self, job: Job) -> DayRead:
+        connector = job.capability(ImportsOrders)
+        day = (
+            (utcnow() - dt.timedelta(days=1)).date()
+            if job.row.key == GAP_DAILY
+            else dt.date.fromisoformat(job.row.key)
+        )
+        since, until = gaps.window(day)
+        query = OrderQuery(field="created_at", since=since, until=until)
+        records: list[OrderRecord] = []
+        cursor: str | None = None
+        for _ in range(GAP_MAX_PAGES):
+            page = connector.list_orders(query, cursor, Priority.BACKGROUND)
+            records.extend(page.records)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        else:
+            raise Rejected(f"more than {GAP_MAX_PAGES} pages of orders on {day}: not judged")
+        return DayRead(day, records)
+
+    def apply(self, session: Session, job: Job, fetched: DayRead) -> None:
+        report = gaps.record_report(session, job.plugin.id, fetched.day, fetched.records)
+        job.results.append(
+            f"{fetched.day}: {report.on_platform} on the platform, {report.missing} missing"
+        )

@@ -1,24 +1,32 @@
-"""Service work of a channel's tax plugin: the tax of an order made in Tradewind is
-computed as it is created, and committed to the service as a sale once the order has
-shipped. The requests a service is sent are built here for the actions a person runs
-too (``app/shipping.py``)."""
+"""Service work of a channel's plugins: a package being prepared is rated; the tax of
+an order made in Tradewind is
+computed as it is created, committed to the service as a sale once the order has
+shipped, and refunded on that sale for the units of a received return. The requests a
+service is sent are built here for the actions a person runs too (``app/shipping.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tradewind.connectors.errors import Rejected
 from tradewind.connectors.records import AddressRecord
 from tradewind.connectors.services import (
     CalculatesTax,
     CommitsTax,
     ParcelRecord,
+    QuotesRates,
+    RateRecord,
+    RefundsTax,
     ShipmentRequest,
     TaxLine,
     TaxRecord,
+    TaxRefundLine,
+    TaxRefundRequest,
     TaxRequest,
     TrackingRecord,
     TracksParcels,
@@ -26,13 +34,18 @@ from tradewind.connectors.services import (
 from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
+from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Label, LabelState, Package
-from tradewind.core.shipping.schemas import TaxIn, TrackingIn
+from tradewind.core.shipping.models import Label, LabelState, Package, PackageState
+from tradewind.core.shipping.schemas import QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
+from tradewind.sync import ledger
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
+from tradewind.sync.models import WorkKind
 from tradewind.vocabulary import TrackingStatus
 
 
@@ -64,6 +77,52 @@ def shipment_request(package: Package) -> ShipmentRequest:
     )
 
 
+def quotes_in(rates: Sequence[RateRecord]) -> list[QuoteIn]:
+    """A service's rates as quotes to keep, each with the ids its purchase needs back
+    (its shipment's and its own)."""
+    return [
+        QuoteIn(
+            external_id=(
+                f"{rate.shipment_ref}|{rate.external_id}" if rate.shipment_ref else rate.external_id
+            ),
+            carrier=rate.carrier,
+            service=rate.service,
+            amount=rate.amount,
+            currency=rate.currency,
+            estimated_days=rate.estimated_days,
+        )
+        for rate in rates
+    ]
+
+
+class GetRates(Single["list[QuoteIn] | None"]):
+    """Key: a package id. The package being prepared, rated by the channel's rating
+    plugin, so that its rates are there when a person opens the order. A package that
+    has its label by then, or fresh rates from this plugin, is not rated again."""
+
+    def fetch(self, job: Job) -> list[QuoteIn] | None:
+        connector = job.capability(QuotesRates)
+        with job.hub.db.read() as session:
+            package = session.get(Package, int(job.row.key))
+            if package is None or not _wants_rates(package, job.plugin.id):
+                return None
+            request = shipment_request(package)
+        return quotes_in(connector.get_rates(request))
+
+    def apply(self, session: Session, job: Job, fetched: list[QuoteIn] | None) -> None:
+        package = session.get(Package, int(job.row.key))
+        if fetched is None or package is None or not _wants_rates(package, job.plugin.id):
+            return
+        shipping.record_quotes(session, package.id, job.plugin.id, fetched)
+
+
+def _wants_rates(package: Package, plugin_id: int) -> bool:
+    if package.state not in (PackageState.DRAFT, PackageState.VOIDED):
+        return False
+    now = utcnow()
+    return not any(q.plugin_id == plugin_id and q.expires_at > now for q in package.quotes)
+
+
 def tax_request(session: Session, order: Order) -> TaxRequest:
     source = session.get(Warehouse, order.warehouse_id) if order.warehouse_id else None
     return TaxRequest(
@@ -91,10 +150,16 @@ def tax_in(tax: TaxRecord) -> TaxIn:
     )
 
 
-class CalculateTax(Single["TaxRecord | None"]):
-    """Key: the order id."""
+@dataclass(frozen=True)
+class TaxRefused:
+    reason: str
 
-    def fetch(self, job: Job) -> TaxRecord | None:
+
+class CalculateTax(Single["TaxRecord | TaxRefused | None"]):
+    """Key: the order id. An order the service refuses to tax (an address it cannot
+    place) is told on its timeline and in a notification, with nothing written."""
+
+    def fetch(self, job: Job) -> TaxRecord | TaxRefused | None:
         connector = job.capability(CalculatesTax)
         with job.hub.db.read() as session:
             order = orders.get_order(session, int(job.row.key))
@@ -102,11 +167,51 @@ class CalculateTax(Single["TaxRecord | None"]):
             if found is not None and found.committed_at is not None:
                 return None  # committed: it no longer changes
             request = tax_request(session, order)
-        return connector.calculate_tax(request)
+        try:
+            return connector.calculate_tax(request)
+        except Rejected as exc:
+            return TaxRefused(str(exc))
 
-    def apply(self, session: Session, job: Job, fetched: TaxRecord | None) -> None:
-        if fetched is not None:
-            shipping.record_tax(session, int(job.row.key), job.plugin.id, tax_in(fetched))
+    def apply(self, session: Session, job: Job, fetched: TaxRecord | TaxRefused | None) -> None:
+        order_id = int(job.row.key)
+        if isinstance(fetched, TaxRefused):
+            tax_refused(session, order_id, job.plugin.id, fetched.reason)
+        elif fetched is not None:
+            shipping.record_tax(session, order_id, job.plugin.id, tax_in(fetched))
+            tax_computed(session, order_id, job.plugin.id)
+
+
+def _tax_subject(order: Order) -> str:
+    return f"tax of order {order.number}"
+
+
+def tax_refused(session: Session, order_id: int, plugin_id: int, reason: str) -> None:
+    """The tax service refused to tax the order: said on the order and to a person."""
+    order = orders.get_order(session, order_id)
+    orders.add_activity(
+        session,
+        order,
+        "tax_refused",
+        f"Tax not computed: {reason}. Correct the order's shipping address, then Calculate tax.",
+    )
+    notifications.raise_notification(
+        session,
+        NotificationKind.RECORD_REJECTED,
+        plugin_id=plugin_id,
+        subject=_tax_subject(order),
+        message=(
+            f"The tax of order {order.number} was not computed: {reason}. Correct its "
+            "shipping address, then Calculate tax on the order."
+        ),
+    )
+
+
+def tax_computed(session: Session, order_id: int, plugin_id: int) -> None:
+    """The order is taxed: a refusal told before is over."""
+    order = orders.get_order(session, order_id)
+    notifications.resolve(
+        session, NotificationKind.RECORD_REJECTED, plugin_id=plugin_id, subject=_tax_subject(order)
+    )
 
 
 class CommitTax(Single["str | None"]):
@@ -130,8 +235,60 @@ class CommitTax(Single["str | None"]):
         return connector.commit_tax(request, computed)
 
     def apply(self, session: Session, job: Job, fetched: str | None) -> None:
+        if fetched is None:
+            return
+        shipping.commit_tax(session, int(job.row.key), fetched, job.plugin.id)
+        # Returns received before the sale was recorded are refunded on it now.
+        received = session.scalars(
+            select(Return.id).where(
+                Return.order_id == int(job.row.key), Return.status != ReturnStatus.REQUESTED
+            )
+        )
+        for return_id in received:
+            if shipping.refund_due(session, return_id) is not None:
+                ledger.enqueue(session, job.plugin.id, WorkKind.REFUND_TAX, str(return_id))
+
+
+class RefundTax(Single["tuple[shipping.RefundDue, str] | None"]):
+    """Key: a return id. Its units' tax, refunded on the order's committed sale by the
+    plugin that committed it (once: a refund recorded is not sent again)."""
+
+    def fetch(self, job: Job) -> tuple[shipping.RefundDue, str] | None:
+        connector = job.capability(RefundsTax)
+        with job.hub.db.read() as session:
+            due = shipping.refund_due(session, int(job.row.key))
+            if due is None:
+                return None
+            order = orders.get_order(session, due.order_id)
+            sold = tax_request(session, order)
+            found = session.get(Return, due.return_id)
+            request = TaxRefundRequest(
+                reference=f"{order.number}-R{due.return_id}",
+                sale=due.sale,
+                ship_from=sold.ship_from,
+                ship_to=sold.ship_to,
+                currency=order.currency,
+                refunded_at=(found.received_at if found else None) or utcnow(),
+                tax=due.amount,
+                lines=tuple(
+                    TaxRefundLine(
+                        id=str(line.order_line_id),
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        tax=line.tax,
+                        sku=line.sku,
+                    )
+                    for line in due.lines
+                ),
+            )
+        return due, connector.refund_tax(request)
+
+    def apply(
+        self, session: Session, job: Job, fetched: tuple[shipping.RefundDue, str] | None
+    ) -> None:
         if fetched is not None:
-            shipping.commit_tax(session, int(job.row.key), fetched)
+            due, refund_id = fetched
+            shipping.record_tax_refund(session, due, job.plugin.id, refund_id)
 
 
 class TrackShipment(Single["tuple[list[int], Sequence[TrackingRecord]] | None"]):

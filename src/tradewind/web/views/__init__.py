@@ -18,6 +18,7 @@ from tradewind.web.views import (
     plugins,
     shipping,
     templates,
+    webhooks,
 )
 from tradewind.web.views.common import PAGE_SIZE
 
@@ -34,6 +35,7 @@ for module in (
     shipping,
     customers,
     catalog,
+    webhooks,
 ):
     router.include_router(module.router)
 

@@ -22,8 +22,10 @@ from tradewind.core.channels import service as channels
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.orders import payments
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderStatus
+from tradewind.core.orders.payments import PaymentIn
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.plugins import service as plugins
 from tradewind.core.returns import service as returns
@@ -318,6 +320,10 @@ def order_page(
             else None,
             "shipments": shipments.list_shipments(session, order_id=order_id),
             "returns": returns.list_returns(session, order_id=order_id),
+            "payments": payments.payments_of(session, order_id),
+            "payable": order.financial_status in payments.PAYABLE
+            and order.status is OrderStatus.OPEN,
+            "left_to_pay": order.total - payments.paid_here(session, order_id),
             **shipping_views.order_shipping(session, order),
         }
     return page(request, "order.html", **context)
@@ -333,6 +339,27 @@ def order_cancel(
     with hub_of(request).db.unit_of_work() as session:
         orders.cancel_order(session, order_id, reason)
     return redirect(request, f"/orders/{order_id}", "Order cancelled.")
+
+
+@router.post("/orders/{order_id}/payments")
+def order_payment(
+    request: Request,
+    order_id: int,
+    amount: str = Form(..., max_length=32),
+    method: str = Form("", max_length=40),
+    reference: str = Form("", max_length=128),
+    user: SessionUser = Depends(writer),
+) -> Response:
+    try:
+        given = PaymentIn(amount=Decimal(amount.strip()), method=method, reference=reference)
+    except (InvalidOperation, ValidationError):
+        raise Invalid(
+            f"{amount!r} is not an amount", fields={"amount": "a positive number"}
+        ) from None
+    with hub_of(request).db.unit_of_work() as session:
+        payments.record_payment(session, order_id, given, by=user.username)
+        status = orders.get_order(session, order_id).financial_status.value.replace("_", " ")
+    return redirect(request, f"/orders/{order_id}", f"Payment recorded; the order is {status}.")
 
 
 @router.post("/orders/{order_id}/ship")

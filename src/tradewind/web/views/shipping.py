@@ -1,6 +1,6 @@
-"""Shipping and tax in the UI: on an order, its packages (prepare one, get rates with the
-cheapest and fastest marked, buy a label once, download it, follow its tracking) and
-its tax; on the channels page, which plugin does each service capability."""
+"""Shipping and tax in the UI: on an order, its packages (prepare one, its rates with the
+cheapest and fastest marked, buy a label once, download it, void it, follow its
+tracking) and its tax; on the channels page, which plugin does each service capability."""
 
 from __future__ import annotations
 
@@ -18,15 +18,17 @@ from starlette.concurrency import run_in_threadpool
 from tradewind.app import shipping as actions
 from tradewind.auth.service import SessionUser
 from tradewind.core.fulfilment import service as fulfilment
+from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, Package
 from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.vocabulary import ServiceCapability
-from tradewind.web.app import redirect
+from tradewind.web.app import fragment, redirect
 from tradewind.web.session import hub_of, reader, writer
 
 router = APIRouter(include_in_schema=False)
@@ -42,21 +44,7 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
         .order_by(Package.id)
         .options(selectinload(Package.parcels), selectinload(Package.quotes))
     ).all()
-    shown = []
-    for package in packages:
-        label = shipping.label_of(session, package.id)
-        shipment = session.get(Shipment, package.shipment_id) if package.shipment_id else None
-        shown.append(
-            {
-                "package": package,
-                "cheapest": shipping.cheapest(package.quotes),
-                "fastest": shipping.fastest(package.quotes),
-                "label": label,
-                "shipment": shipment,
-                "events": shipping.tracking_events(session, shipment.id) if shipment else [],
-            }
-        )
-    services = shipping.services(session, order.channel_id)
+    shown = [_item(session, package) for package in packages]
     names = {p.id: p.name for p in plugins.plugins_of_channel(session, order.channel_id)}
     return {
         "fulfilment": [
@@ -69,6 +57,29 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
         ],
         "packages": shown,
         "tax": shipping.tax_of(session, order.id),
+        **_can(session, order.channel_id),
+    }
+
+
+def _item(session: Session, package: Package) -> dict[str, Any]:
+    """What a package's card shows."""
+    label = shipping.label_of(session, package.id)
+    shipment = session.get(Shipment, package.shipment_id) if package.shipment_id else None
+    return {
+        "package": package,
+        "cheapest": shipping.cheapest(package.quotes),
+        "fastest": shipping.fastest(package.quotes),
+        "label": label,
+        "shipment": shipment,
+        "events": shipping.tracking_events(session, shipment.id) if shipment else [],
+        "rating": actions.rating(session, package.id),
+        "expired": {quote.id for quote in package.quotes if quote.expires_at <= utcnow()},
+    }
+
+
+def _can(session: Session, channel_id: int) -> dict[str, bool]:
+    services = shipping.services(session, channel_id)
+    return {
         "can_rate": ServiceCapability.GET_RATES in services,
         "can_tax": ServiceCapability.CALCULATE_TAX in services,
         "can_track": ServiceCapability.TRACK in services,
@@ -88,7 +99,7 @@ def _back(order_id: int) -> str:
 
 
 @router.post("/orders/{order_id}/packages")
-async def prepare(
+def prepare(
     request: Request,
     order_id: int,
     weight: str = Form("", max_length=20),
@@ -112,19 +123,12 @@ async def prepare(
             package_id = shipping.prepare_package(session, order_id, [parcel]).id
     except (TradewindError, ValueError) as exc:
         return redirect(request, _back(order_id), _said(exc), error=True)
-    # Rates come with the package: the next thing a person does is choose one.
-    try:
-        quotes = await run_in_threadpool(actions.get_rates, hub_of(request), package_id)
-    except TradewindError as exc:
-        return redirect(
-            request,
-            _back(order_id),
-            f"Package #{package_id} ready; rates: {exc.message}",
-            error=True,
-        )
-    return redirect(
-        request, _back(order_id), f"Package #{package_id}: {len(quotes)} rate(s) to choose from."
-    )
+    # The engine rates it now (the card shows them as they come): the next thing a
+    # person does is choose one.
+    with hub_of(request).db.read() as session:
+        coming = actions.rating(session, package_id).coming
+    said = "rates are coming" if coming else "Get rates to choose one"
+    return redirect(request, _back(order_id), f"Package #{package_id} ready: {said}.")
 
 
 def _number(text: str) -> Decimal | None:
@@ -187,6 +191,47 @@ def release(request: Request, package_id: int, _user: SessionUser = Depends(writ
     with hub_of(request).db.unit_of_work() as session:
         shipping.release_purchase(session, package_id)
     return redirect(request, _back(order_id), f"Package #{package_id} can be bought again.")
+
+
+@router.get("/packages/{package_id}/card")
+def card(request: Request, package_id: int, _user: SessionUser = Depends(reader)) -> Response:
+    """The package's card alone: what it shows while its rates are coming."""
+    with hub_of(request).db.read() as session:
+        return _card(request, session, shipping.get_package(session, package_id))
+
+
+def _card(request: Request, session: Session, package: Package, **said: Any) -> Response:
+    channel_id = orders.get_order(session, package.order_id).channel_id
+    return fragment(
+        request,
+        "fragments/package.html",
+        item=_item(session, package),
+        **_can(session, channel_id),
+        **said,
+    )
+
+
+@router.post("/packages/{package_id}/void")
+async def void(request: Request, package_id: int, _user: SessionUser = Depends(writer)) -> Response:
+    """Void the package's label; the answer is the package's card again, saying how it
+    went (a redirect with the message, without htmx)."""
+    hub = hub_of(request)
+    order_id = _order_of(request, package_id)
+    try:
+        label = await run_in_threadpool(actions.void_label, hub, package_id)
+    except TradewindError as exc:
+        said, failed = f"Void: {exc.message}", True
+    else:
+        said, failed = (
+            f"Label {label.carrier} {label.tracking_number} voided: its postage is refunded "
+            "by the carrier and the package can be bought again.",
+            False,
+        )
+    if not request.headers.get("hx-request"):
+        return redirect(request, _back(order_id), said, error=failed)
+    with hub.db.read() as session:
+        package = shipping.get_package(session, package_id)
+        return _card(request, session, package, said=said, said_error=failed)
 
 
 @router.post("/shipments/{shipment_id}/track")

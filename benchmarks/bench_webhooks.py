@@ -1,0 +1,180 @@
+"""webhooks.fanout (issue 14): 10,000 events × 3 local receivers.
+
+Products are created in transactions of 200 (each writes its ``product.created`` event and
+three deliveries in the same commit) while the engine sends: deliveries per second from
+the first commit to the last arrival, and the p99 from a change's commit to its arrival at
+the receiver — embedded (SQLite + SqliteHuey, one process, 4 threads) and on PostgreSQL +
+Redis with 2 ``tradewind worker`` processes. The receiver is a separate process (asyncio,
+keep-alive), as the merchant's systems are. ``TRADEWIND_BENCH_WEBHOOK_EVENTS`` scales it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from benchmarks.harness import Figure
+from benchmarks.support import (
+    REPO,
+    bench_hub,
+    child_env,
+    entry_point_dir,
+    free_port,
+    postgres_database,
+)
+from tradewind.core.catalog import service as catalog
+from tradewind.core.catalog.schemas import ProductIn
+from tradewind.hub import Hub
+from tradewind.sync.worker import Engine, announce_through_queue
+from tradewind.webhooks import service
+from tradewind.webhooks.models import DeliveryStatus, WebhookDelivery
+
+EVENTS = int(os.environ.get("TRADEWIND_BENCH_WEBHOOK_EVENTS", "10000"))
+RECEIVERS = 3
+BATCH = 200
+
+
+def run() -> Iterator[Figure]:
+    yield from _fanout("embedded", postgres=False)
+    yield from _fanout("postgres_redis", postgres=True)
+
+
+def _fanout(where: str, *, postgres: bool) -> Iterator[Figure]:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        port = free_port()
+        records = root / "arrivals.tsv"
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.webhook_receiver", str(port), str(records)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+        )
+        assert receiver.stdout is not None
+        receiver.stdout.readline()  # "ready"
+        try:
+            if postgres:
+                with postgres_database() as url:
+                    queue = f"redis://127.0.0.1:6379/0?name=tw-bench-{uuid.uuid4().hex[:8]}"
+                    with bench_hub(url, queue, allow_sandbox_hosts=True) as hub:
+                        commits, finished = _scaled(hub, port, root)
+            else:
+                with bench_hub(allow_sandbox_hosts=True) as hub:
+                    commits, finished = _embedded(hub, port)
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=30)
+        arrivals = [line.split("\t") for line in records.read_text().splitlines() if line]
+    latencies = sorted(float(at) - commits[sku] for at, _, _, sku in arrivals if sku in commits)
+    first = min(commits.values())
+    last = max(float(at) for at, _, _, _ in arrivals)
+    total = EVENTS * RECEIVERS
+    label = (
+        "SQLite + SqliteHuey, 1 process, 4 threads"
+        if not postgres
+        else "PostgreSQL + RedisHuey, 2 worker processes × 4 threads"
+    )
+    yield Figure(
+        bench="webhooks.fanout",
+        metric=f"deliveries_per_second_{where}",
+        value=round(total / (last - first)),
+        unit="deliveries/s",
+        target=1000,
+        note=f"{EVENTS} events × {RECEIVERS} receivers, {label}; "
+        f"{len(arrivals) - total} repeats; all succeeded {finished:.1f} s after the first commit",
+    )
+    yield Figure(
+        bench="webhooks.fanout",
+        metric=f"commit_to_receiver_p99_{where}",
+        value=round(latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)], 3),
+        unit="s",
+        target=1.0,
+        note=f"p50 {latencies[len(latencies) // 2]:.3f} s; {label}",
+    )
+
+
+def _subscribe(hub: Hub, port: int) -> None:
+    with hub.db.unit_of_work() as session:
+        for number in range(RECEIVERS):
+            service.create_subscription(
+                session,
+                hub.vault,
+                service.UrlRules(hub.outbound),
+                url=f"http://127.0.0.1:{port}/{number}",
+                event_types=["product.created"],
+            )
+
+
+def _produce(hub: Hub) -> dict[str, float]:
+    """Create the products, a batch a transaction; each SKU's commit time."""
+    commits: dict[str, float] = {}
+    for start in range(0, EVENTS, BATCH):
+        skus = [f"SKU-{number:06d}" for number in range(start, min(start + BATCH, EVENTS))]
+        with hub.db.unit_of_work() as session:
+            for sku in skus:
+                catalog.create_product(session, ProductIn(sku=sku, title=sku))
+        committed = time.time()
+        commits.update(dict.fromkeys(skus, committed))
+    return commits
+
+
+def _wait_delivered(hub: Hub, since: float, timeout: float = 600) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with hub.db.read() as session:
+            done = session.scalar(
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == DeliveryStatus.SUCCEEDED)
+            )
+        if done == EVENTS * RECEIVERS:
+            return time.time() - since
+        time.sleep(0.05)
+    raise RuntimeError(f"{done} of {EVENTS * RECEIVERS} deliveries succeeded")
+
+
+def _embedded(hub: Hub, port: int) -> tuple[dict[str, float], float]:
+    _subscribe(hub, port)
+    engine = Engine(hub)
+    engine.start(workers=4)
+    try:
+        started = time.time()
+        commits = _produce(hub)
+        return commits, _wait_delivered(hub, started)
+    finally:
+        engine.stop()
+
+
+def _scaled(hub: Hub, port: int, root: Path) -> tuple[dict[str, float], float]:
+    _subscribe(hub, port)
+    env = child_env(hub, entry_point_dir(root / "dist"))
+    env["TRADEWIND_RECONCILE_SECONDS"] = "0.5"
+    env["TRADEWIND_ALLOW_SANDBOX_HOSTS"] = "true"
+    announce_through_queue(hub)  # commits announce their deliveries on Redis
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tradewind", "worker", "--threads", "4"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        time.sleep(2)  # the workers start (import, connect) before the clock does
+        started = time.time()
+        commits = _produce(hub)
+        return commits, _wait_delivered(hub, started)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)

@@ -222,8 +222,27 @@ def test_a_re_read_stuck_after_errors_and_the_last_decision() -> None:
     assert _results(found)[CheckName.EXECUTIONS] is Result.FAILED
     assert "HTTP 503" in found.verdict and found.action.kind is ActionKind.SYNC_NOW
     deferred = Earlier(NOW, "webhook", Decision.DEFERRED, "auth_failed", "401")
-    found = diagnose(_facts(decision=deferred), NOW)
+    unread = Live(Reading.FAILED, error="HTTP 503")
+    found = diagnose(_facts(decision=deferred, live=unread), NOW)
     assert found.action.kind is ActionKind.REAUTHORIZE
+
+
+def test_a_decision_whose_reason_no_longer_holds_does_not_stop_the_order() -> None:
+    skipped = Earlier(NOW, "webhook", Decision.SKIPPED, "test_order", "a test order")
+    facts = _facts(
+        plugin=_plugin(rules={"import_test_orders": True}),
+        live=Live(Reading.FOUND, _record(test=True)),
+        decision=skipped,
+    )
+    found = diagnose(facts, NOW)
+    decision = next(c for c in found.checks if c.name is CheckName.DECISION)
+    assert decision.result is Result.PASSED and "no longer holds" in decision.evidence
+    assert found.exit_code == 0 and found.action.kind is ActionKind.SYNC_NOW
+    still = diagnose(dataclasses.replace(facts, plugin=_plugin()), NOW)  # test orders still off
+    assert [c.name for c in still.checks if c.result is Result.FAILED] == [
+        CheckName.PLATFORM_STATUS,
+        CheckName.DECISION,
+    ]
 
 
 def test_support_details_carry_the_ticket_s_facts() -> None:

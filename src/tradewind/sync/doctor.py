@@ -491,6 +491,11 @@ def check_decision(facts: Facts) -> Check:
     )
     if found.decision in (Decision.IMPORTED, Decision.UPDATED, Decision.UNCHANGED):
         return Check(CheckName.DECISION, Result.PASSED, evidence)
+    now = would_decide(facts)
+    if found.decision in (Decision.SKIPPED, Decision.DEFERRED) and now and now[1] != found.code:
+        # Skipped or deferred for a reason the live order no longer has (the rules or the
+        # channels were fixed since): nothing in the past stops it now.
+        return Check(CheckName.DECISION, Result.PASSED, f"{evidence}; that no longer holds")
     code = found.code.partition(":")[0]
     if code == "auth_failed":
         action = _REAUTHORIZE

@@ -141,6 +141,7 @@ def test_an_unpaid_order_and_a_test_order_fail_the_platform_status_check(world: 
         again = doctor.diagnose(world.hub, world.plugin_id, placed["name"])
         assert _result(again, CheckName.PLATFORM_STATUS) is Result.PASSED
         assert again.action.kind is ActionKind.SYNC_NOW
+        assert again.exit_code == 0, again.verdict  # importable: the old skip no longer holds
         doctor.apply(world.hub, world.plugin_id, placed["name"], ActionKind.SYNC_NOW)
         world.settle(partial(_imported, world, placed["id"]))
 

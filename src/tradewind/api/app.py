@@ -23,6 +23,7 @@ from tradewind.api.routers import (
     connectors,
     customers,
     decisions,
+    doctor,
     links,
     monitoring,
     orders,
@@ -118,6 +119,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         templates,
         shipping,
         decisions,
+        doctor,
         webhook_routes,
     ):
         api.include_router(module.router)

@@ -8,6 +8,7 @@ from tradewind import __version__, migrations
 from tradewind.cli import (
     channels,
     db,
+    doctor,
     keys,
     listings,
     notifications,
@@ -49,6 +50,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(templates.app, name="templates")
+app.add_typer(doctor.app, name="doctor")
 app.add_typer(webhooks.app, name="webhooks")
 
 

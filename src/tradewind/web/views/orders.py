@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from tradewind.app import present
+from tradewind.app import doctor, present
 from tradewind.auth.service import SessionUser
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
@@ -96,6 +96,7 @@ def order_list(
         rows=listed.rows,
         channels=channel_rows,
         plugins=plugin_rows,
+        doctor_plugins=doctor.askable(hub, plugin_rows),
         channel_names={c.id: c.name for c in channel_rows},
         filters=query,
         statuses=list(OrderStatus),

@@ -76,7 +76,8 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
     with hub.db.read() as session:
         plugin = plugins.get_plugin(session, plugin_id)
     calls = CallBuffer()
-    connector = open_connector(hub, plugin, calls)
+    # The plugin's own bucket is waited for where it is taken, just before the request.
+    connector = open_connector(hub, plugin, calls, patience=PATIENCE_SECONDS)
     try:
         if not isinstance(connector, protocol):
             raise Invalid(f"{plugin.name} cannot do this ({protocol.__name__})")

@@ -202,7 +202,7 @@ def open_connector(
         credentials=PluginCredentials(hub, plugin.id),
         budget=budget,
         recorder=recorder,
-        transport=hub.transport if hub.transport is not None else hub.outbound.transport(),
+        transport=hub.connections(),
         allow_sandbox_hosts=hub.settings.allow_sandbox_hosts,
         outbound=hub.outbound,
     )

@@ -14,18 +14,17 @@ from tradewind.sync.budgets import PatientBudget, SharedBudget
 TEN_A_SECOND = BucketPolicy(name="t", capacity=1, leak_per_second=10)
 
 
+def _reserve(state: BucketState, now: float, within: float) -> tuple[float, bool]:
+    wait, taken = reserve(state, TEN_A_SECOND, 1, Priority.LIVE, now, within=within)
+    return round(wait, 9), taken
+
+
 def test_reserved_room_is_spoken_for_and_the_next_wait_counts_from_it() -> None:
     state = BucketState()
     assert take(state, TEN_A_SECOND, 1, Priority.LIVE, 100.0) == 0
     # The next room is at 100.1, the one after at 100.2: each reservation takes its own.
-    assert reserve(state, TEN_A_SECOND, 1, Priority.LIVE, 100.05, within=1) == (
-        pytest.approx(0.05),
-        True,
-    )
-    assert reserve(state, TEN_A_SECOND, 1, Priority.LIVE, 100.05, within=1) == (
-        pytest.approx(0.15),
-        True,
-    )
+    assert _reserve(state, 100.05, within=1) == (0.05, True)
+    assert _reserve(state, 100.05, within=1) == (0.15, True)
     # A caller that does not wait is told when the room after those is.
     assert take(state, TEN_A_SECOND, 1, Priority.LIVE, 100.05) == pytest.approx(0.25)
     assert take(state, TEN_A_SECOND, 1, Priority.LIVE, 100.3) == 0
@@ -34,14 +33,10 @@ def test_reserved_room_is_spoken_for_and_the_next_wait_counts_from_it() -> None:
 def test_nothing_is_reserved_past_the_patience_or_while_blocked() -> None:
     state = BucketState()
     take(state, TEN_A_SECOND, 1, Priority.LIVE, 100.0)
-    assert reserve(state, TEN_A_SECOND, 1, Priority.LIVE, 100.0, within=0.05) == (
-        pytest.approx(0.1),
-        False,
-    )
+    assert _reserve(state, 100.0, within=0.05) == (0.1, False)
     assert state.level == 1
     state.blocked_until = 103.0
-    wait, taken = reserve(state, TEN_A_SECOND, 1, Priority.LIVE, 101.0, within=10)
-    assert (wait, taken) == (pytest.approx(2.0), False)
+    assert _reserve(state, 101.0, within=10) == (2.0, False)
 
 
 class _Clock:

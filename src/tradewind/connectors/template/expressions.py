@@ -4,7 +4,9 @@ is loaded and evaluated under bounds.
 * An expression sees JSON only: its data is copied through ``json`` first, so no Python
   object reaches it, and money stays the decimal strings the data holds. Several
   expressions over the same data read one copy (``Plain``).
-* Evaluation is bounded in time and depth (an endless recursion or loop is stopped).
+* Evaluation is bounded in time and depth (an endless recursion or loop is stopped). The
+  time is the evaluating thread's own CPU time: a busy machine or the engine's other
+  threads slow an expression without it doing more, and must not make it fail.
 * Regular expressions run on RE2, which matches in linear time: no pattern can backtrack
   without bound, so patterns are allowed rather than refused.
 * ``$eval`` (an expression built from data) is refused when the template is loaded.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -112,7 +115,7 @@ class Expression:
     def evaluate(self, data: Mapping[str, Any] | Plain) -> Any:
         """The value of the expression over ``data`` (plain JSON values only)."""
         frame = self._compiled.create_frame(self._compiled.environment)
-        frame.set_runtime_bounds(TIMEOUT_MS, MAX_DEPTH)
+        _Bounds(frame)
         try:
             return self._compiled.evaluate(plain(data).value, frame)
         except JException as exc:
@@ -201,6 +204,34 @@ def _number(node: Any) -> float | None:
         return None
     value = node.value
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class _Bounds:
+    """Stops an evaluation past ``MAX_DEPTH`` nested steps or ``TIMEOUT_MS`` of its
+    thread's CPU time (jsonata's own bound counts wall time, so any wait for the
+    interpreter or the processor counted against the expression)."""
+
+    def __init__(self, frame: Any) -> None:
+        self._started = time.thread_time()
+        self._depth = 0
+        frame.set_evaluate_entry_callback(self._enter)
+        frame.set_evaluate_exit_callback(self._leave)
+
+    def _enter(self, _expr: Any, _input: Any, env: Any) -> None:
+        if not env.is_parallel_call:
+            self._depth += 1
+            self._check()
+
+    def _leave(self, _expr: Any, _input: Any, env: Any, _result: Any) -> None:
+        if not env.is_parallel_call:
+            self._depth -= 1
+            self._check()
+
+    def _check(self) -> None:
+        if self._depth > MAX_DEPTH:
+            raise JException("D1011", -1)
+        if (time.thread_time() - self._started) * 1000 > TIMEOUT_MS:
+            raise JException("D1012", -1, TIMEOUT_MS)
 
 
 def as_json(data: Any) -> Any:

@@ -141,7 +141,7 @@ def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
         channel_id = orders.channel_of(session, package.order_id)
-        plugin = plugins.get_plugin(
+        plugin = plugins.plugin_to_call(
             session, shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
         )
         request = shipment_request(package)
@@ -180,7 +180,7 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
                 estimated_days=quote.estimated_days,
             ),
         )
-        plugin = plugins.get_plugin(session, quote.plugin_id)
+        plugin = plugins.plugin_to_call(session, quote.plugin_id)
 
     def buy(connector: BuysLabels) -> LabelRecord:
         # The claim is taken before each attempt: of two clicks only one buys.
@@ -254,7 +254,7 @@ def track(hub: Hub, shipment_id: int) -> bool:
         if not shipment.tracking_number:
             raise Invalid(f"shipment {shipment_id} has no tracking number to follow")
         channel_id = orders.channel_of(session, shipment.order_id)
-        plugin = plugins.get_plugin(
+        plugin = plugins.plugin_to_call(
             session, shipping.service_for(session, channel_id, ServiceCapability.TRACK)
         )
         carrier, number = shipment.carrier, shipment.tracking_number
@@ -272,7 +272,7 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     lines."""
     with hub.db.read() as session:
         order = orders.get_order(session, order_id)
-        plugin = plugins.get_plugin(
+        plugin = plugins.plugin_to_call(
             session,
             shipping.service_for(session, order.channel_id, ServiceCapability.CALCULATE_TAX),
         )

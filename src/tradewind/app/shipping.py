@@ -224,7 +224,7 @@ def void_label(hub: Hub, package_id: int) -> Label:
     with hub.db.read() as session:
         label = shipping.label_to_void(session, package_id)
         label_id = label.id
-        plugin = plugins.get_plugin(session, label.plugin_id)
+        plugin = plugins.plugin_to_call(session, label.plugin_id)
         record = LabelRecord(
             external_id=label.external_id,
             carrier=label.carrier,

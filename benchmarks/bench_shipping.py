@@ -5,10 +5,13 @@ template's request rendered and sent through ``HttpClient``, the rates mapped an
 as quotes, the call recorded) beside the same HTTP request made bare; p50 and p95 and
 their ratio (target ≤ 1.2×).
 
-``shipping.label_throughput``: labels bought one after another for 500 packages already
-rated, as fast as the plugin's own rate limit lets them go (a purchase the bucket refuses
-is tried again a moment later, as a person would), against the sandbox's limit of 20
-requests a second per key (target ≥ 0.9 × that limit).
+``shipping.label_throughput``: labels bought for 500 packages already rated, by four
+buyers at once (a merchant's batch of purchases, as the API's worker threads serve them),
+as fast as the plugin's own rate limit lets them go (each purchase waits for its room in
+the plugin's bucket; one the bucket refuses outright is tried again a moment later, as a
+person would), against the sandbox's limit of 20 requests a second per key (target ≥ 0.9
+× that limit). One buyer alone is held to the bucket's pace only while a purchase's own
+work (the shipment it makes, the stock it moves) takes less than a bucket interval.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +27,7 @@ from typing import Any
 
 import httpx2
 from cryptography.fernet import Fernet
+from sqlalchemy import func, select
 
 from benchmarks.harness import Figure
 from tradewind import migrations
@@ -43,6 +48,7 @@ from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.schemas import ParcelIn
 from tradewind.db import make_engine
 from tradewind.hub import Hub
+from tradewind.monitoring.executions import Execution
 from tradewind.sandbox.easypost import EasyPostSandbox
 from tradewind.settings import Settings
 from tradewind.sync.handlers.services import shipment_request
@@ -50,6 +56,7 @@ from tradewind.vocabulary import ServiceCapability
 
 RATE_RUNS = 80
 LABELS = 500
+BUYERS = 4
 SANDBOX_LIMIT = 20  # requests a second per key (the sandbox's default)
 KEY = "EZTKbenchshipping"
 TO = Address(
@@ -132,6 +139,17 @@ def _patiently(work: Any) -> tuple[Any, int]:
             time.sleep(0.01)
 
 
+def _throttled(hub: Hub) -> int:
+    """The calls the sandbox answered with 429, as the executions record them."""
+    with hub.db.read() as session:
+        return (
+            session.scalar(
+                select(func.count()).select_from(Execution).where(Execution.http_status == 429)
+            )
+            or 0
+        )
+
+
 def _quantile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -186,14 +204,20 @@ def _labels(hub: Hub, sandbox: EasyPostSandbox, channel_id: int) -> Iterable[Fig
         assert cheapest is not None
         wanted.append((package, cheapest.id))
     before = sandbox.labels(KEY)["bought"]
-    refusals = 0
+    throttled_before = _throttled(hub)
     started = time.perf_counter()
-    for package, quote in wanted:
-        _, refused = _patiently(lambda p=package, q=quote: actions.buy_label(hub, p, q))
-        refusals += refused
+    with ThreadPoolExecutor(max_workers=BUYERS) as buyers:
+        outcomes = list(
+            buyers.map(
+                lambda wish: _patiently(lambda: actions.buy_label(hub, *wish)),
+                wanted,
+            )
+        )
     elapsed = time.perf_counter() - started
+    refusals = sum(refused for _, refused in outcomes)
     bought = sandbox.labels(KEY)["bought"] - before
     assert bought == LABELS, f"{bought} labels bought for {LABELS} packages"
+    throttled = _throttled(hub) - throttled_before
     rate = LABELS / elapsed
     yield Figure(
         "shipping",
@@ -202,8 +226,8 @@ def _labels(hub: Hub, sandbox: EasyPostSandbox, channel_id: int) -> Iterable[Fig
         "labels/s",
         floor=SANDBOX_LIMIT,
         target=0.9 * SANDBOX_LIMIT,
-        note=f"{LABELS} labels in {elapsed:.1f} s; {refusals} waits for the plugin's "
-        "own bucket; the sandbox answered no 429",
+        note=f"{LABELS} labels in {elapsed:.1f} s by {BUYERS} buyers; {refusals} refusals "
+        f"by the plugin's own bucket; {throttled} answers of 429 from the sandbox",
     )
     yield Figure(
         "shipping", "label_throughput_of_limit", round(rate / SANDBOX_LIMIT, 3), "x", target=0.9

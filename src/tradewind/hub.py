@@ -5,6 +5,7 @@ what they need explicitly."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Collection, Sequence
 
 import httpx2
@@ -12,7 +13,12 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.connectors.base import ConnectorClass, ConnectorInfo
-from tradewind.connectors.outbound import OutboundPolicy, Resolver, system_resolver
+from tradewind.connectors.outbound import (
+    OutboundPolicy,
+    Resolver,
+    SharedTransport,
+    system_resolver,
+)
 from tradewind.connectors.registry import ConnectorRegistry, UnknownConnector
 from tradewind.connectors.template import TemplateConnector, find_templates
 from tradewind.connectors.template.library import TemplateLibrary
@@ -30,6 +36,9 @@ from tradewind.sync.triggers import Kick
 from tradewind.vault import Vault, load_vault
 from tradewind.vocabulary import Toggle
 from tradewind.webhooks import outbox
+
+# Every platform of the process shares these: the engine's workers, the API's threads.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class Hub:
@@ -83,6 +92,8 @@ class Hub:
         # otherwise through the outbound policy's, which resolves names with ``resolver``.
         self.transport = transport
         self.resolver = resolver
+        self._connections: SharedTransport | None = None
+        self._connections_lock = threading.Lock()
 
     @property
     def outbound(self) -> OutboundPolicy:
@@ -90,6 +101,18 @@ class Hub:
         return OutboundPolicy(
             allow_loopback=self.settings.allow_sandbox_hosts, resolver=self.resolver
         )
+
+    def connections(self) -> httpx2.BaseTransport:
+        """The transport every connector's HTTP goes through: the test seam when one was
+        given, else this process's pool of connections under the outbound policy (opened
+        once, kept between connectors; a changed policy gets a pool of its own)."""
+        if self.transport is not None:
+            return self.transport
+        policy = self.outbound
+        with self._connections_lock:
+            if self._connections is None or self._connections.policy != policy:
+                self._connections = SharedTransport(policy, limits=CONNECTION_LIMITS)
+            return self._connections
 
     @property
     def python_registry(self) -> ConnectorRegistry:
@@ -177,6 +200,8 @@ class Hub:
         return self.registry.info(connector).toggle_topics.keys()
 
     def close(self) -> None:
+        if self._connections is not None:
+            self._connections.shut()
         self.db.dispose()
 
     def __enter__(self) -> Hub:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.app.calls import connector_calls
+from tradewind.connectors.base import Connector
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected
 from tradewind.connectors.services import (
     BuysLabels,
@@ -24,11 +25,14 @@ from tradewind.connectors.services import (
     LabelRequest,
     QuotesRates,
     RateRecord,
+    TaxRecord,
+    TrackingRecord,
     TracksParcels,
     VoidsLabels,
 )
 from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
@@ -52,6 +56,7 @@ from tradewind.vocabulary import ServiceCapability
 PATIENCE_SECONDS = 5.0
 P = TypeVar("P")
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class StillRateLimited(TradewindError):
@@ -69,14 +74,39 @@ class StillRateLimited(TradewindError):
         )
 
 
-def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) -> T:
-    """``use`` the plugin's connector as ``protocol``: its calls recorded, refused
-    credentials turned into needs-reauthorization with a notification, a rate limit
-    waited out up to ``PATIENCE_SECONDS``."""
-    with hub.db.read() as session:
-        plugin = plugins.get_plugin(session, plugin_id)
+def _call(
+    hub: Hub,
+    plugin: Plugin,
+    protocol: type[P],
+    use: Callable[[P], T],
+    keep: Callable[[Session, T], K],
+) -> K:
+    """``use`` the plugin's connector as ``protocol``, and ``keep`` its answer: its calls
+    recorded in the same transaction as what ``keep`` writes (on their own when nothing
+    is kept), refused credentials turned into needs-reauthorization with a notification,
+    a rate limit waited out up to ``PATIENCE_SECONDS``."""
     calls = CallBuffer()
-    connector = open_connector(hub, plugin, calls)
+    # The plugin's own bucket is waited for where it is taken, just before the request.
+    connector = open_connector(hub, plugin, calls, patience=PATIENCE_SECONDS)
+    try:
+        answer = _using(hub, plugin, connector, protocol, use)
+    except BaseException:
+        _record(hub, plugin.id, calls)
+        raise
+    made = calls.take()
+    try:
+        with hub.db.unit_of_work() as session:
+            record_calls(session, plugin.id, made)
+            return keep(session, answer)
+    except BaseException:
+        with hub.db.unit_of_work() as session:  # what was kept is undone, not the calls
+            record_calls(session, plugin.id, made)
+        raise
+
+
+def _using(
+    hub: Hub, plugin: Plugin, connector: Connector, protocol: type[P], use: Callable[[P], T]
+) -> T:
     try:
         if not isinstance(connector, protocol):
             raise Invalid(f"{plugin.name} cannot do this ({protocol.__name__})")
@@ -95,28 +125,35 @@ def _call(hub: Hub, plugin_id: int, protocol: type[P], use: Callable[[P], T]) ->
                     waited += wait
                 except AuthFailed as exc:
                     with hub.db.unit_of_work() as session:
-                        authorization_lost(session, plugin_id, str(exc))
+                        authorization_lost(session, plugin.id, str(exc))
                     raise
     finally:
         connector.close()
-        with hub.db.unit_of_work() as session:
-            record_calls(session, plugin_id, calls.take())
+
+
+def _record(hub: Hub, plugin_id: int, calls: CallBuffer) -> None:
+    with hub.db.unit_of_work() as session:
+        record_calls(session, plugin_id, calls.take())
 
 
 def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
     """Rates for the package from the channel's rating plugin, kept as its quotes."""
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
-        channel_id = orders.get_order(session, package.order_id).channel_id
-        plugin_id = shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
+        channel_id = orders.channel_of(session, package.order_id)
+        plugin = plugins.plugin_to_call(
+            session, shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
+        )
         request = shipment_request(package)
-    rates = _call(hub, plugin_id, QuotesRates, lambda c: c.get_rates(request))
-    with hub.db.unit_of_work() as session:
-        kept = shipping.record_quotes(session, package_id, plugin_id, quotes_in(rates))
+
+    def keep(session: Session, rates: Sequence[RateRecord]) -> list[RateQuote]:
+        kept = shipping.record_quotes(session, package_id, plugin.id, quotes_in(rates))
         session.flush()
         for quote in kept:
             session.expunge(quote)
         return kept
+
+    return _call(hub, plugin, QuotesRates, lambda c: c.get_rates(request), keep)
 
 
 def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
@@ -127,11 +164,9 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         quote = shipping.quote_to_buy(session, quote_id)
         if quote.package_id != package_id:
             raise NotFound(f"rate quote {quote_id} is not one of package {package_id}")
-        if shipping.get_package(session, package_id).state is PackageState.BUYING:
-            raise Conflict(shipping.BEING_BOUGHT.format(package_id=package_id))
-    with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
-        quote = shipping.quote_to_buy(session, quote_id)
+        if package.state is PackageState.BUYING:
+            raise Conflict(shipping.BEING_BOUGHT.format(package_id=package_id))
         shipment_ref, _, rate_id = quote.external_id.rpartition("|")
         request = LabelRequest(
             shipment=shipment_request(package),
@@ -145,7 +180,7 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
                 estimated_days=quote.estimated_days,
             ),
         )
-        plugin_id = quote.plugin_id
+        plugin = plugins.plugin_to_call(session, quote.plugin_id)
 
     def buy(connector: BuysLabels) -> LabelRecord:
         # The claim is taken before each attempt: of two clicks only one buys.
@@ -158,8 +193,7 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
                 shipping.release_purchase(session, package_id)
             raise
 
-    bought = _call(hub, plugin_id, BuysLabels, buy)
-    with hub.db.unit_of_work() as session:
+    def keep(session: Session, bought: LabelRecord) -> Label:
         label = shipping.record_label(
             session,
             shipping.get_quote(session, quote_id),
@@ -180,6 +214,8 @@ def buy_label(hub: Hub, package_id: int, quote_id: int) -> Label:
         session.expunge(label)
         return label
 
+    return _call(hub, plugin, BuysLabels, buy, keep)
+
 
 def void_label(hub: Hub, package_id: int) -> Label:
     """Void the package's label with the plugin that bought it (the carrier refunds the
@@ -187,7 +223,8 @@ def void_label(hub: Hub, package_id: int) -> Label:
     refused before the carrier is asked."""
     with hub.db.read() as session:
         label = shipping.label_to_void(session, package_id)
-        label_id, plugin_id = label.id, label.plugin_id
+        label_id = label.id
+        plugin = plugins.plugin_to_call(session, label.plugin_id)
         record = LabelRecord(
             external_id=label.external_id,
             carrier=label.carrier,
@@ -198,12 +235,14 @@ def void_label(hub: Hub, package_id: int) -> Label:
             label_url=label.label_url,
             label_format=label.label_format,
         )
-    _call(hub, plugin_id, VoidsLabels, lambda c: c.void_label(record))
-    with hub.db.unit_of_work() as session:
+
+    def keep(session: Session, _: None) -> Label:
         voided = shipping.record_void(session, label_id)
         session.flush()
         session.expunge(voided)
         return voided
+
+    return _call(hub, plugin, VoidsLabels, lambda c: c.void_label(record), keep)
 
 
 def track(hub: Hub, shipment_id: int) -> bool:
@@ -214,17 +253,18 @@ def track(hub: Hub, shipment_id: int) -> bool:
             raise NotFound(f"no shipment {shipment_id}")
         if not shipment.tracking_number:
             raise Invalid(f"shipment {shipment_id} has no tracking number to follow")
-        order = orders.get_order(session, shipment.order_id)
-        plugin_id = shipping.service_for(session, order.channel_id, ServiceCapability.TRACK)
-        carrier, number = shipment.carrier, shipment.tracking_number
-    scans = _call(hub, plugin_id, TracksParcels, lambda c: c.track(carrier, number))
-    with hub.db.unit_of_work() as session:
-        return shipping.record_tracking(
-            session,
-            shipment_id,
-            [TrackingIn(**scan.model_dump()) for scan in scans],
-            plugin_id,
+        channel_id = orders.channel_of(session, shipment.order_id)
+        plugin = plugins.plugin_to_call(
+            session, shipping.service_for(session, channel_id, ServiceCapability.TRACK)
         )
+        carrier, number = shipment.carrier, shipment.tracking_number
+
+    def keep(session: Session, scans: Sequence[TrackingRecord]) -> bool:
+        return shipping.record_tracking(
+            session, shipment_id, [TrackingIn(**scan.model_dump()) for scan in scans], plugin.id
+        )
+
+    return _call(hub, plugin, TracksParcels, lambda c: c.track(carrier, number), keep)
 
 
 def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
@@ -232,13 +272,19 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
     lines."""
     with hub.db.read() as session:
         order = orders.get_order(session, order_id)
-        plugin_id = shipping.service_for(session, order.channel_id, ServiceCapability.CALCULATE_TAX)
+        plugin = plugins.plugin_to_call(
+            session,
+            shipping.service_for(session, order.channel_id, ServiceCapability.CALCULATE_TAX),
+        )
         request = tax_request(session, order)
-    computed = tax_in(_call(hub, plugin_id, CalculatesTax, lambda c: c.calculate_tax(request)))
-    with hub.db.unit_of_work() as session:
-        shipping.record_tax(session, order_id, plugin_id, computed)
-        tax_computed(session, order_id, plugin_id)
-    return computed
+
+    def keep(session: Session, tax: TaxRecord) -> TaxIn:
+        computed = tax_in(tax)
+        shipping.record_tax(session, order_id, plugin.id, computed)
+        tax_computed(session, order_id, plugin.id)
+        return computed
+
+    return _call(hub, plugin, CalculatesTax, lambda c: c.calculate_tax(request), keep)
 
 
 @dataclass(frozen=True)

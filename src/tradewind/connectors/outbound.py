@@ -22,9 +22,11 @@ cannot be turned into a way into the network it runs in.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -248,6 +250,38 @@ class OutboundTransport(httpx2.HTTPTransport):
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=PinnedBackend(policy, inner),
         )
+
+
+class SharedTransport(httpx2.BaseTransport):
+    """One process's connections to the platforms, kept open from one connector to the
+    next: a connector is opened for every batch of work and every click, and a pool of
+    its own would pay a TCP (and TLS) handshake on every call. A client closed over it
+    leaves the connections open for the next; ``shut`` closes them. A pool is never used
+    across a fork: a child starts one of its own."""
+
+    def __init__(self, policy: OutboundPolicy, *, limits: httpx2.Limits) -> None:
+        self.policy = policy
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._inner = policy.transport(limits=limits)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self._current().handle_request(request)
+
+    def _current(self) -> OutboundTransport:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():  # the parent's sockets are not ours to use
+                    self._inner = self.policy.transport(limits=self._limits)
+                    self._pid = os.getpid()
+        return self._inner
+
+    def close(self) -> None:
+        """A client's close: the connections stay for the next client."""
+
+    def shut(self) -> None:
+        self._inner.close()
 
 
 @cache

@@ -49,6 +49,9 @@ class RateBudget(Protocol):
         """The platform refused a call (429/THROTTLED): nobody calls for ``retry_after``."""
 
 
+_HAIR = 1e-6  # units of a bucket
+
+
 @dataclass
 class BucketState:
     level: float = 0.0
@@ -72,10 +75,36 @@ def take(
     if now < state.blocked_until:
         return state.blocked_until - now
     allowed = size if priority is Priority.LIVE else size * policy.background_share
-    if state.level + cost <= allowed or state.level == 0:
+    # A level a rounding error above what fits, fits: refusing it would cost a second try
+    # for a wait of nothing.
+    if state.level + cost <= allowed + _HAIR or state.level <= _HAIR:
         state.level += cost
         return 0.0
     return (state.level + cost - allowed) / policy.leak_per_second
+
+
+def reserve(
+    state: BucketState,
+    policy: BucketPolicy,
+    cost: float,
+    priority: Priority,
+    now: float,
+    capacity: float | None = None,
+    *,
+    within: float,
+) -> tuple[float, bool]:
+    """``take`` for a caller that will wait: when the bucket has room within ``within``
+    seconds, that room is taken now for then (the level passes the capacity by what is
+    spoken for, and drains to where a take at that moment would leave it). Returns the
+    seconds until the room, and whether it was taken (not when the account is blocked,
+    or the room comes later than ``within``)."""
+    wait = take(state, policy, cost, priority, now, capacity)
+    if wait == 0:
+        return 0.0, True
+    if now < state.blocked_until or wait > within:
+        return wait, False
+    state.level += cost
+    return wait, True
 
 
 class LocalBudget:

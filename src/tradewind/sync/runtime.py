@@ -24,7 +24,7 @@ from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync.budgets import SharedBudget
+from tradewind.sync.budgets import PatientBudget, SharedBudget
 from tradewind.sync.models import CredentialLock
 
 # Order rules that make the engine call the platform beyond what the toggles do: the
@@ -166,11 +166,18 @@ def check_credentials(hub: Hub, plugin_id: int) -> None:
 
 
 def open_connector(
-    hub: Hub, plugin: Plugin, recorder: CallBuffer, *, connector_class: ConnectorClass | None = None
+    hub: Hub,
+    plugin: Plugin,
+    recorder: CallBuffer,
+    *,
+    connector_class: ConnectorClass | None = None,
+    patience: float = 0.0,
 ) -> Connector:
     """A connector instance for ``plugin`` (of ``connector_class`` when given: a template
     being edited, tried with the plugin's credentials). The caller closes it. Credentials
-    that no key opens raise ``CredentialsUnreadable``, once the plugin has been paused."""
+    that no key opens raise ``CredentialsUnreadable``, once the plugin has been paused.
+    ``patience``: how long a call waits for the rate budget before it is refused (a
+    person waiting on the answer; the engine's work is refused at once and rescheduled)."""
     if connector_class is None:
         connector_class = hub.connector_for(plugin)  # a template plugin: its pinned version
     info = connector_class.info
@@ -185,7 +192,8 @@ def open_connector(
     account = account_key(plugin)
 
     def budget(policy: BucketPolicy) -> RateBudget:
-        return SharedBudget(hub.db, account, policy)
+        shared = SharedBudget(hub.db, account, policy)
+        return PatientBudget(shared, patience) if patience > 0 else shared
 
     context = ConnectorContext(
         plugin_id=plugin.id,
@@ -194,7 +202,7 @@ def open_connector(
         credentials=PluginCredentials(hub, plugin.id),
         budget=budget,
         recorder=recorder,
-        transport=hub.transport if hub.transport is not None else hub.outbound.transport(),
+        transport=hub.connections(),
         allow_sandbox_hosts=hub.settings.allow_sandbox_hosts,
         outbound=hub.outbound,
     )

@@ -3,11 +3,20 @@ money kept as decimal strings."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
+from typing import Any
 
+import jsonata
 import pytest
 
-from tradewind.connectors.template.expressions import Expression, ExpressionError, Text
+from tradewind.connectors.template.expressions import (
+    TIMEOUT_MS,
+    Expression,
+    ExpressionError,
+    Text,
+    plain,
+)
 
 
 def test_an_expression_builds_json_from_its_data() -> None:
@@ -50,3 +59,50 @@ def test_only_json_reaches_an_expression() -> None:
 def test_a_non_amount_is_refused_by_money() -> None:
     with pytest.raises(ExpressionError, match="not an amount"):
         Expression.compile("$money(x)").evaluate({"x": "twelve"})
+
+
+ALL = range(100, 600)
+
+
+@pytest.mark.parametrize(
+    ("when", "statuses"),
+    [
+        ("status = 401", {401}),
+        ("401 = status", {401}),
+        ("status >= 400 and status < 403", {400, 401, 402}),
+        ("(status = 401 or status = 403)", {401, 403}),
+        ("status in [409, 422]", {409, 422}),
+        ("status = 200 and body.status = 'ERROR'", {200}),
+        ("status = 401 and status = 403", set()),
+        # Anything else may match every status: the rule is run on each answer.
+        ("status = 429 or body.error", set(ALL)),
+        ("$number(status) >= 500", set(ALL)),
+        ("status[0] = 401", set(ALL)),
+        ("status = '401'", set(ALL)),
+        ("body.code = 'E'", set(ALL)),
+    ],
+)
+def test_the_statuses_an_expression_can_be_true_for_are_read_from_its_tree(
+    when: str, statuses: set[int]
+) -> None:
+    assert Expression.compile(when).true_for("status", ALL) == statuses
+
+
+def test_one_copy_of_the_data_serves_several_expressions_unchanged() -> None:
+    copied = plain({"input": {"amount": Decimal("3.5"), "tags": ["b", "a"]}})
+    assert Expression.compile("$sort(input.tags)").evaluate(copied) == ["a", "b"]
+    assert Expression.compile("input").evaluate(copied) == {"amount": "3.5", "tags": ["b", "a"]}
+    assert Text.compile("{{ input.amount }}").render(copied) == "3.5"
+
+
+def test_time_the_thread_spends_waiting_does_not_count_against_an_expression() -> None:
+    # A busy machine (or the engine's other threads) can hold an evaluation up for longer
+    # than its bound; only the work the expression itself does counts.
+    class Waits(jsonata.Jsonata.JFunctionCallable):  # type: ignore[misc]
+        def call(self, input: Any, args: Any) -> int:
+            time.sleep(TIMEOUT_MS / 1000 * 1.5)
+            return 1
+
+    waiting = Expression.compile("$wait() + 1")
+    waiting._compiled.register_function("wait", jsonata.Jsonata.JFunction(Waits(), "<:n>"))
+    assert waiting.evaluate({}) == 2

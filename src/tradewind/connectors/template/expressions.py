@@ -2,8 +2,11 @@
 is loaded and evaluated under bounds.
 
 * An expression sees JSON only: its data is copied through ``json`` first, so no Python
-  object reaches it, and money stays the decimal strings the data holds.
-* Evaluation is bounded in time and depth (an endless recursion or loop is stopped).
+  object reaches it, and money stays the decimal strings the data holds. Several
+  expressions over the same data read one copy (``Plain``).
+* Evaluation is bounded in time and depth (an endless recursion or loop is stopped). The
+  time is the evaluating thread's own CPU time: a busy machine or the engine's other
+  threads slow an expression without it doing more, and must not make it fail.
 * Regular expressions run on RE2, which matches in linear time: no pattern can backtrack
   without bound, so patterns are allowed rather than refused.
 * ``$eval`` (an expression built from data) is refused when the template is loaded.
@@ -16,8 +19,10 @@ A string field that is not itself an expression may hold ``{{ expression }}`` pa
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -72,6 +77,19 @@ class _Money(jsonata.Jsonata.JFunctionCallable):  # type: ignore[misc]
 _MONEY = jsonata.Jsonata.JFunction(_Money(), "<x-:s>")
 
 
+@dataclass(frozen=True, slots=True)
+class Plain:
+    """Data already copied to plain JSON values (``plain``): the one copy that several
+    expressions over the same data read. Evaluating never changes it."""
+
+    value: Any
+
+
+def plain(data: Mapping[str, Any] | Plain) -> Plain:
+    """``data`` copied to plain JSON values, once."""
+    return data if isinstance(data, Plain) else Plain(as_json(data))
+
+
 @dataclass(frozen=True)
 class Expression:
     """A compiled JSONata expression."""
@@ -89,14 +107,17 @@ class Expression:
         except JException as exc:
             raise ExpressionError(_message(exc), _position(exc)) from None
         compiled.register_function("money", _MONEY)
+        # The data is ``as_json``'s copy: jsonata's own walk over it, checking every value
+        # is JSON, would only repeat that (and cost more than many an expression).
+        compiled.set_validate_input(False)
         return cls(source, compiled)
 
-    def evaluate(self, data: Mapping[str, Any]) -> Any:
+    def evaluate(self, data: Mapping[str, Any] | Plain) -> Any:
         """The value of the expression over ``data`` (plain JSON values only)."""
         frame = self._compiled.create_frame(self._compiled.environment)
-        frame.set_runtime_bounds(TIMEOUT_MS, MAX_DEPTH)
+        _Bounds(frame)
         try:
-            return self._compiled.evaluate(as_json(data), frame)
+            return self._compiled.evaluate(plain(data).value, frame)
         except JException as exc:
             raise ExpressionError(_message(exc)) from None
         except RecursionError:
@@ -107,10 +128,110 @@ class Expression:
         expression without running it."""
         return self._compiled.ast
 
+    def true_for(self, name: str, values: Iterable[int]) -> frozenset[int]:
+        """Those of ``values`` of the root number ``name`` for which the expression may be
+        true, read from its tree: comparisons of ``name`` with a number literal (``=``,
+        ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in [..]``) joined by ``and`` and ``or``
+        narrow them; any other expression may be true for all of them. An error rule's
+        ``when`` need not be run on an answer whose status it cannot match."""
+        universe = frozenset(values)
+        return _true_for(self._compiled.ast, name, universe)
+
     def names(self) -> list[list[str]]:
         """Every path of field names the expression reads from its root, e.g.
         ``[["steps", "create", "body", "id"], ["settings", "label_format"]]``."""
         return _paths(self.source)
+
+
+_COMPARE: Mapping[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_MIRRORED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+# The parts of a jsonata node that only place or name it: a node with anything else set
+# (a predicate, a stage, a focus, a group...) is not read as a plain name or number.
+_BARE = frozenset({"_outer_instance", "id", "type", "value", "position", "steps"})
+
+
+def _true_for(node: Any, name: str, universe: frozenset[int]) -> frozenset[int]:
+    kind, value = getattr(node, "type", None), str(getattr(node, "value", ""))
+    if kind == "block" and len(node.expressions or []) == 1:
+        return _true_for(node.expressions[0], name, universe)
+    if kind != "binary":
+        return universe
+    if value == "and":
+        return _true_for(node.lhs, name, universe) & _true_for(node.rhs, name, universe)
+    if value == "or":
+        return _true_for(node.lhs, name, universe) | _true_for(node.rhs, name, universe)
+    if value == "in" and _is_name(node.lhs, name):
+        listed = node.rhs
+        if getattr(listed, "type", None) == "unary" and listed.value == "[" and _bare(listed):
+            numbers = [_number(item) for item in listed.expressions or []]
+            if all(number is not None for number in numbers):
+                return frozenset(v for v in universe if v in numbers)
+        return universe
+    if value in _COMPARE:
+        if _is_name(node.lhs, name) and (number := _number(node.rhs)) is not None:
+            compare = _COMPARE[value]
+        elif _is_name(node.rhs, name) and (number := _number(node.lhs)) is not None:
+            compare = _COMPARE[_MIRRORED[value]]
+        else:
+            return universe
+        return frozenset(v for v in universe if compare(v, number))
+    return universe
+
+
+def _bare(node: Any) -> bool:
+    return all(
+        key in _BARE or key == "expressions" or not found for key, found in vars(node).items()
+    )
+
+
+def _is_name(node: Any, name: str) -> bool:
+    """``node`` is the path of the one root field ``name``, nothing more."""
+    if getattr(node, "type", None) != "path" or not _bare(node) or len(node.steps or []) != 1:
+        return False
+    step = node.steps[0]
+    return step.type == "name" and step.value == name and _bare(step)
+
+
+def _number(node: Any) -> float | None:
+    if getattr(node, "type", None) != "number" or not _bare(node):
+        return None
+    value = node.value
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class _Bounds:
+    """Stops an evaluation past ``MAX_DEPTH`` nested steps or ``TIMEOUT_MS`` of its
+    thread's CPU time (jsonata's own bound counts wall time, so any wait for the
+    interpreter or the processor counted against the expression)."""
+
+    def __init__(self, frame: Any) -> None:
+        self._started = time.thread_time()
+        self._depth = 0
+        frame.set_evaluate_entry_callback(self._enter)
+        frame.set_evaluate_exit_callback(self._leave)
+
+    def _enter(self, _expr: Any, _input: Any, env: Any) -> None:
+        if not env.is_parallel_call:
+            self._depth += 1
+            self._check()
+
+    def _leave(self, _expr: Any, _input: Any, env: Any, _result: Any) -> None:
+        if not env.is_parallel_call:
+            self._depth -= 1
+            self._check()
+
+    def _check(self) -> None:
+        if self._depth > MAX_DEPTH:
+            raise JException("D1011", -1)
+        if (time.thread_time() - self._started) * 1000 > TIMEOUT_MS:
+            raise JException("D1012", -1, TIMEOUT_MS)
 
 
 def as_json(data: Any) -> Any:
@@ -159,10 +280,12 @@ class Text:
             parts.append(source[last:])
         return cls(source, tuple(parts))
 
-    def render(self, data: Mapping[str, Any]) -> str:
-        plain = as_json(data)
+    def render(self, data: Mapping[str, Any] | Plain) -> str:
+        if all(isinstance(part, str) for part in self.parts):
+            return self.source  # nothing to evaluate: the data need not be copied
+        copied = plain(data)
         return "".join(
-            part if isinstance(part, str) else _text(part.evaluate(plain)) for part in self.parts
+            part if isinstance(part, str) else _text(part.evaluate(copied)) for part in self.parts
         )
 
     def expressions(self) -> list[Expression]:

@@ -36,6 +36,7 @@ from tradewind.connectors.template.expressions import (
     Expression,
     ExpressionError,
     Text,
+    plain,
     plain_text,
 )
 from tradewind.connectors.template.format import ErrorRule, Hook, Pull, Request, Step, Template
@@ -94,6 +95,7 @@ class Compiled:
     def __init__(self) -> None:
         self._expressions: dict[str, Expression] = {}
         self._texts: dict[str, Text] = {}
+        self._statuses: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
 
     def expr(self, source: str) -> Expression:
@@ -111,6 +113,15 @@ class Compiled:
             with self._lock:
                 self._texts[source] = found
         return found
+
+    def may_match(self, rule: ErrorRule, status: int) -> bool:
+        """Whether ``rule`` can match an answer of ``status`` (its ``when`` read once)."""
+        statuses = self._statuses.get(rule.when)
+        if statuses is None:
+            statuses = self.expr(rule.when).true_for("status", ANY_STATUS)
+            with self._lock:
+                self._statuses[rule.when] = statuses
+        return status in statuses or status not in ANY_STATUS
 
 
 class Runner:
@@ -171,18 +182,19 @@ class Runner:
         """Render ``request`` over ``data``, send it, and judge the answer. ``query`` is
         added to the rendered query as it is; ``url`` replaces the rendered path (a next
         page's link)."""
-        path = url or self.compiled.text(request.path).render(data)
-        params = {k: self.compiled.text(v).render(data) for k, v in request.query.items()}
+        copied = plain(data)  # one copy for every part of the request
+        path = url or self.compiled.text(request.path).render(copied)
+        params = {k: self.compiled.text(v).render(copied) for k, v in request.query.items()}
         params |= dict(query or {})
         headers = {
-            k: self.compiled.text(v).render(data)
+            k: self.compiled.text(v).render(copied)
             for k, v in {**self.template.defaults.headers, **request.headers}.items()
         }
-        body = None if request.body is None else self.compiled.expr(request.body).evaluate(data)
+        body = None if request.body is None else self.compiled.expr(request.body).evaluate(copied)
         form = (
             None
             if request.form is None
-            else {k: self.compiled.text(v).render(data) for k, v in request.form.items()}
+            else {k: self.compiled.text(v).render(copied) for k, v in request.form.items()}
         )
         if authorize:
             authorize_request(self, headers, params)
@@ -221,10 +233,13 @@ class Runner:
         status = response.status_code
         if status in accept:
             return None
-        view = {"status": status, "headers": dict(response.headers), "body": _body(response)}
-        for rule in self.template.errors:
-            if _true(self.compiled.expr(rule.when).evaluate(view)):
-                return self._raise(rule, view, operation)
+        rules = [rule for rule in self.template.errors if self.compiled.may_match(rule, status)]
+        if rules:
+            view = {"status": status, "headers": dict(response.headers), "body": _body(response)}
+            copied = plain(view)
+            for rule in rules:
+                if _true(self.compiled.expr(rule.when).evaluate(copied)):
+                    return self._raise(rule, view, operation)
         if 200 <= status < 300:
             return None
         detail = error_detail(response)

@@ -92,6 +92,14 @@ def get_order(session: Session, order_id: int) -> Order:
     return order
 
 
+def channel_of(session: Session, order_id: int) -> int:
+    """The channel of an order (without reading the order and its lines)."""
+    channel_id = session.scalar(select(Order.channel_id).where(Order.id == order_id))
+    if channel_id is None:
+        raise NotFound(f"no order with id {order_id}")
+    return channel_id
+
+
 def find_imported(session: Session, plugin_id: int, external_id: str) -> Order | None:
     return session.scalar(
         select(Order).where(Order.plugin_id == plugin_id, Order.external_id == external_id)

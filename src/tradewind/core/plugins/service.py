@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from tradewind.core.channels.models import Channel
 from tradewind.core.channels.service import get_channel
@@ -264,6 +264,19 @@ def _store_settings(
 
 def get_plugin(session: Session, plugin_id: int) -> Plugin:
     plugin = session.get(Plugin, plugin_id)
+    if plugin is None:
+        raise NotFound(f"no plugin with id {plugin_id}")
+    return plugin
+
+
+def plugin_to_call(session: Session, plugin_id: int) -> Plugin:
+    """The plugin, to open its connector with: without its toggles and channels, two
+    queries a call to the platform does not need (reading them raises)."""
+    plugin = session.get(
+        Plugin,
+        plugin_id,
+        options=[raiseload(Plugin.toggle_rows), raiseload(Plugin.channel_rows)],
+    )
     if plugin is None:
         raise NotFound(f"no plugin with id {plugin_id}")
     return plugin

@@ -13,7 +13,6 @@ the local checks."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind.app import actions
+from tradewind.app.calls import patiently
 from tradewind.connectors.base import Capability, ImportsOrders
 from tradewind.connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected
 from tradewind.connectors.ratelimit import Priority
@@ -81,16 +81,7 @@ def _numbers(order: str) -> set[str]:
 
 
 def _patiently(use: Callable[[], T]) -> T:
-    waited = 0.0
-    while True:
-        try:
-            return use()
-        except RateLimited as exc:
-            wait = exc.retry_after if exc.retry_after is not None else 1.0
-            if waited + wait > PATIENCE_SECONDS:
-                raise
-            time.sleep(wait)
-            waited += wait
+    return patiently(use, PATIENCE_SECONDS)
 
 
 def _known_id(session: Session, plugin_id: int, order: str) -> tuple[str, str]:

@@ -7,7 +7,6 @@ work."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.app.calls import connector_calls
+from tradewind.app.calls import connector_calls, patiently
 from tradewind.connectors.base import Connector
 from tradewind.connectors.errors import AuthFailed, RateLimited, Rejected
 from tradewind.connectors.services import (
@@ -111,22 +110,16 @@ def _using(
         if not isinstance(connector, protocol):
             raise Invalid(f"{plugin.name} cannot do this ({protocol.__name__})")
         with connector_calls():
-            waited = 0.0
-            while True:
-                try:
-                    return use(connector)
-                except RateLimited as exc:
-                    # A person waits a moment for the plugin's (or the service's) limit
-                    # rather than be told to click again; longer than that, they are told.
-                    wait = exc.retry_after if exc.retry_after is not None else 1.0
-                    if waited + wait > PATIENCE_SECONDS:
-                        raise StillRateLimited(plugin.name, wait, waited) from None
-                    time.sleep(wait)
-                    waited += wait
-                except AuthFailed as exc:
-                    with hub.db.unit_of_work() as session:
-                        authorization_lost(session, plugin.id, str(exc))
-                    raise
+            try:
+                return patiently(
+                    lambda: use(connector),
+                    PATIENCE_SECONDS,
+                    lambda wait, waited: StillRateLimited(plugin.name, wait, waited),
+                )
+            except AuthFailed as exc:
+                with hub.db.unit_of_work() as session:
+                    authorization_lost(session, plugin.id, str(exc))
+                raise
     finally:
         connector.close()
 

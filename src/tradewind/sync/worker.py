@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import structlog
 from huey import Huey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from tradewind.db import private_file, utcnow
@@ -111,23 +112,36 @@ class Engine:
     def kick(self, plugin_id: int, at: dt.datetime | None = None) -> None:
         """Ask for the plugin to be drained now, or at ``at``. Repeated kicks for the same
         plugin and second are sent once (10,000 stock changes are not 10,000 messages)."""
+        self._announce(self._drain_task, self._kicked, plugin_id, at, "a drain")
+
+    def _announce(
+        self,
+        task: TaskWrapper,
+        sent: dict[tuple[int, int], float],
+        ident: int,
+        at: dt.datetime | None,
+        what: str,
+    ) -> None:
+        """Put ``task(ident)`` on the queue now, or at ``at`` — once per ``ident`` and
+        second (``sent`` remembers the last second's)."""
         now = utcnow()
         due = at if at is not None and at > now else None
         second = int((due or now).timestamp())
         with self._kick_lock:
-            if self._kicked.get((plugin_id, second), 0.0) > time.monotonic() - 1.0:
+            if sent.get((ident, second), 0.0) > time.monotonic() - 1.0:
                 return
-            self._kicked[(plugin_id, second)] = time.monotonic()
-            if len(self._kicked) > 10_000:
+            sent[(ident, second)] = time.monotonic()
+            if len(sent) > 10_000:
                 horizon = time.monotonic() - 1.0
-                self._kicked = {k: v for k, v in self._kicked.items() if v > horizon}
+                for key in [k for k, v in sent.items() if v <= horizon]:
+                    del sent[key]
         try:
             if due is None:
-                self._drain_task(plugin_id)
+                task(ident)
             else:
-                self._drain_task.schedule(args=(plugin_id,), eta=due.replace(tzinfo=None))
+                task.schedule(args=(ident,), eta=due.replace(tzinfo=None))
         except Exception:  # the queue being down delays work; the reconciler re-kicks it
-            log.exception("could not enqueue a drain", plugin=plugin_id)
+            log.exception(f"could not enqueue {what}", ident=ident)
 
     def _drain(self, plugin_id: int) -> int:
         return self.drainer.drain(plugin_id)
@@ -135,23 +149,7 @@ class Engine:
     def deliver(self, subscription_id: int, at: dt.datetime | None = None) -> None:
         """Ask for the endpoint's due deliveries to be sent now, or at ``at`` (once per
         endpoint and second, like ``kick``)."""
-        now = utcnow()
-        due = at if at is not None and at > now else None
-        second = int((due or now).timestamp())
-        with self._kick_lock:
-            if self._delivering.get((subscription_id, second), 0.0) > time.monotonic() - 1.0:
-                return
-            self._delivering[(subscription_id, second)] = time.monotonic()
-            if len(self._delivering) > 10_000:
-                horizon = time.monotonic() - 1.0
-                self._delivering = {k: v for k, v in self._delivering.items() if v > horizon}
-        try:
-            if due is None:
-                self._deliver_task(subscription_id)
-            else:
-                self._deliver_task.schedule(args=(subscription_id,), eta=due.replace(tzinfo=None))
-        except Exception:  # the queue being down delays deliveries; the sweep re-kicks them
-            log.exception("could not enqueue a delivery", subscription=subscription_id)
+        self._announce(self._deliver_task, self._delivering, subscription_id, at, "a delivery")
 
     def _deliver(self, subscription_id: int) -> int:
         return self.dispatcher.drain(subscription_id)

@@ -12,7 +12,9 @@ from sqlalchemy import select, update
 
 from tests.api.conftest import make_token
 from tests.sync.conftest import Shop
-from tradewind.auth.models import TokenScope
+from tests.web.conftest import PASSWORD, Browser, csrf_of
+from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.core.orders.models import Order
 from tradewind.db import utcnow
 from tradewind.monitoring.notifications import Notification, NotificationKind
@@ -110,3 +112,29 @@ def test_the_daily_run_reports_the_day_before(shop: Shop) -> None:
         assert found.day == yesterday and found.on_platform == 1
         # the same sweep's reconciliation poll imported it: nothing is missing
         assert (found.imported, found.missing) == (1, 0)
+
+
+def test_the_plugin_page_shows_the_report_and_imports_the_missing(shop: Shop) -> None:
+    today = utcnow().date().isoformat()
+    shop.market.add_order("SEEN")
+    shop.market.add_order("NEVER")
+    with shop.hub.db.unit_of_work() as session:
+        ledger.enqueue(session, shop.plugin_id, WorkKind.IMPORT_ORDER, "SEEN")
+        auth.create_user(session, "clerk", PASSWORD, Role.ADMIN)
+    shop.harness.run(shop.plugin_id)
+    with TestClient(create_app(shop.hub)) as client:
+        browser = Browser(client)
+        assert browser.login("clerk").status_code == 303
+        page = browser.get(f"/plugins/{shop.plugin_id}").text
+        assert "Gap report" in page and "No report yet." in page
+        browser.csrf = csrf_of(page)
+        asked = browser.post(f"/plugins/{shop.plugin_id}/gaps", {"day": today})
+        assert asked.status_code == 303
+        shop.harness.run(shop.plugin_id)
+        page = browser.get(f"/plugins/{shop.plugin_id}").text
+        assert f'data-day="{today}"' in page and "#NEVER" in page
+        assert "Import the 1 missing" in page
+        done = browser.post(f"/plugins/{shop.plugin_id}/gaps/{today}/import")
+        assert done.status_code == 303
+        shop.harness.run(shop.plugin_id)
+    assert _held(shop) == {"SEEN", "NEVER"}

@@ -29,8 +29,8 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
-from tradewind.sync import runtime
-from tradewind.sync.models import Backfill, ProductSync
+from tradewind.sync import gaps, ledger, runtime
+from tradewind.sync.models import Backfill, ProductSync, WorkKind
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web import forms
 from tradewind.web.app import fragment, page, redirect
@@ -152,6 +152,8 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "health": present.plugin_health(session, plugin),
             "made_from": templates.plugin_template(hub, session, plugin),
             "recent": executions.list_executions(session, plugin_id=plugin.id, limit=50),
+            "gap_reports": gaps.reports(session, plugin.id, limit=7),
+            "today": utcnow().date(),
             "notes": notifications.open_notifications(session, plugin_id=plugin.id),
             "success_chart": bar_chart(
                 [
@@ -202,6 +204,36 @@ def plugin_guide(
         plugin = plugins.get_plugin(session, plugin_id)
         spec = present.spec_of(hub, plugin)
     return page(request, "guide.html", plugin=plugin, spec=spec)
+
+
+@router.post("/plugins/{plugin_id}/gaps")
+def plugin_gap_report(
+    request: Request,
+    plugin_id: int,
+    day: dt.date = Form(...),
+    _user: SessionUser = Depends(writer),
+) -> Response:
+    """A day's orders on the platform against Tradewind's, made now by the engine."""
+    if day > utcnow().date():
+        raise Invalid(f"{day} has not happened yet", fields={"day": "today or earlier"})
+    with hub_of(request).db.unit_of_work() as session:
+        plugins.get_plugin(session, plugin_id)
+        ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, day.isoformat())
+    return redirect(
+        request, f"/plugins/{plugin_id}#gaps", f"The gap report of {day} is being made."
+    )
+
+
+@router.post("/plugins/{plugin_id}/gaps/{day}/import")
+def plugin_gap_import(
+    request: Request, plugin_id: int, day: dt.date, _user: SessionUser = Depends(writer)
+) -> Response:
+    """Read exactly the day's missing orders again."""
+    with hub_of(request).db.unit_of_work() as session:
+        queued = gaps.import_missing(session, plugin_id, day)
+    return redirect(
+        request, f"/plugins/{plugin_id}#gaps", f"{queued} missing order(s) of {day} queued."
+    )
 
 
 @router.post("/plugins/{plugin_id}/settings")

@@ -46,6 +46,7 @@ class NotificationKind(StrEnum):
     CONFIGURATION = "configuration"
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
     ORDERS_MISSING = "orders_missing"
+    WEBHOOKS_SILENT = "webhooks_silent"
     WEBHOOK_DELIVERY_FAILED = "webhook_delivery_failed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
@@ -86,6 +87,7 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
             "Credentials cannot be decrypted", Action.OPEN_PLUGIN
         ),
         NotificationKind.ORDERS_MISSING: KindInfo("Orders missing", Action.OPEN_PLUGIN),
+        NotificationKind.WEBHOOKS_SILENT: KindInfo("Webhooks silent", Action.OPEN_PLUGIN),
         NotificationKind.WEBHOOK_DELIVERY_FAILED: KindInfo(
             "Webhook delivery failed", Action.OPEN_WEBHOOKS
         ),

@@ -54,6 +54,7 @@ class WorkKind(StrEnum):
     IMPORT_SHIPMENTS = "import_shipments"  # a thin delivery's shipments (key: its digest)
     POLL_FULFILMENT = "poll_fulfilment"  # unshipped handed orders re-read (key: "fulfilment")
     GAP_REPORT = "gap_report"  # a day's orders against Tradewind's (key: a day, or "daily")
+    CHECK_SILENCE = "check_silence"  # webhooks quiet against their usual rate (key: "silence")
 
 
 PRIORITY: dict[WorkKind, int] = {
@@ -86,6 +87,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.IMPORT_SHIPMENTS: 20,  # a shipment's tracking goes back to the store soon
     WorkKind.POLL_FULFILMENT: 70,
     WorkKind.GAP_REPORT: 88,  # a bulk read, after live work
+    WorkKind.CHECK_SILENCE: 30,
 }
 
 

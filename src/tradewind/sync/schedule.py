@@ -49,6 +49,8 @@ TRACKING_POLL_SECONDS = 4 * 3600
 # Import decisions past their retention are removed this often (by each process's sweep).
 PRUNE_SECONDS = 3600
 _pruned = [-float(PRUNE_SECONDS)]
+SILENCE_STREAM = "silence"
+SILENCE_SECONDS = 15 * 60  # how often a plugin's webhooks are judged for silence
 GAPS_STREAM = "gaps"
 GAPS_SECONDS = 24 * 3600  # the day before, once a day
 FULFILMENT_STREAM = "fulfilment"
@@ -63,6 +65,7 @@ STREAM_WORK: dict[str, tuple[WorkKind, str]] = {
     TRACKING_STREAM: (WorkKind.POLL_TRACKING, TRACKING_STREAM),
     FULFILMENT_STREAM: (WorkKind.POLL_FULFILMENT, FULFILMENT_STREAM),
     GAPS_STREAM: (WorkKind.GAP_REPORT, "daily"),
+    SILENCE_STREAM: (WorkKind.CHECK_SILENCE, SILENCE_STREAM),
 }
 
 
@@ -124,6 +127,7 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             wanted.append((plugin, GAPS_STREAM, GAPS_SECONDS, 0))
         if probes_orders(capabilities, plugin):
             wanted.append((plugin, PROBE_STREAM, PROBE_SECONDS, 0))
+            wanted.append((plugin, SILENCE_STREAM, SILENCE_SECONDS, 0))
         if Capability.MANAGE_WEBHOOKS in capabilities:
             wanted.append((plugin, WEBHOOKS_STREAM, WEBHOOK_CHECK_SECONDS, 0))
         if (
@@ -145,9 +149,10 @@ def _queue_due_polls(hub: Hub, session: Session, now: dt.datetime) -> int:
             {
                 "plugin_id": plugin.id,
                 "stream": stream,
-                # A day's gap report first runs a day after its plugin is scheduled.
+                # A day's gap report (and the silence check) first run an interval after
+                # their plugin is scheduled: there is nothing to judge before.
                 "next_run_at": now + dt.timedelta(seconds=interval)
-                if stream == GAPS_STREAM
+                if stream in (GAPS_STREAM, SILENCE_STREAM)
                 else now,
                 "interval_seconds": interval,
                 "overlap_seconds": overlap,

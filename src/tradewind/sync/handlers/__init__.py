@@ -22,6 +22,7 @@ from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import (
     PROBE,
     BackfillOrders,
+    CheckSilence,
     GapReportWork,
     ImportOrder,
     PollOrders,
@@ -70,6 +71,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.IMPORT_SHIPMENTS: ImportShipments(),
         WorkKind.POLL_FULFILMENT: PollFulfilment(),
         WorkKind.GAP_REPORT: GapReportWork(),
+        WorkKind.CHECK_SILENCE: CheckSilence(),
     }
 )
 

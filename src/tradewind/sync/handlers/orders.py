@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import ImportsOrders
+from tradewind.connectors.base import Capability, ImportsOrders
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import OrderQuery, OrderRecord, Page
@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import decisions, gaps, ledger, schedule
+from tradewind.sync import decisions, gaps, ledger, schedule, silence
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -423,3 +423,58 @@ class GapReportWork(Single[DayRead]):
         job.results.append(
             f"{fetched.day}: {report.on_platform} on the platform, {report.missing} missing"
         )
+
+
+# ------------------------------------------------------------------- silent webhooks
+
+
+@dataclass(frozen=True)
+class SilenceRead:
+    found: silence.Silence | None
+    changed: list[OrderRecord]  # orders the platform changed during the silence
+
+
+class CheckSilence(Single[SilenceRead]):
+    """Key: ``silence``. Webhooks quiet against the plugin's usual rate, while the
+    platform shows orders changed meanwhile: told, subscriptions repaired, poll run."""
+
+    def fetch(self, job: Job) -> SilenceRead:
+        with job.hub.db.read() as session:
+            found = silence.silent(session, job.plugin.id, utcnow())
+        if found is None:
+            return SilenceRead(None, [])
+        connector = job.capability(ImportsOrders)
+        query = OrderQuery(field="updated_at", since=found.since, until=utcnow())
+        page = connector.list_orders(query, None, Priority.BACKGROUND)
+        return SilenceRead(found, list(page.records))
+
+    def apply(self, session: Session, job: Job, fetched: SilenceRead) -> None:
+        subject = "webhooks"
+        if fetched.found is None or not fetched.changed:
+            if fetched.found is None:  # deliveries arrive: a silence is over
+                notifications.resolve(
+                    session,
+                    NotificationKind.WEBHOOKS_SILENT,
+                    plugin_id=job.plugin.id,
+                    subject=subject,
+                )
+            return
+        quiet, usual = fetched.found.since, fetched.found.usual_per_hour
+        numbers = ", ".join(record.number for record in fetched.changed[:5])
+        notifications.raise_notification(
+            session,
+            NotificationKind.WEBHOOKS_SILENT,
+            plugin_id=job.plugin.id,
+            subject=subject,
+            message=(
+                f"No webhook from {job.plugin.name} since {quiet:%Y-%m-%d %H:%M} UTC (usually "
+                f"{usual:.1f} an hour), while orders changed there meanwhile ({numbers}). "
+                "Tradewind is checking the plugin's webhook subscriptions and reading the "
+                "orders it missed; if webhooks stay silent, check that "
+                f"{job.hub.settings.base_url} is reachable from the platform."
+            ),
+        )
+        ledger.enqueue(session, job.plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
+        if Capability.MANAGE_WEBHOOKS in job.hub.info_for(job.plugin).capabilities:
+            ledger.enqueue(session, job.plugin.id, WorkKind.ENSURE_WEBHOOKS, "")
+        job.results.append(f"silent since {quiet:%H:%M}: {len(fetched.changed)} changed")

@@ -47,6 +47,7 @@ class NotificationKind(StrEnum):
     CREDENTIALS_UNREADABLE = "credentials_unreadable"
     ORDERS_MISSING = "orders_missing"
     WEBHOOKS_SILENT = "webhooks_silent"
+    AUTHORIZATION_EXPIRING = "authorization_expiring"
     WEBHOOK_DELIVERY_FAILED = "webhook_delivery_failed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
@@ -88,6 +89,9 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         ),
         NotificationKind.ORDERS_MISSING: KindInfo("Orders missing", Action.OPEN_PLUGIN),
         NotificationKind.WEBHOOKS_SILENT: KindInfo("Webhooks silent", Action.OPEN_PLUGIN),
+        NotificationKind.AUTHORIZATION_EXPIRING: KindInfo(
+            "Authorization ending", Action.REAUTHORIZE
+        ),
         NotificationKind.WEBHOOK_DELIVERY_FAILED: KindInfo(
             "Webhook delivery failed", Action.OPEN_WEBHOOKS
         ),

@@ -25,7 +25,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import insert_ignore, utcnow
 from tradewind.hub import Hub
-from tradewind.sync import decisions, ledger
+from tradewind.sync import decisions, ledger, tokens
 from tradewind.sync.models import (
     CUSTOMERS_STREAM,
     ORDERS_STREAM,
@@ -46,7 +46,8 @@ CUSTOMERS_POLL_SECONDS = 3600
 TRACKING_STREAM = "tracking"
 # The safety net under carriers' tracking webhooks: parcels on their way are re-read.
 TRACKING_POLL_SECONDS = 4 * 3600
-# Import decisions past their retention are removed this often (by each process's sweep).
+# Import decisions past their retention are removed, and tokens about to end are
+# notified, this often (by each process's sweep).
 PRUNE_SECONDS = 3600
 _pruned = [-float(PRUNE_SECONDS)]
 SILENCE_STREAM = "silence"
@@ -98,6 +99,7 @@ def sweep(hub: Hub, kick: Kick) -> SweepReport:
         _pruned[0] = time.monotonic()
         with hub.db.unit_of_work() as session:
             decisions.prune(session, now)
+            tokens.notify_expiring(hub, session, now)
     with hub.db.read() as session:
         due = _plugins_to_kick(session, now)
     for plugin_id in due:

@@ -15,7 +15,9 @@ from sqlalchemy import func, select, update
 
 from tests.api.conftest import make_token
 from tests.sync.conftest import Shop, time_passes
-from tradewind.auth.models import TokenScope
+from tests.web.conftest import PASSWORD, Browser
+from tradewind.auth import service as auth
+from tradewind.auth.models import Role, TokenScope
 from tradewind.core.plugins import service as plugins
 from tradewind.db import utcnow
 from tradewind.server import create_app
@@ -177,3 +179,19 @@ def test_the_api_lists_decisions_and_explains_one(
     assert missing.status_code == 404
     assert "has seen no order 'NOPE'" in missing.json()["detail"]
     assert client.get(f"/api/v1/plugins/{shop.plugin_id}/decisions").status_code == 401
+
+
+def test_the_plugin_page_lists_decisions_with_their_reason_and_fix(shop: Shop) -> None:
+    shop.market.add_order("W1")
+    shop.market.add_order("W2", financial_status="pending")
+    _reread(shop, "W1", "W2")
+    with shop.hub.db.unit_of_work() as session:
+        auth.create_user(session, "clerk", PASSWORD, Role.ADMIN)
+    with TestClient(create_app(shop.hub)) as client:
+        browser = Browser(client)
+        assert browser.login("clerk").status_code == 303
+        page = browser.get(f"/plugins/{shop.plugin_id}").text
+        assert 'data-order="W1"' in page and 'data-order="W2"' in page
+        assert "<code>unpaid</code>" in page and "Ignore financial status" in page
+        skipped = browser.get(f"/plugins/{shop.plugin_id}?decision=skipped").text
+        assert 'data-order="W2"' in skipped and 'data-order="W1"' not in skipped

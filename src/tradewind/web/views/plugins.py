@@ -29,7 +29,7 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
-from tradewind.sync import gaps, ledger, runtime, tokens
+from tradewind.sync import decisions, gaps, ledger, runtime, tokens
 from tradewind.sync.models import Backfill, ProductSync, WorkKind
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web import forms
@@ -153,6 +153,18 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "made_from": templates.plugin_template(hub, session, plugin),
             "recent": executions.list_executions(session, plugin_id=plugin.id, limit=50),
             "gap_reports": gaps.reports(session, plugin.id, limit=7),
+            "decisions": [
+                (found, decisions.fix_for(found.code) if found.code else "")
+                for found in decisions.recent(
+                    session,
+                    plugin.id,
+                    decision=decisions.Decision(request.query_params["decision"])
+                    if request.query_params.get("decision") in set(decisions.Decision)
+                    else None,
+                    limit=20,
+                )
+            ],
+            "decision_filter": request.query_params.get("decision", ""),
             "token": tokens.forecast(hub, plugin),
             "now": utcnow(),
             "today": utcnow().date(),

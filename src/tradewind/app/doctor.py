@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.app import actions
 from tradewind.app.calls import patiently
+from tradewind.app.schemas import DecisionChangeOut
 from tradewind.connectors.base import Capability, ImportsOrders
 from tradewind.connectors.errors import AuthFailed, ConnectorError, RateLimited, Rejected
 from tradewind.connectors.ratelimit import Priority
@@ -38,7 +39,6 @@ from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync import decisions, ledger
 from tradewind.sync import doctor as checks
-from tradewind.sync.decisions import Decision
 from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Facts, Live, Reading, Result
 from tradewind.sync.drain import authorization_lost
 from tradewind.sync.models import SyncWork, WorkKind
@@ -308,14 +308,6 @@ class ActionOut(BaseModel):
     sku: str = ""
 
 
-class DecisionOut(BaseModel):
-    seen_at: dt.datetime
-    path: str  # webhook, poll, probe, backfill, doctor
-    decision: Decision
-    code: str
-    reason: str
-
-
 class DiagnosisOut(BaseModel):
     plugin_id: int
     plugin: str
@@ -330,7 +322,7 @@ class DiagnosisOut(BaseModel):
     checks: list[CheckOut]
     verdict: str
     action: ActionOut
-    history: list[DecisionOut]  # the order's recent changes of decision, oldest first
+    history: list[DecisionChangeOut]  # the order's recent changes of decision, oldest first
     support_details: str
     at: dt.datetime
 
@@ -362,16 +354,7 @@ class DiagnosisOut(BaseModel):
                 end=action.end,
                 sku=action.sku,
             ),
-            history=[
-                DecisionOut(
-                    seen_at=e.seen_at,
-                    path=e.path,
-                    decision=e.decision,
-                    code=e.code,
-                    reason=e.reason,
-                )
-                for e in diagnosis.history
-            ],
+            history=[DecisionChangeOut.model_validate(e) for e in diagnosis.history],
             support_details=diagnosis.support_details(),
             at=diagnosis.at,
         )

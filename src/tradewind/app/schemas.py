@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradewind.core.plugins.models import PluginState
+from tradewind.sync.decisions import Decision, SeenBy
 from tradewind.sync.models import BackfillState, WorkKind
 from tradewind.vocabulary import StockMode, Toggle
 
@@ -98,3 +99,15 @@ class BackfillOut(BaseModel):
     )
     created_at: dt.datetime
     finished_at: dt.datetime | None
+
+
+class DecisionChangeOut(BaseModel):
+    """One of an order's decisions as it changed (its import decision's history)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seen_at: dt.datetime
+    path: SeenBy
+    decision: Decision
+    code: str
+    reason: str

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
+from tradewind.app.schemas import DecisionChangeOut
 from tradewind.core.plugins import service as plugins
 from tradewind.errors import Invalid, NotFound
 from tradewind.sync import decisions, gaps, ledger
@@ -34,16 +35,8 @@ class DecisionOut(BaseModel):
     order_id: int | None  # the Tradewind order, once imported
 
 
-class EarlierOut(BaseModel):
-    seen_at: dt.datetime
-    path: SeenBy
-    decision: Decision
-    code: str
-    reason: str
-
-
 class DecisionDetail(DecisionOut):
-    history: list[EarlierOut]  # the decisions that changed, oldest first (recent ones)
+    history: list[DecisionChangeOut]  # the decisions that changed, oldest first (recent ones)
 
 
 def _out(found: ImportDecision) -> DecisionOut:
@@ -96,16 +89,7 @@ def get_decision(request: Request, plugin_id: int, order: str) -> DecisionDetail
         earlier = decisions.history(session, plugin_id, found.external_id)
         return DecisionDetail(
             **_out(found).model_dump(),
-            history=[
-                EarlierOut(
-                    seen_at=e.seen_at,
-                    path=e.path,
-                    decision=e.decision,
-                    code=e.code,
-                    reason=e.reason,
-                )
-                for e in earlier
-            ],
+            history=[DecisionChangeOut.model_validate(e) for e in earlier],
         )
 
 

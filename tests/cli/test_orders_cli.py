@@ -1,14 +1,20 @@
-"""``tradewind orders list`` shows the newest orders first (#10 item 17)."""
+"""``tradewind orders``: ``list`` shows the newest orders first (#10 item 17); ``pay``,
+``decision`` and ``gaps``."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tests.cli.test_cli import ok
+from sqlalchemy import select
+
+from tests import factories
+from tests.cli.test_cli import bad, ok
 from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.schemas import OrderIn, OrderLineIn
+from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
 from tradewind.hub import Hub
+from tradewind.sync import decisions
+from tradewind.sync.models import SyncWork, WorkKind
 
 
 def test_orders_list_is_newest_first(hub: Hub) -> None:
@@ -28,3 +34,52 @@ def test_orders_list_is_newest_first(hub: Hub) -> None:
     assert listed.index("NEW") < listed.index("MID") < listed.index("OLD")
     limited = ok(hub, "orders", "list", "--limit", "1")
     assert "NEW" in limited and "OLD" not in limited
+
+
+def _unpaid(hub: Hub) -> tuple[int, int]:
+    with hub.db.unit_of_work() as session:
+        channel = factories.channel(session)
+        plugin = factories.plugin(hub, session, channel_id=channel.id)
+        order = orders.import_order(
+            session, plugin.id, factories.order_in("C1", ("MUG", 2)), ImportOptions()
+        ).order
+        return order.id, plugin.id
+
+
+def test_orders_pay_records_a_payment_and_refuses_too_much(hub: Hub) -> None:
+    order_id, _ = _unpaid(hub)
+    assert "partially paid" in ok(hub, "orders", "pay", str(order_id), "5", "--method", "cash")
+    assert "left to pay" in bad(hub, "orders", "pay", str(order_id), "50")
+    assert "paid" in ok(hub, "orders", "pay", str(order_id), "15")
+
+
+def test_orders_decision_says_what_was_decided_and_the_fix(hub: Hub) -> None:
+    _, plugin_id = _unpaid(hub)
+    with hub.db.unit_of_work() as session:
+        decisions.record(
+            session,
+            plugin_id,
+            decisions.Seen(
+                external_id="C2",
+                number="#C2",
+                path=decisions.SeenBy.POLL,
+                decision=decisions.Decision.SKIPPED,
+                code="unpaid",
+                reason="financial status is pending",
+            ),
+        )
+    shown = ok(hub, "orders", "decision", str(plugin_id), "#C2")
+    assert "skipped" in shown and "unpaid" in shown and "Ignore financial status" in shown
+    assert "has seen no order 'NOPE'" in bad(hub, "orders", "decision", str(plugin_id), "NOPE")
+
+
+def test_orders_gaps_queues_a_report_and_refuses_a_day_to_come(hub: Hub) -> None:
+    _, plugin_id = _unpaid(hub)
+    today = dt.datetime.now(dt.UTC).date()
+    assert "is queued" in ok(hub, "orders", "gaps", str(plugin_id), "--day", today.isoformat())
+    with hub.db.read() as session:
+        keys = [w.key for w in session.scalars(select(SyncWork)) if w.kind is WorkKind.GAP_REPORT]
+    assert keys == [today.isoformat()]
+    later = (today + dt.timedelta(days=2)).isoformat()
+    assert "has not happened yet" in bad(hub, "orders", "gaps", str(plugin_id), "--day", later)
+    assert "Gap reports" in ok(hub, "orders", "gaps", str(plugin_id))

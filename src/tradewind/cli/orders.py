@@ -11,9 +11,8 @@ from tradewind.cli.common import console, fail, running, table
 from tradewind.core.orders import payments
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
-from tradewind.sync import decisions, ledger
+from tradewind.sync import decisions
 from tradewind.sync import gaps as gap_reports
-from tradewind.sync.models import WorkKind
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
 
@@ -144,7 +143,7 @@ def gaps(
             console.print(f"{queued} missing order(s) of {day:%Y-%m-%d} queued for import")
             return
         if day is not None:
-            ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, day.date().isoformat())
+            gap_reports.request_report(session, plugin_id, day.date())
             console.print(f"the gap report of {day:%Y-%m-%d} is queued")
             return
         table(

@@ -301,20 +301,19 @@ class Drainer:
         decision says why they wait (or failed)."""
         if job.kind is not WorkKind.IMPORT_ORDER or not job.rows:
             return
+        waiting = [
+            decisions.Seen(
+                external_id=row.key,
+                number="",
+                path=decisions.SeenBy.WEBHOOK,
+                decision=decision,
+                code=code,
+                reason=reason,
+            )
+            for row in job.rows
+        ]
         with self.hub.db.unit_of_work() as session:
-            for row in job.rows:
-                decisions.record(
-                    session,
-                    job.plugin.id,
-                    decisions.Seen(
-                        external_id=row.key,
-                        number="",
-                        path=decisions.SeenBy.WEBHOOK,
-                        decision=decision,
-                        code=code,
-                        reason=reason,
-                    ),
-                )
+            decisions.record_many(session, job.plugin.id, waiting)
 
     def _succeeded(self, job: Job) -> None:
         """The platform answered this job: a platform problem is over. Only then — a

@@ -20,6 +20,7 @@ from tradewind.connectors.records import OrderRecord
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
 from tradewind.db import Base, UTCDateTime, utcnow
+from tradewind.errors import Invalid
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import ledger
@@ -139,6 +140,14 @@ def record_report(
         )
     session.flush()
     return report
+
+
+def request_report(session: Session, plugin_id: int, day: dt.date) -> None:
+    """Have the day's report made now, as the plugin's work (a day to come is refused)."""
+    if day > utcnow().date():
+        raise Invalid(f"{day} has not happened yet", fields={"day": "today or earlier"})
+    plugins.get_plugin(session, plugin_id)
+    ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, day.isoformat())
 
 
 def import_missing(session: Session, plugin_id: int, day: dt.date) -> int:

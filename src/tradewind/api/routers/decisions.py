@@ -14,10 +14,9 @@ from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.app.schemas import DecisionChangeOut
 from tradewind.core.plugins import service as plugins
-from tradewind.errors import Invalid, NotFound
-from tradewind.sync import decisions, gaps, ledger
+from tradewind.errors import NotFound
+from tradewind.sync import decisions, gaps
 from tradewind.sync.decisions import Decision, ImportDecision, SeenBy
-from tradewind.sync.models import WorkKind
 
 router = resource_router("orders")
 
@@ -138,11 +137,8 @@ def list_gap_reports(request: Request, plugin_id: int) -> list[GapReportOut]:
 )
 def run_gap_report(request: Request, plugin_id: int, body: GapRunIn) -> dict[str, str]:
     """Compare one day now (it runs as the plugin's work; the report appears when done)."""
-    if body.day > dt.datetime.now(dt.UTC).date():
-        raise Invalid(f"{body.day} has not happened yet", fields={"day": "today or earlier"})
     with hub_of(request).db.unit_of_work() as session:
-        plugins.get_plugin(session, plugin_id)
-        ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, body.day.isoformat())
+        gaps.request_report(session, plugin_id, body.day)
     return {"detail": f"the gap report of {body.day} is being made"}
 
 

@@ -29,8 +29,8 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
-from tradewind.sync import decisions, gaps, ledger, runtime, tokens
-from tradewind.sync.models import Backfill, ProductSync, WorkKind
+from tradewind.sync import decisions, gaps, runtime, tokens
+from tradewind.sync.models import Backfill, ProductSync
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web import forms
 from tradewind.web.app import fragment, page, redirect
@@ -228,11 +228,8 @@ def plugin_gap_report(
     _user: SessionUser = Depends(writer),
 ) -> Response:
     """A day's orders on the platform against Tradewind's, made now by the engine."""
-    if day > utcnow().date():
-        raise Invalid(f"{day} has not happened yet", fields={"day": "today or earlier"})
     with hub_of(request).db.unit_of_work() as session:
-        plugins.get_plugin(session, plugin_id)
-        ledger.enqueue(session, plugin_id, WorkKind.GAP_REPORT, day.isoformat())
+        gaps.request_report(session, plugin_id, day)
     return redirect(
         request, f"/plugins/{plugin_id}#gaps", f"The gap report of {day} is being made."
     )

@@ -43,8 +43,6 @@ def enqueue_fulfilment(
         plugin = session.get(Plugin, plugin_id)
         if plugin is None or plugin.state not in keeps_work:
             continue
-        handed = fulfilment.handed(session, plugin_id, order.id)
-        wanted = fulfilment.status_for(order)
-        if wanted is None or (handed is None and wanted == "cancelled"):
+        if fulfilment.to_send(order, fulfilment.handed(session, plugin_id, order.id)) is None:
             continue  # nothing for the tool to do
         ledger.enqueue(session, plugin_id, WorkKind.PUSH_FULFILMENT, str(order.id))

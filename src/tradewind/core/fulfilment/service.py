@@ -40,6 +40,18 @@ def status_for(order: Order) -> str | None:
     return "awaiting_shipment"
 
 
+def to_send(order: Order, handed: FulfilmentOrder | None) -> str | None:
+    """The status to send the tool now, or ``None`` when there is nothing to send: the
+    order has no more for the tool, a cancellation of an order it never had, or one
+    it has cancelled already (never brought back to life)."""
+    status = status_for(order)
+    if status is None or (handed is None and status == "cancelled"):
+        return None
+    if handed is not None and handed.status == "cancelled":
+        return None
+    return status
+
+
 def handed(session: Session, plugin_id: int, order_id: int) -> FulfilmentOrder | None:
     return session.scalar(
         select(FulfilmentOrder).where(

@@ -82,12 +82,9 @@ class PushFulfilment(Single["Handed | None"]):
         connector = job.capability(PushesForFulfilment)
         with job.hub.db.read() as session:
             order = orders.get_order(session, int(job.row.key))
-            status = fulfilment.status_for(order)
-            handed = fulfilment.handed(session, job.plugin.id, order.id)
-            if status is None or (handed is None and status == "cancelled"):
+            status = fulfilment.to_send(order, fulfilment.handed(session, job.plugin.id, order.id))
+            if status is None:
                 return None
-            if handed is not None and handed.status == "cancelled":
-                return None  # cancelled there: never brought back to life
             record = fulfilment_order(order, status)
         return Handed(connector.push_order_for_fulfilment(record), status)
 

@@ -354,3 +354,15 @@ def test_every_page_renders(admin: Browser, market: FakeMarketServer) -> None:
     assert admin.get("/orders/999").status_code == 404
     htmx_error = admin.client.get("/plugins/999", headers={"HX-Request": "true"})
     assert htmx_error.headers["hx-retarget"] == "#alerts"
+
+
+def test_a_read_only_user_has_the_integration_guide_button_and_page(
+    admin: Browser, viewer: Browser, market: FakeMarketServer
+) -> None:
+    """Seed 003's rule, one for both: whoever may read the plugin page may read its guide."""
+    plugin = add_plugin(admin, market, [channel_id(admin, "Shop")])
+    page = viewer.get(f"/plugins/{plugin}").text
+    assert f'href="/plugins/{plugin}/guide">Integration Guide</a>' in page
+    assert "Sync now" not in page and "Test connection" not in page  # writers' buttons
+    guide = viewer.get(f"/plugins/{plugin}/guide")
+    assert guide.status_code == 200 and "Fake Market" in guide.text

@@ -17,6 +17,8 @@ from tradewind.connectors.base import Authorizes, Capability, TestsConnection
 from tradewind.connectors.errors import AuthFailed, ConnectorError
 from tradewind.connectors.records import ConnectionReport
 from tradewind.core.inventory.models import StockLevel
+from tradewind.core.links import service as links
+from tradewind.core.links.models import LocationMapping
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.db import utcnow
@@ -136,6 +138,33 @@ def sync_now(hub: Hub, plugin_id: int) -> list[WorkKind]:
         if _queue_all_stock(session, plugin):
             queued.append(WorkKind.PUSH_STOCK)
     return queued
+
+
+def map_location(
+    hub: Hub,
+    plugin_id: int,
+    external_id: str,
+    *,
+    warehouse_id: int | None,
+    shipping_process: str = "",
+    is_default: bool | None = None,
+) -> LocationMapping:
+    """Map a platform location to a warehouse (None: unmapped, its stock never syncs).
+    The plugin's stock goes out at once to what is now mapped, and a "choose a channel
+    location" notice resolves once one is mapped (or is raised when the last one goes)."""
+    with hub.db.unit_of_work() as session:
+        plugin = plugins.get_plugin(session, plugin_id)
+        row = links.map_location(
+            session,
+            plugin_id,
+            external_id,
+            warehouse_id=warehouse_id,
+            shipping_process=shipping_process,
+            is_default=is_default,
+        )
+        if stock.check_locations(session, plugin) and plugin.state is not PluginState.INACTIVE:
+            _queue_all_stock(session, plugin)
+        return row
 
 
 def _queue_all_stock(session: Session, plugin: Plugin) -> int:

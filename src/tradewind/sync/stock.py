@@ -22,6 +22,8 @@ from tradewind.core.links import service as links
 from tradewind.core.links.models import ProductLink
 from tradewind.core.plugins.models import Plugin
 from tradewind.db import prepared, utcnow
+from tradewind.monitoring import notifications
+from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.models import StockSyncState
 from tradewind.vocabulary import StockMode
 
@@ -33,6 +35,32 @@ def mapped_locations(session: Session, plugin_id: int) -> dict[str, int]:
         for row in links.location_mappings(session, plugin_id)
         if row.active and row.warehouse_id is not None
     }
+
+
+LOCATIONS_SUBJECT = "stock locations"
+
+
+def check_locations(session: Session, plugin: Plugin) -> bool:
+    """Whether stock can go to ``plugin``: one of its locations is mapped to a warehouse.
+    While none is (and its stock syncs), a notification asks for a channel location; it
+    resolves itself once one is mapped (or stock sync is switched off)."""
+    mapped = bool(mapped_locations(session, plugin.id))
+    if mapped or plugin.stock_mode is StockMode.OFF:
+        notifications.resolve(
+            session, NotificationKind.CONFIGURATION, plugin_id=plugin.id, subject=LOCATIONS_SUBJECT
+        )
+        return mapped
+    notifications.raise_notification(
+        session,
+        NotificationKind.CONFIGURATION,
+        plugin_id=plugin.id,
+        subject=LOCATIONS_SUBJECT,
+        message=(
+            f"Choose a channel location for {plugin.name}: stock does not sync until you do. "
+            "None of its locations is mapped to a warehouse; map one on the plugin page."
+        ),
+    )
+    return False
 
 
 def stocked_without_link(session: Session, plugin_id: int) -> int:

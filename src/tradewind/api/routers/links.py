@@ -9,6 +9,7 @@ from tradewind.api import schemas
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
+from tradewind.app import actions
 from tradewind.core.links import service as links
 from tradewind.core.plugins import service as plugins
 
@@ -38,17 +39,15 @@ def map_location(
     request: Request, plugin_id: int, external_id: str, body: schemas.LocationMapIn
 ) -> schemas.LocationOut:
     """Map a platform location to a warehouse (null: unmapped — its stock never syncs)."""
-    with hub_of(request).db.unit_of_work() as session:
-        plugins.get_plugin(session, plugin_id)
-        row = links.map_location(
-            session,
-            plugin_id,
-            external_id,
-            warehouse_id=body.warehouse_id,
-            shipping_process=body.shipping_process,
-            is_default=body.is_default,
-        )
-        return schemas.LocationOut.model_validate(row)
+    row = actions.map_location(
+        hub_of(request),
+        plugin_id,
+        external_id,
+        warehouse_id=body.warehouse_id,
+        shipping_process=body.shipping_process,
+        is_default=body.is_default,
+    )
+    return schemas.LocationOut.model_validate(row)
 
 
 @router.get(

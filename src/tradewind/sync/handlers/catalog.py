@@ -22,7 +22,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exports, ledger, products
+from tradewind.sync import exports, ledger, products, stock
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single
 from tradewind.sync.models import LISTINGS_KEY, ProductSync, SyncWork, WorkKind
@@ -160,6 +160,7 @@ class RefreshLocations(Single[Sequence[LocationRecord]]):
             job.plugin.id,
             [(location.external_id, location.name) for location in fetched if location.active],
         )
+        stock.check_locations(session, plugins.get_plugin(session, job.plugin.id))
 
 
 class EnsureWebhooks(Single[None]):

@@ -76,17 +76,7 @@ class PushStock(Single[None]):
         product_ids = [int(row.key) for row in job.rows]
         with job.hub.db.unit_of_work() as session:
             plugin = plugins.get_plugin(session, job.plugin.id)
-            if not stock.mapped_locations(session, plugin.id):
-                notifications.raise_notification(
-                    session,
-                    NotificationKind.CONFIGURATION,
-                    plugin_id=plugin.id,
-                    subject="stock locations",
-                    message=(
-                        f"Stock is not synced to {plugin.name}: none of its locations is "
-                        "mapped to a warehouse. Map at least one location on the plugin page."
-                    ),
-                )
+            stock.check_locations(session, plugin)
             unlinked: list[int] = []
             needs_link = job.hub.info_for(plugin).stock_needs_link
             pushes = stock.build_pushes(

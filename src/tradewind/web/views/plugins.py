@@ -409,15 +409,14 @@ def plugin_location(
     is_default: str = Form(""),
     _user: SessionUser = Depends(writer),
 ) -> Response:
-    with hub_of(request).db.unit_of_work() as session:
-        links.map_location(
-            session,
-            plugin_id,
-            external_id,
-            warehouse_id=int(warehouse_id) if warehouse_id.isdigit() else None,
-            shipping_process=shipping_process,
-            is_default=is_default == "on",
-        )
+    actions.map_location(
+        hub_of(request),
+        plugin_id,
+        external_id,
+        warehouse_id=int(warehouse_id) if warehouse_id.isdigit() else None,
+        shipping_process=shipping_process,
+        is_default=is_default == "on",
+    )
     return redirect(request, f"/plugins/{plugin_id}#locations", "Location mapping saved.")
 
 

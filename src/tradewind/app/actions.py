@@ -21,6 +21,7 @@ from tradewind.core.links import service as links
 from tradewind.core.links.models import LocationMapping
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.shipping import routes
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
@@ -149,7 +150,8 @@ def map_location(
     shipping_process: str = "",
     is_default: bool | None = None,
 ) -> LocationMapping:
-    """Map a platform location to a warehouse (None: unmapped, its stock never syncs).
+    """Map a platform location to a warehouse (None: unmapped, its stock never syncs) and
+    a shipping process (by name, one that exists; empty: none).
     The plugin's stock goes out at once to what is now mapped, and a "choose a channel
     location" notice resolves once one is mapped (or is raised when the last one goes)."""
     with hub.db.unit_of_work() as session:
@@ -159,7 +161,7 @@ def map_location(
             plugin_id,
             external_id,
             warehouse_id=warehouse_id,
-            shipping_process=shipping_process,
+            shipping_process=routes.check_name(session, shipping_process),
             is_default=is_default,
         )
         if stock.check_locations(session, plugin) and plugin.state is not PluginState.INACTIVE:

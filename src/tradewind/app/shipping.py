@@ -33,6 +33,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, TaxIn, TrackingIn
@@ -129,14 +130,44 @@ def _record(hub: Hub, plugin_id: int, calls: CallBuffer) -> None:
         record_calls(session, plugin_id, calls.take())
 
 
-def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
-    """Rates for the package from the channel's rating plugin, kept as its quotes."""
+def _rating_plugin(session: Session, order_id: int) -> int:
+    """The plugin of the order's shipping process when it names one, else the channel's
+    rating plugin."""
+    route = routes.route_of(session, orders.get_order(session, order_id))
+    if route is not None and route.plugin_id is not None:
+        return route.plugin_id
+    channel_id = orders.channel_of(session, order_id)
+    return shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
+
+
+def buy_route_choice(hub: Hub, package_id: int) -> Label:
+    """Buy the label the order's shipping process chooses among the package's quotes."""
     with hub.db.read() as session:
         package = shipping.get_package(session, package_id)
-        channel_id = orders.channel_of(session, package.order_id)
-        plugin = plugins.plugin_to_call(
-            session, shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
-        )
+        route = routes.route_of(session, orders.get_order(session, package.order_id))
+        if route is None:
+            raise Invalid(
+                "this order's location has no shipping process: choose a rate to buy",
+                fields={"quote_id": "required"},
+            )
+        chosen = routes.choice(package.quotes, route)
+        if chosen is None:
+            wanted = route.service or "any service"
+            raise Invalid(
+                f"no quote of package {package_id} fits shipping process {route.name!r} "
+                f"({wanted}): get rates first, or choose one",
+                fields={"quote_id": "required"},
+            )
+        quote_id = chosen.id
+    return buy_label(hub, package_id, quote_id)
+
+
+def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
+    """Rates for the package from its shipping process's plugin or the channel's rating
+    plugin, kept as its quotes."""
+    with hub.db.read() as session:
+        package = shipping.get_package(session, package_id)
+        plugin = plugins.plugin_to_call(session, _rating_plugin(session, package.order_id))
         request = shipment_request(package)
 
     def keep(session: Session, rates: Sequence[RateRecord]) -> list[RateQuote]:

@@ -11,6 +11,7 @@ from tradewind.app import actions
 from tradewind.app import configure as setup
 from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
 from tradewind.core.channels import service as channels
+from tradewind.core.inventory import service as inventory
 from tradewind.core.links import service as links
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
@@ -152,6 +153,35 @@ def show(ctx: typer.Context, plugin: str) -> None:
                     for m in mappings
                 ],
             )
+
+
+@app.command("map-location")
+def map_location(
+    ctx: typer.Context,
+    plugin: str,
+    location: str = typer.Argument(..., help="The platform location's id (plugins show)."),
+    warehouse: str = typer.Option("", help="Warehouse code or id (none: unmapped)."),
+    process: str = typer.Option("", help="Shipping process name (tradewind shipments processes)."),
+    default: bool = typer.Option(False, "--default", help="The location that takes new orders."),
+) -> None:
+    """Map a platform location to a warehouse and a shipping process."""
+    with running(ctx) as hub:
+        with hub.db.read() as session:
+            found = plugins.plugin_by_ref(session, plugin)
+            target = inventory.warehouse_by_ref(session, warehouse).id if warehouse else None
+        row = actions.map_location(
+            hub,
+            found.id,
+            location,
+            warehouse_id=target,
+            shipping_process=process,
+            is_default=default or None,
+        )
+        console.print(
+            f"location {row.external_id}: warehouse {row.warehouse_id or 'none'}, "
+            f"shipping process {row.shipping_process or 'none'}",
+            highlight=False,
+        )
 
 
 def _answer(result: AttachResult, names: dict[int, str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from fastapi import Request, status
+from fastapi import Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -21,9 +21,10 @@ from tradewind.core.channels import service as channels
 from tradewind.core.fulfilment import service as fulfilment
 from tradewind.core.orders import service as orders
 from tradewind.core.shipments import service as shipments
+from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Package
-from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.core.shipping.models import Package, ShippingProcess
+from tradewind.core.shipping.schemas import ParcelIn, ShippingProcessIn
 from tradewind.errors import NotFound
 from tradewind.vocabulary import ServiceCapability, TrackingStatus
 
@@ -54,6 +55,7 @@ class QuoteOut(Out):
     expires_at: dt.datetime
     cheapest: bool = False
     fastest: bool = False
+    route_choice: bool = False  # the one the order's shipping process would buy
 
 
 class LabelOut(Out):
@@ -79,17 +81,32 @@ class PackageOut(Out):
     parcels: list[ParcelOut]
     quotes: list[QuoteOut]
     label: LabelOut | None = None
+    shipping_process: str | None = None  # the order's route, by name
+
+
+class ShippingProcessOut(Out):
+    id: int
+    name: str
+    plugin_id: int | None
+    service: str
+    packaging: ParcelOut | None
 
 
 class PackageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    parcels: list[ParcelIn] = Field(min_length=1, max_length=50)
+    parcels: list[ParcelIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="None: the packaging of the order's shipping process.",
+    )
     warehouse_id: int | None = None
 
 
 class LabelWanted(BaseModel):
-    quote_id: int
+    quote_id: int | None = Field(
+        default=None, description="None: the quote the order's shipping process chooses."
+    )
 
 
 class TrackingEventOut(Out):
@@ -148,9 +165,15 @@ class ServicesIn(BaseModel):
 
 def _package_out(session: Session, package: Package) -> PackageOut:
     cheapest, fastest = shipping.cheapest(package.quotes), shipping.fastest(package.quotes)
+    route = routes.route_of(session, orders.get_order(session, package.order_id))
+    chosen = routes.choice(package.quotes, route)
     quotes = [
         QuoteOut.model_validate(quote).model_copy(
-            update={"cheapest": quote is cheapest, "fastest": quote is fastest}
+            update={
+                "cheapest": quote is cheapest,
+                "fastest": quote is fastest,
+                "route_choice": quote is chosen,
+            }
         )
         for quote in package.quotes
     ]
@@ -164,6 +187,7 @@ def _package_out(session: Session, package: Package) -> PackageOut:
         parcels=[ParcelOut.model_validate(parcel) for parcel in package.parcels],
         quotes=quotes,
         label=LabelOut.model_validate(label) if label else None,
+        shipping_process=route.name if route is not None else None,
     )
 
 
@@ -207,8 +231,13 @@ async def get_rates(request: Request, package_id: int) -> PackageOut:
     responses=responses(404, 409, 429, 502),
 )
 async def buy_label(request: Request, package_id: int, body: LabelWanted) -> LabelOut:
-    """Buy the label of a quote: once (409 for a second purchase of the package)."""
-    label = await run_in_threadpool(actions.buy_label, hub_of(request), package_id, body.quote_id)
+    """Buy the label of a quote (without one: the quote the order's shipping process
+    chooses): once (409 for a second purchase of the package)."""
+    hub = hub_of(request)
+    if body.quote_id is None:
+        label = await run_in_threadpool(actions.buy_route_choice, hub, package_id)
+    else:
+        label = await run_in_threadpool(actions.buy_label, hub, package_id, body.quote_id)
     return LabelOut.model_validate(label)
 
 
@@ -345,3 +374,72 @@ def set_services(request: Request, channel_id: int, body: ServicesIn) -> Service
             shipping.set_service(session, channel_id, capability, plugin_id)
         chosen = shipping.services(session, channel_id)
         return ServicesIn(services={c: chosen.get(c) for c in ServiceCapability})
+
+
+def _process_out(process: ShippingProcess) -> ShippingProcessOut:
+    return ShippingProcessOut(
+        id=process.id,
+        name=process.name,
+        plugin_id=process.plugin_id,
+        service=process.service,
+        packaging=ParcelOut.model_validate(ParcelIn.model_validate(process.packaging))
+        if process.packaging
+        else None,
+    )
+
+
+@router.get("/shipping-processes", response_model=list[ShippingProcessOut])
+def list_processes(request: Request) -> list[ShippingProcessOut]:
+    """The named fulfilment routes platform locations are mapped to."""
+    with hub_of(request).db.read() as session:
+        return [_process_out(p) for p in routes.list_processes(session)]
+
+
+@router.post(
+    "/shipping-processes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ShippingProcessOut,
+    responses=responses(409),
+)
+def add_process(request: Request, body: ShippingProcessIn) -> ShippingProcessOut:
+    """A route: its carrier plugin, the service to buy and the packaging to start from."""
+    with hub_of(request).db.unit_of_work() as session:
+        return _process_out(routes.add_process(session, body))
+
+
+@router.put(
+    "/shipping-processes/{process_id}",
+    response_model=ShippingProcessOut,
+    responses=responses(404, 409),
+)
+def update_process(
+    request: Request, process_id: int, body: ShippingProcessIn
+) -> ShippingProcessOut:
+    """Change a route (locations mapped to it follow a new name)."""
+    with hub_of(request).db.unit_of_work() as session:
+        return _process_out(routes.update_process(session, process_id, body))
+
+
+@router.delete(
+    "/shipping-processes/{process_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(404),
+)
+def delete_process(request: Request, process_id: int) -> Response:
+    """Remove a route; the locations mapped to it ship as their channel's services say."""
+    with hub_of(request).db.unit_of_work() as session:
+        routes.delete_process(session, process_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/orders/{order_id}/shipping-process",
+    response_model=ShippingProcessOut | None,
+    responses=responses(404),
+)
+def order_process(request: Request, order_id: int) -> ShippingProcessOut | None:
+    """The route the order takes (from its platform location's mapping), or null."""
+    with hub_of(request).db.read() as session:
+        route = routes.route_of(session, orders.get_order(session, order_id))
+        return _process_out(route) if route is not None else None

@@ -204,3 +204,18 @@ class ChannelService(Base):
         str_enum(ServiceCapability), primary_key=True
     )
     plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+
+
+class ShippingProcess(Timestamped, Base):
+    """A named fulfilment route: which plugin rates and sells the label, which of its
+    services is the route's choice, and the packaging a package starts from. A platform
+    location mapped to it (``LocationMapping.shipping_process``, by name) sends the
+    orders from that location this way."""
+
+    __tablename__ = "shipping_processes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    plugin_id: Mapped[int | None] = mapped_column(ForeignKey("plugins.id", ondelete="SET NULL"))
+    service: Mapped[str] = mapped_column(String(128), default="")  # "" : the cheapest
+    packaging: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a ParcelIn, or none

@@ -64,3 +64,20 @@ class TaxIn(BaseModel):
     shipping_tax: Decimal = Field(default=Decimal("0"), ge=0, max_digits=18, decimal_places=4)
     rate: Decimal = Field(default=Decimal("0"), ge=0, le=1, max_digits=9, decimal_places=6)
     lines: dict[int, Decimal] = Field(default_factory=dict)
+
+
+class ShippingProcessIn(BaseModel):
+    """A fulfilment route as a person defines it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128)
+    plugin_id: int | None = Field(
+        default=None, description="The carrier plugin (none: the channel's rating plugin)."
+    )
+    service: str = Field(
+        default="", max_length=128, description="The service to buy (empty: the cheapest)."
+    )
+    packaging: ParcelIn | None = Field(
+        default=None, description="The parcel a package starts from when none is given."
+    )

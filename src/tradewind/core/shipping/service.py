@@ -25,6 +25,7 @@ from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
+from tradewind.core.shipping import routes
 from tradewind.core.shipping.models import (
     ChannelService,
     Label,
@@ -104,12 +105,20 @@ def prepare_package(
     session: Session, order_id: int, parcels: Sequence[ParcelIn], warehouse_id: int | None = None
 ) -> Package:
     """A package for ``order_id`` ready to be rated; refused, with what is missing, when a
-    carrier could not rate it."""
+    carrier could not rate it. No parcels given: the packaging of the order's shipping
+    process (``routes.route_of``)."""
     order = orders.get_order(session, order_id)
     if order.status is OrderStatus.CANCELLED:
         raise Invalid(f"order {order.number} is cancelled; nothing ships")
     if not parcels:
-        raise Invalid("a package needs at least one parcel", fields={"parcels": "required"})
+        route = routes.route_of(session, order)
+        parcels = routes.parcels_of(route) if route is not None else []
+    if not parcels:
+        raise Invalid(
+            "a package needs at least one parcel (the order's shipping process has no "
+            "packaging to start from)",
+            fields={"parcels": "required"},
+        )
     for index, parcel in enumerate(parcels, start=1):
         if parcel.weight is None or parcel.weight <= 0:
             raise Invalid(

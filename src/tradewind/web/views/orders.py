@@ -408,6 +408,7 @@ def shipment_list(
         )
         numbers = present.order_numbers(session, {row.order_id for row in listed.rows})
         units = {row.id: sum(line.quantity for line in row.lines) for row in listed.rows}
+        routes_card = shipping_views.shipping_processes(session)
     return page(
         request,
         "shipments.html",
@@ -415,6 +416,7 @@ def shipment_list(
         numbers=numbers,
         units=units,
         next_url=listed.next_url,
+        **routes_card,
     )
 
 

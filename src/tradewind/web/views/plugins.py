@@ -25,6 +25,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import OrderStatus
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.schemas import PosPolicy
+from tradewind.core.shipping import routes
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
@@ -145,6 +146,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "fields": forms.form_fields(spec.settings),
             "channels": channels.list_channels(session),
             "locations": links.location_mappings(session, plugin.id),
+            "shipping_processes": routes.list_processes(session),
             "warehouses": inventory.list_warehouses(session),
             "links": links.product_links(session, plugin.id),
             "product_sync": latest_sync,
@@ -409,14 +411,17 @@ def plugin_location(
     is_default: str = Form(""),
     _user: SessionUser = Depends(writer),
 ) -> Response:
-    actions.map_location(
-        hub_of(request),
-        plugin_id,
-        external_id,
-        warehouse_id=int(warehouse_id) if warehouse_id.isdigit() else None,
-        shipping_process=shipping_process,
-        is_default=is_default == "on",
-    )
+    try:
+        actions.map_location(
+            hub_of(request),
+            plugin_id,
+            external_id,
+            warehouse_id=int(warehouse_id) if warehouse_id.isdigit() else None,
+            shipping_process=shipping_process,
+            is_default=is_default == "on",
+        )
+    except TradewindError as exc:
+        return redirect(request, f"/plugins/{plugin_id}#locations", exc.message, error=True)
     return redirect(request, f"/plugins/{plugin_id}#locations", "Location mapping saved.")
 
 

@@ -21,10 +21,12 @@ from tradewind.core.fulfilment import service as fulfilment
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.models import Plugin
 from tradewind.core.shipments.models import Shipment
+from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
-from tradewind.core.shipping.models import Label, Package
-from tradewind.core.shipping.schemas import ParcelIn
+from tradewind.core.shipping.models import Label, Package, ShippingProcess
+from tradewind.core.shipping.schemas import ParcelIn, ShippingProcessIn
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.vocabulary import ServiceCapability
@@ -33,6 +35,7 @@ from tradewind.web.session import hub_of, reader, writer
 
 router = APIRouter(include_in_schema=False)
 
+PROCESSES = "/shipments#processes"
 LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "ZPL": "application/zpl"}
 
 
@@ -44,9 +47,15 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
         .order_by(Package.id)
         .options(selectinload(Package.parcels), selectinload(Package.quotes))
     ).all()
-    shown = [_item(session, package) for package in packages]
+    route = routes.route_of(session, order)
+    shown = [_item(session, package, route) for package in packages]
     names = {p.id: p.name for p in plugins.plugins_of_channel(session, order.channel_id)}
+    can = _can(session, order.channel_id)
+    if route is not None and route.plugin_id is not None:
+        can["can_rate"] = True  # the route's own carrier rates it
     return {
+        "route": route,
+        "route_plugin": _plugin_name(session, route.plugin_id) if route else None,
         "fulfilment": [
             {
                 "tool": names.get(handed.plugin_id, f"plugin {handed.plugin_id}"),
@@ -57,18 +66,27 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
         ],
         "packages": shown,
         "tax": shipping.tax_of(session, order.id),
-        **_can(session, order.channel_id),
+        **can,
     }
 
 
-def _item(session: Session, package: Package) -> dict[str, Any]:
-    """What a package's card shows."""
+def _plugin_name(session: Session, plugin_id: int | None) -> str | None:
+    if plugin_id is None:
+        return None
+    found = session.get(Plugin, plugin_id)
+    return found.name if found is not None else f"plugin {plugin_id}"
+
+
+def _item(session: Session, package: Package, route: ShippingProcess | None) -> dict[str, Any]:
+    """What a package's card shows (``route``: its order's shipping process)."""
+    chosen = routes.choice(package.quotes, route)
     label = shipping.label_of(session, package.id)
     shipment = session.get(Shipment, package.shipment_id) if package.shipment_id else None
     return {
         "package": package,
         "cheapest": shipping.cheapest(package.quotes),
         "fastest": shipping.fastest(package.quotes),
+        "choice": chosen,
         "label": label,
         "shipment": shipment,
         "events": shipping.tracking_events(session, shipment.id) if shipment else [],
@@ -120,7 +138,11 @@ def prepare(
             }
         )
         with hub_of(request).db.unit_of_work() as session:
-            package_id = shipping.prepare_package(session, order_id, [parcel]).id
+            # No weight typed: the packaging of the order's shipping process, if it has one.
+            route = routes.route_of(session, orders.get_order(session, order_id))
+            packaged = not weight.strip() and route is not None and bool(route.packaging)
+            parcels = [] if packaged else [parcel]
+            package_id = shipping.prepare_package(session, order_id, parcels).id
     except (TradewindError, ValueError) as exc:
         return redirect(request, _back(order_id), _said(exc), error=True)
     # The engine rates it now (the card shows them as they come): the next thing a
@@ -167,13 +189,17 @@ async def rates(
 async def buy(
     request: Request,
     package_id: int,
-    quote_id: int = Form(...),
+    quote_id: str = Form("", max_length=20),
     _user: SessionUser = Depends(writer),
 ) -> Response:
+    """Buy a quote's label (none given: the one the order's shipping process chooses)."""
     hub = hub_of(request)
     order_id = _order_of(request, package_id)
     try:
-        label = await run_in_threadpool(actions.buy_label, hub, package_id, quote_id)
+        if quote_id.strip().isdigit():
+            label = await run_in_threadpool(actions.buy_label, hub, package_id, int(quote_id))
+        else:
+            label = await run_in_threadpool(actions.buy_route_choice, hub, package_id)
     except TradewindError as exc:
         return redirect(request, _back(order_id), f"Label: {exc.message}", error=True)
     return redirect(
@@ -201,12 +227,16 @@ def card(request: Request, package_id: int, _user: SessionUser = Depends(reader)
 
 
 def _card(request: Request, session: Session, package: Package, **said: Any) -> Response:
-    channel_id = orders.get_order(session, package.order_id).channel_id
+    order = orders.get_order(session, package.order_id)
+    route = routes.route_of(session, order)
+    can = _can(session, order.channel_id)
+    if route is not None and route.plugin_id is not None:
+        can["can_rate"] = True
     return fragment(
         request,
         "fragments/package.html",
-        item=_item(session, package),
-        **_can(session, channel_id),
+        item=_item(session, package, route),
+        **can,
         **said,
     )
 
@@ -303,3 +333,66 @@ async def services(
 def _order_of(request: Request, package_id: int) -> int:
     with hub_of(request).db.read() as session:
         return shipping.get_package(session, package_id).order_id
+
+
+@router.post("/shipping-processes")
+def add_process(
+    request: Request,
+    name: str = Form(..., max_length=128),
+    plugin_id: str = Form("", max_length=20),
+    service: str = Form("", max_length=128),
+    weight: str = Form("", max_length=20),
+    mass_unit: str = Form("g", max_length=2),
+    length: str = Form("", max_length=20),
+    width: str = Form("", max_length=20),
+    height: str = Form("", max_length=20),
+    _user: SessionUser = Depends(writer),
+) -> Response:
+    """A named fulfilment route, for platform locations to be mapped to."""
+    try:
+        packaging = None
+        if weight.strip():
+            packaging = ParcelIn.model_validate(
+                {
+                    "weight": _number(weight),
+                    "mass_unit": mass_unit,
+                    "length": _number(length),
+                    "width": _number(width),
+                    "height": _number(height),
+                }
+            )
+        data = ShippingProcessIn(
+            name=name,
+            plugin_id=int(plugin_id) if plugin_id.strip().isdigit() else None,
+            service=service,
+            packaging=packaging,
+        )
+        with hub_of(request).db.unit_of_work() as session:
+            routes.add_process(session, data)
+    except (TradewindError, ValueError) as exc:
+        return redirect(request, PROCESSES, f"Shipping process: {_said(exc)}", error=True)
+    return redirect(
+        request, PROCESSES, f"Shipping process {name.strip()!r} added: map locations to it."
+    )
+
+
+@router.post("/shipping-processes/{process_id}/delete")
+def delete_process(
+    request: Request, process_id: int, _user: SessionUser = Depends(writer)
+) -> Response:
+    with hub_of(request).db.unit_of_work() as session:
+        name = routes.get_process(session, process_id).name
+        moved = routes.delete_process(session, process_id)
+    return redirect(
+        request,
+        PROCESSES,
+        f"Shipping process {name!r} removed; {moved} location(s) mapped to it now have none.",
+    )
+
+
+def shipping_processes(session: Session) -> dict[str, Any]:
+    """The Shipments page's routes card: the routes and the plugins that may carry them."""
+    return {
+        "processes": routes.list_processes(session),
+        "carriers": {p.id: p.name for p in plugins.list_plugins(session)},
+    }

@@ -45,6 +45,7 @@ VALUES = {
     "event_id": "evt_1",
     "event_type": "order.created",
     "process_id": "1",
+    "notification_id": "1",
 }
 
 

@@ -137,7 +137,11 @@ def test_orders_from_a_location_ship_by_its_shipping_process(routed: Routed) -> 
         package = shipping.prepare_package(session, order.id, [])  # nothing typed
         (parcel,) = package.parcels
         assert (parcel.weight, parcel.mass_unit) == (Decimal("1.2"), "kg")
-        assert (parcel.length, parcel.width, parcel.height) == (Decimal(30), Decimal(20), Decimal(10))
+        assert (parcel.length, parcel.width, parcel.height) == (
+            Decimal(30),
+            Decimal(20),
+            Decimal(10),
+        )
         package_id = package.id
 
     # The channel names no rating plugin: the route's carrier rates it.

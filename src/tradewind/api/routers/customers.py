@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from tradewind.api import schemas
 from tradewind.api.pagination import Page, PageParams, page_params, paginate
@@ -12,8 +13,10 @@ from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import hub_of
 from tradewind.core.customers import service as customers
-from tradewind.core.customers.schemas import CustomerIn
+from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.links import service as links
+from tradewind.core.orders import contact
+from tradewind.core.plugins import service as plugins
 
 router = resource_router("customers")
 
@@ -88,3 +91,46 @@ def upsert_listing(
     with hub_of(request).db.unit_of_work() as session:
         listing = links.upsert_listing(session, channel_id, product_id, **body.model_dump())
         return schemas.ListingOut.model_validate(listing)
+
+
+class ContactIn(BaseModel):
+    """An order's buyer data, fixed here (each field: null leaves it as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, max_length=320)
+    customer_id: int | None = Field(
+        default=None, description="An existing customer (wins over email)."
+    )
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+
+
+@router.patch(
+    "/orders/{order_id}/contact",
+    response_model=schemas.OrderOut,
+    responses=responses(404),
+    tags=["orders"],
+)
+def edit_order_contact(request: Request, order_id: int, body: ContactIn) -> schemas.OrderOut:
+    """Give an order its customer (an existing one, or matched or made from an email) and
+    its addresses; its missing-customer-fields flag and notification clear by themselves
+    once nothing is missing."""
+    with hub_of(request).db.unit_of_work() as session:
+        order = contact.edit_contact(
+            session,
+            order_id,
+            email=body.email,
+            customer_id=body.customer_id,
+            shipping_address=body.shipping_address,
+            billing_address=body.billing_address,
+        )
+        return schemas.OrderOut.model_validate(order)
+
+
+@router.post("/plugins/{plugin_id}/guest-orders/generic-customer", tags=["orders"])
+def guests_to_generic(request: Request, plugin_id: int) -> dict[str, int]:
+    """Give every open guest order of the plugin (no customer) its generic customer."""
+    with hub_of(request).db.unit_of_work() as session:
+        plugin = plugins.get_plugin(session, plugin_id)
+        return {"assigned": contact.assign_generic_to_guests(session, plugin.id, plugin.name)}

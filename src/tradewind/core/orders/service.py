@@ -540,6 +540,15 @@ def _locked_order(session: Session, plugin_id: int, external_id: str) -> Order |
     )
 
 
+def changed_here(session: Session, order: Order, message: str) -> None:
+    """An order changed by a person in Tradewind: its timeline says what, its flags and
+    notifications are worked out again (a fixed one resolves), and ``order.updated`` is
+    sent."""
+    _activity(session, order, "edited", message)
+    _after_change(session, order)
+    record(session, OrderUpdated(order_id=order.id))
+
+
 def lock_order(session: Session, order_id: int) -> Order:
     """The order, its row locked for the transaction (read afresh)."""
     return _lock(session, order_id)

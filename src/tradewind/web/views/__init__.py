@@ -10,6 +10,7 @@ from tradewind.web.views import (
     account,
     catalog,
     channels,
+    contact,
     customers,
     dashboard,
     doctor,
@@ -34,6 +35,7 @@ for module in (
     doctor,
     shipping,
     customers,
+    contact,
     catalog,
     webhooks,
 ):

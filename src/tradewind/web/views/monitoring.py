@@ -6,11 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tradewind.auth.service import SessionUser
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
+from tradewind.core.orders import contact
 from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import KINDS, NotificationKind
@@ -38,6 +42,12 @@ def notification_list(request: Request, _user: SessionUser = Depends(reader)) ->
         rows = notifications.open_notifications(session)
         plugin_names = {p.id: p.name for p in plugins.list_plugins(session)}
         products = catalog.list_products(session, limit=1000)
+        flagged = [r for r in rows if r.kind is NotificationKind.MISSING_CUSTOMER_FIELDS]
+        orders_of = _flagged_orders(session, flagged)
+        guests = {
+            plugin_id: contact.guest_orders(session, plugin_id)
+            for plugin_id in {r.plugin_id for r in flagged if r.plugin_id is not None}
+        }
     groups: dict[NotificationKind, list[Any]] = {}
     for row in rows:
         groups.setdefault(row.kind, []).append(row)
@@ -47,7 +57,26 @@ def notification_list(request: Request, _user: SessionUser = Depends(reader)) ->
         groups=[(KINDS[kind].title, kind, items) for kind, items in groups.items()],
         plugin_names=plugin_names,
         products=products,
+        orders_of=orders_of,
+        guests={plugin_id: count for plugin_id, count in guests.items() if count},
+        unread=sum(1 for row in rows if row.read_at is None),
     )
+
+
+def _flagged_orders(session: Session, flagged: list[Any]) -> dict[int, Order]:
+    """Notification id → the order it names ("order #1001" of its plugin)."""
+    found: dict[int, Order] = {}
+    for note in flagged:
+        number = note.subject.removeprefix("order ")
+        order = session.scalar(
+            select(Order)
+            .where(Order.number == number, Order.plugin_id == note.plugin_id)
+            .order_by(Order.id.desc())
+            .limit(1)
+        )
+        if order is not None:
+            found[note.id] = order
+    return found
 
 
 @router.post("/notifications/read")

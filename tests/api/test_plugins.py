@@ -160,6 +160,8 @@ def test_actions_backfill_locations_stock(api: Api, hub: Hub, market: FakeMarket
         and job.headers["location"] == f"/api/v1/backfills/{job.json()['id']}"
     )
     assert job.json()["state"] == "running" and job.json()["progress"] is None
+    twice = api.post(f"/plugins/{pid}/backfill", json={"start": start, "end": end})
+    assert twice.status_code == 409 and f"backfill #{job.json()['id']}" in twice.text
     harness.run(pid)
     done = api.get(f"/backfills/{job.json()['id']}").json()
     assert done["state"] == "done" and done["imported"] == 3 and done["pages"] == 2

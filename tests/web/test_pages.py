@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.fakeplatform import TOKEN, WEBHOOK_SECRET, FakeMarketServer
 from tests.sync.conftest import Harness
@@ -19,6 +20,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.schemas import PosPolicy
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
+from tradewind.sync.models import Backfill
 from tradewind.vocabulary import FulfillmentStatus, OrderStatus
 
 
@@ -146,6 +148,22 @@ def test_backfill_progress_locations_and_history(
     assert 'data-state="running"' in started.text and 'hx-trigger="every 1s"' in started.text
     backfill = re.search(r"/backfills/(\d+)", started.text)
     assert backfill
+    # The same range again: refused next to the form, showing the running one.
+    again = admin.htmx(
+        f"/plugins/{plugin}/backfill",
+        {
+            "start": (placed - dt.timedelta(days=1)).date().isoformat(),
+            "end": (placed + dt.timedelta(days=1)).date().isoformat(),
+        },
+    )
+    assert f"backfill #{backfill.group(1)}" in again.text and "already covers" in again.text
+    assert f"/backfills/{backfill.group(1)}" in again.text and 'hx-swap-oob="true"' in again.text
+    with hub.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Backfill)) == 1
+    backwards = admin.htmx(
+        f"/plugins/{plugin}/backfill", {"start": "2026-02-01", "end": "2026-01-01"}
+    )
+    assert backwards.status_code == 200 and "ends before it starts" in backwards.text
     harness.run(plugin)
     progress = admin.get(f"/plugins/{plugin}/backfills/{backfill.group(1)}").text
     assert 'data-state="done"' in progress and "3 imported" in progress

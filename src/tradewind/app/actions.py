@@ -269,6 +269,18 @@ class BackfillProgress:
     end: dt.datetime
 
 
+class BackfillRunning(Conflict):
+    """A backfill covering the asked range is running already: a second would import the
+    same orders again, to no end."""
+
+    def __init__(self, backfill_id: int, start: dt.datetime, end: dt.datetime) -> None:
+        self.backfill_id = backfill_id
+        super().__init__(
+            f"backfill #{backfill_id} ({start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC) "
+            "already covers this range and is running: follow it, or cancel it first"
+        )
+
+
 def start_backfill(hub: Hub, plugin_id: int, start: dt.datetime, end: dt.datetime) -> Backfill:
     """Sync historical orders placed in [start, end): resumable, low priority, every
     bad record skipped with its reason."""
@@ -287,6 +299,20 @@ def start_backfill(hub: Hub, plugin_id: int, start: dt.datetime, end: dt.datetim
             raise Conflict(conflict)
         if Toggle.IMPORT_ORDERS not in plugin.toggles:
             raise Invalid(f"plugin {plugin.name!r} does not have Import Orders on")
+        running = session.scalar(
+            select(Backfill)
+            .where(
+                Backfill.plugin_id == plugin.id,
+                Backfill.stream == ORDERS_STREAM,
+                Backfill.state == BackfillState.RUNNING,
+                Backfill.start <= start,
+                Backfill.end >= end,
+            )
+            .order_by(Backfill.id)
+            .limit(1)
+        )
+        if running is not None:
+            raise BackfillRunning(running.id, running.start, running.end)
         run = Backfill(plugin_id=plugin.id, start=start, end=end)
         session.add(run)
         session.flush()

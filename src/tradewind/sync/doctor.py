@@ -444,11 +444,26 @@ def check_platform_status(facts: Facts) -> Check:
         f"fulfilment {record.fulfillment_status.value}, source {record.source.value}"
         + (", a test order" if record.test else "")
         + (f", location {record.location_ref}" if record.location_ref else "")
+        + (f", held for review ({record.review_hold})" if record.review_hold else "")
     )
     rules = plugins.import_rules(facts.plugin)
     skip = skip_reason(facts.plugin, rules, record, backfill=True)  # the age is checked above
     if skip is None:
         return Check(CheckName.PLATFORM_STATUS, Result.PASSED, evidence)
+    if skip.deferred:  # held for review: the platform's to release, not the rules'
+        platform = facts.plugin.connector.title()
+        return Check(
+            CheckName.PLATFORM_STATUS,
+            Result.FAILED,
+            evidence,
+            f"Order {record.number} is held for review on {facts.store} "
+            f"({record.review_hold}); Tradewind imports it once the hold is released.",
+            Action(
+                ActionKind.NONE,
+                f"Release the hold in {platform}",
+                f"Release the hold in {platform}; Tradewind imports it by itself.",
+            ),
+        )
     return Check(
         CheckName.PLATFORM_STATUS,
         Result.FAILED,
@@ -649,5 +664,5 @@ def would_decide(facts: Facts) -> tuple[Decision, str, str] | None:
     rules = plugins.import_rules(facts.plugin)
     skip = skip_reason(facts.plugin, rules, record, backfill=False)
     if skip is not None:
-        return Decision.SKIPPED, skip.code, skip.reason
+        return Decision.DEFERRED if skip.deferred else Decision.SKIPPED, skip.code, skip.reason
     return Decision.DEFERRED, "", "nothing stops it; not imported yet (sync now imports it)"

@@ -466,3 +466,24 @@ def rest_product(raw: Mapping[str, Any]) -> ProductRecord:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def review_hold(node: Mapping[str, Any] | None) -> str:
+    """Why Shopify holds an order (GraphQL ``Order`` with its fulfillment orders' holds),
+    or "" when it does not: ``displayFulfillmentStatus`` ON_HOLD, or a fulfillment order
+    on hold. The reasons are Shopify's (``high_risk_of_fraud``), lower-cased."""
+    if not node:
+        return ""
+    reasons: list[str] = []
+    held = node.get("displayFulfillmentStatus") == "ON_HOLD"
+    for fulfillment_order in (node.get("fulfillmentOrders") or {}).get("nodes") or []:
+        if fulfillment_order.get("status") != "ON_HOLD":
+            continue
+        held = True
+        for hold in fulfillment_order.get("fulfillmentHolds") or []:
+            reason = str(hold.get("reason") or "other").lower()
+            notes = str(hold.get("reasonNotes") or "").strip()
+            reasons.append(f"{reason} ({notes})" if notes else reason)
+    if not held:
+        return ""
+    return ", ".join(dict.fromkeys(reasons)) or "on_hold"

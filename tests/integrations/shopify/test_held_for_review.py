@@ -12,7 +12,10 @@ import pytest
 from tests.integrations.shopify.conftest import World
 from tradewind.app import doctor
 from tradewind.core.orders import service as orders
+from tradewind.core.plugins import service as plugins
+from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify.faults import FaultKind
+from tradewind.sandbox.shopify.state import ALL_SCOPES
 from tradewind.sync import decisions, ledger
 from tradewind.sync.decisions import Decision, SeenBy
 from tradewind.sync.doctor import ActionKind, CheckName, Result
@@ -132,3 +135,26 @@ def test_an_order_still_held_stays_deferred_through_the_poll(world: World) -> No
         ledger.enqueue(session, world.plugin_id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
     world.settle()
     assert _deferred(world, placed["id"]) and _copies(world, placed["id"]) == 0
+
+
+def test_a_token_that_may_not_read_fulfillment_orders_still_sees_the_hold(world: World) -> None:
+    """``displayFulfillmentStatus`` needs only read_orders: the hold is seen, its reason
+    is not (Test connection names the scope the release's webhook needs)."""
+    narrow = world.sandbox.issue_token(
+        world.shop,
+        app_key="tw-app",
+        scopes=[s for s in ALL_SCOPES if "fulfillment" not in s],
+    )
+    with world.hub.db.unit_of_work() as session:
+        plugins.update_plugin_settings(
+            session,
+            world.hub.vault,
+            ShopifyConnector.info,
+            world.plugin_id,
+            {"access_token": narrow},
+        )
+    placed = _held(world)
+    world.settle(lambda: _deferred(world, placed["id"]))
+    waiting = _decision(world, placed["id"])
+    assert waiting is not None and waiting.code == "held_for_review"
+    assert "(on_hold)" in waiting.reason and _copies(world, placed["id"]) == 0

@@ -468,22 +468,15 @@ def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def review_hold(node: Mapping[str, Any] | None) -> str:
-    """Why Shopify holds an order (GraphQL ``Order`` with its fulfillment orders' holds),
-    or "" when it does not: ``displayFulfillmentStatus`` ON_HOLD, or a fulfillment order
-    on hold. The reasons are Shopify's (``high_risk_of_fraud``), lower-cased."""
-    if not node:
-        return ""
+def review_hold(fulfillment_orders: list[Mapping[str, Any]]) -> str:
+    """Why Shopify holds an order, from its REST fulfillment orders: the reasons of the
+    holds on those ``on_hold`` (``high_risk_of_fraud (notes)``), or "on_hold"."""
     reasons: list[str] = []
-    held = node.get("displayFulfillmentStatus") == "ON_HOLD"
-    for fulfillment_order in (node.get("fulfillmentOrders") or {}).get("nodes") or []:
-        if fulfillment_order.get("status") != "ON_HOLD":
+    for fulfillment_order in fulfillment_orders:
+        if fulfillment_order.get("status") != "on_hold":
             continue
-        held = True
-        for hold in fulfillment_order.get("fulfillmentHolds") or []:
-            reason = str(hold.get("reason") or "other").lower()
-            notes = str(hold.get("reasonNotes") or "").strip()
+        for hold in fulfillment_order.get("fulfillment_holds") or []:
+            reason = str(hold.get("reason") or "other")
+            notes = str(hold.get("reason_notes") or "").strip()
             reasons.append(f"{reason} ({notes})" if notes else reason)
-    if not held:
-        return ""
     return ", ".join(dict.fromkeys(reasons)) or "on_hold"

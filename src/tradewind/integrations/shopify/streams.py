@@ -36,22 +36,16 @@ query Variants($first: Int!, $after: String) {
 """
 # 2 + 250 × (variant 1 + product 1 + inventory item 1): under the 1000-point query cap.
 VARIANTS_COST = 2 + PAGE * 3
-# REST orders do not show holds: the unshipped ones of a page are asked about by GraphQL.
+# REST orders do not show holds: the unshipped ones of a page are asked about by GraphQL
+# (``displayFulfillmentStatus`` needs only read_orders), and the reasons of the few on
+# hold are read from their fulfillment orders.
 HOLDS_QUERY = """
 query Holds($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    ... on Order {
-      id legacyResourceId displayFulfillmentStatus
-      fulfillmentOrders(first: 5) {
-        nodes { status fulfillmentHolds { reason reasonNotes } }
-      }
-    }
-  }
+  nodes(ids: $ids) { ... on Order { legacyResourceId displayFulfillmentStatus } }
 }
 """
-HOLDS_CHUNK = 50
-# 1 + 50 × (order 1 + 5 fulfillment orders × 2): under the 1000-point query cap.
-HOLDS_COST = 1 + HOLDS_CHUNK * 11
+HOLDS_CHUNK = 250
+HOLDS_COST = 1 + HOLDS_CHUNK
 
 
 def shop(client: ShopifyClient) -> dict[str, str]:
@@ -111,16 +105,18 @@ def with_holds(
         if record.status is OrderStatus.OPEN
         and record.fulfillment_status is not FulfillmentStatus.FULFILLED
     ]
-    holds: dict[str, str] = {}
+    held: list[str] = []
     for start in range(0, len(open_), HOLDS_CHUNK):
         ids = [f"gid://shopify/Order/{ident}" for ident in open_[start : start + HOLDS_CHUNK]]
         data = client.graphql(
             HOLDS_QUERY, {"ids": ids}, operation="orders.holds", cost=HOLDS_COST, priority=priority
         )
-        for node in data.get("nodes") or []:
-            reason = mapping.review_hold(node)
-            if reason:
-                holds[str(node.get("legacyResourceId"))] = reason
+        held += [
+            str(node.get("legacyResourceId"))
+            for node in data.get("nodes") or []
+            if node and node.get("displayFulfillmentStatus") == "ON_HOLD"
+        ]
+    holds = {external_id: _hold_reasons(client, external_id, priority) for external_id in held}
     return [
         record.model_copy(update={"review_hold": holds[record.external_id]})
         if record.external_id in holds
@@ -156,6 +152,21 @@ def order(client: ShopifyClient, external_id: str) -> OrderRecord | None:
     if response.status_code == 404:
         return None
     return with_holds(client, [mapping.order(response.json()["order"])])[0]
+
+
+def _hold_reasons(client: ShopifyClient, external_id: str, priority: Priority) -> str:
+    """Why the order is held, from its fulfillment orders ("on_hold" when the token may
+    not read them: the hold is known all the same)."""
+    response = client.rest(
+        "GET",
+        f"orders/{external_id}/fulfillment_orders",
+        operation="fulfillment_orders.list",
+        allow=(403, 404),
+        priority=priority,
+    )
+    if response.status_code != 200:
+        return "on_hold"
+    return mapping.review_hold(response.json().get("fulfillment_orders") or [])
 
 
 FULFILLMENT_ORDER_GID = "gid://shopify/FulfillmentOrder/"

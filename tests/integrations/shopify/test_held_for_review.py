@@ -158,3 +158,48 @@ def test_a_token_that_may_not_read_fulfillment_orders_still_sees_the_hold(world:
     waiting = _decision(world, placed["id"])
     assert waiting is not None and waiting.code == "held_for_review"
     assert "(on_hold)" in waiting.reason and _copies(world, placed["id"]) == 0
+
+
+HOLD = """
+mutation Hold($id: ID!, $hold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
+    fulfillmentHold { reason reasonNotes }
+    fulfillmentOrder { status }
+    userErrors { field message }
+  }
+}
+"""
+RELEASE = """
+mutation Release($id: ID!) {
+  fulfillmentOrderReleaseHold(id: $id) { fulfillmentOrder { status } userErrors { message } }
+}
+"""
+
+
+def test_a_fraud_app_holding_and_releasing_through_graphql(world: World) -> None:
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    (fulfillment_order,) = world.admin("GET", f"orders/{placed['id']}/fulfillment_orders")[
+        "fulfillment_orders"
+    ]
+    gid = f"gid://shopify/FulfillmentOrder/{fulfillment_order['id']}"
+    hold = {"reason": "HIGH_RISK_OF_FRAUD", "reasonNotes": "card mismatch"}
+    held = world.admin("POST", "graphql", {"query": HOLD, "variables": {"id": gid, "hold": hold}})
+    answer = held["data"]["fulfillmentOrderHold"]
+    assert answer["userErrors"] == [] and answer["fulfillmentOrder"] == {"status": "ON_HOLD"}
+    assert answer["fulfillmentHold"] == hold
+    topics = [delivery.topic for delivery in world.sandbox.deliveries(world.shop)]
+    assert "fulfillment_orders/placed_on_hold" not in topics  # Tradewind did not ask for it
+    world.settle(lambda: _deferred(world, placed["id"]))
+    waiting = _decision(world, placed["id"])
+    assert waiting is not None and "high_risk_of_fraud (card mismatch)" in waiting.reason
+
+    released = world.admin("POST", "graphql", {"query": RELEASE, "variables": {"id": gid}})
+    assert released["data"]["fulfillmentOrderReleaseHold"] == {
+        "fulfillmentOrder": {"status": "OPEN"},
+        "userErrors": [],
+    }
+    again = world.admin("POST", "graphql", {"query": RELEASE, "variables": {"id": gid}})
+    assert again["data"]["fulfillmentOrderReleaseHold"]["userErrors"] == [
+        {"message": "Fulfillment order is not on hold"}
+    ]
+    world.settle(lambda: _copies(world, placed["id"]) == 1)

@@ -110,8 +110,8 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
             quantity=_whole(payload.get("available")),
         )
     ident = payload.get(key) if key else ""
-    if isinstance(ident, dict):  # {"fulfillment_order": {"id": "gid://…", …}}
-        ident = ident.get("id")
+    if key == "fulfillment_order":  # {"fulfillment_order": {"id": "gid://…", …}}
+        ident = ident.get("id") if isinstance(ident, dict) else None
     return WebhookEvent(
         delivery_id=delivery,
         topic=named,

@@ -12,7 +12,7 @@ bounded: history older than ``HISTORY_DAYS`` goes, and so do latest decisions ol
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -234,15 +234,17 @@ def recent(
     return list(session.scalars(query.order_by(ImportDecision.id.desc()).limit(limit)))
 
 
-def waiting(session: Session, plugin_id: int, code: str, limit: int = 100) -> list[str]:
-    """The external ids of orders deferred for ``code``, longest waiting first."""
+def waiting(
+    session: Session, plugin_id: int, codes: Collection[str], limit: int = 100
+) -> list[str]:
+    """The external ids of orders deferred for one of ``codes``, longest waiting first."""
     return list(
         session.scalars(
             select(ImportDecision.external_id)
             .where(
                 ImportDecision.plugin_id == plugin_id,
                 ImportDecision.decision == Decision.DEFERRED,
-                ImportDecision.code == code,
+                ImportDecision.code.in_(sorted(codes)),
             )
             .order_by(ImportDecision.seen_at)
             .limit(limit)

@@ -115,6 +115,8 @@ def test_a_lost_release_webhook_is_made_up_by_the_poll(world: World) -> None:
         world.sandbox.release_hold(world.shop, placed["id"])
         world.settle()
         assert _copies(world, placed["id"]) == 0  # nothing told Tradewind
+        asked = doctor.diagnose(world.hub, world.plugin_id, placed["name"])  # before the poll
+        assert "Nothing stops order" in asked.verdict and asked.order_id is None
         with world.hub.db.unit_of_work() as session:
             ledger.enqueue(session, world.plugin_id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
         world.settle(lambda: _copies(world, placed["id"]) == 1)

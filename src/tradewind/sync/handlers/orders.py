@@ -47,6 +47,7 @@ PROBE_GRACE_SECONDS = 30.0
 PUSH_PROBE_SECONDS = 5.0
 # Held orders re-read by each reconciliation poll (the longest waiting first).
 HELD_PER_POLL = 100
+WAITING_CODES = ("held_for_review", "")
 
 
 def _import(
@@ -300,8 +301,8 @@ class PollOrders(Walk[Window, OrderRecord]):
     def done(self, session: Session, job: Job, window: Window) -> None:
         # Orders held for review wait as deferred; a release moves only their fulfilment
         # orders (not updated_at), so they are re-read by id: a lost release webhook
-        # strands none.
-        held = decisions.waiting(session, job.plugin.id, "held_for_review", HELD_PER_POLL)
+        # strands none — nor one the doctor found released and importable ("").
+        held = decisions.waiting(session, job.plugin.id, WAITING_CODES, HELD_PER_POLL)
         ledger.enqueue_many(session, job.plugin.id, WorkKind.IMPORT_ORDER, held)
         found = self._schedule(session, job)
         if found is not None:

@@ -15,19 +15,8 @@ from tradewind.connectors.records import OrderLineRecord, OrderRecord
 from tradewind.core.plugins.models import Plugin, PluginChannel, PluginState, PluginToggle
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.decisions import Decision
-from tradewind.sync.doctor import (
-    ActionKind,
-    CheckName,
-    Diagnosis,
-    Earlier,
-    Facts,
-    Live,
-    Notice,
-    Reading,
-    Result,
-    Work,
-    diagnose,
-)
+from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Result, diagnose
+from tradewind.sync.doctor_facts import Earlier, Facts, Live, Notice, Reading, Work
 from tradewind.vocabulary import FinancialStatus, OrderSource, Toggle
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)

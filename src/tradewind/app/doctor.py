@@ -39,7 +39,8 @@ from tradewind.monitoring import executions, notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.sync import decisions, ledger
 from tradewind.sync import doctor as checks
-from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Facts, Live, Reading, Result
+from tradewind.sync.doctor import ActionKind, CheckName, Diagnosis, Result
+from tradewind.sync.doctor_facts import Call, Earlier, Facts, Live, Notice, Reading, Work
 from tradewind.sync.drain import authorization_lost
 from tradewind.sync.models import SyncWork, WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
@@ -156,7 +157,7 @@ def _read(hub: Hub, plugin: Plugin, order: str, known: str) -> Live:
             record_calls(session, plugin.id, calls.take())
 
 
-def _rereads(session: Session, plugin_id: int, external_id: str) -> list[checks.Work]:
+def _rereads(session: Session, plugin_id: int, external_id: str) -> list[Work]:
     if not external_id:
         return []
     rows = session.scalars(
@@ -170,12 +171,11 @@ def _rereads(session: Session, plugin_id: int, external_id: str) -> list[checks.
         .limit(10)
     )
     return [
-        checks.Work(row.id, row.state.value, row.attempts, row.last_error, row.not_before)
-        for row in rows
+        Work(row.id, row.state.value, row.attempts, row.last_error, row.not_before) for row in rows
     ]
 
 
-def _by_a_sync(session: Session, latest: decisions.ImportDecision | None) -> checks.Earlier | None:
+def _by_a_sync(session: Session, latest: decisions.ImportDecision | None) -> Earlier | None:
     """The latest decision a sync made (the doctor's own, from an earlier run, says only
     what the doctor thought)."""
     if latest is None or latest.path is not decisions.SeenBy.DOCTOR:
@@ -185,8 +185,8 @@ def _by_a_sync(session: Session, latest: decisions.ImportDecision | None) -> che
     return _earlier(synced[-1]) if synced else None
 
 
-def _earlier(found: decisions.ImportDecision | decisions.DecisionHistory) -> checks.Earlier:
-    return checks.Earlier(found.seen_at, found.path.value, found.decision, found.code, found.reason)
+def _earlier(found: decisions.ImportDecision | decisions.DecisionHistory) -> Earlier:
+    return Earlier(found.seen_at, found.path.value, found.decision, found.code, found.reason)
 
 
 def diagnose(hub: Hub, plugin_id: int, order: str) -> Diagnosis:
@@ -220,7 +220,7 @@ def diagnose(hub: Hub, plugin_id: int, order: str) -> Diagnosis:
             external_id=external_id,
             number=record.number if record is not None else number,
             notices=[
-                checks.Notice(n.kind, n.subject, n.message)
+                Notice(n.kind, n.subject, n.message)
                 for n in notifications.open_notifications(session, plugin_id=plugin_id)
             ],
             decision=_by_a_sync(session, latest),
@@ -230,7 +230,7 @@ def diagnose(hub: Hub, plugin_id: int, order: str) -> Diagnosis:
             if latest is not None
             else [],
             calls=[
-                checks.Call(e.started_at, e.operation, e.outcome, e.error, e.work_id)
+                Call(e.started_at, e.operation, e.outcome, e.error, e.work_id)
                 for e in executions.recent(session, plugin_id, limit=RECENT_CALLS)
             ],
             work=_rereads(session, plugin_id, external_id),

@@ -115,6 +115,9 @@ class OrderRecord(Record):
     cancel_reason: str = ""
     fulfillments: tuple[FulfillmentRecord, ...] = ()
     refunds: tuple[RefundRecord, ...] = ()
+    # Set while the platform holds the order for review (a fraud or payment hold): why,
+    # in the platform's words ("high_risk_of_fraud"). Such an order waits to be imported.
+    review_hold: str = ""
     # Set on an order Tradewind itself created on the platform (Export Orders): the
     # reference it was created with, so that it is recognised when it comes back.
     origin_ref: str = ""

@@ -12,7 +12,7 @@ bounded: history older than ``HISTORY_DAYS`` goes, and so do latest decisions ol
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,7 +62,7 @@ FIXES: dict[str, str] = {
     "status_not_imported": "Add the status to the plugin's imported statuses, if wanted.",
     "fulfillment_not_imported": "Add the fulfilment status to the imported ones, if wanted.",
     "unpaid": "Wait for the payment, or switch Ignore financial status on.",
-    "held_for_review": "Release the order on the platform; it imports by itself then.",
+    "held_for_review": "Release the hold on the platform; Tradewind imports it by itself.",
     "test_order": "Switch Import test orders on, if test orders should import.",
     "pos_skipped": "Set POS orders to import, if wanted.",
     "other_location": "Choose no single location, or the order's, in the import rules.",
@@ -232,6 +232,24 @@ def recent(
     if before_id is not None:
         query = query.where(ImportDecision.id < before_id)
     return list(session.scalars(query.order_by(ImportDecision.id.desc()).limit(limit)))
+
+
+def waiting(
+    session: Session, plugin_id: int, codes: Collection[str], limit: int = 100
+) -> list[str]:
+    """The external ids of orders deferred for one of ``codes``, longest waiting first."""
+    return list(
+        session.scalars(
+            select(ImportDecision.external_id)
+            .where(
+                ImportDecision.plugin_id == plugin_id,
+                ImportDecision.decision == Decision.DEFERRED,
+                ImportDecision.code.in_(sorted(codes)),
+            )
+            .order_by(ImportDecision.seen_at)
+            .limit(limit)
+        )
+    )
 
 
 def prune(session: Session, now: dt.datetime | None = None) -> tuple[int, int]:

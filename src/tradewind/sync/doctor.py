@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tradewind.connectors.records import OrderRecord
 from tradewind.core.plugins import service as plugins
-from tradewind.core.plugins.models import Plugin, PluginState
+from tradewind.core.plugins.models import PluginState
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import decisions
 from tradewind.sync.decisions import Decision
+from tradewind.sync.doctor_facts import Earlier, Facts, Notice, Reading
 from tradewind.sync.orders import ENABLE_GRACE, skip_reason
 from tradewind.vocabulary import Toggle
 
@@ -102,78 +102,6 @@ class Check:
     @property
     def title(self) -> str:
         return TITLES[self.name]
-
-
-class Reading(StrEnum):
-    """How the live read of the order went."""
-
-    FOUND = "found"
-    NOT_FOUND = "not_found"
-    AUTH_FAILED = "auth_failed"
-    NOT_ASKED = "not_asked"  # the plugin waits for reauthorization: the platform is not asked
-    FAILED = "failed"  # rate limit beyond patience, outage, connector error
-
-
-@dataclass(frozen=True, slots=True)
-class Live:
-    reading: Reading
-    record: OrderRecord | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    kind: NotificationKind
-    subject: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Earlier:
-    seen_at: dt.datetime
-    path: str
-    decision: Decision
-    code: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    started_at: dt.datetime
-    operation: str
-    outcome: str
-    error: str
-    work_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Work:
-    """A re-read of the order queued by a webhook or by sync now (newest first)."""
-
-    id: int
-    state: str  # pending, running, done, failed
-    attempts: int
-    last_error: str
-    not_before: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """All the doctor reads, gathered before it judges."""
-
-    asked: str  # what the merchant typed
-    store: str  # the platform account ("demo.myshopify.com")
-    plugin: Plugin
-    conflict: str | None  # plugins.import_conflict
-    live: Live
-    external_id: str = ""  # the order's id on the platform, when known
-    number: str = ""
-    notices: Sequence[Notice] = ()  # the plugin's open notifications
-    decision: Earlier | None = None  # the latest decision before this run
-    history: Sequence[Earlier] = ()
-    calls: Sequence[Call] = ()  # the plugin's recent executions
-    work: Sequence[Work] = ()  # the re-reads of this order
-    imported: tuple[int, str] | None = None  # (Tradewind order id, its number)
 
 
 @dataclass(frozen=True)
@@ -444,11 +372,26 @@ def check_platform_status(facts: Facts) -> Check:
         f"fulfilment {record.fulfillment_status.value}, source {record.source.value}"
         + (", a test order" if record.test else "")
         + (f", location {record.location_ref}" if record.location_ref else "")
+        + (f", held for review ({record.review_hold})" if record.review_hold else "")
     )
     rules = plugins.import_rules(facts.plugin)
     skip = skip_reason(facts.plugin, rules, record, backfill=True)  # the age is checked above
     if skip is None:
         return Check(CheckName.PLATFORM_STATUS, Result.PASSED, evidence)
+    if skip.deferred:  # held for review: the platform's to release, not the rules'
+        platform = facts.plugin.connector.title()
+        return Check(
+            CheckName.PLATFORM_STATUS,
+            Result.FAILED,
+            evidence,
+            f"Order {record.number} is held for review on {facts.store} "
+            f"({record.review_hold}); Tradewind imports it once the hold is released.",
+            Action(
+                ActionKind.NONE,
+                f"Release the hold in {platform}",
+                f"Release the hold in {platform}; Tradewind imports it by itself.",
+            ),
+        )
     return Check(
         CheckName.PLATFORM_STATUS,
         Result.FAILED,
@@ -649,5 +592,5 @@ def would_decide(facts: Facts) -> tuple[Decision, str, str] | None:
     rules = plugins.import_rules(facts.plugin)
     skip = skip_reason(facts.plugin, rules, record, backfill=False)
     if skip is not None:
-        return Decision.SKIPPED, skip.code, skip.reason
+        return Decision.DEFERRED if skip.deferred else Decision.SKIPPED, skip.code, skip.reason
     return Decision.DEFERRED, "", "nothing stops it; not imported yet (sync now imports it)"

@@ -96,8 +96,11 @@ def record_report(
         elif record.origin_ref:
             counts["imported"] += 1  # made in Tradewind: held as its own order
         elif (skip := skip_reason(plugin, rules, record, backfill=False)) is not None:
-            counts["skipped"] += 1  # never seen, and the rules skip it anyway
-            reasons[skip.code] += 1
+            if skip.deferred:  # held on the platform: it comes once released
+                counts["waiting"] += 1
+            else:  # never seen, and the rules skip it anyway
+                counts["skipped"] += 1
+                reasons[skip.code] += 1
         else:
             missing.append(record)
     report = session.scalar(

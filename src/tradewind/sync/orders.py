@@ -40,7 +40,7 @@ from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exports
 from tradewind.vocabulary import OrderSource, Toggle
 
-Outcome = Literal["imported", "updated", "unchanged", "skipped"]
+Outcome = Literal["imported", "updated", "unchanged", "skipped", "deferred"]
 # Platforms stamp orders to the second and clocks drift: an order placed in the moments
 # around enabling counts as placed after (an extra order beats a missing one).
 ENABLE_GRACE = dt.timedelta(seconds=5)
@@ -49,10 +49,12 @@ ENABLE_GRACE = dt.timedelta(seconds=5)
 @dataclass(frozen=True, slots=True)
 class Skip:
     """Why an order is not imported: a stable ``code`` (``status_not_imported:pending``)
-    and the sentence a person reads."""
+    and the sentence a person reads. ``deferred``: not yet — it imports by itself once
+    the platform lets go of it (held for review)."""
 
     code: str
     reason: str
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,13 @@ def skip_reason(
         return Skip(
             "other_location",
             f"placed at location {record.location_ref or 'unknown'}, not the chosen one",
+        )
+    if record.review_hold:  # last: an order the rules skip anyway is skipped, not waited for
+        return Skip(
+            "held_for_review",
+            f"held for review on the platform ({record.review_hold}); it imports once "
+            "the hold is released",
+            deferred=True,
         )
     return None
 
@@ -218,7 +227,8 @@ def import_record(
             )
         skip = skip_reason(plugin, rules, record, backfill=backfill)
         if skip is not None:
-            return ImportOutcome("skipped", reason=skip.reason, code=skip.code)
+            decided: Outcome = "deferred" if skip.deferred else "skipped"
+            return ImportOutcome(decided, reason=skip.reason, code=skip.code)
     data = to_order_in(session, plugin, rules, record)
     if existing is not None and existing.exported_at is not None:
         data = _keep_what_tradewind_decides(existing, data)

@@ -71,7 +71,10 @@ def test_missing_scopes_follow_toggles_rules_and_webhook_topics() -> None:
     hooks = ["read_fulfillments", "read_orders"]
     assert scopes.missing(granted, _needed(frozenset())) == hooks
     granted |= set(hooks)
-    assert scopes.missing(granted, _needed(frozenset({Toggle.IMPORT_ORDERS}))) == []
+    # Import Orders listens for holds being released (fulfillment_orders/hold_released).
+    held = "read_merchant_managed_fulfillment_orders"
+    assert scopes.missing(granted, _needed(frozenset({Toggle.IMPORT_ORDERS}))) == [held]
+    granted.add(held)
     customers = frozenset({Toggle.IMPORT_CUSTOMERS})  # its toggle and its webhook topics
     assert scopes.missing(granted, _needed(customers)) == ["read_customers"]
     for rule in (Capability.CLOSE_ORDERS, Capability.CANCEL_ORDERS):
@@ -126,7 +129,7 @@ def test_test_connection_reads_the_shop_and_names_scopes_the_token_lacks(
             )
         report = actions.test_connection(hub, plugin.id)
         assert not report.ok
-        assert report.missing_scopes == ("read_orders",)
+        assert report.missing_scopes == ("read_merchant_managed_fulfillment_orders", "read_orders")
         assert "narrow" in report.account
         with hub.db.unit_of_work() as session:
             plugins.update_plugin_settings(

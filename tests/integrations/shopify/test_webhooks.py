@@ -45,3 +45,12 @@ def test_levels_are_whole_numbers() -> None:
         json.dumps({"inventory_item_id": 5, "location_id": 9}).encode(),
     )
     assert absent.quantity is None
+
+
+def test_a_hold_release_names_its_fulfillment_order_for_the_re_read() -> None:
+    headers = {"X-Shopify-Webhook-Id": "w-2", "X-Shopify-Topic": "fulfillment_orders/hold_released"}
+    body = {"fulfillment_order": {"id": "gid://shopify/FulfillmentOrder/77", "status": "open"}}
+    event = webhooks.parse("fulfillment_orders/hold_released", headers, json.dumps(body).encode())
+    assert (event.subject, event.subject_id) == ("order", "gid://shopify/FulfillmentOrder/77")
+    odd = webhooks.parse("fulfillment_orders/hold_released", headers, b'{"fulfillment_order": 5}')
+    assert (odd.subject, odd.subject_id) == ("order", "")  # names no order

@@ -466,3 +466,17 @@ def rest_product(raw: Mapping[str, Any]) -> ProductRecord:
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def review_hold(fulfillment_orders: list[Mapping[str, Any]]) -> str:
+    """Why Shopify holds an order, from its REST fulfillment orders: the reasons of the
+    holds on those ``on_hold`` (``high_risk_of_fraud (notes)``), or "on_hold"."""
+    reasons: list[str] = []
+    for fulfillment_order in fulfillment_orders:
+        if fulfillment_order.get("status") != "on_hold":
+            continue
+        for hold in fulfillment_order.get("fulfillment_holds") or []:
+            reason = str(hold.get("reason") or "other")
+            notes = str(hold.get("reason_notes") or "").strip()
+            reasons.append(f"{reason} ({notes})" if notes else reason)
+    return ", ".join(dict.fromkeys(reasons)) or "on_hold"

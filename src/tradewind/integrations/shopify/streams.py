@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from tradewind.connectors import (
+    FulfillmentStatus,
     LocationRecord,
     OrderQuery,
     OrderRecord,
+    OrderStatus,
     Page,
     Priority,
     ProductRecord,
@@ -34,6 +36,16 @@ query Variants($first: Int!, $after: String) {
 """
 # 2 + 250 × (variant 1 + product 1 + inventory item 1): under the 1000-point query cap.
 VARIANTS_COST = 2 + PAGE * 3
+# REST orders do not show holds: the unshipped ones of a page are asked about by GraphQL
+# (``displayFulfillmentStatus`` needs only read_orders), and the reasons of the few on
+# hold are read from their fulfillment orders.
+HOLDS_QUERY = """
+query Holds($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Order { legacyResourceId displayFulfillmentStatus } }
+}
+"""
+HOLDS_CHUNK = 250
+HOLDS_COST = 1 + HOLDS_CHUNK
 
 
 def shop(client: ShopifyClient) -> dict[str, str]:
@@ -77,7 +89,40 @@ def orders(
             skipped.append((str(raw.get("id", "?")), f"unreadable order: {exc}"))
     link = next_link(response)
     following = query_value(link, "page_info") if link else None
-    return Page(records=records, next_cursor=following, skipped=tuple(skipped))
+    return Page(
+        records=with_holds(client, records, priority), next_cursor=following, skipped=tuple(skipped)
+    )
+
+
+def with_holds(
+    client: ShopifyClient, records: list[OrderRecord], priority: Priority = Priority.LIVE
+) -> list[OrderRecord]:
+    """``records`` with ``review_hold`` set on those Shopify holds. Only an open order
+    with something left to ship can be held, so only those are asked about."""
+    open_ = [
+        record.external_id
+        for record in records
+        if record.status is OrderStatus.OPEN
+        and record.fulfillment_status is not FulfillmentStatus.FULFILLED
+    ]
+    held: list[str] = []
+    for start in range(0, len(open_), HOLDS_CHUNK):
+        ids = [f"gid://shopify/Order/{ident}" for ident in open_[start : start + HOLDS_CHUNK]]
+        data = client.graphql(
+            HOLDS_QUERY, {"ids": ids}, operation="orders.holds", cost=HOLDS_COST, priority=priority
+        )
+        held += [
+            str(node.get("legacyResourceId"))
+            for node in data.get("nodes") or []
+            if node and node.get("displayFulfillmentStatus") == "ON_HOLD"
+        ]
+    holds = {external_id: _hold_reasons(client, external_id, priority) for external_id in held}
+    return [
+        record.model_copy(update={"review_hold": holds[record.external_id]})
+        if record.external_id in holds
+        else record
+        for record in records
+    ]
 
 
 def _history_readable(client: ShopifyClient, since: dt.datetime) -> None:
@@ -97,12 +142,48 @@ def _history_readable(client: ShopifyClient, since: dt.datetime) -> None:
 
 
 def order(client: ShopifyClient, external_id: str) -> OrderRecord | None:
+    """The order by its id, or by one of its fulfillment orders' (``gid://shopify/
+    FulfillmentOrder/…``, as a hold's webhook names it)."""
+    if external_id.startswith(FULFILLMENT_ORDER_GID):
+        external_id = _order_of(client, external_id.removeprefix(FULFILLMENT_ORDER_GID))
     if not external_id.isdigit():
         return None
     response = client.rest("GET", f"orders/{external_id}", operation="orders.get", allow=(404,))
     if response.status_code == 404:
         return None
-    return mapping.order(response.json()["order"])
+    return with_holds(client, [mapping.order(response.json()["order"])])[0]
+
+
+def _hold_reasons(client: ShopifyClient, external_id: str, priority: Priority) -> str:
+    """Why the order is held, from its fulfillment orders ("on_hold" when the token may
+    not read them: the hold is known all the same)."""
+    response = client.rest(
+        "GET",
+        f"orders/{external_id}/fulfillment_orders",
+        operation="fulfillment_orders.list",
+        allow=(403, 404),
+        priority=priority,
+    )
+    if response.status_code != 200:
+        return "on_hold"
+    return mapping.review_hold(response.json().get("fulfillment_orders") or [])
+
+
+FULFILLMENT_ORDER_GID = "gid://shopify/FulfillmentOrder/"
+
+
+def _order_of(client: ShopifyClient, fulfillment_order_id: str) -> str:
+    if not fulfillment_order_id.isdigit():
+        return ""
+    response = client.rest(
+        "GET",
+        f"fulfillment_orders/{fulfillment_order_id}",
+        operation="fulfillment_orders.get",
+        allow=(404,),
+    )
+    if response.status_code == 404:
+        return ""
+    return str(response.json()["fulfillment_order"]["order_id"])
 
 
 def products(client: ShopifyClient, cursor: str | None, priority: Priority) -> Page[ProductRecord]:

@@ -29,7 +29,12 @@ TOPICS = (
 )
 # Registered only while the toggle is on: Shopify refuses them without its scope.
 TOGGLE_TOPICS: Mapping[Toggle, tuple[str, ...]] = MappingProxyType(
-    {Toggle.IMPORT_CUSTOMERS: ("customers/create", "customers/update")}
+    {
+        # A held order waits to be imported; its release moves only its fulfillment
+        # orders (the order's updated_at stays), so the release is listened for.
+        Toggle.IMPORT_ORDERS: ("fulfillment_orders/hold_released",),
+        Toggle.IMPORT_CUSTOMERS: ("customers/create", "customers/update"),
+    }
 )
 # The scope a subscription to each topic family needs: Shopify refuses one without it.
 TOPIC_SCOPES: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -37,6 +42,7 @@ TOPIC_SCOPES: Mapping[str, frozenset[str]] = MappingProxyType(
         "orders": frozenset({"read_orders"}),
         "refunds": frozenset({"read_orders"}),
         "fulfillments": frozenset({"read_fulfillments"}),
+        "fulfillment_orders": frozenset({"read_merchant_managed_fulfillment_orders"}),
         "inventory_levels": frozenset({"read_inventory"}),
         "customers": frozenset({"read_customers"}),
         "app": frozenset(),
@@ -53,6 +59,8 @@ _SUBJECTS: tuple[tuple[str, WebhookSubject, str], ...] = (
     ("orders/", "order", "id"),
     ("refunds/", "order", "order_id"),
     ("fulfillments/", "order", "order_id"),
+    # Names the fulfillment order only: the order is found through it.
+    ("fulfillment_orders/", "order", "fulfillment_order"),
     ("inventory_levels/", "inventory", ""),
     ("products/", "product", "id"),
     ("customers/", "customer", "id"),
@@ -102,6 +110,8 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
             quantity=_whole(payload.get("available")),
         )
     ident = payload.get(key) if key else ""
+    if key == "fulfillment_order":  # {"fulfillment_order": {"id": "gid://…", …}}
+        ident = ident.get("id") if isinstance(ident, dict) else None
     return WebhookEvent(
         delivery_id=delivery,
         topic=named,

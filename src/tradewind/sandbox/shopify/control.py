@@ -152,6 +152,14 @@ class PaymentSpec(BaseModel):
     to: Literal["paid", "voided", "refunded"] = "paid"
 
 
+class HoldSpec(BaseModel):
+    reason: str = Field(
+        default="high_risk_of_fraud",
+        description="FulfillmentHoldReason: high_risk_of_fraud, awaiting_payment, other, …",
+    )
+    reason_notes: str | None = None
+
+
 class FaultSpec(BaseModel):
     kind: FaultKind
     count: int | None = Field(default=1, description="how many times; null = until cleared")
@@ -363,6 +371,37 @@ class Control:
 
         return self.sandbox.run(shop, advance)
 
+    def hold_order(self, shop: str, order_id: int, spec: HoldSpec) -> Doc:
+        """As the merchant (or a fraud app) holding an order for review: every open
+        fulfillment order of it goes on hold. Returns the order's fulfillment orders."""
+
+        def hold(ops: ShopOps) -> Doc:
+            held = [
+                ops.fulfillment_orders.hold_fulfillment_order(fo["id"], spec.model_dump())
+                for fo in ops.fulfillment_orders.order_fulfillment_orders(order_id)
+                if fo["status"] in ("open", "in_progress")
+            ]
+            if not held:
+                raise ShopifyError(422, {"base": ["No fulfillment order can be held"]})
+            return {"fulfillment_orders": held}
+
+        return self.sandbox.run(shop, hold)
+
+    def release_order(self, shop: str, order_id: int) -> Doc:
+        """Every hold on the order's fulfillment orders released."""
+
+        def release(ops: ShopOps) -> Doc:
+            released = [
+                ops.fulfillment_orders.release_hold(fo["id"])
+                for fo in ops.fulfillment_orders.order_fulfillment_orders(order_id)
+                if fo["status"] == "on_hold"
+            ]
+            if not released:
+                raise ShopifyError(422, {"base": ["The order is not on hold"]})
+            return {"fulfillment_orders": released}
+
+        return self.sandbox.run(shop, release)
+
     def issue_token(self, shop: str, spec: TokenSpec) -> Doc:
         self.sandbox.shop_or_error(shop)
         if spec.app_key not in self.sandbox.state.apps:
@@ -496,6 +535,14 @@ def create_control_app(sandbox: Sandbox) -> FastAPI:
     @api.post("/shops/{shop}/orders/{order_id}/payment", summary="Advance payment status")
     def advance_payment(shop: str, order_id: int, spec: PaymentSpec) -> Doc:
         return guard(lambda: control.advance_payment(shop, order_id, spec))  # type: ignore[no-any-return]
+
+    @api.post("/shops/{shop}/orders/{order_id}/hold", summary="Hold an order for review")
+    def hold_order(shop: str, order_id: int, spec: HoldSpec) -> Doc:
+        return guard(lambda: control.hold_order(shop, order_id, spec))  # type: ignore[no-any-return]
+
+    @api.post("/shops/{shop}/orders/{order_id}/release_hold", summary="Release its holds")
+    def release_order(shop: str, order_id: int) -> Doc:
+        return guard(lambda: control.release_order(shop, order_id))  # type: ignore[no-any-return]
 
     @api.get("/shops/{shop}/faults", summary="Active faults")
     def list_faults(shop: str) -> list[Doc]:

@@ -217,6 +217,18 @@ class ShopifySandbox(Running):
     ) -> Doc:
         return self.control.advance_payment(shop, order_id, c.PaymentSpec(to=to))
 
+    def hold_order(
+        self, shop: str, order_id: int, reason: str = "high_risk_of_fraud", notes: str = ""
+    ) -> Doc:
+        """Hold the order for review (its open fulfillment orders go on hold)."""
+        return self.control.hold_order(
+            shop, order_id, c.HoldSpec(reason=reason, reason_notes=notes or None)
+        )
+
+    def release_hold(self, shop: str, order_id: int) -> Doc:
+        """Release every hold on the order: ``fulfillment_orders/hold_released`` fires."""
+        return self.control.release_order(shop, order_id)
+
     def state(self, shop: str) -> Doc:
         return self.control.shop_state(shop)
 

@@ -58,6 +58,8 @@ TOPICS: frozenset[str] = frozenset(
         "fulfillments/create",
         "fulfillments/update",
         "fulfillment_events/create",
+        "fulfillment_orders/placed_on_hold",
+        "fulfillment_orders/hold_released",
         "customers/create",
         "customers/update",
         "customers/delete",
@@ -76,6 +78,7 @@ TOPIC_SCOPES: dict[str, str | None] = {
     "inventory_items": "read_inventory",
     "fulfillments": "read_fulfillments",
     "fulfillment_events": "read_fulfillments",
+    "fulfillment_orders": "read_merchant_managed_fulfillment_orders",
     "customers": "read_customers",
 }
 

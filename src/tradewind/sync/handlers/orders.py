@@ -45,6 +45,9 @@ log = structlog.get_logger(__name__)
 PROBE_GRACE_SECONDS = 30.0
 # An absolute stock push probes first unless a probe ran this recently.
 PUSH_PROBE_SECONDS = 5.0
+# Held orders re-read by each reconciliation poll (the longest waiting first).
+HELD_PER_POLL = 100
+WAITING_CODES = ("held_for_review", "")
 
 
 def _import(
@@ -296,6 +299,11 @@ class PollOrders(Walk[Window, OrderRecord]):
         import_all(session, job, page.records)
 
     def done(self, session: Session, job: Job, window: Window) -> None:
+        # Orders held for review wait as deferred; a release moves only their fulfilment
+        # orders (not updated_at), so they are re-read by id: a lost release webhook
+        # strands none — nor one the doctor found released and importable ("").
+        held = decisions.waiting(session, job.plugin.id, WAITING_CODES, HELD_PER_POLL)
+        ledger.enqueue_many(session, job.plugin.id, WorkKind.IMPORT_ORDER, held)
         found = self._schedule(session, job)
         if found is not None:
             found.cursor = window.until
@@ -368,7 +376,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                 continue
             if outcome.outcome == "imported":
                 run.imported += 1
-            elif outcome.outcome == "skipped":
+            elif outcome.outcome in ("skipped", "deferred"):
                 _skip(run, record.external_id, outcome.reason)
             else:
                 run.unchanged += 1

@@ -47,6 +47,14 @@ FIELD_SCOPES: dict[str, tuple[str, ...]] = {
         "write_assigned_fulfillment_orders",
         "write_fulfillments",
     ),
+    "fulfillmentOrderHold": (
+        "write_merchant_managed_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+    ),
+    "fulfillmentOrderReleaseHold": (
+        "write_merchant_managed_fulfillment_orders",
+        "write_assigned_fulfillment_orders",
+    ),
     "fulfillmentTrackingInfoUpdate": (
         "write_merchant_managed_fulfillment_orders",
         "write_assigned_fulfillment_orders",

@@ -7,6 +7,7 @@ from typing import Any
 
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.graphql.context import Ctx, connection, parse_gid
+from tradewind.sandbox.shopify.ops.fulfillment_orders import hold_id
 from tradewind.sandbox.shopify.state import QUANTITY_NAMES, Doc, Level, Subscription
 from tradewind.sandbox.shopify.webhooks import topic_enum
 
@@ -294,7 +295,9 @@ class View:
             "cancelReason": doc["cancel_reason"].upper() if doc["cancel_reason"] else None,
             "currencyCode": doc["currency"],
             "displayFinancialStatus": doc["financial_status"].upper(),
-            "displayFulfillmentStatus": display_fulfillment(doc),
+            "displayFulfillmentStatus": display_fulfillment(
+                doc, self.ops.fulfillment_orders.order_fulfillment_orders(ident)
+            ),
             "fullyPaid": doc["financial_status"] in ("paid", "partially_refunded", "refunded"),
             "totalPriceSet": bag(doc["total_price_set"]),
             "subtotalPriceSet": bag(doc["subtotal_price_set"]),
@@ -381,6 +384,15 @@ class View:
             "id": d.gid("FulfillmentOrder", fo["id"]),
             "status": fo["status"].upper(),
             "requestStatus": fo["request_status"].upper(),
+            "fulfillmentHolds": [
+                {
+                    "__typename": "FulfillmentHold",
+                    "id": d.gid("FulfillmentHold", hold_id(fo["id"], position)),
+                    "reason": str(hold["reason"]).upper(),
+                    "reasonNotes": hold.get("reason_notes"),
+                }
+                for position, hold in enumerate(fo["fulfillment_holds"], 1)
+            ],
             "createdAt": fo["created_at"],
             "updatedAt": fo["updated_at"],
             "fulfillAt": fo["fulfill_at"],
@@ -490,10 +502,12 @@ class View:
         }
 
 
-def display_fulfillment(doc: Doc) -> str:
+def display_fulfillment(doc: Doc, fulfillment_orders: list[Doc]) -> str:
     status = doc["fulfillment_status"]
     if status == "fulfilled":
         return "FULFILLED"
+    if any(fo["status"] == "on_hold" for fo in fulfillment_orders):
+        return "ON_HOLD"  # what is left to ship is held
     if status == "partial":
         return "PARTIALLY_FULFILLED"
     return "UNFULFILLED"

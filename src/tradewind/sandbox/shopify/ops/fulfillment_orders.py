@@ -10,6 +10,25 @@ from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.ops.base import Resource, unprocessable
 from tradewind.sandbox.shopify.state import Doc
 
+# FulfillmentHoldReason, lower-cased as REST writes it.
+HOLD_REASONS = frozenset(
+    {
+        "awaiting_payment",
+        "high_risk_of_fraud",
+        "incorrect_address",
+        "inventory_out_of_stock",
+        "unknown_delivery_date",
+        "awaiting_return_items",
+        "online_store_post_purchase_cross_sell",
+        "other",
+    }
+)
+
+
+def hold_id(fulfillment_order_id: int, position: int) -> int:
+    """A hold's id (REST shows holds without one): its fulfillment order's and place."""
+    return fulfillment_order_id * 100 + position
+
 
 class FulfillmentOrders(Resource):
     """Fulfillment orders and the actions Shopify allows in each status."""
@@ -163,21 +182,48 @@ class FulfillmentOrders(Resource):
         return fo
 
     def hold_fulfillment_order(self, ident: int, hold: Doc) -> Doc:
+        """Shopify's hold: the fulfillment order goes ``on_hold`` (nothing ships) with
+        the hold's reason, and ``fulfillment_orders/placed_on_hold`` fires."""
         fo = self.fulfillment_order(ident)
         if fo["status"] not in ("open", "on_hold", "in_progress"):
             raise unprocessable("base", "Fulfillment order is not in a state that can be held")
-        fo["fulfillment_holds"].append(
-            {"reason": hold.get("reason", "other"), "reason_notes": hold.get("reason_notes")}
-        )
+        reason = str(hold.get("reason") or "other")
+        if reason not in HOLD_REASONS:
+            raise unprocessable("reason", f"is not included in the list: {reason}")
+        created = {"reason": reason, "reason_notes": hold.get("reason_notes")}
+        fo["fulfillment_holds"].append(created)
         self.set_fo_status(fo, "on_hold")
+        self.emit(
+            "fulfillment_orders/placed_on_hold",
+            {
+                "fulfillment_order": {"id": d.gid("FulfillmentOrder", ident), "status": "on_hold"},
+                "remaining_fulfillment_order": None,
+                "held_fulfillment_order_line_items": [
+                    {"id": d.gid("FulfillmentOrderLineItem", li["id"]), "quantity": li["quantity"]}
+                    for li in fo["line_items"]
+                ],
+                "created_fulfillment_hold": {
+                    "id": d.gid("FulfillmentHold", hold_id(ident, len(fo["fulfillment_holds"]))),
+                    "reason": reason.upper(),
+                    "reason_notes": created["reason_notes"],
+                },
+            },
+        )
         return fo
 
     def release_hold(self, ident: int) -> Doc:
+        """Every hold released: the fulfillment order is open again and
+        ``fulfillment_orders/hold_released`` fires (it names the fulfillment order only;
+        the order's own ``updated_at`` does not move)."""
         fo = self.fulfillment_order(ident)
         if fo["status"] != "on_hold":
             raise unprocessable("base", "Fulfillment order is not on hold")
         fo["fulfillment_holds"] = []
         self.set_fo_status(fo, "open")
+        self.emit(
+            "fulfillment_orders/hold_released",
+            {"fulfillment_order": {"id": d.gid("FulfillmentOrder", ident), "status": "open"}},
+        )
         return fo
 
     def move_fulfillment_order(

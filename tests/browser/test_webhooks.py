@@ -80,8 +80,14 @@ def test_an_endpoint_is_added_tested_rotated_and_paused(
     assert secret not in page.content()
     screenshot(page, "webhook-delivery")
 
-    # Rotating shows a new secret once; the old one keeps signing for a day.
+    # Rotating asks first, then shows a new secret once; the old one signs for a day.
     page.goto("/settings/webhooks")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("tr", has_text=receiver.url).locator("button:has-text('Rotate secret')").click()
+    expect(page.locator("code.secret")).to_have_count(0)  # dismissed: nothing rotated
+    assert asked and "old one keeps signing for 24 hours" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("tr", has_text=receiver.url).locator("button:has-text('Rotate secret')").click()
     rotated = page.locator("code.secret")
     expect(rotated).to_have_text(re.compile(r"^whsec_"))

@@ -384,3 +384,23 @@ def test_a_read_only_user_has_the_integration_guide_button_and_page(
     assert "Sync now" not in page and "Test connection" not in page  # writers' buttons
     guide = viewer.get(f"/plugins/{plugin}/guide")
     assert guide.status_code == 200 and "Fake Market" in guide.text
+
+
+def test_destructive_actions_ask_first(admin: Browser, hub: Hub, market: FakeMarketServer) -> None:
+    plugin = add_plugin(admin, market, [channel_id(admin, "Shop")])
+    assert admin.post(f"/plugins/{plugin}/activate").status_code == 303
+    page = admin.get(f"/plugins/{plugin}").text
+    assert re.search(
+        r'action="/plugins/\d+/deactivate" class="inline" onsubmit="return confirm\(', page
+    )
+    with hub.db.unit_of_work() as session:
+        order = orders.create_manual_order(
+            session,
+            channel_id(admin, "Shop"),
+            OrderIn(
+                number="M-1", lines=[OrderLineIn(sku="MUG", quantity=1, unit_price=Decimal(5))]
+            ),
+        )
+    page = admin.get(f"/orders/{order.id}").text
+    assert "onsubmit=\"return confirm('Cancel order M-1?" in page
+    assert "return confirm('Delete channel" in admin.get("/channels").text

@@ -51,7 +51,7 @@ from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import decisions, ledger
 from tradewind.sync.batch import Job, unreadable
 from tradewind.sync.decisions import Decision
-from tradewind.sync.handlers import HANDLERS
+from tradewind.sync.handlers import handler_for
 from tradewind.sync.models import WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
 
@@ -254,7 +254,7 @@ class Drainer:
     # ------------------------------------------------------------------- failure policy
 
     def _run(self, job: Job) -> None:
-        handler = HANDLERS[job.kind]
+        handler = handler_for(job.kind, in_shadow=job.plugin.in_shadow)
         answered = job.calls.answered
         try:
             handler.run(job)

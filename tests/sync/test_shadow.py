@@ -1,6 +1,7 @@
 """Shadow mode in the engine (issue 15, part 6), against Fake Market: a plugin in shadow
-judges orders without creating them, compares stock without pushing it, and withholds
-every other kind of work that writes; going live makes it import from that moment."""
+judges orders without creating them, compares stock without pushing it, and keeps every
+other kind of work that writes waiting (unclaimed, not kicked) until it goes live; going
+live makes it import from that moment and runs what waited."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from tradewind.errors import Conflict
 from tradewind.sync import decisions, ledger, shadow
 from tradewind.sync.decisions import Decision
 from tradewind.sync.handlers import HANDLERS, SHADOW, handler_for
-from tradewind.sync.handlers.shadow import CompareStock, Withheld
-from tradewind.sync.models import WorkKind
+from tradewind.sync.handlers.shadow import CompareStock
+from tradewind.sync.models import RUNS_IN_SHADOW, SHADOW_WAITS, WorkKind
+from tradewind.sync.schedule import sweep
+from tradewind.sync.shadow import WaitingWork
 
 # Every kind of work that writes to the platform, or makes customers or shipments here.
 WRITES = {
@@ -56,11 +59,11 @@ def _orders(shop: Shop) -> int:
         return int(session.scalar(select(func.count()).select_from(Order)) or 0)
 
 
-def test_every_kind_of_work_that_writes_has_a_shadow_handler() -> None:
-    assert set(SHADOW) == WRITES
+def test_every_kind_of_work_that_writes_waits_or_is_compared_in_shadow() -> None:
+    assert set(SHADOW) == {WorkKind.PUSH_STOCK}
     assert isinstance(handler_for(WorkKind.PUSH_STOCK, in_shadow=True), CompareStock)
-    for kind in WRITES - {WorkKind.PUSH_STOCK}:
-        assert isinstance(handler_for(kind, in_shadow=True), Withheld)
+    assert WRITES - {WorkKind.PUSH_STOCK} == SHADOW_WAITS
+    assert RUNS_IN_SHADOW.isdisjoint(SHADOW_WAITS)
     for kind in WorkKind:
         assert handler_for(kind, in_shadow=False) is HANDLERS[kind]
 
@@ -91,13 +94,22 @@ def test_orders_are_judged_not_created_and_stock_is_compared_not_pushed(shop: Sh
     ]
 
 
-def test_work_that_writes_is_withheld_and_completed(shop: Shop) -> None:
+def test_work_that_writes_waits_unkicked_and_runs_once_live(shop: Shop) -> None:
     _in_shadow(shop)
-    product = str(shop.products["MUG"])
-    _run(shop, WorkKind.EXPORT_PRODUCT, product)
-    with shop.hub.db.read() as session:
-        assert ledger.next_due(session, shop.plugin_id, None) is None  # nothing left
+    _run(shop, WorkKind.PUSH_SHIPMENT, "1", "2")
     assert sum(count for call, count in shop.market.calls.items() if "GET" not in call) == 0
+    with shop.hub.db.read() as session:
+        assert ledger.depth(session, shop.plugin_id) == {WorkKind.PUSH_SHIPMENT: 2}
+        found = shadow.report(session, shop.plugin_id)
+    assert found.writes_waiting == (WaitingWork("push_shipment", 2),)
+    kicked: list[int] = []
+    assert shop.plugin_id not in sweep(shop.hub, lambda plugin, _: kicked.append(plugin)).kicked
+    with shop.hub.db.unit_of_work() as session:
+        plugins.go_live(session, shop.plugin_id)
+    assert shop.plugin_id in sweep(shop.hub, lambda plugin, _: kicked.append(plugin)).kicked
+    shop.harness.run(shop.plugin_id)
+    with shop.hub.db.read() as session:  # run now (no such shipments: closed as refused)
+        assert WorkKind.PUSH_SHIPMENT not in ledger.depth(session, shop.plugin_id)
 
 
 def test_going_live_sets_the_enable_time_and_orders_import_from_then(shop: Shop) -> None:

@@ -142,6 +142,13 @@ class StockDifferenceOut(BaseModel):
     platform_quantity: int | None = Field(description="What the platform holds (null: unknown).")
 
 
+class WaitingWorkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: WorkKind
+    count: int
+
+
 class GoLiveReportOut(BaseModel):
     """What a plugin in shadow would have done, had it been live (sync/shadow.py)."""
 
@@ -161,3 +168,6 @@ class GoLiveReportOut(BaseModel):
     customers_missing_fields: list[CustomerGapOut]
     stock_compared: int
     stock_differences: list[StockDifferenceOut]
+    writes_waiting: list[WaitingWorkOut] = Field(
+        description="Work that writes, kept until the plugin goes live (then it runs)."
+    )

@@ -6,9 +6,11 @@ which are skipped, with the import decisions' reason codes), M lines match no pr
 SKU or barcode, K buyers lack fields, and per SKU and location the stock Tradewind would
 push against what the platform holds now.
 
-The gate is one place: the drainer asks ``handlers.handler_for`` for the handler of a
-batch, and a plugin in shadow gets ``handlers/shadow.py``'s instead of every handler that
-writes. Orders are judged here (``observe``) instead of imported."""
+The gate is the drainer: it never claims, for a plugin in shadow, the kinds of work that
+write (``models.SHADOW_WAITS``: exports, shipments, cancellations, hooks, tax commits,
+customer and shipment imports) — they wait, kept, and run once it goes live, and the
+report counts them — and it runs ``handlers/shadow.py``'s stock comparison instead of the
+stock push. Orders are judged here (``observe``) instead of imported."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.core.plugins.service import ImportConflict
 from tradewind.db import Base, UTCDateTime, utcnow
+from tradewind.sync import ledger
+from tradewind.sync.models import SHADOW_WAITS
 from tradewind.sync.orders import ImportOutcome, address, buyer, skip_reason
 from tradewind.vocabulary import Toggle
 
@@ -200,6 +204,12 @@ class StockDifference:
 
 
 @dataclass(frozen=True, slots=True)
+class WaitingWork:
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class GoLiveReport:
     """What the plugin would have done since ``shadow_since``, had it been live."""
 
@@ -215,6 +225,8 @@ class GoLiveReport:
     customers_missing_fields: tuple[CustomerGap, ...]
     stock_compared: int
     stock_differences: tuple[StockDifference, ...] = field(default=())
+    # Work that writes, kept until the plugin goes live (then it runs).
+    writes_waiting: tuple[WaitingWork, ...] = field(default=())
 
     def lines(self) -> list[str]:
         """The report as a person reads it (the CLI's, and the page's summary)."""
@@ -227,6 +239,8 @@ class GoLiveReport:
             f"{len(self.stock_differences)} stock difference(s) of {self.stock_compared} "
             "level(s) compared",
         ]
+        waiting = ", ".join(f"{w.count} {w.kind}" for w in self.writes_waiting)
+        out.append(f"writes waiting for go-live: {waiting or 'none'}")
         out += [f"  skipped {s.number}: {s.code} ({s.reason})" for s in self.skipped]
         out += [
             f"  {gap.number}: buyer lacks {', '.join(gap.fields)}"
@@ -280,5 +294,10 @@ def report(session: Session, plugin_id: int) -> GoLiveReport:
             StockDifference(row.sku, row.location_ref, row.would_push, row.platform_quantity)
             for row in levels
             if row.platform_quantity != row.would_push
+        ),
+        writes_waiting=tuple(
+            WaitingWork(kind.value, count)
+            for kind, count in sorted(ledger.depth(session, plugin_id).items())
+            if kind in SHADOW_WAITS
         ),
     )

@@ -1,8 +1,8 @@
 """Shadow mode against the Shopify sandbox (issue 15, part 6): a plugin made in shadow
 reads orders, products and stock as a live one does, and the store receives no write
 while Tradewind holds no order and no customer from it; the go-live report says what
-would have happened, figure by figure; going live makes it a plugin like any other from
-that moment."""
+would have happened, figure by figure, and what waits; going live makes it a plugin like
+any other from that moment, and what waited goes out."""
 
 from __future__ import annotations
 
@@ -26,7 +26,13 @@ from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync import decisions, ledger, shadow
 from tradewind.sync.decisions import Decision
 from tradewind.sync.models import WorkKind
-from tradewind.sync.shadow import CustomerGap, GoLiveReport, SkippedOrder, StockDifference
+from tradewind.sync.shadow import (
+    CustomerGap,
+    GoLiveReport,
+    SkippedOrder,
+    StockDifference,
+    WaitingWork,
+)
 from tradewind.vocabulary import Toggle
 
 
@@ -103,7 +109,7 @@ def test_a_plugin_in_shadow_writes_nothing_reports_exactly_and_goes_live(
         plugins.set_toggle(
             session, ShopifyConnector.info, world.plugin_id, Toggle.EXPORT_PRODUCTS, True
         )
-    actions.export_products(world.hub, world.plugin_id)
+    exported = actions.export_products(world.hub, world.plugin_id)
     world.sandbox.set_stock(world.shop, "PLATE", 20)  # PLATE agrees with Tradewind's 20
     actions.sync_now(world.hub, world.plugin_id)
     world.settle()
@@ -122,6 +128,7 @@ def test_a_plugin_in_shadow_writes_nothing_reports_exactly_and_goes_live(
     )
     assert found.stock_compared == 2
     assert found.stock_differences == (StockDifference("MUG", location, 20, mug),)
+    assert exported == 2 and found.writes_waiting == (WaitingWork("export_product", 2),)
     assert latest(world, known["id"]).decision is Decision.WOULD_IMPORT
     assert latest(world, unpaid["id"]).code == "unpaid"
     assert writes(world) == []
@@ -143,7 +150,9 @@ def test_a_plugin_in_shadow_writes_nothing_reports_exactly_and_goes_live(
         seen = latest(world, placed["id"])
         assert (seen.decision, seen.code) == (Decision.SKIPPED, "placed_before_enabled")
     assert held(world)[0] == 1
-    assert "mutation Set" in writes(world)  # live: its stock goes out
+    sent = writes(world)  # live: its stock goes out, and the products that waited
+    assert "mutation Set" in sent and len(sent) > sent.count("mutation Set"), sent
+    assert report(world).writes_waiting == ()
 
 
 def test_only_a_plugin_not_yet_live_enters_shadow(shadow_world: World) -> None:

@@ -78,7 +78,8 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
 
 
 def handler_for(kind: WorkKind, *, in_shadow: bool) -> Handler:
-    """The handler of a batch: a plugin in shadow writes nothing (``shadow.SHADOW``)."""
+    """The handler of a batch: a plugin in shadow compares its stock instead of pushing
+    it (``shadow.SHADOW``); what else writes is never claimed for it (``SHADOW_WAITS``)."""
     return SHADOW.get(kind, HANDLERS[kind]) if in_shadow else HANDLERS[kind]
 
 

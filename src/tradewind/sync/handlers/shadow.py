@@ -1,7 +1,6 @@
-"""The handlers of a plugin in shadow (sync/shadow.py): its stock is compared, not
-pushed, and every other kind of work that would write to the platform — or create
-customers or shipments here — is withheld: its rows complete with that said, and
-nothing is called."""
+"""The handlers of a plugin in shadow (sync/shadow.py): its stock is compared with what
+the platform holds, not pushed. Every other kind of work that writes is not run at all
+while it is in shadow: the drainer leaves it waiting (``models.SHADOW_WAITS``)."""
 
 from __future__ import annotations
 
@@ -47,36 +46,6 @@ class CompareStock(Single[Compared]):
         job.results.append(f"{len(fetched)} level(s) compared, none pushed (shadow)")
 
 
-class Withheld(Handler):
-    """Work a plugin in shadow does not do: completed, with nothing called."""
-
-    def run(self, job: Job) -> None:
-        def say(_: Session) -> None:
-            job.results.append(f"{job.kind.value}: withheld, the plugin is in shadow")
-
-        job.finish(say)
-
-
-_WITHHELD = Withheld()
-
-# Every kind of work that writes to the platform (or makes customers or shipments in
-# Tradewind from it), and what a plugin in shadow runs instead. Reads — orders,
-# products, locations, listings, webhook subscriptions (needed to hear from the
-# platform) — run as they do live.
-SHADOW: Mapping[WorkKind, Handler] = MappingProxyType(
-    {
-        WorkKind.PUSH_STOCK: CompareStock(),
-        WorkKind.PUSH_SHIPMENT: _WITHHELD,
-        WorkKind.EXPORT_ORDER: _WITHHELD,
-        WorkKind.CANCEL_ORDER: _WITHHELD,
-        WorkKind.EXPORT_CUSTOMER: _WITHHELD,
-        WorkKind.EXPORT_PRODUCT: _WITHHELD,
-        WorkKind.IMPORT_CUSTOMERS: _WITHHELD,
-        WorkKind.RUN_HOOK: _WITHHELD,
-        WorkKind.COMMIT_TAX: _WITHHELD,
-        WorkKind.REFUND_TAX: _WITHHELD,
-        WorkKind.PUSH_FULFILMENT: _WITHHELD,
-        WorkKind.IMPORT_SHIPMENTS: _WITHHELD,
-        WorkKind.GAP_REPORT: _WITHHELD,  # nothing is imported to hold the platform against
-    }
-)
+# A plugin in shadow runs these instead (the drainer asks ``handlers.handler_for``); the
+# kinds that write otherwise wait until it goes live (``models.SHADOW_WAITS``).
+SHADOW: Mapping[WorkKind, Handler] = MappingProxyType({WorkKind.PUSH_STOCK: CompareStock()})

@@ -78,6 +78,8 @@ def test_a_plugin_made_in_shadow_shows_its_report_and_goes_live(
         assert time.monotonic() < deadline, "the shadow plugin never saw the order"
         time.sleep(0.2)
 
+    page.goto("/plugins")
+    expect(page.locator(f"tr:has(a[href='/plugins/{plugin_id}'])")).to_contain_text("shadow")
     page.goto(f"/plugins/{plugin_id}")
     card = page.locator("#go-live-report")
     expect(page.locator("#shadow-badge")).to_be_visible()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integrations.shopify.conftest import World, make_world
-from tradewind.app import actions
+from tradewind.app import actions, doctor
 from tradewind.core.customers.models import Customer
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
@@ -24,7 +24,7 @@ from tradewind.db import utcnow
 from tradewind.integrations.shopify import ShopifyConnector
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync import decisions, ledger, shadow
-from tradewind.sync.decisions import Decision
+from tradewind.sync.decisions import Decision, SeenBy
 from tradewind.sync.models import WorkKind
 from tradewind.sync.shadow import (
     CustomerGap,
@@ -131,6 +131,12 @@ def test_a_plugin_in_shadow_writes_nothing_reports_exactly_and_goes_live(
     assert exported == 2 and found.writes_waiting == (WaitingWork("export_product", 2),)
     assert latest(world, known["id"]).decision is Decision.WOULD_IMPORT
     assert latest(world, unpaid["id"]).code == "unpaid"
+    asked = doctor.diagnose(world.hub, world.plugin_id, known["name"])
+    assert "in shadow" in asked.verdict and asked.exit_code == 0, asked.verdict
+    assert (latest(world, known["id"]).decision, latest(world, known["id"]).path) == (
+        Decision.WOULD_IMPORT,
+        SeenBy.DOCTOR,
+    )
     assert writes(world) == []
     assert held(world) == (0, 0)
 

@@ -38,6 +38,7 @@ from tradewind.sync.models import (
     SyncSchedule,
     SyncWork,
 )
+from tradewind.sync.shadow import ShadowOrder, ShadowStock
 from tradewind.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -87,6 +88,8 @@ __all__ = [
     "Reservation",
     "Return",
     "ReturnLine",
+    "ShadowOrder",
+    "ShadowStock",
     "Shipment",
     "ShipmentLine",
     "StockLevel",

@@ -83,7 +83,12 @@ def test_an_endpoint_is_added_tested_rotated_and_paused(
     # Rotating asks first, then shows a new secret once; the old one signs for a day.
     page.goto("/settings/webhooks")
     asked: list[str] = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
     page.locator("tr", has_text=receiver.url).locator("button:has-text('Rotate secret')").click()
     expect(page.locator("code.secret")).to_have_count(0)  # dismissed: nothing rotated
     assert asked and "old one keeps signing for 24 hours" in asked[0]

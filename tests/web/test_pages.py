@@ -396,7 +396,7 @@ def test_destructive_actions_ask_first(admin: Browser, hub: Hub, market: FakeMar
     with hub.db.unit_of_work() as session:
         order = orders.create_manual_order(
             session,
-            channel_id(admin, "Shop"),
+            int(channel_id(admin, "Shop")),
             OrderIn(
                 number="M-1", lines=[OrderLineIn(sku="MUG", quantity=1, unit_price=Decimal(5))]
             ),

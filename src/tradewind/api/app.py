@@ -27,6 +27,7 @@ from tradewind.api.routers import (
     links,
     monitoring,
     orders,
+    shadow,
     shipping,
     templates,
 )
@@ -120,6 +121,7 @@ def install(app: FastAPI, hub: Hub, inbox: Inbox) -> None:
         shipping,
         decisions,
         doctor,
+        shadow,
         webhook_routes,
     ):
         api.include_router(module.router)

@@ -76,6 +76,10 @@ class PluginIn(BaseModel):
         default_factory=dict, description="Checked by the connector's settings schema."
     )
     channel_ids: list[int] = Field(default_factory=list, max_length=100)
+    shadow: bool = Field(
+        default=False,
+        description="Start in shadow: read and report what would happen, write nothing.",
+    )
 
 
 class PluginSettingsIn(BaseModel):

@@ -28,7 +28,7 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exports, ledger, stock
+from tradewind.sync import exports, ledger, shadow, stock
 from tradewind.sync.models import (
     CUSTOMERS_FULL,
     LISTINGS_KEY,
@@ -108,6 +108,25 @@ def _activate(hub: Hub, session: Session, plugin_id: int) -> Plugin:
         ledger.enqueue(session, plugin.id, WorkKind.ENSURE_WEBHOOKS)
     _queue_all_stock(session, plugin)
     return plugin
+
+
+def go_live(hub: Hub, plugin_id: int) -> Plugin:
+    """Leave shadow (the enable time is now) and start as Activate does: locations,
+    webhooks, and the stock that was only compared until now, sent."""
+    with hub.db.unit_of_work() as session:
+        plugins.go_live(session, plugin_id)
+        return _activate(hub, session, plugin_id)
+
+
+def enter_shadow(hub: Hub, plugin_id: int) -> Plugin:
+    """Run a plugin not yet live in shadow (``plugins.enter_shadow``)."""
+    with hub.db.unit_of_work() as session:
+        return plugins.enter_shadow(session, plugin_id)
+
+
+def go_live_report(hub: Hub, plugin_id: int) -> shadow.GoLiveReport:
+    with hub.db.read() as session:
+        return shadow.report(session, plugin_id)
 
 
 def check_webhooks(hub: Hub) -> int:

@@ -50,11 +50,14 @@ def create_plugin(
     name: str,
     config: Mapping[str, Any],
     channel_ids: Collection[int] = (),
+    shadow: bool = False,
 ) -> int:
-    """A new plugin of ``spec``; returns its id."""
+    """A new plugin of ``spec`` (``shadow``: made in shadow); returns its id."""
     check_setting_urls(hub, spec, config)
     with hub.db.unit_of_work() as session:
-        plugin = plugins.add_plugin(session, hub.vault, spec, name=name, config=config)
+        plugin = plugins.add_plugin(
+            session, hub.vault, spec, name=name, config=config, shadow=shadow
+        )
         templates.keep_version(hub, session, spec.key, spec.version)
         if channel_ids:
             plugins.set_channels(session, plugin.id, list(channel_ids))

@@ -108,6 +108,8 @@ def plugin_out(hub: Hub, session: Session, plugin: Plugin) -> schemas.PluginOut:
         import_conflict=plugins.import_conflict(session, plugin),
         remote_account=plugin.remote_account,
         enabled_at=plugin.enabled_at,
+        shadow=plugin.in_shadow,
+        shadow_since=plugin.shadow_since,
         last_success_at=plugin.last_success_at,
         last_error=plugin.last_error,
         last_error_at=plugin.last_error_at,

@@ -59,6 +59,10 @@ class PluginOut(BaseModel):
     import_conflict: str | None
     remote_account: str | None
     enabled_at: dt.datetime | None
+    shadow: bool = Field(
+        default=False, description="In shadow: reads and reports, writes nothing (go-live)."
+    )
+    shadow_since: dt.datetime | None = None
     last_success_at: dt.datetime | None
     last_error: str
     last_error_at: dt.datetime | None
@@ -111,3 +115,59 @@ class DecisionChangeOut(BaseModel):
     decision: Decision
     code: str
     reason: str
+
+
+class SkippedOrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    external_id: str
+    code: str = Field(description="The import decision's reason code (unpaid, test_order, …).")
+    reason: str
+
+
+class CustomerGapOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    fields: list[str]
+
+
+class StockDifferenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sku: str
+    location_ref: str
+    would_push: int = Field(description="The available stock Tradewind would push.")
+    platform_quantity: int | None = Field(description="What the platform holds (null: unknown).")
+
+
+class WaitingWorkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: WorkKind
+    count: int
+
+
+class GoLiveReportOut(BaseModel):
+    """What a plugin in shadow would have done, had it been live (sync/shadow.py)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    plugin_id: int
+    shadow: bool
+    shadow_since: dt.datetime | None
+    enabled_at: dt.datetime | None
+    orders_seen: int
+    would_import: int
+    skipped: list[SkippedOrderOut]
+    unmatched_lines: int = Field(
+        description="Lines of orders that would import matching no product."
+    )
+    unmatched_skus: list[str]
+    customers_missing_fields: list[CustomerGapOut]
+    stock_compared: int
+    stock_differences: list[StockDifferenceOut]
+    writes_waiting: list[WaitingWorkOut] = Field(
+        description="Work that writes, kept until the plugin goes live (then it runs)."
+    )

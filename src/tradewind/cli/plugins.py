@@ -78,6 +78,9 @@ def add(
     name: str = typer.Argument(..., help="A name for this connection, e.g. the store."),
     setting: list[str] = typer.Option([], "--set", help="key=value, repeatable."),
     channel: str = typer.Option(None, help="Attach to this channel right away."),
+    shadow: bool = typer.Option(
+        False, "--shadow", help="Start in shadow: read and report, write nothing."
+    ),
 ) -> None:
     """Create a plugin; settings are checked by the connector's own schema, and URLs by
     the outbound address policy."""
@@ -89,9 +92,10 @@ def add(
             with hub.db.read() as session:
                 channel_ids = [channels.channel_by_ref(session, channel).id]
         plugin_id = setup.create_plugin(
-            hub, spec, name=name, config=values, channel_ids=channel_ids
+            hub, spec, name=name, config=values, channel_ids=channel_ids, shadow=shadow
         )
-        console.print(f"created plugin {plugin_id} {name.strip()} ({spec.name})")
+        mode = " in shadow: nothing is written" if shadow else ""
+        console.print(f"created plugin {plugin_id} {name.strip()} ({spec.name}){mode}")
 
 
 @app.command()
@@ -116,7 +120,8 @@ def show(ctx: typer.Context, plugin: str) -> None:
     with running(ctx) as hub, hub.db.read() as session:
         found = plugins.plugin_by_ref(session, plugin)
         names = {c.id: c.name for c in channels.list_channels(session)}
-        console.print(f"[bold]{found.name}[/bold] — {found.connector}, {found.state.value}")
+        mode = ", shadow (nothing is written)" if found.in_shadow else ""
+        console.print(f"[bold]{found.name}[/bold] — {found.connector}, {found.state.value}{mode}")
         if found.connector in hub.registry.connectors:
             spec = hub.info_for(found)
             shown = plugins.describe_settings(hub.vault, spec, found)
@@ -235,6 +240,39 @@ def activate(ctx: typer.Context, plugin: str) -> None:
     with running(ctx) as hub:
         found = actions.activate(hub, _find(hub, plugin).id)
         console.print(f"{found.name} is active since {found.enabled_at:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command("shadow")
+def enter_shadow(ctx: typer.Context, plugin: str) -> None:
+    """Run a plugin that was never live in shadow: it reads orders, products and stock
+    and records what it would do, and writes nothing (see go-live-report)."""
+    with running(ctx) as hub:
+        found = actions.enter_shadow(hub, _find(hub, plugin).id)
+        console.print(f"{found.name} is in shadow: nothing is written")
+
+
+@app.command("go-live-report")
+def go_live_report(ctx: typer.Context, plugin: str) -> None:
+    """What the plugin would have done in shadow: orders that would import and those
+    skipped, lines no product matches, buyers missing fields, stock differences."""
+    with running(ctx) as hub:
+        found = _find(hub, plugin)
+        report = actions.go_live_report(hub, found.id)
+        since = f" since {report.shadow_since:%Y-%m-%d %H:%M} UTC" if report.shadow_since else ""
+        console.print(
+            f"{found.name}: " + (f"in shadow{since}" if report.shadow else "live"),
+            highlight=False,
+        )
+        for line in report.lines():
+            console.print(line, highlight=False)
+
+
+@app.command("go-live")
+def go_live(ctx: typer.Context, plugin: str) -> None:
+    """Leave shadow: orders placed from now on import, and the stock is sent."""
+    with running(ctx) as hub:
+        found = actions.go_live(hub, _find(hub, plugin).id)
+        console.print(f"{found.name} is live since {found.enabled_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
 @app.command()

@@ -34,6 +34,7 @@ from tradewind.connectors.records import (
     ShipmentRecord,
     StockPush,
     StockPushResult,
+    StockReading,
     WebhookEvent,
 )
 from tradewind.vocabulary import StockMode, Toggle
@@ -183,6 +184,13 @@ class PushesStock(Protocol):
 
     def push_stock(self, pushes: Sequence[StockPush], mode: StockMode) -> list[StockPushResult]:
         """Send up to ``stock_batch_size`` levels in as few calls as the platform allows."""
+
+
+@runtime_checkable
+class ReadsStock(Protocol):
+    def read_stock(self, items: Sequence[StockPush]) -> list[StockReading]:
+        """What the platform holds now at each item's product and location (only read:
+        a plugin in shadow compares it with what it would push)."""
 
 
 @runtime_checkable

@@ -181,6 +181,14 @@ class StockPushResult(Record):
     error: str = ""
 
 
+class StockReading(Record):
+    """What the platform holds now of a product at a location (shadow's comparison)."""
+
+    product_id: int
+    location_ref: str
+    available: int
+
+
 class ShipmentRecord(Record):
     """A shipment made in Tradewind, to be sent to the platform the order came from."""
 

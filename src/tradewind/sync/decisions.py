@@ -33,6 +33,8 @@ class Decision(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     DEFERRED = "deferred"
+    # Seen by a plugin in shadow: it would import the order, and created nothing.
+    WOULD_IMPORT = "would_import"
 
 
 class SeenBy(StrEnum):
@@ -73,6 +75,7 @@ FIXES: dict[str, str] = {
     "rate_limited": "None needed: Tradewind retries once the platform's limit allows.",
     "auth_failed": "Reauthorize the plugin.",
     "platform_error": "None needed: Tradewind retries; if it goes on, check the platform.",
+    "shadow": "Go live on the plugin page: orders placed from then on import.",
 }
 
 

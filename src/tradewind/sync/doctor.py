@@ -406,6 +406,7 @@ def check_platform_status(facts: Facts) -> Check:
 
 
 _SYNC_NOW = "Reads the order from the platform again now and imports it if nothing stops it."
+_IN_SHADOW = "The plugin is in shadow: it creates no orders; it would import order {} once live."
 
 
 def _changes(history: Sequence[Earlier]) -> str:
@@ -432,7 +433,13 @@ def check_decision(facts: Facts) -> Check:
         + (f": {found.reason}" if found.reason else "")
         + _changes(facts.history)
     )
-    if found.decision in (Decision.IMPORTED, Decision.UPDATED, Decision.UNCHANGED):
+    # Would import: what a plugin in shadow decides of an order nothing stops.
+    if found.decision in (
+        Decision.IMPORTED,
+        Decision.UPDATED,
+        Decision.UNCHANGED,
+        Decision.WOULD_IMPORT,
+    ):
         return Check(CheckName.DECISION, Result.PASSED, evidence)
     now = would_decide(facts)
     if found.decision in (Decision.SKIPPED, Decision.DEFERRED) and now and now[1] != found.code:
@@ -550,6 +557,8 @@ def diagnose(facts: Facts, now: dt.datetime) -> Diagnosis:
             f"({facts.live.error}); every local check passed. Try again in a few minutes."
         )
         action = NO_ACTION
+    elif facts.plugin.in_shadow:
+        verdict, action = _IN_SHADOW.format(number or facts.asked), NO_ACTION
     else:
         verdict = (
             f"Nothing stops order {number or facts.asked} from importing; it has not arrived "
@@ -593,4 +602,6 @@ def would_decide(facts: Facts) -> tuple[Decision, str, str] | None:
     skip = skip_reason(facts.plugin, rules, record, backfill=False)
     if skip is not None:
         return Decision.DEFERRED if skip.deferred else Decision.SKIPPED, skip.code, skip.reason
+    if facts.plugin.in_shadow:
+        return Decision.WOULD_IMPORT, "shadow", "would import (shadow: nothing is created)"
     return Decision.DEFERRED, "", "nothing stops it; not imported yet (sync now imports it)"

@@ -51,8 +51,8 @@ from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import decisions, ledger
 from tradewind.sync.batch import Job, unreadable
 from tradewind.sync.decisions import Decision
-from tradewind.sync.handlers import HANDLERS
-from tradewind.sync.models import WorkKind
+from tradewind.sync.handlers import handler_for
+from tradewind.sync.models import RUNS_IN_SHADOW, WorkKind
 from tradewind.sync.runtime import CallBuffer, open_connector
 
 log = structlog.get_logger(__name__)
@@ -229,7 +229,7 @@ class Drainer:
                 refreshed = self._plugin(plugin_id)
                 if refreshed is None or refreshed.state is PluginState.INACTIVE:
                     break
-                if refreshed.state is not plugin.state:
+                if (refreshed.state, refreshed.in_shadow) != (plugin.state, plugin.in_shadow):
                     kinds = self._allowed(refreshed)
                 plugin = job.plugin = refreshed
         finally:
@@ -241,7 +241,8 @@ class Drainer:
     @staticmethod
     def _allowed(plugin: Plugin) -> frozenset[WorkKind] | None:
         if plugin.state in RUNNING_STATES:
-            return None
+            # In shadow, what writes waits, kept, until the plugin goes live.
+            return RUNS_IN_SHADOW if plugin.in_shadow else None
         return frozenset({WorkKind.CHECK_AUTH})  # everything else waits, kept
 
     def _plugin(self, plugin_id: int) -> Plugin | None:
@@ -254,7 +255,7 @@ class Drainer:
     # ------------------------------------------------------------------- failure policy
 
     def _run(self, job: Job) -> None:
-        handler = HANDLERS[job.kind]
+        handler = handler_for(job.kind, in_shadow=job.plugin.in_shadow)
         answered = job.calls.answered
         try:
             handler.run(job)

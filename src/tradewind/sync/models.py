@@ -57,6 +57,28 @@ class WorkKind(StrEnum):
     CHECK_SILENCE = "check_silence"  # webhooks quiet against their usual rate (key: "silence")
 
 
+# What a plugin in shadow does not run (sync/shadow.py): every kind of work that writes to
+# the platform or makes customers or shipments here. It waits, kept, and runs once the
+# plugin goes live. (Its stock pushes are compared instead: handlers/shadow.py.)
+SHADOW_WAITS: frozenset[WorkKind] = frozenset(
+    {
+        WorkKind.PUSH_SHIPMENT,
+        WorkKind.EXPORT_ORDER,
+        WorkKind.CANCEL_ORDER,
+        WorkKind.EXPORT_CUSTOMER,
+        WorkKind.EXPORT_PRODUCT,
+        WorkKind.IMPORT_CUSTOMERS,
+        WorkKind.RUN_HOOK,
+        WorkKind.COMMIT_TAX,
+        WorkKind.REFUND_TAX,
+        WorkKind.PUSH_FULFILMENT,
+        WorkKind.IMPORT_SHIPMENTS,
+        WorkKind.GAP_REPORT,  # nothing is imported to hold the platform's orders against
+    }
+)
+RUNS_IN_SHADOW: frozenset[WorkKind] = frozenset(WorkKind) - SHADOW_WAITS
+
+
 PRIORITY: dict[WorkKind, int] = {
     WorkKind.WEBHOOK: 10,
     WorkKind.IMPORT_ORDER: 10,

@@ -40,7 +40,8 @@ from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import exports
 from tradewind.vocabulary import OrderSource, Toggle
 
-Outcome = Literal["imported", "updated", "unchanged", "skipped", "deferred"]
+# ``would_import``: judged by a plugin in shadow (sync/shadow.py), nothing created.
+Outcome = Literal["imported", "updated", "unchanged", "skipped", "deferred", "would_import"]
 # Platforms stamp orders to the second and clocks drift: an order placed in the moments
 # around enabling counts as placed after (an extra order beats a missing one).
 ENABLE_GRACE = dt.timedelta(seconds=5)
@@ -453,28 +454,11 @@ def to_order_in(
     session: Session, plugin: Plugin, rules: ImportRules, record: OrderRecord
 ) -> OrderIn:
     customer_id: int | None = None
-    customer: CustomerIn | None = None
-    email = record.email or (record.customer.email if record.customer else "")
-    generic = rules.pos_orders is PosPolicy.GENERIC and (
-        record.source is OrderSource.POS or not email
-    )
+    email, generic, customer = buyer(rules, record)
     if generic:
         customer_id = customers.generic_customer(
             session, f"plugin:{plugin.id}:generic", f"Generic customer ({plugin.name})"
         ).id
-    elif email:
-        try:
-            source = record.customer
-            customer = CustomerIn(
-                email=email,
-                first_name=source.first_name if source else "",
-                last_name=source.last_name if source else "",
-                company=source.company if source else "",
-                phone=source.phone if source else "",
-                addresses=[_address(a) for a in (source.addresses if source else ())],
-            )
-        except ValidationError:
-            customer = None  # an unusable email: the order is flagged, not refused
     return OrderIn(
         external_id=record.external_id,
         number=record.number,
@@ -506,8 +490,8 @@ def to_order_in(
         tax_total=record.tax_total,
         discount_total=record.discount_total,
         total=record.total,
-        billing_address=_address(record.billing_address) if record.billing_address else None,
-        shipping_address=_address(record.shipping_address) if record.shipping_address else None,
+        billing_address=address(record.billing_address) if record.billing_address else None,
+        shipping_address=address(record.shipping_address) if record.shipping_address else None,
         warehouse_id=links.warehouse_for_location(session, plugin.id, record.location_ref),
         location_ref=record.location_ref,
         test=record.test,
@@ -518,5 +502,30 @@ def to_order_in(
     )
 
 
-def _address(record: AddressRecord) -> Address:
+def buyer(rules: ImportRules, record: OrderRecord) -> tuple[str, bool, CustomerIn | None]:
+    """Who the order's buyer is, without writing: its email, whether the plugin's generic
+    customer takes it, and the customer to match or create otherwise (``None``: none,
+    or an email that cannot be used — the order is flagged, not refused)."""
+    email = record.email or (record.customer.email if record.customer else "")
+    generic = rules.pos_orders is PosPolicy.GENERIC and (
+        record.source is OrderSource.POS or not email
+    )
+    if generic or not email:
+        return email, generic, None
+    source = record.customer
+    try:
+        customer = CustomerIn(
+            email=email,
+            first_name=source.first_name if source else "",
+            last_name=source.last_name if source else "",
+            company=source.company if source else "",
+            phone=source.phone if source else "",
+            addresses=[address(a) for a in (source.addresses if source else ())],
+        )
+    except ValidationError:
+        return email, generic, None
+    return email, generic, customer
+
+
+def address(record: AddressRecord) -> Address:
     return Address.model_validate(record.model_dump())

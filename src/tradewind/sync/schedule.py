@@ -29,6 +29,7 @@ from tradewind.sync import decisions, ledger, tokens
 from tradewind.sync.models import (
     CUSTOMERS_STREAM,
     ORDERS_STREAM,
+    SHADOW_WAITS,
     PluginLease,
     SyncSchedule,
     SyncWork,
@@ -207,7 +208,8 @@ def _plugins_to_kick(session: Session, now: dt.datetime) -> list[int]:
     """Plugins with work they may run now and nobody draining them."""
     lease = aliased(PluginLease)
     busy = exists().where(and_(lease.plugin_id == SyncWork.plugin_id, lease.lease_until >= now))
-    runnable = (Plugin.state.in_([PluginState.ACTIVE, PluginState.FAILING])) | (
+    waiting = Plugin.shadow_since.is_not(None) & SyncWork.kind.in_(SHADOW_WAITS)
+    runnable = (Plugin.state.in_([PluginState.ACTIVE, PluginState.FAILING]) & ~waiting) | (
         (Plugin.state == PluginState.NEEDS_REAUTHORIZATION) & (SyncWork.kind == WorkKind.CHECK_AUTH)
     )
     return list(

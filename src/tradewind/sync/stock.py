@@ -88,11 +88,13 @@ def build_pushes(
     *,
     needs_link: bool = False,
     unlinked: list[int] | None = None,
+    shadow: bool = False,
 ) -> list[StockPush]:
     """The levels to send for ``product_ids``; in delta mode a product never pushed before
     gets its baseline recorded instead of a push (only changes since then are sent). When
     the platform needs a mapped item (``needs_link``) an unmapped product is left out and
-    listed in ``unlinked``."""
+    listed in ``unlinked``. ``shadow``: every level as an absolute one, and nothing
+    remembered (nothing is sent)."""
     locations = mapped_locations(session, plugin.id)
     if not locations:
         return []
@@ -143,7 +145,7 @@ def build_pushes(
             available = max(0, on_hand - reserved - plugin.stock_buffer)
             state = states.get((product_id, location_ref))
             pushed = state.pushed if state else None
-            if plugin.stock_mode is StockMode.DELTA:
+            if plugin.stock_mode is StockMode.DELTA and not shadow:
                 if pushed is None:
                     baselines.append(Remembered(product_id, location_ref, available, None))
                     continue
@@ -167,7 +169,8 @@ def build_pushes(
                     idempotency_key=_key(plugin.id, product_id, location_ref, base, available),
                 )
             )
-    remember(session, plugin.id, baselines)
+    if not shadow:
+        remember(session, plugin.id, baselines)
     return pushes
 
 

@@ -201,9 +201,10 @@ def make_world(
     database_url: str,
     tmp_path: Path,
     also: Sequence[ConnectorClass] = (),
+    shadow: bool = False,
 ) -> Iterator[World]:
     """The world of ``world``; ``also``: more connector types the hub knows (the service
-    plugins of a channel)."""
+    plugins of a channel); ``shadow``: the plugin is made in shadow."""
     shop = f"store{next(_names)}-{int(time.time() * 1000) % 100000}"
     made = sandbox.create_shop(shop, token=f"shpat_{shop}", app_key=APP_KEY, app_secret=APP_SECRET)
     assert made.token is not None
@@ -245,6 +246,7 @@ def make_world(
                     "client_secret": APP_SECRET,
                     "sandbox_url": sandbox.base_url,
                 },
+                shadow=shadow,
             )
             plugins.attach(session, plugin.id, channel.id)
             for toggle in (Toggle.IMPORT_ORDERS, Toggle.EXPORT_TRACKING, Toggle.IMPORT_SHIPMENTS):

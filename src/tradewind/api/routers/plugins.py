@@ -78,7 +78,12 @@ def create_plugin(request: Request, body: schemas.PluginIn) -> schemas.PluginOut
     except UnknownConnector as exc:
         raise Invalid(str(exc), fields={"connector": "unknown"}) from None
     plugin_id = configure.create_plugin(
-        hub, spec, name=body.name, config=body.settings, channel_ids=body.channel_ids
+        hub,
+        spec,
+        name=body.name,
+        config=body.settings,
+        channel_ids=body.channel_ids,
+        shadow=body.shadow,
     )
     with hub.db.read() as session:
         return plugin_out(hub, session, plugins.get_plugin(session, plugin_id))

@@ -16,15 +16,26 @@ from tradewind.monitoring.notifications import NotificationKind
 
 
 def missing_customer_fields(order: Order) -> list[str]:
+    shipping = order.shipping_address
+    return missing_fields(
+        has_customer=order.customer_id is not None,
+        source=order.source,
+        shipping=Address.model_validate(shipping) if shipping is not None else None,
+    )
+
+
+def missing_fields(
+    *, has_customer: bool, source: OrderSource, shipping: Address | None
+) -> list[str]:
+    """The buyer data an order lacks to ship (also asked of an order not made, by shadow)."""
     missing: list[str] = []
-    if order.customer_id is None:
+    if not has_customer:
         missing.append("email")
-    if order.source is not OrderSource.POS:
-        if order.shipping_address is None:
+    if source is not OrderSource.POS:
+        if shipping is None:
             missing.append("shipping_address")
         else:
-            address = Address.model_validate(order.shipping_address)
-            missing += [f"shipping_address.{field}" for field in address.missing_for_shipping()]
+            missing += [f"shipping_address.{field}" for field in shipping.missing_for_shipping()]
     return missing
 
 

@@ -40,6 +40,10 @@ class Plugin(Timestamped, Base):
     credentials: Mapped[str | None] = mapped_column(SealedText)
     state: Mapped[PluginState] = mapped_column(str_enum(PluginState), default=PluginState.INACTIVE)
     enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set while the plugin runs in shadow: it reads and records what it would do, and
+    # writes nothing to the platform nor creates orders or customers here. Going live
+    # clears it and moves ``enabled_at`` to that moment.
+    shadow_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     last_error_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -58,6 +62,10 @@ class Plugin(Timestamped, Base):
     channel_rows: Mapped[list[PluginChannel]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def in_shadow(self) -> bool:
+        return self.shadow_since is not None
 
     @property
     def toggles(self) -> frozenset[Toggle]:

@@ -71,8 +71,10 @@ def add_plugin(
     *,
     name: str,
     config: Mapping[str, Any],
+    shadow: bool = False,
 ) -> Plugin:
-    """Create a plugin of ``spec`` named ``name`` with ``config`` checked by its schema."""
+    """Create a plugin of ``spec`` named ``name`` with ``config`` checked by its schema
+    (``shadow``: it starts in shadow, see ``enter_shadow``)."""
     name = name.strip()
     if not name:
         raise Invalid("a plugin needs a name", fields={"name": "required"})
@@ -84,6 +86,7 @@ def add_plugin(
         connector_version=spec.version,
         name=name,
         state=PluginState.INACTIVE,
+        shadow_since=utcnow() if shadow else None,
     )
     session.add(plugin)
     try:
@@ -317,6 +320,34 @@ def activate(session: Session, plugin_id: int) -> Plugin:
     plugin.state = PluginState.ACTIVE
     if plugin.enabled_at is None:
         plugin.enabled_at = utcnow()
+    session.flush()
+    record(session, PluginChanged(plugin_id=plugin.id))
+    return plugin
+
+
+def enter_shadow(session: Session, plugin_id: int) -> Plugin:
+    """Run the plugin in shadow (sync/shadow.py), only while it has never been live."""
+    plugin = get_plugin(session, plugin_id)
+    if plugin.in_shadow:
+        return plugin
+    if plugin.enabled_at is not None:
+        raise Conflict(
+            f"plugin {plugin.name!r} is live since {plugin.enabled_at:%Y-%m-%d %H:%M} UTC; "
+            "only a plugin not yet live can run in shadow"
+        )
+    plugin.shadow_since = utcnow()
+    session.flush()
+    record(session, PluginChanged(plugin_id=plugin.id))
+    return plugin
+
+
+def go_live(session: Session, plugin_id: int) -> Plugin:
+    """Leave shadow: it writes and imports from now on, its enable time this moment."""
+    plugin = get_plugin(session, plugin_id)
+    if not plugin.in_shadow:
+        raise Conflict(f"plugin {plugin.name!r} is not in shadow; it is live already")
+    plugin.shadow_since = None
+    plugin.enabled_at = utcnow()
     session.flush()
     record(session, PluginChanged(plugin_id=plugin.id))
     return plugin

@@ -30,6 +30,7 @@ from tradewind.connectors import (
     StockMode,
     StockPush,
     StockPushResult,
+    StockReading,
     Toggle,
     WebhookEvent,
 )
@@ -158,6 +159,9 @@ class ShopifyConnector:
 
     def list_listings(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
         return products.listings(self.client, cursor, priority)
+
+    def read_stock(self, items: Sequence[StockPush]) -> list[StockReading]:
+        return inventory.read(self.client, items)
 
     def find_exported_order(self, origin_ref: str, since: dt.datetime) -> OrderRecord | None:
         return orders.find(self.client, origin_ref, since)

@@ -19,6 +19,7 @@ from tradewind.connectors import (
     StockMode,
     StockPush,
     StockPushResult,
+    StockReading,
     Unavailable,
 )
 from tradewind.integrations.shopify.client import ShopifyClient, gid
@@ -263,4 +264,22 @@ def _read(client: ShopifyClient, pushes: Sequence[StockPush]) -> dict[tuple[str,
             location = str(level["location"]["id"]).rsplit("/", 1)[-1]
             quantities = level.get("quantities") or [{"quantity": 0}]
             found[(item, location)] = int(quantities[0]["quantity"])
+    return found
+
+
+def read(client: ShopifyClient, items: Sequence[StockPush]) -> list[StockReading]:
+    """Shopify's available quantity now at each item's location (a level Shopify does not
+    hold there reads as 0), in batches of ``BATCH`` items."""
+    found: list[StockReading] = []
+    for start in range(0, len(items), BATCH):
+        batch = [item for item in items[start : start + BATCH] if item.item_ref]
+        held = _read(client, batch) if batch else {}
+        found += [
+            StockReading(
+                product_id=item.product_id,
+                location_ref=item.location_ref,
+                available=held.get((item.item_ref or "", item.location_ref), 0),
+            )
+            for item in batch
+        ]
     return found

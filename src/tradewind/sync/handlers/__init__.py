@@ -36,6 +36,7 @@ from tradewind.sync.handlers.services import (
     RefundTax,
     TrackShipment,
 )
+from tradewind.sync.handlers.shadow import SHADOW
 from tradewind.sync.handlers.shipments import PushShipment
 from tradewind.sync.handlers.stock import PushStock
 from tradewind.sync.handlers.webhooks import Webhook
@@ -75,4 +76,11 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
     }
 )
 
-__all__ = ["HANDLERS", "Handler"]
+
+def handler_for(kind: WorkKind, *, in_shadow: bool) -> Handler:
+    """The handler of a batch: a plugin in shadow compares its stock instead of pushing
+    it (``shadow.SHADOW``); what else writes is never claimed for it (``SHADOW_WAITS``)."""
+    return SHADOW.get(kind, HANDLERS[kind]) if in_shadow else HANDLERS[kind]
+
+
+__all__ = ["HANDLERS", "SHADOW", "Handler", "handler_for"]

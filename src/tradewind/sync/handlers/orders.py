@@ -24,7 +24,7 @@ from tradewind.db import conflict, utcnow
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import decisions, gaps, ledger, schedule, silence
+from tradewind.sync import decisions, gaps, ledger, schedule, shadow, silence
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
@@ -60,7 +60,10 @@ def _import(
     backfill: bool = False,
 ) -> ImportOutcome:
     """Import one record; its decision is added to ``noted`` (written with the page)."""
-    outcome = import_record(session, plugin, record, backfill=backfill)
+    if plugin.in_shadow:
+        outcome = shadow.observe(session, plugin, record, backfill=backfill)
+    else:
+        outcome = import_record(session, plugin, record, backfill=backfill)
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
     noted.append(
         decisions.Seen(
@@ -185,6 +188,10 @@ class ProbeOrders(Single[ProbeRead]):
             return
         late = utcnow() - dt.timedelta(seconds=PROBE_GRACE_SECONDS)  # older: webhook lost
         plugin = plugins.get_plugin(session, job.plugin.id)
+        if plugin.in_shadow:  # nothing is held to compare with: every order is read again
+            import_all(session, job, page.records)
+            _probed(session, plugin.id, until, f"{len(page.records)} changed (shadow)")
+            return
         gaps = orders_in.missing(session, plugin, page.records)
         missed = {record.external_id for record in gaps}
         arrived = [  # changes that reached Tradewind by webhook
@@ -225,11 +232,15 @@ class ProbeOrders(Single[ProbeRead]):
             )
         if page.next_cursor is not None:  # more than a page: the full poll reads them now
             ledger.enqueue(session, plugin.id, WorkKind.POLL_ORDERS, ORDERS_STREAM)
-        found = _probe_schedule(session, plugin.id)
-        if found is not None:
-            found.cursor = max(found.cursor or until, until)
-            found.last_run_at = utcnow()
-            found.last_result = f"{len(page.records)} changed, {len(gaps)} missing"
+        _probed(session, plugin.id, until, f"{len(page.records)} changed, {len(gaps)} missing")
+
+
+def _probed(session: Session, plugin_id: int, until: dt.datetime, result: str) -> None:
+    found = _probe_schedule(session, plugin_id)
+    if found is not None:
+        found.cursor = max(found.cursor or until, until)
+        found.last_run_at = utcnow()
+        found.last_result = result
 
 
 PROBE = ProbeOrders()

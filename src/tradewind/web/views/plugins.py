@@ -99,10 +99,11 @@ async def plugin_create(request: Request, _user: SessionUser = Depends(writer)) 
     name = str(form.get("name", ""))
     settings = forms.settings_from_form(form, forms.form_fields(spec.settings), for_update=False)
     channel_ids = [int(str(v)) for v in form.getlist("channel_ids") if str(v).isdigit()]
+    shadow = form.get("shadow") == "1"
 
     def create() -> int:
         return configure.create_plugin(
-            hub, spec, name=name, config=settings, channel_ids=channel_ids
+            hub, spec, name=name, config=settings, channel_ids=channel_ids, shadow=shadow
         )
 
     plugin_id = await run_in_threadpool(create)

@@ -14,6 +14,7 @@ from tradewind.web.views import (
     dashboard,
     doctor,
     monitoring,
+    order_list,
     orders,
     plugins,
     shipping,
@@ -30,6 +31,7 @@ for module in (
     channels,
     plugins,
     templates,
+    order_list,  # before orders: /orders/export.csv is not /orders/{order_id}
     orders,
     doctor,
     shipping,

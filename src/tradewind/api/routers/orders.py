@@ -107,7 +107,12 @@ def list_query(
                 "give placed or placed_from/placed_to, not both", fields={"placed": "conflict"}
             )
         placed_from, placed_to = listing.placed_range(placed, zone)
-    if placed_from and placed_to and placed_to <= listing.utc(placed_from):
+    try:
+        placed_from = listing.utc(placed_from) if placed_from else None
+        placed_to = listing.utc(placed_to) if placed_to else None
+    except OverflowError:
+        raise Invalid("a placed time out of range", fields={"placed_from": "range"}) from None
+    if placed_from and placed_to and placed_to <= placed_from:
         raise Invalid("placed_to is not after placed_from", fields={"placed_to": "too early"})
     return ListQuery(
         listing.OrderFilter(

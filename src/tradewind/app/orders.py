@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -141,28 +143,30 @@ CSV_HEADER = (
 )
 
 
-def _csv_row(row: listing.Listed, zone: dt.tzinfo) -> tuple[object, ...]:
-    order = row.order
+def _csv_row(row: Any, zone: dt.tzinfo) -> tuple[object, ...]:
+    (id_, number, placed_at, channel_id, plugin_id, status, financial, fulfilment, email,
+     currency, subtotal, shipping, tax, discount, total, missing_product, missing_fields,
+     customer_name, _sort) = row  # fmt: skip
     return (
-        order.id,
-        order.number,
-        order.placed_at.astimezone(dt.UTC).isoformat(),
-        order.placed_at.astimezone(zone).isoformat(),
-        order.channel_id,
-        order.plugin_id or "",
-        order.status.value,
-        order.financial_status.value,
-        order.fulfillment_status.value,
-        row.customer_name,
-        order.email,
-        order.currency,
-        order.subtotal,
-        order.shipping_total,
-        order.tax_total,
-        order.discount_total,
-        order.total,
-        "yes" if order.missing_product else "",
-        " ".join(order.missing_customer_fields),
+        id_,
+        number,
+        placed_at.astimezone(dt.UTC).isoformat(),
+        placed_at.astimezone(zone).isoformat(),
+        channel_id,
+        plugin_id or "",
+        status,
+        financial,
+        fulfilment,
+        customer_name or "",
+        email,
+        currency,
+        subtotal,
+        shipping,
+        tax,
+        discount,
+        total,
+        "yes" if missing_product else "",
+        " ".join(json.loads(missing_fields)) if missing_fields not in (None, "[]") else "",
     )
 
 
@@ -172,7 +176,7 @@ def export_csv(
     sort: listing.Sort | None = None,
     *,
     zone: dt.tzinfo = dt.UTC,
-    batch: int = 1000,
+    batch: int = 2000,
 ) -> Iterator[str]:
     """The filtered list as CSV, every page of it: the header, then one chunk of text per
     keyset batch. Each batch is its own short read (a streamed answer is iterated from
@@ -186,13 +190,13 @@ def export_csv(
     after: listing.After | None = None
     while True:
         with hub.db.read() as session:
-            rows = listing.find(session, flt, sort, limit=batch, after=after)
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(_csv_row(row, zone) for row in rows)
+            rows, following = listing.export_rows(session, flt, sort, limit=batch, after=after)
         if not rows:
             return
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(_csv_row(row, zone) for row in rows)
         yield buffer.getvalue()
-        if len(rows) < batch:
+        if following is None:
             return
-        after = listing.after_row(sort, rows[-1])
+        after = following

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -47,7 +48,8 @@ def zone_of(request: Request) -> ZoneInfo:
     """The zone this person's times are shown in: the one they chose, else their
     browser's, else UTC."""
     user = current_user(request)
-    for name in ((user.time_zone if user else ""), request.cookies.get(TZ_COOKIE, "")):
+    browser = unquote(request.cookies.get(TZ_COOKIE, ""))  # tz.js sends it URI-encoded
+    for name in ((user.time_zone if user else ""), browser):
         if name:
             try:
                 return zone_named(name)

@@ -44,6 +44,7 @@ VALUES = {
     "delivery_id": "1",
     "event_id": "evt_1",
     "event_type": "order.created",
+    "action": "cancel",
 }
 
 

@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from tradewind import __version__
@@ -34,7 +36,13 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
-def _when(value: dt.datetime | None) -> str:
+@pass_context
+def _when(context: Context, value: dt.datetime | None) -> str:
+    """A time in the zone of the page's reader (``tz``), its UTC time in the tooltip; in
+    UTC where the page knows no reader (a fragment)."""
+    zone = context.get("tz")
+    if isinstance(zone, dt.tzinfo):
+        return _local(value, zone)
     if value is None:
         return "—"
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

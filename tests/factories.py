@@ -87,3 +87,37 @@ def order_in(external_id: str, *lines: tuple[str, int], **fields: Any) -> OrderI
     }
     values.update(fields)
     return OrderIn(**values)
+
+
+def placed_order(
+    session: Session,
+    channel_id: int,
+    number: str,
+    placed_at: Any,
+    *,
+    price: str = "10",
+    sku: str = "MUG",
+    email: str = "",
+    name: tuple[str, str] | None = None,
+    **fields: Any,
+) -> Any:
+    """A manual order placed at ``placed_at`` for ``price``, with a customer named
+    ``name`` when given (``email`` is then theirs)."""
+    from tradewind.core.customers.schemas import CustomerIn
+    from tradewind.core.orders import service as orders
+
+    customer = None
+    if name is not None:
+        customer = CustomerIn(email=email, first_name=name[0], last_name=name[1])
+    return orders.create_manual_order(
+        session,
+        channel_id,
+        OrderIn(
+            number=number,
+            placed_at=placed_at,
+            email=email,
+            customer=customer,
+            lines=[OrderLineIn(sku=sku, quantity=1, unit_price=Decimal(price))],
+            **fields,
+        ),
+    )

@@ -55,6 +55,7 @@ VALUES = {
     "event_type": "order.created",
     "process_id": "1",
     "notification_id": "1",
+    "action": "cancel",
 }
 
 

@@ -36,6 +36,45 @@ def test_orders_list_is_newest_first(hub: Hub) -> None:
     assert "NEW" in limited and "OLD" not in limited
 
 
+def test_orders_list_filters_sorts_and_writes_csv(hub: Hub) -> None:
+    from zoneinfo import ZoneInfo
+
+    from tradewind.core.orders.listing import Placed, placed_range
+
+    start, _ = placed_range(Placed.TODAY, ZoneInfo("Pacific/Kiritimati"))
+    with hub.db.unit_of_work() as session:
+        channel = channels.create_channel(session, "Wholesale")
+        factories.placed_order(session, channel.id, "TODAY-1", start, price="7", sku="LAMP")
+        factories.placed_order(
+            session, channel.id, "BEFORE-1", start - dt.timedelta(seconds=1), price="70"
+        )
+    today = ok(hub, "orders", "list", "--placed", "today", "--tz", "Pacific/Kiritimati")
+    assert "TODAY-1" in today and "BEFORE-1" not in today and "(1 of 1)" in today
+    assert "TODAY-1" not in ok(
+        hub,
+        "orders",
+        "list",
+        "--placed-to",
+        start.date().isoformat(),
+        "--placed-from",
+        start.date().isoformat(),
+        "--tz",
+        "UTC",
+        "--search",
+        "BEFORE",
+    )
+    by_total = ok(hub, "orders", "list", "--sort", "-total")
+    assert by_total.index("BEFORE-1") < by_total.index("TODAY-1")
+    assert "BEFORE-1" not in ok(hub, "orders", "list", "-q", "lamp")
+    exported = ok(hub, "orders", "list", "--csv", "--sort", "total")
+    lines = exported.strip().splitlines()
+    assert lines[0].startswith("id,number,placed_at_utc")
+    assert [line.split(",")[1] for line in lines[1:]] == ["TODAY-1", "BEFORE-1"]
+    assert "sort by one of" in bad(hub, "orders", "list", "--sort", "colour")
+    assert "IANA" in bad(hub, "orders", "list", "--tz", "Mars/Olympus")
+    assert "--placed is one of" in bad(hub, "orders", "list", "--placed", "soon")
+
+
 def _unpaid(hub: Hub) -> tuple[int, int]:
     with hub.db.unit_of_work() as session:
         channel = factories.channel(session)

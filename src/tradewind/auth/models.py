@@ -35,6 +35,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The IANA zone the UI shows this person's times in; blank: the browser's.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     @property
     def can_write(self) -> bool:

@@ -376,10 +376,20 @@ class SessionUser:
     username: str
     role: Role
     csrf_token: str
+    time_zone: str = ""  # the IANA zone chosen for the UI; blank: the browser's
 
     @property
     def can_write(self) -> bool:
         return self.role is Role.ADMIN
+
+
+def set_time_zone(session: Session, user_id: int, zone: str) -> None:
+    """The zone the UI shows ``user_id``'s times in (blank: the browser's); the caller
+    checks that ``zone`` is one."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    user.time_zone = zone
 
 
 def session_user(
@@ -392,7 +402,7 @@ def session_user(
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    return SessionUser(row.id, user.id, user.username, user.role, row.csrf_token)
+    return SessionUser(row.id, user.id, user.username, user.role, row.csrf_token, user.time_zone)
 
 
 def close_session(session: Session, secret: str) -> None:

@@ -3,47 +3,128 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 
 import typer
 
+from tradewind.app import orders as order_actions
 from tradewind.cli.common import console, fail, running, table
-from tradewind.core.orders import payments
+from tradewind.core.orders import listing, payments
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import OrderStatus
+from tradewind.core.orders.models import FinancialStatus, FulfillmentStatus, OrderStatus
 from tradewind.sync import decisions
 from tradewind.sync import gaps as gap_reports
 
 app = typer.Typer(help="Orders.", no_args_is_help=True)
 
 
+def _filter(
+    placed: str | None,
+    placed_from: str | None,
+    placed_to: str | None,
+    tz: str,
+    **fields: object,
+) -> tuple[listing.OrderFilter, dt.tzinfo]:
+    try:
+        zone = listing.zone_named(tz)
+    except ValueError as exc:
+        fail(str(exc))
+    start = end = None
+    if placed:
+        try:
+            start, end = listing.placed_range(listing.Placed(placed), zone)
+        except ValueError:
+            fail(f"--placed is one of {', '.join(p.value for p in listing.Placed)}")
+    try:
+        # A date is the merchant's day in --tz; --placed-to includes its whole day.
+        if placed_from:
+            start = _moment(placed_from, zone, end_of_day=False)
+        if placed_to:
+            end = _moment(placed_to, zone, end_of_day=True)
+    except ValueError:
+        fail("--placed-from/--placed-to take a date (2026-12-01) or an ISO 8601 time")
+    return listing.OrderFilter(placed_from=start, placed_to=end, **fields), zone  # type: ignore[arg-type]
+
+
+def _moment(text: str, zone: dt.tzinfo, *, end_of_day: bool) -> dt.datetime:
+    if len(text) == 10:
+        day = dt.date.fromisoformat(text) + dt.timedelta(days=1 if end_of_day else 0)
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
     status: OrderStatus = typer.Option(None),
+    financial: FinancialStatus = typer.Option(None, help="Financial status."),
+    fulfillment: FulfillmentStatus = typer.Option(None, help="Fulfilment status."),
+    channel: int = typer.Option(None, help="Channel id."),
+    plugin: int = typer.Option(None, help="Plugin id."),
+    flagged: listing.Flag = typer.Option(None, help="Orders with something to fix."),
     missing_product: bool = typer.Option(None, "--missing-product/--matched"),
+    placed: str = typer.Option(None, help="today, yesterday or 7d (days in --tz)."),
+    placed_from: str = typer.Option(None, help="From this date or time (inclusive)."),
+    placed_to: str = typer.Option(None, help="To this date (its whole day) or time."),
+    tz: str = typer.Option("UTC", help="IANA time zone of days and times shown."),
+    search: str = typer.Option(None, "--search", "-q", help="Number, customer, email or SKU."),
+    sort: str = typer.Option("-placed_at", help="placed_at, number, total, customer, status."),
     limit: int = typer.Option(100, min=1, max=10_000),
+    csv_out: bool = typer.Option(False, "--csv", help="Every matching order as CSV."),
 ) -> None:
-    """List orders, newest first (by when they were placed)."""
-    with running(ctx) as hub, hub.db.read() as session:
-        rows = orders.list_orders(
-            session, status=status, missing_product=missing_product, limit=limit
-        )
+    """List orders, newest first (by when they were placed) unless --sort says otherwise."""
+    try:
+        order_sort = listing.Sort.parse(sort)
+    except ValueError as exc:
+        fail(str(exc))
+    flt, zone = _filter(
+        placed,
+        placed_from,
+        placed_to,
+        tz,
+        channel_id=channel,
+        plugin_id=plugin,
+        status=status,
+        financial_status=financial,
+        fulfillment_status=fulfillment,
+        flagged=flagged,
+        missing_product=missing_product,
+        search=search or "",
+    )
+    with running(ctx) as hub:
+        if csv_out:
+            for chunk in order_actions.export_csv(hub, flt, order_sort, zone=zone):
+                sys.stdout.write(chunk)
+            return
+        with hub.db.read() as session:
+            rows = listing.find(session, flt, order_sort, limit=limit)
+            total = listing.count(session, flt)
         table(
-            "Orders",
-            ["id", "number", "placed", "status", "paid", "fulfilled", "total", "flags"],
+            f"Orders ({len(rows)} of {total})",
+            ["id", "number", "placed", "customer", "status", "paid", "fulfilled", "total", "flags"],
             [
                 (
                     o.id,
                     o.number,
-                    o.placed_at.strftime("%Y-%m-%d %H:%M"),
+                    o.placed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    row.customer_name or o.email,
                     o.status.value,
                     o.financial_status.value,
                     o.fulfillment_status.value,
                     f"{o.total:.2f} {o.currency}",
-                    "missing product" if o.missing_product else "",
+                    ", ".join(
+                        flag
+                        for flag, on in (
+                            ("missing product", o.missing_product),
+                            ("missing customer fields", bool(o.missing_customer_fields)),
+                        )
+                        if on
+                    ),
                 )
-                for o in rows
+                for row in rows
+                for o in (row.order,)
             ],
         )
 

@@ -238,22 +238,32 @@ def _order_created(session: Session, events: Sequence[DomainEvent]) -> None:
         order = session.get(Order, event.order_id)
         if order is None or order.plugin_id is not None or order.source is not OrderSource.MANUAL:
             continue  # imported orders came from a platform
-        exporters = _order_exporters(session, order.channel_id)
-        if len(exporters) == 1:
-            ledger.enqueue(session, exporters[0].id, WorkKind.EXPORT_ORDER, str(order.id))
-        elif exporters:
-            names = ", ".join(plugin.name for plugin in exporters)
-            notifications.raise_notification(
-                session,
-                NotificationKind.CONFIGURATION,
-                plugin_id=None,
-                subject=_held_subject(order),
-                message=(
-                    f"Order {order.number} was not sent to any platform: {len(exporters)} "
-                    f"plugins of its channel have Export Orders on ({names}), and an order "
-                    "is created on one platform only. Leave Export Orders on for one of them."
-                ),
-            )
+        enqueue_export(session, order)
+
+
+def enqueue_export(session: Session, order: Order) -> Plugin | None:
+    """Queue the creation of ``order`` (made here) on the platform of the one plugin
+    exporting orders for its channel, and return that plugin; ``None`` when no plugin
+    does, or when two do (then a person is told, and none is chosen). Also the order
+    list's *Retry export*: queued work for the same order is one row."""
+    exporters = _order_exporters(session, order.channel_id)
+    if len(exporters) == 1:
+        ledger.enqueue(session, exporters[0].id, WorkKind.EXPORT_ORDER, str(order.id))
+        return exporters[0]
+    if exporters:
+        names = ", ".join(plugin.name for plugin in exporters)
+        notifications.raise_notification(
+            session,
+            NotificationKind.CONFIGURATION,
+            plugin_id=None,
+            subject=_held_subject(order),
+            message=(
+                f"Order {order.number} was not sent to any platform: {len(exporters)} "
+                f"plugins of its channel have Export Orders on ({names}), and an order "
+                "is created on one platform only. Leave Export Orders on for one of them."
+            ),
+        )
+    return None
 
 
 def _order_cancelled(session: Session, events: Sequence[DomainEvent]) -> None:

@@ -7,14 +7,19 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from tradewind import __version__
+from tradewind.core.orders.listing import zone_named
 from tradewind.hub import Hub
 from tradewind.web import render
 from tradewind.web.session import (
@@ -31,10 +36,46 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
-def _when(value: dt.datetime | None) -> str:
+@pass_context
+def _when(context: Context, value: dt.datetime | None) -> str:
+    """A time in the zone of the page's reader (``tz``), its UTC time in the tooltip; in
+    UTC where the page knows no reader (a fragment)."""
+    zone = context.get("tz")
+    if isinstance(zone, dt.tzinfo):
+        return _local(value, zone)
     if value is None:
         return "—"
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# The browser's zone (static/tz.js) for a person who chose none.
+TZ_COOKIE = "tw_tz"
+
+
+def zone_of(request: Request) -> ZoneInfo:
+    """The zone this person's times are shown in: the one they chose, else their
+    browser's, else UTC."""
+    user = current_user(request)
+    browser = unquote(request.cookies.get(TZ_COOKIE, ""))  # tz.js sends it URI-encoded
+    for name in ((user.time_zone if user else ""), browser):
+        if name:
+            try:
+                return zone_named(name)
+            except ValueError:
+                continue
+    return ZoneInfo("UTC")
+
+
+def _local(value: dt.datetime | None, zone: dt.tzinfo) -> Markup:
+    """A time in ``zone``, with its UTC time in the tooltip."""
+    if value is None:
+        return Markup("—")
+    utc = value.astimezone(dt.UTC)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc.isoformat(),
+        utc.strftime("%Y-%m-%d %H:%M UTC"),
+        value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+    )
 
 
 def _ago(value: dt.datetime | None) -> str:
@@ -61,6 +102,7 @@ def _money(value: Decimal | None) -> str:
 templates.env.filters["money"] = _money
 templates.env.filters["when"] = _when
 templates.env.filters["ago"] = _ago
+templates.env.filters["local"] = _local
 templates.env.filters["markdown"] = render.markdown
 templates.env.globals["version"] = __version__
 
@@ -78,10 +120,18 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     """Render ``template`` with the user, their CSRF token and any flash message."""
     user = current_user(request)
     flash = take_flash(request)
+    zone = zone_of(request)
     response = templates.TemplateResponse(
         request,
         template,
-        {"user": user, "csrf": user.csrf_token if user else "", "flash": flash, **context},
+        {
+            "user": user,
+            "csrf": user.csrf_token if user else "",
+            "flash": flash,
+            "tz": zone,
+            "tz_chosen": bool(user and user.time_zone),
+            **context,
+        },
         status_code=status,
     )
     if flash:
@@ -179,4 +229,5 @@ __all__ = [
     "page",
     "signer",
     "unavailable_page",
+    "zone_of",
 ]

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Query, Request, status
+from fastapi import Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tradewind.api import schemas
-from tradewind.api.pagination import Page, PageParams, page_params, paginate
+from tradewind.api.pagination import MAX_LIMIT, Page, PageParams, page_params, paginate
 from tradewind.api.problems import responses
 from tradewind.api.routers import resource_router
 from tradewind.api.security import Principal, api_principal, hub_of
-from tradewind.core.orders import payments
+from tradewind.app import orders as order_actions
+from tradewind.core.orders import listing, payments
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import OrderStatus
+from tradewind.core.orders.models import FinancialStatus, FulfillmentStatus, OrderStatus
 from tradewind.core.orders.payments import PaymentIn
 from tradewind.core.orders.schemas import MAX_LINES, OrderIn, OrderLineIn
 from tradewind.core.returns import service as returns
@@ -26,6 +34,12 @@ from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.errors import Invalid
 
 router = resource_router("orders")
+
+
+class BulkAction(StrEnum):
+    CANCEL = "cancel"
+    RETRY_EXPORT = "retry-export"
+    REMATCH = "rematch"
 
 
 class ManualOrderIn(OrderIn):
@@ -39,38 +53,170 @@ class ManualOrderIn(OrderIn):
     )
 
 
-@router.get("/orders", response_model=Page[schemas.OrderOut])
-def list_orders(
-    request: Request,
-    page: PageParams = Depends(page_params),
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    filter: listing.OrderFilter
+    sort: listing.Sort
+    zone: ZoneInfo
+
+
+def list_query(
     channel_id: int | None = None,
     plugin_id: int | None = None,
     status_: OrderStatus | None = Query(default=None, alias="status"),
+    financial_status: FinancialStatus | None = None,
+    fulfillment_status: FulfillmentStatus | None = None,
+    flagged: listing.Flag | None = Query(
+        default=None, description="Orders with something to fix: any flag, or one of them."
+    ),
     missing_product: bool | None = None,
-    search: str | None = Query(default=None, max_length=128, description="Number or email."),
-) -> Page[schemas.OrderOut]:
-    """Newest first: by when the order was placed, then by id."""
-    if page.after_id and page.after_at is None:
-        raise Invalid("cursor is not one this list gave out", fields={"cursor": "invalid"})
-    after = orders.Position(page.after_at, page.after_id) if page.after_at is not None else None
-    with hub_of(request).db.read() as session:
-        rows = orders.list_orders(
-            session,
+    placed_from: dt.datetime | None = Query(
+        default=None, description="Placed at or after (ISO 8601; without an offset, UTC)."
+    ),
+    placed_to: dt.datetime | None = Query(
+        default=None, description="Placed before (ISO 8601; without an offset, UTC)."
+    ),
+    placed: listing.Placed | None = Query(
+        default=None,
+        description="A day range in `tz` instead of `placed_from`/`placed_to`: today, "
+        "yesterday or the last 7 days (7d).",
+    ),
+    tz: str = Query(default="UTC", max_length=64, description="IANA zone of `placed`."),
+    search: str | None = Query(
+        default=None,
+        max_length=listing.MAX_SEARCH,
+        description="Part of the number, the customer's name, the email or a line's SKU.",
+    ),
+    sort: str = Query(
+        default="-placed_at",
+        max_length=16,
+        description="placed_at, number, total, customer or status; a leading '-' for descending.",
+    ),
+) -> ListQuery:
+    try:
+        zone = listing.zone_named(tz)
+    except ValueError as exc:
+        raise Invalid(str(exc), fields={"tz": "an IANA time zone"}) from None
+    try:
+        order_sort = listing.Sort.parse(sort)
+    except ValueError as exc:
+        raise Invalid(str(exc), fields={"sort": "unknown"}) from None
+    if placed is not None:
+        if placed_from is not None or placed_to is not None:
+            raise Invalid(
+                "give placed or placed_from/placed_to, not both", fields={"placed": "conflict"}
+            )
+        placed_from, placed_to = listing.placed_range(placed, zone)
+    try:
+        placed_from = listing.utc(placed_from) if placed_from else None
+        placed_to = listing.utc(placed_to) if placed_to else None
+    except OverflowError:
+        raise Invalid("a placed time out of range", fields={"placed_from": "range"}) from None
+    if placed_from and placed_to and placed_to <= placed_from:
+        raise Invalid("placed_to is not after placed_from", fields={"placed_to": "too early"})
+    return ListQuery(
+        listing.OrderFilter(
             channel_id=channel_id,
             plugin_id=plugin_id,
             status=status_,
+            financial_status=financial_status,
+            fulfillment_status=fulfillment_status,
+            flagged=flagged,
             missing_product=missing_product,
-            search=search,
-            after=after,
-            limit=page.limit + 1,
+            placed_from=placed_from,
+            placed_to=placed_to,
+            search=search or "",
+        ),
+        order_sort,
+        zone,
+    )
+
+
+def _cursor(sort: listing.Sort, after: listing.After) -> str:
+    value = after.value.isoformat() if isinstance(after.value, dt.datetime) else str(after.value)
+    raw = json.dumps([str(sort), value, after.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(sort: listing.Sort, cursor: str | None) -> listing.After | None:
+    """Where a page given out for ``sort`` ended; a cursor of another sort is refused."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        given, value, last_id = json.loads(raw)
+        if given != str(sort) or not isinstance(last_id, int) or not isinstance(value, str):
+            raise ValueError
+        return listing.After(listing.parse_sort_value(sort, value), last_id)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise Invalid(
+            "cursor is not one this list gave out for this sort", fields={"cursor": "invalid"}
+        ) from None
+
+
+@router.get("/orders", response_model=Page[schemas.OrderOut])
+def list_orders(
+    request: Request,
+    response: Response,
+    query: ListQuery = Depends(list_query),
+    cursor: str | None = Query(
+        default=None, max_length=512, description="The `next_cursor` of the previous page."
+    ),
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT, description="Items per page."),
+) -> Page[schemas.OrderOut]:
+    """Newest first (by when placed, then by id) unless `sort` says otherwise. The
+    `X-Total-Count` header counts every order the filters match."""
+    after = _after(query.sort, cursor)
+    with hub_of(request).db.read() as session:
+        rows = listing.find(
+            session, query.filter, query.sort, limit=limit + 1, after=after, with_lines=True
         )
-        return paginate(
-            rows,
-            page.limit,
-            schemas.OrderOut.model_validate,
-            lambda o: o.id,
-            at=lambda o: o.placed_at,
+        response.headers["X-Total-Count"] = str(listing.count(session, query.filter))
+        kept = rows[:limit]
+        following = None
+        if len(rows) > limit:
+            following = _cursor(query.sort, listing.after_row(query.sort, kept[-1]))
+        return Page[schemas.OrderOut](
+            items=[schemas.OrderOut.model_validate(row.order) for row in kept],
+            next_cursor=following,
         )
+
+
+@router.get(
+    "/orders/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "Every matching order."}},
+)
+def export_orders(request: Request, query: ListQuery = Depends(list_query)) -> StreamingResponse:
+    """The filtered list as CSV, every page of it, streamed; local times in `tz`."""
+    return StreamingResponse(
+        order_actions.export_csv(hub_of(request), query.filter, query.sort, zone=query.zone),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
+
+
+class BulkIn(BaseModel):
+    order_ids: list[int] = Field(min_length=1, max_length=order_actions.MAX_SELECTED)
+    reason: str = Field(default="", max_length=255, description="Cancel only.")
+
+
+class BulkOut(BaseModel):
+    done: list[str] = Field(description="The numbers of the orders changed.")
+    skipped: dict[str, str] = Field(description="Order number → why it was left.")
+
+
+@router.post("/orders/bulk/{action}", response_model=BulkOut)
+def bulk(request: Request, action: BulkAction, body: BulkIn) -> BulkOut:
+    """An action on many orders: cancel, retry-export (orders made here), rematch."""
+    hub = hub_of(request)
+    if action is BulkAction.CANCEL:
+        outcome = order_actions.cancel(hub, body.order_ids, body.reason)
+    elif action is BulkAction.RETRY_EXPORT:
+        outcome = order_actions.retry_export(hub, body.order_ids)
+    else:
+        outcome = order_actions.rematch(hub, body.order_ids)
+    return BulkOut(done=outcome.done, skipped=dict(outcome.skipped))
 
 
 @router.post(

@@ -41,6 +41,8 @@ class Order(Timestamped, Base):
         Index("ix_orders_channel_placed", "channel_id", "placed_at"),
         # The order lists: newest first, by placed_at then id (keyset pages).
         Index("ix_orders_placed", "placed_at", "id"),
+        # The list filtered by status (open orders, the usual view), newest first.
+        Index("ix_orders_status_placed", "status", "placed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

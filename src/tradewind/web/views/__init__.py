@@ -15,6 +15,7 @@ from tradewind.web.views import (
     dashboard,
     doctor,
     monitoring,
+    order_list,
     orders,
     plugins,
     shadow,
@@ -33,6 +34,7 @@ for module in (
     plugins,
     shadow,
     templates,
+    order_list,  # before orders: /orders/export.csv is not /orders/{order_id}
     orders,
     doctor,
     shipping,

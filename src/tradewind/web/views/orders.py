@@ -1,13 +1,11 @@
-"""Orders (the list, the new-order wizard, an order and its actions), shipments and
-returns."""
+"""Orders (the new-order wizard, an order and its actions), shipments and returns; the
+list is ``order_list``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,7 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from tradewind.app import doctor, present
+from tradewind.app import present
 from tradewind.auth.service import SessionUser
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
@@ -24,7 +22,7 @@ from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.inventory import service as inventory
 from tradewind.core.orders import payments
 from tradewind.core.orders import service as orders
-from tradewind.core.orders.models import Order, OrderStatus
+from tradewind.core.orders.models import OrderStatus
 from tradewind.core.orders.payments import PaymentIn
 from tradewind.core.orders.schemas import OrderIn, OrderLineIn
 from tradewind.core.plugins import service as plugins
@@ -44,64 +42,6 @@ from tradewind.web.views import shipping as shipping_views
 from tradewind.web.views.common import PAGE_SIZE, page_of
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/orders")
-def order_list(
-    request: Request,
-    channel_id: str = "",
-    plugin_id: str = "",
-    status: str = "",
-    missing: str = "",
-    q: str = Query("", max_length=128),
-    after: int = Query(0, ge=0),
-    after_at: dt.datetime | None = None,
-    _user: SessionUser = Depends(reader),
-) -> HTMLResponse:
-    """Newest first; a page goes on from the last order of the one before."""
-    hub = hub_of(request)
-    position = None
-    if after_at is not None:
-        zoned = after_at if after_at.tzinfo else after_at.replace(tzinfo=dt.UTC)
-        position = orders.Position(zoned, after)
-    with hub.db.read() as session:
-        rows = orders.list_orders(
-            session,
-            channel_id=int(channel_id) if channel_id.isdigit() else None,
-            plugin_id=int(plugin_id) if plugin_id.isdigit() else None,
-            status=OrderStatus(status) if status in OrderStatus.__members__.values() else None,
-            missing_product=True if missing == "1" else None,
-            search=q or None,
-            after=position,
-            limit=PAGE_SIZE + 1,
-        )
-        channel_rows = channels.list_channels(session)
-        plugin_rows = plugins.list_plugins(session)
-    query = {
-        "channel_id": channel_id,
-        "plugin_id": plugin_id,
-        "status": status,
-        "missing": missing,
-        "q": q,
-    }
-
-    def following(last: Order) -> str:
-        position = {"after": last.id, "after_at": last.placed_at.isoformat()}
-        return f"/orders?{urlencode({**query, **position})}"
-
-    listed = page_of(rows, following)
-    return page(
-        request,
-        "orders.html",
-        rows=listed.rows,
-        channels=channel_rows,
-        plugins=plugin_rows,
-        doctor_plugins=doctor.askable(hub, plugin_rows),
-        channel_names={c.id: c.name for c in channel_rows},
-        filters=query,
-        statuses=list(OrderStatus),
-        next_url=listed.next_url,
-    )
 
 
 WIZARD_LINES = 5

@@ -27,7 +27,7 @@ def _shipped_guides() -> list[tuple[str, str]]:
 
 def test_a_table_renders_as_a_table_that_scrolls_in_its_own_box() -> None:
     rendered = markdown("| for | scopes |\n|---|---|\n| stock | `write_inventory` |\n")
-    assert '<div class="table-wrap"><table>' in rendered
+    assert '<div class="table-wrap" tabindex="0"><table>' in rendered
     assert "<th>for</th>" in rendered
     assert "<td><code>write_inventory</code></td>" in rendered
     assert "|" not in rendered

@@ -118,7 +118,7 @@ class _GuideHTML(RendererHTML):
     def table_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        return '<div class="table-wrap"><table>\n'
+        return '<div class="table-wrap" tabindex="0"><table>\n'
 
     def table_close(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType

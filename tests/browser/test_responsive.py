@@ -9,6 +9,7 @@ axe-core is the vendored copy in ``tests/browser/vendor`` (no CDN, no npm at tes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 
 from tests.browser.conftest import Served, screenshot, sign_in
 from tests.fakes import FakeConnector
+from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
 from tradewind.core.links import service as links
 from tradewind.core.orders import service as orders
@@ -34,10 +36,21 @@ DESKTOP = {"width": 1280, "height": 900}
 NOT_OURS = ("/api/v1/docs",)
 
 
+@dataclass(frozen=True)
+class Subjects:
+    plugin_id: int
+    shopify_id: int  # its guide has tables and wrapped numbered steps
+    order_id: int
+    product_id: int
+    customer_id: int | None
+
+
 @pytest.fixture(scope="module")
-def subjects(served: Served) -> tuple[int, int]:
-    """A plugin (inactive: it calls nobody) on a channel with two locations, and an order
-    with a line."""
+def subjects(served: Served) -> Subjects:
+    """Plugins (inactive: they call nobody) on a channel, one with two locations, and an
+    order with a line."""
+    from tradewind.integrations.shopify import ShopifyConnector
+
     with served.hub.db.unit_of_work() as session:
         channel = channels.create_channel(session, "Phone shop")
         plugin = plugins.add_plugin(
@@ -50,6 +63,16 @@ def subjects(served: Served) -> tuple[int, int]:
         plugins.attach(session, plugin.id, channel.id)
         # Two of the platform's locations: the mapping table's inputs must be labelled.
         links.sync_locations(session, plugin.id, [("loc-1", "Back room"), ("loc-2", "Shop")])
+        shopify = plugins.add_plugin(
+            session,
+            served.hub.vault,
+            ShopifyConnector.info,
+            name="phone-shopify",
+            config={
+                "store_url": "https://phone-shopify.myshopify.com",
+                "access_token": "shpat_phone_1234",
+            },
+        )
         order = orders.create_manual_order(
             session,
             channel.id,
@@ -64,7 +87,8 @@ def subjects(served: Served) -> tuple[int, int]:
                 ],
             ),
         )
-        return plugin.id, order.id
+        mug = catalog.product_by_ref(session, "MUG")
+        return Subjects(plugin.id, shopify.id, order.id, mug.id, order.customer_id)
 
 
 @pytest.fixture
@@ -90,9 +114,25 @@ def _menu(context: Any) -> list[str]:
     return [link for link in links if link not in NOT_OURS]
 
 
-def _pages(context: Any, subjects: tuple[int, int]) -> list[str]:
-    plugin_id, order_id = subjects
-    return [*_menu(context), f"/plugins/{plugin_id}", f"/orders/{order_id}"]
+def _pages(context: Any, subjects: Subjects) -> list[str]:
+    """Every page in the menu, a plugin page and an order page, and the pages they lead to
+    that a merchant works in: guides, a product, a customer, the new plugin and order forms."""
+    found = [
+        *_menu(context),
+        f"/plugins/{subjects.plugin_id}",
+        f"/orders/{subjects.order_id}",
+        f"/plugins/{subjects.plugin_id}/guide",
+        f"/plugins/{subjects.shopify_id}",
+        f"/plugins/{subjects.shopify_id}/guide",
+        f"/products/{subjects.product_id}",
+        "/plugins/new?connector=shopify",
+        "/orders/new",
+        "/integrations/custom",
+        "/settings/webhooks/events",
+    ]
+    if subjects.customer_id is not None:
+        found.append(f"/customers/{subjects.customer_id}")
+    return found
 
 
 def _open(page: Any, path: str) -> None:
@@ -101,7 +141,7 @@ def _open(page: Any, path: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_no_page_scrolls_sideways_on_a_phone(signed_in: Any, subjects: tuple[int, int]) -> None:
+def test_no_page_scrolls_sideways_on_a_phone(signed_in: Any, subjects: Subjects) -> None:
     page = signed_in.new_page()
     page.set_viewport_size(PHONE)
     wide = {}
@@ -208,7 +248,7 @@ def _violations(page: Any) -> list[str]:
 def test_axe_finds_no_wcag_21_aa_violation(
     browser: Any,
     served: Served,
-    subjects: tuple[int, int],
+    subjects: Subjects,
     scheme: str,
     viewport: dict[str, int],
 ) -> None:
@@ -227,5 +267,21 @@ def test_axe_finds_no_wcag_21_aa_violation(
         assert report == {}, "\n".join(
             f"{path}: {violation}" for path, found in report.items() for violation in found
         )
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_sign_in_page_passes_too(
+    browser: Any, served: Served, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(base_url=served.url, viewport=viewport)
+    try:
+        page = context.new_page()
+        _open(page, "/login")
+        assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
+        assert _violations(page) == []
+        # No menu to skip here: the user name field has the focus from the start.
+        assert page.evaluate("document.activeElement.name") == "username"
     finally:
         context.close()

@@ -1,5 +1,6 @@
 """No route answers without authentication except health, metrics, platform webhooks, the
-OAuth callback, the sign-in page and static files: every route of the app is walked."""
+OAuth callback, the sign-in page, the favicon and static files: every route of the app is
+walked."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ PUBLIC = {
     ("GET", "/oauth/callback"),  # single-use state + the platform's HMAC
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/favicon.ico"),  # asked for by the browser itself, on the sign-in page too
 }
 # Routes added since, named so that losing one fails here (every route is walked below).
 LISTED = {

@@ -55,7 +55,7 @@ def test_a_merchant_session(hub: Hub, tmp_path: Path) -> None:
     csv = tmp_path / "products.csv"
     csv.write_text("sku,title,price\nMUG,Blue mug,12.50\nPLATE,Plate,oops\n")
     code, out, err = run(hub, "products", "import", str(csv))
-    assert code == 1  # partly imported: the good row is in, the bad row is listed
+    assert code == 2  # bad input: the good row is in, the bad row is listed
     assert "1 created" in out and "1 rejected" in out
     assert f"{csv}:3 (PLATE): price: 'oops' is not a number" in err
     ok(hub, "stock", "move", "receipt", "MUG", "10", "-w", "MAIN", "--reason", "PO 1")

@@ -10,14 +10,61 @@ the connection itself, which is checked again each time it is made.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from tradewind.app import templates
 from tradewind.connectors.base import ConnectorInfo
 from tradewind.connectors.outbound import OutboundRefused, Unresolvable
 from tradewind.core.plugins import service as plugins
+from tradewind.core.plugins.schemas import secret_fields
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
+
+
+@dataclass(frozen=True)
+class SettingKey:
+    """One key a connector's settings take (``--set key=value``, a field of the form)."""
+
+    name: str
+    label: str
+    kind: str  # the JSON Schema type (string, integer, number, boolean), or "secret"
+    required: bool
+    default: Any
+    description: str
+    choices: tuple[Any, ...] | None  # an enumeration's values
+    pattern: str | None
+
+
+def setting_keys(model: type[BaseModel]) -> list[SettingKey]:
+    """The keys of a connector's settings model, in the order it declares them, read from
+    its JSON Schema; a ``SecretStr`` field is of kind ``secret`` (write-only)."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    secrets = secret_fields(model)
+    found = []
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf") or [prop]
+        kinds = [o.get("type") for o in options if o.get("type") and o.get("type") != "null"]
+        enum = next((o.get("enum") for o in options if o.get("enum")), None)
+        if enum is None and "$ref" in prop:
+            ref = schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {})
+            enum = ref.get("enum")
+        found.append(
+            SettingKey(
+                name=name,
+                label=prop.get("title", name.replace("_", " ").title()),
+                kind="secret" if name in secrets else (kinds[0] if kinds else "string"),
+                required=name in required,
+                default=prop.get("default"),
+                description=prop.get("description", ""),
+                choices=tuple(enum) if enum else None,
+                pattern=prop.get("pattern"),
+            )
+        )
+    return found
 
 
 def setting_urls(spec: ConnectorInfo, values: Mapping[str, Any]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from tradewind.cli import (
     users,
     webhooks,
 )
-from tradewind.cli.common import CliState, console, running
+from tradewind.cli.common import CliState, OneLineErrors, console, running
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channel_service
 from tradewind.core.plugins import service as plugin_service
@@ -34,6 +34,7 @@ app = typer.Typer(
     help="Tradewind: a self-hosted multichannel commerce integration hub.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=OneLineErrors,
 )
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")

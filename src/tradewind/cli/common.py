@@ -13,7 +13,14 @@ from typing import Any, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+# Typer (pinned exactly) parses with its own copy of Click: its usage errors are these
+# classes, not the ``click`` package's.
+from typer._click.core import Context as ClickContext
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperGroup
 
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.errors import TradewindError
@@ -83,6 +90,43 @@ def _describe(error: Any) -> str:
 def fail(message: str) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: a usage error (an unknown option or command, a bad value, a missing
+    argument), wherever in the tree it is found, is one line on stderr with exit status 2,
+    instead of the usage text and Rich's boxed panel. ``tradewind`` alone still shows help.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: ClickContext | None = None,
+        **extra: Any,
+    ) -> ClickContext:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ClickException as exc:
+            _one_line(exc)
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as exc:
+            _one_line(exc)
+
+
+def _one_line(exc: ClickException) -> NoReturn:
+    if isinstance(exc, NoArgsIsHelpError):
+        raise exc  # the help asked for by giving no arguments, shown as it is
+    hint = ""
+    context = getattr(exc, "ctx", None)
+    if isinstance(context, ClickContext):
+        hint = f" (see '{context.command_path} --help')"
+    message = " ".join(exc.format_message().split())  # Click wraps a list of choices
+    err_console.print(f"[red]error:[/red] {escape(message)}{escape(hint)}")
+    raise typer.Exit(exc.exit_code)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

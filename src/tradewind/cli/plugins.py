@@ -10,6 +10,7 @@ import typer
 from tradewind.app import actions
 from tradewind.app import configure as setup
 from tradewind.cli.common import console, err_console, fail, parse_assignments, running, table
+from tradewind.connectors.base import ConnectorInfo
 from tradewind.core.channels import service as channels
 from tradewind.core.inventory import service as inventory
 from tradewind.core.links import service as links
@@ -34,10 +35,21 @@ def _find(hub: Hub, ref: str) -> Plugin:
 
 
 @app.command()
-def connectors(ctx: typer.Context) -> None:
+def connectors(
+    ctx: typer.Context,
+    settings: str | None = typer.Option(
+        None,
+        "--settings",
+        metavar="CONNECTOR",
+        help="List the settings keys this connector takes (--set key=value) instead.",
+    ),
+) -> None:
     """The installed connector types (and any that failed to load)."""
     with running(ctx) as hub:
         registry = hub.registry
+        if settings is not None:
+            _settings_keys(registry.info(settings))
+            return
         table(
             "Connectors",
             ["key", "name", "supported toggles"],
@@ -48,6 +60,30 @@ def connectors(ctx: typer.Context) -> None:
         )
         for key, reason in registry.broken.items():
             err_console.print(f"connector {key!r} failed to load: {reason}", highlight=False)
+
+
+def _settings_keys(info: ConnectorInfo) -> None:
+    rows = []
+    for key in setup.setting_keys(info.settings):
+        kind = key.kind
+        if key.choices:
+            kind = f"{kind}: {' | '.join(str(choice) for choice in key.choices)}"
+        rows.append(
+            (
+                key.name,
+                "string" if key.kind == "secret" else kind,
+                "yes" if key.required else "",
+                "secret" if key.kind == "secret" else "",
+                "" if key.default is None else key.default,
+                key.description,
+            )
+        )
+    table(
+        f"Settings of {info.key} ({info.name}): tradewind plugins add {info.key} NAME "
+        "--set key=value",
+        ["key", "type", "required", "secret", "default", "description"],
+        rows,
+    )
 
 
 @app.command("list")

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
@@ -113,7 +113,17 @@ def install(app: FastAPI, hub: Hub) -> None:
     app.state.session_signer = Signer.for_hub(hub, "session")
     app.state.flash_signer = Signer.for_hub(hub, "flash")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # Browsers ask for /favicon.ico by themselves (the pages link the SVG one too).
+    app.add_api_route("/favicon.ico", _favicon, methods=["GET"], include_in_schema=False)
     app.include_router(views.router)
+
+
+def _favicon() -> FileResponse:
+    return FileResponse(
+        HERE / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -7,36 +7,25 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from tradewind.core.plugins.schemas import secret_fields
+from tradewind.app.configure import setting_keys
 from tradewind.errors import Invalid
 
 
 def form_fields(spec_settings: Any) -> list[dict[str, Any]]:
     """Form fields from a connector's settings schema."""
-    schema = spec_settings.model_json_schema()
-    required = set(schema.get("required", []))
-    secrets = secret_fields(spec_settings)
-    found = []
-    for name, prop in schema.get("properties", {}).items():
-        options = prop.get("anyOf") or [prop]
-        kinds = [o.get("type") for o in options if o.get("type") and o.get("type") != "null"]
-        enum = next((o.get("enum") for o in options if o.get("enum")), None)
-        if enum is None and "$ref" in prop:
-            ref = schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {})
-            enum = ref.get("enum")
-        found.append(
-            {
-                "name": name,
-                "label": prop.get("title", name.replace("_", " ").title()),
-                "kind": "secret" if name in secrets else (kinds[0] if kinds else "string"),
-                "enum": enum,
-                "required": name in required,
-                "default": prop.get("default"),
-                "description": prop.get("description", ""),
-                "pattern": prop.get("pattern"),
-            }
-        )
-    return found
+    return [
+        {
+            "name": key.name,
+            "label": key.label,
+            "kind": key.kind,
+            "enum": list(key.choices) if key.choices else None,
+            "required": key.required,
+            "default": key.default,
+            "description": key.description,
+            "pattern": key.pattern,
+        }
+        for key in setting_keys(spec_settings)
+    ]
 
 
 def settings_from_form(

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.faults import FaultKind, Faults
 from tradewind.sandbox.shopify.ops.base import Event
 from tradewind.sandbox.shopify.state import Doc, SandboxState, Subscription
@@ -220,7 +221,11 @@ class WebhookWorker:
             shop = self.state.shop(event.shop)
             if shop is None:
                 return []
-            subs = [s for s in shop.subscriptions.values() if s.topic == event.topic]
+            subs = [
+                s
+                for s in shop.subscriptions.values()
+                if s.topic == event.topic and webhook_filter.matches(s.filter, event.payload)
+            ]
             if (
                 event.topic == "inventory_levels/update"
                 and not shop.settings.echo_own_inventory_updates

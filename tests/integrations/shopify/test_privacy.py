@@ -155,3 +155,17 @@ def test_a_compliance_webhook_with_a_bad_signature_is_refused(private: World) ->
         },
     )
     assert answer.status_code == 401
+
+
+def test_shop_redact_follows_an_uninstall_and_is_acted_on(private: World) -> None:
+    placed = _place(private, ADA)
+    private.sandbox.uninstall(private.shop, APP_KEY)
+
+    def erased() -> bool:
+        order = _order(private, placed["id"])
+        return order is not None and order.email == ""
+
+    # 48 h at the session sandbox's time scale, while the plugin has lost its authorization
+    assert private.sandbox.wait_for_webhooks(timeout=120.0)
+    private.settle(until=erased)
+    assert _customer_by_email(private, "ada@example.com") is None

@@ -282,7 +282,7 @@ class LocationRecord(Record):
 
 # What a webhook delivery is about, which decides what the engine re-reads.
 WebhookSubject = Literal[
-    "order", "product", "inventory", "customer", "tracking", "shipment", "app", "other"
+    "order", "product", "inventory", "customer", "tracking", "shipment", "app", "privacy", "other"
 ]
 
 
@@ -296,6 +296,9 @@ class WebhookEvent(Record):
     subject_id: str = ""
     occurred_at: dt.datetime | None = None
     quantity: int | None = None  # inventory deliveries: the level the platform now holds
+    # Privacy requests: the platform's order ids the request covers (subject_id: the
+    # platform's customer id; empty for a whole shop's redaction).
+    refs: tuple[str, ...] = ()
 
 
 class ConnectionReport(Record):

@@ -50,6 +50,7 @@ class NotificationKind(StrEnum):
     AUTHORIZATION_EXPIRING = "authorization_expiring"
     WEBHOOK_DELIVERY_FAILED = "webhook_delivery_failed"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    PRIVACY_REQUEST = "privacy_request"
 
 
 class Action(StrEnum):
@@ -98,6 +99,7 @@ KINDS: MappingProxyType[NotificationKind, KindInfo] = MappingProxyType(
         NotificationKind.WEBHOOK_ENDPOINT_DISABLED: KindInfo(
             "Webhook endpoint disabled", Action.OPEN_WEBHOOKS
         ),
+        NotificationKind.PRIVACY_REQUEST: KindInfo("Customer data request", Action.OPEN_PLUGIN),
     }
 )
 

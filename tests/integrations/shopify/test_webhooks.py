@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tradewind.connectors import Rejected
+from tradewind.connectors import Rejected, WebhookEvent
 from tradewind.integrations.shopify import webhooks
 
 HEADERS = {"X-Shopify-Webhook-Id": "w-1", "X-Shopify-Topic": "inventory_levels/update"}
@@ -54,3 +54,40 @@ def test_a_hold_release_names_its_fulfillment_order_for_the_re_read() -> None:
     assert (event.subject, event.subject_id) == ("order", "gid://shopify/FulfillmentOrder/77")
     odd = webhooks.parse("fulfillment_orders/hold_released", headers, b'{"fulfillment_order": 5}')
     assert (odd.subject, odd.subject_id) == ("order", "")  # names no order
+
+
+def _privacy(topic: str, payload: object) -> WebhookEvent:
+    headers = {"X-Shopify-Webhook-Id": "w-2", "X-Shopify-Topic": topic}
+    return webhooks.parse("compliance", headers, json.dumps(payload).encode())
+
+
+def test_compliance_topics_name_the_customer_and_their_orders() -> None:
+    customer = {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"}
+    redact = _privacy(
+        "customers/redact",
+        {"shop_id": 1, "customer": customer, "orders_to_redact": [299938, 280263]},
+    )
+    assert redact == WebhookEvent(
+        delivery_id="w-2",
+        topic="customers/redact",
+        subject="privacy",
+        subject_id="191167",
+        refs=("299938", "280263"),
+    )
+    asked = _privacy(
+        "customers/data_request",
+        {"customer": customer, "orders_requested": [1], "data_request": {"id": 9}},
+    )
+    assert isinstance(asked, WebhookEvent)
+    assert (asked.subject, asked.subject_id, asked.refs) == ("privacy", "191167", ("1",))
+    shop = _privacy("shop/redact", {"shop_id": 1, "shop_domain": "x.myshopify.com"})
+    assert isinstance(shop, WebhookEvent)
+    assert (shop.subject, shop.subject_id) == ("privacy", "")
+    refused: list[dict[str, object]] = [
+        {"customer": {}},
+        {"customer": {"id": True}},
+        {"customer": customer, "orders_to_redact": 5},
+    ]
+    for bad in refused:
+        with pytest.raises(Rejected):
+            _privacy("customers/redact", bad)

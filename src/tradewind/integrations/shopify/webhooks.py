@@ -54,6 +54,9 @@ def scopes_of(topic: str) -> frozenset[str]:
     return TOPIC_SCOPES[topic.split("/", 1)[0]]
 
 
+# The mandatory compliance topics, sent to the app's compliance URL (never subscribed).
+PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
+
 # Topic prefix → what the engine re-reads. An order-related delivery names the order.
 _SUBJECTS: tuple[tuple[str, WebhookSubject, str], ...] = (
     ("orders/", "order", "id"),
@@ -96,6 +99,8 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         raise Rejected(f"the body is not JSON ({str(exc)[:120]})") from None
     if not isinstance(payload, dict):
         raise Rejected("the body is not a JSON object")
+    if named in PRIVACY_TOPICS:
+        return _privacy(delivery, named, payload)
     found = next((entry for entry in _SUBJECTS if named.startswith(entry[0])), None)
     if found is None:
         return WebhookEvent(delivery_id=delivery, topic=named, subject="other")
@@ -117,6 +122,26 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         topic=named,
         subject=subject,
         subject_id=str(ident) if ident is not None else "",
+    )
+
+
+def _privacy(delivery: str, topic: str, payload: dict[str, object]) -> WebhookEvent:
+    """A compliance request: the customer it is about and the orders it covers."""
+    if topic == "shop/redact":
+        return WebhookEvent(delivery_id=delivery, topic=topic, subject="privacy")
+    customer = payload.get("customer")
+    ident = customer.get("id") if isinstance(customer, dict) else None
+    if not isinstance(ident, int | str) or isinstance(ident, bool) or not str(ident):
+        raise Rejected(f"{topic} names no customer id")
+    orders = payload.get("orders_to_redact", payload.get("orders_requested")) or []
+    if not isinstance(orders, list):
+        raise Rejected(f"{topic}: its orders are not a list")
+    return WebhookEvent(
+        delivery_id=delivery,
+        topic=topic,
+        subject="privacy",
+        subject_id=str(ident),
+        refs=tuple(str(o) for o in orders if isinstance(o, int | str)),
     )
 
 

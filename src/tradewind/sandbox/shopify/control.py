@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from tradewind.sandbox.shopify import compliance
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.core import Sandbox
 from tradewind.sandbox.shopify.faults import Fault, FaultKind
@@ -170,6 +171,22 @@ class FaultSpec(BaseModel):
 
 class UninstallSpec(BaseModel):
     app_key: str = "sandbox-app"
+
+
+class ComplianceSpec(BaseModel):
+    """An app's compliance URLs (``url``: the same one for all three topics)."""
+
+    url: str | None = None
+    customers_data_request_url: str | None = None
+    customers_redact_url: str | None = None
+    shop_redact_url: str | None = None
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "customers/data_request": self.customers_data_request_url or self.url or "",
+            "customers/redact": self.customers_redact_url or self.url or "",
+            "shop/redact": self.shop_redact_url or self.url or "",
+        }
 
 
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
@@ -515,6 +532,33 @@ def create_control_app(sandbox: Sandbox) -> FastAPI:
     def uninstall(shop: str, spec: UninstallSpec) -> Doc:
         guard(lambda: sandbox.uninstall(shop, spec.app_key))
         return {"uninstalled": spec.app_key}
+
+    @api.put("/apps/{app_key}/compliance", summary="Set an app's compliance webhook URLs")
+    def set_compliance(app_key: str, spec: ComplianceSpec) -> Doc:
+        app = guard(lambda: sandbox.set_compliance_urls(app_key, spec.urls()))
+        return {"api_key": app.api_key, "compliance_urls": app.compliance_urls}
+
+    @api.post(
+        "/shops/{shop}/customers/{customer_id}/data_request",
+        summary="A customer asks for their data: customers/data_request goes to each app",
+    )
+    def data_request(shop: str, customer_id: int) -> Doc:
+        return guard(lambda: sandbox.request_customer_data(shop, customer_id))  # type: ignore[no-any-return]
+
+    @api.post(
+        "/shops/{shop}/customers/{customer_id}/redact",
+        summary="Erase a customer: customers/redact goes to each app",
+    )
+    def redact_customer(shop: str, customer_id: int) -> Doc:
+        return guard(lambda: sandbox.redact_customer(shop, customer_id))  # type: ignore[no-any-return]
+
+    @api.post("/shops/{shop}/redact", summary="shop/redact now (it also follows an uninstall)")
+    def redact_shop(shop: str, spec: UninstallSpec) -> Doc:
+        return guard(  # type: ignore[no-any-return]
+            lambda: sandbox.send_compliance(
+                shop, "shop/redact", compliance.shop_redact, [spec.app_key]
+            )
+        )
 
     @api.post("/shops/{shop}/locations", status_code=201, summary="Add a location")
     def add_location(shop: str, spec: LocationSpec) -> Doc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from tradewind.sandbox.shopify import compliance
 from tradewind.sandbox.shopify.faults import Faults
 from tradewind.sandbox.shopify.journal import Journal
 from tradewind.sandbox.shopify.ops.base import Event, ShopifyError
@@ -33,7 +34,7 @@ from tradewind.sandbox.shopify.state import (
     Token,
     TokenKind,
 )
-from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS, WebhookWorker
+from tradewind.sandbox.shopify.webhooks import LOOPBACK_HOSTS, WebhookWorker, direct_delivery
 
 T = TypeVar("T")
 
@@ -240,6 +241,13 @@ class Sandbox:
             payload = ShopOps(self.state, data).shop_doc()
             deliveries_for = [s for s in data.subscriptions.values() if s.app_key == app_key]
         self.publish([Event(shop, "app/uninstalled", payload, app_key)])
+        self.send_compliance(
+            shop,
+            compliance.SHOP_REDACT,
+            compliance.shop_redact,
+            [app_key],
+            delay=compliance.SHOP_REDACT_DELAY_SECONDS,
+        )
         with self.state.lock:
             for token in self.tokens_of(shop, app_key):
                 token.revoked = True
@@ -249,6 +257,65 @@ class Sandbox:
             if app_key in data.settings.installed_apps:
                 data.settings.installed_apps.remove(app_key)
                 data.save_settings()
+
+    # --- compliance webhooks ------------------------------------------------------------
+
+    def set_compliance_urls(self, app_key: str, urls: dict[str, str]) -> App:
+        """An app's compliance URLs, as its configuration declares them."""
+        with self.state.lock:
+            app = self.state.apps.get(app_key)
+            if app is None:
+                raise ShopifyError(404, "Not Found")
+            unknown = set(urls) - set(compliance.TOPICS)
+            if unknown:
+                raise ShopifyError(422, {"topic": [f"not a compliance topic: {sorted(unknown)}"]})
+            app.compliance_urls = {topic: url for topic, url in urls.items() if url}
+            self.state.save_app(app)
+            return app
+
+    def send_compliance(
+        self,
+        shop: str,
+        topic: str,
+        payload: Callable[[ShopOps], Doc],
+        app_keys: list[str] | None = None,
+        delay: float = 0.0,
+    ) -> Doc:
+        """Send ``topic`` to the compliance URL of each app (default: those installed);
+        ``delay`` is in sandbox seconds. Returns the payload sent."""
+        with self.state.lock:
+            data = self.shop_or_error(shop)
+            body = payload(ShopOps(self.state, data))
+            keys = list(data.settings.installed_apps) if app_keys is None else app_keys
+            deliveries = []
+            for key in keys:
+                app = self.state.apps.get(key)
+                url = app.compliance_urls.get(topic) if app is not None else None
+                if app is None or not url:
+                    continue
+                deliveries.append(
+                    direct_delivery(
+                        shop, topic, body, url, app.api_secret, data.settings.domain, LATEST_VERSION
+                    )
+                )
+        for delivery in deliveries:
+            self.webhooks.send(delivery, delay)
+        return body
+
+    def request_customer_data(self, shop: str, customer_id: int) -> Doc:
+        request_id = self.state.next_id()
+        return self.send_compliance(
+            shop,
+            compliance.DATA_REQUEST,
+            lambda ops: compliance.data_request(ops, customer_id, request_id),
+        )
+
+    def redact_customer(self, shop: str, customer_id: int) -> Doc:
+        return self.send_compliance(
+            shop,
+            compliance.CUSTOMER_REDACT,
+            lambda ops: compliance.customer_redact(ops, customer_id),
+        )
 
     def authenticate(self, value: str | None, shop_hint: str | None) -> Token:
         """The token a request carries, valid for the shop it addresses, or a 401."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tradewind.sandbox.serving import Running, Served
+from tradewind.sandbox.shopify import compliance
 from tradewind.sandbox.shopify import control as c
 from tradewind.sandbox.shopify.app import create_app
 from tradewind.sandbox.shopify.core import LATEST_VERSION, Options, Sandbox
@@ -137,6 +138,21 @@ class ShopifySandbox(Running):
 
     def uninstall(self, shop: str, app_key: str = "sandbox-app") -> None:
         self.sandbox.uninstall(shop, app_key)
+
+    def set_compliance_urls(self, app_key: str, url: str) -> None:
+        """The app's compliance webhooks (all three topics) go to ``url``."""
+        self.sandbox.set_compliance_urls(app_key, dict.fromkeys(compliance.TOPICS, url))
+
+    def request_customer_data(self, shop: str, customer_id: int) -> Doc:
+        return self.sandbox.request_customer_data(shop, customer_id)
+
+    def redact_customer(self, shop: str, customer_id: int) -> Doc:
+        return self.sandbox.redact_customer(shop, customer_id)
+
+    def redact_shop(self, shop: str, app_key: str = "sandbox-app") -> Doc:
+        return self.sandbox.send_compliance(
+            shop, compliance.SHOP_REDACT, compliance.shop_redact, [app_key]
+        )
 
     def set_plan(self, shop: str, plan: Plan | str) -> None:
         self.sandbox.set_plan(shop, Plan(plan))

@@ -96,6 +96,8 @@ class App:
     id: int = 0
     # Approve /admin/oauth/authorize without showing the approval page.
     auto_approve: bool = False
+    # Compliance topic -> the URL the app's configuration gives for it.
+    compliance_urls: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

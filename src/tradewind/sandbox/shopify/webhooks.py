@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
+from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.faults import FaultKind, Faults
 from tradewind.sandbox.shopify.ops.base import Event
 from tradewind.sandbox.shopify.state import Doc, SandboxState, Subscription
@@ -148,6 +149,34 @@ def select(payload: Doc, fields: list[str]) -> Doc:
     return {k: v for k, v in payload.items() if k in fields}
 
 
+def direct_delivery(
+    shop: str,
+    topic: str,
+    payload: Doc,
+    address: str,
+    secret: str,
+    domain: str,
+    version: str,
+    event_id: str | None = None,
+) -> Delivery:
+    """A delivery with Shopify's headers and signature (``subscription_id`` 0: none)."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    webhook_id = str(uuid.uuid4())
+    event_id = event_id or str(uuid.uuid4())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Shopify-Captain-Hook",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(secret, body),
+        "X-Shopify-Shop-Domain": domain,
+        "X-Shopify-API-Version": version,
+        "X-Shopify-Webhook-Id": webhook_id,
+        "X-Shopify-Triggered-At": triggered_at(datetime.now(UTC)),
+        "X-Shopify-Event-Id": event_id,
+    }
+    return Delivery(webhook_id, event_id, shop, topic, 0, address, body, headers)
+
+
 class WebhookWorker:
     def __init__(
         self,
@@ -223,7 +252,11 @@ class WebhookWorker:
             shop = self.state.shop(event.shop)
             if shop is None:
                 return []
-            subs = [s for s in shop.subscriptions.values() if s.topic == event.topic]
+            subs = [
+                s
+                for s in shop.subscriptions.values()
+                if s.topic == event.topic and webhook_filter.matches(s.filter, event.payload)
+            ]
             if (
                 event.topic == "inventory_levels/update"
                 and not shop.settings.echo_own_inventory_updates
@@ -241,28 +274,28 @@ class WebhookWorker:
     def _build(
         self, sub: Subscription, secret: str, event: Event, event_id: str, domain: str
     ) -> Delivery:
-        body = json.dumps(
-            select(event.payload, sub.fields), separators=(",", ":"), ensure_ascii=False
-        ).encode()
-        webhook_id = str(uuid.uuid4())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Shopify-Captain-Hook",
-            "X-Shopify-Topic": sub.topic,
-            "X-Shopify-Hmac-Sha256": sign(secret, body),
-            "X-Shopify-Shop-Domain": domain,
-            "X-Shopify-API-Version": sub.api_version,
-            "X-Shopify-Webhook-Id": webhook_id,
-            "X-Shopify-Triggered-At": triggered_at(datetime.now(UTC)),
-            "X-Shopify-Event-Id": event_id,
-        }
-        if sub.name:
-            headers["X-Shopify-Name"] = sub.name
-        return Delivery(
-            webhook_id, event_id, event.shop, sub.topic, sub.id, sub.address, body, headers
+        delivery = direct_delivery(
+            event.shop,
+            sub.topic,
+            select(event.payload, sub.fields),
+            sub.address,
+            secret,
+            domain,
+            sub.api_version,
+            event_id,
         )
+        delivery.subscription_id = sub.id
+        if sub.name:
+            delivery.headers["X-Shopify-Name"] = sub.name
+        return delivery
 
-    def _enqueue(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery, delay: float = 0.0) -> None:
+        """A delivery no subscription asked for (the compliance topics), ``delay``
+        seconds of sandbox time from now."""
+        self.log.append(delivery)
+        self._enqueue(delivery, delay / self.time_scale)
+
+    def _enqueue(self, delivery: Delivery, delay: float = 0.0) -> None:
         if not delivery.address.startswith(("http://", "https://")):
             delivery.state = "skipped"  # pubsub:// and EventBridge ARNs leave no trace here
             return
@@ -286,15 +319,15 @@ class WebhookWorker:
             self._held[delivery.shop] = []
             self._start_in_order(list(reversed(held)))
             return
-        self._start(delivery, copies)
+        self._start(delivery, copies, delay)
 
-    def _start(self, delivery: Delivery, copies: int) -> None:
+    def _start(self, delivery: Delivery, copies: int, delay: float = 0.0) -> None:
         for _ in range(copies):
             if self._loop is None:
                 with self._idle:
                     self._backlog.append(delivery)
             else:
-                self._schedule(delivery, 0.0)
+                self._schedule(delivery, delay)
 
     def _start_in_order(self, deliveries: list[Delivery]) -> None:
         """Send one after another (each finished, retries included, before the next)."""

@@ -15,7 +15,7 @@ from tradewind.core.links.models import ProductLink
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
-from tradewind.sync import ledger, stock
+from tradewind.sync import ledger, privacy, stock
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import PerRow
 from tradewind.sync.inbox import read_event
@@ -67,6 +67,8 @@ class Webhook(PerRow[tuple[ReceivesWebhooks, dict[int, Delivery]], "WebhookEvent
                 outcome = _inventory_changed(session, job.plugin, event)
             elif event.subject == "customer":
                 outcome = _customer_changed(session, job.plugin.id)
+            elif event.subject == "privacy":
+                outcome = privacy.act(session, job.plugin, event)
             elif event.subject == "tracking" and event.subject_id:
                 # The carrier's news is re-read, not trusted: its tracking is fetched.
                 ledger.enqueue(session, job.plugin.id, WorkKind.TRACK_SHIPMENT, event.subject_id)

@@ -11,6 +11,7 @@ from graphql import FieldNode, GraphQLError
 from graphql.execution.values import get_directive_values
 
 from tradewind.sandbox.shopify import documents as d
+from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.core import version_at_least
 from tradewind.sandbox.shopify.graphql import holds
 from tradewind.sandbox.shopify.graphql.context import Ctx, context_of, guard, parse_gid
@@ -501,13 +502,16 @@ def webhook_create(info: Any, **args: Any) -> Doc:
             filter=spec.get("filter"),
         )
     except ShopifyError as error:
-        return {
-            "webhookSubscription": None,
-            "userErrors": [
-                {"field": ["webhookSubscription", "callbackUrl"], "message": _first_message(error)}
-            ],
-        }
+        return _subscription_error(error)
     return {"webhookSubscription": View(ctx).subscription(sub), "userErrors": []}
+
+
+def _subscription_error(error: ShopifyError) -> Doc:
+    on = "filter" if isinstance(error.errors, dict) and "filter" in error.errors else "callbackUrl"
+    return {
+        "webhookSubscription": None,
+        "userErrors": [{"field": ["webhookSubscription", on], "message": _first_message(error)}],
+    }
 
 
 def webhook_update(info: Any, **args: Any) -> Doc:
@@ -525,6 +529,13 @@ def webhook_update(info: Any, **args: Any) -> Doc:
         sub.address = address
     if webhookSubscription.get("includeFields") is not None:
         sub.fields = list(webhookSubscription["includeFields"])
+    if "filter" in webhookSubscription:
+        try:
+            if webhookSubscription["filter"]:
+                webhook_filter.parse(str(webhookSubscription["filter"]))
+        except ShopifyError as error:
+            return _subscription_error(error)
+        sub.filter = webhookSubscription["filter"] or None
     sub.updated_at = ctx.ops.now()
     ctx.ops.shop.subscriptions.put(sub.id, sub)
     return {"webhookSubscription": View(ctx).subscription(sub), "userErrors": []}

@@ -1,26 +1,23 @@
 """What every REST handler works with: the request context and the answer, list filters,
-``fields``, cursor pagination with the ``Link`` header, and Shopify's 400 bodies.
+``fields`` and Shopify's 400 bodies; paging (``page``, ``Sorting``) is ``paging``'s.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.ops.base import ShopifyError
+from tradewind.sandbox.shopify.rest.paging import BY_ID as BY_ID
+from tradewind.sandbox.shopify.rest.paging import Sorting as Sorting
+from tradewind.sandbox.shopify.rest.paging import decode_query as decode_query
+from tradewind.sandbox.shopify.rest.paging import page as page
+from tradewind.sandbox.shopify.rest.paging import pick_fields as pick_fields
 from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import Doc, Token
-
-DEFAULT_LIMIT = 50
-
-MAX_LIMIT = 250
-
-PAGE_INFO_COMPANIONS = frozenset({"limit", "fields", "page_info"})
 
 
 @dataclass
@@ -97,69 +94,6 @@ def common_filter(items: list[Doc], query: dict[str, str]) -> list[Doc]:
             bound = parse_time(high)
             items = [i for i in items if i.get(name) and parse_time(i[name]) <= bound]
     return items
-
-
-def pick_fields(doc: Doc, query: dict[str, str]) -> Doc:
-    wanted = query.get("fields")
-    if not wanted:
-        return doc
-    names = [f.strip().replace("-", "_") for f in wanted.split(",") if f.strip()]
-    return {k: doc[k] for k in names if k in doc}
-
-
-def page(ctx: Context, items: list[Doc], render: Callable[[Doc], Doc] | None = None) -> list[Doc]:
-    """Cut one page, set the ``Link`` header, render the page's items and apply ``fields``."""
-    try:
-        limit = min(MAX_LIMIT, max(1, int(ctx.query.get("limit", DEFAULT_LIMIT))))
-    except ValueError as exc:
-        raise ShopifyError(400, {"limit": "Limit must be an integer"}) from exc
-    start = int(ctx.query.get("_start", 0))
-    chunk = items[start : start + limit]
-    links = []
-    filters = {
-        k: v for k, v in ctx.query.items() if k not in PAGE_INFO_COMPANIONS and k != "_start"
-    }
-    extra = f"&fields={ctx.query['fields']}" if ctx.query.get("fields") else ""
-    if start + limit < len(items):
-        cursor = encode_cursor(filters, start + limit)
-        links.append(f'<{ctx.url}?limit={limit}{extra}&page_info={cursor}>; rel="next"')
-    if start > 0:
-        cursor = encode_cursor(filters, max(0, start - limit))
-        links.insert(0, f'<{ctx.url}?limit={limit}{extra}&page_info={cursor}>; rel="previous"')
-    if links:
-        ctx.link = ", ".join(links)
-    if render is not None:
-        chunk = [render(doc) for doc in chunk]
-    return [pick_fields(doc, ctx.query) for doc in chunk]
-
-
-def encode_cursor(filters: dict[str, str], start: int) -> str:
-    return d.page_cursor(json.dumps({"f": filters, "s": start}, separators=(",", ":")))
-
-
-def decode_query(raw: dict[str, str]) -> dict[str, str]:
-    """Expand ``page_info`` into the filters of the first request, as Shopify does."""
-    if "page_info" not in raw:
-        return raw
-    for key in raw:
-        if key not in PAGE_INFO_COMPANIONS:
-            raise ShopifyError(
-                400,
-                {
-                    key: f"{key} cannot be passed when page_info is present. See "
-                    "https://shopify.dev/api/usage/pagination-rest for more information."
-                },
-            )
-    try:
-        cursor = json.loads(d.read_cursor(raw["page_info"]))
-        query = {str(k): str(v) for k, v in cursor["f"].items()}
-        query["_start"] = str(int(cursor["s"]))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ShopifyError(400, {"page_info": "Invalid value."}) from exc
-    for key in ("limit", "fields"):
-        if key in raw:
-            query[key] = raw[key]
-    return query
 
 
 def by_id(items: list[Doc]) -> list[Doc]:

@@ -6,6 +6,7 @@ from tradewind.sandbox.shopify.ops.base import unprocessable
 from tradewind.sandbox.shopify.rest.base import (
     Answer,
     Context,
+    Sorting,
     body_of,
     by_id,
     common_filter,
@@ -14,6 +15,12 @@ from tradewind.sandbox.shopify.rest.base import (
     pick_fields,
 )
 from tradewind.sandbox.shopify.state import Doc
+
+PRODUCT_SORTING = Sorting(
+    keys=frozenset(
+        {"id", "title", "created_at", "updated_at", "published_at", "product_type", "vendor"}
+    ),
+)
 
 
 def _products(ctx: Context) -> list[Doc]:
@@ -38,7 +45,9 @@ def _products(ctx: Context) -> list[Doc]:
 
 
 def list_products(ctx: Context) -> Answer:
-    return ok({"products": page(ctx, _products(ctx), ctx.ops.catalog.render_product)})
+    return ok(
+        {"products": page(ctx, _products(ctx), ctx.ops.catalog.render_product, PRODUCT_SORTING)}
+    )
 
 
 def count_products(ctx: Context) -> Answer:

@@ -7,6 +7,7 @@ from tradewind.sandbox.shopify.ops.base import unprocessable
 from tradewind.sandbox.shopify.rest.base import (
     Answer,
     Context,
+    Sorting,
     body_of,
     by_id,
     common_filter,
@@ -15,15 +16,19 @@ from tradewind.sandbox.shopify.rest.base import (
     pick_fields,
 )
 
+CUSTOMER_SORTING = Sorting(
+    keys=frozenset({"id", "created_at", "updated_at", "email", "last_name", "first_name"}),
+)
+
 
 def list_customers(ctx: Context) -> Answer:
     items = common_filter(by_id(ctx.ops.shop.customers.values()), ctx.query)
-    return ok({"customers": page(ctx, items)})
+    return ok({"customers": page(ctx, items, sorting=CUSTOMER_SORTING)})
 
 
 def search_customers(ctx: Context) -> Answer:
-    items = by_id(ctx.ops.customers.search_customers(ctx.query.get("query", "")))
-    return ok({"customers": page(ctx, items)})
+    items = ctx.ops.customers.search_customers(ctx.query.get("query", ""))
+    return ok({"customers": page(ctx, items, sorting=CUSTOMER_SORTING)})
 
 
 def count_customers(ctx: Context) -> Answer:

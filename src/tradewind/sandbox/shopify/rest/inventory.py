@@ -6,6 +6,7 @@ from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.rest.base import (
     Answer,
     Context,
+    Sorting,
     body_of,
     by_id,
     id_set,
@@ -14,6 +15,9 @@ from tradewind.sandbox.shopify.rest.base import (
     parse_time,
 )
 from tradewind.sandbox.shopify.state import Doc
+
+# An inventory level has no id of its own: it is the item at the location.
+LEVEL_SORTING = Sorting(ident=lambda lv: [lv["inventory_item_id"], lv["location_id"]])
 
 
 def list_inventory_items(ctx: Context) -> Answer:
@@ -44,7 +48,7 @@ def list_levels(ctx: Context) -> Answer:
     if ctx.query.get("updated_at_min"):
         bound = parse_time(ctx.query["updated_at_min"])
         levels = [lv for lv in levels if parse_time(lv["updated_at"]) >= bound]
-    return ok({"inventory_levels": page(ctx, levels)})
+    return ok({"inventory_levels": page(ctx, levels, sorting=LEVEL_SORTING)})
 
 
 def _level_ids(data: Doc) -> tuple[int, int]:

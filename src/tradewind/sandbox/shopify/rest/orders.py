@@ -11,6 +11,7 @@ from tradewind.sandbox.shopify.ops.base import ShopifyError, not_found, unproces
 from tradewind.sandbox.shopify.rest.base import (
     Answer,
     Context,
+    Sorting,
     body_of,
     by_id,
     common_filter,
@@ -22,6 +23,12 @@ from tradewind.sandbox.shopify.rest.base import (
 from tradewind.sandbox.shopify.state import Doc
 
 ORDER_WINDOW = timedelta(days=60)
+
+# Shopify lists orders newest first unless ``order=`` asks otherwise.
+ORDER_SORTING = Sorting(
+    keys=frozenset({"id", "created_at", "updated_at", "processed_at", "name"}),
+    default=("created_at", True),
+)
 
 
 def customer_orders(ctx: Context) -> Answer:
@@ -91,7 +98,7 @@ def _orders(ctx: Context) -> list[Doc]:
 
 
 def list_orders(ctx: Context) -> Answer:
-    return ok({"orders": page(ctx, _orders(ctx), ctx.ops.orders.render_order)})
+    return ok({"orders": page(ctx, _orders(ctx), ctx.ops.orders.render_order, ORDER_SORTING)})
 
 
 def count_orders(ctx: Context) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradewind.sandbox.shopify.rest.base import Answer, Context, by_id, ok, page, pick_fields
+from tradewind.sandbox.shopify.rest.inventory import LEVEL_SORTING
 
 
 def get_shop(ctx: Context) -> Answer:
@@ -27,4 +28,10 @@ def count_locations(ctx: Context) -> Answer:
 
 def location_levels(ctx: Context) -> Answer:
     ctx.ops.locations.location(ctx.ids[0])
-    return ok({"inventory_levels": page(ctx, ctx.ops.inventory.levels(None, {ctx.ids[0]}))})
+    return ok(
+        {
+            "inventory_levels": page(
+                ctx, ctx.ops.inventory.levels(None, {ctx.ids[0]}), sorting=LEVEL_SORTING
+            )
+        }
+    )

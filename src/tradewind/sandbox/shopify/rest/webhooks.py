@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradewind.sandbox.shopify import documents as d
+from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.ops.base import not_found, unprocessable
 from tradewind.sandbox.shopify.rest.base import (
     Answer,
@@ -70,6 +71,8 @@ def add_subscription(
 ) -> Subscription:
     check_topic(token, topic)
     check_address(address)
+    if extra.get("filter"):
+        webhook_filter.parse(str(extra["filter"]))  # refused now, never ignored later
     for sub in ops.shop.subscriptions.values():
         if sub.app_key == token.app_key and sub.topic == topic and sub.address == address:
             raise unprocessable("address", "for this topic has already been taken")

@@ -45,6 +45,7 @@ from tradewind.connectors.base import (
     PushesShipments,
     PushesStock,
     ReceivesWebhooks,
+    SeedsCustomers,
     TestsConnection,
     WebhookHeaders,
 )
@@ -182,6 +183,7 @@ __all__ += [
     "PushesShipments",
     "PushesStock",
     "ReceivesWebhooks",
+    "SeedsCustomers",
     "TestsConnection",
     "WebhookHeaders",
 ]

@@ -141,6 +141,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
                 for job in ON_DEMAND
                 if job.capability in spec.capabilities and job.toggle in plugin.toggles
             ],
+            "customer_export": present.customer_export_panel(hub, session, plugin),
             "toggles": present.toggle_states(hub, plugin),
             "fields": forms.form_fields(spec.settings),
             "channels": channels.list_channels(session),

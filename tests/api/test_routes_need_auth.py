@@ -42,6 +42,7 @@ VALUES = {
     "customer_id": "1",
     "warehouse_id": "1",
     "backfill_id": "1",
+    "run_id": "1",
     "toggle": "import_orders",
     "external_id": "loc-1",
     "key": "fake",

@@ -189,6 +189,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     assert "Order rules" in page
     assert 'name="financial_statuses" value="paid" checked' in page  # only paid by default
     assert 'name="notify_customer" value="true" checked' in page
+    assert 'name="import_returns" value="true" checked' in page  # Sync returns: on by default
     assert 'name="cancel_on_platform"' not in page  # Fake Market cannot cancel orders
     form = {
         "statuses": ["open", "closed"],
@@ -214,6 +215,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     assert rules.only_location == "loc-2" and rules.match_by == ("barcode", "sku")
     assert rules.restock_returns is False and rules.close_orders
     assert not rules.notify_customer  # unticked
+    assert not rules.import_returns  # unticked: refunds there make no return here
     assert (rules.poll_minutes, rules.poll_overlap_minutes) == (5, 30)
     page = admin.get(f"/plugins/{plugin}").text
     assert '<option value="barcode,sku" selected>' in page

@@ -150,6 +150,28 @@ class ProductExportOut(BaseModel):
     queued: int = Field(description="Products queued for the platform.")
 
 
+class CustomerExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: bool = Field(default=False, description="Only count; start nothing.")
+
+
+class CustomerExportOut(BaseModel):
+    """A run of Export all customers, or (``dry_run``) what one would do."""
+
+    id: int | None = Field(description="The run (none for a dry run).")
+    dry_run: bool
+    state: BackfillState | None
+    total: int = Field(description="Customers with an email, to match or create.")
+    no_email: int = Field(description="Customers without an email: skipped.")
+    already_linked: int
+    created: int = 0
+    matched: int = Field(default=0, description="Found in the store by email and linked.")
+    failed: int = 0
+    failures: list[dict[str, str]] = []
+    message: str
+
+
 class BackfillIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

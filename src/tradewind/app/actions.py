@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import Authorizes, Capability, TestsConnection
+from tradewind.connectors.base import Authorizes, Capability, SeedsCustomers, TestsConnection
 from tradewind.connectors.errors import AuthFailed, ConnectorError
 from tradewind.connectors.records import ConnectionReport
 from tradewind.core.inventory.models import StockLevel
@@ -28,13 +28,14 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.executions import record_calls
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exports, ledger, shadow, stock
+from tradewind.sync import customer_exports, exports, ledger, shadow, stock
 from tradewind.sync.models import (
     CUSTOMERS_FULL,
     LISTINGS_KEY,
     ORDERS_STREAM,
     Backfill,
     BackfillState,
+    CustomerExport,
     OAuthState,
     ProductSync,
     WorkKind,
@@ -260,6 +261,43 @@ def export_products(hub: Hub, plugin_id: int) -> int:
         ids = exports.products_to_export(session)
         ledger.enqueue_many(session, plugin.id, WorkKind.EXPORT_PRODUCT, [str(i) for i in ids])
         return len(ids)
+
+
+def preview_customer_export(hub: Hub, plugin_id: int) -> customer_exports.Preview:
+    """The dry run of Export all customers: how many would be exported, how many have
+    no email and are skipped. Sends nothing."""
+    with hub.db.read() as session:
+        plugin = _seeding(hub, session, plugin_id)
+        return customer_exports.preview(session, plugin.id)
+
+
+def export_all_customers(hub: Hub, plugin_id: int) -> tuple[CustomerExport, bool]:
+    """Export all customers: every customer here once, matched by email in the store
+    and linked, or created there (Export Customers otherwise sends a customer when it is
+    made or changed). A run already going is answered instead of a second (the bool:
+    whether this call started it)."""
+    with hub.db.unit_of_work() as session:
+        plugin = _seeding(hub, session, plugin_id)
+        run, new = customer_exports.start(session, plugin.id)
+        if new:
+            ledger.enqueue(session, plugin.id, WorkKind.EXPORT_ALL_CUSTOMERS, str(run.id))
+        return run, new
+
+
+def customer_export_run(hub: Hub, plugin_id: int, run_id: int) -> CustomerExport:
+    with hub.db.read() as session:
+        run = session.get(CustomerExport, run_id)
+        if run is None or run.plugin_id != plugin_id:
+            raise NotFound(f"plugin {plugin_id} has no customer export {run_id}")
+        return run
+
+
+def _seeding(hub: Hub, session: Session, plugin_id: int) -> Plugin:
+    plugin = _wanting(hub, session, plugin_id, Toggle.EXPORT_CUSTOMERS, Capability.EXPORT_CUSTOMERS)
+    connector = hub.connector_for(plugin)
+    if not isinstance(connector, type) or not issubclass(connector, SeedsCustomers):
+        raise Invalid(f"the {plugin.connector} connector cannot export all customers")
+    return plugin
 
 
 def _wanting(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tradewind.app import schemas
 from tradewind.app.actions import BackfillProgress
-from tradewind.connectors.base import Capability, ConnectorInfo
+from tradewind.connectors.base import Capability, ConnectorInfo, SeedsCustomers
 from tradewind.connectors.registry import UnknownConnector
 from tradewind.core.catalog.models import Product
 from tradewind.core.channels.models import Channel
@@ -23,8 +23,8 @@ from tradewind.db import utcnow
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.monitoring import executions, notifications
-from tradewind.sync import ledger
-from tradewind.sync.models import Backfill, BackfillState
+from tradewind.sync import customer_exports, ledger
+from tradewind.sync.models import Backfill, BackfillState, CustomerExport
 from tradewind.vault import describe_secret
 from tradewind.vocabulary import Toggle, prerequisites_of
 
@@ -223,3 +223,19 @@ def order_numbers(session: Session, order_ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))
     return {order_id: number for order_id, number in rows}
+
+
+def customer_export_panel(hub: Hub, session: Session, plugin: Plugin) -> dict[str, object] | None:
+    """The dry-run count the Export all customers button confirms, and the latest run."""
+    connector = hub.connector_for(plugin)
+    if Toggle.EXPORT_CUSTOMERS not in plugin.toggles or not (
+        isinstance(connector, type) and issubclass(connector, SeedsCustomers)
+    ):
+        return None
+    latest = session.scalar(
+        select(CustomerExport)
+        .where(CustomerExport.plugin_id == plugin.id)
+        .order_by(CustomerExport.id.desc())
+        .limit(1)
+    )
+    return {"preview": customer_exports.preview(session, plugin.id).sentence(), "run": latest}

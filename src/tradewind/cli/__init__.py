@@ -7,6 +7,7 @@ import typer
 from tradewind import __version__, migrations
 from tradewind.cli import (
     channels,
+    customers,
     db,
     doctor,
     keys,
@@ -40,6 +41,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(channels.app, name="channels")
 app.add_typer(plugins.app, name="plugins")
+app.add_typer(customers.app, name="customers")
 app.add_typer(products.app, name="products")
 app.add_typer(listings.app, name="listings")
 app.add_typer(stock.warehouses, name="warehouses")

@@ -46,6 +46,7 @@ from tradewind.connectors.base import (
     PushesStock,
     ReadsStock,
     ReceivesWebhooks,
+    SeedsCustomers,
     TestsConnection,
     WebhookHeaders,
 )
@@ -186,6 +187,7 @@ __all__ += [
     "PushesStock",
     "ReadsStock",
     "ReceivesWebhooks",
+    "SeedsCustomers",
     "TestsConnection",
     "WebhookHeaders",
 ]

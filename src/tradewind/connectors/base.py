@@ -290,6 +290,20 @@ class ExportsCustomers(Protocol):
 
 
 @runtime_checkable
+class SeedsCustomers(Protocol):
+    """Export all customers: a customer base matched against the platform's many at a
+    time, and the missing ones created (optional, beside ``ExportsCustomers``)."""
+
+    def find_customers(self, emails: Sequence[str]) -> Mapping[str, CustomerRecord]:
+        """The platform's customers with these emails, keyed by the email casefolded
+        (an email the platform does not hold is absent)."""
+
+    def create_customer(self, customer: CustomerRecord) -> CustomerRecord:
+        """Create ``customer``; when the platform already holds its email (an earlier
+        create whose answer was lost), answer with that one: never a second."""
+
+
+@runtime_checkable
 class ExportsOrders(Protocol):
     def export_order(self, order: OrderExport) -> OrderRecord:
         """Create the order on the platform; the answer carries the platform's id, its

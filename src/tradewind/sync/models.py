@@ -40,6 +40,7 @@ class WorkKind(StrEnum):
     EXPORT_ORDER = "export_order"  # create an order made in Tradewind (key: order id)
     CANCEL_ORDER = "cancel_order"  # cancel there an exported order (key: order id)
     EXPORT_CUSTOMER = "export_customer"  # create or update a customer (key: customer id)
+    EXPORT_ALL_CUSTOMERS = "export_all_customers"  # one page of Export all (key: run id)
     EXPORT_PRODUCT = "export_product"  # create or update a product (key: product id)
     IMPORT_CUSTOMERS = "import_customers"  # customers page by page (key: "customers[:full]")
     SYNC_LISTINGS = "sync_listings"  # listings page by page (key: "listings")
@@ -94,6 +95,7 @@ PRIORITY: dict[WorkKind, int] = {
     # A product or customer goes out before an order that may name it.
     WorkKind.EXPORT_PRODUCT: 32,
     WorkKind.EXPORT_CUSTOMER: 34,
+    WorkKind.EXPORT_ALL_CUSTOMERS: 86,  # a bulk write, after live work
     WorkKind.EXPORT_ORDER: 36,
     WorkKind.CANCEL_ORDER: 37,  # after the export it may be racing
     WorkKind.IMPORT_CUSTOMERS: 60,
@@ -292,6 +294,28 @@ class ProductSync(PagedRun, Timestamped, Base):
     unmatched: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     duplicates: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     conflicts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+
+class CustomerExport(PagedRun, Timestamped, Base):
+    """One run of "Export all customers": every customer here, page by page (``cursor``:
+    the last customer id done), matched by email against the store and linked, or
+    created there. Generic customers and customers without an email are not sent."""
+
+    __tablename__ = "customer_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_id: Mapped[int] = mapped_column(ForeignKey("plugins.id", ondelete="CASCADE"))
+    total: Mapped[int] = mapped_column(Integer, default=0)  # to send, counted at the start
+    no_email: Mapped[int] = mapped_column(Integer, default=0)  # skipped, counted at the start
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)  # found by email, now linked
+    already_linked: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # id + reason
+
+    @property
+    def done_count(self) -> int:
+        return self.created + self.matched + self.already_linked + self.failed
 
 
 class CredentialLock(Base):

@@ -405,7 +405,10 @@ def _note_tracking(
 def _import_refunds(
     session: Session, plugin: Plugin, rules: ImportRules, order: Order, record: OrderRecord
 ) -> bool:
-    """Refunds of shipped items become returns (received, restocked per the rules, closed)."""
+    """Refunds of shipped items become returns (received, restocked per the rules, closed),
+    unless the plugin's rules switch return sync off."""
+    if not rules.import_returns:
+        return False
     known = set(
         session.scalars(
             select(Return.external_id).where(

@@ -33,7 +33,7 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound
 from tradewind.monitoring import executions
 from tradewind.sync import runtime
-from tradewind.sync.models import Backfill, ProductSync, WorkKind
+from tradewind.sync.models import Backfill, CustomerExport, ProductSync, WorkKind
 from tradewind.vocabulary import Toggle
 
 router = resource_router("plugins")
@@ -340,6 +340,63 @@ def export_products(request: Request, plugin_id: int) -> schemas.ProductExportOu
     """Export all products: queue every active product for the platform (Export Products
     on; otherwise a product goes out when it is created or changed)."""
     return schemas.ProductExportOut(queued=actions.export_products(hub_of(request), plugin_id))
+
+
+def _customer_export_out(run: CustomerExport) -> schemas.CustomerExportOut:
+    return schemas.CustomerExportOut(
+        id=run.id,
+        dry_run=False,
+        state=run.state,
+        total=run.total,
+        no_email=run.no_email,
+        already_linked=run.already_linked,
+        created=run.created,
+        matched=run.matched,
+        failed=run.failed,
+        failures=run.failures,
+        message=f"{run.done_count} of {run.total} done: {run.created} created, "
+        f"{run.matched} matched, {run.already_linked} already linked, {run.failed} failed",
+    )
+
+
+@router.post(
+    "/plugins/{plugin_id}/customer-exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.CustomerExportOut,
+    responses=responses(404),
+)
+def export_all_customers(
+    request: Request, response: Response, plugin_id: int, body: schemas.CustomerExportIn
+) -> schemas.CustomerExportOut:
+    """Export all customers (Export Customers on): every customer matched by email in the
+    store and linked, or created there, never twice. ``dry_run`` only counts. A run
+    already going is answered instead of a second; poll it at the Location."""
+    hub = hub_of(request)
+    if body.dry_run:
+        counted = actions.preview_customer_export(hub, plugin_id)
+        response.status_code = status.HTTP_200_OK
+        return schemas.CustomerExportOut(
+            id=None,
+            dry_run=True,
+            state=None,
+            total=counted.to_export,
+            no_email=counted.no_email,
+            already_linked=counted.already_linked,
+            message=counted.sentence(),
+        )
+    run, _ = actions.export_all_customers(hub, plugin_id)
+    response.headers["Location"] = f"/api/v1/plugins/{plugin_id}/customer-exports/{run.id}"
+    return _customer_export_out(run)
+
+
+@router.get(
+    "/plugins/{plugin_id}/customer-exports/{run_id}",
+    response_model=schemas.CustomerExportOut,
+    responses=responses(404),
+)
+def customer_export(request: Request, plugin_id: int, run_id: int) -> schemas.CustomerExportOut:
+    """A run of Export all customers: its state and counts so far."""
+    return _customer_export_out(actions.customer_export_run(hub_of(request), plugin_id, run_id))
 
 
 @router.get(

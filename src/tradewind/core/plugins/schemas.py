@@ -103,6 +103,11 @@ class ImportRules(BaseModel):
         default=None, description="Import only orders of this platform location."
     )
     match_by: tuple[str, ...] = ("sku", "barcode")
+    import_returns: bool = Field(
+        default=True,
+        description="Refunds of shipped items made on the platform become returns here "
+        "(off: the order's financial status still follows the platform).",
+    )
     restock_returns: bool | None = Field(
         default=None, description="Restock refunded items: None follows the platform's flag."
     )

@@ -180,6 +180,12 @@ class ShopifyConnector:
     def export_customer(self, customer: CustomerRecord) -> CustomerRecord:
         return customers.export(self.client, customer)
 
+    def find_customers(self, emails: Sequence[str]) -> Mapping[str, CustomerRecord]:
+        return customers.find_many(self.client, emails)
+
+    def create_customer(self, customer: CustomerRecord) -> CustomerRecord:
+        return customers.create(self.client, customer)
+
     def export_order(self, order: OrderExport) -> OrderRecord:
         return orders.export(self.client, order)
 

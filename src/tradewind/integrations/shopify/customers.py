@@ -9,6 +9,7 @@ create another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tradewind.connectors import (
@@ -26,6 +27,7 @@ from tradewind.integrations.shopify import mapping
 from tradewind.integrations.shopify.client import ShopifyClient
 
 PAGE = 250
+FIND_AT_ONCE = 50  # emails per search: "email:a OR email:b …" stays a short query
 
 
 def page(
@@ -83,6 +85,50 @@ def export(client: ShopifyClient, record: CustomerRecord) -> CustomerRecord:
             )
         return _update(client, str(found["id"]), record) or _read(found)
     return _read(response.json()["customer"])
+
+
+def find_many(client: ShopifyClient, emails: Sequence[str]) -> Mapping[str, CustomerRecord]:
+    """The store's customers with these emails (casefolded), a few searches for many."""
+    wanted = sorted({email.strip().casefold() for email in emails if email.strip()})
+    found: dict[str, CustomerRecord] = {}
+    for start in range(0, len(wanted), FIND_AT_ONCE):
+        chunk = wanted[start : start + FIND_AT_ONCE]
+        response = client.rest(
+            "GET",
+            "customers/search",
+            operation="customers.search",
+            params={"query": " OR ".join(f"email:{email}" for email in chunk), "limit": PAGE},
+            priority=Priority.BACKGROUND,
+        )
+        for raw in response.json().get("customers", []):
+            email = str(raw.get("email") or "").strip().casefold()
+            if email in chunk and email not in found:
+                found[email] = _read(raw)
+    return found
+
+
+def create(client: ShopifyClient, record: CustomerRecord) -> CustomerRecord:
+    """Create the customer; an email the store already holds answers with that customer
+    (the store keeps one per email, so a create repeated after a lost answer is safe)."""
+    response = client.rest(
+        "POST",
+        "customers",
+        operation="customers.create",
+        json_body={"customer": mapping.customer_body(record, create=True)},
+        allow=(422,),
+        priority=Priority.BACKGROUND,
+    )
+    if response.status_code != 422:
+        return _read(response.json()["customer"])
+    if not _email_taken(response.json()):
+        raise Rejected(f"customers.create: Shopify refused the customer: {error_detail(response)}")
+    found = _by_email(client, record.email)
+    if found is None:
+        raise Unavailable(
+            f"Shopify has a customer with {record.email} that its search does not show "
+            "yet; trying again shortly"
+        )
+    return _read(found)
 
 
 def _update(

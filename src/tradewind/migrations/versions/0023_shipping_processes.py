@@ -2,7 +2,7 @@
 platform location's mapping names
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-03 14:45:52.193612
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import tradewind.db
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

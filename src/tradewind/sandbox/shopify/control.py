@@ -281,6 +281,17 @@ class Control:
         data["options"] = [{"name": "Title"}]
         return self.sandbox.run(shop, lambda ops: ops.catalog.create_product(data))
 
+    def add_customers(self, shop: str, specs: list[CustomerSpec]) -> list[Doc]:
+        """Customers the store already has (a customer base made before any app came),
+        many at once; an email it holds already is refused as the Admin API refuses it."""
+
+        def add(ops: ShopOps) -> list[Doc]:
+            return [
+                ops.customers.create_customer(spec.model_dump(exclude_none=True)) for spec in specs
+            ]
+
+        return self.sandbox.run(shop, add)
+
     def set_stock(self, shop: str, spec: StockSpec) -> Doc:
         def apply(ops: ShopOps) -> Doc:
             item_id = spec.inventory_item_id
@@ -567,6 +578,10 @@ def create_control_app(sandbox: Sandbox) -> FastAPI:
     @api.post("/shops/{shop}/products", status_code=201, summary="Add a product with stock")
     def add_product(shop: str, spec: ProductSpec) -> Doc:
         return guard(lambda: control.add_product(shop, spec))  # type: ignore[no-any-return]
+
+    @api.post("/shops/{shop}/customers", status_code=201, summary="Add customers at once")
+    def add_customers(shop: str, specs: list[CustomerSpec]) -> list[Doc]:
+        return guard(lambda: control.add_customers(shop, specs))  # type: ignore[no-any-return]
 
     @api.post("/shops/{shop}/stock", summary="Set available stock of a SKU at a location")
     def set_stock(shop: str, spec: StockSpec) -> Doc:

@@ -171,6 +171,9 @@ class ShopifySandbox(Running):
         spec = c.ProductSpec(title=title, variants=[c.VariantSpec(**v) for v in variants], **fields)
         return self.control.add_product(shop, spec)
 
+    def add_customers(self, shop: str, customers: Sequence[dict[str, Any]]) -> list[Doc]:
+        return self.control.add_customers(shop, [c.CustomerSpec(**each) for each in customers])
+
     def set_stock(self, shop: str, sku: str, available: int, location_id: int | None = None) -> Doc:
         return self.control.set_stock(
             shop, c.StockSpec(sku=sku, available=available, location_id=location_id)

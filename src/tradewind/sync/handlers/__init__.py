@@ -16,7 +16,11 @@ from tradewind.sync.handlers.catalog import (
     SyncListings,
     SyncProducts,
 )
-from tradewind.sync.handlers.customers import ExportCustomer, ImportCustomers
+from tradewind.sync.handlers.customers import (
+    ExportAllCustomers,
+    ExportCustomer,
+    ImportCustomers,
+)
 from tradewind.sync.handlers.fulfilment import ImportShipments, PollFulfilment, PushFulfilment
 from tradewind.sync.handlers.hooks import RunHook
 from tradewind.sync.handlers.orders import (
@@ -58,6 +62,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.EXPORT_ORDER: ExportOrder(),
         WorkKind.CANCEL_ORDER: CancelOrder(),
         WorkKind.EXPORT_CUSTOMER: ExportCustomer(),
+        WorkKind.EXPORT_ALL_CUSTOMERS: ExportAllCustomers(),
         WorkKind.IMPORT_CUSTOMERS: ImportCustomers(),
         WorkKind.EXPORT_PRODUCT: ExportProduct(),
         WorkKind.SYNC_LISTINGS: SyncListings(),

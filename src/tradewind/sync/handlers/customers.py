@@ -12,17 +12,27 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import ExportsCustomers, ImportsCustomers
+from tradewind.connectors.base import ExportsCustomers, ImportsCustomers, SeedsCustomers
+from tradewind.connectors.errors import ConnectorError, Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import CustomerQuery, CustomerRecord, Page
 from tradewind.core.customers import service as customers
 from tradewind.core.customers.schemas import Address, CustomerIn
 from tradewind.core.links import service as links
 from tradewind.db import utcnow
-from tradewind.sync import exports
+from tradewind.sync import customer_exports, exports, ledger
 from tradewind.sync.batch import Job
-from tradewind.sync.handlers.base import PerRow, Walk
-from tradewind.sync.models import CUSTOMERS_FULL, CUSTOMERS_STREAM, SyncSchedule, SyncWork
+from tradewind.sync.customer_exports import Done
+from tradewind.sync.handlers.base import Handler, PerRow, Walk
+from tradewind.sync.models import (
+    CUSTOMERS_FULL,
+    CUSTOMERS_STREAM,
+    BackfillState,
+    CustomerExport,
+    SyncSchedule,
+    SyncWork,
+    WorkKind,
+)
 
 CUSTOMERS_OVERLAP = dt.timedelta(minutes=15)
 
@@ -149,3 +159,56 @@ class ExportCustomer(PerRow[ExportsCustomers, Exported]):
             if exported is not None:
                 exports.link_exported_customer(session, job.plugin.id, int(row.key), *exported)
                 job.results.append(f"customer #{row.key}: {exported[1].external_id}")
+
+
+class ExportAllCustomers(Handler):
+    """One page of Export all customers: the page's emails looked for in the store at
+    once, those found linked, the rest created; the next page queued, so live work runs
+    between. When the platform fails mid-page, what was done is written first: the
+    retry starts after it."""
+
+    def run(self, job: Job) -> None:
+        run_id = int(job.row.key)
+        with job.hub.db.read() as session:
+            run = session.get(CustomerExport, run_id)
+            if run is None or run.state is not BackfillState.RUNNING:
+                job.finish()
+                return
+            pending = customer_exports.next_page(session, job.plugin.id, int(run.cursor or 0))
+        connector = job.capability(SeedsCustomers)
+        done: list[Done] = []
+        try:
+            unknown = [each for each in pending if not each.linked]
+            found = connector.find_customers([each.record.email for each in unknown])
+            for each in pending:
+                there = found.get(each.email_key)
+                if each.linked:
+                    done.append(Done(each, "already_linked"))
+                elif there is not None:
+                    done.append(Done(each, "matched", there))
+                else:
+                    try:
+                        done.append(Done(each, "created", connector.create_customer(each.record)))
+                    except Rejected as exc:
+                        done.append(Done(each, "failed", reason=str(exc)))
+        except ConnectorError:
+            if done:
+                job.record(
+                    lambda session: customer_exports.apply(session, run_id, done, finished=False)
+                )
+            raise
+        last = len(pending) < customer_exports.PAGE
+
+        def write(session: Session) -> None:
+            run = customer_exports.apply(session, run_id, done, finished=last)
+            if run is None:
+                return
+            if last:
+                job.results.append(
+                    f"customers exported: {run.created} created, {run.matched} matched, "
+                    f"{run.already_linked} already linked, {run.failed} failed"
+                )
+            else:
+                ledger.enqueue(session, job.plugin.id, WorkKind.EXPORT_ALL_CUSTOMERS, str(run_id))
+
+        job.finish(write)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from tradewind.app import actions
 from tradewind.auth.service import SessionUser
 from tradewind.core.catalog import service as catalog
 from tradewind.core.channels import service as channels
@@ -134,3 +135,17 @@ def listing_save(
 
 
 # ---------------------------------------------------------------- products and stock
+
+
+@router.post("/plugins/{plugin_id}/customer-export")
+def plugin_customer_export(
+    request: Request, plugin_id: int, _user: SessionUser = Depends(writer)
+) -> Response:
+    """Export all customers, confirmed on the plugin page after its dry-run count."""
+    run, started = actions.export_all_customers(hub_of(request), plugin_id)
+    said = "started" if started else "is already running"
+    return redirect(
+        request,
+        f"/plugins/{plugin_id}#customer-export",
+        f"Export all customers {said}: {run.total} customer(s) to match by email or create.",
+    )

@@ -143,6 +143,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
                 for job in ON_DEMAND
                 if job.capability in spec.capabilities and job.toggle in plugin.toggles
             ],
+            "customer_export": present.customer_export_panel(hub, session, plugin),
             "toggles": present.toggle_states(hub, plugin),
             "fields": forms.form_fields(spec.settings),
             "channels": channels.list_channels(session),
@@ -574,6 +575,7 @@ def plugin_rules(
     match_by: str = Form(..., max_length=32),
     restock: str = Form("platform", max_length=16),
     close_orders: bool = Form(False),
+    import_returns: bool = Form(False),
     cancel_on_platform: bool = Form(False),
     notify_customer: bool = Form(False),
     poll_minutes: int = Form(10),
@@ -593,6 +595,7 @@ def plugin_rules(
         "match_by": match_by.split(","),
         "restock_returns": RESTOCK_RULE[restock],
         "close_orders": close_orders,
+        "import_returns": import_returns,
         "cancel_on_platform": cancel_on_platform,
         "notify_customer": notify_customer,
         "poll_minutes": poll_minutes,

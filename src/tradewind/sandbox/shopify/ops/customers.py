@@ -70,8 +70,13 @@ class Customers(Resource):
         self.emit("customers/delete", {"id": ident})
 
     def search_customers(self, query: str) -> list[Doc]:
-        terms = _parse_search(query)
-        return [c for c in self.shop.customers.values() if _matches(c, terms)]
+        # Shopify's search syntax: terms side by side must all hold; ``OR`` between
+        # groups of terms lets any group match.
+        groups = [_parse_search(" ".join(group)) for group in _or_groups(query)]
+        exact = _exact_emails(groups)
+        if exact is not None:  # "email:a OR email:b …": an index lookup, as Shopify's is
+            return [c for c in self.shop.customers.values() if _email_of(c) in exact]
+        return [c for c in self.shop.customers.values() if any(_matches(c, t) for t in groups)]
 
     def customer_for_order(self, data: Doc | None, email: str | None) -> Doc | None:
         if data and data.get("id"):
@@ -87,6 +92,29 @@ class Customers(Resource):
         if data and (data.get("email") or data.get("first_name") or data.get("last_name")):
             return self.create_customer(data)
         return None
+
+
+def _or_groups(query: str) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    for part in query.split():
+        if part == "OR":
+            groups.append([])
+        else:
+            groups[-1].append(part)
+    return [group for group in groups if group] or [[]]
+
+
+def _exact_emails(groups: list[list[tuple[str | None, str]]]) -> set[str] | None:
+    emails: set[str] = set()
+    for terms in groups:
+        if len(terms) != 1 or terms[0][0] != "email" or any(ch in terms[0][1] for ch in "*?["):
+            return None
+        emails.add(terms[0][1].strip().casefold())
+    return emails
+
+
+def _email_of(doc: Doc) -> str:
+    return str(doc.get("email") or "").strip().casefold()
 
 
 def _parse_search(query: str) -> list[tuple[str | None, str]]:

@@ -132,11 +132,8 @@ def _record(hub: Hub, plugin_id: int, calls: CallBuffer) -> None:
 def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
     """Rates for the package from the channel's rating plugin, kept as its quotes."""
     with hub.db.read() as session:
-        package = shipping.get_package(session, package_id)
-        channel_id = orders.channel_of(session, package.order_id)
-        plugin = plugins.plugin_to_call(
-            session, shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
-        )
+        package, plugin_id = shipping.package_for(session, package_id, ServiceCapability.GET_RATES)
+        plugin = plugins.plugin_to_call(session, plugin_id)
         request = shipment_request(package)
 
     def keep(session: Session, rates: Sequence[RateRecord]) -> list[RateQuote]:

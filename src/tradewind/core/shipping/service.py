@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tradewind.core.inventory.models import Warehouse
 from tradewind.core.orders import service as orders
@@ -50,6 +50,7 @@ BEING_BOUGHT = (
     "a label is being bought for package {package_id}; if that purchase failed with an "
     "unknown outcome, check it with the carrier before buying again"
 )
+NO_SERVICE = "no plugin of this channel does {capability}: choose one on the channel page"
 # The address fields a carrier needs on both ends.
 ADDRESS_NEEDS = ("address1", "city", "postal_code", "country_code")
 
@@ -91,9 +92,7 @@ def services(session: Session, channel_id: int) -> dict[ServiceCapability, int]:
 def service_for(session: Session, channel_id: int, capability: ServiceCapability) -> int:
     found = session.get(ChannelService, (channel_id, capability))
     if found is None:
-        raise Invalid(
-            f"no plugin of this channel does {capability.value}: choose one on the channel page"
-        )
+        raise Invalid(NO_SERVICE.format(capability=capability.value))
     return found.plugin_id
 
 
@@ -151,6 +150,35 @@ def _needs_address(address: dict[str, object] | None, whose: str) -> None:
         raise Invalid(f"{whose} lacks {', '.join(missing)}: carriers need a full address")
 
 
+def package_for(
+    session: Session, package_id: int, capability: ServiceCapability
+) -> tuple[Package, int]:
+    """The package, its parcels loaded, and the plugin its channel has chosen for
+    ``capability``: one query, where reading the package, its parcels, its order's
+    channel and the channel's choice took four (a rating is on a person's clock)."""
+    row = (
+        session.execute(
+            select(Package, ChannelService.plugin_id)
+            .join(Order, Order.id == Package.order_id)
+            .outerjoin(
+                ChannelService,
+                (ChannelService.channel_id == Order.channel_id)
+                & (ChannelService.capability == capability),
+            )
+            .where(Package.id == package_id)
+            .options(joinedload(Package.parcels))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"no package {package_id}")
+    package, plugin_id = row
+    if plugin_id is None:
+        raise Invalid(NO_SERVICE.format(capability=capability.value))
+    return package, plugin_id
+
+
 def get_package(session: Session, package_id: int) -> Package:
     found = session.get(Package, package_id)
     if found is None:
@@ -167,21 +195,28 @@ def record_quotes(
     valid_for: dt.timedelta = RATE_VALIDITY,
 ) -> list[RateQuote]:
     """The plugin's new quotes for the package, replacing its earlier ones."""
-    package = _draft(session, package_id)
+    # The package's state alone is read, not the package: a rating is on a person's clock.
+    state = session.scalar(select(Package.state).where(Package.id == package_id))
+    if state is None:
+        raise NotFound(f"no package {package_id}")
+    if state is PackageState.LABELLED:
+        raise Conflict(f"package {package_id} has its label already")
     now = utcnow()
     # Written as two statements (the earlier ones deleted, the new ones inserted in one
-    # go) rather than through the package's collection: a rating is on a person's clock.
+    # go) rather than through the package's collection.
     session.execute(
         delete(RateQuote).where(
-            RateQuote.package_id == package.id, RateQuote.plugin_id == plugin_id
+            RateQuote.package_id == package_id, RateQuote.plugin_id == plugin_id
         )
     )
-    session.expire(package, ["quotes"])
+    loaded = session.identity_map.get(session.identity_key(Package, package_id))
+    if loaded is not None:
+        session.expire(loaded, ["quotes"])
     if not quotes:
         return []
     rows = [
         {
-            "package_id": package.id,
+            "package_id": package_id,
             "plugin_id": plugin_id,
             "external_id": quote.external_id,
             "carrier": quote.carrier,

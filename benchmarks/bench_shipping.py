@@ -6,11 +6,11 @@ as quotes, the call recorded) beside the same HTTP request made bare; p50 and p9
 their ratio (target ≤ 1.2×), and the engine's own time (``rates_overhead``: get_rates
 less the bare call). The sandbox answers in about 2 ms over loopback, so these ratios
 weigh the engine's fixed cost against almost nothing. EasyPost itself answers a
-rating in hundreds of milliseconds (it asks every carrier of the account for its
-rates before answering), so ``rates_latency_p50_ratio_at_300ms`` is the same p50 ratio
-with the sandbox waiting 300 ms before each answer (its latency fault): what a person
-waits for, against what they would wait for with no engine in between. It sits beside
-the loopback figures and does not replace them.
+rating in hundreds of milliseconds (the rates come from the carriers while the request
+waits), so ``rates_latency_p50_ratio_at_300ms`` is the same p50 ratio with the sandbox
+waiting 300 ms before each answer (its latency fault; 300 ms is a conservative choice,
+not a measurement of EasyPost): what a person waits for, against what they would wait
+for with no engine in between. It sits beside the loopback figures and replaces none.
 
 ``shipping.label_throughput``: labels bought for 500 packages already rated, by four
 buyers at once (a merchant's batch of purchases, as the API's worker threads serve them),
@@ -63,7 +63,7 @@ from tradewind.vocabulary import ServiceCapability
 
 RATE_RUNS = 80
 SLOW_RATE_RUNS = 20
-SERVICE_MS = 300  # what a rating takes at EasyPost, which asks each carrier in turn
+SERVICE_MS = 300  # a rating at EasyPost waits on the carriers: hundreds of ms
 LABELS = 500
 BUYERS = 4
 SANDBOX_LIMIT = 20  # requests a second per key (the sandbox's default)

@@ -137,7 +137,9 @@ def test_quotes_are_kept_per_plugin_with_the_cheapest_and_fastest(
 ) -> None:
     package_id = _package(hub, ids)
     with hub.db.unit_of_work() as session:
-        shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        kept = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        assert [q.external_id for q in kept] == [q.external_id for q in QUOTES]  # as given
+        assert all(q.id is not None and q.package_id == package_id for q in kept)
         shipping.record_quotes(session, package_id, ids["carrier"], QUOTES[:2])  # re-rated
         quotes = shipping.get_package(session, package_id).quotes
         assert [q.external_id for q in quotes] == ["r1", "r2"]

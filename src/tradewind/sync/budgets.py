@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import RateLimited
@@ -20,6 +21,8 @@ from tradewind.connectors.ratelimit import (
 )
 from tradewind.db import Database, insert_ignore
 from tradewind.sync.models import RateBudgetRow
+
+_TABLE = cast(Table, RateBudgetRow.__table__)
 
 
 class SharedBudget:
@@ -52,26 +55,22 @@ class SharedBudget:
         """The bucket's state and capacity, locked; read as columns, not as an object:
         every call to the platform takes from its bucket first."""
         locked = (
-            select(
-                RateBudgetRow.level,
-                RateBudgetRow.updated_at,
-                RateBudgetRow.blocked_until,
-                RateBudgetRow.capacity,
-            )
-            .where(RateBudgetRow.key == self.key)
+            select(_TABLE.c.level, _TABLE.c.updated_at, _TABLE.c.blocked_until, _TABLE.c.capacity)
+            .where(_TABLE.c.key == self.key)
             .with_for_update()
         )
-        found = session.execute(locked).one_or_none()
+        connection = session.connection()  # the table's statements, past the ORM's work
+        found = connection.execute(locked).one_or_none()
         if found is None:
             self._create(session)
-            found = session.execute(locked).one()
+            found = connection.execute(locked).one()
         level, updated, blocked_until, capacity = found
         return BucketState(level, updated, blocked_until), capacity
 
     def _keep(self, session: Session, state: BucketState) -> None:
-        session.execute(
-            update(RateBudgetRow)
-            .where(RateBudgetRow.key == self.key)
+        session.connection().execute(
+            update(_TABLE)
+            .where(_TABLE.c.key == self.key)
             .values(level=state.level, updated_at=state.updated)
         )
 

@@ -12,8 +12,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -229,8 +230,15 @@ def record_quotes(
         }
         for quote in quotes
     ]
+    # One executemany and one read back, in the order given (ids rise with it): an
+    # INSERT .. RETURNING that keeps the order is sent by SQLite one row at a time.
+    session.connection().execute(insert(cast(Table, RateQuote.__table__)), rows)
     return list(
-        session.scalars(insert(RateQuote).returning(RateQuote, sort_by_parameter_order=True), rows)
+        session.scalars(
+            select(RateQuote)
+            .where(RateQuote.package_id == package_id, RateQuote.plugin_id == plugin_id)
+            .order_by(RateQuote.id)
+        )
     )
 
 

@@ -26,7 +26,7 @@ from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
 from tradewind.core.shipping.models import Label, Package, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
-from tradewind.errors import Conflict, Invalid
+from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.hub import Hub
 from tradewind.vocabulary import FulfillmentStatus, ServiceCapability, TrackingStatus
 
@@ -137,7 +137,9 @@ def test_quotes_are_kept_per_plugin_with_the_cheapest_and_fastest(
 ) -> None:
     package_id = _package(hub, ids)
     with hub.db.unit_of_work() as session:
-        shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        kept = shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)
+        assert [q.external_id for q in kept] == [q.external_id for q in QUOTES]  # as given
+        assert all(q.id is not None and q.package_id == package_id for q in kept)
         shipping.record_quotes(session, package_id, ids["carrier"], QUOTES[:2])  # re-rated
         quotes = shipping.get_package(session, package_id).quotes
         assert [q.external_id for q in quotes] == ["r1", "r2"]
@@ -190,6 +192,8 @@ def test_a_label_makes_the_shipment_once_and_an_expired_rate_is_refused(
         assert shipment.tracking_status is TrackingStatus.PRE_TRANSIT
         order = orders.get_order(session, ids["order"])
         assert order.fulfillment_status is FulfillmentStatus.FULFILLED
+    with pytest.raises(Conflict, match="has its label already"), hub.db.unit_of_work() as session:
+        shipping.record_quotes(session, package_id, ids["carrier"], QUOTES)  # not re-rated
 
 
 def _level(hub: Hub, ids: dict[str, int]) -> tuple[int, int]:
@@ -354,3 +358,26 @@ def test_a_channel_names_one_attached_plugin_per_capability(hub: Hub, ids: dict[
         }
         with pytest.raises(Invalid, match="no plugin of this channel does calculate_tax"):
             shipping.service_for(session, ids["channel"], ServiceCapability.CALCULATE_TAX)
+
+
+def test_a_package_is_read_with_its_parcels_and_the_plugin_chosen_to_rate_it(
+    hub: Hub, ids: dict[str, int]
+) -> None:
+    package_id = _package(hub, ids)
+    with hub.db.read() as session:
+        with pytest.raises(Invalid, match="no plugin of this channel does get_rates"):
+            shipping.package_for(session, package_id, ServiceCapability.GET_RATES)
+        with pytest.raises(NotFound, match=f"no package {package_id + 1}"):
+            shipping.package_for(session, package_id + 1, ServiceCapability.GET_RATES)
+    with hub.db.unit_of_work() as session:
+        plugins.attach(session, ids["carrier"], ids["channel"])
+        shipping.set_service(session, ids["channel"], ServiceCapability.GET_RATES, ids["carrier"])
+    with hub.db.read() as session:
+        package, plugin_id = shipping.package_for(session, package_id, ServiceCapability.GET_RATES)
+    assert plugin_id == ids["carrier"]
+    assert [parcel.weight for parcel in package.parcels] == [BOX.weight]  # read while open
+
+
+def test_quotes_are_refused_for_a_package_that_is_not_there(hub: Hub, ids: dict[str, int]) -> None:
+    with pytest.raises(NotFound, match="no package 999"), hub.db.unit_of_work() as session:
+        shipping.record_quotes(session, 999, ids["carrier"], QUOTES)

@@ -130,16 +130,6 @@ def _record(hub: Hub, plugin_id: int, calls: CallBuffer) -> None:
         record_calls(session, plugin_id, calls.take())
 
 
-def _rating_plugin(session: Session, order_id: int) -> int:
-    """The plugin of the order's shipping process when it names one, else the channel's
-    rating plugin."""
-    route = routes.route_of(session, orders.get_order(session, order_id))
-    if route is not None and route.plugin_id is not None:
-        return route.plugin_id
-    channel_id = orders.channel_of(session, order_id)
-    return shipping.service_for(session, channel_id, ServiceCapability.GET_RATES)
-
-
 def buy_route_choice(hub: Hub, package_id: int) -> Label:
     """Buy the label the order's shipping process chooses among the package's quotes."""
     with hub.db.read() as session:
@@ -166,8 +156,8 @@ def get_rates(hub: Hub, package_id: int) -> list[RateQuote]:
     """Rates for the package from its shipping process's plugin or the channel's rating
     plugin, kept as its quotes."""
     with hub.db.read() as session:
-        package = shipping.get_package(session, package_id)
-        plugin = plugins.plugin_to_call(session, _rating_plugin(session, package.order_id))
+        package, plugin_id = shipping.package_for(session, package_id, ServiceCapability.GET_RATES)
+        plugin = plugins.plugin_to_call(session, plugin_id)
         request = shipment_request(package)
 
     def keep(session: Session, rates: Sequence[RateRecord]) -> list[RateQuote]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import RateLimited
@@ -20,6 +21,8 @@ from tradewind.connectors.ratelimit import (
 )
 from tradewind.db import Database, insert_ignore
 from tradewind.sync.models import RateBudgetRow
+
+_TABLE = cast(Table, RateBudgetRow.__table__)
 
 
 class SharedBudget:
@@ -35,22 +38,47 @@ class SharedBudget:
         row = session.scalar(locked)
         if row is not None:  # the bucket exists from its first call on: one statement
             return row
+        self._create(session)
+        row = session.scalar(locked)
+        assert row is not None
+        return row
+
+    def _create(self, session: Session) -> None:
         insert_ignore(
             session,
             RateBudgetRow.__table__,
             [{"key": self.key, "level": 0.0, "updated_at": time.time(), "blocked_until": 0.0}],
             conflict_columns=["key"],
         )
-        row = session.scalar(locked)
-        assert row is not None
-        return row
+
+    def _state(self, session: Session) -> tuple[BucketState, float | None]:
+        """The bucket's state and capacity, locked; read as columns, not as an object:
+        every call to the platform takes from its bucket first."""
+        locked = (
+            select(_TABLE.c.level, _TABLE.c.updated_at, _TABLE.c.blocked_until, _TABLE.c.capacity)
+            .where(_TABLE.c.key == self.key)
+            .with_for_update()
+        )
+        connection = session.connection()  # the table's statements, past the ORM's work
+        found = connection.execute(locked).one_or_none()
+        if found is None:
+            self._create(session)
+            found = connection.execute(locked).one()
+        level, updated, blocked_until, capacity = found
+        return BucketState(level, updated, blocked_until), capacity
+
+    def _keep(self, session: Session, state: BucketState) -> None:
+        session.connection().execute(
+            update(_TABLE)
+            .where(_TABLE.c.key == self.key)
+            .values(level=state.level, updated_at=state.updated)
+        )
 
     def acquire(self, cost: float, priority: Priority = Priority.LIVE) -> None:
         with self._db.unit_of_work() as session:
-            row = self._row(session)
-            state = BucketState(row.level, row.updated_at, row.blocked_until)
-            wait = take(state, self.policy, cost, priority, time.time(), row.capacity)
-            row.level, row.updated_at = state.level, state.updated
+            state, capacity = self._state(session)
+            wait = take(state, self.policy, cost, priority, time.time(), capacity)
+            self._keep(session, state)
         if wait > 0:
             raise RateLimited(f"the {self.policy.name} rate budget is spent", retry_after=wait)
 
@@ -59,12 +87,11 @@ class SharedBudget:
         bucket has room, and return the seconds until then; or raise ``RateLimited``
         with the wait, taking nothing, when that is later (or the account is blocked)."""
         with self._db.unit_of_work() as session:
-            row = self._row(session)
-            state = BucketState(row.level, row.updated_at, row.blocked_until)
+            state, capacity = self._state(session)
             wait, taken = reserve(
-                state, self.policy, cost, priority, time.time(), row.capacity, within=within
+                state, self.policy, cost, priority, time.time(), capacity, within=within
             )
-            row.level, row.updated_at = state.level, state.updated
+            self._keep(session, state)
         if not taken:
             raise RateLimited(f"the {self.policy.name} rate budget is spent", retry_after=wait)
         return wait

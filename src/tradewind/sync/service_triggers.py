@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.core.returns.models import ReturnStatus
+from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
 from tradewind.events import (
     DomainEvent,
@@ -56,7 +57,15 @@ def enqueue_service_work(
         elif isinstance(event, PackagePrepared):
             order = session.get(Order, event.order_id)
             if order is not None:
-                _enqueue(session, order, ServiceCapability.GET_RATES, keeps_work, event.package_id)
+                route = routes.route_of(session, order)  # its carrier rates it, if it names one
+                _enqueue(
+                    session,
+                    order,
+                    ServiceCapability.GET_RATES,
+                    keeps_work,
+                    event.package_id,
+                    plugin_id=route.plugin_id if route is not None else None,
+                )
 
 
 def enqueue_refund(session: Session, return_id: int, keeps_work: Sequence[PluginState]) -> None:
@@ -92,10 +101,13 @@ def _enqueue(
     capability: ServiceCapability,
     keeps_work: Sequence[PluginState],
     key: int | None = None,
+    *,
+    plugin_id: int | None = None,
 ) -> None:
-    """The work of ``capability`` for the order's channel's plugin that does it (key: the
-    order, or ``key``)."""
-    plugin_id = shipping.services(session, order.channel_id).get(capability)
+    """The work of ``capability`` for ``plugin_id``, else the order's channel's plugin that
+    does it (key: the order, or ``key``)."""
+    if plugin_id is None:
+        plugin_id = shipping.services(session, order.channel_id).get(capability)
     if plugin_id is None:
         return
     plugin = session.get(Plugin, plugin_id)

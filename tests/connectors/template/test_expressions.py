@@ -36,6 +36,13 @@ def test_an_endless_recursion_is_stopped() -> None:
         endless.evaluate({})
 
 
+def test_a_long_loop_that_never_nests_is_stopped_by_its_time() -> None:
+    # Millions of shallow steps: only the clock, read every few steps, stops it.
+    long = Expression.compile("$sum([1..2000000].($ * 2))")
+    with pytest.raises(ExpressionError, match="timeout"):
+        long.evaluate({})
+
+
 def test_a_regex_that_backtracks_elsewhere_runs_in_linear_time_here() -> None:
     # (a+)+$ over a long run of a's and a b takes exponential time on a backtracking
     # engine; RE2 answers at once (and the bound would stop it if it did not).

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import World, make_world
 from tradewind.app import actions
@@ -27,6 +28,7 @@ from tradewind.core.shipping.schemas import ParcelIn, ShippingProcessIn
 from tradewind.errors import Invalid
 from tradewind.sandbox.easypost import EasyPostSandbox
 from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.sync.models import SyncWork, WorkKind
 
 (EASYPOST,) = [t for t in shipped_templates() if t.id == "easypost"]
 EasyPost = connector_class(EASYPOST)
@@ -144,7 +146,15 @@ def test_orders_from_a_location_ship_by_its_shipping_process(routed: Routed) -> 
         )
         package_id = package.id
 
-    # The channel names no rating plugin: the route's carrier rates it.
+    # The channel names no rating plugin: the route's carrier rates it, the engine's
+    # rating of a prepared package included.
+    with world.hub.db.read() as session:
+        queued = session.scalars(
+            select(SyncWork.plugin_id).where(
+                SyncWork.kind == WorkKind.GET_RATES, SyncWork.key == str(package_id)
+            )
+        ).all()
+    assert list(queued) == [routed.carrier]
     quotes = shipping_actions.get_rates(world.hub, package_id)
     assert quotes and {q.plugin_id for q in quotes} == {routed.carrier}
     with world.hub.db.read() as session:

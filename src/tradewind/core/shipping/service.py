@@ -12,12 +12,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tradewind.core.inventory.models import Warehouse
+from tradewind.core.links.models import LocationMapping
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import PluginChannel
@@ -35,6 +37,7 @@ from tradewind.core.shipping.models import (
     PackageState,
     Parcel,
     RateQuote,
+    ShippingProcess,
     TaxRefund,
     TrackingEvent,
 )
@@ -51,6 +54,7 @@ BEING_BOUGHT = (
     "a label is being bought for package {package_id}; if that purchase failed with an "
     "unknown outcome, check it with the carrier before buying again"
 )
+NO_SERVICE = "no plugin of this channel does {capability}: choose one on the channel page"
 # The address fields a carrier needs on both ends.
 ADDRESS_NEEDS = ("address1", "city", "postal_code", "country_code")
 
@@ -92,9 +96,7 @@ def services(session: Session, channel_id: int) -> dict[ServiceCapability, int]:
 def service_for(session: Session, channel_id: int, capability: ServiceCapability) -> int:
     found = session.get(ChannelService, (channel_id, capability))
     if found is None:
-        raise Invalid(
-            f"no plugin of this channel does {capability.value}: choose one on the channel page"
-        )
+        raise Invalid(NO_SERVICE.format(capability=capability.value))
     return found.plugin_id
 
 
@@ -160,6 +162,52 @@ def _needs_address(address: dict[str, object] | None, whose: str) -> None:
         raise Invalid(f"{whose} lacks {', '.join(missing)}: carriers need a full address")
 
 
+def package_for(
+    session: Session, package_id: int, capability: ServiceCapability
+) -> tuple[Package, int]:
+    """The package, its parcels loaded, and the plugin to ask for ``capability``: the
+    carrier of its order's shipping process (``routes.route_of``) when it names one, else
+    the one its channel has chosen. One query, where reading the package, its parcels,
+    its order's channel, the route and the channel's choice took five (a rating is on a
+    person's clock)."""
+    route_plugin = (
+        select(ShippingProcess.plugin_id)
+        .join(LocationMapping, LocationMapping.shipping_process == ShippingProcess.name)
+        .where(
+            LocationMapping.plugin_id == Order.plugin_id,
+            LocationMapping.active.is_(True),
+            or_(
+                LocationMapping.external_id == Order.location_ref,
+                and_(Order.location_ref == "", LocationMapping.is_default.is_(True)),
+            ),
+        )
+        .limit(1)
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    row = (
+        session.execute(
+            select(Package, func.coalesce(route_plugin, ChannelService.plugin_id))
+            .join(Order, Order.id == Package.order_id)
+            .outerjoin(
+                ChannelService,
+                (ChannelService.channel_id == Order.channel_id)
+                & (ChannelService.capability == capability),
+            )
+            .where(Package.id == package_id)
+            .options(joinedload(Package.parcels))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"no package {package_id}")
+    package, plugin_id = row
+    if plugin_id is None:
+        raise Invalid(NO_SERVICE.format(capability=capability.value))
+    return package, plugin_id
+
+
 def get_package(session: Session, package_id: int) -> Package:
     found = session.get(Package, package_id)
     if found is None:
@@ -176,21 +224,28 @@ def record_quotes(
     valid_for: dt.timedelta = RATE_VALIDITY,
 ) -> list[RateQuote]:
     """The plugin's new quotes for the package, replacing its earlier ones."""
-    package = _draft(session, package_id)
+    # The package's state alone is read, not the package: a rating is on a person's clock.
+    state = session.scalar(select(Package.state).where(Package.id == package_id))
+    if state is None:
+        raise NotFound(f"no package {package_id}")
+    if state is PackageState.LABELLED:
+        raise Conflict(f"package {package_id} has its label already")
     now = utcnow()
     # Written as two statements (the earlier ones deleted, the new ones inserted in one
-    # go) rather than through the package's collection: a rating is on a person's clock.
+    # go) rather than through the package's collection.
     session.execute(
         delete(RateQuote).where(
-            RateQuote.package_id == package.id, RateQuote.plugin_id == plugin_id
+            RateQuote.package_id == package_id, RateQuote.plugin_id == plugin_id
         )
     )
-    session.expire(package, ["quotes"])
+    loaded = session.identity_map.get(session.identity_key(Package, package_id))
+    if loaded is not None:
+        session.expire(loaded, ["quotes"])
     if not quotes:
         return []
     rows = [
         {
-            "package_id": package.id,
+            "package_id": package_id,
             "plugin_id": plugin_id,
             "external_id": quote.external_id,
             "carrier": quote.carrier,
@@ -203,8 +258,15 @@ def record_quotes(
         }
         for quote in quotes
     ]
+    # One executemany and one read back, in the order given (ids rise with it): an
+    # INSERT .. RETURNING that keeps the order is sent by SQLite one row at a time.
+    session.connection().execute(insert(cast(Table, RateQuote.__table__)), rows)
     return list(
-        session.scalars(insert(RateQuote).returning(RateQuote, sort_by_parameter_order=True), rows)
+        session.scalars(
+            select(RateQuote)
+            .where(RateQuote.package_id == package_id, RateQuote.plugin_id == plugin_id)
+            .order_by(RateQuote.id)
+        )
     )
 
 

@@ -20,7 +20,8 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.settings import Settings
-from tradewind.webhooks import dispatch, service, signing
+from tradewind.webhooks import service, signing
+from tradewind.webhooks.attempts import MAX_ATTEMPTS, SCHEDULE
 from tradewind.webhooks.dispatch import Dispatcher
 from tradewind.webhooks.models import (
     DeliveryStatus,
@@ -248,12 +249,12 @@ def test_the_schedule_runs_out_then_a_notification_then_resend_and_recover(
     receiver.replies = [Reply(500)]
     subscription, _ = subscribe(hub, receiver.url)
     _product(hub)
-    for wait in dispatch.SCHEDULE:
+    for wait in SCHEDULE:
         clock.advance(seconds=wait)
         assert dispatcher.drain(subscription.id) == 1
     [delivery] = _deliveries(hub, subscription.id)
     assert delivery.status is DeliveryStatus.FAILED
-    assert delivery.attempts == dispatch.MAX_ATTEMPTS == 10
+    assert delivery.attempts == MAX_ATTEMPTS == 10
     with hub.db.read() as session:
         [note] = notifications.open_notifications(
             session, kind=NotificationKind.WEBHOOK_DELIVERY_FAILED

@@ -231,6 +231,11 @@ def delete_subscription(session: Session, subscription_id: int) -> None:
     session.flush()
 
 
+def custom_headers(_vault: Vault, subscription: WebhookSubscription) -> dict[str, str]:
+    """The custom headers sent with each of the subscription's deliveries."""
+    return dict(subscription.custom_headers or {})
+
+
 def secrets_in_force(
     vault: Vault, subscription: WebhookSubscription, now: dt.datetime
 ) -> list[str]:

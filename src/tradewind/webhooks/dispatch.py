@@ -32,7 +32,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -128,7 +128,7 @@ class Dispatcher:
     ) -> None:
         self.hub = hub
         self.holder = holder
-        self._opened: dict[tuple[int, str, int], signing.Signer] = {}
+        self._opened: dict[tuple[int, str, str, int], tuple[signing.Signer, dict[str, str]]] = {}
         # How long a claim (of an endpoint, of deliveries) lasts without being renewed:
         # its attempts start within ATTEMPT_SECONDS of it and last at most as long.
         self.lease = dt.timedelta(seconds=2 * ATTEMPT_SECONDS + hub.settings.lease_seconds)
@@ -161,7 +161,7 @@ class Dispatcher:
                 # endpoint's concurrency at once), the previous claim's outcomes are
                 # recorded and the next deliveries claimed, in one transaction.
                 while claim is not None or previous is not None:
-                    flying: tuple[str, list[Future[Sent]]] | None = None
+                    flying: tuple[str, list[Future[list[Sent]]]] | None = None
                     if claim is not None:
                         endpoint = claim.endpoint
                         if client is None:
@@ -169,11 +169,16 @@ class Dispatcher:
                         if pool is None or pool_size != endpoint.concurrency:
                             pool_size = endpoint.concurrency
                             pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
+                        # ``concurrency`` senders take the claim's deliveries one after
+                        # another (a task each would cost a wake-up per delivery).
+                        items = iter(claim.batch)
                         flying = (
                             claim.token,
                             [
-                                pool.submit(self._send, client, endpoint, item, claim.send_until)
-                                for item in claim.batch
+                                pool.submit(
+                                    self._send_all, client, endpoint, items, claim.send_until
+                                )
+                                for _ in range(min(pool_size, len(claim.batch)))
                             ],
                         )
                     more = holder if time.monotonic() < stop else None
@@ -186,7 +191,10 @@ class Dispatcher:
                         claim = None
                     previous = None
                     if flying is not None:
-                        previous = (flying[0], [future.result() for future in flying[1]])
+                        previous = (
+                            flying[0],
+                            [sent for future in flying[1] for sent in future.result()],
+                        )
                         made += sum(1 for sent in previous[1] if sent.answer is not None)
         finally:
             self._release(subscription_id, holder)
@@ -292,9 +300,13 @@ class Dispatcher:
         if not ids:
             return None
         try:
-            signer = self._signer(subscription, now)
+            signer, headers = self._opened_for(subscription, now)
         except VaultError as exc:
-            log.error("webhook secret unreadable", subscription=subscription_id, error=str(exc))
+            log.error(
+                "webhook secrets or headers unreadable",
+                subscription=subscription_id,
+                error=str(exc),
+            )
             return None
         session.execute(
             update(WebhookDelivery)
@@ -317,7 +329,7 @@ class Dispatcher:
         endpoint = Endpoint(
             id=subscription.id,
             url=subscription.url,
-            headers=service.custom_headers(self.hub.vault, subscription),
+            headers=headers,
             signer=signer,
             concurrency=subscription.max_concurrency,
         )
@@ -334,19 +346,37 @@ class Dispatcher:
         ]
         return Claim(endpoint, token, batch, send_until=claimed_at + ATTEMPT_SECONDS)
 
-    def _signer(self, subscription: WebhookSubscription, now: dt.datetime) -> signing.Signer:
-        """The subscription's secrets in force, opened once per sealed value and minute
-        (a rotation writes a new sealed value, so it is seen at the next claim)."""
-        key = (subscription.id, subscription.secrets, int(now.timestamp() // 60))
+    def _opened_for(
+        self, subscription: WebhookSubscription, now: dt.datetime
+    ) -> tuple[signing.Signer, dict[str, str]]:
+        """The subscription's signer (its secrets in force) and custom headers, opened
+        once per sealed values and minute (a rotation or an edit writes new sealed
+        values, so it is seen at the next claim)."""
+        key = (
+            subscription.id,
+            subscription.secrets,
+            subscription.header_values or "",
+            int(now.timestamp() // 60),
+        )
         cached = self._opened.get(key)
         if cached is None:
-            cached = signing.Signer(service.secrets_in_force(self.hub.vault, subscription, now))
+            cached = (
+                signing.Signer(service.secrets_in_force(self.hub.vault, subscription, now)),
+                service.custom_headers(self.hub.vault, subscription),
+            )
             if len(self._opened) > 1000:
                 self._opened.clear()
             self._opened[key] = cached
         return cached
 
     # ------------------------------------------------------------------- sending
+
+    def _send_all(
+        self, client: httpx2.Client, endpoint: Endpoint, items: Iterator[Claimed], until: float
+    ) -> list[Sent]:
+        """Send the next of ``items`` until none is left (several threads share them: a
+        list's iterator hands each item to one thread)."""
+        return [self._send(client, endpoint, item, until) for item in items]
 
     def _send(
         self, client: httpx2.Client, endpoint: Endpoint, item: Claimed, send_until: float

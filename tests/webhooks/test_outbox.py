@@ -20,6 +20,7 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
+from tradewind.errors import Conflict
 from tradewind.hub import Hub
 from tradewind.webhooks import catalogue
 from tradewind.webhooks.examples import EXAMPLES
@@ -178,3 +179,29 @@ def test_the_docs_list_every_type_and_publish_the_current_schemas() -> None:
     text = (docs / "webhooks.md").read_text()
     for name in catalogue.CATALOGUE:
         assert f"| `{name}` |" in text, name
+
+
+def test_deleting_a_product_tells_product_deleted_and_an_ordered_one_is_refused(
+    hub: Hub,
+) -> None:
+    subscribe(hub, URL, event_types=["product.deleted"])
+    with hub.db.unit_of_work() as session:
+        channel = factories.channel(session)
+        warehouse = factories.warehouse(session)
+        gone = factories.product(session, "GONE")
+        inventory.receive(session, gone.id, warehouse.id, 3)  # its stock goes with it
+        kept = factories.product(session, "KEPT")
+    with hub.db.unit_of_work() as session:
+        orders.create_manual_order(session, channel.id, factories.order_in("1", ("KEPT", 1)))
+    with hub.db.unit_of_work() as session:
+        catalog.delete_product(session, gone.id)
+    [event] = _events(hub)
+    _validate(event)
+    assert event["type"] == "product.deleted"
+    assert event["data"] == {**event["data"], "id": gone.id, "sku": "GONE"}  # type: ignore[dict-item]
+    with pytest.raises(Conflict, match="order line"), hub.db.unit_of_work() as session:
+        catalog.delete_product(session, kept.id)
+    with hub.db.read() as session:
+        assert catalog.find_by_sku(session, "KEPT") is not None
+        assert catalog.find_by_sku(session, "GONE") is None
+    assert len(_events(hub)) == 1  # the refused delete told nothing

@@ -48,6 +48,7 @@ from tradewind.events import (
     OrderUpdated,
     PluginStateChanged,
     ProductCreated,
+    ProductDeleted,
     ProductUpdated,
     ReturnUpdated,
     ShipmentCreated,
@@ -92,6 +93,7 @@ TYPES: tuple[type[DomainEvent], ...] = (
     ShipmentCreated,
     ProductCreated,
     ProductUpdated,
+    ProductDeleted,
     CustomerCreated,
     CustomerUpdated,
     InventoryUpdated,
@@ -276,6 +278,10 @@ def _translate(session: Session, event: DomainEvent, now: dt.datetime) -> Iterat
         product = session.get(Product, event.product_id)
         if product is not None:
             yield Outgoing(event.name, None, payloads.product(product))
+    elif isinstance(event, ProductDeleted):
+        yield Outgoing(
+            "product.deleted", None, payloads.product_deleted(event.product_id, event.sku, now)
+        )
     elif isinstance(event, CustomerCreated | CustomerUpdated):
         customer = session.get(Customer, event.customer_id)
         if customer is not None:

@@ -22,7 +22,7 @@ from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.errors import Conflict
 from tradewind.hub import Hub
-from tradewind.webhooks import catalogue
+from tradewind.webhooks import catalogue, outbox
 from tradewind.webhooks.examples import EXAMPLES
 from tradewind.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
@@ -205,3 +205,48 @@ def test_deleting_a_product_tells_product_deleted_and_an_ordered_one_is_refused(
         assert catalog.find_by_sku(session, "KEPT") is not None
         assert catalog.find_by_sku(session, "GONE") is None
     assert len(_events(hub)) == 1  # the refused delete told nothing
+
+
+def _levels(hub: Hub) -> list[tuple[str, int, int]]:
+    """(event id, warehouse id, on hand) of each inventory.updated event written."""
+    return [
+        (str(e["id"]), e["data"]["warehouse_id"], e["data"]["on_hand"])  # type: ignore[index]
+        for e in _events(hub)
+        if e["type"] == "inventory.updated"
+    ]
+
+
+def test_a_burst_of_stock_changes_coalesces_while_its_event_is_untried(hub: Hub) -> None:
+    subscription, _ = subscribe(hub, URL, event_types=["inventory.updated"])
+    with hub.db.unit_of_work() as session:
+        main, spare = factories.warehouse(session), factories.warehouse(session, "SPARE")
+        mug = factories.product(session, "MUG")
+    for quantity in (5, 3, 2):  # three transactions, nothing sent in between
+        with hub.db.unit_of_work() as session:
+            inventory.receive(session, mug.id, main.id, quantity)
+    [(first, warehouse_id, on_hand)] = _levels(hub)
+    assert (warehouse_id, on_hand) == (main.id, 10)  # one event, the newest figures
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, spare.id, 1)  # another warehouse: its own event
+    assert [level[1:] for level in _levels(hub)] == [(main.id, 10), (spare.id, 1)]
+    with hub.db.read() as session:
+        deliveries = session.scalars(select(WebhookDelivery)).all()
+        assert [d.subscription_id for d in deliveries] == [subscription.id] * 2
+        [event] = [e for e in _events(hub) if e["id"] == first]
+        _validate(event)
+    # Once a sender holds the delivery, newer figures are an event of their own.
+    with hub.db.unit_of_work() as session:
+        claimed = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.event_id == first)
+        ).one()
+        claimed.lease_token = "a sender"
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, main.id, 4)
+    assert [level[1:] for level in _levels(hub)] == [(main.id, 10), (spare.id, 1), (main.id, 14)]
+    # And an event older than the window is left as it was.
+    with hub.db.unit_of_work() as session:
+        for row in session.scalars(select(WebhookEvent)):
+            row.occurred_at -= outbox.COALESCE_WINDOW * 2
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, main.id, 1)
+    assert [level[2] for level in _levels(hub)] == [10, 1, 14, 15]

@@ -95,6 +95,9 @@ class WebhookEvent(Base):
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     body: Mapped[str] = mapped_column(Text)
     test: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a newer event of the same type may replace it for while none of its
+    # deliveries was tried ("inventory:<product>:<warehouse>"; see outbox.coalesce).
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class WebhookDelivery(Base):

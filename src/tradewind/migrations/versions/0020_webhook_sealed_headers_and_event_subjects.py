@@ -1,6 +1,7 @@
 """webhook custom headers: the values sealed by the vault (``header_values``), the names
 alone left in ``custom_headers`` (an endpoint made before keeps {name: value} there until
-it is edited; it is read either way)
+it is edited; it is read either way); an event's ``subject``, what a newer untried event
+of its type replaces it for (a burst of stock changes coalesced)
 
 Revision ID: 0020
 Revises: 0017
@@ -19,6 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("subject", sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f("ix_webhook_events_subject"), ["subject"], unique=False)
+
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("header_values", sa.Text(), nullable=True))
 
@@ -26,3 +31,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("webhook_subscriptions", schema=None) as batch_op:
         batch_op.drop_column("header_values")
+
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_events_subject"))
+        batch_op.drop_column("subject")

@@ -20,10 +20,11 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.settings import Settings
-from tradewind.webhooks import service, signing
-from tradewind.webhooks.attempts import MAX_ATTEMPTS, SCHEDULE
+from tradewind.webhooks import dispatch, service, signing
+from tradewind.webhooks.attempts import MAX_ATTEMPTS, SCHEDULE, Answer, Claimed, Sent
 from tradewind.webhooks.dispatch import Dispatcher
 from tradewind.webhooks.models import (
+    AttemptTrigger,
     DeliveryStatus,
     SubscriptionStatus,
     WebhookAttempt,
@@ -385,3 +386,39 @@ def test_an_event_row_keeps_the_exact_bytes_sent(
     with hub.db.read() as session:
         [event] = session.scalars(select(WebhookEvent)).all()
     assert receiver.received[0].body == event.body
+
+
+def test_a_delivery_its_claim_has_no_time_left_for_is_handed_back_unsent(
+    hub: Hub, dispatcher: Dispatcher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscription, _ = subscribe(hub, receiver.url)
+    _product(hub)
+    # Every claim already past the moment its last attempt may start; one claim only.
+    monkeypatch.setattr(dispatch, "ATTEMPT_SECONDS", -1.0)
+    monkeypatch.setattr(hub, "settings", hub.settings.model_copy(update={"drain_seconds": 0}))
+    assert dispatcher.drain(subscription.id) == 0
+    assert receiver.received == []
+    [delivery] = _deliveries(hub, subscription.id)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0
+    assert delivery.lease_token is None and delivery.lease_until is None  # due as it was
+    assert _attempts(hub, delivery.id) == []
+    monkeypatch.undo()
+    assert dispatcher.drain(subscription.id) == 1
+    assert len(receiver.received) == 1
+
+
+def _sent(duration_ms: int | None) -> Sent:
+    item = Claimed(1, "evt_1", "product.created", "{}", 1, AttemptTrigger.AUTO)
+    answer = None if duration_ms is None else Answer(status=200, duration_ms=duration_ms)
+    return Sent(item, {}, utcnow(), answer)
+
+
+def test_claims_grow_while_the_endpoint_answers_fast_and_shrink_when_it_does_not() -> None:
+    size = None
+    grown = []
+    for _ in range(6):
+        size = dispatch._next_size(size, [_sent(5)] * 4, 4)
+        grown.append(size)
+    assert grown == [64, 128, 256, 512, 512, 512]  # from 8 rounds of 4, up to MAX_CLAIM
+    assert dispatch._next_size(512, [_sent(5), _sent(dispatch.FAST_MS)], 4) == 4  # slow
+    assert dispatch._next_size(512, [_sent(5), _sent(None)], 4) == 4  # one left unsent

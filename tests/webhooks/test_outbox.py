@@ -4,6 +4,7 @@ what its published schema says."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -76,7 +77,11 @@ def test_a_rolled_back_change_writes_no_event(hub: Hub) -> None:
         assert session.scalars(select(WebhookDelivery)).all() == []
 
 
-def test_order_shipment_and_stock_events_carry_the_committed_state(hub: Hub) -> None:
+def test_order_shipment_and_stock_events_carry_the_committed_state(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each step's levels as its own event (nothing sends here, so they would coalesce).
+    monkeypatch.setattr(outbox, "COALESCE_WINDOW", dt.timedelta(seconds=-1))
     subscribe(hub, URL)
     with hub.db.unit_of_work() as session:
         channel = factories.channel(session)

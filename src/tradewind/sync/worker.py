@@ -231,6 +231,7 @@ class Engine:
         if self._reconciler is not None:
             self._reconciler.join(timeout=10)
             self._reconciler = None
+        self.dispatcher.close()  # the endpoints' kept connections
 
     def run_worker(self, *, workers: int | None = None) -> None:
         """``tradewind worker``: a consumer that owns the process and its signals

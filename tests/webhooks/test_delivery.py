@@ -413,12 +413,9 @@ def _sent(duration_ms: int | None) -> Sent:
     return Sent(item, {}, utcnow(), answer)
 
 
-def test_claims_grow_while_the_endpoint_answers_fast_and_shrink_when_it_does_not() -> None:
-    size = None
-    grown = []
-    for _ in range(6):
-        size = dispatch._next_size(size, [_sent(5)] * 4, 4)
-        grown.append(size)
-    assert grown == [64, 128, 256, 512, 512, 512]  # from 8 rounds of 4, up to MAX_CLAIM
-    assert dispatch._next_size(512, [_sent(5), _sent(dispatch.FAST_MS)], 4) == 4  # slow
-    assert dispatch._next_size(512, [_sent(5), _sent(None)], 4) == 4  # one left unsent
+def test_claims_follow_the_endpoints_pace() -> None:
+    fast = [_sent(5)] * 64
+    assert dispatch._next_size(fast, 0.01, 4) == dispatch.MAX_CLAIM  # 6,400 a second
+    assert dispatch._next_size(fast, 3.2, 4) == 100  # 20 a second: 5 s worth
+    assert dispatch._next_size([_sent(15000)] * 4, 15.0, 4) == 4  # slow: one round
+    assert dispatch._next_size([_sent(5), _sent(None)], 0.01, 4) == 4  # one left unsent

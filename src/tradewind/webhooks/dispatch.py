@@ -7,9 +7,10 @@ answer means and when the next try is due: ``attempts``).
   deliveries under a lease token (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has
   one writer), sends them with at most the endpoint's concurrency in flight and records
   them together with the next claim, while that one is sent. A claim starts at eight
-  rounds of the concurrency and doubles (up to ``MAX_CLAIM``) while the endpoint answers
-  fast, so a busy endpoint costs a few statements per hundreds of deliveries and a slow
-  one claims a round at a time. An attempt is started only while its claim has
+  rounds of the concurrency; the next is what the endpoint answered in
+  ``CLAIM_SECONDS`` at the last one's pace (up to ``MAX_CLAIM``), so a busy endpoint
+  costs a few statements per hundreds of deliveries and a slow one claims a round at a
+  time. An attempt is started only while its claim has
   ``ATTEMPT_SECONDS`` left; what is left unsent is handed back, due as it was. So live
   workers never send one claim twice, and a delivery whose sender died is due again
   when its lease ends: at least once, never lost, a repeat with the same ``webhook-id``
@@ -79,11 +80,12 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 DISABLE_AFTER = dt.timedelta(days=5)
-# A first claim takes this many rounds of the endpoint's concurrency (fewer transactions
-# per delivery); it doubles up to MAX_CLAIM while every answer comes within FAST_MS.
+# A first claim takes this many rounds of the endpoint's concurrency; the next ones as
+# many as the endpoint took in CLAIM_SECONDS at its last claim's pace (up to MAX_CLAIM):
+# few transactions per delivery for a fast endpoint, few held by a slow one.
 CLAIM_ROUNDS = 8
+CLAIM_SECONDS = 5.0
 MAX_CLAIM = 512
-FAST_MS = 1000
 POOLS_KEPT = 256  # endpoints whose idle connections a process keeps
 # Attempts are inserted through Core (one executemany, no ORM bookkeeping per row).
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
@@ -150,6 +152,7 @@ class Dispatcher:
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
         size: int | None = None  # the next claim's size; None: the first's
+        took = 0.0  # seconds the last claim took to send
         try:
             with contextlib.ExitStack() as stack:
                 client: httpx2.Client | None = None
@@ -161,7 +164,7 @@ class Dispatcher:
                 # endpoint's concurrency at once), the previous claim's outcomes are
                 # recorded and the next deliveries claimed, in one transaction.
                 while claim is not None or previous is not None:
-                    flying: tuple[str, list[Future[list[Sent]]]] | None = None
+                    flying: tuple[str, list[Future[list[Sent]]], float] | None = None
                     if claim is not None:
                         endpoint = claim.endpoint
                         if client is None:
@@ -180,10 +183,11 @@ class Dispatcher:
                                 )
                                 for _ in range(min(pool_size, len(claim.batch)))
                             ],
+                            time.monotonic(),
                         )
                     more = holder if time.monotonic() < stop else None
                     if previous is not None:
-                        size = _next_size(size, previous[1], pool_size)
+                        size = _next_size(previous[1], took, pool_size)
                         claim = self._settle(subscription_id, previous[0], previous[1], more, size)
                     elif flying is not None and more is not None:
                         claim = self._claim(subscription_id, holder, size)
@@ -195,6 +199,7 @@ class Dispatcher:
                             flying[0],
                             [sent for future in flying[1] for sent in future.result()],
                         )
+                        took = time.monotonic() - flying[2]
                         made += sum(1 for sent in previous[1] if sent.answer is not None)
         finally:
             self._release(subscription_id, holder)
@@ -576,14 +581,14 @@ class Dispatcher:
             self.kick(subscription_id, due)
 
 
-def _next_size(size: int | None, sent: Sequence[Sent], concurrency: int) -> int:
-    """The next claim's size after ``sent``: doubled (up to ``MAX_CLAIM``) when every
-    attempt was made and answered within ``FAST_MS``, else one round of the
-    concurrency, so a slow endpoint's claims stay short."""
-    fast = all(item.answer is not None and item.answer.duration_ms < FAST_MS for item in sent)
-    if not fast:
+def _next_size(sent: Sequence[Sent], took: float, concurrency: int) -> int:
+    """The next claim's size after ``sent`` took ``took`` seconds: what the endpoint
+    answers in ``CLAIM_SECONDS`` at that pace, from one round of its concurrency up to
+    ``MAX_CLAIM`` (one round when some of it could not even be started)."""
+    if any(item.answer is None for item in sent):
         return concurrency
-    return min(2 * (size or concurrency * CLAIM_ROUNDS), MAX_CLAIM)
+    pace = len(sent) / max(took, 0.001)
+    return max(concurrency, min(int(pace * CLAIM_SECONDS), MAX_CLAIM))
 
 
 def _redact(value: str) -> str:

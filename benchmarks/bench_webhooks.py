@@ -1,10 +1,14 @@
 """webhooks.fanout (issue 14): 10,000 events × 3 local receivers.
 
-Products are created in transactions of 200 (each writes its ``product.created`` event and
-three deliveries in the same commit) while the engine sends: deliveries per second from
-the first commit to the last arrival, and the p99 from a change's commit to its arrival at
-the receiver — embedded (SQLite + SqliteHuey, one process, 4 threads) and on PostgreSQL +
-Redis with 2 ``tradewind worker`` processes. The receiver is a separate process (asyncio,
+Live: products are created in transactions of 200 (each writes its ``product.created``
+event and three deliveries in the same commit) while the engine sends: deliveries per
+second from the first commit to the last arrival, and the p99 from a change's commit to
+its arrival at the receiver — embedded (SQLite + SqliteHuey, one process, 4 threads) and
+on PostgreSQL + Redis with 2 ``tradewind worker`` processes. The live rate can be no
+higher than the rate the products are made at, so a second figure measures the senders
+alone: the same events written first, then sent (deliveries per second from the first
+arrival to the last), with the CPU the senders spent per delivery (a figure a busy
+machine changes less than the rates). The receiver is a separate process (asyncio,
 keep-alive), as the merchant's systems are. ``TRADEWIND_BENCH_WEBHOOK_EVENTS`` scales it.
 """
 
@@ -46,9 +50,11 @@ BATCH = 200
 def run() -> Iterator[Figure]:
     yield from _fanout("embedded", postgres=False)
     yield from _fanout("postgres_redis", postgres=True)
+    yield from _fanout("embedded", postgres=False, backlog=True)
+    yield from _fanout("postgres_redis", postgres=True, backlog=True)
 
 
-def _fanout(where: str, *, postgres: bool) -> Iterator[Figure]:
+def _fanout(where: str, *, postgres: bool, backlog: bool = False) -> Iterator[Figure]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         port = free_port()
@@ -65,23 +71,38 @@ def _fanout(where: str, *, postgres: bool) -> Iterator[Figure]:
                 with postgres_database() as url:
                     queue = f"redis://127.0.0.1:6379/0?name=tw-bench-{uuid.uuid4().hex[:8]}"
                     with bench_hub(url, queue, allow_sandbox_hosts=True) as hub:
-                        commits, finished = _scaled(hub, port, root)
+                        commits, finished, cpu = _scaled(hub, port, root, backlog=backlog)
             else:
                 with bench_hub(allow_sandbox_hosts=True) as hub:
-                    commits, finished = _embedded(hub, port)
+                    commits, finished, cpu = _embedded(hub, port, backlog=backlog)
         finally:
             receiver.terminate()
             receiver.wait(timeout=30)
-        arrivals = [line.split("\t") for line in records.read_text().splitlines() if line]
-    latencies = sorted(float(at) - commits[sku] for at, _, _, sku in arrivals if sku in commits)
-    first = min(commits.values())
-    last = max(float(at) for at, _, _, _ in arrivals)
+        lines = [line.split("\t") for line in records.read_text().splitlines() if line]
+    arrivals = [line for line in lines if line[3] in commits]  # not the warm-up's
     total = EVENTS * RECEIVERS
     label = (
         "SQLite + SqliteHuey, 1 process, 4 threads"
         if not postgres
         else "PostgreSQL + RedisHuey, 2 worker processes × 4 threads"
     )
+    if backlog:
+        times = sorted(float(at) for at, _, _, _ in arrivals)
+        yield Figure(
+            bench="webhooks.fanout",
+            metric=f"backlog_deliveries_per_second_{where}",
+            value=round((len(times) - 1) / (times[-1] - times[0])),
+            unit="deliveries/s",
+            target=1000,
+            note=f"{EVENTS} events × {RECEIVERS} receivers written first, then sent; {label}; "
+            f"{cpu * 1000 / total:.2f} ms of sender CPU per delivery"
+            f"{' (the workers start-up included)' if postgres else ''}; "
+            f"{len(arrivals) - total} repeats",
+        )
+        return
+    latencies = sorted(float(at) - commits[sku] for at, _, _, sku in arrivals if sku in commits)
+    first = min(commits.values())
+    last = max(float(at) for at, _, _, _ in arrivals)
     yield Figure(
         bench="webhooks.fanout",
         metric=f"deliveries_per_second_{where}",
@@ -126,7 +147,18 @@ def _produce(hub: Hub) -> dict[str, float]:
     return commits
 
 
-def _wait_delivered(hub: Hub, since: float, timeout: float = 600) -> float:
+def _warm_up(hub: Hub) -> None:
+    """A test event to each receiver, sent before the clock starts: the workers are up
+    (imported, connected) when the products are made."""
+    with hub.db.unit_of_work() as session:
+        for subscription in service.list_subscriptions(session):
+            service.send_test(session, subscription.id, "product.created")
+    _wait_delivered(hub, time.time(), count=RECEIVERS)
+
+
+def _wait_delivered(
+    hub: Hub, since: float, timeout: float = 600, *, count: int = EVENTS * RECEIVERS
+) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with hub.db.read() as session:
@@ -135,30 +167,47 @@ def _wait_delivered(hub: Hub, since: float, timeout: float = 600) -> float:
                 .select_from(WebhookDelivery)
                 .where(WebhookDelivery.status == DeliveryStatus.SUCCEEDED)
             )
-        if done == EVENTS * RECEIVERS:
+        if done == count:
             return time.time() - since
         time.sleep(0.05)
-    raise RuntimeError(f"{done} of {EVENTS * RECEIVERS} deliveries succeeded")
+    raise RuntimeError(f"{done} of {count} deliveries succeeded")
 
 
-def _embedded(hub: Hub, port: int) -> tuple[dict[str, float], float]:
+def _embedded(hub: Hub, port: int, *, backlog: bool) -> tuple[dict[str, float], float, float]:
+    """Commit times, seconds to the last success, and the CPU seconds spent sending (the
+    backlog: the process's after the events were written)."""
     _subscribe(hub, port)
     engine = Engine(hub)
+    if backlog:
+        commits = _produce(hub)  # the hub's announcements go to an engine not consuming
     engine.start(workers=4)
+    cpu = time.process_time()
     try:
         started = time.time()
-        commits = _produce(hub)
-        return commits, _wait_delivered(hub, started)
+        if not backlog:
+            commits = _produce(hub)
+        return commits, _wait_delivered(hub, started), time.process_time() - cpu
     finally:
         engine.stop()
 
 
-def _scaled(hub: Hub, port: int, root: Path) -> tuple[dict[str, float], float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _scaled(
+    hub: Hub, port: int, root: Path, *, backlog: bool
+) -> tuple[dict[str, float], float, float]:
     _subscribe(hub, port)
     env = child_env(hub, entry_point_dir(root / "dist"))
     env["TRADEWIND_RECONCILE_SECONDS"] = "0.5"
     env["TRADEWIND_ALLOW_SANDBOX_HOSTS"] = "true"
-    announce_through_queue(hub)  # commits announce their deliveries on Redis
+    if backlog:
+        commits = _produce(hub)  # no worker yet: their first sweep finds it all due
+    else:
+        announce_through_queue(hub)  # commits announce their deliveries on Redis
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tradewind", "worker", "--threads", "4"],
@@ -169,10 +218,15 @@ def _scaled(hub: Hub, port: int, root: Path) -> tuple[dict[str, float], float]:
         for _ in range(2)
     ]
     try:
-        time.sleep(2)  # the workers start (import, connect) before the clock does
         started = time.time()
-        commits = _produce(hub)
-        return commits, _wait_delivered(hub, started)
+        expected = EVENTS * RECEIVERS
+        if not backlog:
+            _warm_up(hub)
+            expected += RECEIVERS
+            started = time.time()
+            commits = _produce(hub)
+        finished = _wait_delivered(hub, started, count=expected)
+        return commits, finished, sum(_cpu_seconds(worker.pid) for worker in workers)
     finally:
         for worker in workers:
             worker.terminate()

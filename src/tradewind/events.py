@@ -63,6 +63,16 @@ class ProductUpdated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ProductDeleted(DomainEvent):
+    """A product was removed from the catalogue (its row is gone: the event carries
+    what is left to say about it)."""
+
+    name: ClassVar[str] = "product.deleted"
+    product_id: int
+    sku: str
+
+
+@dataclass(frozen=True)
 class ProductLinked(DomainEvent):
     """A product was mapped to a platform variant of a plugin."""
 

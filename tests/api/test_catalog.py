@@ -72,3 +72,10 @@ def test_a_patch_with_null_clears_the_optional_fields(api: Api) -> None:
     cleared = api.patch(f"/products/{created['id']}", json={"barcode": None, "weight_grams": None})
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["barcode"] is None and cleared.json()["weight_grams"] is None
+
+
+def test_a_product_is_deleted_and_then_not_found(api: Api) -> None:
+    mug = api.post("/products", json={"sku": "MUG", "title": "Mug"}).json()
+    assert api.delete(f"/products/{mug['id']}").status_code == 204
+    problem_of(api.get(f"/products/{mug['id']}"), 404)
+    problem_of(api.delete(f"/products/{mug['id']}"), 404)

@@ -47,7 +47,8 @@ def test_a_subscription_is_made_and_its_secret_shown_once(
     assert created["secret"] == f"whsec_…{secret[-4:]}"
     shown = api.get(f"/webhook-subscriptions/{created['id']}").json()
     assert "signing_secret" not in shown and secret not in str(shown)
-    assert shown["custom_headers"] == {"x-api-key": "… (15 characters)"}  # write-only
+    assert shown["custom_headers"] == {"x-api-key": "(write-only)"}  # the name, never the value
+    assert "receiver-secret" not in answer.text + str(shown)
     assert shown["status"] == "active" and shown["event_types"] == ["product.created"]
     listed = api.get("/webhook-subscriptions").json()
     assert [item["id"] for item in listed["items"]] == [created["id"]]

@@ -44,10 +44,11 @@ class Receiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # the sender died mid-request (SIGKILL): nothing was delivered
                 item = Received(
-                    self.path,
-                    {k.lower(): v for k, v in self.headers.items()},
-                    self.rfile.read(length).decode(),
+                    self.path, {k.lower(): v for k, v in self.headers.items()}, body.decode()
                 )
                 with receiver.arrived:
                     receiver.received.append(item)

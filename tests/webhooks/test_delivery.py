@@ -21,8 +21,10 @@ from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.settings import Settings
 from tradewind.webhooks import dispatch, service, signing
+from tradewind.webhooks.attempts import MAX_ATTEMPTS, SCHEDULE, Answer, Claimed, Sent
 from tradewind.webhooks.dispatch import Dispatcher
 from tradewind.webhooks.models import (
+    AttemptTrigger,
     DeliveryStatus,
     SubscriptionStatus,
     WebhookAttempt,
@@ -248,12 +250,12 @@ def test_the_schedule_runs_out_then_a_notification_then_resend_and_recover(
     receiver.replies = [Reply(500)]
     subscription, _ = subscribe(hub, receiver.url)
     _product(hub)
-    for wait in dispatch.SCHEDULE:
+    for wait in SCHEDULE:
         clock.advance(seconds=wait)
         assert dispatcher.drain(subscription.id) == 1
     [delivery] = _deliveries(hub, subscription.id)
     assert delivery.status is DeliveryStatus.FAILED
-    assert delivery.attempts == dispatch.MAX_ATTEMPTS == 10
+    assert delivery.attempts == MAX_ATTEMPTS == 10
     with hub.db.read() as session:
         [note] = notifications.open_notifications(
             session, kind=NotificationKind.WEBHOOK_DELIVERY_FAILED
@@ -384,3 +386,36 @@ def test_an_event_row_keeps_the_exact_bytes_sent(
     with hub.db.read() as session:
         [event] = session.scalars(select(WebhookEvent)).all()
     assert receiver.received[0].body == event.body
+
+
+def test_a_delivery_its_claim_has_no_time_left_for_is_handed_back_unsent(
+    hub: Hub, dispatcher: Dispatcher, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscription, _ = subscribe(hub, receiver.url)
+    _product(hub)
+    # Every claim already past the moment its last attempt may start; one claim only.
+    monkeypatch.setattr(dispatch, "ATTEMPT_SECONDS", -1.0)
+    monkeypatch.setattr(hub, "settings", hub.settings.model_copy(update={"drain_seconds": 0}))
+    assert dispatcher.drain(subscription.id) == 0
+    assert receiver.received == []
+    [delivery] = _deliveries(hub, subscription.id)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 0
+    assert delivery.lease_token is None and delivery.lease_until is None  # due as it was
+    assert _attempts(hub, delivery.id) == []
+    monkeypatch.undo()
+    assert dispatcher.drain(subscription.id) == 1
+    assert len(receiver.received) == 1
+
+
+def _sent(duration_ms: int | None) -> Sent:
+    item = Claimed(1, "evt_1", "product.created", "{}", 1, AttemptTrigger.AUTO)
+    answer = None if duration_ms is None else Answer(status=200, duration_ms=duration_ms)
+    return Sent(item, {}, utcnow(), answer)
+
+
+def test_claims_follow_the_endpoints_pace() -> None:
+    fast = [_sent(5)] * 64
+    assert dispatch._next_size(fast, 0.01, 4) == dispatch.MAX_CLAIM  # 6,400 a second
+    assert dispatch._next_size(fast, 3.2, 4) == 100  # 20 a second: 5 s worth
+    assert dispatch._next_size([_sent(15000)] * 4, 15.0, 4) == 4  # slow: one round
+    assert dispatch._next_size([_sent(5), _sent(None)], 0.01, 4) == 4  # one left unsent

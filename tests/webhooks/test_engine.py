@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 
 import pytest
+from huey import MemoryHuey
 
 from tests import factories
 from tests.webhooks.conftest import Received, Receiver, Reply, subscribe
 from tradewind.hub import Hub
+from tradewind.sync import worker
 from tradewind.sync.worker import Engine
 
 
@@ -70,3 +73,21 @@ def test_deliveries_committed_where_no_engine_runs_are_found_by_the_sweep(
         assert len(receiver.wait_for(1)) == 1
     finally:
         running.stop()
+
+
+def test_a_commits_announcement_is_dropped_only_right_after_the_same_one(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Announcements of one endpoint are sent once per ``DELIVER_WINDOW`` (not per
+    second: one dropped after a drain ended would wait for the reconciler)."""
+    now = [1000.0]
+    monkeypatch.setattr(worker, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    queue = MemoryHuey("deliveries", results=False)
+    engine = worker.Engine(hub, huey=queue)
+    engine.deliver(7)
+    engine.deliver(7)  # the same moment: a repeat
+    engine.deliver(8)  # another endpoint
+    assert queue.pending_count() == 2
+    now[0] += worker.DELIVER_WINDOW * 1.5  # the next commit, a moment later
+    engine.deliver(7)
+    assert queue.pending_count() == 3

@@ -4,6 +4,7 @@ what its published schema says."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import PluginState
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn
+from tradewind.errors import Conflict
 from tradewind.hub import Hub
-from tradewind.webhooks import catalogue
+from tradewind.webhooks import catalogue, outbox
 from tradewind.webhooks.examples import EXAMPLES
 from tradewind.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
@@ -75,7 +77,11 @@ def test_a_rolled_back_change_writes_no_event(hub: Hub) -> None:
         assert session.scalars(select(WebhookDelivery)).all() == []
 
 
-def test_order_shipment_and_stock_events_carry_the_committed_state(hub: Hub) -> None:
+def test_order_shipment_and_stock_events_carry_the_committed_state(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each step's levels as its own event (nothing sends here, so they would coalesce).
+    monkeypatch.setattr(outbox, "COALESCE_WINDOW", dt.timedelta(seconds=-1))
     subscribe(hub, URL)
     with hub.db.unit_of_work() as session:
         channel = factories.channel(session)
@@ -178,3 +184,74 @@ def test_the_docs_list_every_type_and_publish_the_current_schemas() -> None:
     text = (docs / "webhooks.md").read_text()
     for name in catalogue.CATALOGUE:
         assert f"| `{name}` |" in text, name
+
+
+def test_deleting_a_product_tells_product_deleted_and_an_ordered_one_is_refused(
+    hub: Hub,
+) -> None:
+    subscribe(hub, URL, event_types=["product.deleted"])
+    with hub.db.unit_of_work() as session:
+        channel = factories.channel(session)
+        warehouse = factories.warehouse(session)
+        gone = factories.product(session, "GONE")
+        inventory.receive(session, gone.id, warehouse.id, 3)  # its stock goes with it
+        kept = factories.product(session, "KEPT")
+    with hub.db.unit_of_work() as session:
+        orders.create_manual_order(session, channel.id, factories.order_in("1", ("KEPT", 1)))
+    with hub.db.unit_of_work() as session:
+        catalog.delete_product(session, gone.id)
+    [event] = _events(hub)
+    _validate(event)
+    assert event["type"] == "product.deleted"
+    assert event["data"] == {**event["data"], "id": gone.id, "sku": "GONE"}  # type: ignore[dict-item]
+    with pytest.raises(Conflict, match="order line"), hub.db.unit_of_work() as session:
+        catalog.delete_product(session, kept.id)
+    with hub.db.read() as session:
+        assert catalog.find_by_sku(session, "KEPT") is not None
+        assert catalog.find_by_sku(session, "GONE") is None
+    assert len(_events(hub)) == 1  # the refused delete told nothing
+
+
+def _levels(hub: Hub) -> list[tuple[str, int, int]]:
+    """(event id, warehouse id, on hand) of each inventory.updated event written."""
+    return [
+        (str(e["id"]), e["data"]["warehouse_id"], e["data"]["on_hand"])  # type: ignore[index]
+        for e in _events(hub)
+        if e["type"] == "inventory.updated"
+    ]
+
+
+def test_a_burst_of_stock_changes_coalesces_while_its_event_is_untried(hub: Hub) -> None:
+    subscription, _ = subscribe(hub, URL, event_types=["inventory.updated"])
+    with hub.db.unit_of_work() as session:
+        main, spare = factories.warehouse(session), factories.warehouse(session, "SPARE")
+        mug = factories.product(session, "MUG")
+    for quantity in (5, 3, 2):  # three transactions, nothing sent in between
+        with hub.db.unit_of_work() as session:
+            inventory.receive(session, mug.id, main.id, quantity)
+    [(first, warehouse_id, on_hand)] = _levels(hub)
+    assert (warehouse_id, on_hand) == (main.id, 10)  # one event, the newest figures
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, spare.id, 1)  # another warehouse: its own event
+    assert [level[1:] for level in _levels(hub)] == [(main.id, 10), (spare.id, 1)]
+    with hub.db.read() as session:
+        deliveries = session.scalars(select(WebhookDelivery)).all()
+        assert [d.subscription_id for d in deliveries] == [subscription.id] * 2
+        [event] = [e for e in _events(hub) if e["id"] == first]
+        _validate(event)
+    # Once a sender holds the delivery, newer figures are an event of their own.
+    with hub.db.unit_of_work() as session:
+        claimed = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.event_id == first)
+        ).one()
+        claimed.lease_token = "a sender"
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, main.id, 4)
+    assert [level[1:] for level in _levels(hub)] == [(main.id, 10), (spare.id, 1), (main.id, 14)]
+    # And an event older than the window is left as it was.
+    with hub.db.unit_of_work() as session:
+        for row in session.scalars(select(WebhookEvent)):
+            row.occurred_at -= outbox.COALESCE_WINDOW * 2
+    with hub.db.unit_of_work() as session:
+        inventory.receive(session, mug.id, main.id, 1)
+    assert [level[2] for level in _levels(hub)] == [10, 1, 14, 15]

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests import factories
 from tests.webhooks.conftest import Receiver, subscribe
@@ -132,3 +132,53 @@ def test_retention_purges_attempts_then_events_in_batches(hub: Hub, receiver: Re
     with hub.db.unit_of_work() as session:
         service.purge(session, month)
     assert (count(WebhookEvent), count(WebhookDelivery)) == (0, 0)
+
+
+def test_custom_header_values_are_sealed_and_only_their_names_kept_in_the_clear(
+    hub: Hub, receiver: Receiver
+) -> None:
+    value = "sk_live_receiver_key_7f3a"
+    subscription, _ = subscribe(hub, receiver.url, custom_headers={"X-Api-Key": value})
+    raw = _raw_row(hub, subscription.id)
+    assert value not in raw and "x-api-key" in raw  # the name is shown, the value sealed
+    with hub.db.unit_of_work() as session:
+        factories.product(session, "SEALED")
+    assert Dispatcher(hub, holder="test").drain(subscription.id) == 1
+    [got] = receiver.received
+    assert got.headers["x-api-key"] == value  # sent as given
+    replaced = "sk_live_replaced_9c1d"
+    with hub.db.unit_of_work() as session:
+        service.update_subscription(
+            session,
+            hub.vault,
+            service.UrlRules(hub.outbound),
+            subscription.id,
+            custom_headers={"X-Api-Key": replaced},
+        )
+    raw = _raw_row(hub, subscription.id)
+    assert value not in raw and replaced not in raw
+    with hub.db.read() as session:
+        row = service.get_subscription(session, subscription.id)
+        assert service.header_names(row) == ["x-api-key"]
+        assert service.custom_headers(hub.vault, row) == {"x-api-key": replaced}
+
+
+def test_an_endpoint_whose_headers_predate_sealing_still_sends_them(hub: Hub) -> None:
+    subscription, _ = subscribe(hub, "https://8.8.8.8/hooks")
+    with hub.db.unit_of_work() as session:
+        row = service.get_subscription(session, subscription.id)
+        row.custom_headers = {"x-tenant": "acme"}  # as stored before
+        row.header_values = None
+    with hub.db.read() as session:
+        row = service.get_subscription(session, subscription.id)
+        assert service.header_names(row) == ["x-tenant"]
+        assert service.custom_headers(hub.vault, row) == {"x-tenant": "acme"}
+
+
+def _raw_row(hub: Hub, subscription_id: int) -> str:
+    """Every column of the subscription's row as stored, as one string."""
+    with hub.db.read() as session:
+        row = session.execute(
+            text("SELECT * FROM webhook_subscriptions WHERE id = :id"), {"id": subscription_id}
+        ).one()
+    return " ".join(str(value) for value in row)

@@ -71,3 +71,11 @@ def test_the_library_verifies_what_is_signed_with_either_secret() -> None:
 
 def test_kept_headers_name_the_versions_not_the_signatures() -> None:
     assert signing.redacted(ROTATION_SIGNATURE) == "v1,… v1,…"
+
+
+@pytest.mark.parametrize("body", ["", '{"a":1}', "ünïcødé ✓", "x" * 5000])
+def test_the_signer_signs_as_the_library_does(body: str) -> None:
+    keys = [signing.new_secret(), signing.new_secret()]
+    moment = dt.datetime.fromtimestamp(ROTATION_TS, tz=dt.UTC)
+    expected = " ".join(Webhook(key).sign("evt_9", moment, body) for key in keys)
+    assert signing.Signer(keys).sign("evt_9", ROTATION_TS, body) == expected

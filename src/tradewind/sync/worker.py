@@ -35,6 +35,8 @@ PURGE_EVERY_SECONDS = 3600.0
 # An idle worker looks at the SQLite queue at least this often (Redis blocks instead):
 # a kick waits at most this long, for a few cheap reads a second.
 IDLE_POLL_SECONDS = 0.1
+# Announcements of one endpoint's deliveries closer than this are sent once.
+DELIVER_WINDOW = 0.05
 
 
 def make_huey(url: str) -> Huey:
@@ -121,18 +123,20 @@ class Engine:
         ident: int,
         at: dt.datetime | None,
         what: str,
+        *,
+        window: float = 1.0,
     ) -> None:
         """Put ``task(ident)`` on the queue now, or at ``at`` — once per ``ident`` and
-        second (``sent`` remembers the last second's)."""
+        ``window`` seconds (``sent`` remembers the last window's)."""
         now = utcnow()
         due = at if at is not None and at > now else None
-        second = int((due or now).timestamp())
+        bucket = int((due or now).timestamp() / window)
         with self._kick_lock:
-            if sent.get((ident, second), 0.0) > time.monotonic() - 1.0:
+            if sent.get((ident, bucket), 0.0) > time.monotonic() - window:
                 return
-            sent[(ident, second)] = time.monotonic()
+            sent[(ident, bucket)] = time.monotonic()
             if len(sent) > 10_000:
-                horizon = time.monotonic() - 1.0
+                horizon = time.monotonic() - window
                 for key in [k for k, v in sent.items() if v <= horizon]:
                     del sent[key]
         try:
@@ -147,9 +151,18 @@ class Engine:
         return self.drainer.drain(plugin_id)
 
     def deliver(self, subscription_id: int, at: dt.datetime | None = None) -> None:
-        """Ask for the endpoint's due deliveries to be sent now, or at ``at`` (once per
-        endpoint and second, like ``kick``)."""
-        self._announce(self._deliver_task, self._delivering, subscription_id, at, "a delivery")
+        """Ask for the endpoint's due deliveries to be sent now, or at ``at``: once per
+        endpoint and ``DELIVER_WINDOW`` (an announcement is made per commit, not per
+        change, and one dropped as a repeat after a drain ended would wait for the
+        reconciler: the window is short so a commit's deliveries go at once)."""
+        self._announce(
+            self._deliver_task,
+            self._delivering,
+            subscription_id,
+            at,
+            "a delivery",
+            window=DELIVER_WINDOW,
+        )
 
     def _deliver(self, subscription_id: int) -> int:
         return self.dispatcher.drain(subscription_id)
@@ -231,6 +244,7 @@ class Engine:
         if self._reconciler is not None:
             self._reconciler.join(timeout=10)
             self._reconciler = None
+        self.dispatcher.close()  # the endpoints' kept connections
 
     def run_worker(self, *, workers: int | None = None) -> None:
         """``tradewind worker``: a consumer that owns the process and its signals

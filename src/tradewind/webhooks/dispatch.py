@@ -1,53 +1,69 @@
 """Sending deliveries: one endpoint at a time per process, its due deliveries claimed from
-the database, signed, POSTed, and each attempt recorded with what came of it.
+the database, signed, POSTed, and each attempt recorded with what came of it (what an
+answer means and when the next try is due: ``attempts``).
 
 * **Claims.** A drain holds the subscription's lease (one drainer per endpoint across
-  every process; the lease ends by itself if the process dies), then claims eight rounds
-  of the endpoint's concurrency of due deliveries under a lease token (``FOR UPDATE SKIP
-  LOCKED`` on PostgreSQL; SQLite has one writer), sends them with at most that many in
-  flight and records them together with the next claim, while that one is sent. A
-  delivery whose sender died is due again when its lease ends: at least once, never
-  lost, and a repeat carries the same ``webhook-id`` and body.
+  every process; the lease ends by itself if the process dies), then claims due
+  deliveries under a lease token (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has
+  one writer), sends them with at most the endpoint's concurrency in flight and records
+  them together with the next claim, while that one is sent. A claim starts at eight
+  rounds of the concurrency; the next is what the endpoint answered in
+  ``CLAIM_SECONDS`` at the last one's pace (up to ``MAX_CLAIM``), so a busy endpoint
+  costs a few statements per hundreds of deliveries and a slow one claims a round at a
+  time. An attempt is started only while its claim has
+  ``ATTEMPT_SECONDS`` left; what is left unsent is handed back, due as it was. So live
+  workers never send one claim twice, and a delivery whose sender died is due again
+  when its lease ends: at least once, never lost, a repeat with the same ``webhook-id``
+  and body.
+* **Connections.** Each endpoint has a pool of keep-alive connections (as many as its
+  concurrency) kept from one drain to the next, through the outbound address policy:
+  every connection is made to an address resolved and checked when it is opened.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
-  deliveries of another.
-* **Outcomes** (``classify``): 2xx succeeds; an answer with ``webhook-delivery:
-  abort-message`` fails without retries; network errors, timeouts, 408, 429 and 5xx are
-  retried on ``SCHEDULE`` with ±20 % jitter (``Retry-After`` wins when given, up to
-  an hour); 410 disables the endpoint; anything else (3xx included: redirects are not
-  followed) fails the delivery. A resend or recover is one attempt.
+  deliveries (or the connections) of another.
 * **Disabling.** An endpoint whose attempts have all failed for 5 days is disabled; a
   delivery that fails for good raises a notification (once, while it stays open).
-* **The address policy** applies on every attempt: the outbound transport resolves,
-  checks and connects to the checked address.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.utils
 import random
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import httpx2
 import structlog
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.errors import Unavailable
-from tradewind.connectors.outbound import OutboundRefused
+from tradewind.connectors.outbound import SharedTransport
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.vault import VaultError
 from tradewind.webhooks import service, signing
+from tradewind.webhooks.attempts import (
+    ATTEMPT_SECONDS,
+    MAX_ATTEMPTS,
+    TIMEOUT,
+    USER_AGENT,
+    Claimed,
+    Outcome,
+    Sent,
+    attempt_row,
+    classify,
+    describe,
+    next_delay,
+    post,
+    retry_after,
+)
 from tradewind.webhooks.models import (
     AttemptTrigger,
     DeliveryStatus,
@@ -63,99 +79,18 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-# Seconds before attempt n+1 (the first is immediate): about 47 hours in all.
-SCHEDULE: tuple[int, ...] = (0, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
-MAX_ATTEMPTS = len(SCHEDULE)
-JITTER = 0.2
-RETRY_AFTER_CAP = 3600.0
 DISABLE_AFTER = dt.timedelta(days=5)
-TIMEOUT = httpx2.Timeout(15.0, connect=5.0)
-# No attempt lasts longer: 5 s to connect, 15 s for the whole answer (a receiver that
-# drips it is cut off), so a claim held twice this long (it waits for the claim in
-# flight, then is sent) plus the engine's lease is never sent twice by two live workers;
-# a dead worker's claim is free once it ends.
-ATTEMPT_SECONDS = 20.0
-ANSWER_SECONDS = 15.0
-READ_LIMIT = 64 * 1024  # read at most this much of an answer
-KEEP_BODY = 4 * 1024  # and keep this much with the attempt
-USER_AGENT = "Tradewind-Webhooks/1.0"
-RETRIED_STATUSES = frozenset({408, 429})
-# A claim takes this many rounds of the endpoint's concurrency at once (fewer
-# transactions per delivery); a killed worker's repeats are at most one claim.
+# A first claim takes this many rounds of the endpoint's concurrency; the next ones as
+# many as the endpoint took in CLAIM_SECONDS at its last claim's pace (up to MAX_CLAIM):
+# few transactions per delivery for a fast endpoint, few held by a slow one.
 CLAIM_ROUNDS = 8
+CLAIM_SECONDS = 5.0
+MAX_CLAIM = 512
+POOLS_KEPT = 256  # endpoints whose idle connections a process keeps
+# Attempts are inserted through Core (one executemany, no ORM bookkeeping per row).
+_ATTEMPTS = cast(Table, WebhookAttempt.__table__)
 
 Kick = Callable[[int, dt.datetime | None], None]
-
-
-class Outcome(StrEnum):
-    SUCCEEDED = "succeeded"
-    RETRY = "retry"
-    FAILED = "failed"
-    GONE = "gone"  # 410: the endpoint is disabled
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What one attempt got: a status with headers and the start of the body, or an
-    error of a kind (timeout, connect, refused, network)."""
-
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    error_kind: str | None = None
-    error: str = ""
-    duration_ms: int = 0
-
-
-def classify(answer: Answer) -> Outcome:
-    if answer.status is None:
-        return Outcome.RETRY  # network error, timeout, refused by the policy (DNS may change)
-    if 200 <= answer.status < 300:
-        return Outcome.SUCCEEDED
-    if answer.headers.get("webhook-delivery", "").lower() == "abort-message":
-        return Outcome.FAILED  # the receiver asks for no more tries of this one
-    if answer.status == 410:
-        return Outcome.GONE
-    if answer.status in RETRIED_STATUSES or answer.status >= 500:
-        return Outcome.RETRY
-    return Outcome.FAILED
-
-
-def retry_after(headers: dict[str, str], now: dt.datetime) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), 1 s to an hour."""
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 1.0), RETRY_AFTER_CAP)  # never a tight loop on "0"
-
-
-def next_delay(attempts_made: int, rng: Callable[[], float] = random.random) -> float | None:
-    """Seconds until the next attempt after ``attempts_made``, or ``None`` when they are
-    spent."""
-    if attempts_made >= MAX_ATTEMPTS:
-        return None
-    base = SCHEDULE[attempts_made]
-    return base * (1 - JITTER + 2 * JITTER * rng())
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    delivery_id: int
-    event_id: str
-    event_type: str
-    body: str
-    number: int  # this attempt's number
-    trigger: AttemptTrigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,22 +100,23 @@ class Endpoint:
     id: int
     url: str
     headers: dict[str, str]
-    secrets: list[str]
+    signer: signing.Signer
     concurrency: int
 
 
 @dataclass(frozen=True, slots=True)
-class Sent:
-    claimed: Claimed
-    request_headers: dict[str, str]
-    started_at: dt.datetime
-    answer: Answer
+class Claim:
+    endpoint: Endpoint
+    token: str
+    batch: list[Claimed]
+    # No attempt of it starts after this (``time.monotonic``): it ends before the claim.
+    send_until: float
 
 
 class Dispatcher:
     """Drains endpoints for one process. ``clock`` and ``rng`` are the test seams for
-    time and jitter; ``transport`` for the network (default: the hub's, or its outbound
-    policy's)."""
+    time and jitter; ``transport`` for the network (default: the hub's, or a pool per
+    endpoint under its outbound policy)."""
 
     def __init__(
         self,
@@ -194,14 +130,16 @@ class Dispatcher:
     ) -> None:
         self.hub = hub
         self.holder = holder
-        self._opened: dict[tuple[int, str, int], list[str]] = {}
+        self._opened: dict[tuple[int, str, str, int], tuple[signing.Signer, dict[str, str]]] = {}
         # How long a claim (of an endpoint, of deliveries) lasts without being renewed:
-        # pipelined, a claim waits for the one in flight, then is sent itself.
+        # its attempts start within ATTEMPT_SECONDS of it and last at most as long.
         self.lease = dt.timedelta(seconds=2 * ATTEMPT_SECONDS + hub.settings.lease_seconds)
         self.kick = kick
         self.clock = clock
         self.rng = rng
         self._transport = transport
+        self._pools: dict[tuple[int, str, int], SharedTransport] = {}
+        self._pools_lock = threading.Lock()
 
     # ------------------------------------------------------------------ draining
 
@@ -213,47 +151,89 @@ class Dispatcher:
             return 0
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
+        size: int | None = None  # the next claim's size; None: the first's
+        took = 0.0  # seconds the last claim took to send
         try:
-            with self._client() as client, contextlib.ExitStack() as stack:
+            with contextlib.ExitStack() as stack:
+                client: httpx2.Client | None = None
                 pool: ThreadPoolExecutor | None = None
                 pool_size = 0
-                claim = self._claim(subscription_id, holder)
+                claim = self._claim(subscription_id, holder, size)
                 previous: tuple[str, list[Sent]] | None = None  # sent, to be recorded
                 # Pipelined: while one claim's requests are in flight (at most the
                 # endpoint's concurrency at once), the previous claim's outcomes are
                 # recorded and the next deliveries claimed, in one transaction.
                 while claim is not None or previous is not None:
-                    flying: tuple[str, list[Future[Sent]]] | None = None
+                    flying: tuple[str, list[Future[list[Sent]]], float] | None = None
                     if claim is not None:
-                        endpoint, token, batch = claim
+                        endpoint = claim.endpoint
+                        if client is None:
+                            client = stack.enter_context(self._client(endpoint))
                         if pool is None or pool_size != endpoint.concurrency:
                             pool_size = endpoint.concurrency
                             pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
+                        # ``concurrency`` senders take the claim's deliveries one after
+                        # another (a task each would cost a wake-up per delivery).
+                        items = iter(claim.batch)
                         flying = (
-                            token,
-                            [pool.submit(self._send, client, endpoint, item) for item in batch],
+                            claim.token,
+                            [
+                                pool.submit(
+                                    self._send_all, client, endpoint, items, claim.send_until
+                                )
+                                for _ in range(min(pool_size, len(claim.batch)))
+                            ],
+                            time.monotonic(),
                         )
                     more = holder if time.monotonic() < stop else None
                     if previous is not None:
-                        claim = self._settle(subscription_id, previous[0], previous[1], more)
+                        size = _next_size(previous[1], took, pool_size)
+                        claim = self._settle(subscription_id, previous[0], previous[1], more, size)
                     elif flying is not None and more is not None:
-                        claim = self._claim(subscription_id, holder)
+                        claim = self._claim(subscription_id, holder, size)
                     else:
                         claim = None
                     previous = None
                     if flying is not None:
-                        previous = (flying[0], [future.result() for future in flying[1]])
-                        made += len(previous[1])
+                        previous = (
+                            flying[0],
+                            [sent for future in flying[1] for sent in future.result()],
+                        )
+                        took = time.monotonic() - flying[2]
+                        made += sum(1 for sent in previous[1] if sent.answer is not None)
         finally:
             self._release(subscription_id, holder)
         self._kick_next(subscription_id)
         return made
 
-    def _client(self) -> httpx2.Client:
-        transport = self._transport or self.hub.transport or self.hub.outbound.transport()
+    def _client(self, endpoint: Endpoint) -> httpx2.Client:
+        transport = self._transport or self.hub.transport or self._pool(endpoint)
         return httpx2.Client(
             transport=transport, follow_redirects=False, timeout=TIMEOUT, trust_env=False
         )
+
+    def _pool(self, endpoint: Endpoint) -> SharedTransport:
+        """The endpoint's keep-alive connections, kept across drains (closing a client
+        over it leaves them open); its own, so a dead endpoint holds none of another's."""
+        key = (endpoint.id, endpoint.url, endpoint.concurrency)
+        with self._pools_lock:
+            found = self._pools.get(key)
+            if found is None:
+                while len(self._pools) >= POOLS_KEPT:
+                    self._pools.pop(next(iter(self._pools))).shut()
+                limits = httpx2.Limits(
+                    max_connections=endpoint.concurrency,
+                    max_keepalive_connections=endpoint.concurrency,
+                )
+                found = self._pools[key] = SharedTransport(self.hub.outbound, limits=limits)
+            return found
+
+    def close(self) -> None:
+        """Close the connections kept open."""
+        with self._pools_lock:
+            for pool in self._pools.values():
+                pool.shut()
+            self._pools.clear()
 
     def _take(self, subscription_id: int, holder: str) -> bool:
         now = self.clock()
@@ -283,18 +263,17 @@ class Dispatcher:
                 .values(lease_holder="", lease_until=None)
             )
 
-    def _claim(
-        self, subscription_id: int, holder: str
-    ) -> tuple[Endpoint, str, list[Claimed]] | None:
+    def _claim(self, subscription_id: int, holder: str, size: int | None) -> Claim | None:
         """Renew the endpoint's lease and claim its next due deliveries (oldest due
         first); ``None`` when nothing is due, the lease was lost or the endpoint stopped."""
         with self.hub.db.unit_of_work() as session:
-            return self._claim_in(session, subscription_id, holder)
+            return self._claim_in(session, subscription_id, holder, size)
 
     def _claim_in(
-        self, session: Session, subscription_id: int, holder: str
-    ) -> tuple[Endpoint, str, list[Claimed]] | None:
+        self, session: Session, subscription_id: int, holder: str, size: int | None
+    ) -> Claim | None:
         now = self.clock()
+        claimed_at = time.monotonic()
         token = uuid.uuid4().hex
         renewed = session.execute(
             update(WebhookSubscription)
@@ -318,7 +297,7 @@ class Dispatcher:
                 or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
             )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(subscription.max_concurrency * CLAIM_ROUNDS)
+            .limit(size or subscription.max_concurrency * CLAIM_ROUNDS)
         )
         if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
@@ -326,9 +305,13 @@ class Dispatcher:
         if not ids:
             return None
         try:
-            secrets = self._secrets(subscription, now)
+            signer, headers = self._opened_for(subscription, now)
         except VaultError as exc:
-            log.error("webhook secret unreadable", subscription=subscription_id, error=str(exc))
+            log.error(
+                "webhook secrets or headers unreadable",
+                subscription=subscription_id,
+                error=str(exc),
+            )
             return None
         session.execute(
             update(WebhookDelivery)
@@ -351,8 +334,8 @@ class Dispatcher:
         endpoint = Endpoint(
             id=subscription.id,
             url=subscription.url,
-            headers=dict(subscription.custom_headers or {}),
-            secrets=secrets,
+            headers=headers,
+            signer=signer,
             concurrency=subscription.max_concurrency,
         )
         batch = [
@@ -366,15 +349,26 @@ class Dispatcher:
             )
             for row in rows
         ]
-        return endpoint, token, batch
+        return Claim(endpoint, token, batch, send_until=claimed_at + ATTEMPT_SECONDS)
 
-    def _secrets(self, subscription: WebhookSubscription, now: dt.datetime) -> list[str]:
-        """The subscription's secrets in force, opened once per sealed value and minute
-        (a rotation writes a new sealed value, so it is seen at the next claim)."""
-        key = (subscription.id, subscription.secrets, int(now.timestamp() // 60))
+    def _opened_for(
+        self, subscription: WebhookSubscription, now: dt.datetime
+    ) -> tuple[signing.Signer, dict[str, str]]:
+        """The subscription's signer (its secrets in force) and custom headers, opened
+        once per sealed values and minute (a rotation or an edit writes new sealed
+        values, so it is seen at the next claim)."""
+        key = (
+            subscription.id,
+            subscription.secrets,
+            subscription.header_values or "",
+            int(now.timestamp() // 60),
+        )
         cached = self._opened.get(key)
         if cached is None:
-            cached = service.secrets_in_force(self.hub.vault, subscription, now)
+            cached = (
+                signing.Signer(service.secrets_in_force(self.hub.vault, subscription, now)),
+                service.custom_headers(self.hub.vault, subscription),
+            )
             if len(self._opened) > 1000:
                 self._opened.clear()
             self._opened[key] = cached
@@ -382,8 +376,19 @@ class Dispatcher:
 
     # ------------------------------------------------------------------- sending
 
-    def _send(self, client: httpx2.Client, endpoint: Endpoint, item: Claimed) -> Sent:
+    def _send_all(
+        self, client: httpx2.Client, endpoint: Endpoint, items: Iterator[Claimed], until: float
+    ) -> list[Sent]:
+        """Send the next of ``items`` until none is left (several threads share them: a
+        list's iterator hands each item to one thread)."""
+        return [self._send(client, endpoint, item, until) for item in items]
+
+    def _send(
+        self, client: httpx2.Client, endpoint: Endpoint, item: Claimed, send_until: float
+    ) -> Sent:
         started_at = self.clock()
+        if time.monotonic() > send_until:
+            return Sent(item, {}, started_at, None)  # too late in the claim: handed back
         timestamp = int(started_at.timestamp())
         headers = {
             **endpoint.headers,
@@ -391,9 +396,7 @@ class Dispatcher:
             "user-agent": USER_AGENT,
             "webhook-id": item.event_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": signing.signature(
-                endpoint.secrets, item.event_id, timestamp, item.body
-            ),
+            "webhook-signature": endpoint.signer.sign(item.event_id, timestamp, item.body),
             "tradewind-event-type": item.event_type,
             "tradewind-attempt": str(item.number),
             "tradewind-subscription-id": str(endpoint.id),
@@ -411,25 +414,41 @@ class Dispatcher:
     # ------------------------------------------------------------------ settling
 
     def _settle(
-        self, subscription_id: int, token: str, sent: Sequence[Sent], holder: str | None
-    ) -> tuple[Endpoint, str, list[Claimed]] | None:
+        self,
+        subscription_id: int,
+        token: str,
+        sent: Sequence[Sent],
+        holder: str | None,
+        size: int | None,
+    ) -> Claim | None:
         """Record the attempts and what follows from them, in one transaction (the
-        successes in one statement per status code), and with ``holder`` claim the next
-        deliveries in it (``None``: nothing more, or the endpoint was disabled)."""
+        successes in one statement per status code, what was not sent in one), and with
+        ``holder`` claim the next ``size`` deliveries in it (``None``: nothing more, or
+        the endpoint was disabled)."""
         now = self.clock()
-        outcomes = [(item, classify(item.answer)) for item in sent]
+        outcomes = [
+            (item, item.answer, classify(item.answer)) for item in sent if item.answer is not None
+        ]
+        unsent = [item.claimed.delivery_id for item in sent if item.answer is None]
         with self.hub.db.unit_of_work() as session:
             subscription = session.get(WebhookSubscription, subscription_id)
             if subscription is None:
                 return None  # deleted meanwhile: its deliveries went with it
-            session.execute(
-                insert(WebhookAttempt),
-                [_attempt_row(item, outcome) for item, outcome in outcomes],
-            )
+            if outcomes:
+                session.execute(
+                    insert(_ATTEMPTS),
+                    [attempt_row(item, answer, outcome) for item, answer, outcome in outcomes],
+                )
+            if unsent:
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(unsent), WebhookDelivery.lease_token == token)
+                    .values(lease_token=None, lease_until=None)
+                )
             succeeded: dict[int, list[int]] = {}
-            for item, outcome in outcomes:
+            for item, answer, outcome in outcomes:
                 if outcome is Outcome.SUCCEEDED:
-                    code = item.answer.status or 200  # a success always has its status
+                    code = answer.status or 200  # a success always has its status
                     succeeded.setdefault(code, []).append(item.claimed.delivery_id)
             for code, ids in succeeded.items():
                 session.execute(
@@ -455,7 +474,7 @@ class Dispatcher:
                     subject=f"webhook endpoint {subscription.id}",
                 )
             failed = [
-                (item, outcome) for item, outcome in outcomes if outcome is not Outcome.SUCCEEDED
+                (item, outcome) for item, _, outcome in outcomes if outcome is not Outcome.SUCCEEDED
             ]
             if failed:
                 found = {
@@ -474,7 +493,7 @@ class Dispatcher:
                         )
             if holder is None or subscription.status is not SubscriptionStatus.ACTIVE:
                 return None
-            return self._claim_in(session, subscription_id, holder)
+            return self._claim_in(session, subscription_id, holder, size)
 
     def _settle_failure(
         self,
@@ -487,11 +506,12 @@ class Dispatcher:
         now: dt.datetime,
     ) -> None:
         answer = sent.answer
+        assert answer is not None  # only attempts made are settled
         if delivery.lease_token != token:
             return  # another sender took it over after our lease ended: its result counts
         delivery.attempts += 1
         delivery.last_status = answer.status
-        delivery.last_error = _describe(answer)
+        delivery.last_error = describe(answer)
         delivery.lease_token = None
         delivery.lease_until = None
         manual = delivery.trigger is not AttemptTrigger.AUTO
@@ -561,81 +581,15 @@ class Dispatcher:
             self.kick(subscription_id, due)
 
 
-def post(client: httpx2.Client, url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST ``body``; the answer with at most ``READ_LIMIT`` bytes of its body read."""
-    started = time.monotonic()
-
-    def took() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    try:
-        with client.stream("POST", url, content=body, headers=headers) as response:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= READ_LIMIT:
-                    break  # the rest is not read: closing drops the connection
-                if time.monotonic() - started > ANSWER_SECONDS:
-                    return Answer(
-                        error_kind="timeout",
-                        error=f"the answer took longer than {ANSWER_SECONDS:.0f} s",
-                        duration_ms=took(),
-                    )
-            return Answer(
-                status=response.status_code,
-                headers=_headers(response.headers),
-                body=b"".join(chunks)[:READ_LIMIT],
-                duration_ms=took(),
-            )
-    except httpx2.TimeoutException as exc:
-        return Answer(error_kind="timeout", error=str(exc) or "timed out", duration_ms=took())
-    except httpx2.ConnectError as exc:
-        return Answer(error_kind="connect", error=str(exc), duration_ms=took())
-    except OutboundRefused as exc:
-        return Answer(error_kind="refused", error=str(exc), duration_ms=took())
-    except Unavailable as exc:  # the name does not resolve
-        return Answer(error_kind="dns", error=str(exc), duration_ms=took())
-    except httpx2.HTTPError as exc:
-        return Answer(error_kind="network", error=str(exc), duration_ms=took())
-
-
-def _attempt_row(sent: Sent, outcome: Outcome) -> dict[str, Any]:
-    answer = sent.answer
-    ok = outcome is Outcome.SUCCEEDED
-    return {
-        "delivery_id": sent.claimed.delivery_id,
-        "number": sent.claimed.number,
-        "trigger": sent.claimed.trigger,
-        "started_at": sent.started_at,
-        "duration_ms": answer.duration_ms,
-        "request_headers": sent.request_headers,
-        "response_status": answer.status,
-        "response_headers": answer.headers,
-        "response_body": answer.body[:KEEP_BODY].decode("utf-8", "replace"),
-        "error_kind": answer.error_kind or (None if ok else "http"),
-        "error": answer.error[:2000],
-        "succeeded": ok,
-    }
+def _next_size(sent: Sequence[Sent], took: float, concurrency: int) -> int:
+    """The next claim's size after ``sent`` took ``took`` seconds: what the endpoint
+    answers in ``CLAIM_SECONDS`` at that pace, from one round of its concurrency up to
+    ``MAX_CLAIM`` (one round when some of it could not even be started)."""
+    if any(item.answer is None for item in sent):
+        return concurrency
+    pace = len(sent) / max(took, 0.001)
+    return max(concurrency, min(int(pace * CLAIM_SECONDS), MAX_CLAIM))
 
 
 def _redact(value: str) -> str:
     return f"… ({len(value)} characters)"
-
-
-def _headers(headers: Any) -> dict[str, str]:
-    kept: dict[str, str] = {}
-    for name, value in headers.items():
-        if len(kept) >= 50:
-            break
-        kept[str(name).lower()] = str(value)[:500]
-    return kept
-
-
-def _describe(answer: Answer) -> str:
-    if answer.status is None:
-        return f"{answer.error_kind}: {answer.error}"[:500]
-    if 300 <= answer.status < 400:
-        return f"HTTP {answer.status} (redirects are not followed)"
-    return f"HTTP {answer.status}"

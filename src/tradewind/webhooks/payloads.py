@@ -113,6 +113,11 @@ def product(record: Product) -> Data:
     }
 
 
+def product_deleted(product_id: int, sku: str, now: dt.datetime) -> Data:
+    """Thin: the product's row is gone by the time its event is written."""
+    return {"object": "product", "id": product_id, "sku": sku, "deleted_at": iso(now)}
+
+
 def customer(record: Customer) -> Data:
     return {
         "object": "customer",

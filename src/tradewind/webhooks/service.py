@@ -37,6 +37,7 @@ from tradewind.webhooks.models import (
 from tradewind.webhooks.outbox import DeliveriesQueued, EndpointDisabled, Outgoing, publish
 
 _PURPOSE = "webhook secrets"
+_HEADERS_PURPOSE = "webhook headers"
 # The old secret keeps signing this long after a rotation.
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 MAX_HEADERS = 20
@@ -168,12 +169,12 @@ def create_subscription(
     max_concurrency: int = 4,
 ) -> tuple[WebhookSubscription, str]:
     """A new active subscription and its secret (returned here, and never again)."""
+    headers = _headers(custom_headers)
     subscription = WebhookSubscription(
         url=rules.check(url),
         event_types=_event_types(event_types),
         channel_id=_channel(session, channel_id),
         description=description.strip()[:255],
-        custom_headers=_headers(custom_headers),
         max_concurrency=_concurrency(max_concurrency),
         secrets="",
         status=SubscriptionStatus.ACTIVE,
@@ -182,12 +183,38 @@ def create_subscription(
     session.flush()  # the id binds the sealed secret to this row
     secret = signing.new_secret()
     _seal(vault, subscription, secret)
+    _seal_headers(vault, subscription, headers)
     session.flush()
     return subscription, secret
 
 
+def _seal_headers(
+    vault: Vault, subscription: WebhookSubscription, headers: Mapping[str, str]
+) -> None:
+    """Keep the names in the clear and the values sealed (write-only from then on)."""
+    subscription.custom_headers = sorted(headers)
+    subscription.header_values = (
+        vault.seal(_HEADERS_PURPOSE, _owner(subscription), headers) if headers else None
+    )
+
+
+def header_names(subscription: WebhookSubscription) -> list[str]:
+    """The custom headers' names: all that is shown of them."""
+    return [str(name) for name in subscription.custom_headers or []]
+
+
+def custom_headers(vault: Vault, subscription: WebhookSubscription) -> dict[str, str]:
+    """The custom headers sent with each of the subscription's deliveries. Raises
+    ``VaultError`` when no key opens them."""
+    if subscription.header_values:
+        return vault.open(_HEADERS_PURPOSE, _owner(subscription), subscription.header_values)
+    legacy = subscription.custom_headers
+    return {str(k): str(v) for k, v in legacy.items()} if isinstance(legacy, dict) else {}
+
+
 def update_subscription(
     session: Session,
+    vault: Vault,
     rules: UrlRules,
     subscription_id: int,
     *,
@@ -208,7 +235,7 @@ def update_subscription(
     if description is not None:
         subscription.description = description.strip()[:255]
     if custom_headers is not None:
-        subscription.custom_headers = _headers(custom_headers)
+        _seal_headers(vault, subscription, _headers(custom_headers))
     if max_concurrency is not None:
         subscription.max_concurrency = _concurrency(max_concurrency)
     session.flush()

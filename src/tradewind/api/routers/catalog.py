@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from fastapi import Depends, File, Query, Request, UploadFile, status
+from fastapi import Depends, File, Query, Request, Response, UploadFile, status
 
 from tradewind.api import schemas
 from tradewind.api.pagination import Page, PageParams, page_params, paginate
@@ -68,6 +68,19 @@ def update_product(request: Request, product_id: int, body: schemas.ProductPatch
     changes = body.model_dump(exclude_unset=True)
     with hub_of(request).db.unit_of_work() as session:
         return ProductOut.model_validate(catalog.update_product(session, product_id, changes))
+
+
+@router.delete(
+    "/products/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(404, 409),
+)
+def delete_product(request: Request, product_id: int) -> Response:
+    """Remove a product (its stock, listings and links with it); one that was ordered is
+    refused (409): set it inactive instead."""
+    with hub_of(request).db.unit_of_work() as session:
+        catalog.delete_product(session, product_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # -------------------------------------------------------------------------- warehouses

@@ -37,6 +37,9 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+WRITE_ONLY = "(write-only)"
+
+
 class SubscriptionIn(BaseModel):
     url: str = Field(max_length=2048, description="https:// (public hosts only).")
     event_types: list[str] = Field(
@@ -76,7 +79,8 @@ class SubscriptionOut(BaseModel):
     event_types: list[str] = Field(description="Empty: every type.")
     channel_id: int | None
     custom_headers: dict[str, str] = Field(
-        description="The names; their values are write-only (they may be credentials)."
+        description="The names, each with the mask `(write-only)`: their values may be "
+        "credentials, so they are kept encrypted and never shown."
     )
     max_concurrency: int
     status: SubscriptionStatus
@@ -171,10 +175,7 @@ def _subscription_out(hub: Hub, session: Any, row: WebhookSubscription) -> Subsc
         description=row.description,
         event_types=list(row.event_types or []),
         channel_id=row.channel_id,
-        custom_headers={
-            name: f"… ({len(value)} characters)"
-            for name, value in (row.custom_headers or {}).items()
-        },
+        custom_headers=dict.fromkeys(service.header_names(row), WRITE_ONLY),
         max_concurrency=row.max_concurrency,
         status=row.status,
         disabled_reason=row.disabled_reason,
@@ -270,6 +271,7 @@ def update_subscription(
     with hub.db.unit_of_work() as session:
         row = service.update_subscription(
             session,
+            hub.vault,
             service.UrlRules(hub.outbound),
             subscription_id,
             url=body.url,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from tradewind.core.catalog.models import Product, sku_key
 from tradewind.core.catalog.schemas import ImportReport, ProductIn, RowError
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import ProductCreated, ProductUpdated, record
+from tradewind.events import ProductCreated, ProductDeleted, ProductUpdated, record
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -100,6 +100,28 @@ def update_product(session: Session, product_id: int, changes: dict[str, Any]) -
             raise Conflict(f"SKU {merged.sku!r} already exists", fields={"sku": "already exists"})
     _apply(product, merged)
     return product
+
+
+def delete_product(session: Session, product_id: int) -> None:
+    """Remove a product from the catalogue, with its stock, listings and platform links
+    (the database cascades them). A product that orders were placed for stays (their
+    lines point at it): refused, with deactivating it as the way out."""
+    from tradewind.core.orders.models import OrderLine  # orders build on the catalog
+
+    product = get_product(session, product_id)
+    ordered = session.scalar(
+        select(func.count()).select_from(OrderLine).where(OrderLine.product_id == product.id)
+    )
+    if ordered:
+        raise Conflict(
+            f"product {product.sku!r} is on {ordered} order line(s) and cannot be deleted; "
+            "set it inactive instead",
+            fields={"product": "ordered"},
+        )
+    sku = product.sku
+    session.delete(product)
+    session.flush()
+    record(session, ProductDeleted(product_id=product_id, sku=sku))
 
 
 def upsert_product(session: Session, data: ProductIn) -> tuple[Product, Outcome]:

@@ -3,8 +3,8 @@ alone left in ``custom_headers`` (an endpoint made before keeps {name: value} th
 it is edited; it is read either way); an event's ``subject``, what a newer untried event
 of its type replaces it for (a burst of stock changes coalesced)
 
-Revision ID: 0020
-Revises: 0017
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03 14:50:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0017"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

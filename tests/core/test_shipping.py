@@ -24,6 +24,7 @@ from tradewind.core.returns import service as returns
 from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Label, Package, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
 from tradewind.errors import Conflict, Invalid, NotFound
@@ -330,7 +331,7 @@ def test_tax_is_written_with_its_lines_and_totals_and_frozen_once_committed(
     with hub.db.unit_of_work() as session:
         order = orders.get_order(session, ids["order"])
         before, line_id = order.total, order.lines[0].id
-        shipping.record_tax(
+        taxes.record_tax(
             session,
             order.id,
             ids["carrier"],
@@ -340,9 +341,9 @@ def test_tax_is_written_with_its_lines_and_totals_and_frozen_once_committed(
         order = orders.get_order(session, ids["order"])
         assert (order.tax_total, order.total) == (Decimal("1.9000"), before + Decimal("1.90"))
         assert order.lines[0].tax_amount == Decimal("1.9000")
-        shipping.commit_tax(session, order.id, "tw-3001")
+        taxes.commit_tax(session, order.id, "tw-3001")
     with pytest.raises(Conflict, match="is committed"), hub.db.unit_of_work() as session:
-        shipping.record_tax(session, ids["order"], ids["carrier"], TaxIn(amount=Decimal("0")))
+        taxes.record_tax(session, ids["order"], ids["carrier"], TaxIn(amount=Decimal("0")))
 
 
 def test_a_channel_names_one_attached_plugin_per_capability(hub: Hub, ids: dict[str, int]) -> None:

@@ -20,7 +20,7 @@ from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.settings import Settings
-from tradewind.webhooks import dispatch, service, signing
+from tradewind.webhooks import dispatch, history, service, signing
 from tradewind.webhooks.attempts import MAX_ATTEMPTS, SCHEDULE, Answer, Claimed, Sent
 from tradewind.webhooks.dispatch import Dispatcher
 from tradewind.webhooks.models import (
@@ -78,7 +78,7 @@ def _deliveries(hub: Hub, subscription_id: int) -> list[WebhookDelivery]:
 
 def _attempts(hub: Hub, delivery_id: int) -> list[WebhookAttempt]:
     with hub.db.read() as session:
-        return service.attempts(session, delivery_id)
+        return history.attempts(session, delivery_id)
 
 
 def test_an_event_reaches_each_subscription_once_and_verifies(

@@ -35,6 +35,7 @@ from tradewind.core.plugins.models import Plugin
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Label, PackageState, RateQuote
 from tradewind.core.shipping.schemas import LabelIn, TaxIn, TrackingIn
 from tradewind.errors import Conflict, Invalid, NotFound, TradewindError
@@ -294,7 +295,7 @@ def calculate_tax(hub: Hub, order_id: int) -> TaxIn:
 
     def keep(session: Session, tax: TaxRecord) -> TaxIn:
         computed = tax_in(tax)
-        shipping.record_tax(session, order_id, plugin.id, computed)
+        taxes.record_tax(session, order_id, plugin.id, computed)
         tax_computed(session, order_id, plugin.id)
         return computed
 

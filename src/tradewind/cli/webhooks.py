@@ -12,7 +12,7 @@ import typer
 from tradewind.cli.common import console, fail, parse_assignments, running, table
 from tradewind.core.channels import service as channels
 from tradewind.db import utcnow
-from tradewind.webhooks import service
+from tradewind.webhooks import history, service
 from tradewind.webhooks.catalogue import CATALOGUE
 from tradewind.webhooks.models import DeliveryStatus
 
@@ -73,7 +73,7 @@ def list_(ctx: typer.Context) -> None:
     with running(ctx) as hub, hub.db.read() as session:
         rows = []
         for item in service.list_subscriptions(session):
-            stats = service.stats(session, item.id, since)
+            stats = history.stats(session, item.id, since)
             rate = f"{stats.success_rate:.0%}" if stats.success_rate is not None else ""
             rows.append(
                 (
@@ -181,7 +181,7 @@ def deliveries(
 ) -> None:
     """Deliveries, newest first."""
     with running(ctx) as hub, hub.db.read() as session:
-        rows = service.deliveries(
+        rows = history.deliveries(
             session, subscription_id=subscription_id, status=status, limit=limit
         )
         table(

@@ -19,7 +19,7 @@ from tradewind.core.plugins.models import PluginState
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync import decisions
 from tradewind.sync.decisions import Decision
-from tradewind.sync.doctor_facts import Earlier, Facts, Notice, Reading
+from tradewind.sync.doctor_facts import Earlier, Facts, Notice, Reading, would_decide
 from tradewind.sync.orders import ENABLE_GRACE, skip_reason
 from tradewind.vocabulary import Toggle
 
@@ -584,24 +584,3 @@ def diagnose(facts: Facts, now: dt.datetime) -> Diagnosis:
         bad_input=bad_input,
         history=tuple(facts.history),
     )
-
-
-def would_decide(facts: Facts) -> tuple[Decision, str, str] | None:
-    """What an import would decide about the order now (decision, code, reason), without
-    importing; ``None`` when the order was not read."""
-    record = facts.live.record
-    if record is None:
-        return None
-    if facts.imported is not None:
-        return Decision.UNCHANGED, "", "held in Tradewind"
-    if Toggle.IMPORT_ORDERS not in facts.plugin.toggles:
-        return Decision.SKIPPED, "toggle_off:import_orders", "Import Orders is off"
-    if facts.conflict is not None:
-        return Decision.DEFERRED, "import_conflict", facts.conflict
-    rules = plugins.import_rules(facts.plugin)
-    skip = skip_reason(facts.plugin, rules, record, backfill=False)
-    if skip is not None:
-        return Decision.DEFERRED if skip.deferred else Decision.SKIPPED, skip.code, skip.reason
-    if facts.plugin.in_shadow:
-        return Decision.WOULD_IMPORT, "shadow", "would import (shadow: nothing is created)"
-    return Decision.DEFERRED, "", "nothing stops it; not imported yet (sync now imports it)"

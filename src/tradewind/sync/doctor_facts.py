@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tradewind.connectors.records import OrderRecord
+from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.monitoring.notifications import NotificationKind
 from tradewind.sync.decisions import Decision
+from tradewind.sync.orders import skip_reason
+from tradewind.vocabulary import Toggle
 
 
 class Reading(StrEnum):
@@ -85,3 +88,24 @@ class Facts:
     calls: Sequence[Call] = ()  # the plugin's recent executions
     work: Sequence[Work] = ()  # the re-reads of this order
     imported: tuple[int, str] | None = None  # (Tradewind order id, its number)
+
+
+def would_decide(facts: Facts) -> tuple[Decision, str, str] | None:
+    """What an import would decide about the order now (decision, code, reason), without
+    importing; ``None`` when the order was not read."""
+    record = facts.live.record
+    if record is None:
+        return None
+    if facts.imported is not None:
+        return Decision.UNCHANGED, "", "held in Tradewind"
+    if Toggle.IMPORT_ORDERS not in facts.plugin.toggles:
+        return Decision.SKIPPED, "toggle_off:import_orders", "Import Orders is off"
+    if facts.conflict is not None:
+        return Decision.DEFERRED, "import_conflict", facts.conflict
+    rules = plugins.import_rules(facts.plugin)
+    skip = skip_reason(facts.plugin, rules, record, backfill=False)
+    if skip is not None:
+        return Decision.DEFERRED if skip.deferred else Decision.SKIPPED, skip.code, skip.reason
+    if facts.plugin.in_shadow:
+        return Decision.WOULD_IMPORT, "shadow", "would import (shadow: nothing is created)"
+    return Decision.DEFERRED, "", "nothing stops it; not imported yet (sync now imports it)"

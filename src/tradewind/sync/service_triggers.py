@@ -16,6 +16,7 @@ from tradewind.core.plugins.models import Plugin, PluginState
 from tradewind.core.returns.models import ReturnStatus
 from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.events import (
     DomainEvent,
     OrderCreated,
@@ -48,7 +49,7 @@ def enqueue_service_work(
             order = session.get(Order, event.order_id)
             if order is None or order.fulfillment_status is not FulfillmentStatus.FULFILLED:
                 continue
-            tax = shipping.tax_of(session, order.id)
+            tax = taxes.tax_of(session, order.id)
             if tax is None or tax.committed_at is not None:
                 continue
             _enqueue(session, order, ServiceCapability.COMMIT_TAX, keeps_work)
@@ -72,7 +73,7 @@ def enqueue_refund(session: Session, return_id: int, keeps_work: Sequence[Plugin
     """The return's tax refunded by the plugin its order's sale was committed with (the
     channel's commit plugin for a sale recorded before that was kept). Nothing while the
     sale is not committed: committing it queues the refunds of returns received by then."""
-    due = shipping.refund_due(session, return_id)
+    due = taxes.refund_due(session, return_id)
     if due is None:
         return
     plugin_id = due.plugin_id

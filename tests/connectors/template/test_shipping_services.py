@@ -37,6 +37,7 @@ from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Package, PackageState
 from tradewind.core.shipping.schemas import ParcelIn
 from tradewind.errors import Conflict
@@ -454,14 +455,14 @@ def test_an_order_made_here_is_taxed_and_its_tax_committed_once_it_ships(setup: 
         order_id = made.id
     harness.run(setup.plugin_id)
     with setup.hub.db.read() as session:
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None and tax.amount == Decimal("1.9000") and tax.committed_at is None
     assert setup.carrier.sales == []  # not a sale until it ships
     with setup.hub.db.unit_of_work() as session:
         shipments.create_shipment(session, order_id, ShipmentIn())
     harness.run(setup.plugin_id)
     with setup.hub.db.read() as session:
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None and tax.committed_at is not None
         number = orders.get_order(session, order_id).number
     assert tax.external_id == f"tx-{number}"

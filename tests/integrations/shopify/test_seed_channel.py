@@ -30,6 +30,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.sandbox.shipstation import ShipStationSandbox
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sandbox.taxjar import TaxJarSandbox
@@ -192,7 +193,7 @@ def test_an_order_made_here_is_taxed_by_taxjar_and_committed_once_shipstation_sh
         order_id = orders.create_manual_order(session, world.channel_id, data).id
     channel.drain()
     with world.hub.db.read() as session:
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None and tax.amount == Decimal("1.8000")  # LA 90002: 9 % of 20.00
         assert tax.committed_at is None
         number = orders.get_order(session, order_id).number
@@ -204,7 +205,7 @@ def test_an_order_made_here_is_taxed_by_taxjar_and_committed_once_shipstation_sh
     with world.hub.db.read() as session:
         order = orders.get_order(session, order_id)
         assert order.fulfillment_status is FulfillmentStatus.FULFILLED
-        committed = shipping.tax_of(session, order_id)
+        committed = taxes.tax_of(session, order_id)
         assert committed is not None and committed.committed_at is not None
     sale = httpx2.get(
         f"{channel.taxjar.base_url}/v2/transactions/orders/{number.lstrip('#')}",

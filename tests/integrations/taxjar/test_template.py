@@ -35,6 +35,7 @@ from tradewind.core.returns.schemas import ReturnIn, ReturnLineIn
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.hub import Hub
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -111,7 +112,7 @@ def test_an_order_made_here_is_taxed_per_line_and_committed_once_shipped(shop: S
     harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
         order = orders.get_order(session, order_id)
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None
         # 2 × 10.00 at Los Angeles 90002: 6.25 % state + 0.25 % county + 2.5 % special.
         assert (tax.amount, tax.rate) == (Decimal("1.8000"), Decimal("0.090000"))
@@ -122,7 +123,7 @@ def test_an_order_made_here_is_taxed_per_line_and_committed_once_shipped(shop: S
         shipments.create_shipment(session, order_id, ShipmentIn())
     harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        committed = shipping.tax_of(session, order_id)
+        committed = taxes.tax_of(session, order_id)
         assert committed is not None and committed.committed_at is not None
         assert committed.external_id == number.lstrip("#")
     sale = httpx2.get(
@@ -138,7 +139,7 @@ def test_an_address_taxjar_cannot_place_is_refused_with_its_reason(shop: Shop) -
     with pytest.raises(ConnectorFailed, match="to_zip 10001 is not used within to_state CA"):
         actions.calculate_tax(shop.hub, order_id)
     with shop.hub.db.read() as session:
-        assert shipping.tax_of(session, order_id) is None  # nothing half-written
+        assert taxes.tax_of(session, order_id) is None  # nothing half-written
 
 
 def test_an_order_taxjar_cannot_place_says_so_on_the_order_until_it_is_taxed(
@@ -149,7 +150,7 @@ def test_an_order_taxjar_cannot_place_says_so_on_the_order_until_it_is_taxed(
     Harness(shop.hub).run(shop.plugin_id)  # the engine's calculate_tax, refused
     reason = "to_zip 10001 is not used within to_state CA"
     with shop.hub.db.read() as session:
-        assert shipping.tax_of(session, order_id) is None  # nothing half-written
+        assert taxes.tax_of(session, order_id) is None  # nothing half-written
         order = orders.get_order(session, order_id)
         assert order.tax_total == 0 and [line.tax_amount for line in order.lines] == [0]
         (said,) = [a for a in orders.activities(session, order_id) if a.kind == "tax_refused"]
@@ -183,7 +184,7 @@ def _shipped_and_committed(shop: Shop, number: str) -> int:
         shipments.create_shipment(session, order_id, ShipmentIn())
     harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        committed = shipping.tax_of(session, order_id)
+        committed = taxes.tax_of(session, order_id)
         assert committed is not None and committed.committed_at is not None
     return order_id
 
@@ -223,9 +224,9 @@ def test_a_received_return_refunds_its_units_tax_on_the_sale_once(shop: Shop) ->
         "-10.0",
     )
     with shop.hub.db.read() as session:
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None and tax.refunded == Decimal("0.9000")
-        (kept,) = shipping.tax_refunds(session, order_id)
+        (kept,) = taxes.tax_refunds(session, order_id)
         assert (kept.return_id, kept.external_id) == (return_id, refund_id)
         assert "tax_refunded" in [a.kind for a in orders.activities(session, order_id)]
     with shop.hub.db.unit_of_work() as session:  # closing the return refunds nothing more
@@ -263,7 +264,7 @@ def test_a_refund_whose_answer_was_lost_is_read_back_not_sent_twice(shop: Shop) 
     assert sent.status_code == 200, sent.text
     Harness(shop.hub).run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        (kept,) = shipping.tax_refunds(session, order_id)
+        (kept,) = taxes.tax_refunds(session, order_id)
         assert kept.external_id == refund_id
     listed = httpx2.get(
         f"{shop.sandbox.base_url}/v2/transactions/refunds",
@@ -286,13 +287,13 @@ def test_a_return_received_before_the_sale_is_committed_is_refunded_after_it(
     return_id = _return_one(shop, order_id)  # the shipped mug comes back; still no sale
     harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        assert shipping.tax_refunds(session, order_id) == []
+        assert taxes.tax_refunds(session, order_id) == []
     with shop.hub.db.unit_of_work() as session:  # the other mug ships: the sale is recorded
         shipments.create_shipment(session, order_id, ShipmentIn())
     harness.run(shop.plugin_id)
     assert _refund_there(shop, f"T5-R{return_id}")["transaction_reference_id"] == "T5"
     with shop.hub.db.read() as session:
-        tax = shipping.tax_of(session, order_id)
+        tax = taxes.tax_of(session, order_id)
         assert tax is not None and tax.refunded == Decimal("0.9000")
 
 
@@ -331,6 +332,6 @@ def test_a_sale_whose_answer_was_lost_is_read_back_and_committed(shop: Shop) -> 
         shipments.create_shipment(session, order_id, ShipmentIn())
     harness.run(shop.plugin_id)
     with shop.hub.db.read() as session:
-        committed = shipping.tax_of(session, order_id)
+        committed = taxes.tax_of(session, order_id)
         assert committed is not None and committed.committed_at is not None
         assert committed.external_id == "T8"

@@ -23,6 +23,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Package, ShippingProcess
 from tradewind.core.shipping.schemas import ParcelIn, ShippingProcessIn
 from tradewind.errors import NotFound
@@ -311,7 +312,7 @@ def get_tax(request: Request, order_id: int) -> TaxOut:
 def _tax(request: Request, order_id: int) -> TaxOut:
     with hub_of(request).db.read() as session:
         order = orders.get_order(session, order_id)
-        tax = shipping.tax_of(session, order.id)
+        tax = taxes.tax_of(session, order.id)
         if tax is None:
             raise NotFound(f"order {order.number} has no computed tax")
         return TaxOut(

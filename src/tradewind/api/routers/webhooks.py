@@ -18,7 +18,7 @@ from tradewind.api.security import hub_of
 from tradewind.db import utcnow
 from tradewind.errors import NotFound
 from tradewind.hub import Hub
-from tradewind.webhooks import service
+from tradewind.webhooks import history, service
 from tradewind.webhooks.catalogue import API_VERSION, CATALOGUE, envelope_schema
 from tradewind.webhooks.examples import EXAMPLES
 from tradewind.webhooks.models import (
@@ -168,7 +168,7 @@ class EventTypeOut(BaseModel):
 
 
 def _subscription_out(hub: Hub, session: Any, row: WebhookSubscription) -> SubscriptionOut:
-    stats = service.stats(session, row.id, utcnow() - dt.timedelta(hours=24))
+    stats = history.stats(session, row.id, utcnow() - dt.timedelta(hours=24))
     return SubscriptionOut(
         id=row.id,
         url=row.url,
@@ -373,7 +373,7 @@ def list_events(
 ) -> list[EventOut]:
     """The event log, newest first."""
     with hub_of(request).db.read() as session:
-        rows = service.events(
+        rows = history.events(
             session, event_type=type, channel_id=channel_id, before=before, limit=limit
         )
         return [_event_out(row) for row in rows]
@@ -382,7 +382,7 @@ def list_events(
 @router.get("/webhook-events/{event_id}", response_model=EventOut, responses=responses(404))
 def get_event(request: Request, event_id: str) -> EventOut:
     with hub_of(request).db.read() as session:
-        return _event_out(service.get_event(session, event_id))
+        return _event_out(history.get_event(session, event_id))
 
 
 @router.get("/webhook-event-types", response_model=list[EventTypeOut])
@@ -423,7 +423,7 @@ def list_deliveries(
 ) -> Page[DeliveryOut]:
     """Deliveries, newest first."""
     with hub_of(request).db.read() as session:
-        rows: list[WebhookDelivery] = service.deliveries(
+        rows: list[WebhookDelivery] = history.deliveries(
             session,
             subscription_id=subscription_id,
             event_id=event_id,
@@ -441,10 +441,10 @@ def get_delivery(request: Request, delivery_id: int) -> DeliveryDetail:
     """A delivery with every attempt: what was sent and what came back."""
     with hub_of(request).db.read() as session:
         row = service.get_delivery(session, delivery_id)
-        history: list[WebhookAttempt] = service.attempts(session, delivery_id)
+        tried: list[WebhookAttempt] = history.attempts(session, delivery_id)
         return DeliveryDetail(
             **DeliveryOut.model_validate(row).model_dump(),
-            attempt_history=[AttemptOut.model_validate(item) for item in history],
+            attempt_history=[AttemptOut.model_validate(item) for item in tried],
         )
 
 

@@ -1,17 +1,15 @@
-"""The rules of shipping and tax, with no network: a package is prepared only when it can
-be rated (an address to ship from and to, a weight for every parcel); a quote is bought
-only while it is valid and only once per package; a bought label makes the shipment
-(which moves the stock and sends its tracking to the storefront as a typed-in one does);
-tracking events are kept once each and move the shipment's status; an order's tax is
-written with its lines and totals in one go, and a received return of a committed sale
-refunds its units' tax once. A voided label undoes its shipment."""
+"""The rules of shipping, with no network: a package is prepared only when it can be rated
+(an address to ship from and to, a weight for every parcel); a quote is bought only while
+it is valid and only once per package; a bought label makes the shipment (which moves the
+stock and sends its tracking to the storefront as a typed-in one does); tracking events
+are kept once each and move the shipment's status. A voided label undoes its shipment.
+Tax is ``tax.py``; the routes of shipping processes are ``routes.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
@@ -23,7 +21,6 @@ from tradewind.core.links.models import LocationMapping
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins.models import PluginChannel
-from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments import service as shipments
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipments.schemas import ShipmentIn
@@ -32,19 +29,17 @@ from tradewind.core.shipping.models import (
     ChannelService,
     Label,
     LabelState,
-    OrderTax,
     Package,
     PackageState,
     Parcel,
     RateQuote,
     ShippingProcess,
-    TaxRefund,
     TrackingEvent,
 )
-from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TaxIn, TrackingIn
+from tradewind.core.shipping.schemas import LabelIn, ParcelIn, QuoteIn, TrackingIn
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import OrderUpdated, PackagePrepared, record
+from tradewind.events import PackagePrepared, record
 from tradewind.vocabulary import OrderStatus, ServiceCapability, TrackingStatus
 
 CENT = Decimal("0.01")
@@ -502,155 +497,3 @@ def tracking_events(session: Session, shipment_id: int) -> list[TrackingEvent]:
             .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
         )
     )
-
-
-# ----------------------------------------------------------------------------------- tax
-
-
-def record_tax(session: Session, order_id: int, plugin_id: int, data: TaxIn) -> OrderTax:
-    """The tax computed for an order: its total, each line's, and the order's totals."""
-    order = orders.get_order(session, order_id)
-    found = session.scalar(select(OrderTax).where(OrderTax.order_id == order.id))
-    if found is not None and found.committed_at is not None:
-        raise Conflict(f"the tax of order {order.number} is committed; it no longer changes")
-    lines = {line.id: line for line in order.lines}
-    unknown = sorted(set(data.lines) - set(lines))
-    if unknown:
-        raise Invalid(f"lines {unknown} are not lines of order {order.number}")
-    for line_id, line in lines.items():
-        line.tax_amount = data.lines.get(line_id, Decimal("0"))
-    tax = found or OrderTax(order_id=order.id, plugin_id=plugin_id, amount=data.amount)
-    tax.plugin_id, tax.amount = plugin_id, data.amount
-    tax.shipping_tax, tax.rate, tax.computed_at = data.shipping_tax, data.rate, utcnow()
-    _retotal(order, data.amount)
-    session.add(tax)
-    orders.add_activity(
-        session, order, "tax", f"Tax {data.amount} {order.currency} computed (rate {data.rate})."
-    )
-    session.flush()
-    record(session, OrderUpdated(order_id=order.id))  # its totals moved
-    return tax
-
-
-def _retotal(order: Order, tax: Decimal) -> None:
-    order.total = order.total - order.tax_total + tax
-    order.tax_total = tax
-
-
-def commit_tax(
-    session: Session, order_id: int, external_id: str, plugin_id: int | None = None
-) -> OrderTax:
-    """The order's tax recorded as a sale (``external_id``) with ``plugin_id``'s service."""
-    tax = tax_of(session, order_id)
-    if tax is None:
-        raise Invalid(f"order {order_id} has no computed tax to commit")
-    tax.committed_at = tax.committed_at or utcnow()
-    tax.external_id = external_id
-    tax.committed_plugin_id = plugin_id
-    session.flush()
-    return tax
-
-
-@dataclass(frozen=True)
-class RefundLine:
-    order_line_id: int
-    sku: str
-    quantity: int  # returned
-    unit_price: Decimal
-    tax: Decimal  # the returned units' part of the line's tax
-
-
-@dataclass(frozen=True)
-class RefundDue:
-    """What a received return gives back of its order's committed tax."""
-
-    order_id: int
-    return_id: int
-    sale: str  # the committed sale's transaction id
-    plugin_id: int | None  # the plugin the sale was committed with
-    lines: tuple[RefundLine, ...]
-
-    @property
-    def amount(self) -> Decimal:
-        return sum((line.tax for line in self.lines), Decimal("0"))
-
-
-def refund_due(session: Session, return_id: int) -> RefundDue | None:
-    """The tax a received return refunds: each returned unit's share of its line's tax,
-    to the cent. None when there is nothing to refund: the return is not received, its
-    order's tax was never committed as a sale, or the refund is recorded already."""
-    found = session.get(Return, return_id)
-    if found is None or found.status is ReturnStatus.REQUESTED:
-        return None
-    tax = tax_of(session, found.order_id)
-    if tax is None or tax.committed_at is None:
-        return None
-    if session.scalar(select(TaxRefund.id).where(TaxRefund.return_id == return_id)):
-        return None
-    lines = {line.id: line for line in orders.get_order(session, found.order_id).lines}
-    refunded = []
-    for item in found.lines:
-        line = lines[item.order_line_id]
-        share = line.tax_amount * item.quantity / line.quantity if line.quantity else 0
-        refunded.append(
-            RefundLine(
-                order_line_id=line.id,
-                sku=line.sku,
-                quantity=item.quantity,
-                unit_price=line.unit_price,
-                tax=Decimal(share).quantize(CENT, rounding=ROUND_HALF_UP),
-            )
-        )
-    return RefundDue(
-        order_id=found.order_id,
-        return_id=found.id,
-        sale=tax.external_id,
-        plugin_id=tax.committed_plugin_id,
-        lines=tuple(refunded),
-    )
-
-
-def record_tax_refund(
-    session: Session, due: RefundDue, plugin_id: int, external_id: str
-) -> TaxRefund:
-    """The service recorded the refund ``due``: kept once per return, added to the
-    order's refunded tax, and said on its timeline."""
-    tax = tax_of(session, due.order_id)
-    if tax is None:
-        raise Invalid(f"order {due.order_id} has no tax to refund")
-    refund = TaxRefund(
-        order_id=due.order_id,
-        return_id=due.return_id,
-        plugin_id=plugin_id,
-        amount=due.amount,
-        external_id=external_id,
-    )
-    try:
-        with session.begin_nested():
-            session.add(refund)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(f"the tax of return #{due.return_id} is refunded already") from None
-    tax.refunded = tax.refunded + due.amount
-    order = orders.get_order(session, due.order_id)
-    orders.add_activity(
-        session,
-        order,
-        "tax_refunded",
-        f"Tax {due.amount} {order.currency} of return #{due.return_id} refunded "
-        f"(refund {external_id} of sale {due.sale}).",
-    )
-    session.flush()
-    return refund
-
-
-def tax_refunds(session: Session, order_id: int) -> list[TaxRefund]:
-    return list(
-        session.scalars(
-            select(TaxRefund).where(TaxRefund.order_id == order_id).order_by(TaxRefund.id)
-        )
-    )
-
-
-def tax_of(session: Session, order_id: int) -> OrderTax | None:
-    return session.scalar(select(OrderTax).where(OrderTax.order_id == order_id))

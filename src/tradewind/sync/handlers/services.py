@@ -37,6 +37,7 @@ from tradewind.core.orders.models import Order
 from tradewind.core.returns.models import Return, ReturnStatus
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Label, LabelState, Package, PackageState
 from tradewind.core.shipping.schemas import QuoteIn, TaxIn, TrackingIn
 from tradewind.db import utcnow
@@ -163,7 +164,7 @@ class CalculateTax(Single["TaxRecord | TaxRefused | None"]):
         connector = job.capability(CalculatesTax)
         with job.hub.db.read() as session:
             order = orders.get_order(session, int(job.row.key))
-            found = shipping.tax_of(session, order.id)
+            found = taxes.tax_of(session, order.id)
             if found is not None and found.committed_at is not None:
                 return None  # committed: it no longer changes
             request = tax_request(session, order)
@@ -177,7 +178,7 @@ class CalculateTax(Single["TaxRecord | TaxRefused | None"]):
         if isinstance(fetched, TaxRefused):
             tax_refused(session, order_id, job.plugin.id, fetched.reason)
         elif fetched is not None:
-            shipping.record_tax(session, order_id, job.plugin.id, tax_in(fetched))
+            taxes.record_tax(session, order_id, job.plugin.id, tax_in(fetched))
             tax_computed(session, order_id, job.plugin.id)
 
 
@@ -222,7 +223,7 @@ class CommitTax(Single["str | None"]):
         connector = job.capability(CommitsTax)
         with job.hub.db.read() as session:
             order = orders.get_order(session, int(job.row.key))
-            found = shipping.tax_of(session, order.id)
+            found = taxes.tax_of(session, order.id)
             if found is None or found.committed_at is not None:
                 return None
             request = tax_request(session, order)
@@ -237,7 +238,7 @@ class CommitTax(Single["str | None"]):
     def apply(self, session: Session, job: Job, fetched: str | None) -> None:
         if fetched is None:
             return
-        shipping.commit_tax(session, int(job.row.key), fetched, job.plugin.id)
+        taxes.commit_tax(session, int(job.row.key), fetched, job.plugin.id)
         # Returns received before the sale was recorded are refunded on it now.
         received = session.scalars(
             select(Return.id).where(
@@ -245,18 +246,18 @@ class CommitTax(Single["str | None"]):
             )
         )
         for return_id in received:
-            if shipping.refund_due(session, return_id) is not None:
+            if taxes.refund_due(session, return_id) is not None:
                 ledger.enqueue(session, job.plugin.id, WorkKind.REFUND_TAX, str(return_id))
 
 
-class RefundTax(Single["tuple[shipping.RefundDue, str] | None"]):
+class RefundTax(Single["tuple[taxes.RefundDue, str] | None"]):
     """Key: a return id. Its units' tax, refunded on the order's committed sale by the
     plugin that committed it (once: a refund recorded is not sent again)."""
 
-    def fetch(self, job: Job) -> tuple[shipping.RefundDue, str] | None:
+    def fetch(self, job: Job) -> tuple[taxes.RefundDue, str] | None:
         connector = job.capability(RefundsTax)
         with job.hub.db.read() as session:
-            due = shipping.refund_due(session, int(job.row.key))
+            due = taxes.refund_due(session, int(job.row.key))
             if due is None:
                 return None
             order = orders.get_order(session, due.order_id)
@@ -284,11 +285,11 @@ class RefundTax(Single["tuple[shipping.RefundDue, str] | None"]):
         return due, connector.refund_tax(request)
 
     def apply(
-        self, session: Session, job: Job, fetched: tuple[shipping.RefundDue, str] | None
+        self, session: Session, job: Job, fetched: tuple[taxes.RefundDue, str] | None
     ) -> None:
         if fetched is not None:
             due, refund_id = fetched
-            shipping.record_tax_refund(session, due, job.plugin.id, refund_id)
+            taxes.record_tax_refund(session, due, job.plugin.id, refund_id)
 
 
 class TrackShipment(Single["tuple[list[int], Sequence[TrackingRecord]] | None"]):

@@ -25,6 +25,7 @@ from tradewind.core.plugins.models import Plugin
 from tradewind.core.shipments.models import Shipment
 from tradewind.core.shipping import routes
 from tradewind.core.shipping import service as shipping
+from tradewind.core.shipping import tax as taxes
 from tradewind.core.shipping.models import Label, Package, ShippingProcess
 from tradewind.core.shipping.schemas import ParcelIn, ShippingProcessIn
 from tradewind.db import utcnow
@@ -65,7 +66,7 @@ def order_shipping(session: Session, order: Order) -> dict[str, Any]:
             for handed, reported in fulfilment.of_order(session, order.id)
         ],
         "packages": shown,
-        "tax": shipping.tax_of(session, order.id),
+        "tax": taxes.tax_of(session, order.id),
         **can,
     }
 

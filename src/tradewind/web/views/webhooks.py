@@ -17,7 +17,7 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid, TradewindError
 from tradewind.web.app import page, redirect
 from tradewind.web.session import hub_of, reader, writer
-from tradewind.webhooks import service
+from tradewind.webhooks import history, service
 from tradewind.webhooks.catalogue import CATALOGUE
 from tradewind.webhooks.models import DeliveryStatus
 
@@ -48,8 +48,8 @@ def _overview(request: Request, **extra: Any) -> HTMLResponse:
             {
                 "subscription": item,
                 "secret": service.secret_hint(hub.vault, item),
-                "stats": service.stats(session, item.id, now - dt.timedelta(hours=24)),
-                "hours": service.hourly(session, item.id, now),
+                "stats": history.stats(session, item.id, now - dt.timedelta(hours=24)),
+                "hours": history.hourly(session, item.id, now),
             }
             for item in service.list_subscriptions(session)
         ]
@@ -177,9 +177,9 @@ def event_log(
     _user: SessionUser = Depends(reader),
 ) -> HTMLResponse:
     with hub_of(request).db.read() as session:
-        events = service.events(session, event_type=type or None, before=before or None, limit=50)
+        events = history.events(session, event_type=type or None, before=before or None, limit=50)
         delivered = {
-            event.id: service.deliveries(session, event_id=event.id, limit=20) for event in events
+            event.id: history.deliveries(session, event_id=event.id, limit=20) for event in events
         }
     return page(
         request,
@@ -198,8 +198,8 @@ def delivery_page(
 ) -> HTMLResponse:
     with hub_of(request).db.read() as session:
         delivery = service.get_delivery(session, delivery_id)
-        event = service.get_event(session, delivery.event_id)
-        attempts = service.attempts(session, delivery_id)
+        event = history.get_event(session, delivery.event_id)
+        attempts = history.attempts(session, delivery_id)
         subscription = service.get_subscription(session, delivery.subscription_id)
     return page(
         request,
@@ -234,10 +234,10 @@ def endpoint_page(
     now = utcnow()
     with hub.db.read() as session:
         subscription = service.get_subscription(session, subscription_id)
-        rows = service.deliveries(session, subscription_id=subscription_id, status=chosen)
-        events = {row.event_id: service.get_event(session, row.event_id) for row in rows}
-        stats = service.stats(session, subscription_id, now - dt.timedelta(hours=24))
-        hours = service.hourly(session, subscription_id, now)
+        rows = history.deliveries(session, subscription_id=subscription_id, status=chosen)
+        events = {row.event_id: history.get_event(session, row.event_id) for row in rows}
+        stats = history.stats(session, subscription_id, now - dt.timedelta(hours=24))
+        hours = history.hourly(session, subscription_id, now)
     return page(
         request,
         "webhook.html",

@@ -138,6 +138,15 @@ class ShipmentCreated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ShipmentCancelled(DomainEvent):
+    """A shipment that did not leave after all (its label was voided)."""
+
+    name: ClassVar[str] = "shipment.cancelled"
+    shipment_id: int
+    order_id: int
+
+
+@dataclass(frozen=True)
 class ReturnUpdated(DomainEvent):
     name: ClassVar[str] = "return.updated"
     return_id: int

@@ -27,6 +27,8 @@ from tradewind.sync.shadow import WaitingWork
 WRITES = {
     WorkKind.PUSH_STOCK,
     WorkKind.PUSH_SHIPMENT,
+    WorkKind.CANCEL_SHIPMENT,
+    WorkKind.EXPORT_ALL_CUSTOMERS,
     WorkKind.EXPORT_ORDER,
     WorkKind.CANCEL_ORDER,
     WorkKind.EXPORT_CUSTOMER,
@@ -38,6 +40,26 @@ WRITES = {
     WorkKind.PUSH_FULFILMENT,
     WorkKind.IMPORT_SHIPMENTS,
     WorkKind.GAP_REPORT,
+}
+# Every kind that runs in shadow: it reads the platform or keeps Tradewind's own books
+# (and the webhook subscriptions, without which a plugin in shadow would hear nothing).
+READS = {
+    WorkKind.WEBHOOK,
+    WorkKind.IMPORT_ORDER,
+    WorkKind.POLL_ORDERS,
+    WorkKind.PROBE_ORDERS,
+    WorkKind.CHECK_AUTH,
+    WorkKind.BACKFILL,
+    WorkKind.SYNC_PRODUCTS,
+    WorkKind.REFRESH_LOCATIONS,
+    WorkKind.ENSURE_WEBHOOKS,
+    WorkKind.SYNC_LISTINGS,
+    WorkKind.GET_RATES,
+    WorkKind.CALCULATE_TAX,
+    WorkKind.TRACK_SHIPMENT,
+    WorkKind.POLL_TRACKING,
+    WorkKind.POLL_FULFILMENT,
+    WorkKind.CHECK_SILENCE,
 }
 
 
@@ -64,6 +86,8 @@ def test_every_kind_of_work_that_writes_waits_or_is_compared_in_shadow() -> None
     assert isinstance(handler_for(WorkKind.PUSH_STOCK, in_shadow=True), CompareStock)
     assert WRITES - {WorkKind.PUSH_STOCK} == SHADOW_WAITS
     assert RUNS_IN_SHADOW.isdisjoint(SHADOW_WAITS)
+    # A new kind of work must be put on one side or the other here, knowingly.
+    assert set(WorkKind) == WRITES | READS and not WRITES & READS
     for kind in WorkKind:
         assert handler_for(kind, in_shadow=False) is HANDLERS[kind]
 

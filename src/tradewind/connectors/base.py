@@ -199,6 +199,13 @@ class PushesShipments(Protocol):
         """Create the shipment (fulfillment) on the platform; return its id there."""
 
 
+@runtime_checkable
+class CancelsShipments(Protocol):
+    def cancel_shipment(self, external_id: str) -> None:
+        """Cancel a shipment (fulfillment) sent before, whose label was voided: its lines
+        are unfulfilled there again. One cancelled already, or gone, is not an error."""
+
+
 class WebhookHeaders(dict[str, str]):
     """The headers of an inbound delivery as the intake hands them to ``verify_webhook``,
     with the query parameters of the URL it was posted to (``query``): a platform that

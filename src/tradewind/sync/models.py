@@ -30,6 +30,7 @@ class WorkKind(StrEnum):
     IMPORT_ORDER = "import_order"  # re-read one order by id (key: external id)
     PUSH_STOCK = "push_stock"  # send one product's available stock (key: product id)
     PUSH_SHIPMENT = "push_shipment"  # send one shipment (key: shipment id)
+    CANCEL_SHIPMENT = "cancel_shipment"  # a sent shipment undone here (key: shipment id)
     POLL_ORDERS = "poll_orders"  # reconciliation poll of one stream (key: stream)
     PROBE_ORDERS = "probe_orders"  # look for orders whose webhook never came (key: "probe")
     CHECK_AUTH = "check_auth"  # probe whether credentials work again (key: "")
@@ -64,9 +65,11 @@ class WorkKind(StrEnum):
 SHADOW_WAITS: frozenset[WorkKind] = frozenset(
     {
         WorkKind.PUSH_SHIPMENT,
+        WorkKind.CANCEL_SHIPMENT,
         WorkKind.EXPORT_ORDER,
         WorkKind.CANCEL_ORDER,
         WorkKind.EXPORT_CUSTOMER,
+        WorkKind.EXPORT_ALL_CUSTOMERS,
         WorkKind.EXPORT_PRODUCT,
         WorkKind.IMPORT_CUSTOMERS,
         WorkKind.RUN_HOOK,
@@ -86,6 +89,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.PROBE_ORDERS: 15,  # a gap is closed before stock goes out over it
     WorkKind.PUSH_STOCK: 20,
     WorkKind.PUSH_SHIPMENT: 20,
+    WorkKind.CANCEL_SHIPMENT: 21,  # after the push it may follow
     WorkKind.CHECK_AUTH: 30,
     WorkKind.POLL_ORDERS: 40,
     WorkKind.REFRESH_LOCATIONS: 30,

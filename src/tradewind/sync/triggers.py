@@ -16,6 +16,7 @@ from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderSource
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin, PluginState, PluginToggle
+from tradewind.core.shipments.models import Shipment
 from tradewind.events import (
     CustomerCreated,
     CustomerUpdated,
@@ -29,6 +30,7 @@ from tradewind.events import (
     ProductCreated,
     ProductLinked,
     ProductUpdated,
+    ShipmentCancelled,
     ShipmentCreated,
 )
 from tradewind.monitoring import notifications
@@ -80,6 +82,7 @@ def subscribe(
         )
     bus.before_commit(_stock_changed, types=[InventoryUpdated])
     bus.before_commit(_shipment_created, types=[ShipmentCreated])
+    bus.before_commit(_shipment_cancelled, types=[ShipmentCancelled])
     bus.before_commit(_product_linked, types=[ProductLinked])
     bus.before_commit(_customer_changed, types=[CustomerCreated, CustomerUpdated])
     bus.before_commit(_product_changed, types=[ProductCreated, ProductUpdated])
@@ -158,6 +161,21 @@ def _shipment_created(session: Session, events: Sequence[DomainEvent]) -> None:
         wanted = {Toggle.EXPORT_TRACKING, Toggle.EXPORT_SHIPMENTS} & plugin.toggles
         if wanted and plugin.state in KEEPS_WORK:
             ledger.enqueue(session, plugin.id, WorkKind.PUSH_SHIPMENT, str(event.shipment_id))
+
+
+def _shipment_cancelled(session: Session, events: Sequence[DomainEvent]) -> None:
+    """``shipment.cancelled`` (its label voided) → the store's copy of it is cancelled: one
+    already sent is cancelled there; one still waiting to be sent is not sent (the push
+    skips a cancelled shipment)."""
+    for event in events:
+        if not isinstance(event, ShipmentCancelled):
+            continue
+        shipment = session.get(Shipment, event.shipment_id)
+        if shipment is None or shipment.plugin_id is None or not shipment.external_id:
+            continue
+        plugin = session.get(Plugin, shipment.plugin_id)
+        if plugin is not None and plugin.state in KEEPS_WORK:
+            ledger.enqueue(session, plugin.id, WorkKind.CANCEL_SHIPMENT, str(shipment.id))
 
 
 def _exporting(session: Session, toggle: Toggle) -> list[Plugin]:

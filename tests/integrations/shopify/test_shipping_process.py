@@ -29,6 +29,7 @@ from tradewind.errors import Invalid
 from tradewind.sandbox.easypost import EasyPostSandbox
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync.models import SyncWork, WorkKind
+from tradewind.vocabulary import ServiceCapability
 
 (EASYPOST,) = [t for t in shipped_templates() if t.id == "easypost"]
 EasyPost = connector_class(EASYPOST)
@@ -275,3 +276,41 @@ def test_shipping_processes_from_the_api_the_pages_and_the_cli(routed: Routed) -
     assert "no shipping process named" in bad(
         world.hub, "plugins", "map-location", str(world.plugin_id), location, "--process", "X"
     )
+
+
+def test_a_voided_label_cancels_its_fulfillment_on_the_store(routed: Routed) -> None:
+    """A label bought for a Shopify order makes a shipment whose tracking goes to Shopify
+    as a fulfillment; voiding the label cancels that fulfillment there too."""
+    world = routed.world
+    with world.hub.db.unit_of_work() as session:
+        shipping.set_service(session, world.channel_id, ServiceCapability.GET_RATES, routed.carrier)
+        shipping.set_service(session, world.channel_id, ServiceCapability.BUY_LABEL, routed.carrier)
+        shipping.set_service(
+            session, world.channel_id, ServiceCapability.VOID_LABEL, routed.carrier
+        )
+    placed = world.sandbox.place_order(world.shop, [("MUG", 1)])
+    world.settle(lambda: _imported(world, placed["id"]) is not None)
+    order = _imported(world, placed["id"])
+    assert order is not None
+    with world.hub.db.unit_of_work() as session:
+        package_id = shipping.prepare_package(
+            session, order.id, [ParcelIn(weight=Decimal("500"))]
+        ).id
+    cheapest = shipping.cheapest(shipping_actions.get_rates(world.hub, package_id))
+    assert cheapest is not None
+    label = shipping_actions.buy_label(world.hub, package_id, cheapest.id)
+
+    def fulfillments() -> list[dict[str, object]]:
+        return list(world.admin("GET", f"orders/{placed['id']}/fulfillments")["fulfillments"])
+
+    world.settle(lambda: len(fulfillments()) == 1)
+    (sent,) = fulfillments()
+    assert sent["tracking_number"] == label.tracking_number and sent["status"] == "success"
+
+    shipping_actions.void_label(world.hub, package_id)
+    world.settle(lambda: fulfillments()[0]["status"] == "cancelled")
+    there = next(o for o in world.sandbox.state(world.shop)["orders"] if o["id"] == placed["id"])
+    assert there["fulfillment_status"] is None  # unfulfilled on the store again
+    assert "shipment_cancelled_there" in world.activities(order.id)
+    cancels = [r for r in world.sandbox.requests(world.shop, "cancel.json") if r.method == "POST"]
+    assert len(cancels) == 1

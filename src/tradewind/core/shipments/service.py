@@ -14,7 +14,7 @@ from tradewind.core.shipments.models import Shipment, ShipmentLine
 from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.db import utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
-from tradewind.events import ShipmentCreated, record
+from tradewind.events import ShipmentCancelled, ShipmentCreated, record
 from tradewind.vocabulary import TrackingStatus
 
 
@@ -208,4 +208,5 @@ def unship(session: Session, shipment_id: int, why: str) -> Shipment:
         f"{sum(item.quantity for item in shipment.lines)} unit(s) back on hand.",
     )
     session.flush()
+    record(session, ShipmentCancelled(shipment_id=shipment.id, order_id=order.id))
     return shipment

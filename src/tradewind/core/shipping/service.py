@@ -417,19 +417,13 @@ def record_void(session: Session, label_id: int) -> Label:
     package.quotes = []
     record(session, PackagePrepared(package_id=package.id, order_id=package.order_id))
     order = orders.get_order(session, package.order_id)
-    # The store was sent the tracking as any shipment's; it is not taken back there.
-    there = (
-        " Its tracking went to the store too: cancel that fulfilment there."
-        if order.plugin_id is not None
-        else ""
-    )
+    # A shipment sent to the store is cancelled there too (shipment.cancelled → the engine).
     orders.add_activity(
         session,
         order,
         "label_voided",
         f"Label {label.carrier} {label.tracking_number} of package #{package.id} voided "
-        f"({label.cost} {label.currency} to be refunded); the package can be bought again."
-        f"{there}",
+        f"({label.cost} {label.currency} to be refunded); the package can be bought again.",
     )
     session.flush()
     return label

@@ -174,6 +174,9 @@ class ShopifyConnector:
     def push_shipment(self, shipment: ShipmentRecord) -> str:
         return fulfillments.create(self.client, shipment)
 
+    def cancel_shipment(self, external_id: str) -> None:
+        fulfillments.cancel(self.client, external_id)
+
     def close_order(self, external_id: str) -> None:
         fulfillments.close_order(self.client, external_id)
 

@@ -82,5 +82,24 @@ def _already_there(client: ShopifyClient, order_id: str, tracking: str) -> str |
     return None
 
 
+def cancel(client: ShopifyClient, fulfillment_id: str) -> None:
+    """Cancel a fulfillment (its label voided in Tradewind): its lines are unfulfilled in
+    Shopify again. One Shopify no longer has, or has cancelled already, is done."""
+    answer = client.rest(
+        "POST",
+        f"fulfillments/{fulfillment_id}/cancel",
+        operation="fulfillments.cancel",
+        json_body={},
+        allow=(404, 422),
+    )
+    if answer.status_code == 404:
+        return
+    if answer.status_code == 422:
+        said = str(answer.json().get("errors", ""))
+        if "already cancelled" in said.lower():
+            return
+        raise Rejected(f"Shopify refused to cancel fulfillment {fulfillment_id}: {said}")
+
+
 def close_order(client: ShopifyClient, order_id: str) -> None:
     client.rest("POST", f"orders/{order_id}/close", operation="orders.close", json_body={})

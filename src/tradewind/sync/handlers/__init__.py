@@ -41,7 +41,7 @@ from tradewind.sync.handlers.services import (
     TrackShipment,
 )
 from tradewind.sync.handlers.shadow import SHADOW
-from tradewind.sync.handlers.shipments import PushShipment
+from tradewind.sync.handlers.shipments import CancelShipment, PushShipment
 from tradewind.sync.handlers.stock import PushStock
 from tradewind.sync.handlers.webhooks import Webhook
 from tradewind.sync.models import WorkKind
@@ -52,6 +52,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.IMPORT_ORDER: ImportOrder(),
         WorkKind.PUSH_STOCK: PushStock(),
         WorkKind.PUSH_SHIPMENT: PushShipment(),
+        WorkKind.CANCEL_SHIPMENT: CancelShipment(),
         WorkKind.POLL_ORDERS: PollOrders(),
         WorkKind.PROBE_ORDERS: PROBE,
         WorkKind.BACKFILL: BackfillOrders(),

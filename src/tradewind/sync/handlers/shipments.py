@@ -8,15 +8,16 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import ClosesOrders, PushesShipments
+from tradewind.connectors.base import CancelsShipments, ClosesOrders, PushesShipments
 from tradewind.connectors.errors import ConnectorError
 from tradewind.connectors.records import ShipmentLineRecord, ShipmentRecord
+from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order, OrderLine
 from tradewind.core.plugins import service as plugins
 from tradewind.core.shipments.models import Shipment
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Single
-from tradewind.vocabulary import FulfillmentStatus
+from tradewind.vocabulary import FulfillmentStatus, TrackingStatus
 
 log = structlog.get_logger(__name__)
 
@@ -78,8 +79,12 @@ class PushShipment(Single["Pushed | None"]):
     @staticmethod
     def _record(session: Session, job: Job, shipment_id: int) -> tuple[ShipmentRecord, int] | None:
         shipment = session.get(Shipment, shipment_id)
-        if shipment is None or shipment.external_id:
-            return None  # gone, or already on the platform
+        if (
+            shipment is None
+            or shipment.external_id
+            or shipment.tracking_status is TrackingStatus.CANCELLED
+        ):
+            return None  # gone, already on the platform, or its label voided before
         order = session.get(Order, shipment.order_id)
         assert order is not None
         assert order.external_id is not None
@@ -107,3 +112,34 @@ class PushShipment(Single["Pushed | None"]):
             location_ref=order.location_ref,
         )
         return record, shipment.order_id
+
+
+class CancelShipment(Single[str | None]):
+    """A shipment sent to the platform whose label was then voided: cancelled there too,
+    so the store does not show a parcel that never left (its lines unfulfilled again)."""
+
+    def fetch(self, job: Job) -> str | None:
+        with job.hub.db.read() as session:
+            shipment = session.get(Shipment, int(job.row.key))
+            if (
+                shipment is None
+                or shipment.plugin_id != job.plugin.id
+                or not shipment.external_id
+                or shipment.tracking_status is not TrackingStatus.CANCELLED
+            ):
+                return None  # gone, never sent, or shipping after all
+            external_id = shipment.external_id
+        if not isinstance(job.connector, CancelsShipments):
+            return f"not cancelled on {job.plugin.name}: its connector cannot; do it there"
+        job.connector.cancel_shipment(external_id)
+        return f"its fulfillment {external_id} cancelled on {job.plugin.name} too"
+
+    def apply(self, session: Session, job: Job, fetched: str | None) -> None:
+        shipment = session.get(Shipment, int(job.row.key))
+        if fetched is None or shipment is None:
+            return
+        order = session.get(Order, shipment.order_id)
+        if order is not None:
+            orders.add_activity(
+                session, order, "shipment_cancelled_there", f"Shipment #{shipment.id}: {fetched}."
+            )

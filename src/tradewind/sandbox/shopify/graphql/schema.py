@@ -21,9 +21,11 @@ CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 def schema_for(version: str) -> GraphQLSchema:
     """Two schemas: inventory compare-and-set changed shape in 2026-04."""
     part = "2026" if version_at_least(version, CAS_VERSION) else "2025"
-    sdl = (HERE / "schema.graphql").read_text() + (
-        HERE / f"schema_inventory_{part}.graphql"
-    ).read_text()
+    sdl = (
+        (HERE / "schema.graphql").read_text()
+        + (HERE / f"schema_inventory_{part}.graphql").read_text()
+        + (HERE / "schema_bulk.graphql").read_text()
+    )
     schema = build_schema(sdl)
     for name in ("Node", "WebhookSubscriptionEndpoint"):
         abstract = schema.get_type(name)

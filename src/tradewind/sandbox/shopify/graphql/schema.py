@@ -14,6 +14,8 @@ from tradewind.sandbox.shopify.core import version_at_least
 
 HERE = Path(__file__).parent
 
+EXTRA_SDL = ("bulk", "products")
+
 CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 
 
@@ -24,7 +26,7 @@ def schema_for(version: str) -> GraphQLSchema:
     sdl = (
         (HERE / "schema.graphql").read_text()
         + (HERE / f"schema_inventory_{part}.graphql").read_text()
-        + (HERE / "schema_bulk.graphql").read_text()
+        + "".join((HERE / f"schema_{extra}.graphql").read_text() for extra in EXTRA_SDL)
     )
     schema = build_schema(sdl)
     for name in ("Node", "WebhookSubscriptionEndpoint"):

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
-from tradewind.sandbox.shopify.graphql import bulk
+from tradewind.sandbox.shopify.graphql import bulk, orders
 from tradewind.sandbox.shopify.graphql.context import Ctx
 from tradewind.sandbox.shopify.graphql.cost import (
     MAX_QUERY_COST,
@@ -138,7 +138,7 @@ def run_query(sandbox: Sandbox, token: Token, version: str, payload: Doc) -> Doc
         if operation.operation is OperationType.MUTATION:
             root = mutation_root()
         else:
-            root = bulk.query_fields(ctx, query_root(ctx))
+            root = {**bulk.query_fields(ctx, query_root(ctx)), "job": orders.job}
         return execute(
             schema,
             document,

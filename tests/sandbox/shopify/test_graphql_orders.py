@@ -107,3 +107,73 @@ def test_fulfillment_cancel(sandbox: ShopifySandbox, client: httpx2.Client) -> N
     }
     unknown = gql(client, cancel, id="gid://shopify/Fulfillment/1")["fulfillmentCancel"]
     assert unknown["userErrors"] == [{"field": ["id"], "message": "Fulfillment does not exist."}]
+
+
+CREATE = (
+    "mutation($o: OrderCreateOrderInput!, $opt: OrderCreateOptionsInput) { orderCreate(order: $o, options: $opt) "
+    "{ order { id name email sourceName displayFinancialStatus customer { email } "
+    "lineItems(first: 5) { nodes { sku quantity } } } userErrors { field message code } } }"
+)
+
+
+def test_order_create_decrements_stock_when_asked(
+    sandbox: ShopifySandbox, client: httpx2.Client
+) -> None:
+    mug = catalog(sandbox, stock=10)
+    variant = f"gid://shopify/ProductVariant/{mug['variants'][0]['id']}"
+    answer = gql(
+        client,
+        CREATE,
+        o={
+            "lineItems": [{"variantId": variant, "quantity": 2}],
+            "email": "ana@example.com",
+            "financialStatus": "PAID",
+            "customer": {"toUpsert": {"email": "ana@example.com", "firstName": "Ana"}},
+        },
+        opt={"inventoryBehaviour": "DECREMENT_OBEYING_POLICY"},
+    )["orderCreate"]
+    assert answer["userErrors"] == []
+    order = answer["order"]
+    assert order["lineItems"]["nodes"] == [{"sku": "MUG-1", "quantity": 2}]
+    assert order["displayFinancialStatus"] == "PAID"
+    assert order["customer"] == {"email": "ana@example.com"}
+    assert available(sandbox, "MUG-1") == 8
+
+    bypass = gql(client, CREATE, o={"lineItems": [{"variantId": variant, "quantity": 1}]})
+    assert bypass["orderCreate"]["userErrors"] == []
+    assert available(sandbox, "MUG-1") == 8
+
+
+def test_order_create_user_errors(client: httpx2.Client) -> None:
+    unknown = gql(
+        client,
+        CREATE,
+        o={"lineItems": [{"variantId": "gid://shopify/ProductVariant/1", "quantity": 1}]},
+    )["orderCreate"]
+    assert unknown == {
+        "order": None,
+        "userErrors": [
+            {
+                "field": ["order", "lineItems", "0", "variantId"],
+                "message": "Variant does not exist",
+                "code": "INVALID",
+            }
+        ],
+    }
+    empty = gql(client, CREATE, o={"lineItems": []})["orderCreate"]
+    assert empty["userErrors"][0]["field"] == ["order", "lineItems"]
+    nobody = gql(
+        client,
+        CREATE,
+        o={
+            "lineItems": [{"title": "Gift wrap", "quantity": 1}],
+            "customer": {"toAssociate": {"id": "gid://shopify/Customer/1"}},
+        },
+    )["orderCreate"]
+    assert nobody["userErrors"] == [
+        {
+            "field": ["order", "customer", "toAssociate", "id"],
+            "message": "Customer does not exist",
+            "code": "INVALID",
+        }
+    ]

@@ -1,4 +1,4 @@
-"""Order writes over GraphQL: ``orderCancel`` (2024-04+ signature: orderId, reason,
+"""Order writes over GraphQL: ``orderCreate``, ``orderCancel`` (2024-04+ signature: orderId, reason,
 refund, restock, notifyCustomer; answered with a ``Job`` and ``orderCancelUserErrors``)
 and ``fulfillmentCancel``. Both go through the same order rules as REST, so stock,
 money and ``orders/cancelled`` / ``fulfillments/update`` follow as they do there.
@@ -80,7 +80,76 @@ def fulfillment_cancel(info: Any, id: str) -> Doc:
     return {"fulfillment": View(ctx).fulfillment(stored), "userErrors": []}
 
 
+def order_create(info: Any, order: Doc, options: Doc | None = None) -> Doc:
+    """An order an app records (POS, marketplace import), through the REST rules."""
+    ctx = context_of(info)
+    ctx.require(("write_orders",), "orderCreate")
+    lines: list[Doc] = []
+    for index, given in enumerate(order.get("lineItems") or []):
+        line: Doc = {"quantity": given["quantity"]}
+        if given.get("variantId"):
+            ident = parse_gid(given["variantId"], "ProductVariant")
+            if ident is None or ctx.ops.shop.variants.get(ident) is None:
+                path = ["order", "lineItems", str(index), "variantId"]
+                return _create_error(path, "Variant does not exist", "INVALID")
+            line["variant_id"] = ident
+        elif not given.get("title"):
+            path = ["order", "lineItems", str(index), "title"]
+            return _create_error(path, "Title can't be blank", "BLANK")
+        for key, rest in (("title", "title"), ("sku", "sku"), ("taxable", "taxable")):
+            if given.get(key) is not None:
+                line[rest] = given[key]
+        if given.get("requiresShipping") is not None:
+            line["requires_shipping"] = given["requiresShipping"]
+        if given.get("priceSet"):
+            line["price"] = given["priceSet"]["shopMoney"]["amount"]
+        lines.append(line)
+    if not lines:
+        return _create_error(
+            ["order", "lineItems"], "Line items must have at least one line item", "BLANK"
+        )
+    data: Doc = {
+        "line_items": lines,
+        "source_name": order.get("sourceName") or str(ctx.token.app_key),
+    }
+    for key, rest in (("email", "email"), ("phone", "phone"), ("note", "note"), ("test", "test")):
+        if order.get(key) is not None:
+            data[rest] = order[key]
+    if order.get("tags"):
+        data["tags"] = ", ".join(order["tags"])
+    if order.get("financialStatus"):
+        data["financial_status"] = str(order["financialStatus"]).lower()
+    customer = order.get("customer") or {}
+    if customer.get("toAssociate"):
+        ident = parse_gid(customer["toAssociate"]["id"], "Customer")
+        if ident is None or ctx.ops.shop.customers.get(ident) is None:
+            path = ["order", "customer", "toAssociate", "id"]
+            return _create_error(path, "Customer does not exist", "INVALID")
+        data["customer"] = {"id": ident}
+    elif customer.get("toUpsert"):
+        upsert = customer["toUpsert"]
+        data["customer"] = {
+            "email": upsert.get("email"),
+            "first_name": upsert.get("firstName"),
+            "last_name": upsert.get("lastName"),
+            "phone": upsert.get("phone"),
+        }
+    behaviour = str((options or {}).get("inventoryBehaviour") or "BYPASS").lower()
+    try:
+        created = ctx.ops.orders.create_order(data, inventory_behaviour=behaviour)  # type: ignore[arg-type]
+    except ShopifyError as error:
+        return _create_error(["order"], _message(error), "INVALID")
+    stored = ctx.ops.shop.orders.get(created["id"])
+    assert stored is not None
+    return {"order": View(ctx).order(stored), "userErrors": []}
+
+
+def _create_error(path: list[str], message: str, code: str) -> Doc:
+    return {"order": None, "userErrors": [{"field": path, "message": message, "code": code}]}
+
+
 MUTATIONS: dict[str, Callable[..., Doc]] = {
+    "orderCreate": order_create,
     "orderCancel": order_cancel,
     "fulfillmentCancel": fulfillment_cancel,
 }

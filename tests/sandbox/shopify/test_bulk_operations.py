@@ -191,6 +191,32 @@ def test_customers_and_inventory_levels(
     assert rows and all(row["id"].startswith("gid://shopify/Customer/") for row in rows)
 
 
+def test_product_metafields_are_flattened_under_their_product(
+    sandbox: ShopifySandbox, client: httpx2.Client, runner: BulkRunner
+) -> None:
+    mug = catalog(sandbox)
+    owner = f"gid://shopify/Product/{mug['id']}"
+    gql(
+        client,
+        "mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { userErrors { message } } }",
+        m=[
+            {
+                "ownerId": owner,
+                "namespace": "custom",
+                "key": "care",
+                "value": "Hand wash",
+                "type": "single_line_text_field",
+            }
+        ],
+    )
+    query = "{ products { edges { node { id metafields { edges { node { id key value } } } } } } }"
+    finish(runner, start(client, query)["bulkOperation"]["id"])
+    lines = result_lines(current(client)["url"])
+    assert [line for line in lines if "__parentId" in line] == [
+        {"id": lines[1]["id"], "key": "care", "value": "Hand wash", "__parentId": owner}
+    ]
+
+
 def test_an_empty_result_completes_without_a_file(
     client: httpx2.Client, runner: BulkRunner
 ) -> None:

@@ -240,6 +240,18 @@ def test_metafields_set_creates_then_updates_in_place(
         "Dishwasher",
         "single_line_text_field",
     )
+    read = client.post(
+        "/admin/api/2025-07/graphql.json",
+        json={
+            "query": 'query($id: ID!) { product(id: $id) { metafield(namespace: "custom", key: "care") '
+            "{ value } metafields(first: 5) { nodes { namespace key } } } }",
+            "variables": {"id": owner},
+        },
+    ).json()["data"]["product"]
+    assert read == {
+        "metafield": {"value": "Dishwasher"},
+        "metafields": {"nodes": [{"namespace": "custom", "key": "care"}]},
+    }
 
 
 def test_metafields_set_is_all_or_nothing(sandbox: ShopifySandbox, client: httpx2.Client) -> None:

@@ -270,7 +270,7 @@ class BulkRunner:
 
     def _end(self, op: BulkOperation, status: Status) -> None:
         with self._cond:
-            if self._stopped and status is Status.CANCELED and not op.cancel_requested:
+            if self._stopped:  # the sandbox is closing: nothing more is sent
                 return
             op.completed_at = _now()
             self._move(op, status)

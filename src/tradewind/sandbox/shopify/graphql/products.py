@@ -6,12 +6,12 @@ GraphQL inputs are translated to the catalog's REST-shaped data, so the same rul
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from tradewind.sandbox.shopify.graphql.context import Ctx, context_of, parse_gid
 from tradewind.sandbox.shopify.graphql.converters import View
+from tradewind.sandbox.shopify.graphql.metafields import find, metafield_view
 from tradewind.sandbox.shopify.state import Doc
 
 MAX_METAFIELDS = 25
@@ -230,28 +230,6 @@ def _owner_exists(ctx: Ctx, gid: str) -> str | None:
     return None
 
 
-def _metafield_view(doc: Doc) -> Doc:
-    return {
-        "__typename": "Metafield",
-        "id": f"gid://shopify/Metafield/{doc['id']}",
-        "namespace": doc["namespace"],
-        "key": doc["key"],
-        "value": doc["value"],
-        "type": doc["type"],
-        "ownerType": doc["owner_type"],
-        "compareDigest": hashlib.sha256(doc["value"].encode()).hexdigest(),
-        "createdAt": doc["created_at"],
-        "updatedAt": doc["updated_at"],
-    }
-
-
-def _find(ctx: Ctx, owner: str, namespace: str, key: str) -> Doc | None:
-    for doc in ctx.ops.shop.metafields.group(owner):
-        if (doc["namespace"], doc["key"]) == (namespace, key):
-            return doc
-    return None
-
-
 def _check_value(kind: str, value: str) -> str | None:
     if kind == "number_integer":
         try:
@@ -289,7 +267,7 @@ def metafields_set(info: Any, metafields: list[Doc]) -> Doc:
             continue
         _require(ctx, OWNER_SCOPES[kind], "metafieldsSet")
         namespace = given.get("namespace") or "$app"
-        existing = _find(ctx, given["ownerId"], namespace, given["key"])
+        existing = find(ctx, given["ownerId"], namespace, given["key"])
         mf_type = given.get("type") or (existing["type"] if existing else None)
         if not mf_type:
             errors.append(_mf_error([*path, "type"], "Type can't be blank", "BLANK", index))
@@ -302,7 +280,7 @@ def metafields_set(info: Any, metafields: list[Doc]) -> Doc:
     if errors:
         return {"metafields": None, "userErrors": errors}
     saved = [_write(ctx, given, kind, existing) for given, kind, existing in plans]
-    return {"metafields": [_metafield_view(doc) for doc in saved], "userErrors": []}
+    return {"metafields": [metafield_view(doc) for doc in saved], "userErrors": []}
 
 
 def _mf_error(path: list[str], message: str, code: str, index: int) -> Doc:
@@ -328,7 +306,7 @@ def _save_metafields(ctx: Ctx, owner: str, given: list[Doc] | None) -> None:
     for mf in given or []:
         if mf.get("key") and mf.get("value") is not None and mf.get("type"):
             namespace = mf.get("namespace") or "$app"
-            existing = _find(ctx, owner, namespace, mf["key"])
+            existing = find(ctx, owner, namespace, mf["key"])
             kind = owner.split("/")[3]
             _write(ctx, dict(mf, ownerId=owner, namespace=namespace), kind, existing)
 

@@ -172,6 +172,13 @@ def create_app(sandbox: Sandbox) -> Starlette:
     async def index(_request: Request) -> Response:
         return HTMLResponse(INDEX)
 
+    async def bulk_file(request: Request) -> Response:
+        # Shopify's result URLs are signed storage links: no token, the key is the secret
+        body = sandbox.bulk.file(request.path_params["key"])
+        if body is None:
+            return Response(b"", status_code=404)
+        return Response(body, media_type="application/jsonl")
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         sandbox.webhooks.start()
@@ -180,6 +187,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
 
     routes = [
         Route("/", index),
+        Route("/_bulk/{key}.jsonl", bulk_file),
         Route("/admin/oauth/authorize", bind(oauth.authorize), methods=["GET", "POST"]),
         Route("/admin/oauth/access_token", bind(oauth.access_token), methods=["POST"]),
         Route("/admin/oauth/access_scopes.json", make_scopes_endpoint(sandbox)),

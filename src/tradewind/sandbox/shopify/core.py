@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from tradewind.sandbox.shopify import compliance
+from tradewind.sandbox.shopify.bulk import BulkRunner
 from tradewind.sandbox.shopify.faults import Faults
 from tradewind.sandbox.shopify.journal import Journal
 from tradewind.sandbox.shopify.ops.base import Event, ShopifyError
@@ -115,6 +116,7 @@ class Sandbox:
             self.state, self.faults, self.options.time_scale, self.options.webhook_hosts
         )
         self.codes: dict[str, AuthCode] = {}
+        self.bulk = BulkRunner(self._next_id, self.publish, self.options.time_scale)
 
     # --- running operations -------------------------------------------------------------
 
@@ -355,6 +357,11 @@ class Sandbox:
     def shop_doc(self, shop: str) -> Doc:
         return self.run(shop, lambda ops: ops.shop_doc())
 
+    def _next_id(self) -> int:
+        with self.state.lock:
+            return self.state.next_id()
+
     def close(self) -> None:
+        self.bulk.stop()
         self.webhooks.stop()
         self.state.close()

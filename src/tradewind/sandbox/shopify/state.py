@@ -372,6 +372,7 @@ class ShopData:
         self.fulfillment_orders = docs("fulfillment_orders", "order_id")
         self.fulfillments = docs("fulfillments", "order_id")
         self.fulfillment_events = docs("fulfillment_events", "fulfillment_id")
+        self.metafields = docs("metafields", "owner_id")
         self.levels: Table[tuple[int, int], Level] = Table(
             name,
             "levels",
@@ -405,6 +406,7 @@ class ShopData:
             "fulfillment_orders": self.fulfillment_orders,
             "fulfillments": self.fulfillments,
             "fulfillment_events": self.fulfillment_events,
+            "metafields": self.metafields,
         }
 
     def load_row(self, kind: str, key: str, body: Any) -> None:

@@ -65,6 +65,7 @@ TOPICS: frozenset[str] = frozenset(
         "customers/update",
         "customers/delete",
         "shop/update",
+        "bulk_operations/finish",
     }
 )
 
@@ -72,6 +73,7 @@ TOPICS: frozenset[str] = frozenset(
 TOPIC_SCOPES: dict[str, str | None] = {
     "app": None,
     "shop": None,
+    "bulk_operations": None,
     "orders": "read_orders",
     "refunds": "read_orders",
     "products": "read_products",
@@ -262,6 +264,8 @@ class WebhookWorker:
                 and not shop.settings.echo_own_inventory_updates
             ):
                 subs = [s for s in subs if s.app_key != event.actor]
+            if event.topic == "bulk_operations/finish":  # only the app that ran it hears
+                subs = [s for s in subs if s.app_key == event.actor]
             event_id = str(uuid.uuid4())
             made = []
             for sub in subs:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import GraphQLError
@@ -16,7 +17,13 @@ from graphql import GraphQLError
 from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import Doc, Token
 
+if TYPE_CHECKING:
+    from tradewind.sandbox.shopify.core import Sandbox
+
 MAX_PAGE = 250
+
+# Set while a bulk operation runs its query: connections then return every node.
+BULK: ContextVar[bool] = ContextVar("bulk", default=False)
 
 
 # Read scope of each root field; mutations name their write scope.
@@ -94,6 +101,7 @@ class Ctx:
     version: str
     idempotency_key: str | None = None
     notes: list[str] = field(default_factory=list)
+    sandbox: Sandbox | None = None
 
     def require(self, scopes: tuple[str, ...], name: str) -> None:
         if any(self.token.grants(s) for s in scopes):
@@ -113,6 +121,8 @@ def connection(items: list[Doc], args: dict[str, Any], make: Callable[[Doc], Doc
     """A Relay connection over ``items`` (already filtered and sorted), paged by
     ``first/after`` or ``last/before``."""
     first, last = args.get("first"), args.get("last")
+    if BULK.get():
+        return _everything(items, make)
     if first is None and last is None:
         raise GraphQLError("you must provide one of first or last")
     for name, value in (("first", first), ("last", last)):
@@ -151,6 +161,13 @@ def connection(items: list[Doc], args: dict[str, Any], make: Callable[[Doc], Doc
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
+def _everything(items: list[Doc], make: Callable[[Doc], Doc]) -> Doc:
+    nodes = [make(i) for i in items]
+    edges = [{"cursor": cursor_of(i["id"]), "node": n} for i, n in zip(items, nodes, strict=True)]
+    page = {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}
+    return {"edges": edges, "nodes": nodes, "pageInfo": page}
 
 
 def context_of(info: Any) -> Ctx:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tradewind.sandbox.shopify import documents as d
+from tradewind.sandbox.shopify.graphql import metafields
 from tradewind.sandbox.shopify.graphql.context import Ctx, connection, parse_gid
 from tradewind.sandbox.shopify.ops.fulfillment_orders import hold_id
 from tradewind.sandbox.shopify.state import QUANTITY_NAMES, Doc, Level, Subscription
@@ -165,6 +166,7 @@ class View:
             "productType": doc["product_type"],
             "descriptionHtml": doc["body_html"] or "",
             "tags": split_tags(doc["tags"]),
+            **metafields.owner_fields(self.ctx, doc["admin_graphql_api_id"]),
             "createdAt": doc["created_at"],
             "updatedAt": doc["updated_at"],
             "publishedAt": doc["published_at"],

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
+from tradewind.sandbox.shopify.graphql import bulk, orders
 from tradewind.sandbox.shopify.graphql.context import Ctx
 from tradewind.sandbox.shopify.graphql.cost import (
     MAX_QUERY_COST,
@@ -35,6 +36,7 @@ from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.responses import (
     authenticated,
+    base_url,
     fault_response,
     json_response,
     request_faults,
@@ -76,6 +78,7 @@ async def endpoint(sandbox: Sandbox, request: Request) -> Response:
         return json_response(
             400, {"errors": {"query": "Required parameter missing or invalid"}}, headers
         )
+    sandbox.bulk.base_url = base_url(request)  # where bulk results will be served
     body = run_query(sandbox, token, version, payload)
     sandbox.journal.record(
         token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, 200)
@@ -131,8 +134,11 @@ def run_query(sandbox: Sandbox, token: Token, version: str, payload: Doc) -> Doc
         }
 
     def execute_in_shop(ops: ShopOps) -> Any:
-        ctx = Ctx(ops, token, version)
-        root = mutation_root() if operation.operation is OperationType.MUTATION else query_root(ctx)
+        ctx = Ctx(ops, token, version, sandbox=sandbox)
+        if operation.operation is OperationType.MUTATION:
+            root = mutation_root()
+        else:
+            root = {**bulk.query_fields(ctx, query_root(ctx)), "job": orders.job}
         return execute(
             schema,
             document,

@@ -13,7 +13,7 @@ from graphql.execution.values import get_directive_values
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.core import version_at_least
-from tradewind.sandbox.shopify.graphql import holds
+from tradewind.sandbox.shopify.graphql import bulk, holds, orders, products
 from tradewind.sandbox.shopify.graphql.context import Ctx, context_of, guard, parse_gid
 from tradewind.sandbox.shopify.graphql.converters import View
 from tradewind.sandbox.shopify.graphql.schema import CAS_VERSION
@@ -565,6 +565,9 @@ MUTATIONS: dict[str, Callable[..., Doc]] = {
     "webhookSubscriptionCreate": webhook_create,
     "webhookSubscriptionUpdate": webhook_update,
     "webhookSubscriptionDelete": webhook_delete,
+    **bulk.MUTATIONS,
+    **products.MUTATIONS,
+    **orders.MUTATIONS,
 }
 
 

@@ -14,6 +14,8 @@ from tradewind.sandbox.shopify.core import version_at_least
 
 HERE = Path(__file__).parent
 
+EXTRA_SDL = ("bulk", "products", "orders")
+
 CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 
 
@@ -21,9 +23,11 @@ CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 def schema_for(version: str) -> GraphQLSchema:
     """Two schemas: inventory compare-and-set changed shape in 2026-04."""
     part = "2026" if version_at_least(version, CAS_VERSION) else "2025"
-    sdl = (HERE / "schema.graphql").read_text() + (
-        HERE / f"schema_inventory_{part}.graphql"
-    ).read_text()
+    sdl = (
+        (HERE / "schema.graphql").read_text()
+        + (HERE / f"schema_inventory_{part}.graphql").read_text()
+        + "".join((HERE / f"schema_{extra}.graphql").read_text() for extra in EXTRA_SDL)
+    )
     schema = build_schema(sdl)
     for name in ("Node", "WebhookSubscriptionEndpoint"):
         abstract = schema.get_type(name)

@@ -218,7 +218,8 @@ class Orders(Resource):
                 fo["status"] = "closed"
                 fo["supported_actions"] = []
                 self.shop.fulfillment_orders.put(fo["id"], fo)
-        self._release_stock(doc)
+        if data.get("restock", True):  # GraphQL orderCancel may keep the stock out
+            self._release_stock(doc)
         # Money goes back only when asked for, with a refund or an amount (as the REST
         # cancel endpoint documents); otherwise the merchant refunds separately.
         if data.get("refund"):

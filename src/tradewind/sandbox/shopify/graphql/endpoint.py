@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
+from tradewind.sandbox.shopify.faults import FaultKind
 from tradewind.sandbox.shopify.graphql.context import Ctx
 from tradewind.sandbox.shopify.graphql.cost import (
     MAX_QUERY_COST,
@@ -77,9 +78,15 @@ async def endpoint(sandbox: Sandbox, request: Request) -> Response:
             400, {"errors": {"query": "Required parameter missing or invalid"}}, headers
         )
     body = run_query(sandbox, token, version, payload)
-    sandbox.journal.record(
-        token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, 200)
+    lost = sandbox.faults.take(
+        token.shop, (FaultKind.lose_answer,), "graphql.json", payload["query"]
     )
+    status = 504 if lost is not None else 200
+    sandbox.journal.record(
+        token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, status)
+    )
+    if lost is not None:
+        return json_response(504, {"errors": "Gateway Timeout"}, headers)
     return json_response(200, body, headers)
 
 

@@ -29,6 +29,7 @@ WRITES = {
     WorkKind.PUSH_SHIPMENT,
     WorkKind.EXPORT_ORDER,
     WorkKind.CANCEL_ORDER,
+    WorkKind.EXPORT_RETURN,
     WorkKind.EXPORT_CUSTOMER,
     WorkKind.EXPORT_PRODUCT,
     WorkKind.IMPORT_CUSTOMERS,

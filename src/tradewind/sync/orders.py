@@ -408,10 +408,13 @@ def _import_refunds(
     """Refunds of shipped items become returns (received, restocked per the rules, closed),
     unless the plugin's rules switch return sync off. A refund Tradewind made for one of
     its returns (its note carries the return's marker) is that return, never a new one."""
-    for refund in record.refunds:
-        made_for = return_exports.marked_return(refund.reason)
-        if made_for is not None and made_for in {r.id for r in _returns_of(session, order)}:
-            return_exports.link_refund(session, plugin, made_for, refund.external_id)
+    marked = {
+        made_for: refund.external_id
+        for refund in record.refunds
+        if (made_for := return_exports.marked_return(refund.reason)) is not None
+    }
+    for return_id in set(marked) & set(_returns_of(session, order) if marked else ()):
+        return_exports.link_refund(session, plugin, return_id, marked[return_id])
     if not rules.import_returns:
         return False
     known = set(
@@ -458,8 +461,8 @@ def _import_refunds(
     return added
 
 
-def _returns_of(session: Session, order: Order) -> list[Return]:
-    return list(session.scalars(select(Return).where(Return.order_id == order.id)))
+def _returns_of(session: Session, order: Order) -> list[int]:
+    return list(session.scalars(select(Return.id).where(Return.order_id == order.id)))
 
 
 def to_order_in(

@@ -31,6 +31,7 @@ WRITES = {
     WorkKind.EXPORT_ALL_CUSTOMERS,
     WorkKind.EXPORT_ORDER,
     WorkKind.CANCEL_ORDER,
+    WorkKind.EXPORT_RETURN,
     WorkKind.EXPORT_CUSTOMER,
     WorkKind.EXPORT_PRODUCT,
     WorkKind.IMPORT_CUSTOMERS,

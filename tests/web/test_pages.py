@@ -191,6 +191,7 @@ def test_order_rules_are_set_from_the_plugin_page(
     assert 'name="notify_customer" value="true" checked' in page
     assert 'name="import_returns" value="true" checked' in page  # Sync returns: on by default
     assert 'name="cancel_on_platform"' not in page  # Fake Market cannot cancel orders
+    assert 'name="export_returns"' not in page  # nor take returns
     form = {
         "statuses": ["open", "closed"],
         "ignore_financial_status": "true",

@@ -65,3 +65,12 @@ def test_the_toggles_say_what_they_do_on_the_platform(hub: Hub, admin: Browser) 
     page = admin.get(f"/plugins/{plugin.id}")
     assert page.status_code == 200
     assert "Export Tracking already sends each shipment" in html.unescape(page.text)
+    # Shopify can take returns as refunds: the rule is offered, and off until ticked.
+    assert 'name="export_returns" value="true" >' in page.text
+    form = {"pos_orders": "match", "match_by": "sku,barcode", "statuses": ["open"]}
+    form |= {"financial_statuses": ["paid"], "fulfillment_statuses": ["unfulfilled"]}
+    saved = admin.post(f"/plugins/{plugin.id}/rules", {**form, "export_returns": "true"})
+    assert saved.status_code == 303
+    with hub.db.read() as session:
+        assert plugins.import_rules(plugins.get_plugin(session, plugin.id)).export_returns
+    assert 'name="export_returns" value="true" checked' in admin.get(f"/plugins/{plugin.id}").text

@@ -31,6 +31,7 @@ from tradewind.connectors.records import (
     Page,
     ProductExport,
     ProductRecord,
+    ReturnExport,
     ShipmentRecord,
     StockPush,
     StockPushResult,
@@ -336,6 +337,16 @@ class ImportsListings(Protocol):
         whether it is published, and each variant's price."""
 
 
+@runtime_checkable
+class ExportsReturns(Protocol):
+    def export_return(self, refund: ReturnExport) -> str:
+        """Refund the returned lines of an order imported from the platform (restocked
+        at ``location_ref`` when ``restock``) and return the platform's refund id. The
+        refund carries ``marker``: when the order already has a refund with it (an
+        earlier try whose answer was lost), that one's id is the answer, never a
+        second refund. Lines the platform refuses are ``Rejected`` with why."""
+
+
 CAPABILITY_PROTOCOLS: Mapping[Capability, type] = MappingProxyType(
     {
         Capability.TEST_CONNECTION: TestsConnection,
@@ -354,5 +365,6 @@ CAPABILITY_PROTOCOLS: Mapping[Capability, type] = MappingProxyType(
         Capability.EXPORT_ORDERS: ExportsOrders,
         Capability.EXPORT_PRODUCTS: ExportsProducts,
         Capability.IMPORT_LISTINGS: ImportsListings,
+        Capability.EXPORT_RETURNS: ExportsReturns,
     }
 )

@@ -33,6 +33,7 @@ class Capability(StrEnum):
     EXPORT_ORDERS = "export_orders"
     EXPORT_PRODUCTS = "export_products"
     IMPORT_LISTINGS = "import_listings"
+    EXPORT_RETURNS = "export_returns"
 
 
 # The capabilities a toggle means nothing without. A toggle that is not listed works on

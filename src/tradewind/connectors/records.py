@@ -274,6 +274,25 @@ class OrderExport(Record):
     tags: tuple[str, ...] = ()
 
 
+class ReturnExportLine(Record):
+    line_external_id: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+
+
+class ReturnExport(Record):
+    """A return received in Tradewind, of an order imported from the platform, to be made
+    a refund there. ``marker`` travels in the refund's note: the refund is found by it
+    after a lost answer."""
+
+    order_external_id: str = Field(min_length=1)
+    marker: str = Field(min_length=1)
+    lines: tuple[ReturnExportLine, ...] = Field(min_length=1)
+    restock: bool = False
+    location_ref: str = ""  # where restocked units go back (empty: the platform's choice)
+    notify: bool = False
+    reason: str = ""
+
+
 class LocationRecord(Record):
     external_id: str
     name: str

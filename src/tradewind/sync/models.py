@@ -40,6 +40,7 @@ class WorkKind(StrEnum):
     ENSURE_WEBHOOKS = "ensure_webhooks"  # register or repair subscriptions (key: "")
     EXPORT_ORDER = "export_order"  # create an order made in Tradewind (key: order id)
     CANCEL_ORDER = "cancel_order"  # cancel there an exported order (key: order id)
+    EXPORT_RETURN = "export_return"  # a received return refunded there (key: return id)
     EXPORT_CUSTOMER = "export_customer"  # create or update a customer (key: customer id)
     EXPORT_ALL_CUSTOMERS = "export_all_customers"  # one page of Export all (key: run id)
     EXPORT_PRODUCT = "export_product"  # create or update a product (key: product id)
@@ -68,6 +69,7 @@ SHADOW_WAITS: frozenset[WorkKind] = frozenset(
         WorkKind.CANCEL_SHIPMENT,
         WorkKind.EXPORT_ORDER,
         WorkKind.CANCEL_ORDER,
+        WorkKind.EXPORT_RETURN,
         WorkKind.EXPORT_CUSTOMER,
         WorkKind.EXPORT_ALL_CUSTOMERS,
         WorkKind.EXPORT_PRODUCT,
@@ -102,6 +104,7 @@ PRIORITY: dict[WorkKind, int] = {
     WorkKind.EXPORT_ALL_CUSTOMERS: 86,  # a bulk write, after live work
     WorkKind.EXPORT_ORDER: 36,
     WorkKind.CANCEL_ORDER: 37,  # after the export it may be racing
+    WorkKind.EXPORT_RETURN: 38,
     WorkKind.IMPORT_CUSTOMERS: 60,
     WorkKind.SYNC_LISTINGS: 85,
     WorkKind.RUN_HOOK: 50,  # after live stock and orders, before bulk reads

@@ -37,7 +37,7 @@ from tradewind.core.shipments.schemas import ShipmentIn, ShipmentLineIn
 from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
-from tradewind.sync import exports
+from tradewind.sync import exports, return_exports
 from tradewind.vocabulary import OrderSource, Toggle
 
 # ``would_import``: judged by a plugin in shadow (sync/shadow.py), nothing created.
@@ -406,7 +406,15 @@ def _import_refunds(
     session: Session, plugin: Plugin, rules: ImportRules, order: Order, record: OrderRecord
 ) -> bool:
     """Refunds of shipped items become returns (received, restocked per the rules, closed),
-    unless the plugin's rules switch return sync off."""
+    unless the plugin's rules switch return sync off. A refund Tradewind made for one of
+    its returns (its note carries the return's marker) is that return, never a new one."""
+    marked = {
+        made_for: refund.external_id
+        for refund in record.refunds
+        if (made_for := return_exports.marked_return(refund.reason)) is not None
+    }
+    for return_id in set(marked) & set(_returns_of(session, order) if marked else ()):
+        return_exports.link_refund(session, plugin, return_id, marked[return_id])
     if not rules.import_returns:
         return False
     known = set(
@@ -419,7 +427,7 @@ def _import_refunds(
     lines = {line.external_id: line for line in order.lines if line.external_id}
     added = False
     for refund in record.refunds:
-        if refund.external_id in known:
+        if refund.external_id in known or return_exports.marked_return(refund.reason):
             continue
         items = []
         restock = False
@@ -451,6 +459,10 @@ def _import_refunds(
             returns.advance_return(session, created.id, ReturnStatus.CLOSED)
         added = True
     return added
+
+
+def _returns_of(session: Session, order: Order) -> list[int]:
+    return list(session.scalars(select(Return.id).where(Return.order_id == order.id)))
 
 
 def to_order_in(

@@ -33,6 +33,7 @@ RULE_USES: Mapping[Capability, Callable[[ImportRules], bool]] = MappingProxyType
     {
         Capability.CLOSE_ORDERS: lambda rules: rules.close_orders,
         Capability.CANCEL_ORDERS: lambda rules: rules.cancel_on_platform,
+        Capability.EXPORT_RETURNS: lambda rules: rules.export_returns,
     }
 )
 

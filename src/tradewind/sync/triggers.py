@@ -30,6 +30,7 @@ from tradewind.events import (
     ProductCreated,
     ProductLinked,
     ProductUpdated,
+    ReturnUpdated,
     ShipmentCancelled,
     ShipmentCreated,
 )
@@ -42,6 +43,7 @@ from tradewind.sync.hook_triggers import TYPES as HOOK_EVENTS
 from tradewind.sync.hook_triggers import EventHooks, enqueue_hooks
 from tradewind.sync.ledger import WorkQueued
 from tradewind.sync.models import WorkKind
+from tradewind.sync.return_exports import enqueue_return
 from tradewind.sync.service_triggers import TYPES as SERVICE_EVENTS
 from tradewind.sync.service_triggers import enqueue_service_work
 from tradewind.vocabulary import StockMode, Toggle
@@ -89,6 +91,7 @@ def subscribe(
     bus.before_commit(_listing_changed, types=[ListingUpdated])
     bus.before_commit(_order_created, types=[OrderCreated])
     bus.before_commit(_order_cancelled, types=[OrderCancelled])
+    bus.before_commit(_return_received, types=[ReturnUpdated])
     bus.before_commit(_held_orders_released, types=[PluginChanged])
     bus.before_commit(
         lambda session, events: _toggles_switched(session, events, topic_toggles),
@@ -294,6 +297,14 @@ def _order_cancelled(session: Session, events: Sequence[DomainEvent]) -> None:
         order = session.get(Order, event.order_id)
         if order is not None and order.external_id is not None:
             enqueue_cancellation(session, order)
+
+
+def _return_received(session: Session, events: Sequence[DomainEvent]) -> None:
+    """``return.updated`` to received, for a return made here of an imported order → a
+    refund of its lines on the store, when the plugin's order rules send returns."""
+    for event in events:
+        if isinstance(event, ReturnUpdated) and event.status == "received":
+            enqueue_return(session, event.return_id, KEEPS_WORK)
 
 
 def enqueue_cancellation(session: Session, order: Order) -> None:

@@ -84,6 +84,16 @@ def test_cancelling_on_the_platform_needs_write_orders(world: World) -> None:
     assert report.missing_scopes == ("write_orders",)
 
 
+def test_sending_returns_to_the_store_needs_write_orders(world: World) -> None:
+    toggles = world.plugin().toggles
+    _use_token(world, set(scopes.needed(toggles, (), ShopifyConnector.info.topics_for(toggles))))
+    assert actions.test_connection(world.hub, world.plugin_id).ok
+    with world.hub.db.unit_of_work() as session:
+        plugins.update_import_rules(session, world.plugin_id, {"export_returns": True})
+    report = actions.test_connection(world.hub, world.plugin_id)
+    assert report.missing_scopes == ("write_orders",)  # refundCreate
+
+
 def test_a_backfill_past_sixty_days_needs_read_all_orders(world: World) -> None:
     """Without ``read_all_orders`` Shopify leaves older orders out of every list: such a
     backfill stops, failed, with a notification naming the scope, instead of importing

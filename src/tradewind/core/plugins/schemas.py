@@ -108,6 +108,12 @@ class ImportRules(BaseModel):
         description="Refunds of shipped items made on the platform become returns here "
         "(off: the order's financial status still follows the platform).",
     )
+    export_returns: bool = Field(
+        default=False,
+        description="A return of an order imported from the platform, received here, "
+        "becomes a refund of its lines there (restocked at the order's location when the "
+        "return is restocked). Off by default: nothing is written to the store unasked.",
+    )
     restock_returns: bool | None = Field(
         default=None, description="Restock refunded items: None follows the platform's flag."
     )

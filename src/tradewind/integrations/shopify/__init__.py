@@ -1,8 +1,8 @@
 """The Shopify connector: orders in (webhooks re-read by id, reconciliation polls,
 backfills), stock out (batched GraphQL, compare-and-set), products mapped, tracking back,
-refunds as returns, locations, OAuth or an Admin API token; customers in and out,
-products and listings out, listings in, and orders made in Tradewind created in the
-store."""
+refunds as returns (and returns received here as refunds there), locations, OAuth or an
+Admin API token; customers in and out, products and listings out, listings in, and orders
+made in Tradewind created in the store."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tradewind.connectors import (
     Priority,
     ProductExport,
     ProductRecord,
+    ReturnExport,
     ShipmentRecord,
     StockMode,
     StockPush,
@@ -41,6 +42,7 @@ from tradewind.integrations.shopify import (
     oauth,
     orders,
     products,
+    refunds,
     scopes,
     streams,
     webhooks,
@@ -92,6 +94,7 @@ class ShopifyConnector:
                 Capability.CANCEL_ORDERS,
                 Capability.EXPORT_PRODUCTS,
                 Capability.IMPORT_LISTINGS,
+                Capability.EXPORT_RETURNS,
             }
         ),
         guide=files(__package__).joinpath("guide.md").read_text(encoding="utf-8"),
@@ -197,6 +200,9 @@ class ShopifyConnector:
 
     def export_product(self, product: ProductExport) -> ProductRecord:
         return products.export(self.client, product)
+
+    def export_return(self, refund: ReturnExport) -> str:
+        return refunds.export(self.client, refund)
 
     # ---------------------------------------------------------------------- webhooks
 

@@ -36,6 +36,7 @@ NEEDS: MappingProxyType[Need, frozenset[str]] = MappingProxyType(
         Toggle.EXPORT_LISTINGS: frozenset({"write_products"}),
         Capability.CLOSE_ORDERS: frozenset({"write_orders"}),  # POST orders/{id}/close
         Capability.CANCEL_ORDERS: frozenset({"write_orders"}),  # POST orders/{id}/cancel
+        Capability.EXPORT_RETURNS: frozenset({"write_orders"}),  # refundCreate
     }
 )
 # Stock export and product mapping work whatever the toggles.

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from tradewind.sandbox.shopify import control, graphql, oauth, rest
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
+from tradewind.sandbox.shopify.faults import FaultKind
 from tradewind.sandbox.shopify.journal import Request as Recorded
 from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.responses import (
@@ -109,6 +110,9 @@ async def answer_rest(
     except ShopifyError as error:
         _record(sandbox, token, request.method, path, version, body, error.status)
         return error_response(error, headers)
+    if sandbox.faults.take(token.shop, (FaultKind.lose_answer,), path) is not None:
+        _record(sandbox, token, request.method, path, version, body, 504)
+        return json_response(504, {"errors": "Gateway Timeout"}, headers)
     _record(sandbox, token, request.method, path, version, body, result.status)
     return json_response(result.status, result.body, headers)
 

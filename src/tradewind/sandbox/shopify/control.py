@@ -167,6 +167,9 @@ class FaultSpec(BaseModel):
     status: int = Field(default=500, ge=500, le=599)
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     path_contains: str | None = None
+    query_contains: str | None = Field(
+        default=None, description="only GraphQL documents containing this text"
+    )
 
 
 class UninstallSpec(BaseModel):
@@ -439,7 +442,14 @@ class Control:
 
     def add_fault(self, shop: str, spec: FaultSpec) -> Doc:
         self.sandbox.shop_or_error(shop)
-        fault = Fault(spec.kind, spec.count, spec.status, spec.latency_ms, spec.path_contains)
+        fault = Fault(
+            spec.kind,
+            spec.count,
+            spec.status,
+            spec.latency_ms,
+            spec.path_contains,
+            spec.query_contains,
+        )
         self.sandbox.faults.add(shop, fault)
         return fault.as_dict()
 

@@ -1,7 +1,7 @@
 """Faults injected into one shop through the control API, so that a hub's handling of a
-bad day can be tested: 429 storms, 5xx bursts, added latency, and dropped, duplicated
-or reordered webhook deliveries. (Revoked tokens and uninstalls are real state changes,
-done by the control API itself.)
+bad day can be tested: 429 storms, 5xx bursts, added latency, answers lost after the
+request was carried out, and dropped, duplicated or reordered webhook deliveries.
+(Revoked tokens and uninstalls are real state changes, done by the control API itself.)
 
 Each fault is counted: it applies to the next ``count`` requests or deliveries and then
 clears itself, so a test can assert the recovery. ``count=None`` lasts until cleared.
@@ -18,6 +18,9 @@ class FaultKind(StrEnum):
     rate_limit = "rate_limit"  # answer 429 + Retry-After, as a throttled shop would
     server_error = "server_error"  # answer 5xx (status chosen, 500 by default)
     latency = "latency"  # wait before answering
+    # Carry the request out, then answer 504 in place of its answer (a gateway timing
+    # out): the client cannot know whether its write happened.
+    lose_answer = "lose_answer"
     drop_webhooks = "drop_webhooks"  # never deliver (lost, no retry)
     duplicate_webhooks = "duplicate_webhooks"  # deliver twice, same X-Shopify-Webhook-Id
     reorder_webhooks = "reorder_webhooks"  # hold ``count`` deliveries, send them newest first
@@ -34,6 +37,8 @@ class Fault:
     latency_ms: int = 0
     # Only requests whose path contains this text (e.g. "graphql.json", "orders").
     path_contains: str | None = None
+    # Only GraphQL requests whose document contains this text (e.g. "refundCreate").
+    query_contains: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -42,6 +47,7 @@ class Fault:
             "status": self.status,
             "latency_ms": self.latency_ms,
             "path_contains": self.path_contains,
+            "query_contains": self.query_contains,
         }
 
 
@@ -64,7 +70,9 @@ class Faults:
         with self._lock:
             return list(self._by_shop.get(shop, []))
 
-    def take(self, shop: str, kinds: tuple[FaultKind, ...], path: str = "") -> Fault | None:
+    def take(
+        self, shop: str, kinds: tuple[FaultKind, ...], path: str = "", query: str = ""
+    ) -> Fault | None:
         """The first matching fault, consuming one use of it."""
         with self._lock:
             faults = self._by_shop.get(shop)
@@ -74,6 +82,8 @@ class Faults:
                 if fault.kind not in kinds:
                     continue
                 if fault.path_contains and fault.path_contains not in path:
+                    continue
+                if fault.query_contains and fault.query_contains not in query:
                     continue
                 if fault.count is not None:
                     fault.count -= 1

@@ -262,6 +262,7 @@ class ShopifySandbox(Running):
         status: int = 500,
         latency_ms: int = 0,
         path_contains: str | None = None,
+        query_contains: str | None = None,
     ) -> None:
         spec = c.FaultSpec(
             kind=FaultKind(kind),
@@ -269,6 +270,7 @@ class ShopifySandbox(Running):
             status=status,
             latency_ms=latency_ms,
             path_contains=path_contains,
+            query_contains=query_contains,
         )
         self.control.add_fault(shop, spec)
 

@@ -32,6 +32,7 @@ from tradewind.sync.handlers.orders import (
     PollOrders,
 )
 from tradewind.sync.handlers.orders_out import CancelOrder, ExportOrder
+from tradewind.sync.handlers.returns_out import ExportReturn
 from tradewind.sync.handlers.services import (
     CalculateTax,
     CommitTax,
@@ -62,6 +63,7 @@ HANDLERS: Mapping[WorkKind, Handler] = MappingProxyType(
         WorkKind.ENSURE_WEBHOOKS: EnsureWebhooks(),
         WorkKind.EXPORT_ORDER: ExportOrder(),
         WorkKind.CANCEL_ORDER: CancelOrder(),
+        WorkKind.EXPORT_RETURN: ExportReturn(),
         WorkKind.EXPORT_CUSTOMER: ExportCustomer(),
         WorkKind.EXPORT_ALL_CUSTOMERS: ExportAllCustomers(),
         WorkKind.IMPORT_CUSTOMERS: ImportCustomers(),

@@ -200,6 +200,7 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "stock_modes": list(StockMode),
             "rules": plugins.import_rules(plugin),
             "can_cancel": Capability.CANCEL_ORDERS in spec.capabilities,
+            "can_export_returns": Capability.EXPORT_RETURNS in spec.capabilities,
             "rule_choices": RULE_CHOICES,
             "products": {p.id: p for p in catalog.list_products(session, limit=1000)},
         }
@@ -576,6 +577,7 @@ def plugin_rules(
     restock: str = Form("platform", max_length=16),
     close_orders: bool = Form(False),
     import_returns: bool = Form(False),
+    export_returns: bool = Form(False),
     cancel_on_platform: bool = Form(False),
     notify_customer: bool = Form(False),
     poll_minutes: int = Form(10),
@@ -596,6 +598,7 @@ def plugin_rules(
         "restock_returns": RESTOCK_RULE[restock],
         "close_orders": close_orders,
         "import_returns": import_returns,
+        "export_returns": export_returns,
         "cancel_on_platform": cancel_on_platform,
         "notify_customer": notify_customer,
         "poll_minutes": poll_minutes,

@@ -67,6 +67,7 @@ FIELD_SCOPES: dict[str, tuple[str, ...]] = {
         "write_assigned_fulfillment_orders",
         "write_fulfillments",
     ),
+    "refundCreate": ("write_orders",),
 }
 
 

@@ -468,6 +468,27 @@ class View:
             "note": doc["note"],
             "createdAt": doc["created_at"],
             "totalRefundedSet": bag(d.money_set(total, self.currency)),
+            "order": lambda _info: self.order(self.ops.orders.order_doc(doc["order_id"])),
+            "refundLineItems": lambda _info, **args: connection(
+                doc["refund_line_items"], args, self.refund_line
+            ),
+        }
+
+    def refund_line(self, line: Doc) -> Doc:
+        location = line["location_id"]
+        return {
+            "id": d.gid("RefundLineItem", line["id"]),
+            "lineItem": self.line_item(line["line_item"], self.currency),
+            "quantity": line["quantity"],
+            "restockType": str(line["restock_type"]).upper(),
+            "restocked": line["restock_type"] != "no_restock",
+            "location": (
+                self.location(self.ops.locations.location(int(location)))
+                if location is not None and int(location) in self.ops.shop.locations
+                else None
+            ),
+            "subtotalSet": bag(line["subtotal_set"]),
+            "totalTaxSet": bag(line["total_tax_set"]),
         }
 
     def subscription(self, sub: Subscription) -> Doc:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
+from tradewind.sandbox.shopify.faults import FaultKind
 from tradewind.sandbox.shopify.graphql import bulk, orders
 from tradewind.sandbox.shopify.graphql.context import Ctx
 from tradewind.sandbox.shopify.graphql.cost import (
@@ -80,9 +81,15 @@ async def endpoint(sandbox: Sandbox, request: Request) -> Response:
         )
     sandbox.bulk.base_url = base_url(request)  # where bulk results will be served
     body = run_query(sandbox, token, version, payload)
-    sandbox.journal.record(
-        token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, 200)
+    lost = sandbox.faults.take(
+        token.shop, (FaultKind.lose_answer,), "graphql.json", payload["query"]
     )
+    status = 504 if lost is not None else 200
+    sandbox.journal.record(
+        token.shop, Recorded("POST", "graphql.json", version, token.app_key, payload, status)
+    )
+    if lost is not None:
+        return json_response(504, {"errors": "Gateway Timeout"}, headers)
     return json_response(200, body, headers)
 
 

@@ -1,5 +1,5 @@
 """The mutations: inventory quantities (with compare-and-set and ``@idempotent``),
-fulfillments and tracking, webhook subscriptions.
+fulfillments and tracking, webhook subscriptions; refunds (``refunds.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from tradewind.sandbox.shopify.core import version_at_least
 from tradewind.sandbox.shopify.graphql import bulk, holds, orders, products
 from tradewind.sandbox.shopify.graphql.context import Ctx, context_of, guard, parse_gid
 from tradewind.sandbox.shopify.graphql.converters import View
+from tradewind.sandbox.shopify.graphql.refunds import refund_create
 from tradewind.sandbox.shopify.graphql.schema import CAS_VERSION
-from tradewind.sandbox.shopify.ops.base import ShopifyError
+from tradewind.sandbox.shopify.ops.base import ShopifyError, first_message
 from tradewind.sandbox.shopify.rest import add_subscription
 from tradewind.sandbox.shopify.state import QUANTITY_NAMES, Doc
 from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS
@@ -453,7 +454,7 @@ def fulfillment_create(info: Any, fulfillment: Doc, message: str | None = None) 
     except ShopifyError as error:
         return {
             "fulfillment": None,
-            "userErrors": [{"field": ["fulfillment"], "message": _first_message(error)}],
+            "userErrors": [{"field": ["fulfillment"], "message": first_message(error)}],
         }
     return {"fulfillment": View(ctx).fulfillment(created), "userErrors": []}
 
@@ -474,14 +475,6 @@ def tracking_update(info: Any, **args: Any) -> Doc:
         },
     )
     return {"fulfillment": View(ctx).fulfillment(updated), "userErrors": []}
-
-
-def _first_message(error: ShopifyError) -> str:
-    errors = error.errors
-    if isinstance(errors, dict):
-        for messages in errors.values():
-            return str(messages[0] if isinstance(messages, list) else messages)
-    return str(errors)
 
 
 def webhook_create(info: Any, **args: Any) -> Doc:
@@ -510,7 +503,7 @@ def _subscription_error(error: ShopifyError) -> Doc:
     on = "filter" if isinstance(error.errors, dict) and "filter" in error.errors else "callbackUrl"
     return {
         "webhookSubscription": None,
-        "userErrors": [{"field": ["webhookSubscription", on], "message": _first_message(error)}],
+        "userErrors": [{"field": ["webhookSubscription", on], "message": first_message(error)}],
     }
 
 
@@ -568,6 +561,7 @@ MUTATIONS: dict[str, Callable[..., Doc]] = {
     **bulk.MUTATIONS,
     **products.MUTATIONS,
     **orders.MUTATIONS,
+    "refundCreate": refund_create,
 }
 
 

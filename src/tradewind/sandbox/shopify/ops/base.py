@@ -23,6 +23,15 @@ class ShopifyError(Exception):
         self.errors = errors
 
 
+def first_message(error: ShopifyError) -> str:
+    """The first message of the error's body, as a GraphQL ``userErrors`` message."""
+    errors = error.errors
+    if isinstance(errors, dict):
+        for messages in errors.values():
+            return str(messages[0] if isinstance(messages, list) else messages)
+    return str(errors)
+
+
 def not_found() -> ShopifyError:
     return ShopifyError(404, "Not Found")
 

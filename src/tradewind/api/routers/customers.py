@@ -128,9 +128,19 @@ def edit_order_contact(request: Request, order_id: int, body: ContactIn) -> sche
         return schemas.OrderOut.model_validate(order)
 
 
-@router.post("/plugins/{plugin_id}/guest-orders/generic-customer", tags=["orders"])
-def guests_to_generic(request: Request, plugin_id: int) -> dict[str, int]:
+class GuestsAssigned(BaseModel):
+    assigned: int = Field(description="How many open guest orders were given it.")
+
+
+@router.post(
+    "/plugins/{plugin_id}/guest-orders/generic-customer",
+    response_model=GuestsAssigned,
+    responses=responses(404),
+    tags=["orders"],
+)
+def guests_to_generic(request: Request, plugin_id: int) -> GuestsAssigned:
     """Give every open guest order of the plugin (no customer) its generic customer."""
     with hub_of(request).db.unit_of_work() as session:
         plugin = plugins.get_plugin(session, plugin_id)
-        return {"assigned": contact.assign_generic_to_guests(session, plugin.id, plugin.name)}
+        count = contact.assign_generic_to_guests(session, plugin.id, plugin.name)
+        return GuestsAssigned(assigned=count)

@@ -395,10 +395,11 @@ def test_destructive_actions_ask_first(admin: Browser, hub: Hub, market: FakeMar
     assert re.search(
         r'action="/plugins/\d+/deactivate" class="inline" onsubmit="return confirm\(', page
     )
+    shop = int(channel_id(admin, "Shop"))  # not inside the unit of work: SQLite has one writer
     with hub.db.unit_of_work() as session:
         order = orders.create_manual_order(
             session,
-            int(channel_id(admin, "Shop")),
+            shop,
             OrderIn(
                 number="M-1", lines=[OrderLineIn(sku="MUG", quantity=1, unit_price=Decimal(5))]
             ),

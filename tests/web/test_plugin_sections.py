@@ -231,3 +231,19 @@ def test_the_charts_have_dated_hour_labels_and_a_tooltip_per_point(
     assert "svg.chart .tick { font-size: 11px;" in css
     assert re.search(r"\.chart-wrap svg\.chart \{ min-width: 560px; \}", css)
     assert 'viewBox="0 0 560 180"' in success  # drawn no smaller than its own units
+
+
+def test_every_htmx_request_but_the_bell_poll_shows_the_busy_indicator(
+    admin: Browser, plugin_id: int
+) -> None:
+    text = admin.get(f"/plugins/{plugin_id}").text
+    body = re.search(r"<body[^>]*>", text)
+    assert body is not None and 'hx-indicator="#busy"' in body.group(0)
+    assert re.search(
+        r'<div id="busy" class="htmx-indicator" role="status"[^>]*>Working…</div>', text
+    )
+    bell = re.search(r'<span hx-get="/fragments/bell"[^>]*>', text)
+    assert bell is not None and 'hx-indicator="#bell-quiet"' in bell.group(0)
+    assert 'id="bell-quiet"' in text
+    css = admin.get("/static/app.css").text
+    assert ".htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1;" in css

@@ -23,15 +23,15 @@ class Point:
 # Charts are drawn in px-sized units and never shown smaller (``.chart-wrap`` in app.css),
 # so the 11 px labels stay 11 px or larger.
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 560, 180, 56, 34, 10
-LABEL_EVERY = 6  # an x label every 6 slots (hours), and the last one
+LABEL_EVERY = 6  # an x label every 6 slots (hours), counted back from the newest
 
 
 def _x_labels(points: Sequence[Point], x_of: Callable[[int], float]) -> str:
     last = len(points) - 1
-    shown = [i for i in range(0, last, LABEL_EVERY) if last - i >= LABEL_EVERY // 2] + [last]
+    shown = sorted(range(last, -1, -LABEL_EVERY))  # evenly spaced, ending at the newest
     labels = []
     for index in shown:
-        anchor = "start" if index == 0 else ("end" if index == last else "middle")
+        anchor = "end" if index == last else ("start" if index == 0 else "middle")
         labels.append(
             f'<text x="{x_of(index):.1f}" y="{HEIGHT - 8}" class="tick" '
             f'text-anchor="{anchor}">{html.escape(points[index].label)}</text>'

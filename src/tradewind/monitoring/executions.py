@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
 )
@@ -140,6 +142,82 @@ def list_executions(
     if before_id:
         query = query.where(Execution.id < before_id)
     return list(session.scalars(query))
+
+
+# How the plugin page's outcome filter reads: "ok" is a success, "failed" anything else.
+OUTCOMES = ("ok", "failed")
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """Which of a plugin's executions are shown: an outcome ("ok", "failed" or any) and an
+    operation (or any), newest first, ``since`` bounding the summary's window."""
+
+    plugin_id: int
+    since: dt.datetime
+    outcome: str = ""
+    operation: str = ""
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses = [Execution.plugin_id == self.plugin_id]
+        if self.outcome == "ok":
+            clauses.append(Execution.outcome == "success")
+        elif self.outcome == "failed":
+            clauses.append(Execution.outcome != "success")
+        if self.operation:
+            clauses.append(Execution.operation == self.operation)
+        return clauses
+
+
+@dataclass(frozen=True)
+class Summary:
+    calls: int
+    failures: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+def page_of(
+    session: Session, shown: ExecutionFilter, *, offset: int, limit: int
+) -> tuple[list[Execution], int]:
+    """One page of the filtered executions (any age, newest first) and how many match."""
+    total = session.scalar(select(func.count()).select_from(Execution).where(*shown.where()))
+    rows = session.scalars(
+        select(Execution)
+        .where(*shown.where())
+        .order_by(Execution.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), int(total or 0)
+
+
+def summary(session: Session, shown: ExecutionFilter) -> Summary:
+    """Calls, failures and p50/p95 duration of the filtered executions since ``since``."""
+    rows = session.execute(
+        select(Execution.duration_ms, Execution.outcome).where(
+            *shown.where(), Execution.started_at >= shown.since
+        )
+    ).all()
+    durations = [duration for duration, _ in rows]
+    return Summary(
+        calls=len(rows),
+        failures=sum(1 for _, outcome in rows if outcome != "success"),
+        p50_ms=_percentile(durations, 50) if durations else None,
+        p95_ms=_percentile(durations, 95) if durations else None,
+    )
+
+
+def operations(session: Session, plugin_id: int) -> list[str]:
+    """The operations a plugin has recorded, for the filter's list."""
+    return list(
+        session.scalars(
+            select(Execution.operation)
+            .where(Execution.plugin_id == plugin_id)
+            .distinct()
+            .order_by(Execution.operation)
+        )
+    )
 
 
 def latest_runs(

@@ -7,6 +7,7 @@ warehouse. An unmapped location never receives stock.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -257,6 +258,7 @@ def _states(session: Session, plugin_id: int, product_ids: list[int]) -> dict[tu
             StockSyncState.location_ref,
             StockSyncState.pushed,
             StockSyncState.platform_quantity,
+            StockSyncState.pushed_at,
         ).where(StockSyncState.plugin_id == plugin_id, StockSyncState.product_id.in_(product_ids))
     )
     return {(row.product_id, row.location_ref): row for row in rows}
@@ -307,3 +309,82 @@ def _upsert(insert: Any) -> Any:
             "pushed_at": statement.excluded.pushed_at,
         },
     )
+
+
+class ChannelStock(NamedTuple):
+    """One product at one mapped platform location: what Tradewind has available for it
+    now, and what was last pushed there (with what the platform then held) and when."""
+
+    product_id: int
+    sku: str
+    title: str
+    location_ref: str
+    location: str
+    available: int
+    pushed: int | None
+    platform_quantity: int | None
+    pushed_at: dt.datetime | None
+
+
+def channel_stock(
+    session: Session, plugin: Plugin, *, offset: int = 0, limit: int = 20
+) -> tuple[list[ChannelStock], int]:
+    """The channel's stock, a page of products at a time: every product mapped to the plugin
+    or ever pushed to it, at each of its mapped locations; and how many products there are."""
+    mapped = [
+        row
+        for row in links.location_mappings(session, plugin.id)
+        if row.active and row.warehouse_id is not None
+    ]
+    if not mapped:
+        return [], 0
+    known = (
+        select(ProductLink.product_id)
+        .where(ProductLink.plugin_id == plugin.id)
+        .union(select(StockSyncState.product_id).where(StockSyncState.plugin_id == plugin.id))
+        .subquery()
+    )
+    total = int(session.scalar(select(func.count()).select_from(known)) or 0)
+    products = session.execute(
+        select(Product.id, Product.sku, Product.title)
+        .where(Product.id.in_(select(known.c[0])))
+        .order_by(Product.sku)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    ids = [row.id for row in products]
+    levels = {
+        (level.product_id, level.warehouse_id): level
+        for level in session.execute(
+            select(
+                StockLevel.product_id,
+                StockLevel.warehouse_id,
+                StockLevel.on_hand,
+                StockLevel.reserved,
+            ).where(
+                StockLevel.product_id.in_(ids),
+                StockLevel.warehouse_id.in_({row.warehouse_id for row in mapped}),
+            )
+        )
+    }
+    states = _states(session, plugin.id, ids)
+    rows = []
+    for product in products:
+        for location in sorted(mapped, key=lambda row: row.external_id):
+            level = levels.get((product.id, location.warehouse_id))
+            held = (level.on_hand - level.reserved) if level else 0
+            state = states.get((product.id, location.external_id))
+            rows.append(
+                ChannelStock(
+                    product_id=product.id,
+                    sku=product.sku,
+                    title=product.title,
+                    location_ref=location.external_id,
+                    location=location.name or location.external_id,
+                    available=max(0, held - plugin.stock_buffer),
+                    pushed=state.pushed if state else None,
+                    platform_quantity=state.platform_quantity if state else None,
+                    pushed_at=state.pushed_at if state else None,
+                )
+            )
+    return rows, total

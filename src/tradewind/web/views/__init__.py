@@ -17,6 +17,7 @@ from tradewind.web.views import (
     monitoring,
     order_list,
     orders,
+    plugin_panels,
     plugins,
     shadow,
     shipping,
@@ -32,6 +33,7 @@ for module in (
     monitoring,
     channels,
     plugins,
+    plugin_panels,
     shadow,
     templates,
     order_list,  # before orders: /orders/export.csv is not /orders/{order_id}

@@ -37,9 +37,12 @@ def bell(request: Request, _user: SessionUser = Depends(reader)) -> HTMLResponse
 
 
 @router.get("/notifications")
-def notification_list(request: Request, _user: SessionUser = Depends(reader)) -> HTMLResponse:
+def notification_list(
+    request: Request, plugin_id: int | None = None, _user: SessionUser = Depends(reader)
+) -> HTMLResponse:
+    """Every open notification, or one plugin's (``?plugin_id=``, the plugin page's link)."""
     with hub_of(request).db.read() as session:
-        rows = notifications.open_notifications(session)
+        rows = notifications.open_notifications(session, plugin_id=plugin_id)
         plugin_names = {p.id: p.name for p in plugins.list_plugins(session)}
         products = catalog.list_products(session, limit=1000)
         flagged = [r for r in rows if r.kind is NotificationKind.MISSING_CUSTOMER_FIELDS]
@@ -60,6 +63,7 @@ def notification_list(request: Request, _user: SessionUser = Depends(reader)) ->
         orders_of=orders_of,
         guests={plugin_id: count for plugin_id, count in guests.items() if count},
         unread=sum(1 for row in rows if row.read_at is None),
+        plugin_id=plugin_id,
     )
 
 

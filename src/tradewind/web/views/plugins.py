@@ -29,20 +29,22 @@ from tradewind.core.shipping import routes
 from tradewind.db import utcnow
 from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.hub import Hub
-from tradewind.monitoring import executions, notifications
+from tradewind.monitoring import notifications
 from tradewind.sync import decisions, gaps, runtime, tokens
 from tradewind.sync.models import Backfill, ProductSync
 from tradewind.vocabulary import FinancialStatus, FulfillmentStatus, StockMode, Toggle
 from tradewind.web import forms
 from tradewind.web.app import fragment, page, redirect
-from tradewind.web.render import Point, bar_chart, line_chart
 from tradewind.web.session import (
     hub_of,
     reader,
     writer,
 )
+from tradewind.web.views import plugin_panels as panels
 
 router = APIRouter(include_in_schema=False)
+
+NEWEST_NOTES = 3  # alerts atop the plugin page; the rest are a link away
 
 
 @router.get("/plugins")
@@ -116,11 +118,9 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
         plugin = plugins.get_plugin(session, plugin_id)
         spec = present.spec_of(hub, plugin)
         out = present.plugin_out(hub, session, plugin)
-        since = utcnow() - dt.timedelta(hours=24)
-        stats = executions.hourly_stats(session, plugin.id, since=since)
-        by_hour = {hour.hour: hour for hour in stats}
-        this_hour = utcnow().replace(minute=0, second=0, microsecond=0)
-        hours = [this_hour - dt.timedelta(hours=back) for back in range(23, -1, -1)]
+        now = utcnow()
+        query = dict(request.query_params)
+        notes = notifications.open_notifications(session, plugin_id=plugin.id)
         latest_sync = session.scalar(
             select(ProductSync)
             .where(ProductSync.plugin_id == plugin.id)
@@ -155,7 +155,9 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             "backfill": present.backfill_row_out(backfill) if backfill else None,
             "health": present.plugin_health(session, plugin),
             "made_from": templates.plugin_template(hub, session, plugin),
-            "recent": executions.list_executions(session, plugin_id=plugin.id, limit=50),
+            **panels.executions_panel(session, plugin.id, query, now),
+            **panels.charts(session, plugin.id, now),
+            **panels.stock_panel(session, plugin, query),
             "gap_reports": gaps.reports(session, plugin.id, limit=7),
             "decisions": [
                 (found, decisions.fix_for(found.code) if found.code else "")
@@ -170,33 +172,10 @@ def _plugin_context(request: Request, plugin_id: int) -> dict[str, Any]:
             ],
             "decision_filter": request.query_params.get("decision", ""),
             "token": tokens.forecast(hub, plugin),
-            "now": utcnow(),
-            "today": utcnow().date(),
-            "notes": notifications.open_notifications(session, plugin_id=plugin.id),
-            "success_chart": bar_chart(
-                [
-                    Point(hour.strftime("%H:00"), by_hour[hour].success_rate * 100)
-                    if hour in by_hour
-                    else Point(hour.strftime("%H:00"), None)
-                    for hour in hours
-                ],
-                title="Success rate per hour",
-            ),
-            "latency_chart": line_chart(
-                [
-                    (
-                        "p50",
-                        "var(--accent)",
-                        [Point(h.hour.strftime("%H:00"), h.p50_ms) for h in stats],
-                    ),
-                    (
-                        "p95",
-                        "var(--warn)",
-                        [Point(h.hour.strftime("%H:00"), h.p95_ms) for h in stats],
-                    ),
-                ],
-                title="Response time per hour",
-            ),
+            "now": now,
+            "today": now.date(),
+            "notes": notes[:NEWEST_NOTES],
+            "more_notes": len(notes) - NEWEST_NOTES if len(notes) > NEWEST_NOTES else 0,
             "stock_modes": list(StockMode),
             "rules": plugins.import_rules(plugin),
             "can_cancel": Capability.CANCEL_ORDERS in spec.capabilities,

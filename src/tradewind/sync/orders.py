@@ -465,6 +465,25 @@ def _returns_of(session: Session, order: Order) -> list[int]:
     return list(session.scalars(select(Return.id).where(Return.order_id == order.id)))
 
 
+def lines_in(session: Session, plugin: Plugin, record: OrderRecord) -> list[OrderLineIn]:
+    """The order's lines as the core takes them, each tied to its product where the
+    platform's variant is linked."""
+    return [
+        OrderLineIn(
+            external_id=line.external_id,
+            product_id=links.product_for_variant(session, plugin.id, line.variant_ref)
+            if line.variant_ref
+            else None,
+            sku=line.sku,
+            barcode=line.barcode,
+            title=line.title,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for line in record.lines
+    ]
+
+
 def to_order_in(
     session: Session, plugin: Plugin, rules: ImportRules, record: OrderRecord
 ) -> OrderIn:
@@ -486,20 +505,7 @@ def to_order_in(
         customer_id=customer_id,
         customer=customer,
         email=email if customer is not None or generic else "",
-        lines=[
-            OrderLineIn(
-                external_id=line.external_id,
-                product_id=links.product_for_variant(session, plugin.id, line.variant_ref)
-                if line.variant_ref
-                else None,
-                sku=line.sku,
-                barcode=line.barcode,
-                title=line.title,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for line in record.lines
-        ],
+        lines=lines_in(session, plugin, record),
         subtotal=record.subtotal,
         shipping_total=record.shipping_total,
         tax_total=record.tax_total,

@@ -22,16 +22,15 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tradewind.connectors.records import OrderRecord, StockPush
-from tradewind.core.links import service as links
 from tradewind.core.orders import attention, lines
-from tradewind.core.orders.schemas import ImportOptions, OrderLineIn
+from tradewind.core.orders.schemas import ImportOptions
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
 from tradewind.core.plugins.service import ImportConflict
 from tradewind.db import Base, UTCDateTime, utcnow
 from tradewind.sync import ledger
 from tradewind.sync.models import SHADOW_WAITS
-from tradewind.sync.orders import ImportOutcome, address, buyer, skip_reason
+from tradewind.sync.orders import ImportOutcome, address, buyer, lines_in, skip_reason
 from tradewind.vocabulary import Toggle
 
 SHADOW_CODE = "shadow"
@@ -114,20 +113,7 @@ def observe(
 def _unmatched(
     session: Session, plugin: Plugin, record: OrderRecord, options: ImportOptions
 ) -> list[str]:
-    given = [
-        OrderLineIn(
-            external_id=line.external_id,
-            product_id=links.product_for_variant(session, plugin.id, line.variant_ref)
-            if line.variant_ref
-            else None,
-            sku=line.sku,
-            barcode=line.barcode,
-            title=line.title,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        )
-        for line in record.lines
-    ]
+    given = lines_in(session, plugin, record)
     return [
         line.sku or line.barcode
         for line, product in zip(given, lines.match_all(session, given, options), strict=True)

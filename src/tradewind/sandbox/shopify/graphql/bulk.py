@@ -15,12 +15,10 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -33,6 +31,7 @@ from graphql import (
 
 from tradewind.sandbox.shopify.bulk import BulkOperation, Result
 from tradewind.sandbox.shopify.graphql.context import BULK, Ctx, context_of, parse_gid
+from tradewind.sandbox.shopify.graphql.cost import fields_of
 from tradewind.sandbox.shopify.graphql.queries import query_root
 from tradewind.sandbox.shopify.graphql.schema import schema_for
 from tradewind.sandbox.shopify.state import Doc
@@ -79,15 +78,7 @@ class Walk:
         }
 
     def fields(self, selection: SelectionSetNode | None) -> Iterable[FieldNode]:
-        for item in selection.selections if selection else ():
-            if isinstance(item, FieldNode):
-                yield item
-            elif isinstance(item, InlineFragmentNode):
-                yield from self.fields(item.selection_set)
-            elif isinstance(item, FragmentSpreadNode):
-                fragment = self.fragments.get(item.name.value)
-                if fragment is not None:
-                    yield from self.fields(fragment.selection_set)
+        return fields_of(selection, self.fragments)
 
     def node_selection(self, node: FieldNode) -> SelectionSetNode:
         merged: list[Any] = []

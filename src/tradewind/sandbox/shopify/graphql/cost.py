@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,21 @@ MUTATION_COST = 10
 RATE_DOC = "https://shopify.dev/api/usage/rate-limits"
 
 
+def fields_of(
+    selection: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    """The fields a selection asks for, through inline fragments and named ones."""
+    for item in selection.selections if selection else ():
+        if isinstance(item, FieldNode):
+            yield item
+        elif isinstance(item, InlineFragmentNode):
+            yield from fields_of(item.selection_set, fragments)
+        elif isinstance(item, FragmentSpreadNode):
+            fragment = fragments.get(item.name.value)
+            if fragment is not None:
+                yield from fields_of(fragment.selection_set, fragments)
+
+
 @dataclass
 class Costing:
     schema: GraphQLSchema
@@ -46,15 +61,7 @@ class Costing:
         return None
 
     def fields(self, selection: SelectionSetNode | None) -> Iterable[FieldNode]:
-        for item in selection.selections if selection else ():
-            if isinstance(item, FieldNode):
-                yield item
-            elif isinstance(item, InlineFragmentNode):
-                yield from self.fields(item.selection_set)
-            elif isinstance(item, FragmentSpreadNode):
-                fragment = self.fragments.get(item.name.value)
-                if fragment is not None:
-                    yield from self.fields(fragment.selection_set)
+        return fields_of(selection, self.fragments)
 
     def cost(self, selection: SelectionSetNode | None, parent: Any, data: Any = None) -> int:
         total = 0

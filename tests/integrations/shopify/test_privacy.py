@@ -5,17 +5,19 @@ once, and the queued work erases or lists what Tradewind holds."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 from sqlalchemy import select
 
-from tests.integrations.shopify.conftest import APP_KEY, World
+from tests.integrations.shopify.conftest import APP_KEY, World, make_world
 from tradewind.core.customers.models import Customer, CustomerAddress
 from tradewind.core.links.models import CustomerLink
 from tradewind.core.orders.models import Order
 from tradewind.monitoring.notifications import Notification, NotificationKind
+from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.sync.models import InboxDelivery
 
 ADA = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
@@ -157,7 +159,21 @@ def test_a_compliance_webhook_with_a_bad_signature_is_refused(private: World) ->
     assert answer.status_code == 401
 
 
-def test_shop_redact_follows_an_uninstall_and_is_acted_on(private: World) -> None:
+@pytest.fixture
+def alone(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
+    """A store in a sandbox of its own: waiting for its deliveries waits for no other
+    test's retries (the session's sandbox may still be retrying other shops')."""
+    with (
+        ShopifySandbox(time_scale=10_000) as sandbox,
+        make_world(sandbox, sqlite_url, tmp_path) as world,
+    ):
+        url = f"{world.hub.settings.base_url}/hooks/{world.plugin_id}/compliance"
+        world.sandbox.set_compliance_urls(APP_KEY, url)
+        yield world
+
+
+def test_shop_redact_follows_an_uninstall_and_is_acted_on(alone: World) -> None:
+    private = alone
     placed = _place(private, ADA)
     private.sandbox.uninstall(private.shop, APP_KEY)
 

@@ -7,6 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from pydantic import ValidationError
+
+from tradewind.errors import TradewindError
+
 T = TypeVar("T")
 
 PAGE_SIZE = 50  # rows on one page of a list
@@ -27,3 +31,15 @@ def page_of(rows: Sequence[T], link: Callable[[T], str]) -> Page[T]:
     if len(rows) <= PAGE_SIZE:
         return Page(shown, None)
     return Page(shown, link(shown[-1]))
+
+
+def said_of(exc: Exception) -> str:
+    """What a refused form says to a person: the rule's message, or each field and what
+    it takes."""
+    if isinstance(exc, TradewindError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+        )
+    return str(exc).splitlines()[0]

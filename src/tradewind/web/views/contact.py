@@ -17,6 +17,7 @@ from tradewind.errors import TradewindError
 from tradewind.monitoring import notifications
 from tradewind.web.app import redirect
 from tradewind.web.session import hub_of, reader, writer
+from tradewind.web.views.common import said_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,15 +34,6 @@ ADDRESS_FIELDS = (
     "phone",
 )
 BACKS = {"order", "notifications"}
-
-
-def _said(exc: Exception) -> str:
-    if isinstance(exc, TradewindError):
-        return exc.message
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(exc)
 
 
 @router.post("/orders/{order_id}/contact")
@@ -62,7 +54,7 @@ async def order_contact(
             )
             number, missing = order.number, list(order.missing_customer_fields)
     except (TradewindError, ValidationError) as exc:
-        return redirect(request, target, f"Buyer data: {_said(exc)}", error=True)
+        return redirect(request, target, f"Buyer data: {said_of(exc)}", error=True)
     if missing:
         message = f"Order {number} saved; still missing: {', '.join(missing)}."
         return redirect(request, target, message, error=True)
@@ -94,7 +86,7 @@ def customer_edit(
         with hub_of(request).db.unit_of_work() as session:
             customers.update_customer(session, customer_id, changes)
     except (TradewindError, ValidationError) as exc:
-        return redirect(request, target, f"Customer: {_said(exc)}", error=True)
+        return redirect(request, target, f"Customer: {said_of(exc)}", error=True)
     return redirect(request, target, "Customer saved.")
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +32,7 @@ from tradewind.errors import Invalid, NotFound, TradewindError
 from tradewind.vocabulary import ServiceCapability
 from tradewind.web.app import fragment, redirect
 from tradewind.web.session import hub_of, reader, writer
+from tradewind.web.views.common import said_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -145,7 +145,7 @@ def prepare(
             parcels = [] if packaged else [parcel]
             package_id = shipping.prepare_package(session, order_id, parcels).id
     except (TradewindError, ValueError) as exc:
-        return redirect(request, _back(order_id), _said(exc), error=True)
+        return redirect(request, _back(order_id), said_of(exc), error=True)
     # The engine rates it now (the card shows them as they come): the next thing a
     # person does is choose one.
     with hub_of(request).db.read() as session:
@@ -161,16 +161,6 @@ def _number(text: str) -> Decimal | None:
         return Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
         raise Invalid(f"{text!r} is not a number") from None
-
-
-def _said(exc: Exception) -> str:
-    if isinstance(exc, TradewindError):
-        return exc.message
-    if isinstance(exc, ValidationError):  # the field and what it takes, for a person
-        return "; ".join(
-            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
-        )
-    return str(exc).splitlines()[0]
 
 
 @router.post("/packages/{package_id}/rates")
@@ -371,7 +361,7 @@ def add_process(
         with hub_of(request).db.unit_of_work() as session:
             routes.add_process(session, data)
     except (TradewindError, ValueError) as exc:
-        return redirect(request, PROCESSES, f"Shipping process: {_said(exc)}", error=True)
+        return redirect(request, PROCESSES, f"Shipping process: {said_of(exc)}", error=True)
     return redirect(
         request, PROCESSES, f"Shipping process {name.strip()!r} added: map locations to it."
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx2
 
-from benchmarks.harness import Figure
+from benchmarks.harness import Figure, Reported, measured
 from benchmarks.support import bench_hub, postgres_database, tradewind_server
 from tradewind.auth import service as auth
 from tradewind.auth.models import TokenScope
@@ -34,8 +34,16 @@ ROUNDS = 3
 TARGET_SECONDS = 1.0
 
 
-def run() -> Iterator[Figure]:
-    yield from _order_lines("sqlite", None)
+def run() -> Iterator[Reported]:
+    yield from measured("api.order_lines", _metrics("sqlite"), lambda: _order_lines("sqlite", None))
+    yield from measured("api.order_lines", _metrics("postgresql"), _on_postgresql)
+
+
+def _metrics(backend: str) -> list[str]:
+    return [f"seconds_{backend}", f"slowest_get_during_write_ms_{backend}"]
+
+
+def _on_postgresql() -> Iterator[Figure]:
     with postgres_database() as url:
         yield from _order_lines("postgresql", url)
 

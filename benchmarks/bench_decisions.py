@@ -16,7 +16,7 @@ from itertools import count
 
 from sqlalchemy import insert
 
-from benchmarks.harness import Figure
+from benchmarks.harness import Figure, Reported, measured
 from benchmarks.support import bench_hub, null_plugins, postgres_database
 from tradewind.connectors.records import AddressRecord, OrderLineRecord, OrderRecord
 from tradewind.core.catalog import service as catalog
@@ -34,10 +34,20 @@ ROUNDS = 5
 _ids = count(1)
 
 
-def run() -> Iterator[Figure]:
+def run() -> Iterator[Reported]:
+    yield from measured(
+        "decisions", ["write_overhead_sqlite", "retention_rows_per_second"], _on_sqlite
+    )
+    yield from measured("decisions", ["write_overhead_postgresql"], _on_postgresql)
+
+
+def _on_sqlite() -> Iterator[Figure]:
     with bench_hub() as hub:
         yield _figure(hub, "sqlite")
         yield _retention(hub)
+
+
+def _on_postgresql() -> Iterator[Figure]:
     with postgres_database() as url, bench_hub(database_url=url) as hub:
         yield _figure(hub, "postgresql")
 

@@ -22,11 +22,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from benchmarks.harness import Figure
+from benchmarks.harness import Figure, Reported, measured
 from benchmarks.support import (
     REPO,
     bench_hub,
@@ -47,11 +48,16 @@ RECEIVERS = 3
 BATCH = 200
 
 
-def run() -> Iterator[Figure]:
-    yield from _fanout("embedded", postgres=False)
-    yield from _fanout("postgres_redis", postgres=True)
-    yield from _fanout("embedded", postgres=False, backlog=True)
-    yield from _fanout("postgres_redis", postgres=True, backlog=True)
+def run() -> Iterator[Reported]:
+    for where, postgres in (("embedded", False), ("postgres_redis", True)):
+        live = [f"deliveries_per_second_{where}", f"commit_to_receiver_p99_{where}"]
+        yield from measured("webhooks.fanout", live, partial(_fanout, where, postgres=postgres))
+    for where, postgres in (("embedded", False), ("postgres_redis", True)):
+        yield from measured(
+            "webhooks.fanout",
+            [f"backlog_deliveries_per_second_{where}"],
+            partial(_fanout, where, postgres=postgres, backlog=True),
+        )
 
 
 def _fanout(where: str, *, postgres: bool, backlog: bool = False) -> Iterator[Figure]:

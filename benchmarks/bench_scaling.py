@@ -161,18 +161,18 @@ def _measure(workers: int) -> tuple[float, int]:
         )
         stores = [stack.enter_context(_store(f"scale{n}")) for n in range(STORES)]
         hub = stack.enter_context(Hub(settings, registry=ConnectorRegistry.of(ShopifyConnector)))
-        _connect(hub, stores)
-        env = _env(settings)
+        connect(hub, stores)
+        env = env_for(settings)
         processes = [
-            _start(["run", "--no-worker", "--port", str(port)], env, Path(folder), "web"),
+            start(["run", "--no-worker", "--port", str(port)], env, Path(folder), "web"),
             *(
-                _start(["worker", "--threads", str(THREADS)], env, Path(folder), f"worker{n}")
+                start(["worker", "--threads", str(THREADS)], env, Path(folder), f"worker{n}")
                 for n in range(workers)
             ),
         ]
         try:
-            _wait(lambda: _healthy(port), 60, processes)
-            _wait(lambda: _subscribed(stores), 120, processes)
+            wait_for(lambda: healthy(port), 60, processes)
+            wait_for(lambda: subscribed(stores), 120, processes)
             total = STORES * ORDERS_PER_STORE
             rng = random.Random(workers)
             baskets = [
@@ -183,9 +183,9 @@ def _measure(workers: int) -> tuple[float, int]:
             started = time.monotonic()
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(lambda basket: basket[0].place(basket[1]), baskets))
-            _wait(lambda: _imported(hub) >= total, 600, processes)
+            wait_for(lambda: imported(hub) >= total, 600, processes)
             elapsed = time.monotonic() - started
-            _wait(lambda: _settled(hub), 300, processes)  # stock pushed back, nothing open
+            wait_for(lambda: settled(hub), 300, processes)  # stock pushed back, nothing open
         finally:
             for process in processes:
                 process.terminate()
@@ -242,7 +242,7 @@ def _store(name: str) -> Iterator[Store]:
         process.wait(timeout=15)
 
 
-def _connect(hub: Hub, stores: list[Store]) -> None:
+def connect(hub: Hub, stores: list[Store]) -> None:
     """Setup, not measured: the catalog in one warehouse, one plugin per store with its
     location mapped, its products mapped and its stock absolute; work drained here."""
     with hub.db.unit_of_work() as session:
@@ -295,7 +295,7 @@ def _connect(hub: Hub, stores: list[Store]) -> None:
         drain(plugin_id)
 
 
-def _env(settings: Settings) -> dict[str, str]:
+def env_for(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -309,12 +309,15 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _start(
-    args: list[str], env: dict[str, str], folder: Path, name: str
+def start(
+    args: list[str], env: dict[str, str], folder: Path, name: str, *, counted: bool = False
 ) -> subprocess.Popen[bytes]:
+    """``tradewind ARGS`` in ``folder``, its output in ``NAME.log``; ``counted``: with its
+    SQL statements counted into ``NAME.json`` (benchmarks/counted.py)."""
     log = (folder / f"{name}.log").open("wb")
+    runner = ["benchmarks.counted", str(folder / f"{name}.json")] if counted else ["tradewind"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradewind", *args],
+        [sys.executable, "-m", *runner, *args],
         env=env,
         cwd=folder,
         stdout=log,
@@ -324,7 +327,7 @@ def _start(
     return process
 
 
-def _wait(
+def wait_for(
     condition: Callable[[], bool], timeout: float, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -337,14 +340,14 @@ def _wait(
         time.sleep(0.1)
 
 
-def _healthy(port: int) -> bool:
+def healthy(port: int) -> bool:
     try:
         return httpx2.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
     except httpx2.HTTPError:
         return False
 
 
-def _subscribed(stores: list[Store]) -> bool:
+def subscribed(stores: list[Store]) -> bool:
     """Every store delivers order webhooks to the web process."""
     for store in stores:
         state = store.client.get(f"/shops/{store.name}").json()
@@ -353,12 +356,12 @@ def _subscribed(stores: list[Store]) -> bool:
     return True
 
 
-def _imported(hub: Hub) -> int:
+def imported(hub: Hub) -> int:
     with hub.db.read() as session:
         return int(session.scalar(select(func.count()).select_from(Order)) or 0)
 
 
-def _settled(hub: Hub) -> bool:
+def settled(hub: Hub) -> bool:
     with hub.db.read() as session:
         open_work = session.scalar(
             select(func.count())

@@ -3,7 +3,10 @@ line in its place, and the bare servers that give the floors do the work they cl
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import httpx2
 from benchmarks.harness import Figure, Unmeasured, measured
 from benchmarks.support import sign
 
-from benchmarks import bare
+from benchmarks import bare, counted
 
 
 def test_a_bench_that_fails_midway_reports_each_missing_figure_with_the_reason() -> None:
@@ -59,3 +62,21 @@ def test_bare_huey_executes_every_task_it_was_given() -> None:
     before = bare.EXECUTED[0]
     bare.huey_items_per_second(50)
     assert bare.EXECUTED[0] - before == 50
+
+
+def test_the_counted_command_writes_how_many_statements_its_process_sent(tmp_path: Path) -> None:
+    out = tmp_path / "counts.json"
+    env = {
+        **os.environ,
+        "TRADEWIND_DATA_DIR": str(tmp_path / "data"),
+        "TRADEWIND_DATABASE_URL": f"sqlite:///{tmp_path / 'tw.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.counted", str(out), "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert counted.read(str(out)) > 20  # every migration's DDL went through the counter
+    assert counted.read(str(tmp_path / "nothing.json")) == 0

@@ -206,6 +206,14 @@ class ShopifyClient:
             raise Rejected(f"{operation}: {detail}")
         return dict(payload)
 
+    @staticmethod
+    def made(payload: Mapping[str, Any], kind: str, operation: str) -> str:
+        """The id of the ``kind`` object a mutation's payload says it made."""
+        made = (payload.get(kind) or {}).get("legacyResourceId")
+        if not made:
+            raise Rejected(f"{operation}: Shopify made no {kind} and said nothing why")
+        return legacy_id(made)
+
     def idempotent(self, material: str) -> str:
         """The ``@idempotent`` directive for a mutation whose intent is ``material``, on
         the versions that require it (empty before). A mutation resent after a lost answer

@@ -28,6 +28,18 @@ from tradewind.integrations.shopify.client import ShopifyClient, legacy_id
 PAGE = 250
 FIND_AT_ONCE = 50  # emails per search: "email:a OR email:b …" stays a short query
 TAKEN = "has already been taken"
+# GraphQL's names of a customer's and an address's fields → REST's, which mapping reads.
+PERSON = {"email": "email", "firstName": "first_name", "lastName": "last_name", "phone": "phone"}
+ADDRESS = {
+    **{key: rest for key, rest in PERSON.items() if key != "email"},
+    "company": "company",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "provinceCode": "province_code",
+    "countryCodeV2": "country_code",
+    "zip": "zip",
+}
 CUSTOMER = """customer {
       legacyResourceId email firstName lastName phone
       defaultAddress {
@@ -175,26 +187,12 @@ def _read(raw: dict[str, Any]) -> CustomerRecord:
 
 def _node(node: dict[str, Any]) -> CustomerRecord:
     """A GraphQL ``Customer`` (its default address only) as a record."""
-    address = node.get("defaultAddress") or {}
+    address = node.get("defaultAddress")
     return _read(
         {
             "id": legacy_id(node["legacyResourceId"]),
-            "email": node.get("email"),
-            "first_name": node.get("firstName"),
-            "last_name": node.get("lastName"),
-            "phone": node.get("phone"),
-            "default_address": {
-                "first_name": address.get("firstName"),
-                "last_name": address.get("lastName"),
-                "company": address.get("company"),
-                "address1": address.get("address1"),
-                "address2": address.get("address2"),
-                "city": address.get("city"),
-                "province_code": address.get("provinceCode"),
-                "country_code": address.get("countryCodeV2"),
-                "zip": address.get("zip"),
-                "phone": address.get("phone"),
-            }
+            **{rest: node.get(key) for key, rest in PERSON.items()},
+            "default_address": {rest: address.get(key) for key, rest in ADDRESS.items()}
             if address
             else None,
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradewind.connectors import Rejected, ShipmentRecord
-from tradewind.integrations.shopify.client import ShopifyClient, gid, legacy_id
+from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 OPEN = frozenset({"open", "in_progress", "scheduled"})
 CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
@@ -92,10 +92,7 @@ def create(client: ShopifyClient, shipment: ShipmentRecord) -> str:
         field="fulfillmentCreate",
         operation="fulfillments.create",
     )
-    created = payload.get("fulfillment") or {}
-    if not created.get("legacyResourceId"):
-        raise Rejected("fulfillments.create: Shopify made no fulfillment and said nothing why")
-    return legacy_id(created["legacyResourceId"])
+    return client.made(payload, "fulfillment", "fulfillments.create")
 
 
 def _already_there(client: ShopifyClient, order_id: str, tracking: str) -> str | None:

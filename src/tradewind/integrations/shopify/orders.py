@@ -12,13 +12,12 @@ import datetime as dt
 from tradewind.connectors import (
     OrderExport,
     OrderRecord,
-    Rejected,
     Unavailable,
     next_link,
     query_value,
 )
 from tradewind.integrations.shopify import inputs, mapping, streams
-from tradewind.integrations.shopify.client import ShopifyClient, gid, legacy_id
+from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 SEARCH_PAGES = 40  # 10,000 orders created since the first try: far beyond any retry window
 CREATE = """mutation OrderCreate(
@@ -47,10 +46,7 @@ def export(client: ShopifyClient, order: OrderExport) -> OrderRecord:
         field="orderCreate",
         operation="orders.create",
     )
-    created = payload.get("order") or {}
-    if not created.get("legacyResourceId"):
-        raise Rejected("orders.create: Shopify made no order and said nothing why")
-    found = streams.order(client, legacy_id(created["legacyResourceId"]))
+    found = streams.order(client, client.made(payload, "order", "orders.create"))
     if found is None:
         raise Unavailable("orders.create: the order Shopify made cannot be read yet")
     return found

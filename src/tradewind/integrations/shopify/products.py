@@ -20,6 +20,7 @@ from tradewind.connectors import (
     ProductExport,
     ProductRecord,
     Rejected,
+    Unavailable,
     next_link,
     query_value,
 )
@@ -108,10 +109,9 @@ def _create(client: ShopifyClient, product: ProductExport) -> ProductRecord:
     payload = client.mutate(
         SET, {"input": inputs.new_product(product)}, field="productSet", operation="products.create"
     )
-    made = (payload.get("product") or {}).get("legacyResourceId")
-    created = _read(client, legacy_id(made)) if made else None
+    created = _read(client, client.made(payload, "product", "products.create"))
     if created is None:
-        raise Rejected("products.create: Shopify made no product and said nothing why")
+        raise Unavailable("products.create: the product Shopify made cannot be read yet")
     record = mapping.rest_product(created)
     item = record.variants[0].item_ref if record.variants else None
     for location in product.locations if item else ():

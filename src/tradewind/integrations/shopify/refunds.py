@@ -44,10 +44,7 @@ def export(client: ShopifyClient, refund: ReturnExport) -> str:
         field="refundCreate",
         operation="refunds.create",
     )
-    created = payload.get("refund") or {}
-    if not created.get("legacyResourceId"):
-        raise Rejected("refunds.create: Shopify made no refund and said nothing why")
-    return str(created["legacyResourceId"])
+    return client.made(payload, "refund", "refunds.create")
 
 
 def find(client: ShopifyClient, order_id: str, marker: str) -> str | None:

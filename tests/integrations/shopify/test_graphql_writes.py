@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from pydantic import ValidationError
 
 from tradewind.connectors import (
     AddressRecord,
@@ -30,6 +31,7 @@ from tradewind.integrations.shopify import customers, fulfillments, orders, prod
 from tradewind.integrations.shopify.client import ShopifyClient
 from tradewind.integrations.shopify.settings import SUPPORTED_VERSIONS, ShopifySettings
 from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.sandbox.shopify.core import API_VERSIONS
 
 _names = itertools.count(1)
 
@@ -272,3 +274,14 @@ def test_a_refund_is_made_once_even_when_its_answer_is_lost(
         if "refundCreate" in (r.body or {}).get("query", "")
     ]
     assert all(("@idempotent" in query) == (client.version >= "2026-04") for query in sent)
+
+
+def test_the_settings_accept_exactly_the_supported_versions() -> None:
+    """Each is one the sandbox serves as asked (not fallen forward to its oldest)."""
+    assert SUPPORTED_VERSIONS == API_VERSIONS
+    base = {"store_url": "https://acme.myshopify.com", "access_token": "shpat_x"}
+    for version in SUPPORTED_VERSIONS:
+        assert ShopifySettings.model_validate({**base, "api_version": version}).api_version
+    for version in ("2025-04", "2027-01", "unstable", "latest"):
+        with pytest.raises(ValidationError, match="use one of 2025-07"):
+            ShopifySettings.model_validate({**base, "api_version": version})

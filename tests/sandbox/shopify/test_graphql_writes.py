@@ -12,6 +12,7 @@ import httpx2
 from tests.sandbox.shopify.conftest import SHOP, catalog
 from tests.sandbox.shopify.test_graphql import gql
 from tradewind.sandbox.shopify import ShopifySandbox
+from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS
 
 CUSTOMER = "customer { legacyResourceId email firstName defaultAddress { city countryCodeV2 } }"
 CREATE_CUSTOMER = (
@@ -195,3 +196,16 @@ def test_refund_create_needs_an_idempotency_key_from_2026_04(
     refunds = client.get(f"/admin/api/2026-04/orders/{order['id']}/refunds.json").json()
     assert len(refunds["refunds"]) == 1
     assert "errors" not in gql(client, REFUND % "", "2026-01", input=refund)  # optional before
+
+
+def test_every_topic_can_be_subscribed_over_graphql(client: httpx2.Client) -> None:
+    """A connector subscribing over GraphQL names the topic by Shopify's enum, so each
+    topic the sandbox delivers has its value there (``FULFILLMENT_ORDERS_HOLD_RELEASED``)."""
+    create = (
+        "mutation($topic: WebhookSubscriptionTopic!, $s: WebhookSubscriptionInput!) "
+        "{ webhookSubscriptionCreate(topic: $topic, webhookSubscription: $s) "
+        "{ webhookSubscription { topic } userErrors { message } } }"
+    )
+    for topic in sorted(ENUM_TOPICS):
+        made = data(client, create, topic=topic, s={"uri": "http://127.0.0.1:9/hooks"})
+        assert made["webhookSubscriptionCreate"]["webhookSubscription"] == {"topic": topic}

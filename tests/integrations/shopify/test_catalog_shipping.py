@@ -109,10 +109,14 @@ def test_partial_shipments_fulfil_only_their_lines_with_notification_per_setting
     assert made["tracking_number"] == "1Z-PART" and made["tracking_company"] == "UPS"
     assert [(i["sku"], i["quantity"]) for i in made["line_items"]] == [("MUG", 1)]
     (sent,) = [
-        r for r in world.sandbox.requests(world.shop, "fulfillments.json") if r.method == "POST"
+        r
+        for r in world.sandbox.requests(world.shop, "graphql.json")
+        if "fulfillmentCreate" in r.body["query"]
     ]
-    assert sent.status == 201
-    assert sent.body["fulfillment"]["notify_customer"] is notify  # what Shopify was told
+    assert sent.status == 200
+    assert (
+        sent.body["variables"]["fulfillment"]["notifyCustomer"] is notify
+    )  # what Shopify was told
     state = world.sandbox.state(world.shop)
     assert (
         next(o for o in state["orders"] if o["id"] == placed["id"])["fulfillment_status"]

@@ -164,7 +164,7 @@ def test_a_run_that_fails_mid_page_keeps_what_it_did_and_resumes_without_duplica
     world.sandbox.add_customers(world.shop, [{"email": f"buyer{n}@example.com"} for n in range(10)])
     _switch_on_export(world)
     world.sandbox.inject_fault(
-        world.shop, "server_error", status=503, count=None, path_contains="customers.json"
+        world.shop, "server_error", status=503, count=None, query_contains="customerCreate"
     )
     run, _ = actions.export_all_customers(world.hub, world.plugin_id)
     world.settle()

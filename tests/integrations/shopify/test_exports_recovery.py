@@ -59,7 +59,7 @@ def test_everything_sent_under_faults_exists_once_on_each_side(
         for kind, count in (("duplicate_webhooks", None), ("rate_limit", 8)):
             sandbox.inject_fault(shop, kind, count=count)
         sandbox.inject_fault(shop, "server_error", count=5, status=503)
-        world.hub.transport = LoseAnswers("/orders.json")
+        world.hub.transport = LoseAnswers("orderCreate")
         try:
             with world.hub.db.unit_of_work() as session:
                 for email in EMAILS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -36,6 +37,9 @@ GRAPHQL_BUCKET = BucketPolicy(
     name="graphql", capacity=2000, leak_per_second=100, background_share=0.5
 )
 MUTATION_COST = 10
+# From this version the inventory and refund mutations must carry ``@idempotent`` (it can be
+# given from 2026-01; Tradewind sends it where it is required).
+IDEMPOTENT_FROM = "2026-04"
 REFRESH_MARGIN = 60.0  # refresh an expiring token this many seconds before it lapses
 
 # Credential keys written by OAuth (the settings' own access token needs none of these).
@@ -171,6 +175,53 @@ class ShopifyClient:
         if "INTERNAL_SERVER_ERROR" in codes:
             raise Unavailable(f"{operation}: {message}")
         raise Rejected(f"{operation}: {message}")
+
+    def mutate(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        *,
+        field: str,
+        operation: str,
+        errors: str = "userErrors",
+        tolerate: tuple[str, ...] = (),
+        priority: Priority = Priority.LIVE,
+    ) -> dict[str, Any]:
+        """Run one mutation; returns its payload (``data[field]``). Its ``errors`` become
+        ``Rejected`` with each field's path and message, unless every message contains
+        one of ``tolerate`` (then the payload is returned for the caller to read)."""
+        data = self.graphql(
+            document, variables, operation=operation, cost=MUTATION_COST, priority=priority
+        )
+        payload = data.get(field) or {}
+        refused = payload.get(errors) or []
+        if refused and not all(
+            any(word in str(error.get("message", "")).lower() for word in tolerate)
+            for error in refused
+        ):
+            detail = "; ".join(
+                f"{'.'.join(error.get('field') or []) or 'base'}: {error.get('message')}"
+                for error in refused
+            )
+            raise Rejected(f"{operation}: {detail}")
+        return dict(payload)
+
+    @staticmethod
+    def made(payload: Mapping[str, Any], kind: str, operation: str) -> str:
+        """The id of the ``kind`` object a mutation's payload says it made."""
+        made = (payload.get(kind) or {}).get("legacyResourceId")
+        if not made:
+            raise Rejected(f"{operation}: Shopify made no {kind} and said nothing why")
+        return legacy_id(made)
+
+    def idempotent(self, material: str) -> str:
+        """The ``@idempotent`` directive for a mutation whose intent is ``material``, on
+        the versions that require it (empty before). A mutation resent after a lost answer
+        reuses it, so Shopify applies it once."""
+        if self.version < IDEMPOTENT_FROM:
+            return ""
+        key = hashlib.sha256(material.encode()).hexdigest()[:36]
+        return f'@idempotent(key: "{key}")'
 
     # ------------------------------------------------------------------------- token
 

@@ -1,7 +1,7 @@
-"""Customers in and out (REST ``/customers``): pages of customers changed since a time,
-and a customer created or updated so that the store never holds two for one email.
+"""Customers in (REST ``/customers`` pages and search) and out (GraphQL
+``customerCreate`` / ``customerUpdate``), so that the store never holds two for one email.
 
-Shopify refuses a second customer with an email it already has (422 "has already been
+Shopify refuses a second customer with an email it already has ("Email has already been
 taken"); its customer search is an index that can lag a moment behind a write, so a
 customer that exists but cannot be found yet is an outage to retry, not a reason to
 create another.
@@ -19,15 +19,45 @@ from tradewind.connectors import (
     Priority,
     Rejected,
     Unavailable,
-    error_detail,
     next_link,
     query_value,
 )
-from tradewind.integrations.shopify import mapping
-from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.integrations.shopify import inputs, mapping
+from tradewind.integrations.shopify.client import ShopifyClient, legacy_id
 
 PAGE = 250
 FIND_AT_ONCE = 50  # emails per search: "email:a OR email:b …" stays a short query
+TAKEN = "has already been taken"
+# GraphQL's names of a customer's and an address's fields → REST's, which mapping reads.
+PERSON = {"email": "email", "firstName": "first_name", "lastName": "last_name", "phone": "phone"}
+ADDRESS = {
+    **{key: rest for key, rest in PERSON.items() if key != "email"},
+    "company": "company",
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "provinceCode": "province_code",
+    "countryCodeV2": "country_code",
+    "zip": "zip",
+}
+CUSTOMER = """customer {
+      legacyResourceId email firstName lastName phone
+      defaultAddress {
+        firstName lastName company address1 address2 city provinceCode countryCodeV2 zip phone
+      }
+    }"""
+CREATE = f"""mutation CustomerCreate($input: CustomerInput!) {{
+  customerCreate(input: $input) {{
+    {CUSTOMER}
+    userErrors {{ field message }}
+  }}
+}}"""
+UPDATE = f"""mutation CustomerUpdate($input: CustomerInput!) {{
+  customerUpdate(input: $input) {{
+    {CUSTOMER}
+    userErrors {{ field message }}
+  }}
+}}"""
 
 
 def page(
@@ -66,25 +96,7 @@ def export(client: ShopifyClient, record: CustomerRecord) -> CustomerRecord:
     found = _by_email(client, record.email)
     if found is not None:
         return _update(client, str(found["id"]), record) or _read(found)
-    response = client.rest(
-        "POST",
-        "customers",
-        operation="customers.create",
-        json_body={"customer": mapping.customer_body(record, create=True)},
-        allow=(422,),
-    )
-    if response.status_code == 422:
-        if not _email_taken(response.json()):
-            detail = error_detail(response)
-            raise Rejected(f"customers.create: Shopify refused the customer: {detail}")
-        found = _by_email(client, record.email)
-        if found is None:
-            raise Unavailable(
-                f"Shopify has a customer with {record.email} that its search does not show "
-                "yet; trying again shortly"
-            )
-        return _update(client, str(found["id"]), record) or _read(found)
-    return _read(response.json()["customer"])
+    return _create(client, record, Priority.LIVE, refresh=True)
 
 
 def find_many(client: ShopifyClient, emails: Sequence[str]) -> Mapping[str, CustomerRecord]:
@@ -110,43 +122,46 @@ def find_many(client: ShopifyClient, emails: Sequence[str]) -> Mapping[str, Cust
 def create(client: ShopifyClient, record: CustomerRecord) -> CustomerRecord:
     """Create the customer; an email the store already holds answers with that customer
     (the store keeps one per email, so a create repeated after a lost answer is safe)."""
-    response = client.rest(
-        "POST",
-        "customers",
+    return _create(client, record, Priority.BACKGROUND, refresh=False)
+
+
+def _create(
+    client: ShopifyClient, record: CustomerRecord, priority: Priority, *, refresh: bool
+) -> CustomerRecord:
+    """``refresh``: the customer the store had already is updated to ``record``."""
+    payload = client.mutate(
+        CREATE,
+        {"input": inputs.customer(record)},
+        field="customerCreate",
         operation="customers.create",
-        json_body={"customer": mapping.customer_body(record, create=True)},
-        allow=(422,),
-        priority=Priority.BACKGROUND,
+        tolerate=(TAKEN,),
+        priority=priority,
     )
-    if response.status_code != 422:
-        return _read(response.json()["customer"])
-    if not _email_taken(response.json()):
-        raise Rejected(f"customers.create: Shopify refused the customer: {error_detail(response)}")
+    if payload.get("customer"):
+        return _node(payload["customer"])
     found = _by_email(client, record.email)
     if found is None:
         raise Unavailable(
             f"Shopify has a customer with {record.email} that its search does not show "
             "yet; trying again shortly"
         )
+    if refresh:
+        return _update(client, str(found["id"]), record) or _read(found)
     return _read(found)
 
 
 def _update(
     client: ShopifyClient, customer_id: str, record: CustomerRecord
 ) -> CustomerRecord | None:
-    body = mapping.customer_body(
-        record.model_copy(update={"external_id": customer_id}), create=False
-    )
-    response = client.rest(
-        "PUT",
-        f"customers/{customer_id}",
+    """The customer updated, or None when the store no longer has it."""
+    payload = client.mutate(
+        UPDATE,
+        {"input": inputs.customer(record, customer_id)},
+        field="customerUpdate",
         operation="customers.update",
-        json_body={"customer": body},
-        allow=(404,),
+        tolerate=("does not exist",),
     )
-    if response.status_code == 404:
-        return None
-    return _read(response.json()["customer"])
+    return _node(payload["customer"]) if payload.get("customer") else None
 
 
 def _by_email(client: ShopifyClient, email: str) -> dict[str, Any] | None:
@@ -163,15 +178,22 @@ def _by_email(client: ShopifyClient, email: str) -> dict[str, Any] | None:
     return None
 
 
-def _email_taken(body: Any) -> bool:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, dict):
-        return False
-    return any("taken" in str(message) for message in errors.get("email") or [])
-
-
 def _read(raw: dict[str, Any]) -> CustomerRecord:
     found = mapping.customer(raw)
     if found is None:
         raise Rejected("Shopify answered with an empty customer")
     return found
+
+
+def _node(node: dict[str, Any]) -> CustomerRecord:
+    """A GraphQL ``Customer`` (its default address only) as a record."""
+    address = node.get("defaultAddress")
+    return _read(
+        {
+            "id": legacy_id(node["legacyResourceId"]),
+            **{rest: node.get(key) for key, rest in PERSON.items()},
+            "default_address": {rest: address.get(key) for key, rest in ADDRESS.items()}
+            if address
+            else None,
+        }
+    )

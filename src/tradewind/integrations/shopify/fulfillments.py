@@ -1,16 +1,41 @@
-"""Tracking back to Shopify: a Tradewind shipment becomes a fulfillment of the order's
-open fulfillment orders, for exactly the shipped lines and quantities, with carrier,
-number and URL; ``notify_customer`` as the engine decided it (the plugin's *Send Shipping
-Notification*)."""
+"""Tracking back to Shopify: a Tradewind shipment becomes a fulfillment (GraphQL
+``fulfillmentCreate``) of the order's open fulfillment orders, for exactly the shipped
+lines and quantities, with carrier, number and URL; ``notifyCustomer`` as the engine
+decided it (the plugin's *Send Shipping Notification*). A voided label cancels the
+fulfillment (``fulfillmentCancel``); a finished order is closed (``orderClose``).
+
+The fulfillment orders and the order's fulfillments are read over REST: a retry after a
+lost answer finds the fulfillment carrying the shipment's tracking number and makes no
+second one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tradewind.connectors import Rejected, ShipmentRecord
-from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 OPEN = frozenset({"open", "in_progress", "scheduled"})
+CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { legacyResourceId }
+    userErrors { field message }
+  }
+}"""
+CANCEL = """mutation FulfillmentCancel($id: ID!) {
+  fulfillmentCancel(id: $id) {
+    fulfillment { legacyResourceId }
+    userErrors { field message }
+  }
+}"""
+CLOSE = """mutation OrderClose($input: OrderCloseInput!) {
+  orderClose(input: $input) {
+    order { legacyResourceId }
+    userErrors { field message }
+  }
+}"""
+# A fulfillment Shopify no longer has, or has cancelled already, is cancelled.
+CANCELLED = ("does not exist", "already cancelled")
 
 
 def create(client: ShopifyClient, shipment: ShipmentRecord) -> str:
@@ -31,13 +56,13 @@ def create(client: ShopifyClient, shipment: ShipmentRecord) -> str:
             key = str(item["line_item_id"])
             take = min(wanted.get(key, 0), int(item.get("fulfillable_quantity") or 0))
             if take > 0:
-                items.append({"id": item["id"], "quantity": take})
+                items.append({"id": gid("FulfillmentOrderLineItem", item["id"]), "quantity": take})
                 wanted[key] -= take
         if items:
             groups.append(
                 {
-                    "fulfillment_order_id": fulfillment_order["id"],
-                    "fulfillment_order_line_items": items,
+                    "fulfillmentOrderId": gid("FulfillmentOrder", fulfillment_order["id"]),
+                    "fulfillmentOrderLineItems": items,
                 }
             )
     left = {line: quantity for line, quantity in wanted.items() if quantity > 0}
@@ -56,17 +81,18 @@ def create(client: ShopifyClient, shipment: ShipmentRecord) -> str:
         )
         if value
     }
-    body = {
-        "fulfillment": {
-            "notify_customer": shipment.notify_customer,
-            "tracking_info": tracking,
-            "line_items_by_fulfillment_order": groups,
-        }
+    fulfillment = {
+        "notifyCustomer": shipment.notify_customer,
+        "trackingInfo": tracking,
+        "lineItemsByFulfillmentOrder": groups,
     }
-    created = client.rest(
-        "POST", "fulfillments", operation="fulfillments.create", json_body=body
-    ).json()
-    return str(created["fulfillment"]["id"])
+    payload = client.mutate(
+        CREATE,
+        {"fulfillment": fulfillment},
+        field="fulfillmentCreate",
+        operation="fulfillments.create",
+    )
+    return client.made(payload, "fulfillment", "fulfillments.create")
 
 
 def _already_there(client: ShopifyClient, order_id: str, tracking: str) -> str | None:
@@ -85,21 +111,19 @@ def _already_there(client: ShopifyClient, order_id: str, tracking: str) -> str |
 def cancel(client: ShopifyClient, fulfillment_id: str) -> None:
     """Cancel a fulfillment (its label voided in Tradewind): its lines are unfulfilled in
     Shopify again. One Shopify no longer has, or has cancelled already, is done."""
-    answer = client.rest(
-        "POST",
-        f"fulfillments/{fulfillment_id}/cancel",
+    client.mutate(
+        CANCEL,
+        {"id": gid("Fulfillment", fulfillment_id)},
+        field="fulfillmentCancel",
         operation="fulfillments.cancel",
-        json_body={},
-        allow=(404, 422),
+        tolerate=CANCELLED,
     )
-    if answer.status_code == 404:
-        return
-    if answer.status_code == 422:
-        said = str(answer.json().get("errors", ""))
-        if "already cancelled" in said.lower():
-            return
-        raise Rejected(f"Shopify refused to cancel fulfillment {fulfillment_id}: {said}")
 
 
 def close_order(client: ShopifyClient, order_id: str) -> None:
-    client.rest("POST", f"orders/{order_id}/close", operation="orders.close", json_body={})
+    client.mutate(
+        CLOSE,
+        {"input": {"id": gid("Order", order_id)}},
+        field="orderClose",
+        operation="orders.close",
+    )

@@ -9,7 +9,6 @@ an idempotency key, so a batch resent after a lost answer is applied once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +24,7 @@ from tradewind.connectors import (
 from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 BATCH = 250  # Shopify's cap on input arrays
-CAS_FROM = "2026-04"  # changeFromQuantity and @idempotent from this version on
+CAS_FROM = "2026-04"  # changeFromQuantity from this version on
 STALE = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 
 SET = """
@@ -76,14 +75,10 @@ def _cas(client: ShopifyClient) -> bool:
 
 
 def _directive(client: ShopifyClient, batch: Sequence[StockPush], sent: Any) -> str:
-    """The idempotency key of one mutation: the intended changes and exactly what is sent.
-    Resending the same mutation after a lost answer reuses it (Shopify applies it once);
-    a retry with re-read values is a different mutation and gets its own."""
-    if not _cas(client):
-        return ""
+    """The idempotency key of one mutation: the intended changes and exactly what is sent
+    (a retry with re-read values is a different mutation and gets its own)."""
     material = "|".join(p.idempotency_key for p in batch) + json.dumps(sent, sort_keys=True)
-    key = hashlib.sha256(material.encode()).hexdigest()
-    return f'@idempotent(key: "{key[:36]}")'
+    return client.idempotent(material)
 
 
 def _set(client: ShopifyClient, batch: list[StockPush]) -> list[StockPushResult]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
@@ -16,12 +15,10 @@ from tradewind.connectors import (
     FulfillmentRecord,
     FulfillmentStatus,
     LocationRecord,
-    OrderExport,
     OrderLineRecord,
     OrderRecord,
     OrderSource,
     OrderStatus,
-    ProductExport,
     ProductRecord,
     RefundLineRecord,
     RefundRecord,
@@ -59,17 +56,6 @@ RESTOCKING = frozenset({"return", "legacy_restock"})
 # ``source_name`` of the orders Tradewind creates (Export Orders); their
 # ``source_identifier`` is the origin reference the engine gave them.
 ORIGIN_SOURCE = "tradewind"
-# Financial statuses an order may be created with (the others follow from transactions).
-CREATABLE_FINANCIAL = frozenset(
-    {
-        FinancialStatus.PENDING,
-        FinancialStatus.AUTHORIZED,
-        FinancialStatus.PARTIALLY_PAID,
-        FinancialStatus.PAID,
-    }
-)
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-PROVINCE_CODE = re.compile(r"^[A-Z0-9]{1,3}$")
 
 
 def money(value: Any) -> Decimal:
@@ -278,168 +264,6 @@ def _legacy(value: str) -> str:
     return str(value).rsplit("/", 1)[-1]
 
 
-# ------------------------------------------------------------------ Tradewind → Shopify
-
-
-def address_body(record: AddressRecord) -> dict[str, Any]:
-    """A REST address (customer or order); blank fields are left out."""
-    body: dict[str, Any] = {
-        "first_name": record.first_name,
-        "last_name": record.last_name,
-        "company": record.company,
-        "address1": record.address1,
-        "address2": record.address2,
-        "city": record.city,
-        "zip": record.postal_code,
-        "country_code": record.country_code,
-        "phone": record.phone,
-    }
-    if record.province:
-        key = "province_code" if PROVINCE_CODE.match(record.province) else "province"
-        body[key] = record.province
-    return {key: value for key, value in body.items() if value}
-
-
-def customer_body(record: CustomerRecord, *, create: bool) -> dict[str, Any]:
-    """A REST customer to create or update. Blank fields are left out, so an update
-    never erases what the store has; a phone Shopify would refuse (not E.164) is left
-    out too, and addresses go with a new customer only (the store keeps its own list)."""
-    body: dict[str, Any] = {
-        "email": record.email,
-        "first_name": record.first_name,
-        "last_name": record.last_name,
-    }
-    if E164.match(record.phone.replace(" ", "")):
-        body["phone"] = record.phone.replace(" ", "")
-    body = {key: value for key, value in body.items() if value}
-    if create:
-        body["addresses"] = [address_body(a) for a in record.addresses if address_body(a)]
-        body["send_email_invite"] = False
-    elif record.external_id:
-        body["id"] = int(record.external_id)
-    return body
-
-
-def order_body(export: OrderExport) -> dict[str, Any]:
-    """A REST order as Tradewind creates it: marked with ``source_name`` and its origin
-    reference, no receipt or fulfillment email, inventory untouched (Tradewind is the
-    stock master; its next push accounts for the order)."""
-    lines: list[dict[str, Any]] = []
-    for item in export.lines:
-        line: dict[str, Any] = {"quantity": item.quantity, "price": _amount(item.unit_price)}
-        if item.variant_ref and item.variant_ref.isdigit():
-            line["variant_id"] = int(item.variant_ref)
-        else:  # a custom line: what was sold, without a Shopify product
-            line.update({"title": item.title, "sku": item.sku, "requires_shipping": True})
-        lines.append(line)
-    body: dict[str, Any] = {
-        "line_items": lines,
-        "currency": export.currency,
-        "processed_at": export.placed_at.isoformat(),
-        "source_name": ORIGIN_SOURCE,
-        "source_identifier": export.origin_ref,
-        "tags": ", ".join(("Tradewind", *export.tags)),
-        "note_attributes": [{"name": "Tradewind order", "value": export.number}],
-        "send_receipt": False,
-        "send_fulfillment_receipt": False,
-        "inventory_behaviour": "bypass",
-    }
-    if export.financial_status in CREATABLE_FINANCIAL:
-        body["financial_status"] = export.financial_status.value
-    if export.email:
-        body["email"] = export.email
-    buyer = export.customer
-    if buyer is not None and buyer.external_id and buyer.external_id.isdigit():
-        body["customer"] = {"id": int(buyer.external_id)}
-    elif buyer is not None and buyer.email:
-        body["customer"] = customer_body(buyer, create=False)
-    for key, value in (
-        ("billing_address", export.billing_address),
-        ("shipping_address", export.shipping_address),
-    ):
-        if value is not None and address_body(value):
-            body[key] = address_body(value)
-    if export.note:
-        body["note"] = export.note
-    if export.shipping_total:
-        body["shipping_lines"] = [
-            {"title": "Shipping", "code": "Shipping", "price": _amount(export.shipping_total)}
-        ]
-    if export.tax_total:
-        subtotal = sum((i.unit_price * i.quantity for i in export.lines), Decimal("0"))
-        rate = (export.tax_total / subtotal).quantize(Decimal("0.0001")) if subtotal else 0
-        body["tax_lines"] = [
-            {"title": "Tax", "price": _amount(export.tax_total), "rate": float(rate)}
-        ]
-        body["total_tax"] = _amount(export.tax_total)
-    return body
-
-
-def product_body(export: ProductExport) -> dict[str, Any]:
-    """A REST product with its one variant, to create."""
-    body: dict[str, Any] = {
-        "title": export.title,
-        "status": "draft" if export.published is False else "active",
-        "variants": [variant_body(export)],
-    }
-    if export.description is not None:
-        body["body_html"] = export.description
-    if export.images:
-        body["images"] = [{"src": url} for url in export.images]
-    return body
-
-
-def variant_body(export: ProductExport) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "sku": export.sku,
-        "price": _amount(export.price),
-        "barcode": export.barcode or None,
-        "inventory_management": "shopify",  # tracked: its stock is what Tradewind pushes
-    }
-    if export.weight_grams is not None:
-        body["weight"] = float(export.weight_grams)
-        body["weight_unit"] = "g"
-    return body
-
-
-def product_changes(export: ProductExport, current: Mapping[str, Any]) -> dict[str, Any]:
-    """What of the product itself differs from ``current`` (a REST product). A product
-    whose other variants are not Tradewind's keeps its own title, description and images:
-    they describe every variant, not this one."""
-    if len(current.get("variants") or []) > 1:
-        return {}
-    changes: dict[str, Any] = {}
-    if current.get("title") != export.title:
-        changes["title"] = export.title
-    if export.description is not None and (current.get("body_html") or "") != export.description:
-        changes["body_html"] = export.description
-    if export.published is not None:
-        status = "active" if export.published else "draft"
-        if current.get("status") != status:
-            changes["status"] = status
-    if export.images is not None:  # sent only when they changed: Shopify re-hosts them
-        changes["images"] = [{"src": url} for url in export.images]
-    return changes
-
-
-def variant_changes(export: ProductExport, current: Mapping[str, Any]) -> dict[str, Any]:
-    """What of the variant differs from ``current`` (a REST variant)."""
-    wanted = variant_body(export)
-    changes: dict[str, Any] = {}
-    if (current.get("sku") or "").strip().casefold() != export.sku.strip().casefold():
-        changes["sku"] = export.sku  # the same SKU in another case is the same article
-    if money(current.get("price")) != export.price:
-        changes["price"] = wanted["price"]
-    if wanted["barcode"] and (current.get("barcode") or None) != wanted["barcode"]:
-        changes["barcode"] = wanted["barcode"]  # a blank one leaves the store's barcode
-    if "weight" in wanted and (
-        current.get("weight_unit") != "g" or float(current.get("weight") or 0) != wanted["weight"]
-    ):
-        changes["weight"] = wanted["weight"]
-        changes["weight_unit"] = "g"
-    return changes
-
-
 def rest_product(raw: Mapping[str, Any]) -> ProductRecord:
     """A REST product as buyers see it (Import Listings) and as an export leaves it."""
     return ProductRecord(
@@ -462,10 +286,6 @@ def rest_product(raw: Mapping[str, Any]) -> ProductRecord:
             for item in sorted(raw.get("variants") or [], key=lambda v: v.get("position", 0))
         ),
     )
-
-
-def _amount(value: Decimal) -> str:
-    return f"{value:.2f}"
 
 
 def review_hold(fulfillment_orders: list[Mapping[str, Any]]) -> str:

@@ -1,8 +1,9 @@
-"""Orders made in Tradewind, created in the store (Export Orders, REST ``POST
-/orders``) and cancelled there when they are cancelled in Tradewind. The order carries
-``source_name`` "tradewind" and the origin reference as its ``source_identifier`` (both
-can be set only when an order is created), so that it is recognised when its webhooks and
-polls come back, and found again after a lost answer."""
+"""Orders made in Tradewind, created in the store (Export Orders, GraphQL ``orderCreate``)
+and cancelled there when they are cancelled in Tradewind (``orderCancel``). The order
+carries ``sourceName`` "tradewind" and the origin reference as its ``sourceIdentifier``
+(both can be set only when an order is created), so that it is recognised when its
+webhooks and polls come back, and found again after a lost answer (``find``, a REST read
+of the orders created since the first try)."""
 
 from __future__ import annotations
 
@@ -11,40 +12,60 @@ import datetime as dt
 from tradewind.connectors import (
     OrderExport,
     OrderRecord,
-    Rejected,
     Unavailable,
     next_link,
     query_value,
 )
-from tradewind.integrations.shopify import mapping, streams
-from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.integrations.shopify import inputs, mapping, streams
+from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 SEARCH_PAGES = 40  # 10,000 orders created since the first try: far beyond any retry window
+CREATE = """mutation OrderCreate(
+  $order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput
+) {
+  orderCreate(order: $order, options: $options) {
+    order { legacyResourceId }
+    userErrors { field message code }
+  }
+}"""
+CANCEL = """mutation OrderCancel($orderId: ID!, $refundMethod: OrderCancelRefundMethodInput) {
+  orderCancel(orderId: $orderId, reason: OTHER, restock: false, notifyCustomer: false,
+              refundMethod: $refundMethod) {
+    job { id }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+ALREADY_CANCELLED = "already been cancel"
 
 
 def export(client: ShopifyClient, order: OrderExport) -> OrderRecord:
-    response = client.rest(
-        "POST",
-        "orders",
+    """Create the order; the store's record of it, as a REST read shows it."""
+    payload = client.mutate(
+        CREATE,
+        {"order": inputs.order(order), "options": inputs.ORDER_OPTIONS},
+        field="orderCreate",
         operation="orders.create",
-        json_body={"order": mapping.order_body(order)},
     )
-    return mapping.order(response.json()["order"])
+    found = streams.order(client, client.made(payload, "order", "orders.create"))
+    if found is None:
+        raise Unavailable("orders.create: the order Shopify made cannot be read yet")
+    return found
 
 
 def cancel(client: ShopifyClient, order_id: str) -> None:
-    """``POST /orders/{id}/cancel``: no refund and no e-mail (both stay the merchant's
-    call in Shopify). Shopify's answer for an order cancelled already counts as done."""
-    try:
-        client.rest(
-            "POST",
-            f"orders/{order_id}/cancel",
-            operation="orders.cancel",
-            json_body={"reason": "other", "email": False},
-        )
-    except Rejected as exc:
-        if "already been cancel" not in str(exc).lower():
-            raise
+    """Cancel without a refund, a restock or an e-mail (all stay the merchant's call in
+    Shopify; Tradewind's stock is the master). An order cancelled already counts as done."""
+    client.mutate(
+        CANCEL,
+        {
+            "orderId": gid("Order", order_id),
+            "refundMethod": {"originalPaymentMethodsRefund": False},
+        },
+        field="orderCancel",
+        operation="orders.cancel",
+        errors="orderCancelUserErrors",
+        tolerate=(ALREADY_CANCELLED,),
+    )
 
 
 def find(client: ShopifyClient, origin_ref: str, since: dt.datetime) -> OrderRecord | None:

@@ -1,11 +1,13 @@
-"""Products out (Export Products / Listings) and listings in (Import Listings), through
-the REST product endpoints: a Tradewind product is one Shopify product with one variant,
-well inside the 100 variants REST handles.
+"""Products out (Export Products / Listings) over GraphQL, and listings in (Import
+Listings) read over REST: a Tradewind product is one Shopify product with one variant.
 
-A product is created only when no variant of the store carries its SKU (looked up
-through GraphQL's variant search), so a retry after a lost answer updates the copy the
-first try made. An update sends only what differs from what the store holds, and a new
-product is stocked at the mapped locations so that its stock can be pushed at once.
+A product is created (``productSet`` with its one variant) only when no variant of the
+store carries its SKU (looked up through GraphQL's variant search), so a retry after a
+lost answer updates the copy the first try made. An update sends only what differs from
+what the store holds (read over REST): the product's own fields through ``productSet``
+without variants, which leaves them alone, the variant's through
+``productVariantsBulkUpdate``. A new product is stocked at the mapped locations
+(``inventoryActivate``) so that its stock can be pushed at once.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from tradewind.connectors import (
     ProductExport,
     ProductRecord,
     Rejected,
+    Unavailable,
     next_link,
     query_value,
 )
-from tradewind.integrations.shopify import mapping
-from tradewind.integrations.shopify.client import ShopifyClient, legacy_id
+from tradewind.integrations.shopify import inputs, mapping
+from tradewind.integrations.shopify.client import ShopifyClient, gid, legacy_id
 
 PAGE = 250
 LISTING_FIELDS = "id,title,body_html,status,images,variants"
@@ -34,6 +37,24 @@ query VariantsBySku($query: String!) {
 }
 """
 BY_SKU_COST = 2 + 5 * 2
+SET = """mutation ProductSet($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier, synchronous: true) {
+    product { legacyResourceId }
+    userErrors { field message code }
+  }
+}"""
+VARIANTS = """mutation VariantsUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    product { legacyResourceId }
+    userErrors { field message code }
+  }
+}"""
+ACTIVATE = """mutation Activate($item: ID!, $location: ID!) {
+  inventoryActivate(inventoryItemId: $item, locationId: $location) {
+    inventoryLevel { id }
+    userErrors { field message }
+  }
+}"""
 
 
 def export(client: ShopifyClient, product: ProductExport) -> ProductRecord:
@@ -43,23 +64,24 @@ def export(client: ShopifyClient, product: ProductExport) -> ProductRecord:
         current, variant_id = _by_sku(client, product.sku)
     if current is None:
         return _create(client, product)
-    changes = mapping.product_changes(product, current)
+    changes = inputs.product_changes(product, current)
     if changes:
-        current = client.rest(
-            "PUT",
-            f"products/{current['id']}",
+        client.mutate(
+            SET,
+            {"input": changes, "identifier": {"id": gid("Product", current["id"])}},
+            field="productSet",
             operation="products.update",
-            json_body={"product": {"id": current["id"], **changes}},
-        ).json()["product"]
-    variant = next(v for v in current["variants"] if str(v["id"]) == str(variant_id))
-    edits = mapping.variant_changes(product, variant)
-    if edits:
-        client.rest(
-            "PUT",
-            f"variants/{variant['id']}",
-            operation="variants.update",
-            json_body={"variant": {"id": variant["id"], **edits}},
         )
+    variant = next(v for v in current["variants"] if str(v["id"]) == str(variant_id))
+    edits = inputs.variant_changes(product, variant)
+    if edits:
+        client.mutate(
+            VARIANTS,
+            {"productId": gid("Product", current["id"]), "variants": [edits]},
+            field="productVariantsBulkUpdate",
+            operation="variants.update",
+        )
+    if changes or edits:
         current = _read(client, str(current["id"])) or current
     return _only(mapping.rest_product(current), str(variant_id))
 
@@ -84,20 +106,20 @@ def listings(client: ShopifyClient, cursor: str | None, priority: Priority) -> P
 
 
 def _create(client: ShopifyClient, product: ProductExport) -> ProductRecord:
-    created = client.rest(
-        "POST",
-        "products",
-        operation="products.create",
-        json_body={"product": mapping.product_body(product)},
-    ).json()["product"]
+    payload = client.mutate(
+        SET, {"input": inputs.new_product(product)}, field="productSet", operation="products.create"
+    )
+    created = _read(client, client.made(payload, "product", "products.create"))
+    if created is None:
+        raise Unavailable("products.create: the product Shopify made cannot be read yet")
     record = mapping.rest_product(created)
     item = record.variants[0].item_ref if record.variants else None
     for location in product.locations if item else ():
-        client.rest(
-            "POST",
-            "inventory_levels/connect",
-            operation="inventory_levels.connect",
-            json_body={"location_id": int(location), "inventory_item_id": int(item or 0)},
+        client.mutate(
+            ACTIVATE,
+            {"item": gid("InventoryItem", item or ""), "location": gid("Location", location)},
+            field="inventoryActivate",
+            operation="inventory_levels.activate",
         )
     return record
 

@@ -4,14 +4,15 @@ the order's location or not at all (``NO_RESTOCK``). No money moves: the refund 
 the items; paying the customer back stays the merchant's call in Shopify.
 
 The refund's note carries the return's marker, so that a retry after a lost answer finds
-the refund made and never makes a second."""
+the refund made and never makes a second; from 2026-04, where Shopify requires it, the
+mutation's ``@idempotent`` key is made from the same marker."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tradewind.connectors import Rejected, ReturnExport
-from tradewind.integrations.shopify.client import MUTATION_COST, ShopifyClient, gid, legacy_id
+from tradewind.integrations.shopify.client import ShopifyClient, gid, legacy_id
 
 REFUNDS_SEEN = 100  # an order with more refunds than this is beyond any real store's
 FIND = f"""query OrderRefunds($id: ID!) {{
@@ -19,7 +20,7 @@ FIND = f"""query OrderRefunds($id: ID!) {{
 }}"""
 FIND_COST = 2 + REFUNDS_SEEN  # the order, and each refund's object
 CREATE = """mutation RefundCreate($input: RefundInput!) {
-  refundCreate(input: $input) {
+  refundCreate(input: $input) %s {
     refund { legacyResourceId }
     userErrors { field message }
   }
@@ -36,20 +37,14 @@ def export(client: ShopifyClient, refund: ReturnExport) -> str:
     found = find(client, refund.order_external_id, refund.marker)
     if found is not None:
         return found
-    data = client.graphql(
-        CREATE, {"input": body(refund)}, operation="refunds.create", cost=MUTATION_COST
+    directive = client.idempotent(f"refund|{refund.order_external_id}|{refund.marker}")
+    payload = client.mutate(
+        CREATE % directive,
+        {"input": body(refund)},
+        field="refundCreate",
+        operation="refunds.create",
     )
-    payload = data.get("refundCreate") or {}
-    errors = payload.get("userErrors") or []
-    if errors:
-        detail = "; ".join(
-            f"{'.'.join(error.get('field') or [])}: {error.get('message')}" for error in errors
-        )
-        raise Rejected(f"refunds.create: {detail}")
-    created = payload.get("refund") or {}
-    if not created.get("legacyResourceId"):
-        raise Rejected("refunds.create: Shopify made no refund and said nothing why")
-    return str(created["legacyResourceId"])
+    return client.made(payload, "refund", "refunds.create")
 
 
 def find(client: ShopifyClient, order_id: str, marker: str) -> str | None:

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from tradewind.connectors import Rejected, Toggle, WebhookEvent, WebhookSubject
-from tradewind.integrations.shopify.client import ShopifyClient
+from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 TOPICS = (
     "orders/create",
@@ -156,6 +156,22 @@ def _whole(value: object) -> int | None:
     raise Rejected(f"available is not a whole number ({str(value)[:40]})")
 
 
+SUBSCRIBE = """mutation Subscribe(
+  $topic: WebhookSubscriptionTopic!, $subscription: WebhookSubscriptionInput!
+) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $subscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}"""
+UNSUBSCRIBE = """mutation Unsubscribe($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}"""
+
+
 def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[str]:
     """Create the subscriptions that are missing and return their topics; remove ours
     that point at this plugin's hook path on an address Tradewind no longer answers on
@@ -171,11 +187,12 @@ def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[
         wanted = f"{base_url}/{hook['topic']}"
         ours = urlsplit(hook["address"]).path == urlsplit(wanted).path
         if ours and (hook["address"] != wanted or hook["topic"] not in topics):
-            client.rest(
-                "DELETE",
-                f"webhooks/{hook['id']}",
+            client.mutate(
+                UNSUBSCRIBE,
+                {"id": gid("WebhookSubscription", hook["id"])},
+                field="webhookSubscriptionDelete",
                 operation="webhooks.delete",
-                allow=(404,),  # gone already
+                tolerate=("does not exist",),  # gone already
             )
     created = []
     refused = []
@@ -184,11 +201,14 @@ def ensure(client: ShopifyClient, topics: Sequence[str], base_url: str) -> list[
         if (topic, address) in have:
             continue
         try:
-            client.rest(
-                "POST",
-                "webhooks",
+            client.mutate(
+                SUBSCRIBE,
+                {
+                    "topic": topic.upper().replace("/", "_"),
+                    "subscription": {"uri": address, "format": "JSON"},
+                },
+                field="webhookSubscriptionCreate",
                 operation="webhooks.create",
-                json_body={"webhook": {"topic": topic, "address": address, "format": "json"}},
             )
         except Rejected as exc:
             needs = ", ".join(sorted(scopes_of(topic)))

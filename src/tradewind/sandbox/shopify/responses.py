@@ -49,10 +49,11 @@ def fault_response(fault: Fault, headers: dict[str, str], call_limit: str) -> Re
     return json_response(fault.status, {"errors": "Internal Server Error"}, headers)
 
 
-async def request_faults(sandbox: Sandbox, shop: str, path: str) -> Fault | None:
-    """Apply added latency; return a fault that replaces the answer, if any."""
+async def request_faults(sandbox: Sandbox, shop: str, path: str, query: str = "") -> Fault | None:
+    """Apply added latency; return a fault that replaces the answer, if any (``query``: a
+    GraphQL request's body, which a fault's ``query_contains`` is matched against)."""
     while True:
-        fault = sandbox.faults.take(shop, REQUEST_FAULTS, path)
+        fault = sandbox.faults.take(shop, REQUEST_FAULTS, path, query)
         if fault is None:
             return None
         if fault.kind is FaultKind.latency:

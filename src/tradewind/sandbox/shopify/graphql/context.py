@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
+from graphql.execution.values import get_directive_values
 
+from tradewind.sandbox.shopify.core import version_at_least
+from tradewind.sandbox.shopify.graphql.schema import CAS_VERSION
 from tradewind.sandbox.shopify.service import ShopOps
 from tradewind.sandbox.shopify.state import Doc, Token
 
@@ -173,6 +176,23 @@ def _everything(items: list[Doc], make: Callable[[Doc], Doc]) -> Doc:
 
 def context_of(info: Any) -> Ctx:
     return info.context  # type: ignore[no-any-return]
+
+
+def idempotency_key(info: Any, ctx: Ctx) -> str | None:
+    """The mutation's ``@idempotent`` key; from 2026-04 the inventory and refund mutations
+    refuse to run without one (the schema does not mark it required: Shopify checks it
+    when the mutation runs)."""
+    node: FieldNode = info.field_nodes[0]
+    directive = info.schema.get_directive("idempotent")
+    values = get_directive_values(directive, node, info.variable_values)
+    if values is not None:
+        return str(values["key"])
+    if version_at_least(ctx.version, CAS_VERSION):
+        raise GraphQLError(
+            "The @idempotent directive is required for this mutation.",
+            extensions={"code": "BAD_REQUEST"},
+        )
+    return None
 
 
 def guard(info: Any) -> Ctx:

@@ -64,10 +64,10 @@ async def endpoint(sandbox: Sandbox, request: Request) -> Response:
         return found
     token = found
     limits = sandbox.limits(token.shop)
-    fault = await request_faults(sandbox, token.shop, "graphql.json")
+    raw = await request.body()
+    fault = await request_faults(sandbox, token.shop, "graphql.json", raw.decode(errors="replace"))
     if fault is not None:
         return fault_response(fault, headers, f"{limits.rest_bucket}/{limits.rest_bucket}")
-    raw = await request.body()
     if "application/graphql" in request.headers.get("content-type", ""):
         payload: Any = {"query": raw.decode()}
     else:

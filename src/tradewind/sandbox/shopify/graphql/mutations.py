@@ -7,14 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import FieldNode, GraphQLError
-from graphql.execution.values import get_directive_values
+from graphql import GraphQLError
 
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.core import version_at_least
-from tradewind.sandbox.shopify.graphql import bulk, holds, orders, products
-from tradewind.sandbox.shopify.graphql.context import Ctx, context_of, guard, parse_gid
+from tradewind.sandbox.shopify.graphql import bulk, customers, holds, orders, products
+from tradewind.sandbox.shopify.graphql.context import (
+    Ctx,
+    context_of,
+    guard,
+    idempotency_key,
+    parse_gid,
+)
 from tradewind.sandbox.shopify.graphql.converters import View
 from tradewind.sandbox.shopify.graphql.refunds import refund_create
 from tradewind.sandbox.shopify.graphql.schema import CAS_VERSION
@@ -64,20 +69,6 @@ def _check_size(items: list[Any], name: str) -> None:
             f"{MAX_INPUT_ITEMS}.",
             extensions={"code": "MAX_INPUT_SIZE_EXCEEDED", "argumentName": name},
         )
-
-
-def _idempotent(info: Any, ctx: Ctx) -> str | None:
-    node: FieldNode = info.field_nodes[0]
-    directive = info.schema.get_directive("idempotent")
-    values = get_directive_values(directive, node, info.variable_values)
-    if values is not None:
-        return str(values["key"])
-    if version_at_least(ctx.version, CAS_VERSION):
-        raise GraphQLError(
-            "The @idempotent directive is required for this mutation.",
-            extensions={"code": "BAD_REQUEST"},
-        )
-    return None
 
 
 def _replay(ctx: Ctx, info: Any, key: str | None, run: Callable[[], Doc]) -> Doc:
@@ -174,7 +165,7 @@ def _target(ctx: Ctx, item_gid: str, location_gid: str, path: list[str]) -> tupl
 def inventory_set(info: Any, input: Doc) -> Doc:
     ctx = guard(info)
     _check_size(input["quantities"], "quantities")
-    key = _idempotent(info, ctx)
+    key = idempotency_key(info, ctx)
     return _replay(ctx, info, key, lambda: _inventory_set(ctx, input))
 
 
@@ -287,7 +278,7 @@ def _stale(q: Doc, cas: bool, current: int, ignore: bool, path: list[str]) -> Do
 def inventory_adjust(info: Any, input: Doc) -> Doc:
     ctx = guard(info)
     _check_size(input["changes"], "changes")
-    key = _idempotent(info, ctx)
+    key = idempotency_key(info, ctx)
     return _replay(ctx, info, key, lambda: _inventory_adjust(ctx, input))
 
 
@@ -561,6 +552,7 @@ MUTATIONS: dict[str, Callable[..., Doc]] = {
     **bulk.MUTATIONS,
     **products.MUTATIONS,
     **orders.MUTATIONS,
+    **customers.MUTATIONS,
     "refundCreate": refund_create,
 }
 

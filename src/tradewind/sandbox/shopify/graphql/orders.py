@@ -1,7 +1,8 @@
 """Order writes over GraphQL: ``orderCreate``, ``orderCancel`` (2024-04+ signature: orderId, reason,
-refund, restock, notifyCustomer; answered with a ``Job`` and ``orderCancelUserErrors``)
-and ``fulfillmentCancel``. Both go through the same order rules as REST, so stock,
-money and ``orders/cancelled`` / ``fulfillments/update`` follow as they do there.
+refund or, from 2025-07, refundMethod, restock, notifyCustomer; answered with a ``Job`` and
+``orderCancelUserErrors``), ``orderClose`` and ``fulfillmentCancel``. They go through the
+same order rules as REST, so stock, money and ``orders/cancelled`` / ``fulfillments/update``
+follow as they do there.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from tradewind.sandbox.shopify.graphql.context import context_of, parse_gid
 from tradewind.sandbox.shopify.graphql.converters import View
+from tradewind.sandbox.shopify.graphql.customers import address_data
 from tradewind.sandbox.shopify.ops.base import ShopifyError
 from tradewind.sandbox.shopify.state import Doc
 
@@ -47,7 +49,9 @@ def order_cancel(info: Any, orderId: str, reason: str, restock: bool, **args: An
     if doc is None:
         return refused("Order does not exist", "NOT_FOUND")
     data: Doc = {"reason": reason.lower(), "restock": restock}
-    if args.get("refund") and doc["financial_status"] in ("paid", "partially_paid"):
+    method = args.get("refundMethod") or {}
+    refund = args.get("refund") or method.get("originalPaymentMethodsRefund")
+    if refund and doc["financial_status"] in ("paid", "partially_paid"):
         data["amount"] = doc["total_price"]
     try:
         ctx.ops.orders.cancel_order(doc["id"], data)
@@ -78,6 +82,62 @@ def fulfillment_cancel(info: Any, id: str) -> Doc:
     stored = ctx.ops.shop.fulfillments.get(ident)
     assert stored is not None
     return {"fulfillment": View(ctx).fulfillment(stored), "userErrors": []}
+
+
+def order_close(info: Any, input: Doc) -> Doc:
+    ctx = context_of(info)
+    ctx.require(("write_orders",), "orderClose")
+    ident = parse_gid(input["id"], "Order")
+    if ident is None or ident not in ctx.ops.shop.orders:
+        return {"order": None, "userErrors": [{"field": ["id"], "message": "Order does not exist"}]}
+    ctx.ops.orders.close_order(ident)
+    stored = ctx.ops.shop.orders.get(ident)
+    assert stored is not None
+    return {"order": View(ctx).order(stored), "userErrors": []}
+
+
+def _amount(bag: Doc | None) -> Any:
+    return ((bag or {}).get("shopMoney") or {}).get("amount", 0)
+
+
+def _taxes(given: list[Doc] | None) -> list[Doc]:
+    return [
+        {"title": t["title"], "rate": t["rate"], "price": _amount(t.get("priceSet"))}
+        for t in given or []
+    ]
+
+
+def _order_extras(order: Doc) -> Doc:
+    """The addresses, shipping, taxes, attributes and dates of an ``OrderCreateOrderInput``
+    as the REST order data the documents are built from."""
+    data: Doc = {}
+    for key, rest in (
+        ("billingAddress", "billing_address"),
+        ("shippingAddress", "shipping_address"),
+    ):
+        if order.get(key):
+            data[rest] = address_data(order[key])
+    if order.get("shippingLines"):
+        data["shipping_lines"] = [
+            {
+                "title": line["title"],
+                "code": line.get("code"),
+                "source": line.get("source"),
+                "price": _amount(line["priceSet"]),
+                "tax_lines": _taxes(line.get("taxLines")),
+            }
+            for line in order["shippingLines"]
+        ]
+    if order.get("taxLines"):
+        data["tax_lines"] = _taxes(order["taxLines"])
+    if order.get("customAttributes"):
+        data["note_attributes"] = [
+            {"name": a["key"], "value": a["value"]} for a in order["customAttributes"]
+        ]
+    for key, rest in (("processedAt", "processed_at"), ("currency", "currency")):
+        if order.get(key):
+            data[rest] = order[key]
+    return data
 
 
 def order_create(info: Any, order: Doc, options: Doc | None = None) -> Doc:
@@ -111,6 +171,8 @@ def order_create(info: Any, order: Doc, options: Doc | None = None) -> Doc:
     data: Doc = {
         "line_items": lines,
         "source_name": order.get("sourceName") or str(ctx.token.app_key),
+        "source_identifier": order.get("sourceIdentifier"),
+        **_order_extras(order),
     }
     for key, rest in (("email", "email"), ("phone", "phone"), ("note", "note"), ("test", "test")):
         if order.get(key) is not None:
@@ -151,6 +213,7 @@ def _create_error(path: list[str], message: str, code: str) -> Doc:
 MUTATIONS: dict[str, Callable[..., Doc]] = {
     "orderCreate": order_create,
     "orderCancel": order_cancel,
+    "orderClose": order_close,
     "fulfillmentCancel": fulfillment_cancel,
 }
 

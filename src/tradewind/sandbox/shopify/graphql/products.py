@@ -24,6 +24,8 @@ PRODUCT_FIELDS = {
     "productType": "product_type",
 }
 
+WEIGHT_UNITS = {"GRAMS": "g", "KILOGRAMS": "kg", "OUNCES": "oz", "POUNDS": "lb"}
+
 # Owner kind of a metafield -> the write scope it needs.
 OWNER_SCOPES = {
     "Product": "write_products",
@@ -79,10 +81,25 @@ def _variant_data(given: Doc, names: list[str], path: list[str]) -> Doc:
             data[key] = given[key]
     if given.get("inventoryPolicy") is not None:
         data["inventory_policy"] = str(given["inventoryPolicy"]).lower()
-    sku = (given.get("inventoryItem") or {}).get("sku", given.get("sku"))
+    item = given.get("inventoryItem") or {}
+    sku = item.get("sku", given.get("sku"))
     if sku is not None:
         data["sku"] = sku
+    if item.get("tracked") is not None:
+        data["inventory_management"] = "shopify" if item["tracked"] else None
+    weight = (item.get("measurement") or {}).get("weight")
+    if weight:
+        data["weight"] = float(weight["value"])
+        data["weight_unit"] = WEIGHT_UNITS[weight["unit"]]
     return data
+
+
+def _images(files: list[Doc]) -> list[Doc]:
+    """``FileSetInput`` as the catalog's images: kept by id, or made from the source."""
+    return [
+        {"id": parse_gid(f["id"], "MediaImage")} if f.get("id") else {"src": f["originalSource"]}
+        for f in files
+    ]
 
 
 def product_create(info: Any, product: Doc | None = None, input: Doc | None = None) -> Doc:
@@ -146,6 +163,8 @@ def product_set(info: Any, input: Doc, **_options: Any) -> Doc:
                 return {"product": None, "productSetOperation": None, "userErrors": [spec]}
             variants.append(spec)
         data["variants"] = variants or [{}]
+    if input.get("files") is not None:
+        data["images"] = _images(input["files"])
     if ident is None:
         ident = int(ctx.ops.catalog.create_product(data)["id"])
     else:

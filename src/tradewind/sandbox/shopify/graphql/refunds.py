@@ -2,14 +2,16 @@
 shipping and money, through the same operation as REST ``POST orders/{id}/refunds`` — so
 the refund shows in ``orders/{id}/refunds.json`` and ``order.refunds``, restocking moves
 the location's inventory level and ``refunds/create`` fires. Bad input is answered as
-Shopify does: ``userErrors`` with the field's path, and nothing refunded.
+Shopify does: ``userErrors`` with the field's path, and nothing refunded. An
+``@idempotent`` key (optional in 2026-01, required from 2026-04) makes a repeated mutation
+answer with the refund the first one made.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tradewind.sandbox.shopify.graphql.context import Ctx, guard, parse_gid
+from tradewind.sandbox.shopify.graphql.context import Ctx, guard, idempotency_key, parse_gid
 from tradewind.sandbox.shopify.graphql.converters import View
 from tradewind.sandbox.shopify.ops.base import ShopifyError, first_message
 from tradewind.sandbox.shopify.state import Doc
@@ -28,6 +30,42 @@ def _refused(path: list[str], message: str) -> Doc:
 
 def refund_create(info: Any, input: Doc) -> Doc:
     ctx = guard(info)
+    key = idempotency_key(info, ctx)
+    if key is None:
+        return _create(ctx, input)
+    stored_key = f"{ctx.token.app_key}:refundCreate:{key}"
+    previous = ctx.ops.shop.idempotency.get(stored_key)
+    if previous is not None:
+        return _revive(ctx, previous)
+    result = _create(ctx, input)
+    made = result.get("refund")
+    ctx.ops.shop.idempotency.put(
+        stored_key,
+        {
+            "userErrors": result["userErrors"],
+            "refund": parse_gid(made["id"], "Refund") if made else None,
+            "order": parse_gid(input["orderId"], "Order") if made else None,
+        },
+    )
+    return result
+
+
+def _revive(ctx: Ctx, frozen: Doc) -> Doc:
+    """The first answer again: the refund it made as the order now shows it."""
+    if frozen["refund"] is None:
+        return {"order": None, "refund": None, "userErrors": frozen["userErrors"]}
+    view = View(ctx)
+    made = next(
+        r for r in ctx.ops.refunds.order_refunds(frozen["order"]) if r["id"] == frozen["refund"]
+    )
+    return {
+        "order": view.order(ctx.ops.orders.order_doc(frozen["order"])),
+        "refund": view.refund(made),
+        "userErrors": [],
+    }
+
+
+def _create(ctx: Ctx, input: Doc) -> Doc:
     order_id = parse_gid(input["orderId"], "Order")
     if order_id is None or order_id not in ctx.ops.shop.orders:
         return _refused(["orderId"], "Order does not exist")

@@ -17,6 +17,8 @@ from tests.api.conftest import Api
 from tests.api.test_resources import problem_of
 from tradewind.app import orders as order_actions
 from tradewind.core.orders import listing
+from tradewind.core.orders import service as orders
+from tradewind.core.orders.schemas import ImportOptions
 from tradewind.core.plugins.models import PluginState, PluginToggle
 from tradewind.hub import Hub
 from tradewind.sync.models import SyncWork, WorkKind
@@ -179,3 +181,25 @@ def test_bulk_actions_need_write_and_say_what_they_left(
     assert str(made["A3"]) in queued
     problem_of(api.post("/orders/bulk/explode", json={"order_ids": [1]}), 422)
     problem_of(api.post("/orders/bulk/cancel", json={"order_ids": []}), 422)
+
+
+def test_bulk_rematch_matches_the_lines_that_wait(api: Api, hub: Hub) -> None:
+    """POST /orders/bulk/rematch matches an open order's lines to the catalog as it is now."""
+    with hub.db.unit_of_work() as session:
+        factories.product(session, "LAMP")
+    with hub.db.unit_of_work() as session:
+        channel = factories.channel(session, "Barcodes").id
+        plugin = factories.plugin(hub, session, "by-barcode", channel_id=channel)
+        # The plugin matches by barcode only: its LAMP line waits while a LAMP exists.
+        waiting = orders.import_order(
+            session,
+            plugin.id,
+            factories.order_in("U001", ("LAMP", 1)),
+            ImportOptions(match_by=("barcode",)),
+        ).order.id
+    matched = api.post("/orders/bulk/rematch", json={"order_ids": [waiting]})
+    assert matched.json() == {"done": ["#U001"], "skipped": {}}
+    with hub.db.read() as session:
+        assert not orders.get_order(session, waiting).missing_product
+    again = api.post("/orders/bulk/rematch", json={"order_ids": [waiting]}).json()
+    assert again["skipped"] == {"#U001": "every line is matched"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import os
 import socket
 import threading
@@ -35,6 +36,7 @@ from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog import service as catalog
 from tradewind.core.catalog.schemas import ProductIn
 from tradewind.core.inventory import service as inventory
+from tradewind.core.plugins import service as plugins
 from tradewind.hub import Hub
 from tradewind.server import create_app
 from tradewind.settings import Settings
@@ -271,3 +273,25 @@ def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
             made = ShopifyPlatform(stack.enter_context(ShopifySandbox(time_scale=10_000)))
         stack.callback(made.close)
         yield made
+
+
+_IDLE = itertools.count(1)
+
+
+@pytest.fixture
+def idle_plugin(served: Served) -> int:
+    """A Fake Market plugin, not yet active: its page has every form."""
+    with served.hub.db.unit_of_work() as session:
+        plugin = plugins.add_plugin(
+            session,
+            served.hub.vault,
+            FakeConnector.info,
+            name=f"idle-{next(_IDLE)}",
+            config={
+                "shop": "answers",
+                "api_token": TOKEN,
+                "webhook_secret": WEBHOOK_SECRET,
+                "base_url": served.url,  # never called: nothing here reaches the market
+            },
+        )
+        return plugin.id

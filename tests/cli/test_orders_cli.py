@@ -1,5 +1,5 @@
 """``tradewind orders``: ``list`` shows the newest orders first (#10 item 17); ``pay``,
-``decision`` and ``gaps``."""
+``decision``, ``gaps`` and ``bulk``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests import factories
-from tests.cli.test_cli import bad, ok
+from tests.cli.test_cli import bad, ok, run
 from tradewind.core.channels import service as channels
 from tradewind.core.orders import service as orders
+from tradewind.core.orders.models import Order, OrderStatus
 from tradewind.core.orders.schemas import ImportOptions, OrderIn, OrderLineIn
+from tradewind.core.plugins.models import PluginState, PluginToggle
 from tradewind.hub import Hub
 from tradewind.sync import decisions
 from tradewind.sync.models import SyncWork, WorkKind
+from tradewind.vocabulary import Toggle
 
 
 def test_orders_list_is_newest_first(hub: Hub) -> None:
@@ -122,3 +125,49 @@ def test_orders_gaps_queues_a_report_and_refuses_a_day_to_come(hub: Hub) -> None
     later = (today + dt.timedelta(days=2)).isoformat()
     assert "has not happened yet" in bad(hub, "orders", "gaps", str(plugin_id), "--day", later)
     assert "Gap reports" in ok(hub, "orders", "gaps", str(plugin_id))
+
+
+def test_orders_bulk_cancels_retries_export_and_rematches(hub: Hub) -> None:
+    """The orders list's bulk actions from the CLI: each says what it changed and why it
+    left the others; exit 1 when it changed none."""
+    placed = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    with hub.db.unit_of_work() as session:
+        channel = factories.channel(session, "Wholesale").id
+        made = {
+            number: factories.placed_order(session, channel, number, placed).id
+            for number in ("B1", "B3")
+        }
+    cancelled = ok(hub, "orders", "bulk", "cancel", str(made["B1"]), "--reason", "duplicate")
+    assert "Cancelled: 1 order(s) (B1)" in cancelled
+    code, out, _ = run(hub, "orders", "bulk", "cancel", str(made["B1"]))
+    assert code == 1 and "Left 1: B1: already cancelled" in out
+    with hub.db.read() as session:
+        assert session.get(Order, made["B1"]).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
+    # A plugin matching by barcode only: its LAMP line waits while a LAMP exists.
+    with hub.db.unit_of_work() as session:
+        factories.product(session, "LAMP")
+    with hub.db.unit_of_work() as session:
+        by_barcode = factories.plugin(hub, session, "by-barcode", channel_id=channel)
+        waiting = orders.import_order(
+            session,
+            by_barcode.id,
+            factories.order_in("U1", ("LAMP", 1)),
+            ImportOptions(match_by=("barcode",)),
+        ).order.id
+    rematched = ok(hub, "orders", "bulk", "rematch", str(waiting), str(made["B1"]))
+    assert "Matched again: 1 order(s) (#U1)" in rematched and "B1: cancelled" in rematched
+    with hub.db.read() as session:
+        assert not orders.get_order(session, waiting).missing_product
+    # A plugin of the channel exporting orders: the retry queues B3's export.
+    with hub.db.unit_of_work() as session:
+        plugin = factories.plugin(hub, session, "exporter", channel_id=channel)
+        plugin.state = PluginState.ACTIVE
+        session.add(PluginToggle(plugin_id=plugin.id, toggle=Toggle.EXPORT_ORDERS))
+    exported = ok(hub, "orders", "bulk", "retry-export", str(made["B3"]))
+    assert "Export queued: 1 order(s) (B3)" in exported
+    with hub.db.read() as session:
+        queued = session.scalars(
+            select(SyncWork.key).where(SyncWork.kind == WorkKind.EXPORT_ORDER)
+        ).all()
+    assert str(made["B3"]) in queued
+    assert "'explode' is not one of 'cancel'" in bad(hub, "orders", "bulk", "explode", "1")

@@ -91,6 +91,17 @@ def test_today_is_the_browsers_day_until_a_zone_is_chosen(admin: Browser, hub: H
     assert refused.status_code == 422
 
 
+def test_the_time_zone_setting_is_in_the_menu_of_every_page(admin: Browser) -> None:
+    """Issue 16: the time zone was linked from the orders list only."""
+    for path in ("/", "/products", "/settings/webhooks", "/account"):
+        shown = admin.get(path).text
+        assert 'id="nav-time-zone"' in shown and 'href="/account/time-zone"' in shown, path
+    chosen = admin.get("/account/time-zone").text
+    assert re.search(r'<a href="/account/time-zone" id="nav-time-zone" class="active">', chosen)
+    assert admin.post("/account/time-zone", {"zone": "Europe/Oslo"}).status_code == 303
+    assert re.search(r'id="who-time-zone">Europe/Oslo</a>', admin.get("/").text)
+
+
 def test_a_custom_range_is_whole_local_days(admin: Browser, hub: Hub) -> None:
     _orders(hub, 30)  # D000 at 1 Nov 00:00 UTC, one an hour
     page = admin.get("/orders?placed=custom&placed_from=2026-11-01&placed_to=2026-11-01").text

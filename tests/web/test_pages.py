@@ -160,10 +160,21 @@ def test_backfill_progress_locations_and_history(
     assert f"/backfills/{backfill.group(1)}" in again.text and 'hx-swap-oob="true"' in again.text
     with hub.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Backfill)) == 1
-    backwards = admin.htmx(
-        f"/plugins/{plugin}/backfill", {"start": "2026-02-01", "end": "2026-01-01"}
+    # A range ending before it starts: said in the form's answer slot, which the page's
+    # script names; the progress box (the htmx target) is left as it is.
+    backwards = admin.client.post(
+        f"/plugins/{plugin}/backfill",
+        data={"start": "2026-02-01", "end": "2026-01-01"},
+        headers={
+            "HX-Request": "true",
+            "X-CSRF-Token": admin.csrf,
+            "X-Answer-Slot": "backfill-form-answer",
+        },
     )
     assert backwards.status_code == 200 and "ends before it starts" in backwards.text
+    assert backwards.headers["hx-retarget"] == "#backfill-form-answer"
+    assert 'id="backfill"' not in backwards.text
+    assert 'id="backfill-form-answer"' in admin.get(f"/plugins/{plugin}").text
     harness.run(plugin)
     progress = admin.get(f"/plugins/{plugin}/backfills/{backfill.group(1)}").text
     assert 'data-state="done"' in progress and "3 imported" in progress
@@ -373,8 +384,14 @@ def test_every_page_renders(admin: Browser, market: FakeMarketServer) -> None:
         response = admin.get(path)
         assert response.status_code == 200, (path, response.text[:300])
     assert admin.get("/orders/999").status_code == 404
+    # An htmx error goes to the answer slot the page names, else to the page's alerts.
     htmx_error = admin.client.get("/plugins/999", headers={"HX-Request": "true"})
     assert htmx_error.headers["hx-retarget"] == "#alerts"
+    for slot, target in (("try-form-answer", "#try-form-answer"), ('x"]; *', "#alerts")):
+        named = admin.client.get(
+            "/plugins/999", headers={"HX-Request": "true", "X-Answer-Slot": slot}
+        )
+        assert named.headers["hx-retarget"] == target
 
 
 def test_a_read_only_user_has_the_integration_guide_button_and_page(

@@ -136,6 +136,32 @@ def test_executions_filter_by_outcome_and_operation_with_a_summary(
     assert '<option value="stock.push"' in page and '<option value="failed" selected' in page
 
 
+def test_filtered_executions_put_the_pages_address_in_the_address_bar(
+    hub: Hub, admin: Browser, plugin_id: int
+) -> None:
+    """The filter (and the pager) answers with HX-Push-Url: the plugin page's own address
+    for that view, the page's other parameters kept, so it can be linked and reloaded."""
+    _executions(
+        hub, plugin_id, [(f"op.{n}", "failed", 1.0) for n in range(EXECUTIONS_PER_PAGE + 1)]
+    )
+    filtered = admin.client.get(
+        f"/plugins/{plugin_id}/executions",
+        params={"outcome": "failed", "operation": "", "page": "2"},
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": f"http://testserver/plugins/{plugin_id}?decision=skipped&page=1",
+        },
+    )
+    pushed = filtered.headers["hx-push-url"]
+    assert pushed == f"/plugins/{plugin_id}?decision=skipped&outcome=failed&page=2#history"
+    reloaded = admin.get(pushed.split("#")[0]).text
+    assert '<option value="failed" selected' in reloaded and "Page 2 of 2" in reloaded
+    cleared = admin.client.get(
+        f"/plugins/{plugin_id}/executions", params={"outcome": ""}, headers={"HX-Request": "true"}
+    )
+    assert cleared.headers["hx-push-url"] == f"/plugins/{plugin_id}#history"
+
+
 def test_executions_are_paged_newest_first(hub: Hub, admin: Browser, plugin_id: int) -> None:
     total = EXECUTIONS_PER_PAGE + 3
     _executions(hub, plugin_id, [(f"op.{n}", "success", 1.0) for n in range(total)])

@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -118,6 +119,23 @@ def rematch(hub: Hub, order_ids: Sequence[int]) -> BulkOutcome:
         return None
 
     return _each(hub, order_ids, "Matched again", act)
+
+
+class BulkAction(StrEnum):
+    """The actions on many selected orders, as the API's path and the CLI name them."""
+
+    CANCEL = "cancel"
+    RETRY_EXPORT = "retry-export"
+    REMATCH = "rematch"
+
+
+def bulk(hub: Hub, action: BulkAction, order_ids: Sequence[int], reason: str = "") -> BulkOutcome:
+    """``action`` on the orders (``reason``: why they are cancelled, for cancel only)."""
+    if action is BulkAction.CANCEL:
+        return cancel(hub, order_ids, reason)
+    if action is BulkAction.RETRY_EXPORT:
+        return retry_export(hub, order_ids)
+    return rematch(hub, order_ids)
 
 
 CSV_HEADER = (

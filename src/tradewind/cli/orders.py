@@ -167,6 +167,26 @@ def cancel(ctx: typer.Context, order_id: int, reason: str = typer.Option("")) ->
 
 
 @app.command()
+def bulk(
+    ctx: typer.Context,
+    action: order_actions.BulkAction,
+    order_ids: list[int],
+    reason: str = typer.Option("", help="why they are cancelled (cancel only)"),
+) -> None:
+    """An action on many orders, as the orders list's bulk actions: cancel (open orders),
+    retry-export (orders made here and not yet on their platform) or rematch (open orders'
+    unmatched lines, by SKU or barcode). Says which it changed and why it left the others;
+    exits 1 when it changed none."""
+    if len(set(order_ids)) > order_actions.MAX_SELECTED:
+        fail(f"at most {order_actions.MAX_SELECTED} orders at once")
+    with running(ctx) as hub:
+        outcome = order_actions.bulk(hub, action, order_ids, reason)
+    console.print(outcome.message(), highlight=False)
+    if not outcome.done:
+        raise typer.Exit(1)
+
+
+@app.command()
 def pay(
     ctx: typer.Context,
     order_id: int,

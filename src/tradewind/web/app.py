@@ -4,6 +4,7 @@ error pages and the page routes (``tradewind.web.views``)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,7 @@ async def error_response(request: Request, status: int, title: str, detail: str)
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     if request.headers.get("hx-request"):
-        # htmx swaps 2xx only: answer 200 with the error, retargeted to the page's alert.
+        # htmx swaps 2xx only: answer 200 with the error, retargeted to the form's answer.
         return HTMLResponse(
             str(
                 Markup('<div class="alert error" role="alert"><strong>{}</strong> {}</div>').format(
@@ -208,9 +209,22 @@ async def error_response(request: Request, status: int, title: str, detail: str)
                 )
             ),
             status_code=200,
-            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"},
+            headers=answer_headers(request),
         )
     return page(request, "message.html", status=status, title=title, message=detail)
+
+
+# An answer slot's id, as base.html's script names it (``<form id>-answer``).
+_SLOT = re.compile(r"[A-Za-z][\w-]{0,80}-answer")
+
+
+def answer_headers(request: Request) -> dict[str, str]:
+    """Where an htmx request's error goes: into the answer slot of the form (or button)
+    that sent it, next to it, which the page's script names in ``X-Answer-Slot``; into
+    the page's alerts (atop the page) only when it has none."""
+    slot = request.headers.get("x-answer-slot", "")
+    target = f"#{slot}" if _SLOT.fullmatch(slot) else "#alerts"
+    return {"HX-Retarget": target, "HX-Reswap": "innerHTML"}
 
 
 def unavailable_page(
@@ -221,7 +235,7 @@ def unavailable_page(
     if request.headers.get("hx-request"):
         return HTMLResponse(
             str(Markup('<div class="alert error" role="alert">{}</div>').format(detail)),
-            headers={"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML", **(headers or {})},
+            headers={**answer_headers(request), **(headers or {})},
         )
     return templates.TemplateResponse(
         request,
@@ -233,6 +247,7 @@ def unavailable_page(
 
 
 __all__ = [
+    "answer_headers",
     "error_response",
     "install",
     "message_page",

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Query, Request, Response, status
@@ -34,12 +33,6 @@ from tradewind.core.shipments.schemas import ShipmentIn
 from tradewind.errors import Invalid
 
 router = resource_router("orders")
-
-
-class BulkAction(StrEnum):
-    CANCEL = "cancel"
-    RETRY_EXPORT = "retry-export"
-    REMATCH = "rematch"
 
 
 class ManualOrderIn(OrderIn):
@@ -207,15 +200,9 @@ class BulkOut(BaseModel):
 
 
 @router.post("/orders/bulk/{action}", response_model=BulkOut)
-def bulk(request: Request, action: BulkAction, body: BulkIn) -> BulkOut:
+def bulk(request: Request, action: order_actions.BulkAction, body: BulkIn) -> BulkOut:
     """An action on many orders: cancel, retry-export (orders made here), rematch."""
-    hub = hub_of(request)
-    if action is BulkAction.CANCEL:
-        outcome = order_actions.cancel(hub, body.order_ids, body.reason)
-    elif action is BulkAction.RETRY_EXPORT:
-        outcome = order_actions.retry_export(hub, body.order_ids)
-    else:
-        outcome = order_actions.rematch(hub, body.order_ids)
+    outcome = order_actions.bulk(hub_of(request), action, body.order_ids, body.reason)
     return BulkOut(done=outcome.done, skipped=dict(outcome.skipped))
 
 

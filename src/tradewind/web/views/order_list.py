@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import TypeVar
 from urllib.parse import urlencode
 from zoneinfo import available_timezones
@@ -25,7 +25,6 @@ from tradewind.core.orders.listing import Flag, OrderFilter, Placed, Sort, SortK
 from tradewind.core.orders.models import FinancialStatus, FulfillmentStatus, OrderStatus
 from tradewind.core.plugins import service as plugins
 from tradewind.errors import Invalid
-from tradewind.hub import Hub
 from tradewind.web.app import page, redirect, zone_of
 from tradewind.web.session import hub_of, reader, writer
 
@@ -210,11 +209,8 @@ def order_export(request: Request, _user: SessionUser = Depends(reader)) -> Resp
     )
 
 
-BULK: dict[str, Callable[[Hub, Sequence[int]], order_actions.BulkOutcome]] = {
-    "cancel": order_actions.cancel,
-    "retry_export": order_actions.retry_export,
-    "rematch": order_actions.rematch,
-}
+# The form's values for the actions (the API's and the CLI's with "_" for "-").
+BULK = {action.value.replace("-", "_"): action for action in order_actions.BulkAction}
 
 
 @router.post("/orders/bulk")
@@ -231,12 +227,10 @@ async def order_bulk(request: Request, _user: SessionUser = Depends(writer)) -> 
         raise Invalid(f"no bulk action {action!r}", fields={"action": "unknown"})
     if not ids:
         return redirect(request, back, "Select at least one order first.", error=True)
-    hub = hub_of(request)
-    if action == "cancel":
-        reason = str(form.get("reason", ""))[:255]
-        outcome = await run_in_threadpool(order_actions.cancel, hub, ids, reason)
-    else:
-        outcome = await run_in_threadpool(BULK[action], hub, ids)
+    reason = str(form.get("reason", ""))[:255]
+    outcome = await run_in_threadpool(
+        order_actions.bulk, hub_of(request), BULK[action], ids, reason
+    )
     return redirect(request, back, outcome.message(), error=not outcome.done)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -131,7 +131,27 @@ def plugin_executions(
     with hub_of(request).db.read() as session:
         plugin = plugins.get_plugin(session, plugin_id)
         shown = executions_panel(session, plugin.id, dict(request.query_params), utcnow())
-    return fragment(request, "fragments/executions.html", plugin=plugin, **shown)
+    answer = fragment(request, "fragments/executions.html", plugin=plugin, **shown)
+    answer.headers["HX-Push-Url"] = _page_url(request, plugin_id, shown["exec_filter"], shown)
+    return answer
+
+
+EXECUTION_KEYS = ("outcome", "operation", "page")
+
+
+def _page_url(
+    request: Request, plugin_id: int, shown: executions.ExecutionFilter, panel: dict[str, Any]
+) -> str:
+    """The plugin page's address showing these executions (the page's other parameters, as
+    ``HX-Current-URL`` has them, kept): what the address bar gets, so that the filtered
+    view can be linked and comes back on reload."""
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    kept = [(k, v) for k, v in parse_qsl(current.query) if k not in EXECUTION_KEYS]
+    wanted = {"outcome": shown.outcome, "operation": shown.operation}
+    if panel["exec_page"] > 1:
+        wanted["page"] = str(panel["exec_page"])
+    query = urlencode(kept + [(k, v) for k, v in wanted.items() if v])
+    return f"/plugins/{plugin_id}{'?' + query if query else ''}#history"
 
 
 @router.get("/plugins/{plugin_id}/channel-stock")

@@ -358,27 +358,23 @@ def plugin_backfill(
     end: str = Form(..., max_length=40),
     _user: SessionUser = Depends(writer),
 ) -> Response:
-    """Start a backfill; the answer (its progress, or why not) replaces the form's own
-    progress box, where the person is looking."""
+    """Start a backfill; the answer, its progress, replaces the form's own progress box,
+    where the person is looking. Why not is said next to the form (the error in its
+    answer slot); a running backfill of the range is shown instead, with why."""
     hub = hub_of(request)
-    shown: int | None = None
     said = ""
+    begin = _aware_date(start, "start")
+    finish = _aware_date(end, "end")
+    if len(end) <= 10:  # a date: the whole day counts
+        finish += dt.timedelta(days=1)
     try:
-        begin = _aware_date(start, "start")
-        finish = _aware_date(end, "end")
-        if len(end) <= 10:  # a date: the whole day counts
-            finish += dt.timedelta(days=1)
         shown = actions.start_backfill(hub, plugin_id, begin, min(finish, utcnow())).id
     except actions.BackfillRunning as exc:
         shown, said = exc.backfill_id, f"Not started: {exc.message}."
-    except TradewindError as exc:
-        said = f"Not started: {exc.message}."
-    out = None
-    if shown is not None:
-        with hub.db.read() as session:
-            found = session.get(Backfill, shown)
-            assert found is not None
-            out = present.backfill_row_out(found)
+    with hub.db.read() as session:
+        found = session.get(Backfill, shown)
+        assert found is not None
+        out = present.backfill_row_out(found)
     return fragment(
         request, "fragments/backfill.html", backfill=out, plugin_id=plugin_id, said=said
     )

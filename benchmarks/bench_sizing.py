@@ -163,6 +163,17 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def _settled_process(pid: int, timeout: float = 120) -> None:
+    """Until a process's start-up is over: a second in which it used under a tenth of one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = _cpu(pid)
+        time.sleep(1)
+        if _cpu(pid) - before < 0.1:
+            return
+    raise RuntimeError(f"process {pid} stayed busy for {timeout:.0f} s")
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -412,7 +423,7 @@ def _empty_worker() -> Iterator[Figure]:
         )
         worker = start(["worker", "--threads", str(THREADS)], env_for(settings), folder, "empty")
         try:
-            time.sleep(5)  # started and settled
+            _settled_process(worker.pid)
             before = _cpu(worker.pid)
             time.sleep(IDLE_SECONDS)  # the same idle window as the full worker's
             idle = _cpu(worker.pid) - before

@@ -9,27 +9,14 @@ import json
 import uuid
 
 import httpx2
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.integrations.shopify.conftest import APP_SECRET, World
 from tradewind.core.orders import service as orders
 from tradewind.core.orders.models import Order
-from tradewind.monitoring.executions import Execution
 from tradewind.sandbox.shopify.webhooks import sign
 
 BURST = 40
-
-
-def _calls(world: World, operation: str) -> int:
-    with world.hub.db.read() as session:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(Execution)
-                .where(Execution.plugin_id == world.plugin_id, Execution.operation == operation)
-            )
-            or 0
-        )
 
 
 def _orders(world: World) -> list[Order]:
@@ -83,7 +70,7 @@ def test_a_burst_of_orders_imports_from_the_delivered_bodies_without_a_read_each
     world.settle()
     held = sorted(str(order.external_id) for order in _orders(world))
     assert held == sorted(str(order["id"]) for order in placed)  # each once
-    assert _calls(world, "orders.get") == 0  # no order was read by itself
+    assert world.calls("orders.get") == 0  # no order was read by itself
     reads = _rest_reads(world)[reads_before:]
     assert not [path for path in reads if path.rstrip(".json").split("/")[-1].isdigit()]
     assert len(reads) < BURST / 4, reads  # the batched re-reads and probes, if any
@@ -105,7 +92,7 @@ def test_a_late_older_delivery_does_not_overwrite_newer_data(world: World) -> No
     )
     world.admin("PUT", f"orders/{placed['id']}", {"order": {"id": placed["id"], "note": "new"}})
     world.settle(lambda: (found := _order(world, placed["id"])) is not None and found.note == "new")
-    reads = _calls(world, "orders.get") + _calls(world, "orders.get_many")
+    reads = world.calls("orders.get", "orders.get_many")
     hour_ago = dt.datetime.fromisoformat(first["updated_at"]) - dt.timedelta(hours=1)
     _deliver(
         world,
@@ -115,7 +102,7 @@ def test_a_late_older_delivery_does_not_overwrite_newer_data(world: World) -> No
     world.settle()
     found = _order(world, placed["id"])
     assert found is not None and found.note == "new"
-    assert _calls(world, "orders.get") + _calls(world, "orders.get_many") == reads  # dropped
+    assert world.calls("orders.get", "orders.get_many") == reads  # dropped
     assert len(_orders(world)) == 1
 
 
@@ -129,8 +116,8 @@ def test_a_body_cut_short_is_read_again(world: World) -> None:
     world.settle(
         lambda: (found := _order(world, placed["id"])) is not None and found.note == "read"
     )
-    assert _calls(world, "orders.get_many") >= 1
-    assert _calls(world, "orders.get") == 0
+    assert world.calls("orders.get_many") >= 1
+    assert world.calls("orders.get") == 0
 
 
 def test_doubled_and_reordered_deliveries_import_once_with_the_newest_state(
@@ -151,4 +138,4 @@ def test_doubled_and_reordered_deliveries_import_once_with_the_newest_state(
     assert len(_orders(world)) == 1
     deliveries = world.sandbox.deliveries(world.shop)
     assert sum(len(d.attempts) for d in deliveries) > len(deliveries)  # really sent twice
-    assert _calls(world, "orders.get") == 0
+    assert world.calls("orders.get") == 0

@@ -141,8 +141,15 @@ def _remote_sandbox(build: Callable[[ShopifySandbox], None]) -> Iterator[RemoteS
 
 @contextlib.contextmanager
 def _setup(
-    skus: int, *, stock: int = 10, build: Callable[[ShopifySandbox, list[str]], None] | None = None
+    skus: int,
+    *,
+    stock: int = 10,
+    build: Callable[[ShopifySandbox, list[str]], None] | None = None,
+    config: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Iterator[Setup]:
+    """``config``: more plugin settings; ``settings``: more hub settings (its public
+    address, say, for webhooks)."""
     items: dict[str, int] = {}
     names = [f"SKU{number:05d}" for number in range(skus)]
 
@@ -156,7 +163,10 @@ def _setup(
         if build is not None:
             build(sandbox, names)
 
-    with _remote_sandbox(make) as shop, bench_hub(allow_sandbox_hosts=True) as plain:
+    with (
+        _remote_sandbox(make) as shop,
+        bench_hub(allow_sandbox_hosts=True, **(settings or {})) as plain,
+    ):
         hub = Hub(plain.settings, registry=ConnectorRegistry.of(ShopifyConnector))
         location = int(shop.state()["locations"][0]["id"])
         with hub.db.unit_of_work() as session:
@@ -171,6 +181,7 @@ def _setup(
                     "store_url": f"https://{SHOP}.myshopify.com",
                     "access_token": TOKEN,
                     "sandbox_url": shop.base_url,
+                    **(config or {}),
                 },
             )
             plugins.attach(session, plugin.id, channel.id)

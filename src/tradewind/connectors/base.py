@@ -180,6 +180,23 @@ class ImportsOrders(Protocol):
 
 
 @runtime_checkable
+class ReadsOrdersInBatches(Protocol):
+    """Orders without one read each: from the deliveries that carry them, and by id in
+    as few reads as the platform allows (a flash sale stays within its budget)."""
+
+    def delivered_orders(
+        self, deliveries: Sequence[tuple[str, Mapping[str, str], bytes]]
+    ) -> list[OrderRecord | None]:
+        """For each (topic, headers, body): the order it carries, as of its
+        ``updated_at`` — or ``None`` when it lacks something the import needs (the
+        engine reads the order instead)."""
+
+    def get_orders(self, external_ids: Sequence[str]) -> list[OrderRecord]:
+        """The orders by id as the platform holds them now; those that do not exist are
+        left out."""
+
+
+@runtime_checkable
 class PushesStock(Protocol):
     stock_batch_size: int  # how many levels one call can carry
 

@@ -306,14 +306,16 @@ WebhookSubject = Literal[
 
 
 class WebhookEvent(Record):
-    """What an inbound webhook is about. The engine re-reads the subject; it does not
-    trust the payload's order or age."""
+    """What an inbound webhook is about. The engine re-reads the subject, unless the
+    delivery carries it whole as of ``updated_at`` (the platform's own stamp, which the
+    engine orders deliveries by: they arrive late, twice and out of order)."""
 
     delivery_id: str
     topic: str
     subject: WebhookSubject
     subject_id: str = ""
     occurred_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None  # the subject's version the body carries
     quantity: int | None = None  # inventory deliveries: the level the platform now holds
     # Privacy requests: the platform's order ids the request covers (subject_id: the
     # platform's customer id; empty for a whole shop's redaction).

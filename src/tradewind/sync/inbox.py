@@ -3,8 +3,9 @@
 Order of checks: size cap (before anything else reads the body), the plugin, the
 connector's signature check over the raw bytes, parsing. The delivery is then stored —
 de-duplicated by the platform's delivery id — together with its work, in one transaction,
-before the 200 goes back. A webhook for an order only names the order: the work is a
-re-read of that order by id, coalesced with any other pending re-read of it.
+before the 200 goes back. A webhook for an order becomes that order's import, coalesced
+with any other pending one: from the delivered body when it carries the order whole and
+new enough, else a re-read by id (``order_work``).
 
 Unauthenticated traffic costs no write and no I/O on the event loop: a refused signature
 is counted in memory and told (one notification per plugin, counting occurrences) at
@@ -15,6 +16,8 @@ holds, reading it is ``read_event``: anything unreadable is a 400, never a 500.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 import queue
 import threading
 import time
@@ -91,6 +94,28 @@ def read_event(
         if len(value) > MAX_ID_LENGTH:
             raise Rejected(f"the {name} id is longer than {MAX_ID_LENGTH} characters")
     return found
+
+
+def order_work(
+    session: Session, plugin_id: int, event: WebhookEvent, inbox_id: int, body: bytes
+) -> None:
+    """A delivery about an order becomes its import (coalesced with any pending one). A
+    body stamped with the order's version is imported as it is when it is whole and no
+    older than what Tradewind holds (the handler judges); pending work keeps the newest
+    version delivered (``ledger.fresher``). A body that only names the order (a refund,
+    a fulfilment, a hold's release) asks for a re-read, which no body displaces."""
+    if event.updated_at is None:
+        payload: dict[str, Any] = {ledger.REREAD: "1"}
+    else:
+        payload = {
+            ledger.VERSION: event.updated_at.astimezone(dt.UTC).isoformat(),
+            ledger.DIGEST: hashlib.sha256(body).hexdigest()[:32],
+            INBOX: inbox_id,
+        }
+    ledger.enqueue(session, plugin_id, WorkKind.IMPORT_ORDER, event.subject_id, payload=payload)
+
+
+INBOX = "inbox"  # an order import's payload: the stored delivery that carries the order
 
 
 class Inbox:
@@ -180,7 +205,7 @@ class Inbox:
                     answers.append(Answer(200, "already received", duplicate=True))
                     continue
                 if event.subject == "order" and event.subject_id:
-                    ledger.enqueue(session, item.plugin_id, WorkKind.IMPORT_ORDER, event.subject_id)
+                    order_work(session, item.plugin_id, event, inbox_id, item.body)
                 else:
                     ledger.enqueue(session, item.plugin_id, WorkKind.WEBHOOK, str(inbox_id))
                 answers.append(Answer(200, "accepted"))

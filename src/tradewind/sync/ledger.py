@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import case, func, literal, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,7 +52,8 @@ def enqueue(
 ) -> None:
     """Record due work. While a pending row for (plugin, kind, key) exists this keeps its
     earliest due time (leading edge: later changes never push it back, so latency stays
-    bounded) and refreshes the payload."""
+    bounded) and refreshes the payload (the fresher one, when payloads carry versions:
+    ``fresher``)."""
     enqueue_many(session, plugin_id, kind, [key], delay=delay, payload=payload, priority=priority)
 
 
@@ -68,10 +69,48 @@ def _upsert(insert: Any) -> Any:
                 (statement.excluded.not_before < table.c.not_before, statement.excluded.not_before),
                 else_=table.c.not_before,
             ),
-            "payload": statement.excluded.payload,
+            "payload": _fresher(table.c.payload, statement.excluded.payload),
             "updated_at": statement.excluded.updated_at,
         },
     )
+
+
+# A payload may say which version of its subject it carries (``VERSION``: the platform's
+# ``updated_at``, UTC ISO, and ``DIGEST``: of the state delivered): pending work then keeps
+# the newest state whatever order deliveries arrive in. Two different states stamped
+# with the same version cannot be told apart: the work becomes a re-read (``REREAD``),
+# which nothing displaces. Payloads without a version: the latest one, as ever.
+VERSION, DIGEST, REREAD = "version", "digest", "reread"
+AMBIGUOUS: dict[str, Any] = {REREAD: "1"}
+
+
+def _fresher(held: Any, new: Any) -> Any:
+    """The SQL of ``fresher`` for the upsert: ``held`` is the pending row's payload."""
+    held_v, new_v = held[VERSION].as_string(), new[VERSION].as_string()
+    return case(
+        (held[REREAD].as_string().is_not(None), held),
+        (held_v.is_(None) | new_v.is_(None), new),
+        (held_v > new_v, held),
+        (held_v < new_v, new),
+        (
+            func.coalesce(held[DIGEST].as_string(), "")
+            == func.coalesce(new[DIGEST].as_string(), ""),
+            new,
+        ),
+        else_=literal(AMBIGUOUS, SyncWork.__table__.c.payload.type),
+    )
+
+
+def fresher(held: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Of two payloads for the same pending work, the one it keeps (see ``VERSION``)."""
+    held_v, new_v = held.get(VERSION), new.get(VERSION)
+    if held.get(REREAD) is not None:
+        return held
+    if held_v is None or new_v is None or held_v < new_v:
+        return new
+    if held_v > new_v:
+        return held
+    return new if held.get(DIGEST, "") == new.get(DIGEST, "") else dict(AMBIGUOUS)
 
 
 def enqueue_many(
@@ -97,7 +136,10 @@ def enqueue_many(
     for key in keys:
         row = queued.get((plugin_id, kind.value, key))
         if row is not None:
-            row.update(not_before=min(row["not_before"], due), payload=payload or {})
+            row.update(
+                not_before=min(row["not_before"], due),
+                payload=fresher(row["payload"], payload or {}),
+            )
             continue
         queued[(plugin_id, kind.value, key)] = {
             "plugin_id": plugin_id,

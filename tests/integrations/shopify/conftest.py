@@ -18,7 +18,7 @@ import httpx2
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.types import Receive, Scope, Send
 
 from tests.conftest import _truncate_all
@@ -37,6 +37,7 @@ from tradewind.core.plugins.models import Plugin
 from tradewind.db import utcnow
 from tradewind.hub import Hub
 from tradewind.integrations.shopify import ShopifyConnector
+from tradewind.monitoring.executions import Execution
 from tradewind.sandbox.shopify import ShopifySandbox
 from tradewind.settings import Settings
 from tradewind.sync.inbox import GroupCommit, Inbox
@@ -167,6 +168,14 @@ class World:
         )
         assert response.status_code < 300, response.text
         return response.json() if response.content else {}
+
+    def calls(self, *operations: str) -> int:
+        """How many calls of any of ``operations`` the plugin's executions recorded."""
+        query = select(func.count(Execution.id)).where(
+            Execution.plugin_id == self.plugin_id, Execution.operation.in_(operations)
+        )
+        with self.hub.db.read() as session:
+            return int(session.scalar(query) or 0)
 
     def plugin(self) -> Plugin:
         with self.hub.db.read() as session:

@@ -152,6 +152,16 @@ class ShopifyConnector:
     def get_order(self, external_id: str) -> OrderRecord | None:
         return streams.order(self.client, external_id)
 
+    def get_orders(self, external_ids: Sequence[str]) -> list[OrderRecord]:
+        return streams.orders_by_id(self.client, external_ids)
+
+    def delivered_orders(
+        self, deliveries: Sequence[tuple[str, Mapping[str, str], bytes]]
+    ) -> list[OrderRecord | None]:
+        found = streams.delivered([body for _, _, body in deliveries])
+        held = iter(streams.with_holds(self.client, [r for r in found if r is not None]))
+        return [None if record is None else next(held) for record in found]
+
     def list_products(self, cursor: str | None, priority: Priority) -> Page[ProductRecord]:
         return streams.products(self.client, cursor, priority)
 

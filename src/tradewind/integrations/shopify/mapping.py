@@ -172,6 +172,37 @@ def order(raw: Mapping[str, Any]) -> OrderRecord:
     )
 
 
+# What an order's webhook body must hold to be imported as it is: Shopify's full order
+# (a subscription's ``fields`` may cut it down; such a body only names the order). An
+# absent buyer or address is there as null.
+DELIVERED_FIELDS = (
+    "id",
+    "name",
+    "created_at",
+    "updated_at",
+    "financial_status",
+    "currency",
+    "total_price",
+    "line_items",
+    "customer",
+    "billing_address",
+    "shipping_address",
+    "fulfillments",
+    "refunds",
+)
+
+
+def delivered_order(raw: Mapping[str, Any]) -> OrderRecord | None:
+    """The order an ``orders/…`` webhook carries, or None when its body lacks a field the
+    import needs or cannot be read (then the order is read instead)."""
+    if any(name not in raw for name in DELIVERED_FIELDS):
+        return None
+    try:
+        return order(raw)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+
+
 def line(raw: Mapping[str, Any]) -> OrderLineRecord:
     variant = raw.get("variant_id")
     quantity = raw.get("current_quantity", raw.get("quantity", 0))

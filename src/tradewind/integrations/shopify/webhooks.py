@@ -4,6 +4,7 @@ keeping the store's subscriptions in place (Shopify deletes one after its retrie
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from tradewind.connectors import Rejected, Toggle, WebhookEvent, WebhookSubject
+from tradewind.integrations.shopify import mapping
 from tradewind.integrations.shopify.client import ShopifyClient, gid
 
 TOPICS = (
@@ -122,7 +124,20 @@ def parse(topic: str, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         topic=named,
         subject=subject,
         subject_id=str(ident) if ident is not None else "",
+        updated_at=_version(payload) if named.startswith("orders/") else None,
     )
+
+
+def _version(payload: Mapping[str, object]) -> dt.datetime | None:
+    """The order's ``updated_at`` an ``orders/…`` body carries (None: unstamped, or a
+    subscription whose ``fields`` left it out; the order is read then)."""
+    stamp = payload.get("updated_at")
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return mapping.time(stamp)
+    except ValueError:
+        return None
 
 
 def _privacy(delivery: str, topic: str, payload: dict[str, object]) -> WebhookEvent:

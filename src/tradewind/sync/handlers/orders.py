@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import Capability, ImportsOrders
+from tradewind.connectors.base import Capability, ImportsOrders, ReadsOrdersInBatches
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.ratelimit import Priority
 from tradewind.connectors.records import OrderQuery, OrderRecord, Page
@@ -28,10 +28,12 @@ from tradewind.sync import decisions, gaps, ledger, schedule, shadow, silence
 from tradewind.sync import orders as orders_in
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import Paged, PerRow, Single, Walk
+from tradewind.sync.inbox import INBOX
 from tradewind.sync.models import (
     ORDERS_STREAM,
     Backfill,
     BackfillState,
+    InboxDelivery,
     SyncSchedule,
     SyncWork,
     WorkKind,
@@ -120,22 +122,81 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
     decisions.record_many(session, job.plugin.id, noted)
 
 
-class ImportOrder(PerRow[ImportsOrders, "OrderRecord | None"]):
-    """Re-read orders by id and import them (webhooks only say *which* order changed:
-    they arrive late, twice and out of order, so their payload is not trusted). A batch
-    is committed together; when the platform fails mid-batch the orders already read are
-    imported first and only the rest wait."""
+@dataclass(frozen=True)
+class Gathered:
+    """What a batch of order imports found before its rows are fetched one by one: by
+    row key, the order to import (``None``: nothing to import)."""
 
-    def prepare(self, job: Job) -> ImportsOrders:
-        return job.capability(ImportsOrders)
+    connector: ImportsOrders
+    ready: Mapping[str, OrderRecord | None]
 
-    def fetch_row(self, job: Job, context: ImportsOrders, row: SyncWork) -> OrderRecord | None:
-        return context.get_order(row.key)
+
+class ImportOrder(PerRow[Gathered, "OrderRecord | None"]):
+    """Import the orders webhooks named. Deliveries arrive late, twice and out of order,
+    so a delivered body is trusted only as the version it is stamped with (the
+    platform's ``updated_at``): a whole body newer than what Tradewind holds is imported
+    as it is, one older is dropped (Tradewind holds newer), and the rest — a body cut
+    short, a version equal to the one held (two states can share a second), a delivery
+    that only names the order — are read again, together (``ReadsOrdersInBatches``),
+    or one by one from a connector that cannot. A batch is committed together; when the
+    platform fails mid-batch the orders already read are imported first and only the
+    rest wait."""
+
+    def prepare(self, job: Job) -> Gathered:
+        connector = job.capability(ImportsOrders)
+        if not isinstance(connector, ReadsOrdersInBatches):
+            return Gathered(connector, {})
+        return Gathered(connector, _gather(job, connector))
+
+    def fetch_row(self, job: Job, context: Gathered, row: SyncWork) -> OrderRecord | None:
+        if row.key in context.ready:
+            return context.ready[row.key]
+        return context.connector.get_order(row.key)
 
     def apply(
         self, session: Session, job: Job, fetched: list[tuple[SyncWork, OrderRecord | None]]
     ) -> None:
         import_all(session, job, [record for _, record in fetched if record is not None])
+
+
+def _gather(job: Job, connector: ReadsOrdersInBatches) -> dict[str, OrderRecord | None]:
+    """The batch's orders from their delivered bodies where those will do, and the others
+    read in as few calls as the platform allows."""
+    carried = {
+        row.key: row.payload[INBOX] for row in job.rows if isinstance(row.payload.get(INBOX), int)
+    }
+    with job.hub.db.read() as session:
+        bodies = {
+            delivery.id: (delivery.topic, dict(delivery.headers), delivery.body)
+            for delivery in session.scalars(
+                select(InboxDelivery).where(InboxDelivery.id.in_(sorted(set(carried.values()))))
+            )
+        }
+        held = dict(
+            session.execute(
+                select(Order.external_id, Order.remote_updated_at).where(
+                    Order.plugin_id == job.plugin.id,
+                    Order.external_id.in_(sorted(row.key for row in job.rows)),
+                )
+            ).all()
+        )
+    keys = [key for key, inbox_id in carried.items() if inbox_id in bodies]
+    ready: dict[str, OrderRecord | None] = {}
+    delivered = connector.delivered_orders([bodies[carried[key]] for key in keys])
+    for key, record in zip(keys, delivered, strict=True):
+        if record is None or record.external_id != key:
+            continue  # not whole: read below
+        at = held.get(key)
+        if at is None or record.updated_at > at:
+            ready[key] = record
+        elif record.updated_at < at:
+            ready[key] = None
+            job.results.append(f"{record.number}: a late delivery, older than held: dropped")
+    reread = [row.key for row in job.rows if row.key not in ready and row.key.isdigit()]
+    if reread:
+        found = {record.external_id: record for record in connector.get_orders(reread)}
+        ready.update({key: found.get(key) for key in reread})
+    return ready
 
 
 # ------------------------------------------------------------------- dropped webhooks

@@ -18,7 +18,7 @@ from tradewind.db import utcnow
 from tradewind.sync import ledger, privacy, stock
 from tradewind.sync.batch import Job
 from tradewind.sync.handlers.base import PerRow
-from tradewind.sync.inbox import read_event
+from tradewind.sync.inbox import order_work, read_event
 from tradewind.sync.models import CUSTOMERS_STREAM, InboxDelivery, SyncWork, WorkKind
 from tradewind.vocabulary import StockMode, Toggle
 
@@ -61,8 +61,9 @@ class Webhook(PerRow[tuple[ReceivesWebhooks, dict[int, Delivery]], "WebhookEvent
             if event is None:
                 continue
             outcome = f"{event.subject} {event.subject_id}".strip()
-            if event.subject == "order" and event.subject_id:
-                ledger.enqueue(session, job.plugin.id, WorkKind.IMPORT_ORDER, event.subject_id)
+            found = session.get(InboxDelivery, int(row.key))
+            if event.subject == "order" and event.subject_id and found is not None:
+                order_work(session, job.plugin.id, event, found.id, found.body)
             elif event.subject == "inventory":
                 outcome = _inventory_changed(session, job.plugin, event)
             elif event.subject == "customer":
@@ -82,7 +83,6 @@ class Webhook(PerRow[tuple[ReceivesWebhooks, dict[int, Delivery]], "WebhookEvent
                     payload={"webhook": event.topic, "url": event.subject_id},
                 )
                 outcome = "shipment: its shipments will be read"
-            found = session.get(InboxDelivery, int(row.key))
             if found is not None:
                 found.processed_at = utcnow()
                 found.outcome = outcome

@@ -90,6 +90,9 @@ def test_fault_injection(
     assert (
         client.post(f"{API}/graphql.json", json={"query": "{ shop { name } }"}).status_code == 500
     )
+    fault(kind="server_error", count=1, query_contains="ids=7,9")  # a REST query string
+    assert client.get(f"{API}/orders.json", params={"ids": "7,8"}).status_code == 200
+    assert client.get(f"{API}/orders.json", params={"ids": "7,9"}).status_code == 500
     fault(kind="latency", count=1, latency_ms=300)
     started = time.perf_counter()
     assert client.get(f"{API}/shop.json").status_code == 200

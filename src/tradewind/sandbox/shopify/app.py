@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from starlette.applications import Starlette
@@ -62,7 +63,7 @@ async def answer_rest(
     headers: dict[str, str],
 ) -> Response:
     limits = sandbox.limits(token.shop)
-    fault = await request_faults(sandbox, token.shop, path)
+    fault = await request_faults(sandbox, token.shop, path, unquote(request.url.query))
     if fault is not None:
         return fault_response(fault, headers, f"{limits.rest_bucket}/{limits.rest_bucket}")
     allowed, call_limit = sandbox.limiter.rest(

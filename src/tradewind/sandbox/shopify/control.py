@@ -168,7 +168,8 @@ class FaultSpec(BaseModel):
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     path_contains: str | None = None
     query_contains: str | None = Field(
-        default=None, description="only GraphQL documents containing this text"
+        default=None,
+        description="only GraphQL documents, or REST query strings (decoded), containing this text",
     )
 
 

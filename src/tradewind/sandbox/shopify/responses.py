@@ -51,7 +51,8 @@ def fault_response(fault: Fault, headers: dict[str, str], call_limit: str) -> Re
 
 async def request_faults(sandbox: Sandbox, shop: str, path: str, query: str = "") -> Fault | None:
     """Apply added latency; return a fault that replaces the answer, if any (``query``: a
-    GraphQL request's body, which a fault's ``query_contains`` is matched against)."""
+    GraphQL request's body or a REST request's decoded query string, which a fault's
+    ``query_contains`` is matched against)."""
     while True:
         fault = sandbox.faults.take(shop, REQUEST_FAULTS, path, query)
         if fault is None:

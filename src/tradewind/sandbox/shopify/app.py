@@ -182,7 +182,9 @@ def create_app(sandbox: Sandbox) -> Starlette:
         body = sandbox.bulk.file(request.path_params["key"])
         if body is None:
             return Response(b"", status_code=404)
-        return Response(body, media_type="application/jsonl")
+        disposition = request.query_params.get("response-content-disposition")
+        headers = {"content-disposition": disposition} if disposition else {}
+        return Response(body, media_type="application/jsonl", headers=headers)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -14,7 +14,7 @@ from tradewind.sandbox.shopify.core import version_at_least
 
 HERE = Path(__file__).parent
 
-EXTRA_SDL = ("bulk", "products", "orders", "customers", "storefront")
+EXTRA_SDL = ("bulk", "products", "orders", "customers", "storefront", "draft_orders")
 
 CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 

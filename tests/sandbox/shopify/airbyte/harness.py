@@ -64,8 +64,10 @@ def unavailable(reason: str) -> None:
 
 
 def ensure_source() -> Path:
-    """The ``source-shopify`` entry point of a venv holding exactly ``requirements.txt``."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    """The ``source-shopify`` entry point of a venv holding exactly ``requirements.txt``
+    (made with this Python), installed when missing."""
+    pins = REQUIREMENTS.read_bytes() + sys.version.encode()  # a new Python: a new venv
+    digest = hashlib.sha256(pins).hexdigest()[:16]
     venv = VENVS / f"source-shopify-{digest}"
     marker = venv / ".tradewind-installed"
     entry = venv / "bin" / "source-shopify"

@@ -25,6 +25,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -75,6 +76,9 @@ def ensure_source() -> Path:
     with FileLock(str(VENVS / ".install.lock"), timeout=INSTALL_TIMEOUT):
         if marker.exists() and entry.exists():
             return entry
+        for stale in VENVS.glob("source-shopify-*"):  # made from pins no longer wanted
+            if stale != venv:
+                shutil.rmtree(stale, ignore_errors=True)
         made = subprocess.run(
             [sys.executable, "-m", "venv", "--clear", str(venv)],
             capture_output=True,

@@ -1,6 +1,7 @@
 """Serving a sandbox: its ASGI app on 127.0.0.1 (a port the OS picks when given 0) in a
 daemon thread, for tests, demos and ``tradewind sandbox …``. Every sandbox runs this one
-way, with uvicorn's h11 protocol (it keeps header names as the client spelled them)."""
+way, with uvicorn's h11 protocol (it keeps header names as the client spelled them), over
+HTTPS when given a certificate and its key (``ssl_certfile``, ``ssl_keyfile``)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class Served:
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self._port}"
+        scheme = "https" if self._config.get("ssl_certfile") else "http"
+        return f"{scheme}://{HOST}:{self._port}"
 
     def start(self) -> None:
         if self._server is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import orjson
@@ -68,6 +69,28 @@ def runner(sandbox: ShopifySandbox) -> Iterator[BulkRunner]:
     sandbox.sandbox.bulk.release()
 
 
+def test_the_result_url_is_signed_like_shopifys_with_the_file_name(
+    sandbox: ShopifySandbox, client: httpx2.Client, runner: BulkRunner
+) -> None:
+    """Shopify's result URL is a signed storage link naming the file in its
+    ``response-content-disposition`` parameter, which clients (Airbyte's source) parse and
+    the storage echoes as the download's Content-Disposition."""
+    catalog(sandbox)
+    gid = start(client, PRODUCTS)["bulkOperation"]["id"]
+    finish(runner, gid)
+    url = current(client)["url"]
+    name = f"bulk-{gid.rsplit('/', 1)[1]}.jsonl"
+    signed = parse_qs(urlsplit(url).query)
+    assert signed["response-content-disposition"] == [
+        f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
+    ]
+    assert signed["response-content-type"] == ["application/jsonl"]
+    download = httpx2.get(url)
+    assert download.headers["content-disposition"] == signed["response-content-disposition"][0]
+    assert download.headers["content-type"].startswith("application/jsonl")
+    assert len(download.content.splitlines()) == 4
+
+
 def test_products_with_variants_become_jsonl_with_parent_ids(
     sandbox: ShopifySandbox, client: httpx2.Client, runner: BulkRunner
 ) -> None:
@@ -117,7 +140,7 @@ def test_each_state_is_observable_by_polling(
     finish(runner, gid)
     by_id = gql(client, f'{{ bulkOperation(id: "{gid}") {{ status url }} }}')["data"]
     assert by_id["bulkOperation"]["status"] == "COMPLETED"
-    assert by_id["bulkOperation"]["url"].endswith(".jsonl")
+    assert urlsplit(by_id["bulkOperation"]["url"]).path.endswith(".jsonl")
 
 
 def test_one_running_bulk_query_per_app_and_shop(

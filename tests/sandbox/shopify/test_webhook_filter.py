@@ -108,3 +108,48 @@ def test_a_filter_it_cannot_apply_is_a_user_error(
     assert refused["userErrors"][0]["field"] == ["webhookSubscription", "filter"]
     listed = gql(client, "{ webhookSubscriptions(first: 5) { nodes { id } } }", "2025-10")
     assert listed["data"]["webhookSubscriptions"]["nodes"] == []
+
+
+UPDATE = """mutation($id: ID!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionUpdate(id: $id, webhookSubscription: $sub) {
+    webhookSubscription { id filter } userErrors { field message } } }"""
+
+
+def test_a_rest_subscription_has_no_filter_until_graphql_gives_it_one(
+    sandbox: ShopifySandbox, client: httpx2.Client, receiver: Receiver
+) -> None:
+    """Shopify's REST Webhook resource has no ``filter`` property (the GraphQL one has,
+    from 2024-07): a ``filter`` sent in a REST body is dropped, and the subscription gets
+    every event. A filter set on it over GraphQL then applies to it as to any other."""
+    made = client.post(
+        "/admin/api/2025-10/webhooks.json",
+        json={
+            "webhook": {
+                "topic": "orders/create",
+                "address": receiver.url,
+                "format": "json",
+                "filter": "financial_status:paid",
+            }
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert "filter" not in made.json()["webhook"]
+    ident = made.json()["webhook"]["id"]
+    catalog(sandbox)
+    unfiltered = sandbox.place_order(SHOP, [("MUG-1", 1)], kind="unpaid")
+    assert sandbox.wait_for_webhooks()
+    assert [json.loads(r.body)["id"] for r in receiver.received] == [unfiltered["id"]]
+
+    updated = gql(
+        client,
+        UPDATE,
+        "2025-10",
+        id=f"gid://shopify/WebhookSubscription/{ident}",
+        sub={"filter": "financial_status:paid"},
+    )["data"]["webhookSubscriptionUpdate"]
+    assert updated["userErrors"] == []
+    assert updated["webhookSubscription"]["filter"] == "financial_status:paid"
+    sandbox.place_order(SHOP, [("MUG-1", 1)], kind="unpaid")
+    paid = sandbox.place_order(SHOP, [("MUG-1", 1)])
+    assert sandbox.wait_for_webhooks()
+    assert [json.loads(r.body)["id"] for r in receiver.received] == [unfiltered["id"], paid["id"]]

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 
-from tradewind.sandbox.shopify import control, graphql, oauth, rest
+from tradewind.sandbox.shopify import control_api, graphql, oauth, rest
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
 from tradewind.sandbox.shopify.faults import FaultKind
 from tradewind.sandbox.shopify.journal import Request as Recorded
@@ -182,7 +182,9 @@ def create_app(sandbox: Sandbox) -> Starlette:
         body = sandbox.bulk.file(request.path_params["key"])
         if body is None:
             return Response(b"", status_code=404)
-        return Response(body, media_type="application/jsonl")
+        disposition = request.query_params.get("response-content-disposition")
+        headers = {"content-disposition": disposition} if disposition else {}
+        return Response(body, media_type="application/jsonl", headers=headers)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -207,6 +209,6 @@ def create_app(sandbox: Sandbox) -> Starlette:
             make_rest_endpoint(sandbox),
             methods=["GET", "POST", "PUT", "DELETE"],
         ),
-        Mount("/_sandbox", app=control.create_control_app(sandbox)),
+        Mount("/_sandbox", app=control_api.create_control_app(sandbox)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

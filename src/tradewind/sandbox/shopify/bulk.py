@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from tradewind.sandbox.shopify.documents import gid
 from tradewind.sandbox.shopify.ops.base import Event
@@ -81,7 +82,17 @@ class BulkOperation:
     def url(self) -> str | None:
         if self.status is not Status.COMPLETED or self.file_key is None:
             return None
-        return f"{self.base_url}/_bulk/{self.file_key}.jsonl"
+        # As Shopify's signed storage links: the file's name in the query string, which
+        # the storage echoes as the download's Content-Disposition (clients parse it).
+        name = f"bulk-{self.id}.jsonl"
+        signed = urlencode(
+            {
+                "response-content-disposition": f'attachment; filename="{name}"; '
+                f"filename*=UTF-8''{name}",
+                "response-content-type": "application/jsonl",
+            }
+        )
+        return f"{self.base_url}/_bulk/{self.file_key}.jsonl?{signed}"
 
     def finish_payload(self) -> Doc:
         return {

@@ -45,7 +45,8 @@ class ShopifySandbox(Running):
     benchmarks), ``time_scale`` (webhook retry delays divided by it), ``sqlite_path``
     (state survives a restart), ``port`` (0: a free one), ``clock`` (drives the rate-limit
     buckets), ``auto_approve`` (OAuth without the approval page), ``webhook_hosts``
-    (hosts deliveries may go to; None: any)."""
+    (hosts deliveries may go to; None: any), ``tls`` (a certificate file and its key file:
+    served over HTTPS, for clients that only call ``https://{shop}.myshopify.com``)."""
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class ShopifySandbox(Running):
         clock: Clock | None = None,
         auto_approve: bool = False,
         webhook_hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         options = Options(
             limits=limits,
@@ -70,7 +72,10 @@ class ShopifySandbox(Running):
         self.sandbox = Sandbox(options)
         self.control = c.Control(self.sandbox)
         self.app = create_app(self.sandbox)
-        self._served = Served(self.app, port=port, name="Shopify sandbox", loop="uvloop")
+        served_tls = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+        self._served = Served(
+            self.app, port=port, name="Shopify sandbox", loop="uvloop", **served_tls
+        )
         self._generators: dict[str, OrderGenerator] = {}
 
     # --- lifecycle ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify.ops.base import Event
 from tradewind.sandbox.shopify.ops.catalog import Catalog
 from tradewind.sandbox.shopify.ops.customers import Customers
+from tradewind.sandbox.shopify.ops.draft_orders import DraftOrders
 from tradewind.sandbox.shopify.ops.fulfillment_orders import FulfillmentOrders
 from tradewind.sandbox.shopify.ops.fulfillments import Fulfillments
 from tradewind.sandbox.shopify.ops.inventory import Inventory
@@ -41,6 +42,7 @@ class ShopOps:
         self.inventory = Inventory(self)
         self.customers = Customers(self)
         self.orders = Orders(self)
+        self.draft_orders = DraftOrders(self)
         self.payments = Payments(self)
         self.refunds = Refunds(self)
         self.fulfillment_orders = FulfillmentOrders(self)

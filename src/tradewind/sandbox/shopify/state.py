@@ -37,6 +37,8 @@ ALL_SCOPES: tuple[str, ...] = (
     "read_orders",
     "write_orders",
     "read_all_orders",
+    "read_draft_orders",
+    "write_draft_orders",
     "read_merchant_managed_fulfillment_orders",
     "write_merchant_managed_fulfillment_orders",
     "read_assigned_fulfillment_orders",
@@ -366,6 +368,7 @@ class ShopData:
         self.locations = docs("locations")
         self.customers = docs("customers")
         self.orders = docs("orders")
+        self.draft_orders = docs("draft_orders")
         self.transactions = docs("transactions", "order_id")
         self.tender_transactions = docs("tender_transactions")
         self.refunds = docs("refunds", "order_id")
@@ -407,6 +410,7 @@ class ShopData:
             "fulfillments": self.fulfillments,
             "fulfillment_events": self.fulfillment_events,
             "metafields": self.metafields,
+            "draft_orders": self.draft_orders,
         }
 
     def load_row(self, kind: str, key: str, body: Any) -> None:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from tradewind.sandbox.shopify import documents as d
-from tradewind.sandbox.shopify.graphql import metafields
+from tradewind.sandbox.shopify.graphql import metafields, storefront
 from tradewind.sandbox.shopify.graphql.context import Ctx, connection, parse_gid
+from tradewind.sandbox.shopify.graphql.search import LEVEL_SEARCH, search
 from tradewind.sandbox.shopify.ops.fulfillment_orders import hold_id
 from tradewind.sandbox.shopify.state import QUANTITY_NAMES, Doc, Level, Subscription
 from tradewind.sandbox.shopify.webhooks import topic_enum
@@ -106,7 +107,13 @@ class View:
                 parse_gid(args["inventoryItemId"], "InventoryItem"), ident
             ),
             "inventoryLevels": lambda _info, **args: connection(
-                self._levels(lambda lv: lv.location_id == ident), args, self.level
+                search(
+                    self._levels(lambda lv: lv.location_id == ident),
+                    args.get("query"),
+                    LEVEL_SEARCH,
+                ),
+                args,
+                self.level,
             ),
         }
 
@@ -151,6 +158,7 @@ class View:
             "createdAt": level.updated_at,
             "updatedAt": level.updated_at,
             "canDeactivate": True,
+            "deactivationAlert": None,  # only set when deactivating would lose something
         }
 
     def product(self, doc: Doc) -> Doc:
@@ -189,6 +197,7 @@ class View:
                 args,
                 self.variant,
             ),
+            **storefront.product_fields(self, doc),
         }
 
     def variant(self, doc: Doc) -> Doc:
@@ -244,11 +253,22 @@ class View:
             "countryCodeOfOrigin": doc["country_code_of_origin"],
             "harmonizedSystemCode": doc["harmonized_system_code"],
             "variant": lambda _info: self.variant(variant) if variant else None,
+            "inventoryHistoryUrl": f"https://{self.ops.shop_doc()['myshopify_domain']}"
+            f"/admin/products/inventory/{ident}/inventory_history",
+            "locationsCount": lambda _info: storefront.exact(
+                len(self.ops.inventory.levels_of_item(ident))
+            ),
             "inventoryLevel": lambda _info, **args: self._level_by(
                 ident, parse_gid(args["locationId"], "Location")
             ),
             "inventoryLevels": lambda _info, **args: connection(
-                self._levels(lambda lv: lv.inventory_item_id == ident), args, self.level
+                search(
+                    self._levels(lambda lv: lv.inventory_item_id == ident),
+                    args.get("query"),
+                    LEVEL_SEARCH,
+                ),
+                args,
+                self.level,
             ),
         }
 

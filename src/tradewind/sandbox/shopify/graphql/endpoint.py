@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from tradewind.sandbox.shopify.core import Sandbox, resolve_version
 from tradewind.sandbox.shopify.faults import FaultKind
-from tradewind.sandbox.shopify.graphql import bulk, orders
+from tradewind.sandbox.shopify.graphql import bulk, draft_orders, orders
 from tradewind.sandbox.shopify.graphql.context import Ctx
 from tradewind.sandbox.shopify.graphql.cost import (
     MAX_QUERY_COST,
@@ -145,7 +145,11 @@ def run_query(sandbox: Sandbox, token: Token, version: str, payload: Doc) -> Doc
         if operation.operation is OperationType.MUTATION:
             root = mutation_root()
         else:
-            root = {**bulk.query_fields(ctx, query_root(ctx)), "job": orders.job}
+            root = {
+                **bulk.query_fields(ctx, query_root(ctx)),
+                "job": orders.job,
+                "draftOrder": draft_orders.draft_order,
+            }
         return execute(
             schema,
             document,

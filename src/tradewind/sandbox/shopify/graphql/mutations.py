@@ -12,7 +12,14 @@ from graphql import GraphQLError
 from tradewind.sandbox.shopify import documents as d
 from tradewind.sandbox.shopify import webhook_filter
 from tradewind.sandbox.shopify.core import version_at_least
-from tradewind.sandbox.shopify.graphql import bulk, customers, holds, orders, products
+from tradewind.sandbox.shopify.graphql import (
+    bulk,
+    customers,
+    draft_orders,
+    holds,
+    orders,
+    products,
+)
 from tradewind.sandbox.shopify.graphql.context import (
     Ctx,
     context_of,
@@ -552,6 +559,7 @@ MUTATIONS: dict[str, Callable[..., Doc]] = {
     **bulk.MUTATIONS,
     **products.MUTATIONS,
     **orders.MUTATIONS,
+    **draft_orders.MUTATIONS,
     **customers.MUTATIONS,
     "refundCreate": refund_create,
 }

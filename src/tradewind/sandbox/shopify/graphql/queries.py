@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,47 +16,12 @@ from tradewind.sandbox.shopify.graphql.context import (
     parse_gid,
 )
 from tradewind.sandbox.shopify.graphql.converters import View, maybe, split_tags
+from tradewind.sandbox.shopify.graphql.search import search
 from tradewind.sandbox.shopify.rest import parse_time
 from tradewind.sandbox.shopify.state import Doc
 from tradewind.sandbox.shopify.webhooks import ENUM_TOPICS
 
 ORDER_WINDOW = timedelta(days=60)
-
-SEARCH_TERM = re.compile(r"""(-?)(\w+):(>=|<=|>|<)?('[^']*'|"[^"]*"|\S+)""")
-
-
-def search(
-    items: list[Doc], query: str | None, fields: dict[str, Callable[[Doc], Any]]
-) -> list[Doc]:
-    """Shopify's search syntax, the common part: ``field:value``, ``field:>value`` for
-    times, ``*`` wildcards, joined by spaces or AND. Unknown fields are ignored."""
-    if not query:
-        return items
-    for negate, name, op, raw in SEARCH_TERM.findall(query):
-        value = raw.strip("'\"")
-        getter = fields.get(name)
-        if getter is None or (name == "status" and value == "any"):
-            continue
-        items = [i for i in items if _term(getter(i), op, value) != bool(negate)]
-    return items
-
-
-def _term(actual: Any, op: str, value: str) -> bool:
-    if op:
-        if actual is None:
-            return False
-        if isinstance(actual, int | float):
-            left, right = float(actual), float(value)
-        else:
-            left, right = parse_time(str(actual)), parse_time(value)  # type: ignore[assignment]
-        return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
-    if isinstance(actual, list):
-        return value.lower() in [str(a).lower() for a in actual]
-    text = "" if actual is None else str(actual).lower()
-    pattern = value.lower()
-    if "*" in pattern:
-        return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), text) is not None
-    return text == pattern
 
 
 def _visible_orders(ctx: Ctx) -> list[Doc]:
@@ -97,6 +61,13 @@ PRODUCT_SEARCH: dict[str, Callable[[Doc], Any]] = {
     "tag": lambda p: split_tags(p["tags"]),
     "created_at": lambda p: p["created_at"],
     "updated_at": lambda p: p["updated_at"],
+}
+
+
+PRODUCT_SORT: dict[str, Callable[[Doc], Any]] = {
+    "TITLE": lambda p: (p["title"], p["id"]),
+    "CREATED_AT": lambda p: (parse_time(p["created_at"]), p["id"]),
+    "UPDATED_AT": lambda p: (parse_time(p["updated_at"]), p["id"]),
 }
 
 
@@ -216,8 +187,8 @@ def query_root(ctx: Ctx) -> Doc:
         items = search(
             _sort(shop.products.values(), lambda p: p["id"]), args.get("query"), PRODUCT_SEARCH
         )
-        if args.get("sortKey") == "TITLE":
-            items.sort(key=lambda p: (p["title"], p["id"]))
+        if args.get("sortKey") in PRODUCT_SORT:
+            items.sort(key=PRODUCT_SORT[args["sortKey"]])
         return connection(items, args, view.product)
 
     def variants(**args: Any) -> Doc:
@@ -233,9 +204,10 @@ def query_root(ctx: Ctx) -> Doc:
         return connection(found, args, view.inventory_item)
 
     def locations(**args: Any) -> Doc:
-        return connection(
-            _sort(shop.locations.values(), lambda loc: loc["id"]), args, view.location
-        )
+        found = _sort(shop.locations.values(), lambda loc: loc["id"])
+        if not args.get("includeInactive"):  # deactivated locations only when asked for
+            found = [loc for loc in found if loc["active"]]
+        return connection(found, args, view.location)
 
     def customers(**args: Any) -> Doc:
         found = search(

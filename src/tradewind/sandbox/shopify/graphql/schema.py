@@ -14,7 +14,7 @@ from tradewind.sandbox.shopify.core import version_at_least
 
 HERE = Path(__file__).parent
 
-EXTRA_SDL = ("bulk", "products", "orders", "customers")
+EXTRA_SDL = ("bulk", "products", "orders", "customers", "storefront", "draft_orders")
 
 CAS_VERSION = "2026-04"  # changeFromQuantity and @idempotent become mandatory
 
@@ -29,7 +29,7 @@ def schema_for(version: str) -> GraphQLSchema:
         + "".join((HERE / f"schema_{extra}.graphql").read_text() for extra in EXTRA_SDL)
     )
     schema = build_schema(sdl)
-    for name in ("Node", "WebhookSubscriptionEndpoint"):
+    for name in ("Node", "WebhookSubscriptionEndpoint", "Media"):
         abstract = schema.get_type(name)
         abstract.resolve_type = _typename  # type: ignore[union-attr]
     return schema

@@ -13,7 +13,10 @@ A run: setup (plugins connected, locations and products mapped, not measured); t
 idle for ``IDLE_SECONDS`` (the per-plugin fixed cost: timers, polls); then orders placed
 across the shops with stock sync off (import cost per order; web cost per webhook
 stored); then every SKU's stock changed once with stock sync absolute (push cost per item:
-one SKU at one plugin). ``SIZING_PLUGINS`` and ``SIZING_ORDERS`` make a smaller run.
+one SKU at one plugin). The order and stock costs are the work's own: each span's CPU
+and statements less the idle window's rate over as long, so a span the loaded machine
+slows down does not count the plugins' fixed cost again for each extra second (the fixed
+cost is its own figure). ``SIZING_PLUGINS`` and ``SIZING_ORDERS`` make a smaller run.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ from tradewind.vocabulary import StockMode
 PLUGINS = int(os.environ.get("SIZING_PLUGINS", "200"))
 ORDERS = int(os.environ.get("SIZING_ORDERS", "400"))
 THREADS = 4
-IDLE_SECONDS = 20.0
+IDLE_SECONDS = 60.0  # one whole cycle of the plugins' minute probe (sync/schedule.py PROBE_SECONDS)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -96,6 +99,7 @@ class Meter:
     database_cpu: float
     worker_sql: int
     web_sql: int
+    seconds: float  # wall clock (monotonic)
 
     def __sub__(self, other: Meter) -> Meter:
         return Meter(
@@ -104,6 +108,21 @@ class Meter:
             self.database_cpu - other.database_cpu,
             self.worker_sql - other.worker_sql,
             self.web_sql - other.web_sql,
+            self.seconds - other.seconds,
+        )
+
+    def beyond(self, idle: Meter) -> Meter:
+        """What this span cost beyond the idle rate over as long: the work itself, without
+        the plugins' fixed cost (polls, timers), which a slow span would otherwise count
+        once more for every second it lasted."""
+        share = self.seconds / idle.seconds if idle.seconds > 0 else 0.0
+        return Meter(
+            max(0.0, self.worker_cpu - idle.worker_cpu * share),
+            max(0.0, self.web_cpu - idle.web_cpu * share),
+            max(0.0, self.database_cpu - idle.database_cpu * share),
+            max(0, round(self.worker_sql - idle.worker_sql * share)),
+            max(0, round(self.web_sql - idle.web_sql * share)),
+            self.seconds,
         )
 
 
@@ -119,6 +138,8 @@ class Costs:
         "database_cpu_ms_per_stock_item",
         "sql_per_stock_item",
         "idle_worker_cpu_ms_per_second",
+        "idle_database_cpu_ms_per_second",
+        "idle_sql_per_second",
     )
 
     orders: Meter
@@ -129,7 +150,7 @@ class Costs:
     idle: Meter
 
     def figures(self, workers: int) -> Iterator[Figure]:
-        per_order, per_item = self.orders, self.stock
+        per_order, per_item = self.orders.beyond(self.idle), self.stock.beyond(self.idle)
         values = {
             "worker_cpu_ms_per_order": per_order.worker_cpu * 1000 / self.order_count,
             "database_cpu_ms_per_order": per_order.database_cpu * 1000 / self.order_count,
@@ -139,13 +160,17 @@ class Costs:
             "worker_cpu_ms_per_stock_item": per_item.worker_cpu * 1000 / self.stock_items,
             "database_cpu_ms_per_stock_item": per_item.database_cpu * 1000 / self.stock_items,
             "sql_per_stock_item": per_item.worker_sql / self.stock_items,
-            "idle_worker_cpu_ms_per_second": self.idle.worker_cpu * 1000 / IDLE_SECONDS,
+            "idle_worker_cpu_ms_per_second": self.idle.worker_cpu * 1000 / self.idle.seconds,
+            "idle_database_cpu_ms_per_second": self.idle.database_cpu * 1000 / self.idle.seconds,
+            "idle_sql_per_second": self.idle.worker_sql / self.idle.seconds,
         }
         note = (
             f"{PLUGINS} plugins (one sandbox process), PostgreSQL + Redis, {workers} worker "
             f"process(es) x {THREADS} threads; {self.order_count} orders imported from "
             f"{self.webhooks} webhooks stored; {self.stock_items} stock items pushed "
-            f"({len(SKUS)} SKUs x {PLUGINS} plugins); idle {IDLE_SECONDS:.0f} s"
+            f"({len(SKUS)} SKUs x {PLUGINS} plugins) in {self.orders.seconds:.0f} s and "
+            f"{self.stock.seconds:.0f} s, less the idle rate over as long (idle "
+            f"{self.idle.seconds:.0f} s); load average {os.getloadavg()[0]:.1f}"
         )
         for metric, value in values.items():
             unit = "statements" if metric.startswith("sql") else "ms"
@@ -207,6 +232,7 @@ class Run:
                 counted.read(str(self.folder / f"worker{n}.json")) for n in range(len(self.workers))
             ),
             web_sql=counted.read(str(self.folder / "web.json")),
+            seconds=time.monotonic(),
         )
 
     def _database_cpu(self) -> float:

@@ -7,6 +7,7 @@ its access token, so a client written for Shopify works when only its base URL c
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -182,6 +183,19 @@ def create_app(sandbox: Sandbox) -> Starlette:
         body = sandbox.bulk.file(request.path_params["key"])
         if body is None:
             return Response(b"", status_code=404)
+        # a download that broke off resumes where it stopped, as a storage link allows
+        asked = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if asked is not None:
+            start = int(asked.group(1))
+            if start >= len(body):
+                return Response(b"", status_code=416)
+            content_range = f"bytes {start}-{len(body) - 1}/{len(body)}"
+            return Response(
+                body[start:],
+                status_code=206,
+                media_type="application/jsonl",
+                headers={"Content-Range": content_range},
+            )
         return Response(body, media_type="application/jsonl")
 
     @asynccontextmanager

@@ -7,6 +7,7 @@ is skipped with its reason; progress follows the read position."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -183,6 +184,43 @@ def test_a_lost_start_answer_adopts_the_running_export(world: World) -> None:
     finally:
         runner.release()
     assert len(_bulk_starts(world)) == 3
+
+
+def test_a_poison_row_is_skipped_with_its_reason_and_the_rest_imported(world: World) -> None:
+    placed = _history(world, 4)
+    _threshold(world, 1)
+    world.settle()
+    victim = f'"gid://shopify/Order/{placed[1]["id"]}"'.encode()
+
+    def garble(body: bytes) -> bytes:
+        rows = body.split(b"\n")
+        return b"\n".join(
+            re.sub(rb'"processedAt":"[^"]*"', b'"processedAt":"last tuesday"', row)
+            if row.startswith(b'{"id":' + victim)
+            else row
+            for row in rows
+        )
+
+    runner = world.sandbox.sandbox.bulk
+    runner.hold()
+    try:
+        run_id = _backfill(world)
+        world.settle()
+        export_id = _run(world, run_id).export_id
+        assert export_id is not None
+        op = int(export_id.rsplit("/", 1)[1])
+        runner.step(2)
+        assert runner.wait_for(op, Status.COMPLETED) is Status.COMPLETED
+        runner.tamper(op, garble)
+    finally:
+        runner.release()
+    done = _finish(world, run_id)
+    assert (done.state, done.imported, done.skipped) == (BackfillState.DONE, 3, 1)
+    (skip,) = done.skips
+    assert skip["id"] == str(placed[1]["id"])
+    assert skip["reason"].startswith("unreadable order: ValueError")
+    ids = [str(order["id"]) for i, order in enumerate(placed) if i != 1]
+    assert _imported(world, ids) == dict.fromkeys(ids, 1)
 
 
 def test_a_bulk_order_is_the_record_a_rest_page_gives(world: World) -> None:

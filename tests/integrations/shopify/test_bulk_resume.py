@@ -46,7 +46,7 @@ def _worker(world: World, log: Path) -> subprocess.Popen[bytes]:
     settings = world.hub.settings
     env = {
         **os.environ,
-        "TRADEWIND_DATABASE_URL": settings.database_url,
+        "TRADEWIND_DATABASE_URL": str(settings.database_url),
         "TRADEWIND_SECRET_KEYS": ",".join(k.get_secret_value() for k in settings.secret_keys),
         "TRADEWIND_DATA_DIR": str(settings.data_dir),
         "TRADEWIND_BASE_URL": settings.base_url,

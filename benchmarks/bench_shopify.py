@@ -6,7 +6,9 @@ drainer, connector, HTTP over loopback).
   mutations of 250) and the time until every sandbox level agrees (floor: the same 20
   mutations sent back to back by a bare client, plus any wait the GraphQL bucket imposes).
 * order_backfill: 10,000 orders imported by Sync historical orders. Orders per second and
-  REST calls used (floor: 40 pages of 250).
+  REST calls used (floor: 40 pages of 250). Then 100,000 (``TW_BENCH_BULK_ORDERS``) by one
+  bulk operation, embedded and on PostgreSQL: orders per second end to end, against the
+  export's own pace (the orders over the time until the file was ready).
 * stock_latency: single stock changes, spread out, each timed from commit to visible in
   the sandbox; p95 against the window + 2 s target.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -31,8 +34,8 @@ from typing import Any
 import httpx2
 from sqlalchemy import func, insert, select
 
-from benchmarks.harness import Figure
-from benchmarks.support import bench_hub
+from benchmarks.harness import Figure, Reported, measured
+from benchmarks.support import bench_hub, postgres_database
 from tradewind.app import actions
 from tradewind.connectors.registry import ConnectorRegistry
 from tradewind.core.catalog.models import Product
@@ -55,6 +58,9 @@ from tradewind.vocabulary import StockMode, Toggle
 
 SKUS = 5_000
 ORDERS = 10_000
+# The issue's 100,000; fewer on a machine too busy to place and import that many in time.
+BULK_ORDERS = int(os.environ.get("TW_BENCH_BULK_ORDERS", "100000"))
+BULK_TARGETS = {"embedded": 2_000, "postgresql": 3_000}
 BATCH = 250
 BURSTS = 3
 LATENCY_WINDOW = 5
@@ -66,9 +72,10 @@ ADDRESS = c.AddressSpec(
 )
 
 
-def run() -> Iterator[Figure]:
+def run() -> Iterator[Reported]:
     yield from _stock_burst()
     yield from _order_backfill()
+    yield from _bulk_backfill()
     yield from _stock_latency()
 
 
@@ -150,6 +157,19 @@ def _setup(
 ) -> Iterator[Setup]:
     """``config``: more plugin settings; ``settings``: more hub settings (its public
     address, say, for webhooks)."""
+    with (
+        _remote_catalog(skus, stock=stock, build=build) as (shop, items),
+        _plugin_on(shop, items, stock=stock, config=config, settings=settings) as setup,
+    ):
+        yield setup
+
+
+@contextlib.contextmanager
+def _remote_catalog(
+    skus: int, *, stock: int, build: Callable[[ShopifySandbox, list[str]], None] | None
+) -> Iterator[tuple[RemoteShop, dict[str, int]]]:
+    """The remote shop with ``skus`` products (and what ``build`` adds); the SKUs'
+    inventory item ids."""
     items: dict[str, int] = {}
     names = [f"SKU{number:05d}" for number in range(skus)]
 
@@ -163,10 +183,21 @@ def _setup(
         if build is not None:
             build(sandbox, names)
 
-    with (
-        _remote_sandbox(make) as shop,
-        bench_hub(allow_sandbox_hosts=True, **(settings or {})) as plain,
-    ):
+    with _remote_sandbox(make) as shop:
+        yield shop, items
+
+
+@contextlib.contextmanager
+def _plugin_on(
+    shop: RemoteShop,
+    items: dict[str, int],
+    *,
+    stock: int = 10,
+    config: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Iterator[Setup]:
+    """A hub (on a database of its own) with an active plugin on the remote shop."""
+    with bench_hub(allow_sandbox_hosts=True, **(settings or {})) as plain:
         hub = Hub(plain.settings, registry=ConnectorRegistry.of(ShopifyConnector))
         location = int(shop.state()["locations"][0]["id"])
         with hub.db.unit_of_work() as session:
@@ -486,6 +517,79 @@ def _order_backfill() -> Iterator[Figure]:
         floor=floor,
         target=round(floor * 1.1, 1),
         note=note,
+    )
+
+
+def _bulk_backfill() -> Iterator[Reported]:
+    """The same shop's BULK_ORDERS orders backfilled by one bulk operation, into an
+    embedded hub (SQLite) and then one on PostgreSQL."""
+    metrics = [f"bulk_orders_per_second_{db}" for db in ("embedded", "postgresql")]
+
+    def place(sandbox: ShopifySandbox, skus: list[str]) -> None:
+        for number in range(BULK_ORDERS):
+            sandbox.control.place_order(
+                SHOP,
+                c.OrderSpec(
+                    lines=[c.LineSpec(sku=skus[number % len(skus)], quantity=1)],
+                    customer=c.CustomerSpec(email=f"buyer{number % 500}@example.com"),
+                    shipping_address=ADDRESS,
+                ),
+            )
+        time.sleep(ENABLE_GRACE.total_seconds() + 1)  # only the backfill brings them in
+
+    def both() -> Iterator[Figure]:
+        with _remote_catalog(20, stock=10, build=place) as (shop, items):
+            with _plugin_on(shop, items, config={"bulk_threshold": "0"}) as setup:
+                yield _bulk_figure(setup, "embedded", "SQLite, embedded queue")
+            with (
+                postgres_database() as url,
+                _plugin_on(
+                    shop, items, config={"bulk_threshold": "0"}, settings={"database_url": url}
+                ) as setup,
+            ):
+                yield _bulk_figure(setup, "postgresql", "PostgreSQL, embedded queue")
+
+    yield from measured("shopify.order_backfill", metrics, both)
+
+
+def _bulk_figure(setup: Setup, database: str, where: str) -> Figure:
+    """Orders per second from Sync historical orders to the run done, with the export's
+    own pace (orders over the seconds until Shopify had the file ready) as its floor:
+    the most the route gives if importing cost nothing."""
+    with _engine(setup) as engine:
+        started = time.perf_counter()
+        run = actions.start_backfill(
+            setup.hub, setup.plugin_id, utcnow() - dt.timedelta(days=1), utcnow()
+        )
+        engine.kick(setup.plugin_id)
+        ready: list[float] = []
+
+        def done() -> bool:
+            with setup.hub.db.read() as session:
+                found = session.get(Backfill, run.id)
+                assert found is not None
+                if not ready and found.export_status == "completed":
+                    ready.append(time.perf_counter() - started)
+                return found.state is not BackfillState.RUNNING
+
+        _wait(done, 3600, every=0.2)
+        elapsed = time.perf_counter() - started
+    progress = actions.backfill_progress(setup.hub, run.id)
+    if progress.state is not BackfillState.DONE or progress.route != "bulk":
+        raise RuntimeError(f"the backfill ended {progress.state.value} by {progress.route!r}")
+    prepared = ready[0] if ready else elapsed
+    return Figure(
+        bench="shopify.order_backfill",
+        metric=f"bulk_orders_per_second_{database}",
+        value=round(progress.imported / elapsed),
+        unit="orders/s",
+        floor=round(BULK_ORDERS / prepared),
+        target=BULK_TARGETS[database],
+        note=(
+            f"{BULK_ORDERS} orders by one bulk operation (TW_BENCH_BULK_ORDERS); imported "
+            f"{progress.imported}, skipped {progress.skipped}; export ready after "
+            f"{prepared:.1f} s of {elapsed:.1f} s; {where}, sandbox in its own process"
+        ),
     )
 
 

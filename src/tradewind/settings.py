@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         "without a heartbeat (renewed every third of it while the worker lives): a worker "
         "that died is taken over this long after its last beat.",
     )
+    export_chunk: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description="Orders of a backfill's bulk export imported in one transaction, "
+        "written with the read position after them (a restart resumes from there).",
+    )
     reconcile_seconds: float = Field(
         default=5.0, gt=0, description="How often due, stale and scheduled work is re-kicked."
     )

@@ -166,6 +166,8 @@ def test_actions_backfill_locations_stock(api: Api, hub: Hub, market: FakeMarket
     done = api.get(f"/backfills/{job.json()['id']}").json()
     assert done["state"] == "done" and done["imported"] == 3 and done["pages"] == 2
     assert done["progress"] == 1.0
+    # Fake Market cannot export in bulk: the range is read by pages, whatever its size
+    assert (done["route"], done["export_read"], done["export_size"]) == ("pages", 0, None)
     assert api.get(f"/plugins/{pid}/backfills").json()[0]["id"] == done["id"]
     assert api.post(f"/backfills/{done['id']}/cancel").json()["state"] == "done"
     problem_of(api.get("/backfills/999"), 404)

@@ -425,3 +425,28 @@ def test_destructive_actions_ask_first(admin: Browser, hub: Hub, market: FakeMar
     page = admin.get(f"/orders/{order.id}").text
     assert "onsubmit=\"return confirm('Cancel order M-1?" in page
     assert "return confirm('Delete channel" in admin.get("/channels").text
+
+
+def test_a_bulk_backfill_shows_its_read_position(
+    admin: Browser, hub: Hub, market: FakeMarketServer
+) -> None:
+    plugin = add_plugin(admin, market, [channel_id(admin, "Shop")])
+    now = dt.datetime.now(dt.UTC)
+    with hub.db.unit_of_work() as session:
+        run = Backfill(plugin_id=plugin, start=now - dt.timedelta(days=90), end=now)
+        run.route, run.export_id, run.export_status = "bulk", "gid://shopify/BulkOperation/7", ""
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    waiting = admin.get(f"/plugins/{plugin}/backfills/{run_id}").text
+    assert 'data-route="bulk"' in waiting and "preparing it" in waiting
+    assert "<progress aria-label" in waiting  # no value: how far is not known yet
+
+    with hub.db.unit_of_work() as session:
+        found = session.get(Backfill, run_id)
+        assert found is not None
+        found.export_status, found.export_size = "completed", 4 * 1048576
+        found.export_offset, found.pages, found.imported = 1048576, 3, 1500
+    reading = admin.get(f"/plugins/{plugin}/backfills/{run_id}").text
+    assert "1.0 of 4.0 MB of its result imported" in reading
+    assert 'value="0.25"' in reading and "3 chunk(s)" in reading and "1500 imported" in reading

@@ -324,6 +324,15 @@ class BackfillProgress:
     skips: list[dict[str, str]]
     start: dt.datetime
     end: dt.datetime
+    route: str = ""  # "pages" or "bulk", once the first claim decided
+    export_offset: int = 0  # bulk: bytes of the export's result imported
+    export_size: int | None = None  # bulk: bytes of the result, once it is ready
+
+    @property
+    def read_fraction(self) -> float | None:
+        if self.route != "bulk" or not self.export_size:
+            return None
+        return min(1.0, self.export_offset / self.export_size)
 
 
 class BackfillRunning(Conflict):
@@ -392,6 +401,9 @@ def backfill_progress(hub: Hub, backfill_id: int) -> BackfillProgress:
             list(run.skips),
             run.start,
             run.end,
+            run.route,
+            run.export_offset,
+            run.export_size,
         )
 
 

@@ -159,6 +159,8 @@ def backfill_out(
     done = run.imported + run.unchanged + run.skipped
     if run.state is BackfillState.DONE:
         progress: float | None = 1.0
+    elif run.read_fraction is not None:  # a bulk export: how far its result is imported
+        progress = run.read_fraction
     elif total:
         progress = min(1.0, done / total)
     else:
@@ -176,6 +178,9 @@ def backfill_out(
         skips=list(run.skips),
         total_estimate=total,
         progress=progress,
+        route=run.route,
+        export_read=run.export_offset,
+        export_size=run.export_size,
         created_at=created_at,
         finished_at=finished_at,
     )

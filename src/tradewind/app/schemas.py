@@ -99,7 +99,17 @@ class BackfillOut(BaseModel):
     skips: list[dict[str, str]]
     total_estimate: int | None
     progress: float | None = Field(
-        description="0–1 when the total is known (1 when done), else null."
+        description="0–1 when the total is known (1 when done), else null. A bulk read's "
+        "progress is its read position: bytes of the export's result imported over its size."
+    )
+    route: str = Field(
+        default="",
+        description='How the range is read: "pages", "bulk" (one bulk export), or "" until '
+        "the first step decides.",
+    )
+    export_read: int = Field(default=0, description="Bulk: bytes of the result imported.")
+    export_size: int | None = Field(
+        default=None, description="Bulk: bytes of the result, once the export is ready."
     )
     created_at: dt.datetime
     finished_at: dt.datetime | None

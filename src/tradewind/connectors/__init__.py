@@ -36,6 +36,7 @@ from tradewind.connectors.base import (
     CredentialStore,
     ExportsCustomers,
     ExportsOrders,
+    ExportsOrdersInBulk,
     ExportsProducts,
     ExportsReturns,
     ImportsCustomers,
@@ -87,9 +88,11 @@ from tradewind.connectors.ratelimit import (
 )
 from tradewind.connectors.records import (
     AddressRecord,
+    BulkExport,
     ConnectionReport,
     CustomerQuery,
     CustomerRecord,
+    ExportChunk,
     FulfillmentRecord,
     LocationRecord,
     OrderExport,
@@ -144,8 +147,10 @@ __all__ = [
 # 2. The records the capabilities take and return, and the vocabulary they use.
 __all__ += [
     "AddressRecord",
+    "BulkExport",
     "CustomerQuery",
     "CustomerRecord",
+    "ExportChunk",
     "FinancialStatus",
     "FulfillmentRecord",
     "FulfillmentStatus",
@@ -184,6 +189,7 @@ __all__ += [
     "ConnectorClass",
     "ExportsCustomers",
     "ExportsOrders",
+    "ExportsOrdersInBulk",
     "ExportsProducts",
     "ExportsReturns",
     "ImportsCustomers",

@@ -6,7 +6,7 @@ declared is implemented."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,9 +21,11 @@ from tradewind.connectors.http import CallRecorder
 from tradewind.connectors.outbound import OutboundPolicy
 from tradewind.connectors.ratelimit import BucketPolicy, Priority, RateBudget
 from tradewind.connectors.records import (
+    BulkExport,
     ConnectionReport,
     CustomerQuery,
     CustomerRecord,
+    ExportChunk,
     LocationRecord,
     OrderExport,
     OrderQuery,
@@ -194,6 +196,34 @@ class ReadsOrdersInBatches(Protocol):
     def get_orders(self, external_ids: Sequence[str]) -> list[OrderRecord]:
         """The orders by id as the platform holds them now; those that do not exist are
         left out."""
+
+
+@runtime_checkable
+class ExportsOrdersInBulk(Protocol):
+    """A long range of orders read by one export the platform prepares (a Shopify bulk
+    operation) rather than page by page: a fixed start-up cost, then far fewer calls.
+    Optional, beside ``ImportsOrders``: the backfill asks for it only when the range holds
+    more than ``bulk_threshold`` orders."""
+
+    bulk_threshold: int  # more orders than this in a range: the export is the quicker way
+
+    def count_orders(self, query: OrderQuery) -> int:
+        """How many orders match ``query`` (one cheap call)."""
+
+    def start_order_export(self, query: OrderQuery) -> BulkExport:
+        """Ask the platform to prepare every order matching ``query``. When one the same
+        is under way already (started by an earlier try whose answer was lost), that one
+        is the answer, never a second."""
+
+    def order_export(self, export_id: str) -> BulkExport:
+        """The export as the platform holds it now."""
+
+    def read_order_export(
+        self, url: str, offset: int, chunk: int
+    ) -> Generator[ExportChunk, None, None]:
+        """The result from byte ``offset`` on, ``chunk`` whole orders at a time, streamed
+        (never all in memory). A record that cannot be mapped is in ``skipped`` with why;
+        the rest go on."""
 
 
 @runtime_checkable

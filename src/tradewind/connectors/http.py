@@ -10,11 +10,12 @@ engine decides what happens next.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import json
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -174,6 +175,39 @@ class HttpClient:
             raise
         self._record(operation, started, clock, "success", status, "")
         return response
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        url: str,
+        *,
+        operation: str,
+        headers: Mapping[str, str] | None = None,
+        allow: Collection[int] = (),
+    ) -> Iterator[httpx2.Response]:
+        """GET a large file (a bulk export's result) read as it arrives: the answer is
+        classified as ``request`` does and recorded as one call, outside any rate budget
+        (the file is not the API). ``headers`` replace the client's own for this call, so
+        an API token is never sent to the storage host the file is on."""
+        started = dt.datetime.now(dt.UTC)
+        clock = time.perf_counter()
+        status: int | None = None
+        try:
+            try:
+                with self._client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    if status not in allow and not 200 <= status < 300:
+                        response.read()
+                        self._classify(response, operation, self.budget)
+                    yield response
+            except httpx2.TimeoutException as exc:
+                raise Unavailable(f"{operation}: the platform did not answer in time") from exc
+            except httpx2.TransportError as exc:
+                raise Unavailable(f"{operation}: cannot reach the platform ({exc})") from exc
+        except ConnectorError as error:
+            self._record(operation, started, clock, outcome_of(error), status, str(error))
+            raise
+        self._record(operation, started, clock, "success", status, "")
 
     def _classify(self, response: httpx2.Response, operation: str, bucket: RateBudget) -> None:
         status = response.status_code

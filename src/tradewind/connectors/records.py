@@ -155,6 +155,29 @@ class Page(BaseModel, Generic[R]):
     skipped: tuple[tuple[str, str], ...] = ()  # (record id, reason) the connector could not map
 
 
+class BulkExport(Record):
+    """A platform-side export of many records at once (a Shopify bulk operation): its
+    state as the platform last said, and where its result can be read once complete."""
+
+    id: str
+    status: Literal["running", "completed", "failed", "expired"]
+    url: str | None = None  # the result, once complete (None: complete and empty)
+    objects: int = 0  # rows written so far (every line of the result, children too)
+    size: int | None = None  # bytes of the result, once complete
+    error: str = ""
+
+
+class ExportChunk(BaseModel):
+    """Whole records read from an export's result, and the byte position after the last
+    of them: reading again from ``end`` neither repeats nor skips a record."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    records: Sequence[OrderRecord]
+    skipped: tuple[tuple[str, str], ...] = ()  # (record id or position, reason)
+    end: int
+
+
 class StockPush(Record):
     """One stock level to send: the available quantity of a product at a location."""
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -239,6 +240,24 @@ class Backfill(PagedRun, Timestamped, Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     total_estimate: Mapped[int | None] = mapped_column(Integer)
     skips: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # id + reason
+    # How the range is read, decided on the first claim: "pages", or "bulk" (one export
+    # the platform prepares). A bulk read keeps the export's id, the platform's last word
+    # on it and the byte of its result up to which every order is imported: a restart
+    # polls that export again and reads on from there, never a second export.
+    route: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    export_id: Mapped[str | None] = mapped_column(String(255))
+    export_status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    export_url: Mapped[str | None] = mapped_column(Text)
+    export_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    export_size: Mapped[int | None] = mapped_column(BigInteger)
+    export_objects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @property
+    def read_fraction(self) -> float | None:
+        """How far a bulk read got: bytes of the result imported over its size."""
+        if self.route != "bulk" or not self.export_size:
+            return None
+        return min(1.0, self.export_offset / self.export_size)
 
 
 class InboxDelivery(Base):

@@ -358,3 +358,92 @@ def test_unsupported_queries_are_user_errors(
         "userErrors": [{"field": ["query"], "message": message, "code": "INVALID"}],
     }
     assert current(client) is None
+
+
+def _fulfil(client: httpx2.Client, order: dict[str, Any], line_index: int) -> int:
+    """Ship one line of the order in a fulfillment of its own."""
+    groups = client.get(f"/admin/api/2025-07/orders/{order['id']}/fulfillment_orders.json")
+    (group,) = groups.json()["fulfillment_orders"]
+    wanted = order["line_items"][line_index]["id"]
+    (line,) = [li for li in group["line_items"] if li["line_item_id"] == wanted]
+    made = client.post(
+        "/admin/api/2025-07/fulfillments.json",
+        json={
+            "fulfillment": {
+                "line_items_by_fulfillment_order": [
+                    {
+                        "fulfillment_order_id": group["id"],
+                        "fulfillment_order_line_items": [
+                            {"id": line["id"], "quantity": line["fulfillable_quantity"]}
+                        ],
+                    }
+                ]
+            }
+        },
+    )
+    assert made.status_code == 201, made.text
+    return int(made.json()["fulfillment"]["id"])
+
+
+def test_connections_under_a_list_name_the_object_that_holds_them(
+    sandbox: ShopifySandbox, client: httpx2.Client, runner: BulkRunner
+) -> None:
+    """A fulfillment's lines follow the order with the fulfillment's id as their
+    ``__parentId`` (two fulfillments of one order stay apart), a refund's with the
+    refund's."""
+    catalog(sandbox)
+    order = sandbox.place_order(SHOP, [("MUG-1", 2), ("TOTE-1", 1)], kind="web")
+    first, second = _fulfil(client, order, 0), _fulfil(client, order, 1)
+    refund = client.post(
+        f"/admin/api/2025-07/orders/{order['id']}/refunds.json",
+        json={
+            "refund": {
+                "refund_line_items": [{"line_item_id": order["line_items"][0]["id"], "quantity": 1}]
+            }
+        },
+    )
+    assert refund.status_code == 201, refund.text
+    query = (
+        "{ orders { edges { node { id fulfillments { id fulfillmentLineItems { edges { node "
+        "{ id quantity lineItem { sku } } } } } refunds { id refundLineItems { edges { node "
+        "{ quantity lineItem { sku } } } } } } } } }"
+    )
+    gid = start(client, query)["bulkOperation"]["id"]
+    finish(runner, gid)
+    lines = result_lines(current(client)["url"])
+    fulfillments = {f["id"] for f in lines[0]["fulfillments"]}
+    assert fulfillments == {
+        f"gid://shopify/Fulfillment/{first}",
+        f"gid://shopify/Fulfillment/{second}",
+    }
+    shipped = {
+        line["__parentId"]: line["lineItem"]["sku"]
+        for line in lines
+        if "quantity" in line and "id" in line
+    }
+    assert shipped == {
+        f"gid://shopify/Fulfillment/{first}": "MUG-1",
+        f"gid://shopify/Fulfillment/{second}": "TOTE-1",
+    }
+    refund_gid = f"gid://shopify/Refund/{refund.json()['refund']['id']}"
+    (refunded,) = [line for line in lines if line.get("__parentId") == refund_gid]
+    assert (refunded["quantity"], refunded["lineItem"]["sku"]) == (1, "MUG-1")
+
+
+def test_the_result_is_read_from_a_byte_on_and_can_be_tampered_with(
+    sandbox: ShopifySandbox, client: httpx2.Client, runner: BulkRunner
+) -> None:
+    catalog(sandbox)
+    gid = start(client, PRODUCTS)["bulkOperation"]["id"]
+    finish(runner, gid)
+    url = current(client)["url"]
+    whole = httpx2.get(url).content
+    cut = whole.index(b"\n") + 1
+    rest = httpx2.get(url, headers={"Range": f"bytes={cut}-"})
+    assert rest.status_code == 206 and rest.content == whole[cut:]
+    assert rest.headers["content-range"] == f"bytes {cut}-{len(whole) - 1}/{len(whole)}"
+    assert httpx2.get(url, headers={"Range": f"bytes={len(whole)}-"}).status_code == 416
+
+    runner.tamper(op_id(gid), lambda body: b"{garbled\n" + body)
+    assert httpx2.get(url).content == b"{garbled\n" + whole
+    assert int(current(client)["fileSize"]) == len(whole) + 9

@@ -1,23 +1,25 @@
 """The Shopify connector: orders in (webhooks re-read by id, reconciliation polls,
-backfills), stock out (batched GraphQL, compare-and-set), products mapped, tracking back,
-refunds as returns (and returns received here as refunds there), locations, OAuth or an
-Admin API token; customers in and out, products and listings out, listings in, and orders
-made in Tradewind created in the store."""
+backfills, by bulk operation when long), stock out (batched GraphQL, compare-and-set),
+products mapped, tracking back, refunds as returns (and returns received here as refunds
+there), locations, OAuth or an Admin API token; customers in and out, products and
+listings out, listings in, and orders made in Tradewind created in the store."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from importlib.resources import files
 from typing import ClassVar
 
 from tradewind.connectors import (
+    BulkExport,
     Capability,
     ConnectionReport,
     ConnectorContext,
     ConnectorInfo,
     CustomerQuery,
     CustomerRecord,
+    ExportChunk,
     LocationRecord,
     OrderExport,
     OrderQuery,
@@ -36,6 +38,7 @@ from tradewind.connectors import (
     WebhookEvent,
 )
 from tradewind.integrations.shopify import (
+    bulk,
     customers,
     fulfillments,
     inventory,
@@ -110,6 +113,7 @@ class ShopifyConnector:
         self.settings = settings
         self.context = context
         self.client = ShopifyClient(settings, context)
+        self.bulk_threshold = settings.bulk_threshold
 
     def close(self) -> None:
         self.client.close()
@@ -148,6 +152,20 @@ class ShopifyConnector:
         self, query: OrderQuery, cursor: str | None, priority: Priority
     ) -> Page[OrderRecord]:
         return streams.orders(self.client, query, cursor, priority)
+
+    def count_orders(self, query: OrderQuery) -> int:
+        return bulk.count(self.client, query)
+
+    def start_order_export(self, query: OrderQuery) -> BulkExport:
+        return bulk.start(self.client, query)
+
+    def order_export(self, export_id: str) -> BulkExport:
+        return bulk.status(self.client, export_id)
+
+    def read_order_export(
+        self, url: str, offset: int, chunk: int
+    ) -> Generator[ExportChunk, None, None]:
+        return bulk.read(self.client, url, offset, chunk)
 
     def get_order(self, external_id: str) -> OrderRecord | None:
         return streams.order(self.client, external_id)

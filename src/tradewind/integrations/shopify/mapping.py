@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
@@ -331,3 +331,179 @@ def review_hold(fulfillment_orders: list[Mapping[str, Any]]) -> str:
             notes = str(hold.get("reason_notes") or "").strip()
             reasons.append(f"{reason} ({notes})" if notes else reason)
     return ", ".join(dict.fromkeys(reasons)) or "on_hold"
+
+
+# ------------------------------------------------------------------ bulk operation rows
+
+# REST's order-level fulfillment_status from GraphQL's displayFulfillmentStatus (an order
+# on hold, scheduled or in progress has shipped nothing: REST says null).
+DISPLAY_FULFILLMENT: Mapping[str, str | None] = MappingProxyType(
+    {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial", "RESTOCKED": "restocked"}
+)
+
+
+def _amount(bag: Mapping[str, Any] | None) -> Any:
+    """A GraphQL ``MoneyBag``'s shop amount (None when the bag is absent)."""
+    if not bag:
+        return None
+    return (bag.get("shopMoney") or {}).get("amount")
+
+
+def _rest_address(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    return {
+        "first_name": raw.get("firstName"),
+        "last_name": raw.get("lastName"),
+        "company": raw.get("company"),
+        "address1": raw.get("address1"),
+        "address2": raw.get("address2"),
+        "city": raw.get("city"),
+        "province": raw.get("province"),
+        "province_code": raw.get("provinceCode"),
+        "zip": raw.get("zip"),
+        "country_code": raw.get("countryCodeV2"),
+        "phone": raw.get("phone"),
+    }
+
+
+def _rest_customer(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    return {
+        "id": raw.get("legacyResourceId"),
+        "email": raw.get("email"),
+        "first_name": raw.get("firstName"),
+        "last_name": raw.get("lastName"),
+        "phone": raw.get("phone"),
+        "default_address": _rest_address(raw.get("defaultAddress")),
+    }
+
+
+def _legacy_of(raw: Mapping[str, Any] | None) -> str | None:
+    if not raw:
+        return None
+    value = raw.get("legacyResourceId") or raw.get("id")
+    return _legacy(value) if value else None
+
+
+def bulk_order(root: Mapping[str, Any], children: Sequence[Mapping[str, Any]]) -> OrderRecord:
+    """An order as a bulk operation's JSONL gives it: its own row (``root``) and the rows
+    that follow it with a ``__parentId`` — its line items and fulfillment orders (parent:
+    the order), its fulfillments' lines (parent: the fulfillment) and its refunds' lines
+    (parent: the refund). Read into REST's shape and mapped by ``order``, so a backfill by
+    bulk operation imports the very record a page of the REST list gives."""
+    order_gid = str(root["id"])
+    lines: list[dict[str, Any]] = []
+    holds: list[Mapping[str, Any]] = []
+    shipped: dict[str, list[dict[str, Any]]] = {}
+    refunded: dict[str, list[dict[str, Any]]] = {}
+    for row in children:
+        parent, ident = str(row.get("__parentId")), str(row.get("id") or "")
+        if parent == order_gid and "/LineItem/" in ident:
+            variant = _legacy_of(row.get("variant"))
+            lines.append(
+                {
+                    "id": _legacy(ident),
+                    "sku": row.get("sku"),
+                    "name": row.get("name"),
+                    "title": row.get("title"),
+                    "quantity": row.get("quantity", 0),
+                    "current_quantity": row.get("currentQuantity", row.get("quantity", 0)),
+                    "price": _amount(row.get("originalUnitPriceSet")),
+                    "variant_id": variant,
+                }
+            )
+        elif parent == order_gid and "/FulfillmentOrder/" in ident:
+            holds.append(
+                {
+                    "status": str(row.get("status") or "").lower(),
+                    "fulfillment_holds": [
+                        {
+                            "reason": str(hold.get("reason") or "other").lower(),
+                            "reason_notes": hold.get("reasonNotes"),
+                        }
+                        for hold in row.get("fulfillmentHolds") or []
+                    ],
+                }
+            )
+        elif "/Fulfillment/" in parent:
+            item = _legacy_of(row.get("lineItem"))
+            shipped.setdefault(parent, []).append({"id": item, "quantity": row.get("quantity")})
+        elif "/Refund/" in parent:
+            item = _legacy_of(row.get("lineItem"))
+            refunded.setdefault(parent, []).append(
+                {
+                    "line_item_id": item,
+                    "quantity": row.get("quantity"),
+                    "restock_type": str(row.get("restockType") or "").lower(),
+                }
+            )
+        else:
+            raise ValueError(f"a row of {ident or 'no id'} under {parent} is not an order's")
+    fulfillments = []
+    for raw in root.get("fulfillments") or []:
+        tracking = (raw.get("trackingInfo") or [{}])[0] or {}
+        fulfillments.append(
+            {
+                "id": raw.get("legacyResourceId") or _legacy(raw["id"]),
+                "status": str(raw.get("status") or "").lower() or None,
+                "created_at": raw.get("createdAt"),
+                "location_id": _legacy_of(raw.get("location")),
+                "tracking_company": tracking.get("company"),
+                "tracking_number": tracking.get("number"),
+                "tracking_url": tracking.get("url"),
+                "line_items": shipped.get(str(raw.get("id")), []),
+            }
+        )
+    refunds = [
+        {
+            "id": raw.get("legacyResourceId") or _legacy(raw["id"]),
+            "created_at": raw.get("createdAt"),
+            "note": raw.get("note"),
+            "refund_line_items": refunded.get(str(raw.get("id")), []),
+        }
+        for raw in root.get("refunds") or []
+    ]
+    display = str(root.get("displayFulfillmentStatus") or "")
+    rest: dict[str, Any] = {
+        "id": root.get("legacyResourceId") or _legacy(order_gid),
+        "name": root.get("name"),
+        "email": root.get("email"),
+        "note": root.get("note"),
+        "tags": ", ".join(root.get("tags") or []),
+        "test": root.get("test"),
+        "source_name": root.get("sourceName"),
+        "source_identifier": root.get("sourceIdentifier"),
+        "created_at": root["createdAt"],
+        "updated_at": root.get("updatedAt"),
+        "processed_at": root.get("processedAt"),
+        "closed_at": root.get("closedAt"),
+        "cancelled_at": root.get("cancelledAt"),
+        "cancel_reason": str(root.get("cancelReason") or "").lower() or None,
+        "currency": root.get("currencyCode"),
+        "financial_status": str(root.get("displayFinancialStatus") or "").lower(),
+        "fulfillment_status": DISPLAY_FULFILLMENT.get(display),
+        "total_price": _amount(root.get("totalPriceSet")),
+        "subtotal_price": _amount(root.get("subtotalPriceSet")),
+        "total_tax": _amount(root.get("totalTaxSet")),
+        "total_discounts": _amount(root.get("totalDiscountsSet")),
+        "total_shipping_price_set": {
+            "shop_money": {"amount": _amount(root.get("totalShippingPriceSet"))}
+        },
+        "customer": _rest_customer(root.get("customer")),
+        "billing_address": _rest_address(root.get("billingAddress")),
+        "shipping_address": _rest_address(root.get("shippingAddress")),
+        "location_id": _legacy_of(root.get("physicalLocation")),
+        "line_items": lines,
+        "fulfillments": fulfillments,
+        "refunds": refunds,
+    }
+    record = order(rest)
+    if (
+        display == "ON_HOLD"
+        and record.status is OrderStatus.OPEN
+        and record.fulfillment_status is not FulfillmentStatus.FULFILLED
+    ):
+        record = record.model_copy(update={"review_hold": review_hold(holds)})
+    return record

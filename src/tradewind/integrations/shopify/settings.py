@@ -37,6 +37,12 @@ class ShopifySettings(BaseModel):
         "(custom apps made in the Shopify admin show it on the app's page).",
     )
     api_version: str = Field(default=API_VERSION, description="Admin API version.")
+    bulk_threshold: int = Field(
+        default=5000,
+        ge=0,
+        description="Sync historical orders reads a range of more orders than this with one "
+        "bulk operation instead of pages of 250 (0: always).",
+    )
     sandbox_url: str | None = Field(
         default=None,
         description="Reach this store through a Tradewind sandbox at this address instead of "

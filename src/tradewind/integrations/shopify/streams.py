@@ -70,7 +70,7 @@ def orders(
     """One page of orders updated (or created) in the query's window. A cursor is the
     ``page_info`` Shopify handed back: with it only ``limit`` may be sent."""
     if cursor is None and query.field == "created_at":
-        _history_readable(client, query.since)
+        history_readable(client, query.since)
     if cursor:
         params: dict[str, str | int] = {"limit": PAGE, "page_info": cursor}
     else:
@@ -130,7 +130,7 @@ def with_holds(
     ]
 
 
-def _history_readable(client: ShopifyClient, since: dt.datetime) -> None:
+def history_readable(client: ShopifyClient, since: dt.datetime) -> None:
     """Orders older than Shopify's window are left out of every list without
     ``read_all_orders``: a backfill reaching past it stops with why, rather than import
     part of the range as if it were all."""

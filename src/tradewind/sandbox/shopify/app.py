@@ -7,6 +7,7 @@ its access token, so a client written for Shopify works when only its base URL c
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -184,6 +185,16 @@ def create_app(sandbox: Sandbox) -> Starlette:
             return Response(b"", status_code=404)
         disposition = request.query_params.get("response-content-disposition")
         headers = {"content-disposition": disposition} if disposition else {}
+        # a download that broke off resumes where it stopped, as a storage link allows
+        asked = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+        if asked is not None:
+            start = int(asked.group(1))
+            if start >= len(body):
+                return Response(b"", status_code=416)
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+            return Response(
+                body[start:], status_code=206, media_type="application/jsonl", headers=headers
+            )
         return Response(body, media_type="application/jsonl", headers=headers)
 
     @asynccontextmanager

@@ -5,7 +5,8 @@ unguessable URL, and ``bulk_operations/finish`` goes to the app that started it.
 
 What the query returns is produced by a callable the GraphQL layer hands in, so this
 module knows nothing of GraphQL. ``hold()`` / ``step()`` stop the clock so that tests
-can watch each state; ``wait_for()`` waits on a state change rather than on time.
+can watch each state; ``wait_for()`` waits on a state change rather than on time;
+``tamper()`` garbles a finished result (a row no client can map).
 """
 
 from __future__ import annotations
@@ -222,6 +223,16 @@ class BulkRunner:
                 if remaining <= 0:
                     return None
                 self._cond.wait(remaining)
+
+    def tamper(self, op_id: int, change: Callable[[bytes], bytes]) -> None:
+        """Rewrite a finished operation's result (a fault: a row no client can read)."""
+        with self._cond:
+            op = self._ops[op_id]
+            if op.file_key is None:
+                raise ValueError(f"bulk operation {op_id} has no result")
+            body = change(self._files[op.file_key])
+            self._files[op.file_key] = body
+            op.file_size = len(body)
 
     def stop(self) -> None:
         with self._cond:

@@ -3,8 +3,10 @@ reconciliation poll and backfills."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +14,15 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.base import Capability, ImportsOrders, ReadsOrdersInBatches
+from tradewind.connectors.base import (
+    Capability,
+    ExportsOrdersInBulk,
+    ImportsOrders,
+    ReadsOrdersInBatches,
+)
 from tradewind.connectors.errors import Rejected
 from tradewind.connectors.ratelimit import Priority
-from tradewind.connectors.records import OrderQuery, OrderRecord, Page
+from tradewind.connectors.records import BulkExport, ExportChunk, OrderQuery, OrderRecord, Page
 from tradewind.core.orders.models import Order
 from tradewind.core.plugins import service as plugins
 from tradewind.core.plugins.models import Plugin
@@ -398,10 +405,61 @@ class PollOrders(Walk[Window, OrderRecord]):
 class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]):
     """One page of a historical import; the next page is queued as new low-priority
     work, so live work runs in between. A record that cannot be imported is skipped with
-    its reason; the backfill never stops on it."""
+    its reason; the backfill never stops on it.
+
+    The first claim counts the range when the connector can export in bulk
+    (``ExportsOrdersInBulk``): more orders than its ``bulk_threshold`` and the range is
+    read by one export instead (``BulkBackfill``), pages otherwise."""
 
     kind = WorkKind.BACKFILL
     run_model = Backfill
+
+    def run(self, job: Job) -> None:
+        run_id = int(job.row.key)
+        with job.hub.db.read() as session:
+            run = self._running(session, run_id)
+            route = run.route if run is not None else ""
+            query = self.query(run)[0] if run is not None else None
+        if run is None or query is None:
+            job.finish()
+            return
+        if not route:
+            route = self._route(job, run_id, query)
+        if route == BULK_ROUTE:
+            BULK.run(job, run_id, query)
+        else:
+            super().run(job)
+
+    def _route(self, job: Job, run_id: int, query: OrderQuery) -> str:
+        """Pages or bulk, once for the run (kept on it: a restart reads the same way)."""
+        connector = job.capability(ImportsOrders)
+        route, total = PAGES_ROUTE, None
+        if isinstance(connector, ExportsOrdersInBulk):
+            try:
+                total = connector.count_orders(query)
+            except Rejected:
+                self._stop(job, run_id)
+                raise
+            if total > connector.bulk_threshold:
+                route = BULK_ROUTE
+
+        def decide(session: Session) -> None:
+            found = self._running(session, run_id)
+            if found is not None:
+                found.route, found.total_estimate = route, total
+
+        job.record(decide)
+        return route
+
+    @staticmethod
+    def _stop(job: Job, run_id: int) -> None:
+        """The platform refuses the range itself, not one record: the run stops as
+        failed, and the engine closes its work with the reason, in a notification."""
+        with job.hub.db.unit_of_work() as session:
+            stopped = session.get(Backfill, run_id)
+            if stopped is not None and stopped.state is BackfillState.RUNNING:
+                stopped.state = BackfillState.FAILED
+                stopped.finished_at = utcnow()
 
     def query(self, run: Backfill) -> tuple[OrderQuery, str | None]:
         return OrderQuery(field="created_at", since=run.start, until=run.end), run.cursor
@@ -413,13 +471,7 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
         try:
             return connector.list_orders(*query, Priority.BACKGROUND)
         except Rejected:
-            # The platform refuses the range itself, not one record: the run stops as
-            # failed, and the engine closes its work with the reason, in a notification.
-            with job.hub.db.unit_of_work() as session:
-                stopped = session.get(Backfill, run_id)
-                if stopped is not None and stopped.state is BackfillState.RUNNING:
-                    stopped.state = BackfillState.FAILED
-                    stopped.finished_at = utcnow()
+            self._stop(job, run_id)
             raise
 
     def apply_page(
@@ -459,6 +511,160 @@ def _skip(run: Backfill, external_id: str, reason: str) -> None:
     run.skipped += 1
     if len(run.skips) < 1000:
         run.skips = [*run.skips, {"id": external_id, "reason": reason[:300]}]
+
+
+PAGES_ROUTE = "pages"
+BULK_ROUTE = "bulk"
+# A claim reads for this long, then queues the rest: the plugin's live work (held back by
+# its lease meanwhile) runs between two claims.
+EXPORT_CLAIM_SECONDS = 10.0
+# The export is polled after 1 s, then twice as long each time, up to every 5 s: a poll
+# costs one GraphQL point (of 50 restored a second), and a file ready is read at most 5 s
+# late. The bulk_operations/finish webhook is not subscribed: it would save those seconds
+# only, at the price of a subscription on every store for a rare event.
+EXPORT_POLL_FIRST = 1.0
+EXPORT_POLL_MAX = 5.0
+
+
+class BulkBackfill:
+    """A backfill read by one export the platform prepares. Each claim takes the next
+    step and keeps it on the run: start the export (its id saved), poll it by that id
+    (never a second export: a restart polls the saved one, which may have finished
+    meanwhile), then stream its result from the saved byte position in chunks of
+    ``Settings.export_chunk`` orders (500), one transaction each, written with the
+    position after it. A kill mid-file resumes after the last chunk committed; an order
+    read twice imports once anyway (the import is idempotent by external id)."""
+
+    def run(self, job: Job, run_id: int, query: OrderQuery) -> None:
+        connector = job.capability(ImportsOrders)
+        if not isinstance(connector, ExportsOrdersInBulk):
+            raise Rejected(f"the {job.plugin.connector} connector cannot export orders in bulk")
+        with job.hub.db.read() as session:
+            run = session.get(Backfill, run_id)
+            assert run is not None
+            export_id, status = run.export_id, run.export_status
+            url, offset = run.export_url, run.export_offset
+        if export_id is None:
+            try:
+                export = connector.start_order_export(query)
+            except Rejected:
+                BackfillOrders._stop(job, run_id)
+                raise
+            self._wait(job, run_id, export, polls=0)
+            return
+        if status != "completed":
+            export = connector.order_export(export_id)
+            if export.status == "running":
+                self._wait(job, run_id, export, polls=int(job.row.payload.get("polls", 0)) + 1)
+                return
+            if export.status == "expired":  # the result is gone: export again, from the start
+                self._restart(job, run_id)
+                return
+            if export.status == "failed":
+                BackfillOrders._stop(job, run_id)
+                raise Rejected(f"the platform's export of the orders failed ({export.error})")
+            url = export.url
+            job.record(lambda session: self._completed(session, run_id, export))
+        if url is None:  # complete and empty: no order in the range
+            job.finish(lambda session: self._done(session, job, run_id))
+            return
+        self._read(job, connector, run_id, url, offset)
+
+    def _read(
+        self, job: Job, connector: ExportsOrdersInBulk, run_id: int, url: str, offset: int
+    ) -> None:
+        began = time.monotonic()
+        with contextlib.closing(
+            connector.read_order_export(url, offset, job.hub.settings.export_chunk)
+        ) as chunks:
+            for chunk in chunks:
+                running: list[bool] = []
+                job.checkpoint(self._writer(job, run_id, chunk, running), {})
+                if not all(running):  # cancelled meanwhile
+                    job.finish()
+                    return
+                if time.monotonic() - began > EXPORT_CLAIM_SECONDS:
+                    job.finish(
+                        lambda session: ledger.enqueue(
+                            session, job.plugin.id, WorkKind.BACKFILL, str(run_id)
+                        )
+                    )
+                    return
+        job.finish(lambda session: self._done(session, job, run_id))
+
+    def _writer(
+        self, job: Job, run_id: int, chunk: ExportChunk, running: list[bool]
+    ) -> Callable[[Session], None]:
+        """The chunk's write (``job.checkpoint`` renews the claim with it); ``running``
+        says whether the run was still running."""
+        return lambda session: running.append(self._apply(session, job, run_id, chunk))
+
+    @staticmethod
+    def _apply(session: Session, job: Job, run_id: int, chunk: ExportChunk) -> bool:
+        run = session.get(Backfill, run_id)
+        if run is None or run.state is not BackfillState.RUNNING:
+            return False
+        BACKFILL.apply_page(session, job, run, Page(records=chunk.records, skipped=chunk.skipped))
+        run.pages += 1
+        run.export_offset = chunk.end
+        return True
+
+    @staticmethod
+    def _done(session: Session, job: Job, run_id: int) -> None:
+        run = session.get(Backfill, run_id)
+        if run is None or run.state is not BackfillState.RUNNING:
+            return
+        if run.export_size is not None:
+            run.export_offset = run.export_size
+        run.state = BackfillState.DONE
+        run.finished_at = utcnow()
+        BACKFILL.done(session, job, run)
+
+    @staticmethod
+    def _completed(session: Session, run_id: int, export: BulkExport) -> None:
+        run = session.get(Backfill, run_id)
+        if run is not None:
+            run.export_status, run.export_url = export.status, export.url
+            run.export_size, run.export_objects = export.size, export.objects
+
+    @staticmethod
+    def _wait(job: Job, run_id: int, export: BulkExport, polls: int) -> None:
+        """Keep what the platform said and poll again later (sooner at first)."""
+        delay = min(EXPORT_POLL_MAX, EXPORT_POLL_FIRST * 2**polls)
+
+        def write(session: Session) -> None:
+            run = session.get(Backfill, run_id)
+            if run is None or run.state is not BackfillState.RUNNING:
+                return
+            run.export_id, run.export_status = export.id, export.status
+            run.export_objects = export.objects
+            ledger.enqueue(
+                session,
+                job.plugin.id,
+                WorkKind.BACKFILL,
+                str(run_id),
+                delay=delay,
+                payload={"polls": polls},
+            )
+
+        job.finish(write)
+
+    @staticmethod
+    def _restart(job: Job, run_id: int) -> None:
+        def write(session: Session) -> None:
+            run = session.get(Backfill, run_id)
+            if run is None or run.state is not BackfillState.RUNNING:
+                return
+            log.warning("backfill export expired: exporting again", backfill=run_id)
+            run.export_id, run.export_status, run.export_url = None, "", None
+            run.export_offset, run.export_size, run.export_objects = 0, None, 0
+            ledger.enqueue(session, job.plugin.id, WorkKind.BACKFILL, str(run_id))
+
+        job.finish(write)
+
+
+BULK = BulkBackfill()
+BACKFILL = BackfillOrders()
 
 
 # ----------------------------------------------------------------------- gap report

@@ -205,15 +205,15 @@ def _emit(
     inner = walk.node_type(conn)
     selection = walk.node_selection(node)
     for item in _items(walk, node, value):
-        children: list[tuple[FieldNode, Any, Any]] = []
-        line = _strip(walk, selection, inner, item, children)
+        children: list[tuple[FieldNode, Any, Any, Any]] = []
+        line = _strip(walk, selection, inner, item, children, item.get("id"))
         if not isinstance(line, dict):
             continue
         if parent_id is not None:
             line["__parentId"] = parent_id
         lines.append(line)
-        for child, child_type, child_value in children:
-            _emit(walk, child, child_type, child_value, item.get("id"), lines)
+        for child, child_type, child_value, owner in children:
+            _emit(walk, child, child_type, child_value, owner, lines)
 
 
 def _strip(
@@ -221,12 +221,17 @@ def _strip(
     selection: SelectionSetNode | None,
     parent: Any,
     value: Any,
-    children: list[tuple[FieldNode, Any, Any]],
+    children: list[tuple[FieldNode, Any, Any, Any]],
+    owner: Any,
 ) -> Any:
+    """``value`` without its connections, which go to ``children`` with the id of the
+    nearest object holding them (a fulfillment's lines name the fulfillment, as Shopify's
+    ``__parentId`` does, not the order the fulfillment is listed on)."""
     if isinstance(value, list):
-        return [_strip(walk, selection, parent, v, children) for v in value]
+        return [_strip(walk, selection, parent, v, children, owner) for v in value]
     if not isinstance(value, dict):
         return value
+    owner = value.get("id") or owner
     out: Doc = {}
     for node in walk.fields(selection):
         key = node.alias.value if node.alias else node.name.value
@@ -234,14 +239,14 @@ def _strip(
             continue
         named = walk.field_type(parent, node.name.value)
         if is_connection(named):
-            children.append((node, named, value[key]))
+            children.append((node, named, value[key], owner))
         elif named is None or is_leaf_type(named):
             out[key] = value[key]
         else:
             concrete = named
             if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
                 concrete = None
-            out[key] = _strip(walk, node.selection_set, concrete, value[key], children)
+            out[key] = _strip(walk, node.selection_set, concrete, value[key], children, owner)
     return out
 
 

@@ -307,6 +307,7 @@ class View:
             "tags": split_tags(doc["tags"]),
             "test": doc["test"],
             "sourceName": doc["source_name"],
+            "sourceIdentifier": doc.get("source_identifier"),
             "confirmed": doc["confirmed"],
             "closed": doc["closed_at"] is not None,
             "createdAt": doc["created_at"],
@@ -462,6 +463,18 @@ class View:
                 if location_id in self.ops.shop.locations
                 else None
             ),
+            "fulfillmentLineItems": lambda _info, **args: connection(
+                doc["line_items"], args, lambda li: self.fulfillment_line(doc, li)
+            ),
+        }
+
+    def fulfillment_line(self, fulfillment: Doc, li: Doc) -> Doc:
+        return {
+            "__typename": "FulfillmentLineItem",
+            # one line of one fulfillment: Shopify's ids are their own; these are derived
+            "id": d.gid("FulfillmentLineItem", fulfillment["id"] * 1000 + int(li["id"]) % 1000),
+            "lineItem": self.line_item(li, self.currency),
+            "quantity": li["quantity"],
         }
 
     def transaction(self, tx: Doc) -> Doc:

@@ -383,6 +383,52 @@ def test_a_package_is_read_with_its_parcels_and_the_plugin_chosen_to_rate_it(
     assert [parcel.weight for parcel in package.parcels] == [BOX.weight]  # read while open
 
 
+def test_the_reads_built_once_answer_for_each_package_capability_and_plugin(
+    hub: Hub, ids: dict[str, int]
+) -> None:
+    """package_for's and record_quotes' statements are built once and bound per call: one
+    session asking in turn about two packages, two capabilities and two plugins gets each
+    one's own answer, never the one asked before."""
+    light = _package(hub, ids)
+    with hub.db.unit_of_work() as session:
+        heavy = shipping.prepare_package(session, ids["order"], [BOX, ParcelIn(weight=5000)]).id
+        labeller = factories.plugin(hub, session, "labeller", import_orders=False)
+        for plugin_id in (ids["carrier"], labeller.id):
+            plugins.attach(session, plugin_id, ids["channel"])
+        shipping.set_service(session, ids["channel"], ServiceCapability.GET_RATES, ids["carrier"])
+        shipping.set_service(session, ids["channel"], ServiceCapability.BUY_LABEL, labeller.id)
+        shipping.record_quotes(session, light, ids["carrier"], QUOTES[:1])
+        shipping.record_quotes(session, heavy, ids["carrier"], QUOTES[1:])
+        by_labeller = shipping.record_quotes(session, heavy, labeller.id, QUOTES[:1])
+        assert [(q.plugin_id, q.external_id) for q in by_labeller] == [(labeller.id, "r1")]
+        by_carrier = shipping.record_quotes(session, light, ids["carrier"], QUOTES[2:])
+        assert [(q.package_id, q.external_id) for q in by_carrier] == [(light, "r3")]
+    with hub.db.read() as session:
+        asked = [
+            (package_id, capability, shipping.package_for(session, package_id, capability))
+            for package_id in (light, heavy, light)
+            for capability in (ServiceCapability.GET_RATES, ServiceCapability.BUY_LABEL)
+        ]
+        weights = {
+            package_id: [parcel.weight for parcel in package.parcels]
+            for package_id, _, (package, _) in asked
+        }
+    assert [(p, c, found.id, plugin) for p, c, (found, plugin) in asked] == [
+        (light, ServiceCapability.GET_RATES, light, ids["carrier"]),
+        (light, ServiceCapability.BUY_LABEL, light, labeller.id),
+        (heavy, ServiceCapability.GET_RATES, heavy, ids["carrier"]),
+        (heavy, ServiceCapability.BUY_LABEL, heavy, labeller.id),
+        (light, ServiceCapability.GET_RATES, light, ids["carrier"]),
+        (light, ServiceCapability.BUY_LABEL, light, labeller.id),
+    ]
+    assert weights == {light: [BOX.weight], heavy: [BOX.weight, Decimal("5000")]}
+    with hub.db.read() as session:
+        assert plugins.plugin_to_call(session, labeller.id).name == "labeller"
+        assert plugins.plugin_to_call(session, ids["carrier"]).name == "carrier"
+        with pytest.raises(NotFound, match="no plugin with id 999"):
+            plugins.plugin_to_call(session, 999)
+
+
 def test_quotes_are_refused_for_a_package_that_is_not_there(hub: Hub, ids: dict[str, int]) -> None:
     with pytest.raises(NotFound, match="no package 999"), hub.db.unit_of_work() as session:
         shipping.record_quotes(session, 999, ids["carrier"], QUOTES)

@@ -76,3 +76,23 @@ def test_a_block_longer_than_the_patience_is_refused(db: Database) -> None:
     with pytest.raises(RateLimited):
         PatientBudget(shared, 5.0, clock=clock, sleep=clock.sleep).acquire(1)
     assert clock.slept == []
+
+
+def test_each_account_draws_from_its_own_bucket(db: Database) -> None:
+    """The bucket's statements are built once with its key bound per call: spending one
+    account's room (and its platform's block) leaves another account's untouched."""
+    once_a_minute = BucketPolicy(name="t", capacity=1, leak_per_second=1 / 60)
+    first = SharedBudget(db, "easypost:first", once_a_minute)
+    second = SharedBudget(db, "easypost:second", once_a_minute)
+    first.acquire(1)
+    with pytest.raises(RateLimited):
+        first.acquire(1)
+    second.acquire(1)  # room of its own
+    with pytest.raises(RateLimited):
+        second.acquire(1)
+    third = SharedBudget(db, "easypost:third", once_a_minute)
+    first.throttled(600.0)
+    with pytest.raises(RateLimited) as blocked:
+        first.reserve(1, Priority.LIVE, within=1000.0)
+    assert blocked.value.retry_after is not None and blocked.value.retry_after > 500
+    assert third.reserve(1, Priority.LIVE, within=0.0) == 0.0

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.connectors.errors import RateLimited
@@ -23,6 +23,18 @@ from tradewind.db import Database, insert_ignore
 from tradewind.sync.models import RateBudgetRow
 
 _TABLE = cast(Table, RateBudgetRow.__table__)
+# Every call to a platform runs these two: built once, the bucket's key a parameter
+# (building a statement cost as much as running it).
+_LOCKED_STATE = (
+    select(_TABLE.c.level, _TABLE.c.updated_at, _TABLE.c.blocked_until, _TABLE.c.capacity)
+    .where(_TABLE.c.key == bindparam("bucket"))
+    .with_for_update()
+)
+_KEEP_STATE = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("bucket"))
+    .values(level=bindparam("new_level"), updated_at=bindparam("now"))
+)
 
 
 class SharedBudget:
@@ -54,24 +66,18 @@ class SharedBudget:
     def _state(self, session: Session) -> tuple[BucketState, float | None]:
         """The bucket's state and capacity, locked; read as columns, not as an object:
         every call to the platform takes from its bucket first."""
-        locked = (
-            select(_TABLE.c.level, _TABLE.c.updated_at, _TABLE.c.blocked_until, _TABLE.c.capacity)
-            .where(_TABLE.c.key == self.key)
-            .with_for_update()
-        )
         connection = session.connection()  # the table's statements, past the ORM's work
-        found = connection.execute(locked).one_or_none()
+        key = {"bucket": self.key}
+        found = connection.execute(_LOCKED_STATE, key).one_or_none()
         if found is None:
             self._create(session)
-            found = connection.execute(locked).one()
+            found = connection.execute(_LOCKED_STATE, key).one()
         level, updated, blocked_until, capacity = found
         return BucketState(level, updated, blocked_until), capacity
 
     def _keep(self, session: Session, state: BucketState) -> None:
         session.connection().execute(
-            update(_TABLE)
-            .where(_TABLE.c.key == self.key)
-            .values(level=state.level, updated_at=state.updated)
+            _KEEP_STATE, {"bucket": self.key, "new_level": state.level, "now": state.updated}
         )
 
     def acquire(self, cost: float, priority: Priority = Priority.LIVE) -> None:

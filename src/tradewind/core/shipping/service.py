@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -165,6 +166,24 @@ def package_for(
     the one its channel has chosen. One query, where reading the package, its parcels,
     its order's channel, the route and the channel's choice took five (a rating is on a
     person's clock)."""
+    row = (
+        session.execute(_package_and_plugin(capability), {"package_id": package_id})
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"no package {package_id}")
+    package, plugin_id = row
+    if plugin_id is None:
+        raise Invalid(NO_SERVICE.format(capability=capability.value))
+    return package, plugin_id
+
+
+@cache
+def _package_and_plugin(capability: ServiceCapability) -> Select[Package, int | None]:
+    """``package_for``'s query, built once per capability with the package as a bound
+    parameter: building it (its joins, its correlated subquery, its loader option) cost
+    twice as much as running it."""
     route_plugin = (
         select(ShippingProcess.plugin_id)
         .join(LocationMapping, LocationMapping.shipping_process == ShippingProcess.name)
@@ -180,27 +199,17 @@ def package_for(
         .correlate(Order)
         .scalar_subquery()
     )
-    row = (
-        session.execute(
-            select(Package, func.coalesce(route_plugin, ChannelService.plugin_id))
-            .join(Order, Order.id == Package.order_id)
-            .outerjoin(
-                ChannelService,
-                (ChannelService.channel_id == Order.channel_id)
-                & (ChannelService.capability == capability),
-            )
-            .where(Package.id == package_id)
-            .options(joinedload(Package.parcels))
+    return (
+        select(Package, func.coalesce(route_plugin, ChannelService.plugin_id))
+        .join(Order, Order.id == Package.order_id)
+        .outerjoin(
+            ChannelService,
+            (ChannelService.channel_id == Order.channel_id)
+            & (ChannelService.capability == capability),
         )
-        .unique()
-        .one_or_none()
+        .where(Package.id == bindparam("package_id"))
+        .options(joinedload(Package.parcels))
     )
-    if row is None:
-        raise NotFound(f"no package {package_id}")
-    package, plugin_id = row
-    if plugin_id is None:
-        raise Invalid(NO_SERVICE.format(capability=capability.value))
-    return package, plugin_id
 
 
 def get_package(session: Session, package_id: int) -> Package:
@@ -220,7 +229,7 @@ def record_quotes(
 ) -> list[RateQuote]:
     """The plugin's new quotes for the package, replacing its earlier ones."""
     # The package's state alone is read, not the package: a rating is on a person's clock.
-    state = session.scalar(select(Package.state).where(Package.id == package_id))
+    state = session.scalar(_package_state(), {"package_id": package_id})
     if state is None:
         raise NotFound(f"no package {package_id}")
     if state is PackageState.LABELLED:
@@ -256,12 +265,25 @@ def record_quotes(
     # One executemany and one read back, in the order given (ids rise with it): an
     # INSERT .. RETURNING that keeps the order is sent by SQLite one row at a time.
     session.connection().execute(insert(cast(Table, RateQuote.__table__)), rows)
-    return list(
-        session.scalars(
-            select(RateQuote)
-            .where(RateQuote.package_id == package_id, RateQuote.plugin_id == plugin_id)
-            .order_by(RateQuote.id)
+    return list(session.scalars(_kept_quotes(), {"package_id": package_id, "plugin_id": plugin_id}))
+
+
+@cache
+def _package_state() -> Select[PackageState]:
+    """``record_quotes``' read of the package's state, built once (the package bound)."""
+    return select(Package.state).where(Package.id == bindparam("package_id"))
+
+
+@cache
+def _kept_quotes() -> Select[RateQuote]:
+    """``record_quotes``' read back of the quotes, built once (package and plugin bound)."""
+    return (
+        select(RateQuote)
+        .where(
+            RateQuote.package_id == bindparam("package_id"),
+            RateQuote.plugin_id == bindparam("plugin_id"),
         )
+        .order_by(RateQuote.id)
     )
 
 

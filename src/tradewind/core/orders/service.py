@@ -299,7 +299,6 @@ def create_imported(
             select(Order)
             .where(Order.id.in_(list(ids.values())))
             .options(selectinload(Order.lines))
-            .execution_options(populate_existing=True)
         )
     }
     made = [loaded[key] for key in keys]

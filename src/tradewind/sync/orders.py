@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import ValidationError
@@ -223,6 +223,22 @@ class Lookups:
     variants: dict[str, int]
     warehouses: dict[str, int | None]
     generic: int | None = None
+    # Validated once a page: a buyer's email check costs more than the rest of its order.
+    buyers: dict[tuple[object, ...], tuple[str, bool, CustomerIn | None]] = field(
+        default_factory=dict
+    )
+    addresses: dict[AddressRecord, Address] = field(default_factory=dict)
+
+    def buyer(self, rules: ImportRules, record: OrderRecord) -> tuple[str, bool, CustomerIn | None]:
+        key = (record.email, record.customer, record.source)
+        if key not in self.buyers:
+            self.buyers[key] = buyer(rules, record)
+        return self.buyers[key]
+
+    def address(self, record: AddressRecord) -> Address:
+        if record not in self.addresses:
+            self.addresses[record] = address(record)
+        return self.addresses[record]
 
     @classmethod
     def of(cls, session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> Lookups:
@@ -581,7 +597,10 @@ def to_order_in(
 ) -> OrderIn:
     """The core's order of ``record``; ``lookups``: read once for its page."""
     customer_id: int | None = None
-    email, generic, customer = buyer(rules, record)
+    email, generic, customer = (
+        lookups.buyer(rules, record) if lookups is not None else buyer(rules, record)
+    )
+    to_address = lookups.address if lookups is not None else address
     if generic:
         customer_id = lookups.generic if lookups is not None else None
         if customer_id is None:
@@ -608,8 +627,8 @@ def to_order_in(
         tax_total=record.tax_total,
         discount_total=record.discount_total,
         total=record.total,
-        billing_address=address(record.billing_address) if record.billing_address else None,
-        shipping_address=address(record.shipping_address) if record.shipping_address else None,
+        billing_address=to_address(record.billing_address) if record.billing_address else None,
+        shipping_address=to_address(record.shipping_address) if record.shipping_address else None,
         warehouse_id=lookups.warehouses[record.location_ref]
         if lookups is not None
         else links.warehouse_for_location(session, plugin.id, record.location_ref),

@@ -296,9 +296,7 @@ def create_imported(
     loaded = {
         order.external_id: order
         for order in session.scalars(
-            select(Order)
-            .where(Order.id.in_(list(ids.values())))
-            .options(selectinload(Order.lines))
+            select(Order).where(Order.id.in_(list(ids.values()))).options(selectinload(Order.lines))
         )
     }
     made = [loaded[key] for key in keys]

@@ -494,8 +494,8 @@ def _backfill(where: str, database_url: str | None, queue_url: str | None) -> It
             # The orders were placed just before the plugin was enabled, inside the
             # reconciliation poll's usual 15-minute overlap: a poll walking the same
             # 10,000 orders (and their review holds) beside the backfill would measure
-            # the two sharing the API budget, not the backfill. A real backfill reaches
-            # back past any poll window.
+            # the two sharing the plugin's single flight and API budget, not the backfill.
+            # A real backfill reaches back past any poll window.
             plugins.update_import_rules(session, setup.plugin_id, {"poll_overlap_minutes": 0})
         with _engine(setup) as engine:
             event.listen(setup.hub.db.engine, "before_cursor_execute", count)
@@ -532,20 +532,13 @@ def _backfill(where: str, database_url: str | None, queue_url: str | None) -> It
     limits = PLAN_LIMITS[PLAN]
     floor = PAGE * limits.rest_leak  # orders/s the page route allows at most
     pages_needed = math.ceil(ORDERS / PAGE)
-    # Each page also asks which of its open orders are held for review: a GraphQL query
-    # of 1 point a page plus 1 an order, against the plan's bucket and restore rate.
-    points = pages_needed + ORDERS
-    holds_seconds = max(0.0, points - limits.graphql_bucket) / limits.graphql_restore
-    holds_floor = f"{ORDERS / holds_seconds:.0f}" if holds_seconds else "no bound"
     engine_name = "SQLite, embedded queue" if database_url is None else "PostgreSQL, Redis queue"
     note = (
         f"{ORDERS} orders; imported {progress.imported}, unchanged {progress.unchanged}, "
         f"skipped {progress.skipped}; {engine_name}, 2 worker threads, sandbox in its own "
         f"process on the {PLAN.value} plan; floor: {PAGE} orders a REST page x "
         f"{limits.rest_leak:g} calls/s (its {limits.rest_bucket}-call bucket lets a short "
-        f"backfill burst above it); the pages' review-hold queries ({points} GraphQL points "
-        f"against {limits.graphql_bucket:g} + {limits.graphql_restore:g}/s) allow "
-        f"{holds_floor} orders/s"
+        "backfill burst above it); each page also makes one GraphQL review-hold query"
     )
     yield Figure(
         bench="shopify.order_backfill",

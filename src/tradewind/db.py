@@ -15,7 +15,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
@@ -336,6 +336,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def keep(session: Session, objects: Iterable[object]) -> None:
+    """Hold ``objects`` in ``session`` until it closes. Its identity map keeps only weak
+    references: objects a unit of work made in bulk and let go of would be read again,
+    one query each, by the subscribers that look them up by id before commit."""
+    session.info.setdefault("tradewind.kept", []).extend(objects)
 
 
 def insert_ignore(

@@ -199,6 +199,19 @@ def peek_pending(session: Session) -> list[DomainEvent]:
     return list(session.info.get(_SESSION_KEY, {}))
 
 
+def recorded_count(session: Session) -> int:
+    """How many events ``session`` holds: a mark for ``forget_after``."""
+    return len(session.info.get(_SESSION_KEY, {}))
+
+
+def forget_after(session: Session, mark: int) -> None:
+    """Drop the events recorded since ``recorded_count`` gave ``mark`` (the writes that
+    recorded them were rolled back to a savepoint)."""
+    pending: dict[DomainEvent, None] = session.info.get(_SESSION_KEY, {})
+    for event in list(pending)[mark:]:
+        del pending[event]
+
+
 BeforeCommit = Callable[["Session", Sequence[DomainEvent]], None]
 AfterCommit = Callable[[Sequence[DomainEvent]], None]
 

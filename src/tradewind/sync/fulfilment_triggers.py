@@ -26,6 +26,7 @@ def enqueue_fulfilment(
     session: Session, events: Sequence[DomainEvent], keeps_work: Sequence[PluginState]
 ) -> None:
     seen: set[int] = set()
+    tools: dict[int, int | None] = {}  # channel → its fulfilment tool, read once a channel
     for event in events:
         if not isinstance(event, OrderCreated | OrderUpdated | OrderCancelled):
             continue
@@ -35,9 +36,11 @@ def enqueue_fulfilment(
         order = session.get(Order, event.order_id)
         if order is None or order.test:
             continue
-        plugin_id = shipping.services(session, order.channel_id).get(
-            ServiceCapability.PUSH_ORDER_FOR_FULFILMENT
-        )
+        if order.channel_id not in tools:
+            tools[order.channel_id] = shipping.services(session, order.channel_id).get(
+                ServiceCapability.PUSH_ORDER_FOR_FULFILMENT
+            )
+        plugin_id = tools[order.channel_id]
         if plugin_id is None or plugin_id == order.plugin_id:
             continue
         plugin = session.get(Plugin, plugin_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import ValidationError
@@ -147,17 +147,20 @@ def missing(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) ->
     return gaps
 
 
-def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> None:
+def lock_for_import(
+    session: Session, plugin: Plugin, records: Sequence[OrderRecord]
+) -> frozenset[str]:
     """Before a batch of records is imported in one transaction, lock every row it may
     change that other transactions change too, in the global order — the plugin's orders
     it already holds (by id), then the stock rows of every product the lines may match in
     every warehouse the orders may use (by product, warehouse). Imported one after the
     other, the orders would lock them in the records' order, and two batches (or a batch
-    and a cancellation in the UI) deadlock."""
+    and a cancellation in the UI) deadlock. Returns the external ids of the records'
+    orders the plugin holds (locked: no other transaction changes them meanwhile)."""
     if not records:
-        return
+        return frozenset()
     held = session.execute(
-        select(Order.id, Order.warehouse_id)
+        select(Order.id, Order.warehouse_id, Order.external_id)
         .where(
             Order.plugin_id == plugin.id,
             Order.external_id.in_(sorted({record.external_id for record in records})),
@@ -187,7 +190,7 @@ def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRec
                 )
             )
         )
-    warehouses = {warehouse_id for _, warehouse_id in held if warehouse_id is not None}
+    warehouses = {warehouse_id for _, warehouse_id, _ in held if warehouse_id is not None}
     for location in {record.location_ref for record in records}:
         warehouses.add(links.warehouse_for_location(session, plugin.id, location) or 0)
     default = inventory.default_warehouse(session)
@@ -197,7 +200,7 @@ def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRec
         holders = [
             line.holder
             for line in session.scalars(
-                select(OrderLine).where(OrderLine.order_id.in_([order for order, _ in held]))
+                select(OrderLine).where(OrderLine.order_id.in_([order for order, _, _ in held]))
             )
         ]
         pairs.update(
@@ -209,6 +212,101 @@ def lock_for_import(session: Session, plugin: Plugin, records: Sequence[OrderRec
             )
         )
     inventory.lock_levels(session, pairs)
+    return frozenset(str(external_id) for _, _, external_id in held)
+
+
+@dataclass
+class Lookups:
+    """What ``to_order_in`` looks up, read once for a page of records: the plugin's
+    variant links of every line, its location mappings and its generic customer."""
+
+    variants: dict[str, int]
+    warehouses: dict[str, int | None]
+    generic: int | None = None
+    # Validated once a page: a buyer's email check costs more than the rest of its order.
+    buyers: dict[tuple[object, ...], tuple[str, bool, CustomerIn | None]] = field(
+        default_factory=dict
+    )
+    addresses: dict[AddressRecord, Address] = field(default_factory=dict)
+
+    def buyer(self, rules: ImportRules, record: OrderRecord) -> tuple[str, bool, CustomerIn | None]:
+        key = (record.email, record.customer, record.source)
+        if key not in self.buyers:
+            self.buyers[key] = buyer(rules, record)
+        return self.buyers[key]
+
+    def address(self, record: AddressRecord) -> Address:
+        if record not in self.addresses:
+            self.addresses[record] = address(record)
+        return self.addresses[record]
+
+    @classmethod
+    def of(cls, session: Session, plugin: Plugin, records: Sequence[OrderRecord]) -> Lookups:
+        refs = sorted({line.variant_ref for r in records for line in r.lines if line.variant_ref})
+        variants: dict[str, int] = {}
+        for start in range(0, len(refs), 500):
+            for external_id, product_id in session.execute(
+                select(ProductLink.external_id, ProductLink.product_id).where(
+                    ProductLink.plugin_id == plugin.id,
+                    ProductLink.external_id.in_(refs[start : start + 500]),
+                )
+            ):
+                variants[external_id] = product_id
+        mappings = links.location_mappings(session, plugin.id)
+        warehouses = {
+            location: links.warehouse_from(mappings, location)
+            for location in {record.location_ref for record in records}
+        }
+        return cls(variants, warehouses)
+
+
+def import_new(
+    session: Session, plugin: Plugin, records: Sequence[OrderRecord], *, backfill: bool = False
+) -> list[ImportOutcome]:
+    """``import_record`` for records whose orders the plugin does not hold (locked by
+    ``lock_for_import``) and that Tradewind did not make: the ones the rules import are
+    created together (``orders.create_imported``), the rest judged as one by one. Raises
+    as the first refused record would; the caller falls back to one by one."""
+    rules = plugins.import_rules(plugin)
+    lookups = Lookups.of(session, plugin, records)
+    outcomes: list[ImportOutcome | None] = []
+    made: list[tuple[int, OrderRecord, OrderIn]] = []
+    for record in records:
+        if Toggle.IMPORT_ORDERS not in plugin.toggles:
+            outcomes.append(
+                ImportOutcome(
+                    "skipped", reason="Import Orders is off", code="toggle_off:import_orders"
+                )
+            )
+            continue
+        skip = skip_reason(plugin, rules, record, backfill=backfill)
+        if skip is not None:
+            decided: Outcome = "deferred" if skip.deferred else "skipped"
+            outcomes.append(ImportOutcome(decided, reason=skip.reason, code=skip.code))
+            continue
+        made.append((len(outcomes), record, to_order_in(session, plugin, rules, record, lookups)))
+        outcomes.append(None)
+
+    def then(position: int, order: Order) -> None:
+        at, record, _ = made[position]
+        # What a new order has none of costs no query (no shipments, returns to read).
+        tracks = plugin.toggles & {Toggle.IMPORT_TRACKING, Toggle.IMPORT_SHIPMENTS}
+        if tracks and record.fulfillments:
+            _import_fulfillments(session, plugin, order, record)
+        if record.refunds:
+            _import_refunds(session, plugin, rules, order, record)
+        if Toggle.EXPORT_CUSTOMERS in plugin.toggles:
+            _link_buyer(session, plugin, order, record)
+        outcomes[at] = ImportOutcome("imported", order.id)
+
+    orders.create_imported(
+        session,
+        plugin.id,
+        [data for _, _, data in made],
+        ImportOptions(match_by=rules.match_by),
+        then=then,
+    )
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def import_record(
@@ -465,15 +563,21 @@ def _returns_of(session: Session, order: Order) -> list[int]:
     return list(session.scalars(select(Return.id).where(Return.order_id == order.id)))
 
 
-def lines_in(session: Session, plugin: Plugin, record: OrderRecord) -> list[OrderLineIn]:
+def lines_in(
+    session: Session, plugin: Plugin, record: OrderRecord, lookups: Lookups | None = None
+) -> list[OrderLineIn]:
     """The order's lines as the core takes them, each tied to its product where the
     platform's variant is linked."""
+
+    def linked(ref: str) -> int | None:
+        if lookups is not None:
+            return lookups.variants.get(ref)
+        return links.product_for_variant(session, plugin.id, ref)
+
     return [
         OrderLineIn(
             external_id=line.external_id,
-            product_id=links.product_for_variant(session, plugin.id, line.variant_ref)
-            if line.variant_ref
-            else None,
+            product_id=linked(line.variant_ref) if line.variant_ref else None,
             sku=line.sku,
             barcode=line.barcode,
             title=line.title,
@@ -485,14 +589,26 @@ def lines_in(session: Session, plugin: Plugin, record: OrderRecord) -> list[Orde
 
 
 def to_order_in(
-    session: Session, plugin: Plugin, rules: ImportRules, record: OrderRecord
+    session: Session,
+    plugin: Plugin,
+    rules: ImportRules,
+    record: OrderRecord,
+    lookups: Lookups | None = None,
 ) -> OrderIn:
+    """The core's order of ``record``; ``lookups``: read once for its page."""
     customer_id: int | None = None
-    email, generic, customer = buyer(rules, record)
+    email, generic, customer = (
+        lookups.buyer(rules, record) if lookups is not None else buyer(rules, record)
+    )
+    to_address = lookups.address if lookups is not None else address
     if generic:
-        customer_id = customers.generic_customer(
-            session, f"plugin:{plugin.id}:generic", f"Generic customer ({plugin.name})"
-        ).id
+        customer_id = lookups.generic if lookups is not None else None
+        if customer_id is None:
+            customer_id = customers.generic_customer(
+                session, f"plugin:{plugin.id}:generic", f"Generic customer ({plugin.name})"
+            ).id
+            if lookups is not None:
+                lookups.generic = customer_id
     return OrderIn(
         external_id=record.external_id,
         number=record.number,
@@ -505,15 +621,17 @@ def to_order_in(
         customer_id=customer_id,
         customer=customer,
         email=email if customer is not None or generic else "",
-        lines=lines_in(session, plugin, record),
+        lines=lines_in(session, plugin, record, lookups),
         subtotal=record.subtotal,
         shipping_total=record.shipping_total,
         tax_total=record.tax_total,
         discount_total=record.discount_total,
         total=record.total,
-        billing_address=address(record.billing_address) if record.billing_address else None,
-        shipping_address=address(record.shipping_address) if record.shipping_address else None,
-        warehouse_id=links.warehouse_for_location(session, plugin.id, record.location_ref),
+        billing_address=to_address(record.billing_address) if record.billing_address else None,
+        shipping_address=to_address(record.shipping_address) if record.shipping_address else None,
+        warehouse_id=lookups.warehouses[record.location_ref]
+        if lookups is not None
+        else links.warehouse_for_location(session, plugin.id, record.location_ref),
         location_ref=record.location_ref,
         test=record.test,
         note=record.note,

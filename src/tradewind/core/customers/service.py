@@ -3,14 +3,16 @@ added without duplicates, and generic customers for orders without a usable buye
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tradewind.core.customers.models import Customer, CustomerAddress
 from tradewind.core.customers.schemas import Address, CustomerIn
-from tradewind.db import insert_ignore, utcnow
+from tradewind.db import dialect_insert, insert_ignore, utcnow
 from tradewind.errors import Conflict, Invalid, NotFound
 from tradewind.events import CustomerCreated, CustomerUpdated, record
 
@@ -78,53 +80,100 @@ def match_or_create(session: Session, data: CustomerIn) -> tuple[Customer, bool]
     An existing customer keeps what it has: only blank profile fields are filled and only
     new addresses are added. Two processes racing on a new email end with one customer.
     """
-    key = email_key(data.email)
-    if key is None:
-        raise Invalid(
-            "a customer can only be matched by email, and none was given",
-            fields={"email": "required"},
+    (matched,) = match_or_create_many(session, [data])
+    if matched.event is not None:
+        record(session, matched.event)
+    return matched.customer, matched.created
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """What ``match_or_create`` did for one buyer: the customer, whether it was made, and
+    the event to record (``None``: nothing changed)."""
+
+    customer: Customer
+    created: bool
+    event: CustomerCreated | CustomerUpdated | None
+
+
+def match_or_create_many(session: Session, datas: Sequence[CustomerIn]) -> list[Matched]:
+    """``match_or_create`` for many buyers (the orders of a page) in a few statements:
+    the customers of every email read and locked in one query, the missing ones inserted
+    in one, and each buyer then applied in turn exactly as one call after the other would
+    (the first buyer of a new email creates it, the later ones fill its blanks). The
+    events are returned in that order, not recorded: the caller records each where the
+    one-by-one import would have."""
+    keys: list[str] = []
+    for data in datas:
+        key = email_key(data.email)
+        if key is None:
+            raise Invalid(
+                "a customer can only be matched by email, and none was given",
+                fields={"email": "required"},
+            )
+        keys.append(key)
+    if not keys:
+        return []
+    found = _locked_by_keys(session, set(keys), fresh=False)
+    firsts: dict[str, CustomerIn] = {}
+    for key, data in zip(keys, datas, strict=True):
+        if key not in found:
+            firsts.setdefault(key, data)
+    inserted: set[str] = set()
+    if firsts:
+        now = utcnow()
+        rows = [
+            {
+                "email": data.email,
+                "email_key": key,
+                **{field: getattr(data, field) for field in _PROFILE},
+                "note": data.note,
+                "accepts_marketing": data.accepts_marketing,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for key, data in firsts.items()
+        ]
+        statement = dialect_insert(session)(Customer.__table__).values(rows)
+        inserted = set(
+            session.scalars(
+                statement.on_conflict_do_nothing(index_elements=["email_key"]).returning(
+                    Customer.__table__.c.email_key
+                )
+            )
         )
-    existing = session.scalar(select(Customer).where(Customer.email_key == key).with_for_update())
-    if existing is None:
-        inserted = insert_ignore(
-            session,
-            Customer.__table__,
-            [
-                {
-                    "email": data.email,
-                    "email_key": key,
-                    **{field: getattr(data, field) for field in _PROFILE},
-                    "note": data.note,
-                    "accepts_marketing": data.accepts_marketing,
-                    "created_at": utcnow(),
-                    "updated_at": utcnow(),
-                }
-            ],
-            conflict_columns=["email_key"],
-        )
-        customer = session.scalar(
-            select(Customer)
-            .where(Customer.email_key == key)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        assert customer is not None
-        _add_addresses(customer, data.addresses)
-        session.flush()
-        if inserted:
-            record(session, CustomerCreated(customer_id=customer.id))
-            return customer, True
-        existing = customer
-    changed = False
-    for field in _PROFILE:
-        if not getattr(existing, field) and getattr(data, field):
-            setattr(existing, field, getattr(data, field))
-            changed = True
-    changed |= _add_addresses(existing, data.addresses)
+        found.update(_locked_by_keys(session, set(firsts), fresh=True))
+    matched: list[Matched] = []
+    for key, data in zip(keys, datas, strict=True):
+        customer = found[key]
+        if key in inserted:  # the first buyer of a new email: made with its profile
+            inserted.discard(key)
+            _add_addresses(customer, data.addresses)
+            matched.append(Matched(customer, True, CustomerCreated(customer_id=customer.id)))
+            continue
+        changed = False
+        for field in _PROFILE:
+            if not getattr(customer, field) and getattr(data, field):
+                setattr(customer, field, getattr(data, field))
+                changed = True
+        changed |= _add_addresses(customer, data.addresses)
+        event = CustomerUpdated(customer_id=customer.id) if changed else None
+        matched.append(Matched(customer, False, event))
     session.flush()
-    if changed:
-        record(session, CustomerUpdated(customer_id=existing.id))
-    return existing, False
+    return matched
+
+
+def _locked_by_keys(session: Session, keys: set[str], *, fresh: bool) -> dict[str, Customer]:
+    query = (
+        select(Customer)
+        .where(Customer.email_key.in_(sorted(keys)))
+        .order_by(Customer.id)
+        .options(selectinload(Customer.addresses))
+        .with_for_update(of=Customer)
+    )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return {customer.email_key or "": customer for customer in session.scalars(query)}
 
 
 def update_customer(session: Session, customer_id: int, changes: dict[str, Any]) -> Customer:

@@ -346,12 +346,20 @@ def set_reservations(session: Session, holds: Iterable[Hold]) -> None:
     reservations are read in one query, every stock row they touch is locked once in the
     fixed order, and the changes are written as a few ``executemany`` statements, so an
     order of a thousand lines costs a handful of round trips and no ORM objects."""
+    for pair in write_reservations(session, holds):
+        record(session, InventoryUpdated(product_id=pair[0], warehouse_id=pair[1]))
+
+
+def write_reservations(session: Session, holds: Iterable[Hold]) -> list[Pair]:
+    """``set_reservations`` without its events: the pairs whose reservations changed, in
+    order, for a caller that records ``inventory.updated`` itself (a page of orders,
+    each order's pairs where one-by-one imports would have recorded them)."""
     wanted = {hold.holder: hold for hold in holds}
     for hold in wanted.values():
         if hold.quantity < 0:
             raise Invalid(f"a reservation cannot be negative (got {hold.quantity})")
     if not wanted:
-        return
+        return []
     session.flush()
     held = {
         row.holder: row
@@ -389,7 +397,7 @@ def set_reservations(session: Session, holds: Iterable[Hold]) -> None:
         else:
             moved.append({"reservation": current.id, **values})
     if not deltas:
-        return
+        return []
     levels = _lock_levels(session, deltas)
     if dropped:
         session.execute(delete(_RESERVATIONS).where(_RESERVATIONS.c.id.in_(dropped)))
@@ -408,7 +416,7 @@ def set_reservations(session: Session, holds: Iterable[Hold]) -> None:
     )
     for pair in sorted(deltas):
         session.expire(levels[pair])  # changed behind the ORM's back
-        record(session, InventoryUpdated(product_id=pair[0], warehouse_id=pair[1]))
+    return sorted(deltas)
 
 
 _RESERVATIONS = cast(Table, Reservation.__table__)

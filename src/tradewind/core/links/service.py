@@ -5,6 +5,7 @@ and customer links. A mapping a person made is never overwritten by a sync."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -100,7 +101,11 @@ def location_mappings(session: Session, plugin_id: int) -> list[LocationMapping]
 def warehouse_for_location(session: Session, plugin_id: int, external_id: str | None) -> int | None:
     """The warehouse an order from ``external_id`` ships from: its mapping, else the
     plugin's default location's warehouse."""
-    rows = location_mappings(session, plugin_id)
+    return warehouse_from(location_mappings(session, plugin_id), external_id)
+
+
+def warehouse_from(rows: Sequence[LocationMapping], external_id: str | None) -> int | None:
+    """``warehouse_for_location`` from the plugin's mappings, read already."""
     for row in rows:
         if external_id and row.external_id == external_id and row.warehouse_id:
             return row.warehouse_id

@@ -59,6 +59,9 @@ def new_line(line_in: OrderLineIn, product: Product | None) -> OrderLine:
         title=line_in.title or (product.title if product else line_in.sku),
         quantity=line_in.quantity,
         unit_price=unit_price(line_in, product),
+        # Set now, not at the flush: a page of new orders is flagged before it is written.
+        shipped_quantity=0,
+        returned_quantity=0,
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tradewind import events
 from tradewind.connectors.base import (
     Capability,
     ExportsOrdersInBulk,
@@ -73,6 +74,13 @@ def _import(
         outcome = shadow.observe(session, plugin, record, backfill=backfill)
     else:
         outcome = import_record(session, plugin, record, backfill=backfill)
+    _report(job, record, outcome, noted)
+    return outcome
+
+
+def _report(
+    job: Job, record: OrderRecord, outcome: ImportOutcome, noted: list[decisions.Seen]
+) -> None:
     job.results.append(f"{record.number}: {outcome.outcome} {outcome.reason}".strip())
     noted.append(
         decisions.Seen(
@@ -85,7 +93,78 @@ def _import(
             order_id=outcome.order_id,
         )
     )
-    return outcome
+
+
+One = Callable[[OrderRecord], "ImportOutcome | None"]
+Each = Callable[[OrderRecord, ImportOutcome], None]
+
+
+def _import_page(
+    session: Session,
+    job: Job,
+    plugin: Plugin,
+    records: Sequence[OrderRecord],
+    noted: list[decisions.Seen],
+    *,
+    backfill: bool,
+    one: One,
+    each: Each | None = None,
+) -> None:
+    """Import a page in the records' order: each run of records new to the plugin
+    together (``orders_in.import_new``: a few statements for the run, not a round trip
+    per order), the others — orders held, made in Tradewind, repeated in the page, or a
+    plugin in shadow — one by one with ``one`` (in its savepoint; ``None``: refused).
+    ``each`` is told every outcome, in order."""
+    held = lock_for_import(session, plugin, records)
+    seen = set(held)
+    run: list[OrderRecord] = []
+
+    def flush() -> None:
+        for record, outcome in _together(session, job, plugin, run, noted, backfill, one):
+            if outcome is not None and each is not None:
+                each(record, outcome)
+        run.clear()
+
+    for record in records:
+        if plugin.in_shadow or record.origin_ref or record.external_id in seen:
+            flush()
+            outcome = one(record)
+            if outcome is not None and each is not None:
+                each(record, outcome)
+        else:
+            run.append(record)
+        seen.add(record.external_id)
+    flush()
+
+
+def _together(
+    session: Session,
+    job: Job,
+    plugin: Plugin,
+    run: Sequence[OrderRecord],
+    noted: list[decisions.Seen],
+    backfill: bool,
+    one: One,
+) -> list[tuple[OrderRecord, ImportOutcome | None]]:
+    """A run of new records in one savepoint; when the core refuses one of them (or the
+    run meets an order another worker created meanwhile) the savepoint is rolled back
+    with the events it recorded, and the run is imported one by one, so the refused
+    record is reported and the others go on exactly as before."""
+    if len(run) < 2:
+        return [(record, one(record)) for record in run]
+    mark = events.recorded_count(session)
+    try:
+        with session.begin_nested():
+            outcomes = orders_in.import_new(session, plugin, run, backfill=backfill)
+    except Exception as exc:
+        if conflict(exc):
+            raise  # not a record's fault: the page's transaction runs again
+        events.forget_after(session, mark)
+        log.debug("page import falls back to one by one", plugin=plugin.id, error=repr(exc))
+        return [(record, one(record)) for record in run]
+    for record, outcome in zip(run, outcomes, strict=True):
+        _report(job, record, outcome, noted)
+    return list(zip(run, outcomes, strict=True))
 
 
 def seen_by(job: Job) -> decisions.SeenBy:
@@ -109,12 +188,12 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
     """Import a page; a record the core refuses is reported and the rest go on."""
     # Held for the whole page: the session's identity map keeps only weak references.
     plugin = plugins.get_plugin(session, job.plugin.id)
-    lock_for_import(session, plugin, records)
     noted: list[decisions.Seen] = []
-    for record in records:
+
+    def one(record: OrderRecord) -> ImportOutcome | None:
         try:
             with session.begin_nested():
-                _import(session, job, plugin, record, noted)
+                return _import(session, job, plugin, record, noted)
         except ImportConflict:
             raise  # the whole plugin waits for its channels to be fixed
         except TradewindError as exc:
@@ -126,6 +205,9 @@ def import_all(session: Session, job: Job, records: Sequence[OrderRecord]) -> No
                 subject=f"order {record.number}",
                 message=f"Order {record.number} could not be imported: {exc}",
             )
+            return None
+
+    _import_page(session, job, plugin, records, noted, backfill=False, one=one)
     decisions.record_many(session, job.plugin.id, noted)
 
 
@@ -480,12 +562,12 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
         for external_id, reason in page.skipped:
             _skip(run, external_id, reason)
         plugin = plugins.get_plugin(session, job.plugin.id)
-        lock_for_import(session, plugin, page.records)
         noted: list[decisions.Seen] = []
-        for record in page.records:
+
+        def one(record: OrderRecord) -> ImportOutcome | None:
             try:
                 with session.begin_nested():
-                    outcome = _import(session, job, plugin, record, noted, backfill=True)
+                    return _import(session, job, plugin, record, noted, backfill=True)
             except Exception as exc:  # one poison record must not stop the backfill
                 if conflict(exc):
                     raise  # not the record's fault: the page's transaction runs again
@@ -497,13 +579,17 @@ class BackfillOrders(Paged[Backfill, tuple[OrderQuery, str | None], OrderRecord]
                 )
                 _skip(run, record.external_id, f"{type(exc).__name__}: {exc}")
                 noted.append(refused(job, record, f"{type(exc).__name__}: {exc}"))
-                continue
+                return None
+
+        def each(record: OrderRecord, outcome: ImportOutcome) -> None:
             if outcome.outcome == "imported":
                 run.imported += 1
             elif outcome.outcome in ("skipped", "deferred"):
                 _skip(run, record.external_id, outcome.reason)
             else:
                 run.unchanged += 1
+
+        _import_page(session, job, plugin, page.records, noted, backfill=True, one=one, each=each)
         decisions.record_many(session, job.plugin.id, noted)
 
 

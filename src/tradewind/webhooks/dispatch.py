@@ -15,9 +15,10 @@ answer means and when the next try is due: ``attempts``).
   workers never send one claim twice, and a delivery whose sender died is due again
   when its lease ends: at least once, never lost, a repeat with the same ``webhook-id``
   and body.
-* **Connections.** Each endpoint has a pool of keep-alive connections (as many as its
-  concurrency) kept from one drain to the next, through the outbound address policy:
-  every connection is made to an address resolved and checked when it is opened.
+* **Connections.** Each endpoint has its keep-alive connections (as many as its
+  concurrency) kept from one drain to the next (``connections``), through the outbound
+  address policy: every connection is made to an address resolved and checked when it
+  is opened.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
   deliveries (or the connections) of another.
@@ -36,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 import httpx2
@@ -43,7 +45,7 @@ import structlog
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.outbound import SharedTransport
+from tradewind.connectors.outbound import tls_context
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -54,6 +56,7 @@ from tradewind.webhooks.attempts import (
     MAX_ATTEMPTS,
     TIMEOUT,
     USER_AGENT,
+    Answer,
     Claimed,
     Outcome,
     Sent,
@@ -64,6 +67,7 @@ from tradewind.webhooks.attempts import (
     post,
     retry_after,
 )
+from tradewind.webhooks.connections import Connections
 from tradewind.webhooks.models import (
     AttemptTrigger,
     DeliveryStatus,
@@ -91,6 +95,7 @@ POOLS_KEPT = 256  # endpoints whose idle connections a process keeps
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
 
 Kick = Callable[[int, dt.datetime | None], None]
+Poster = Callable[[bytes, dict[str, str]], Answer]  # POST a body with headers: the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +143,7 @@ class Dispatcher:
         self.clock = clock
         self.rng = rng
         self._transport = transport
-        self._pools: dict[tuple[int, str, int], SharedTransport] = {}
+        self._pools: dict[tuple[int, str, int], Connections] = {}
         self._pools_lock = threading.Lock()
 
     # ------------------------------------------------------------------ draining
@@ -155,7 +160,7 @@ class Dispatcher:
         took = 0.0  # seconds the last claim took to send
         try:
             with contextlib.ExitStack() as stack:
-                client: httpx2.Client | None = None
+                poster: Poster | None = None
                 pool: ThreadPoolExecutor | None = None
                 pool_size = 0
                 claim = self._claim(subscription_id, holder, size)
@@ -167,8 +172,8 @@ class Dispatcher:
                     flying: tuple[str, list[Future[list[Sent]]], float] | None = None
                     if claim is not None:
                         endpoint = claim.endpoint
-                        if client is None:
-                            client = stack.enter_context(self._client(endpoint))
+                        if poster is None:
+                            poster = self._poster(stack, endpoint)
                         if pool is None or pool_size != endpoint.concurrency:
                             pool_size = endpoint.concurrency
                             pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
@@ -179,7 +184,7 @@ class Dispatcher:
                             claim.token,
                             [
                                 pool.submit(
-                                    self._send_all, client, endpoint, items, claim.send_until
+                                    self._send_all, poster, endpoint, items, claim.send_until
                                 )
                                 for _ in range(min(pool_size, len(claim.batch)))
                             ],
@@ -206,33 +211,38 @@ class Dispatcher:
         self._kick_next(subscription_id)
         return made
 
-    def _client(self, endpoint: Endpoint) -> httpx2.Client:
-        transport = self._transport or self.hub.transport or self._pool(endpoint)
-        return httpx2.Client(
-            transport=transport, follow_redirects=False, timeout=TIMEOUT, trust_env=False
-        )
+    def _poster(self, stack: contextlib.ExitStack, endpoint: Endpoint) -> Poster:
+        """How this drain POSTs to the endpoint: through the given transport (the test
+        seam, or the hub's) with httpx2, else over the endpoint's kept connections."""
+        transport = self._transport or self.hub.transport
+        if transport is not None:
+            client = stack.enter_context(
+                httpx2.Client(
+                    transport=transport, follow_redirects=False, timeout=TIMEOUT, trust_env=False
+                )
+            )
+            return partial(post, client, endpoint.url)
+        return self._connections(endpoint).post
 
-    def _pool(self, endpoint: Endpoint) -> SharedTransport:
-        """The endpoint's keep-alive connections, kept across drains (closing a client
-        over it leaves them open); its own, so a dead endpoint holds none of another's."""
+    def _connections(self, endpoint: Endpoint) -> Connections:
+        """The endpoint's keep-alive connections, kept across drains; its own, so a dead
+        endpoint holds none of another's."""
         key = (endpoint.id, endpoint.url, endpoint.concurrency)
         with self._pools_lock:
             found = self._pools.get(key)
             if found is None:
                 while len(self._pools) >= POOLS_KEPT:
-                    self._pools.pop(next(iter(self._pools))).shut()
-                limits = httpx2.Limits(
-                    max_connections=endpoint.concurrency,
-                    max_keepalive_connections=endpoint.concurrency,
+                    self._pools.pop(next(iter(self._pools))).close()
+                found = self._pools[key] = Connections(
+                    self.hub.outbound, endpoint.url, keep=endpoint.concurrency, tls=tls_context
                 )
-                found = self._pools[key] = SharedTransport(self.hub.outbound, limits=limits)
             return found
 
     def close(self) -> None:
         """Close the connections kept open."""
         with self._pools_lock:
             for pool in self._pools.values():
-                pool.shut()
+                pool.close()
             self._pools.clear()
 
     def _take(self, subscription_id: int, holder: str) -> bool:
@@ -377,15 +387,13 @@ class Dispatcher:
     # ------------------------------------------------------------------- sending
 
     def _send_all(
-        self, client: httpx2.Client, endpoint: Endpoint, items: Iterator[Claimed], until: float
+        self, poster: Poster, endpoint: Endpoint, items: Iterator[Claimed], until: float
     ) -> list[Sent]:
         """Send the next of ``items`` until none is left (several threads share them: a
         list's iterator hands each item to one thread)."""
-        return [self._send(client, endpoint, item, until) for item in items]
+        return [self._send(poster, endpoint, item, until) for item in items]
 
-    def _send(
-        self, client: httpx2.Client, endpoint: Endpoint, item: Claimed, send_until: float
-    ) -> Sent:
+    def _send(self, poster: Poster, endpoint: Endpoint, item: Claimed, send_until: float) -> Sent:
         started_at = self.clock()
         if time.monotonic() > send_until:
             return Sent(item, {}, started_at, None)  # too late in the claim: handed back
@@ -401,7 +409,7 @@ class Dispatcher:
             "tradewind-attempt": str(item.number),
             "tradewind-subscription-id": str(endpoint.id),
         }
-        answer = post(client, endpoint.url, item.body.encode(), headers)
+        answer = poster(item.body.encode(), headers)
         # Kept with the attempt: the signatures and the custom headers' values (they may
         # carry the receiver's own credentials) are redacted.
         kept = {

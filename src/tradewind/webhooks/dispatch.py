@@ -145,14 +145,41 @@ class Dispatcher:
         self._transport = transport
         self._pools: dict[tuple[int, str, int], Connections] = {}
         self._pools_lock = threading.Lock()
+        # The endpoints this process drains now, and those asked for meanwhile.
+        self._draining: set[int] = set()
+        self._again: set[int] = set()
+        self._draining_lock = threading.Lock()
 
     # ------------------------------------------------------------------ draining
 
     def drain(self, subscription_id: int) -> int:
         """Send what is due for the subscription (for at most ``drain_seconds``); returns
-        how many attempts were made. Another process draining it already: nothing."""
+        how many attempts were made. Drained already, by this process or another:
+        nothing (one drainer per endpoint, so its concurrency is never exceeded and a
+        slow endpoint holds one worker). A drain asked for while this process drains the
+        endpoint is asked for again when that one ends: what it was told of is sent."""
+        with self._draining_lock:
+            if subscription_id in self._draining:
+                self._again.add(subscription_id)
+                return 0
+            self._draining.add(subscription_id)
+        try:
+            return self._drain(subscription_id)
+        finally:
+            with self._draining_lock:
+                self._draining.discard(subscription_id)
+                again = subscription_id in self._again
+                self._again.discard(subscription_id)
+            if again and self.kick is not None:
+                self.kick(subscription_id, None)
+
+    def _drain(self, subscription_id: int) -> int:
         holder = f"{self.holder}:{uuid.uuid4().hex[:6]}"[:64]
-        if not self._take(subscription_id, holder):
+        taken, claim = self._take(subscription_id, holder)
+        if not taken:
+            return 0
+        if claim is None:  # nothing due: the lease was given back with the look
+            self._kick_next(subscription_id)
             return 0
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
@@ -163,7 +190,6 @@ class Dispatcher:
                 poster: Poster | None = None
                 pool: ThreadPoolExecutor | None = None
                 pool_size = 0
-                claim = self._claim(subscription_id, holder, size)
                 previous: tuple[str, list[Sent]] | None = None  # sent, to be recorded
                 # Pipelined: while one claim's requests are in flight (at most the
                 # endpoint's concurrency at once), the previous claim's outcomes are
@@ -245,7 +271,10 @@ class Dispatcher:
                 pool.close()
             self._pools.clear()
 
-    def _take(self, subscription_id: int, holder: str) -> bool:
+    def _take(self, subscription_id: int, holder: str) -> tuple[bool, Claim | None]:
+        """Take the endpoint's lease and claim its first deliveries, in one transaction
+        (on SQLite every write queues for the one writer); with nothing due the lease is
+        given back in it. Whether it was taken, and the claim."""
         now = self.clock()
         with self.hub.db.unit_of_work() as session:
             result = session.execute(
@@ -260,18 +289,27 @@ class Dispatcher:
                 )
                 .values(lease_holder=holder, lease_until=now + self.lease)
             )
-            return bool(getattr(result, "rowcount", 0))
+            if not getattr(result, "rowcount", 0):
+                return False, None
+            claim = self._claim_in(session, subscription_id, holder, None)
+            if claim is None:
+                self._release_in(session, subscription_id, holder)
+            return True, claim
 
     def _release(self, subscription_id: int, holder: str) -> None:
         with self.hub.db.unit_of_work() as session:
-            session.execute(
-                update(WebhookSubscription)
-                .where(
-                    WebhookSubscription.id == subscription_id,
-                    WebhookSubscription.lease_holder == holder,
-                )
-                .values(lease_holder="", lease_until=None)
+            self._release_in(session, subscription_id, holder)
+
+    @staticmethod
+    def _release_in(session: Session, subscription_id: int, holder: str) -> None:
+        session.execute(
+            update(WebhookSubscription)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.lease_holder == holder,
             )
+            .values(lease_holder="", lease_until=None)
+        )
 
     def _claim(self, subscription_id: int, holder: str, size: int | None) -> Claim | None:
         """Renew the endpoint's lease and claim its next due deliveries (oldest due

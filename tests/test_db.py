@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tradewind.core.inventory.models import Warehouse
-from tradewind.db import Database, conflict, prepared
+from tradewind.db import Database, FairLock, conflict, prepared
 from tradewind.events import DomainEvent, InventoryUpdated, ProductCreated, record
 
 
@@ -188,3 +189,38 @@ def test_conflicts_are_deadlocks_and_serialization_failures_only() -> None:
     assert not conflict(error("08006"))  # the connection: an outage, not a conflict
     assert not conflict(error("23505"))  # a unique violation: a real error
     assert not conflict(ValueError("40P01"))
+
+
+def _queued(lock: FairLock, count: int) -> None:
+    """Until ``count`` threads wait for ``lock`` (they block in it: nothing to join)."""
+    deadline = time.monotonic() + 30
+    while lock.waiting < count and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert lock.waiting == count
+
+
+def test_the_writer_lock_is_handed_over_in_the_order_it_was_asked_for() -> None:
+    """A thread that lets the one writer go and asks again at once (a loop of
+    transactions) comes after those already waiting, not before them."""
+    lock = FairLock()
+    order: list[str] = []
+
+    def take(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    with lock:
+        with lock:  # reentrant: the inner exit keeps it
+            first = threading.Thread(target=take, args=("first",))
+            first.start()
+            _queued(lock, 1)
+        assert order == []
+        second = threading.Thread(target=take, args=("second",))
+        second.start()
+        _queued(lock, 2)
+    with lock:  # asked again at once, behind the two
+        order.append("again")
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert order == ["first", "second", "again"]
+    assert lock.waiting == 0

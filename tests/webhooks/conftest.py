@@ -19,6 +19,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: str
+    peer: tuple[str, int] = ("", 0)  # the sender's end of the connection
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,15 @@ class Reply:
 
 class Receiver:
     """Records every request and answers from ``replies`` (in order; the last one
-    repeats), or from ``answer`` when set (it may block, to play a dead endpoint)."""
+    repeats), or from ``answer`` when set (it may block, to play a dead endpoint).
+    ``hang_up`` closes each connection after its answer without saying so (a server
+    ending kept-alive connections)."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.replies: list[Reply] = [Reply()]
         self.answer: Callable[[Received], Reply] | None = None
+        self.hang_up = False
         self.arrived = threading.Condition()
         receiver = self
 
@@ -48,7 +52,10 @@ class Receiver:
                 if len(body) < length:
                     return  # the sender died mid-request (SIGKILL): nothing was delivered
                 item = Received(
-                    self.path, {k.lower(): v for k, v in self.headers.items()}, body.decode()
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body.decode(),
+                    (str(self.client_address[0]), int(self.client_address[1])),
                 )
                 with receiver.arrived:
                     receiver.received.append(item)
@@ -65,6 +72,7 @@ class Receiver:
                     self.send_header("content-length", str(len(reply.body)))
                     self.end_headers()
                     self.wfile.write(reply.body)
+                    self.close_connection = self.close_connection or receiver.hang_up
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the sender went away (killed, or it stopped reading at 64 KiB)
 

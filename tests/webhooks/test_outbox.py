@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
+from sqlalchemy import event as sql_events
 from sqlalchemy import select
 
 from tests import factories
@@ -28,6 +30,7 @@ from tradewind.webhooks.examples import EXAMPLES
 from tradewind.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 URL = "http://127.0.0.1:9/hooks"  # nothing listens: these tests only write
+_PRODUCTS = re.compile(r"\bFROM products\b")
 
 
 def _events(hub: Hub) -> list[dict[str, object]]:
@@ -65,6 +68,38 @@ def test_a_change_writes_its_event_and_a_delivery_per_subscription(hub: Hub) -> 
     assert sorted(d.subscription_id for d in deliveries) == [first.id, second.id]
     assert {d.status for d in deliveries} == {DeliveryStatus.PENDING}
     assert {d.event_id for d in deliveries} == {event["id"]}
+
+
+def _product_reads(hub: Hub, skus: list[str]) -> int:
+    """How many statements reading ``products`` one transaction creating ``skus`` makes."""
+    reads = 0
+
+    def count(_c: object, _k: object, statement: str, *_rest: object) -> None:
+        nonlocal reads
+        reads += statement.lstrip().startswith("SELECT") and bool(_PRODUCTS.search(statement))
+
+    sql_events.listen(hub.db.engine, "before_cursor_execute", count)
+    try:
+        with hub.db.unit_of_work() as session:
+            for sku in skus:
+                factories.product(session, sku)
+    finally:
+        sql_events.remove(hub.db.engine, "before_cursor_execute", count)
+    return reads
+
+
+def test_the_events_of_a_transaction_read_their_records_in_one_query(hub: Hub) -> None:
+    """200 products made in one transaction: their events cost one read of them, not one
+    each (the session does not hold the rows it flushed)."""
+    unwatched = _product_reads(hub, [f"QUIET-{number}" for number in range(200)])
+    subscribe(hub, URL)
+    watched = _product_reads(hub, [f"LOUD-{number}" for number in range(200)])
+    assert watched - unwatched == 1
+    events = _events(hub)
+    for envelope in events:
+        _validate(envelope)
+    skus = sorted(str(dict(envelope["data"])["sku"]) for envelope in events)  # type: ignore[call-overload]
+    assert skus == sorted(f"LOUD-{number}" for number in range(200))
 
 
 def test_a_rolled_back_change_writes_no_event(hub: Hub) -> None:

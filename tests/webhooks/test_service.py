@@ -15,6 +15,7 @@ from tradewind.db import utcnow
 from tradewind.errors import Invalid
 from tradewind.hub import Hub
 from tradewind.settings import Settings
+from tradewind.sync.worker import Engine
 from tradewind.webhooks import service
 from tradewind.webhooks.dispatch import Dispatcher
 from tradewind.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
@@ -173,6 +174,23 @@ def test_an_endpoint_whose_headers_predate_sealing_still_sends_them(hub: Hub) ->
         row = service.get_subscription(session, subscription.id)
         assert service.header_names(row) == ["x-tenant"]
         assert service.custom_headers(hub.vault, row) == {"x-tenant": "acme"}
+
+
+def test_plain_header_values_are_sealed_at_the_engines_first_sweep(hub: Hub) -> None:
+    subscription, _ = subscribe(hub, "https://8.8.8.8/hooks")
+    with hub.db.unit_of_work() as session:
+        row = service.get_subscription(session, subscription.id)
+        row.custom_headers = {"x-tenant": "acme-secret-tenant"}  # as stored before
+        row.header_values = None
+    assert "acme-secret-tenant" in _raw_row(hub, subscription.id)
+    Engine(hub).sweep()
+    assert "acme-secret-tenant" not in _raw_row(hub, subscription.id)
+    with hub.db.read() as session:
+        row = service.get_subscription(session, subscription.id)
+        assert service.header_names(row) == ["x-tenant"]
+        assert service.custom_headers(hub.vault, row) == {"x-tenant": "acme-secret-tenant"}
+    with hub.db.unit_of_work() as session:
+        assert service.seal_plain_headers(session, hub.vault) == 0  # nothing left
 
 
 def _raw_row(hub: Hub, subscription_id: int) -> str:

@@ -284,6 +284,11 @@ class SharedTransport(httpx2.BaseTransport):
         self._inner.close()
 
 
+def tls_context() -> ssl.SSLContext:
+    """The process's verifying TLS context (for connections made without httpx2)."""
+    return _ssl_context(True)
+
+
 @cache
 def _ssl_context(verify: bool) -> ssl.SSLContext:
     """One context per process: loading the CA bundle takes tens of milliseconds, and a

@@ -105,7 +105,7 @@ class Engine:
         self._consumer: Consumer | None = None
         self._stop = threading.Event()
         self._reconciler: threading.Thread | None = None
-        self._last_purge = 0.0
+        self._last_purge: float | None = None  # never yet: the first sweep purges
         hub.kick = self.kick  # work this process commits is announced on the queue
         hub.deliver = self.deliver
 
@@ -188,7 +188,11 @@ class Engine:
             due = webhooks.due_subscriptions(session, utcnow())
         for subscription_id in due:
             self.deliver(subscription_id)
-        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+        last = self._last_purge
+        if last is None or time.monotonic() - last > PURGE_EVERY_SECONDS:
+            if last is None:  # the first sweep: no plain header value stays
+                with self.hub.db.unit_of_work() as session:
+                    webhooks.seal_plain_headers(session, self.hub.vault)
             self._last_purge = time.monotonic()
             with self.hub.db.unit_of_work() as session:
                 executions.purge(

@@ -15,7 +15,7 @@ import datetime as dt
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -149,7 +149,7 @@ def post(client: httpx2.Client, url: str, body: bytes, headers: dict[str, str]) 
                     )
             return Answer(
                 status=response.status_code,
-                headers=_headers(response.headers),
+                headers=header_map(response.headers.items()),
                 body=b"".join(chunks)[:READ_LIMIT],
                 duration_ms=took(),
             )
@@ -193,9 +193,10 @@ def describe(answer: Answer) -> str:
     return f"HTTP {answer.status}"
 
 
-def _headers(headers: Any) -> dict[str, str]:
+def header_map(headers: Iterable[tuple[Any, Any]]) -> dict[str, str]:
+    """An answer's headers as kept: names lowercased, at most 50, values cut to 500."""
     kept: dict[str, str] = {}
-    for name, value in headers.items():
+    for name, value in headers:
         if len(kept) >= 50:
             break
         kept[str(name).lower()] = str(value)[:500]

@@ -15,9 +15,10 @@ answer means and when the next try is due: ``attempts``).
   workers never send one claim twice, and a delivery whose sender died is due again
   when its lease ends: at least once, never lost, a repeat with the same ``webhook-id``
   and body.
-* **Connections.** Each endpoint has a pool of keep-alive connections (as many as its
-  concurrency) kept from one drain to the next, through the outbound address policy:
-  every connection is made to an address resolved and checked when it is opened.
+* **Connections.** Each endpoint has its keep-alive connections (as many as its
+  concurrency) kept from one drain to the next (``connections``), through the outbound
+  address policy: every connection is made to an address resolved and checked when it
+  is opened.
 * **Fairness.** Each endpoint drains in its own queue task, for at most
   ``drain_seconds`` a round, so a slow or dead endpoint holds one worker and never the
   deliveries (or the connections) of another.
@@ -36,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 import httpx2
@@ -43,7 +45,7 @@ import structlog
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from tradewind.connectors.outbound import SharedTransport
+from tradewind.connectors.outbound import tls_context
 from tradewind.db import utcnow
 from tradewind.monitoring import notifications
 from tradewind.monitoring.notifications import NotificationKind
@@ -54,6 +56,7 @@ from tradewind.webhooks.attempts import (
     MAX_ATTEMPTS,
     TIMEOUT,
     USER_AGENT,
+    Answer,
     Claimed,
     Outcome,
     Sent,
@@ -64,6 +67,7 @@ from tradewind.webhooks.attempts import (
     post,
     retry_after,
 )
+from tradewind.webhooks.connections import Connections
 from tradewind.webhooks.models import (
     AttemptTrigger,
     DeliveryStatus,
@@ -91,6 +95,7 @@ POOLS_KEPT = 256  # endpoints whose idle connections a process keeps
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
 
 Kick = Callable[[int, dt.datetime | None], None]
+Poster = Callable[[bytes, dict[str, str]], Answer]  # POST a body with headers: the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,16 +143,43 @@ class Dispatcher:
         self.clock = clock
         self.rng = rng
         self._transport = transport
-        self._pools: dict[tuple[int, str, int], SharedTransport] = {}
+        self._pools: dict[tuple[int, str, int], Connections] = {}
         self._pools_lock = threading.Lock()
+        # The endpoints this process drains now, and those asked for meanwhile.
+        self._draining: set[int] = set()
+        self._again: set[int] = set()
+        self._draining_lock = threading.Lock()
 
     # ------------------------------------------------------------------ draining
 
     def drain(self, subscription_id: int) -> int:
         """Send what is due for the subscription (for at most ``drain_seconds``); returns
-        how many attempts were made. Another process draining it already: nothing."""
+        how many attempts were made. Drained already, by this process or another:
+        nothing (one drainer per endpoint, so its concurrency is never exceeded and a
+        slow endpoint holds one worker). A drain asked for while this process drains the
+        endpoint is asked for again when that one ends: what it was told of is sent."""
+        with self._draining_lock:
+            if subscription_id in self._draining:
+                self._again.add(subscription_id)
+                return 0
+            self._draining.add(subscription_id)
+        try:
+            return self._drain(subscription_id)
+        finally:
+            with self._draining_lock:
+                self._draining.discard(subscription_id)
+                again = subscription_id in self._again
+                self._again.discard(subscription_id)
+            if again and self.kick is not None:
+                self.kick(subscription_id, None)
+
+    def _drain(self, subscription_id: int) -> int:
         holder = f"{self.holder}:{uuid.uuid4().hex[:6]}"[:64]
-        if not self._take(subscription_id, holder):
+        taken, claim = self._take(subscription_id, holder)
+        if not taken:
+            return 0
+        if claim is None:  # nothing due: the lease was given back with the look
+            self._kick_next(subscription_id)
             return 0
         made = 0
         stop = time.monotonic() + self.hub.settings.drain_seconds
@@ -155,10 +187,9 @@ class Dispatcher:
         took = 0.0  # seconds the last claim took to send
         try:
             with contextlib.ExitStack() as stack:
-                client: httpx2.Client | None = None
+                poster: Poster | None = None
                 pool: ThreadPoolExecutor | None = None
                 pool_size = 0
-                claim = self._claim(subscription_id, holder, size)
                 previous: tuple[str, list[Sent]] | None = None  # sent, to be recorded
                 # Pipelined: while one claim's requests are in flight (at most the
                 # endpoint's concurrency at once), the previous claim's outcomes are
@@ -167,8 +198,8 @@ class Dispatcher:
                     flying: tuple[str, list[Future[list[Sent]]], float] | None = None
                     if claim is not None:
                         endpoint = claim.endpoint
-                        if client is None:
-                            client = stack.enter_context(self._client(endpoint))
+                        if poster is None:
+                            poster = self._poster(stack, endpoint)
                         if pool is None or pool_size != endpoint.concurrency:
                             pool_size = endpoint.concurrency
                             pool = stack.enter_context(ThreadPoolExecutor(max_workers=pool_size))
@@ -179,7 +210,7 @@ class Dispatcher:
                             claim.token,
                             [
                                 pool.submit(
-                                    self._send_all, client, endpoint, items, claim.send_until
+                                    self._send_all, poster, endpoint, items, claim.send_until
                                 )
                                 for _ in range(min(pool_size, len(claim.batch)))
                             ],
@@ -206,36 +237,44 @@ class Dispatcher:
         self._kick_next(subscription_id)
         return made
 
-    def _client(self, endpoint: Endpoint) -> httpx2.Client:
-        transport = self._transport or self.hub.transport or self._pool(endpoint)
-        return httpx2.Client(
-            transport=transport, follow_redirects=False, timeout=TIMEOUT, trust_env=False
-        )
+    def _poster(self, stack: contextlib.ExitStack, endpoint: Endpoint) -> Poster:
+        """How this drain POSTs to the endpoint: through the given transport (the test
+        seam, or the hub's) with httpx2, else over the endpoint's kept connections."""
+        transport = self._transport or self.hub.transport
+        if transport is not None:
+            client = stack.enter_context(
+                httpx2.Client(
+                    transport=transport, follow_redirects=False, timeout=TIMEOUT, trust_env=False
+                )
+            )
+            return partial(post, client, endpoint.url)
+        return self._connections(endpoint).post
 
-    def _pool(self, endpoint: Endpoint) -> SharedTransport:
-        """The endpoint's keep-alive connections, kept across drains (closing a client
-        over it leaves them open); its own, so a dead endpoint holds none of another's."""
+    def _connections(self, endpoint: Endpoint) -> Connections:
+        """The endpoint's keep-alive connections, kept across drains; its own, so a dead
+        endpoint holds none of another's."""
         key = (endpoint.id, endpoint.url, endpoint.concurrency)
         with self._pools_lock:
             found = self._pools.get(key)
             if found is None:
                 while len(self._pools) >= POOLS_KEPT:
-                    self._pools.pop(next(iter(self._pools))).shut()
-                limits = httpx2.Limits(
-                    max_connections=endpoint.concurrency,
-                    max_keepalive_connections=endpoint.concurrency,
+                    self._pools.pop(next(iter(self._pools))).close()
+                found = self._pools[key] = Connections(
+                    self.hub.outbound, endpoint.url, keep=endpoint.concurrency, tls=tls_context
                 )
-                found = self._pools[key] = SharedTransport(self.hub.outbound, limits=limits)
             return found
 
     def close(self) -> None:
         """Close the connections kept open."""
         with self._pools_lock:
             for pool in self._pools.values():
-                pool.shut()
+                pool.close()
             self._pools.clear()
 
-    def _take(self, subscription_id: int, holder: str) -> bool:
+    def _take(self, subscription_id: int, holder: str) -> tuple[bool, Claim | None]:
+        """Take the endpoint's lease and claim its first deliveries, in one transaction
+        (on SQLite every write queues for the one writer); with nothing due the lease is
+        given back in it. Whether it was taken, and the claim."""
         now = self.clock()
         with self.hub.db.unit_of_work() as session:
             result = session.execute(
@@ -250,18 +289,27 @@ class Dispatcher:
                 )
                 .values(lease_holder=holder, lease_until=now + self.lease)
             )
-            return bool(getattr(result, "rowcount", 0))
+            if not getattr(result, "rowcount", 0):
+                return False, None
+            claim = self._claim_in(session, subscription_id, holder, None)
+            if claim is None:
+                self._release_in(session, subscription_id, holder)
+            return True, claim
 
     def _release(self, subscription_id: int, holder: str) -> None:
         with self.hub.db.unit_of_work() as session:
-            session.execute(
-                update(WebhookSubscription)
-                .where(
-                    WebhookSubscription.id == subscription_id,
-                    WebhookSubscription.lease_holder == holder,
-                )
-                .values(lease_holder="", lease_until=None)
+            self._release_in(session, subscription_id, holder)
+
+    @staticmethod
+    def _release_in(session: Session, subscription_id: int, holder: str) -> None:
+        session.execute(
+            update(WebhookSubscription)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.lease_holder == holder,
             )
+            .values(lease_holder="", lease_until=None)
+        )
 
     def _claim(self, subscription_id: int, holder: str, size: int | None) -> Claim | None:
         """Renew the endpoint's lease and claim its next due deliveries (oldest due
@@ -377,15 +425,13 @@ class Dispatcher:
     # ------------------------------------------------------------------- sending
 
     def _send_all(
-        self, client: httpx2.Client, endpoint: Endpoint, items: Iterator[Claimed], until: float
+        self, poster: Poster, endpoint: Endpoint, items: Iterator[Claimed], until: float
     ) -> list[Sent]:
         """Send the next of ``items`` until none is left (several threads share them: a
         list's iterator hands each item to one thread)."""
-        return [self._send(client, endpoint, item, until) for item in items]
+        return [self._send(poster, endpoint, item, until) for item in items]
 
-    def _send(
-        self, client: httpx2.Client, endpoint: Endpoint, item: Claimed, send_until: float
-    ) -> Sent:
+    def _send(self, poster: Poster, endpoint: Endpoint, item: Claimed, send_until: float) -> Sent:
         started_at = self.clock()
         if time.monotonic() > send_until:
             return Sent(item, {}, started_at, None)  # too late in the claim: handed back
@@ -401,7 +447,7 @@ class Dispatcher:
             "tradewind-attempt": str(item.number),
             "tradewind-subscription-id": str(endpoint.id),
         }
-        answer = post(client, endpoint.url, item.body.encode(), headers)
+        answer = poster(item.body.encode(), headers)
         # Kept with the attempt: the signatures and the custom headers' values (they may
         # carry the receiver's own credentials) are redacted.
         kept = {

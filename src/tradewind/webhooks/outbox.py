@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tradewind.core.catalog.models import Product
 from tradewind.core.customers.models import Customer
@@ -311,8 +311,39 @@ def publish(
 def _outgoing(
     session: Session, events: Sequence[DomainEvent], now: dt.datetime
 ) -> Iterator[Outgoing]:
+    held = _load(session, events)  # held while translating: the identity map is weak
     for event in events:
         yield from _translate(session, event, now)
+    held.clear()
+
+
+def _load(session: Session, events: Sequence[DomainEvent]) -> list[object]:
+    """The products, customers and orders the events name, a query per kind and 500 ids
+    (``_translate``'s ``session.get`` then finds them loaded): a transaction creating
+    200 products costs one read for their events, not 200."""
+    wanted: dict[type[Product] | type[Customer] | type[Order], set[int]] = {
+        Product: set(),
+        Customer: set(),
+        Order: set(),
+    }
+    for event in events:
+        if isinstance(event, ProductCreated | ProductUpdated):
+            wanted[Product].add(event.product_id)
+        elif isinstance(event, CustomerCreated | CustomerUpdated):
+            wanted[Customer].add(event.customer_id)
+        elif isinstance(event, OrderCreated | OrderUpdated | OrderCancelled):
+            wanted[Order].add(event.order_id)
+    held: list[object] = []
+    for kind, ids in wanted.items():
+        if len(ids) < 2:
+            continue  # one is a ``session.get`` anyway
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            query = select(kind).where(kind.id.in_(ordered[start : start + 500]))
+            if kind is Order:
+                query = query.options(selectinload(Order.lines))
+            held.extend(session.scalars(query))
+    return held
 
 
 def _translate(session: Session, event: DomainEvent, now: dt.datetime) -> Iterator[Outgoing]:

@@ -198,6 +198,21 @@ def _seal_headers(
     )
 
 
+def seal_plain_headers(session: Session, vault: Vault) -> int:
+    """Seal the custom header values of endpoints made before they were sealed (kept as
+    {name: value} in the clear until edited); how many endpoints were sealed. The
+    engine's first sweep does it, so such values leave the row without anyone's edit."""
+    sealed = 0
+    for subscription in session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.header_values.is_(None))
+    ):
+        plain = subscription.custom_headers
+        if isinstance(plain, dict) and plain:
+            _seal_headers(vault, subscription, {str(k): str(v) for k, v in plain.items()})
+            sealed += 1
+    return sealed
+
+
 def header_names(subscription: WebhookSubscription) -> list[str]:
     """The custom headers' names: all that is shown of them."""
     return [str(name) for name in subscription.custom_headers or []]

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -488,6 +489,22 @@ def _backfill_postgres() -> Iterator[Figure]:
         yield from _backfill("postgres", url, queue)
 
 
+def _place_before_enabling(sandbox: ShopifySandbox, skus: list[str], *, count: int) -> None:
+    """``count`` one-line orders over ``skus`` and 500 buyers. The plugin is enabled after
+    them, past the enable grace: only a backfill brings them in (the reconciliation poll
+    sees and skips them)."""
+    for number in range(count):
+        sandbox.control.place_order(
+            SHOP,
+            c.OrderSpec(
+                lines=[c.LineSpec(sku=skus[number % len(skus)], quantity=1)],
+                customer=c.CustomerSpec(email=f"buyer{number % 500}@example.com"),
+                shipping_address=ADDRESS,
+            ),
+        )
+    time.sleep(ENABLE_GRACE.total_seconds() + 1)
+
+
 def _backfill(where: str, database_url: str | None, queue_url: str | None) -> Iterator[Figure]:
     """``ORDERS`` orders placed before the plugin was enabled, imported by Sync historical
     orders page by page, end to end (REST pages of 250 from the sandbox in its own
@@ -495,19 +512,7 @@ def _backfill(where: str, database_url: str | None, queue_url: str | None) -> It
     engine sends from the threads doing the work (not this thread's polling), per
     imported order."""
 
-    def place(sandbox: ShopifySandbox, skus: list[str]) -> None:
-        for number in range(ORDERS):
-            sandbox.control.place_order(
-                SHOP,
-                c.OrderSpec(
-                    lines=[c.LineSpec(sku=skus[number % len(skus)], quantity=1)],
-                    customer=c.CustomerSpec(email=f"buyer{number % 500}@example.com"),
-                    shipping_address=ADDRESS,
-                ),
-            )
-        # The plugin is enabled after these orders, past the enable grace: only the
-        # backfill brings them in (the reconciliation poll sees and skips them).
-        time.sleep(ENABLE_GRACE.total_seconds() + 1)
+    place = partial(_place_before_enabling, count=ORDERS)
 
     settings: dict[str, Any] = {}
     if database_url is not None:
@@ -612,17 +617,7 @@ def _bulk_backfill() -> Iterator[Reported]:
     embedded hub (SQLite) and then one on PostgreSQL."""
     metrics = [f"bulk_orders_per_second_{db}" for db in ("embedded", "postgresql")]
 
-    def place(sandbox: ShopifySandbox, skus: list[str]) -> None:
-        for number in range(BULK_ORDERS):
-            sandbox.control.place_order(
-                SHOP,
-                c.OrderSpec(
-                    lines=[c.LineSpec(sku=skus[number % len(skus)], quantity=1)],
-                    customer=c.CustomerSpec(email=f"buyer{number % 500}@example.com"),
-                    shipping_address=ADDRESS,
-                ),
-            )
-        time.sleep(ENABLE_GRACE.total_seconds() + 1)  # only the backfill brings them in
+    place = partial(_place_before_enabling, count=BULK_ORDERS)
 
     def both() -> Iterator[Figure]:
         with _remote_catalog(20, stock=10, build=place) as (shop, items):

@@ -478,19 +478,7 @@ def assign_product(
 
 def sync_reservations(session: Session, order: Order) -> None:
     """Hold exactly the unshipped units of each matched line while the order is open."""
-    holding = order.status is OrderStatus.OPEN and order.warehouse_id is not None
-    inventory.set_reservations(
-        session,
-        [
-            inventory.Hold(
-                line.holder,
-                line.product_id,
-                order.warehouse_id,
-                line.unshipped if holding and line.product_id else 0,
-            )
-            for line in order.lines
-        ],
-    )
+    inventory.set_reservations(session, _holds(order))
 
 
 def refresh_fulfillment(order: Order) -> None:
@@ -670,6 +658,8 @@ def _flag(order: Order) -> None:
 
 
 def _holds(order: Order) -> list[inventory.Hold]:
+    """What each of the order's lines should hold: its unshipped units while the order is
+    open and the line matched, nothing otherwise."""
     holding = order.status is OrderStatus.OPEN and order.warehouse_id is not None
     return [
         inventory.Hold(
